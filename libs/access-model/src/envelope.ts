@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * What every stored event carries besides its data (R60): when it took effect, when it was stored,
+ * who did it, through which source, and the correlation/causation ids that link derived events
+ * (R12 seeding, R32 mapping syncs) to the event that caused them.
+ */
+
+/** Ids of things: 1–128 characters of [A-Za-z0-9._:@-] (http-api.md). */
+export const Id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:@-]+$/, 'must be 1–128 characters of A-Z a-z 0-9 . _ : @ -');
+
+/** ISO-8601 UTC with milliseconds, e.g. 2026-03-01T00:00:00.000Z */
+export const Instant = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'must be an ISO-8601 UTC instant with milliseconds, e.g. 2026-03-01T00:00:00.000Z')
+  .refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s, 'is not a real calendar instant');
+
+export const Actor = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('member'), orgId: Id, userId: Id }).strict(),
+  z.object({ kind: z.literal('scim') }).strict(),
+  z.object({ kind: z.literal('platform') }).strict(),
+  z.object({ kind: z.literal('system') }).strict(),
+  z.object({ kind: z.literal('import') }).strict(),
+]);
+export type Actor = z.infer<typeof Actor>;
+
+export const Source = z.enum(['api', 'scim', 'console_import', 'admin_api_import', 'seed']);
+export type Source = z.infer<typeof Source>;
+
+export const EventMetadata = z.object({
+  tenantId: Id,
+  occurredAt: Instant,
+  recordedAt: Instant,
+  actor: Actor,
+  source: Source,
+  correlationId: z.string().max(256).optional(),
+  causationId: z.string().max(256).optional(),
+  /** Version of the event's data schema when it was written (see catalog upcasters). */
+  schemaVersion: z.number().int().positive(),
+});
+export type EventMetadata = z.infer<typeof EventMetadata>;
+
+export function describeActor(actor: Actor): string {
+  return actor.kind === 'member' ? `member ${actor.userId} of ${actor.orgId}` : actor.kind;
+}

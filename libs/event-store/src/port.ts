@@ -1,0 +1,121 @@
+/**
+ * The event store port. Adapters: `sqlite` (embedded, `node:sqlite` in one file) and `kurrentdb`.
+ * One contract suite (`event-store.contract.ts`) runs against both, so they cannot drift.
+ *
+ * The store knows nothing of the access model: data and metadata are opaque JSON.
+ * It does know about integrity: every stream is a hash chain (see `chain.ts`), and the application
+ * keeps one stream per tenant, so every tenant's history is one chain.
+ */
+
+/** What the caller expects the stream's current revision to be (optimistic concurrency). */
+export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | number;
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface EventToAppend {
+  /** Globally unique id (UUID or an imported source id). Appending the same ids again is a no-op (idempotent). */
+  readonly id: string;
+  readonly type: string;
+  readonly data: JsonValue;
+  readonly metadata: { readonly [key: string]: JsonValue };
+}
+
+export interface RecordedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly data: JsonValue;
+  readonly metadata: { readonly [key: string]: JsonValue };
+  readonly streamId: string;
+  /** 0-based revision inside the stream. */
+  readonly revision: number;
+  /** Global position: strictly increasing over the whole store, in append order. */
+  readonly position: number;
+  /** Hash of the previous event of the stream (64 zeros for the first). */
+  readonly prevHash: string;
+  /** SHA-256 (hex) of prevHash + the canonical form of this event (chain.ts). */
+  readonly hash: string;
+}
+
+export interface AppendResult {
+  /** Revision of the last event of the stream after the append. */
+  readonly nextRevision: number;
+  /** The events as stored (or, for an idempotent replay, as they had been stored). */
+  readonly events: readonly RecordedEvent[];
+}
+
+export interface ReadStreamOptions {
+  readonly fromRevision?: number; // inclusive; default: start (forwards) or end (backwards)
+  readonly direction?: 'forwards' | 'backwards';
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Forwards: events with position > after. Backwards: events with position < before. */
+  readonly after?: number;
+  readonly before?: number;
+  readonly direction?: 'forwards' | 'backwards';
+  readonly maxCount?: number;
+}
+
+export interface SubscribeOptions {
+  /** Deliver events with position > after (omit, or -1, for everything from the start). */
+  readonly after?: number;
+}
+
+/** A catch-up subscription: replays history, then continues live, with no gap and no duplicate at the switch. */
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface ChainVerification {
+  readonly streamId: string;
+  readonly events: number;
+  readonly head: string | null;
+  readonly valid: boolean;
+  /** Revision and global position of the first event whose stored hashes do not verify. */
+  readonly firstBadRevision?: number;
+  readonly firstBadPosition?: number;
+  readonly reason?: string;
+}
+
+export interface EventStore {
+  append(streamId: string, events: readonly EventToAppend[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
+  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  subscribeToAll(options?: SubscribeOptions): Subscription;
+  /** Current revision of a stream, or null if it does not exist. */
+  streamRevision(streamId: string): Promise<number | null>;
+  /** Position of the last event in the store, or -1 when empty. */
+  headPosition(): Promise<number>;
+  verifyChain(streamId: string, onProgress?: (checked: number) => void): Promise<ChainVerification>;
+  /** Reachability for /ready. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Injection token for NestJS. */
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+/** The stream's actual revision did not match the expected one (HTTP 409). */
+export class ConcurrencyConflictError extends Error {
+  override readonly name = 'ConcurrencyConflictError';
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number | null,
+  ) {
+    super(`stream ${streamId}: expected revision ${String(expected)}, actual ${actual === null ? 'no stream' : actual}`);
+  }
+}
+
+/** Some of the ids of an append were stored before, but not as this exact batch (HTTP 409). */
+export class IdempotencyMismatchError extends Error {
+  override readonly name = 'IdempotencyMismatchError';
+  constructor(readonly streamId: string, readonly eventIds: readonly string[]) {
+    super(`stream ${streamId}: event ids ${eventIds.slice(0, 5).join(', ')} were already stored in a different batch`);
+  }
+}
+
+export function tenantStream(tenantId: string): string {
+  return `tenant-${tenantId}`;
+}
