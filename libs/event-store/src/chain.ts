@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import type { ChainVerification, JsonValue, RecordedEvent } from './port.js';
+
+/**
+ * The hash chain that makes every stream tamper-evident.
+ *
+ *   hash = sha256hex(prevHash + canonical({ streamId, revision, id, type, data, metadata }))
+ *
+ * with prevHash = 64 zeros for revision 0. The revision and the stream id are inside the hashed
+ * form, so moving an event to another place of the chain breaks it as surely as editing it.
+ * Both adapters compute the chain the same way and verify it with the same `verifyEvents`.
+ */
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The part of an event the chain covers: everything but its position and its own hashes. */
+export interface ChainedContent {
+  readonly streamId: string;
+  readonly revision: number;
+  readonly id: string;
+  readonly type: string;
+  readonly data: JsonValue;
+  readonly metadata: { readonly [key: string]: JsonValue };
+}
+
+export class NonCanonicalJsonError extends Error {
+  override readonly name = 'NonCanonicalJsonError';
+}
+
+/**
+ * Canonical JSON: object keys sorted by code unit, no whitespace, numbers as JSON.stringify writes
+ * them (which round-trips every finite double). Two equal values always give the same text, so the
+ * text stored by one process verifies in another.
+ *
+ * Object properties whose value is `undefined` are left out, as JSON.stringify does, because callers
+ * spread optional fields (`correlationId: undefined`); anything else that is not JSON (NaN, Infinity,
+ * undefined in an array, functions, bigints, class instances such as Date) is rejected rather than
+ * silently turned into something that no longer hashes to what the caller meant.
+ */
+export function canonicalJson(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new NonCanonicalJsonError(`not a finite number: ${String(value)}`);
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (value[i] === undefined) throw new NonCanonicalJsonError(`undefined at array index ${i}`);
+          out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+        }
+        return out + ']';
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new NonCanonicalJsonError(`not a plain object: ${(value as object).constructor?.name ?? 'unknown'}`);
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      let first = true;
+      for (const key of keys) {
+        const v = record[key];
+        if (v === undefined) continue;
+        out += (first ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(v);
+        first = false;
+      }
+      return out + '}';
+    }
+    default:
+      throw new NonCanonicalJsonError(`not JSON: ${typeof value}`);
+  }
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export function eventHash(prevHash: string, event: ChainedContent): string {
+  return sha256Hex(
+    prevHash +
+      canonicalJson({
+        streamId: event.streamId,
+        revision: event.revision,
+        id: event.id,
+        type: event.type,
+        data: event.data,
+        metadata: event.metadata,
+      }),
+  );
+}
+
+/**
+ * One step of the walk: why `event` does not continue a chain whose last event had `prevHash` and
+ * `expectedRevision - 1`, or null when it does. A deleted or inserted event shows as a broken link
+ * (wrong revision or prevHash); an edited one as a hash mismatch at its own revision.
+ */
+export function chainDefect(event: RecordedEvent, expectedRevision: number, prevHash: string): string | null {
+  if (event.revision !== expectedRevision) {
+    return `broken link: expected revision ${expectedRevision}, found revision ${event.revision}`;
+  }
+  if (event.prevHash !== prevHash) {
+    return `broken link: prevHash ${event.prevHash.slice(0, 12)}… does not match the previous event's hash ${prevHash.slice(0, 12)}…`;
+  }
+  let computed: string;
+  try {
+    computed = eventHash(prevHash, event);
+  } catch (error) {
+    return `hash mismatch: stored content is not canonical JSON (${(error as Error).message})`;
+  }
+  if (computed !== event.hash) {
+    return `hash mismatch: stored hash ${event.hash.slice(0, 12)}… but the content hashes to ${computed.slice(0, 12)}…`;
+  }
+  return null;
+}
+
+/**
+ * Walks one stream's events in revision order and reports the first event that does not verify.
+ * Pure apart from consuming the iterable, so both adapters feed it their paged `readStream`.
+ */
+export async function verifyEvents(
+  streamId: string,
+  events: Iterable<RecordedEvent> | AsyncIterable<RecordedEvent>,
+  onProgress?: (checked: number) => void,
+): Promise<ChainVerification> {
+  let prevHash = GENESIS_HASH;
+  let checked = 0;
+  for await (const event of events) {
+    const defect = event.streamId === streamId ? chainDefect(event, checked, prevHash) : `event of another stream (${event.streamId})`;
+    if (defect !== null) {
+      return {
+        streamId,
+        events: checked,
+        head: checked === 0 ? null : prevHash,
+        valid: false,
+        firstBadRevision: event.revision,
+        firstBadPosition: event.position,
+        reason: defect,
+      };
+    }
+    prevHash = event.hash;
+    checked++;
+    if (onProgress !== undefined && checked % 10_000 === 0) onProgress(checked);
+  }
+  onProgress?.(checked);
+  return { streamId, events: checked, head: checked === 0 ? null : prevHash, valid: true };
+}

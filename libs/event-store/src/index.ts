@@ -1,0 +1,26 @@
+import { KurrentDbEventStore } from './kurrentdb/kurrentdb-event-store.js';
+import type { EventStore } from './port.js';
+import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
+
+export * from './port.js';
+export { canonicalJson, chainDefect, eventHash, GENESIS_HASH, NonCanonicalJsonError, sha256Hex, verifyEvents } from './chain.js';
+export type { ChainedContent } from './chain.js';
+export { satisfiesExpectedRevision } from './expected-revision.js';
+export { SqliteEventStore } from './sqlite/sqlite-event-store.js';
+export type { SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
+export { KurrentDbEventStore, kurrentEventUuid } from './kurrentdb/kurrentdb-event-store.js';
+
+export interface EventStoreConfig {
+  /** SQLite file used when no KurrentDB URL is configured (e.g. `$LEDGER_DATA_DIR/events.sqlite`). */
+  readonly sqlitePath: string;
+  /** KurrentDB connection string; defaults to the `KURRENTDB_URL` environment variable. */
+  readonly kurrentdbUrl?: string;
+  readonly sqlite?: SqliteEventStoreOptions;
+}
+
+/** KurrentDB when a connection string is configured (http-api.md, "Running"), else the embedded SQLite store. */
+export function openEventStore(config: EventStoreConfig): EventStore {
+  const url = config.kurrentdbUrl ?? process.env['KURRENTDB_URL'];
+  if (url !== undefined && url !== '') return KurrentDbEventStore.connect(url);
+  return SqliteEventStore.open(config.sqlitePath, config.sqlite);
+}

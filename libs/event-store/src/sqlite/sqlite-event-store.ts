@@ -1,0 +1,408 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { canonicalJson, eventHash, GENESIS_HASH, verifyEvents } from '../chain.js';
+import { assertValidExpectedRevision, satisfiesExpectedRevision } from '../expected-revision.js';
+import {
+  ConcurrencyConflictError,
+  IdempotencyMismatchError,
+  type AppendResult,
+  type ChainVerification,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type JsonValue,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '../port.js';
+
+/** Rows per read; readers and subscriptions hold at most one page in memory. */
+const PAGE_SIZE = 1000;
+
+export interface SqliteEventStoreOptions {
+  /** How often an idle subscription looks for events appended by another process. */
+  readonly pollIntervalMs?: number;
+  /** How long a writer waits for another process's write lock before failing (SQLITE_BUSY). */
+  readonly busyTimeoutMs?: number;
+}
+
+interface EventRow {
+  position: number;
+  stream_id: string;
+  revision: number;
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, prev_hash, hash';
+
+/**
+ * `position` is the rowid; AUTOINCREMENT keeps SQLite from ever handing out a position again, even
+ * after the newest rows were deleted, so a subscriber's checkpoint can never point at a different event.
+ * UNIQUE(stream_id, revision) is also the index readStream and the "last event of the stream" lookup use.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position  INTEGER PRIMARY KEY AUTOINCREMENT,
+  stream_id TEXT    NOT NULL,
+  revision  INTEGER NOT NULL,
+  id        TEXT    NOT NULL UNIQUE,
+  type      TEXT    NOT NULL,
+  data      TEXT    NOT NULL,
+  metadata  TEXT    NOT NULL,
+  prev_hash TEXT    NOT NULL,
+  hash      TEXT    NOT NULL,
+  UNIQUE (stream_id, revision)
+);`;
+
+/**
+ * In-process wake-ups for subscriptions, keyed by database file, so that a subscription sees an
+ * append of any store instance of this process on the same file at once; other processes' appends
+ * are found by polling.
+ */
+const appendListeners = new Map<string, Set<() => void>>();
+
+function listenersOf(key: string): Set<() => void> {
+  let set = appendListeners.get(key);
+  if (set === undefined) {
+    set = new Set();
+    appendListeners.set(key, set);
+  }
+  return set;
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    data: JSON.parse(row.data) as JsonValue,
+    metadata: JSON.parse(row.metadata) as { [key: string]: JsonValue },
+    streamId: row.stream_id,
+    revision: row.revision,
+    position: row.position,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export class SqliteEventStore implements EventStore {
+  readonly #db: DatabaseSync;
+  readonly #notifyKey: string;
+  readonly #pollIntervalMs: number;
+  readonly #subscriptions = new Set<SqliteSubscription>();
+  #closed = false;
+
+  readonly #begin: StatementSync;
+  readonly #commit: StatementSync;
+  readonly #rollback: StatementSync;
+  readonly #lastOfStream: StatementSync;
+  readonly #byIds: StatementSync;
+  readonly #insert: StatementSync;
+  readonly #allForwards: StatementSync;
+  readonly #allBackwards: StatementSync;
+  readonly #streamForwards: StatementSync;
+  readonly #streamBackwards: StatementSync;
+  readonly #head: StatementSync;
+
+  private constructor(path: string, options: SqliteEventStoreOptions) {
+    this.#pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.#notifyKey = path === ':memory:' ? `:memory:${Math.random()}` : resolve(path);
+    // busy_timeout: a second process (the CLI while the server runs, a crash-recovery check) waits
+    // for the write lock instead of failing at once with SQLITE_BUSY.
+    this.#db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    this.#db.exec('PRAGMA journal_mode = WAL');
+    /*
+     * Durability. append() resolves only after COMMIT has returned, so what a caller saw acknowledged
+     * is exactly what committed. In WAL mode:
+     *  - synchronous = NORMAL writes the commit to the WAL file but fsyncs only at checkpoints. A
+     *    process crash (kill -9, OOM) loses nothing, since the OS already has the bytes, but a power
+     *    loss or kernel panic can roll back the last acknowledged transactions.
+     *  - synchronous = FULL fsyncs the WAL at every commit, so an acknowledged append also survives
+     *    power loss. That is the promise an audit ledger has to make (an acknowledged access change
+     *    that silently disappears is an audit gap), so FULL it is; the cost is one fsync per append,
+     *    which batching amortizes (see docs/event-store.md for figures).
+     */
+    this.#db.exec('PRAGMA synchronous = FULL');
+    this.#db.exec(SCHEMA);
+
+    this.#begin = this.#db.prepare('BEGIN IMMEDIATE');
+    this.#commit = this.#db.prepare('COMMIT');
+    this.#rollback = this.#db.prepare('ROLLBACK');
+    this.#lastOfStream = this.#db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1');
+    this.#byIds = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY position`);
+    this.#insert = this.#db.prepare(
+      'INSERT INTO events (stream_id, revision, id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.#allForwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position ASC LIMIT ?`);
+    this.#allBackwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position DESC LIMIT ?`);
+    this.#streamForwards = this.#db.prepare(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
+    );
+    this.#streamBackwards = this.#db.prepare(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+    );
+    this.#head = this.#db.prepare('SELECT MAX(position) AS head FROM events');
+  }
+
+  /** Opens (and creates if needed) the store in one SQLite file. */
+  static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    return new SqliteEventStore(path, options);
+  }
+
+  async append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: { expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
+    const expected = options.expectedRevision ?? 'any';
+    assertValidExpectedRevision(expected);
+    this.#assertOpen();
+    const ids = new Set<string>();
+    for (const event of events) {
+      if (ids.has(event.id)) throw new RangeError(`event id ${event.id} appears twice in one append`);
+      ids.add(event.id);
+    }
+
+    // The whole append runs synchronously between BEGIN IMMEDIATE and COMMIT: no other append of
+    // this process can interleave, and BEGIN IMMEDIATE takes the write lock before we read the
+    // stream's head, so another process cannot either.
+    this.#begin.run();
+    let outcome: { result: AppendResult; wrote: boolean };
+    try {
+      outcome = this.#appendInTransaction(streamId, events, expected);
+      this.#commit.run();
+    } catch (error) {
+      if (this.#db.isTransaction) this.#rollback.run();
+      throw error;
+    }
+    if (outcome.wrote) this.#notifyAppended();
+    return outcome.result;
+  }
+
+  #appendInTransaction(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): { result: AppendResult; wrote: boolean } {
+    if (events.length > 0) {
+      const stored = this.#byIds.all(JSON.stringify(events.map((e) => e.id))) as unknown as EventRow[];
+      if (stored.length > 0) return { result: this.#replayOf(streamId, events, stored), wrote: false };
+    }
+
+    const last = this.#lastOfStream.get(streamId) as { revision: number; hash: string } | undefined;
+    const actual = last === undefined ? null : last.revision;
+    if (!satisfiesExpectedRevision(expected, actual)) throw new ConcurrencyConflictError(streamId, expected, actual);
+    if (events.length === 0) return { result: { nextRevision: actual ?? -1, events: [] }, wrote: false };
+
+    let prevHash = last === undefined ? GENESIS_HASH : last.hash;
+    let revision = actual ?? -1;
+    const recorded: RecordedEvent[] = [];
+    for (const event of events) {
+      revision++;
+      const content = { streamId, revision, id: event.id, type: event.type, data: event.data, metadata: event.metadata };
+      // Stored text is the canonical form, so what is read back hashes exactly as it did here.
+      const data = canonicalJson(event.data);
+      const metadata = canonicalJson(event.metadata);
+      const hash = eventHash(prevHash, content);
+      const { lastInsertRowid } = this.#insert.run(streamId, revision, event.id, event.type, data, metadata, prevHash, hash);
+      recorded.push({ ...content, position: Number(lastInsertRowid), prevHash, hash });
+      prevHash = hash;
+    }
+    return { result: { nextRevision: revision, events: recorded }, wrote: true };
+  }
+
+  /**
+   * Some ids of the batch are stored already. That is an idempotent replay only when all of them are,
+   * in this stream, as this exact run of consecutive revisions; then the stored events are the answer
+   * whatever revision was expected (the first attempt's expectation held, or it would not be stored).
+   */
+  #replayOf(streamId: string, events: readonly EventToAppend[], stored: EventRow[]): AppendResult {
+    const exact =
+      stored.length === events.length &&
+      stored.every(
+        (row, i) => row.stream_id === streamId && row.id === events[i]!.id && row.revision === stored[0]!.revision + i,
+      );
+    if (!exact) throw new IdempotencyMismatchError(streamId, stored.map((row) => row.id));
+    const recorded = stored.map(toRecorded);
+    return { nextRevision: recorded[recorded.length - 1]!.revision, events: recorded };
+  }
+
+  #notifyAppended(): void {
+    for (const listener of appendListeners.get(this.#notifyKey) ?? []) listener();
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    const backwards = options.direction === 'backwards';
+    let remaining = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    let from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+    while (remaining > 0) {
+      this.#assertOpen();
+      const limit = Math.min(PAGE_SIZE, remaining);
+      const statement = backwards ? this.#streamBackwards : this.#streamForwards;
+      const rows = statement.all(streamId, from, limit) as unknown as EventRow[];
+      for (const row of rows) yield toRecorded(row);
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      from = rows[rows.length - 1]!.revision + (backwards ? -1 : 1);
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    const backwards = options.direction === 'backwards';
+    let remaining = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    let after = options.after ?? -1;
+    let before = options.before ?? Number.MAX_SAFE_INTEGER;
+    while (remaining > 0) {
+      this.#assertOpen();
+      const limit = Math.min(PAGE_SIZE, remaining);
+      const rows = (backwards ? this.#allBackwards : this.#allForwards).all(after, before, limit) as unknown as EventRow[];
+      for (const row of rows) yield toRecorded(row);
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      const edge = rows[rows.length - 1]!.position;
+      if (backwards) before = edge;
+      else after = edge;
+    }
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    this.#assertOpen();
+    const listeners = listenersOf(this.#notifyKey);
+    const subscription = new SqliteSubscription({
+      after: options.after ?? -1,
+      pollIntervalMs: this.#pollIntervalMs,
+      readPage: (after) => this.#allForwards.all(after, Number.MAX_SAFE_INTEGER, PAGE_SIZE) as unknown as EventRow[],
+      listen: (wake) => {
+        listeners.add(wake);
+        return () => listeners.delete(wake);
+      },
+      onClose: (s) => this.#subscriptions.delete(s),
+    });
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async streamRevision(streamId: string): Promise<number | null> {
+    this.#assertOpen();
+    const last = this.#lastOfStream.get(streamId) as { revision: number } | undefined;
+    return last === undefined ? null : last.revision;
+  }
+
+  async headPosition(): Promise<number> {
+    this.#assertOpen();
+    const row = this.#head.get() as { head: number | null };
+    return row.head ?? -1;
+  }
+
+  verifyChain(streamId: string, onProgress?: (checked: number) => void): Promise<ChainVerification> {
+    return verifyEvents(streamId, this.readStream(streamId), onProgress);
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    this.#db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await Promise.all([...this.#subscriptions].map((s) => s.close()));
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('event store is closed');
+  }
+}
+
+interface SubscriptionSource {
+  readonly after: number;
+  readonly pollIntervalMs: number;
+  readPage(after: number): EventRow[];
+  /** Registers a wake-up called after every append in this process; returns the unregistration. */
+  listen(wake: () => void): () => void;
+  onClose(subscription: SqliteSubscription): void;
+}
+
+/**
+ * Catch-up subscription. History and live events come from the same query, `position > last
+ * delivered`, so the switch from catching up to live cannot skip or repeat an event: being live only
+ * means the last page was short and we wait for a wake-up (this process appended) or the poll timer
+ * (another process may have) before asking again.
+ */
+class SqliteSubscription implements Subscription {
+  readonly #source: SubscriptionSource;
+  readonly #iterator: AsyncGenerator<RecordedEvent>;
+  #closed = false;
+  /** Set by every wake-up; cleared right before each query, so a wake-up during delivery is not lost. */
+  #pending = false;
+  #wake: (() => void) | null = null;
+  #unlisten: (() => void) | null = null;
+
+  constructor(source: SubscriptionSource) {
+    this.#source = source;
+    this.#iterator = this.#run();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return this.#iterator;
+  }
+
+  async *#run(): AsyncGenerator<RecordedEvent> {
+    let last = this.#source.after;
+    this.#unlisten = this.#source.listen(() => {
+      this.#pending = true;
+      this.#wake?.();
+    });
+    try {
+      while (!this.#closed) {
+        this.#pending = false;
+        const rows = this.#source.readPage(last);
+        for (const row of rows) {
+          if (this.#closed) return;
+          last = row.position;
+          yield toRecorded(row);
+        }
+        if (rows.length === PAGE_SIZE) continue;
+        await this.#idle();
+      }
+    } finally {
+      this.#release();
+    }
+  }
+
+  #idle(): Promise<void> {
+    if (this.#pending || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.#source.pollIntervalMs);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.#wake = null;
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  #release(): void {
+    this.#closed = true;
+    this.#unlisten?.();
+    this.#unlisten = null;
+    this.#source.onClose(this);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#release();
+    this.#wake?.();
+  }
+}
