@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { appliedMigrations, migrate, MIGRATIONS } from '../src/schema/migrations.js';
+import { openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
+
+describe('read-model schema migrations', () => {
+  let db: ClickHouseFixture;
+  beforeAll(async () => {
+    db = await openFixture();
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('records every migration once and applies nothing on a second start', async () => {
+    expect(await appliedMigrations(db.client)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(await migrate(db.client)).toEqual([]);
+    const tables = await rows<{ name: string }>(db.client, 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name');
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['access_intervals', 'audit_events', 'projection_checkpoints', 'schema_migrations']));
+  });
+
+  it('drops a re-insert carrying the same deduplication token, and only that one', async () => {
+    const row = { tenant_id: 't', event_id: 'e1', position: 1, occurred_at: '2026-03-01T09:00:00.000Z', recorded_at: '2026-03-01T09:00:00.000Z', type: 'MemberAdded' };
+    for (let i = 0; i < 2; i++) {
+      await db.client.insert({ table: 'audit_events', values: [row], format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: 'dedup-test-1' } });
+    }
+    // No token: the default settings reset the token the previous call set on the session.
+    await db.client.insert({ table: 'audit_events', values: [{ ...row, event_id: 'e2', position: 2 }], format: 'JSONEachRow' });
+    const found = await rows<{ event_id: string; occurred_at: string }>(db.client, 'SELECT event_id, occurred_at FROM audit_events ORDER BY position');
+    expect(found).toEqual([
+      { event_id: 'e1', occurred_at: '2026-03-01T09:00:00.000Z' },
+      { event_id: 'e2', occurred_at: '2026-03-01T09:00:00.000Z' },
+    ]);
+    await db.client.command({ query: 'TRUNCATE TABLE audit_events' });
+  });
+});
