@@ -1,0 +1,173 @@
+import type { EventMetadata } from './envelope.js';
+import type { EventData, EventType } from './catalog.js';
+import { K } from './fact-keys.js';
+import type { EventRef, FactStore } from './facts.js';
+import { INITIAL_CAPABILITIES } from './vocabulary.js';
+
+/** An event as the model folds it: its data (already upcast and valid), its metadata and its store position. */
+export interface LedgerEvent<E extends EventType = EventType> {
+  readonly id: string;
+  readonly type: E;
+  readonly data: EventData<E>;
+  readonly meta: EventMetadata;
+  readonly position: number;
+}
+
+export function refOf(event: LedgerEvent): EventRef {
+  return {
+    eventId: event.id,
+    type: event.type,
+    occurredAt: event.meta.occurredAt,
+    actor: event.meta.actor,
+    at: Date.parse(event.meta.occurredAt),
+    pos: event.position,
+    rec: Date.parse(event.meta.recordedAt),
+  };
+}
+
+type Folder<E extends EventType> = (facts: FactStore, data: EventData<E>, ev: EventRef) => void;
+
+/**
+ * What each event writes. A folder reads nothing but the event, except where a rule makes a fact depend on the
+ * state at that instant (R13), and then it reads strictly before the event: so folding in occurredAt order and
+ * inserting late events among the versions give the same facts (R61).
+ */
+const FOLD: { [E in EventType]: Folder<E> } = {
+  OrganizationCreated(f, d, ev) {
+    f.addToSet(K.orgs, d.orgId, ev.at);
+    f.write(K.org(d.orgId), { name: d.name, dualSeat: d.dualSeat, usageBased: d.usageBased }, ev);
+    f.write(K.orgMode(d.orgId), d.provisioningMode, ev);
+    // Decision (spec silent): the capabilities the product ships with start switched on; ones added to the catalog
+    // later start off (R3), which needs no write: an absent toggle is off.
+    for (const c of INITIAL_CAPABILITIES) f.write(K.orgCapability(d.orgId, c), true, ev);
+  },
+  OrganizationCapabilitySet: (f, d, ev) => f.write(K.orgCapability(d.orgId, d.capability), d.enabled, ev),
+  PlatformOverrideSet: (f, d, ev) => f.write(K.platformOverride(d.orgId, d.capability), d.disabled, ev),
+  CapabilityAddedToCatalog: (f, d, ev) => f.addToSet(K.catalog, d.capability, ev.at),
+  ProvisioningModeSet: (f, d, ev) => f.write(K.orgMode(d.orgId), d.mode, ev),
+  GroupMappingsEnabledSet: (f, d, ev) => f.write(K.groupMappingsEnabled(d.orgId), d.enabled, ev),
+  SpendingPrecedenceSet: (f, d, ev) => f.write(K.spendingPrecedence(d.orgId), d.precedence, ev),
+
+  MemberAdded(f, d, ev) {
+    f.addToSet(K.members(d.orgId), d.userId, ev.at);
+    f.addToSet(K.userOrgs(d.userId), d.orgId, ev.at);
+    f.write(K.memberRole(d.orgId, d.userId), d.role, ev);
+    f.write(K.memberSeat(d.orgId, d.userId), d.seat ?? null, ev);
+    f.write(K.memberStatus(d.orgId, d.userId), 'active', ev);
+    f.write(K.memberEmail(d.orgId, d.userId), d.email, ev);
+    // A membership starts afresh: no individual limit, no Console role carried over from an earlier one.
+    f.write(K.memberLimit(d.orgId, d.userId), null, ev);
+    f.write(K.consoleRole(d.orgId, d.userId), null, ev);
+    if (d.role === 'primary_owner') f.write(K.primaryOwner(d.orgId), d.userId, ev);
+  },
+  MemberRoleChanged(f, d, ev) {
+    f.write(K.memberRole(d.orgId, d.userId), d.role, ev);
+    if (d.role === 'primary_owner') f.write(K.primaryOwner(d.orgId), d.userId, ev);
+  },
+  MemberSeatChanged: (f, d, ev) => f.write(K.memberSeat(d.orgId, d.userId), d.seat, ev),
+  MemberSuspended: (f, d, ev) => f.write(K.memberStatus(d.orgId, d.userId), 'suspended', ev),
+  MemberReactivated: (f, d, ev) => f.write(K.memberStatus(d.orgId, d.userId), 'active', ev),
+  MemberRemoved: (f, d, ev) => f.write(K.memberStatus(d.orgId, d.userId), 'removed', ev),
+  PrimaryOwnershipTransferred(f, d, ev) {
+    const from = d.fromUserId ?? f.get<string>(K.primaryOwner(d.orgId), { at: ev.at, knownAt: Infinity, beforePos: ev.pos })?.value;
+    if (from !== undefined && from !== d.toUserId) f.write(K.memberRole(d.orgId, from), 'owner', ev);
+    f.write(K.memberRole(d.orgId, d.toUserId), 'primary_owner', ev);
+    f.write(K.primaryOwner(d.orgId), d.toUserId, ev);
+  },
+
+  GroupCreated(f, d, ev) {
+    f.addToSet(K.groups, d.groupId, ev.at);
+    f.write(K.group(d.groupId), { source: d.source }, ev);
+    f.write(K.groupName(d.groupId), d.name, ev);
+  },
+  GroupRenamed: (f, d, ev) => f.write(K.groupName(d.groupId), d.name, ev),
+  GroupDeleted: (f, d, ev) => f.write(K.group(d.groupId), null, ev),
+  UserAddedToGroup(f, d, ev) {
+    f.addToSet(K.groupsOfUser(d.userId), d.groupId, ev.at);
+    f.addToSet(K.usersOfGroup(d.groupId), d.userId, ev.at);
+    f.write(K.inGroup(d.groupId, d.userId), true, ev);
+  },
+  UserRemovedFromGroup: (f, d, ev) => f.write(K.inGroup(d.groupId, d.userId), false, ev),
+
+  RoleCreated(f, d, ev) {
+    f.addToSet(K.roles(d.orgId), d.roleId, ev.at);
+    f.write(K.role(d.orgId, d.roleId), true, ev);
+    f.write(K.roleName(d.orgId, d.roleId), d.name, ev);
+    // R7: a new custom role grants chat and nothing else.
+    f.write(K.roleCapability(d.orgId, d.roleId, 'chat'), true, ev);
+    // R13: created while connector permissions are enabled → "All connectors" at needs_approval.
+    const enabled = f.get<boolean>(K.connectorPermissions(d.orgId), { at: ev.at, knownAt: Infinity, beforePos: ev.pos })?.value;
+    if (enabled === true) f.write(K.roleConnector(d.orgId, d.roleId, '*'), 'needs_approval', ev);
+  },
+  RoleRenamed: (f, d, ev) => f.write(K.roleName(d.orgId, d.roleId), d.name, ev),
+  RoleDeleted: (f, d, ev) => f.write(K.role(d.orgId, d.roleId), null, ev),
+  RoleCapabilitySet: (f, d, ev) => f.write(K.roleCapability(d.orgId, d.roleId, d.capability), d.granted, ev),
+  RoleAdminPermissionSet: (f, d, ev) => f.write(K.roleAdmin(d.orgId, d.roleId, d.area), d.level, ev),
+  RoleConnectorPermissionSet: (f, d, ev) => f.write(K.roleConnector(d.orgId, d.roleId, d.connectorId), d.level, ev),
+  RoleToolPermissionSet: (f, d, ev) => f.write(K.roleTool(d.orgId, d.roleId, d.connectorId, d.toolName), d.level, ev),
+  RoleAssignedToGroup(f, d, ev) {
+    f.addToSet(K.rolesOfGroup(d.orgId, d.groupId), d.roleId, ev.at);
+    f.write(K.assigned(d.orgId, d.groupId, d.roleId), true, ev);
+  },
+  RoleUnassignedFromGroup: (f, d, ev) => f.write(K.assigned(d.orgId, d.groupId, d.roleId), false, ev),
+  GroupRoleMappingSet(f, d, ev) {
+    f.addToSet(K.mappings(d.orgId), d.idpGroupId, ev.at);
+    f.write(K.mapping(d.orgId, d.idpGroupId), d.role, ev);
+  },
+
+  ConnectorAdded(f, d, ev) {
+    f.addToSet(K.connectors(d.orgId), d.connectorId, ev.at);
+    f.write(K.connector(d.orgId, d.connectorId), { name: d.name }, ev);
+    for (const t of d.tools) {
+      f.addToSet(K.tools(d.orgId, d.connectorId), t, ev.at);
+      f.write(K.tool(d.orgId, d.connectorId, t), true, ev);
+    }
+  },
+  ConnectorToolsAdded(f, d, ev) {
+    for (const t of d.tools) {
+      f.addToSet(K.tools(d.orgId, d.connectorId), t, ev.at);
+      f.write(K.tool(d.orgId, d.connectorId, t), true, ev);
+    }
+  },
+  // R18: removed tools and connectors are blocked from this instant; the roles' rows stay in their history.
+  ConnectorToolsRemoved(f, d, ev) {
+    for (const t of d.tools) f.write(K.tool(d.orgId, d.connectorId, t), false, ev);
+  },
+  ConnectorRemoved: (f, d, ev) => f.write(K.connector(d.orgId, d.connectorId), null, ev),
+  OrgToolPolicySet: (f, d, ev) => f.write(K.toolPolicy(d.orgId, d.connectorId, d.toolName), d.level, ev),
+  ConnectorPermissionsEnabled: (f, d, ev) => f.write(K.connectorPermissions(d.orgId), true, ev),
+
+  OrgSpendCeilingSet: (f, d, ev) => f.write(K.spendCeiling(d.orgId), d.cents, ev),
+  GroupSpendLimitSet: (f, d, ev) => f.write(K.groupLimit(d.orgId, d.groupId), d.cents, ev),
+  MemberSpendLimitSet: (f, d, ev) => f.write(K.memberLimit(d.orgId, d.userId), d.cents, ev),
+
+  ConsoleRoleSet: (f, d, ev) => f.write(K.consoleRole(d.orgId, d.userId), d.role, ev),
+  WorkspaceCreated(f, d, ev) {
+    f.addToSet(K.workspaces(d.orgId), d.workspaceId, ev.at);
+    f.write(K.workspace(d.orgId, d.workspaceId), { name: d.name, archived: false }, ev);
+  },
+  WorkspaceArchived(f, d, ev) {
+    const name = f.get<{ name: string }>(K.workspace(d.orgId, d.workspaceId), { at: ev.at, knownAt: Infinity, beforePos: ev.pos })?.value?.name;
+    f.write(K.workspace(d.orgId, d.workspaceId), { name: name ?? d.workspaceId, archived: true }, ev);
+  },
+  WorkspaceRoleSet(f, d, ev) {
+    f.addToSet(K.workspacesOfUser(d.orgId, d.userId), d.workspaceId, ev.at);
+    f.write(K.workspaceRole(d.orgId, d.workspaceId, d.userId), d.role, ev);
+  },
+  ApiKeyCreated(f, d, ev) {
+    f.addToSet(K.apiKeys(d.orgId), `${d.workspaceId}|${d.apiKeyId}`, ev.at);
+    f.write(K.apiKey(d.orgId, d.workspaceId, d.apiKeyId), { name: d.name, createdBy: d.createdBy, workspaceId: d.workspaceId }, ev);
+    f.write(K.apiKeyStatus(d.orgId, d.workspaceId, d.apiKeyId), 'active', ev);
+  },
+  ApiKeyRevoked: (f, d, ev) => f.write(K.apiKeyStatus(d.orgId, d.workspaceId, d.apiKeyId), 'revoked', ev),
+
+  // Refusals are audit facts only (R62): they change no access.
+  AccessChangeDenied: () => {},
+};
+
+/** Fold one event into the facts. */
+export function evolve(facts: FactStore, event: LedgerEvent): void {
+  const fold = FOLD[event.type] as Folder<EventType> | undefined;
+  if (fold === undefined) throw new Error(`unknown event type ${event.type}`);
+  fold(facts, event.data as never, refOf(event));
+}
