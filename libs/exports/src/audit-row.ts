@@ -1,0 +1,85 @@
+/**
+ * The exported unit: one row of the ClickHouse audit trail (`audit_events`, owned by the read model),
+ * i.e. one stored event, flattened. Instants are ISO-8601 UTC with milliseconds.
+ */
+export interface AuditRow {
+  readonly tenant_id: string;
+  readonly org_id: string;
+  readonly event_id: string;
+  readonly position: number;
+  readonly revision: number;
+  readonly type: string;
+  readonly actor_kind: string;
+  readonly actor_org_id: string;
+  readonly actor_user_id: string;
+  readonly subject: string;
+  readonly occurred_at: string;
+  readonly recorded_at: string;
+  readonly source: string;
+  readonly correlation_id: string;
+  readonly causation_id: string;
+  /** The event data as JSON text. */
+  readonly payload: string;
+  /** The event's chain hash (event-store chain.ts). */
+  readonly hash: string;
+}
+
+export const AUDIT_COLUMNS = [
+  'tenant_id',
+  'org_id',
+  'event_id',
+  'position',
+  'revision',
+  'type',
+  'actor_kind',
+  'actor_org_id',
+  'actor_user_id',
+  'subject',
+  'occurred_at',
+  'recorded_at',
+  'source',
+  'correlation_id',
+  'causation_id',
+  'payload',
+  'hash',
+] as const satisfies readonly (keyof AuditRow)[];
+
+/** What one export or one delivery step covers: the tenant's events with occurredAt in [from, to) and position ≤ upToPosition. */
+export interface AuditRange {
+  readonly tenantId: string;
+  readonly from: string;
+  readonly to: string;
+  /** The head position when the export started: later appends wait for the next export. */
+  readonly upToPosition: number;
+}
+
+/** A day (UTC, by occurredAt) of a range that holds rows. */
+export interface DaySlice {
+  readonly day: string; // YYYY-MM-DD
+  readonly rows: number;
+  readonly minPosition: number;
+  readonly maxPosition: number;
+}
+
+export interface PageQuery {
+  readonly tenantId: string;
+  /** Rows with position > afterPosition (-1 for all)… */
+  readonly afterPosition: number;
+  /** …and ≤ upToPosition, if given. */
+  readonly upToPosition?: number;
+  /** …and occurredAt in [from, to), if given. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly limit: number;
+}
+
+/**
+ * The port the exports read through. Adapters: the ClickHouse table (`ClickHouseAuditTable`) and
+ * the event store (`EventStoreAuditSource`, for sinks that follow the log ahead of the read model).
+ */
+export interface AuditRowSource {
+  /** Highest position of the tenant's rows, or -1. */
+  headPosition(tenantId: string): Promise<number>;
+  /** Rows in ascending position order. */
+  readPage(query: PageQuery): Promise<AuditRow[]>;
+}

@@ -1,0 +1,145 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { AUDIT_COLUMNS, type AuditRange, type AuditRow, type AuditRowSource, type DaySlice, type PageQuery } from './audit-row.js';
+import type { ExportFormat } from './config.js';
+
+/** ClickHouse output format per export format. */
+const CLICKHOUSE_FORMAT: Record<ExportFormat, string> = { parquet: 'Parquet', jsonl: 'JSONEachRow', csv: 'CSVWithNames' };
+
+/** Same text for JSONL/CSV whichever server renders it: ISO instants, numbers as numbers. */
+const RENDER_SETTINGS = {
+  date_time_output_format: 'iso',
+  output_format_json_quote_64bit_integers: 0,
+  output_format_parquet_compression_method: 'zstd',
+} as const;
+
+const RANGE_WHERE =
+  "tenant_id = {tenantId:String} AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')} AND position <= {upTo:UInt64}";
+
+export interface S3Target {
+  readonly url: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/**
+ * The ClickHouse adapter of the audit trail: reads pages for streaming sinks, plans day slices, and
+ * renders a slice as a file — either straight into S3 with the `s3` table function or as bytes for
+ * an upload. Every value goes in as a server-side parameter, never spliced into SQL.
+ */
+export class ClickHouseAuditTable implements AuditRowSource {
+  constructor(
+    private readonly client: ClickHouseClient,
+    /** Qualified table name; an identifier from configuration, never from a request. */
+    private readonly table = 'audit_events',
+  ) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(table)) throw new Error(`invalid table name ${table}`);
+  }
+
+  async headPosition(tenantId: string): Promise<number> {
+    const rows = await this.json<{ head: string | number; n: string | number }>(
+      `SELECT max(position) AS head, count() AS n FROM ${this.table} WHERE tenant_id = {tenantId:String}`,
+      { tenantId },
+    );
+    return Number(rows[0]?.n ?? 0) === 0 ? -1 : Number(rows[0]!.head);
+  }
+
+  async planDays(range: AuditRange): Promise<DaySlice[]> {
+    const rows = await this.json<{ day: string; rows: string | number; minp: string | number; maxp: string | number }>(
+      `SELECT toString(toDate(occurred_at, 'UTC')) AS day, count() AS rows, min(position) AS minp, max(position) AS maxp
+       FROM ${this.table} WHERE ${RANGE_WHERE} GROUP BY day ORDER BY day`,
+      rangeParams(range),
+    );
+    return rows.map((r) => ({ day: r.day, rows: Number(r.rows), minPosition: Number(r.minp), maxPosition: Number(r.maxp) }));
+  }
+
+  /** Rows in the range, counted the same way as `readPage` and the rendered files — the raw read baseline. */
+  async countRange(range: AuditRange): Promise<number> {
+    const rows = await this.json<{ n: string | number }>(`SELECT count() AS n FROM ${this.table} WHERE ${RANGE_WHERE}`, rangeParams(range));
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async readPage(q: PageQuery): Promise<AuditRow[]> {
+    const conditions = ['tenant_id = {tenantId:String}', 'position > {after:Int64}'];
+    const params: Record<string, unknown> = { tenantId: q.tenantId, after: q.afterPosition, limit: q.limit };
+    if (q.upToPosition !== undefined) {
+      conditions.push('position <= {upTo:UInt64}');
+      params['upTo'] = q.upToPosition;
+    }
+    if (q.from !== undefined) {
+      conditions.push("occurred_at >= {from:DateTime64(3, 'UTC')}");
+      params['from'] = chInstant(q.from);
+    }
+    if (q.to !== undefined) {
+      conditions.push("occurred_at < {to:DateTime64(3, 'UTC')}");
+      params['to'] = chInstant(q.to);
+    }
+    const rows = await this.json<Record<string, unknown>>(
+      `SELECT ${AUDIT_COLUMNS.join(', ')} FROM ${this.table} WHERE ${conditions.join(' AND ')} ORDER BY position LIMIT {limit:UInt32}`,
+      params,
+      RENDER_SETTINGS,
+    );
+    return rows.map(toAuditRow);
+  }
+
+  /** Writes one slice as one S3 object with ClickHouse's `s3` table function (replacing an object of the same key). */
+  async writeToS3(range: AuditRange, format: ExportFormat, target: S3Target): Promise<void> {
+    const credentials = target.sessionToken === undefined
+      ? '{key:String}, {secret:String}'
+      : '{key:String}, {secret:String}, {token:String}';
+    await this.client.command({
+      query: `INSERT INTO FUNCTION s3({url:String}, ${credentials}, '${CLICKHOUSE_FORMAT[format]}')
+              SELECT ${AUDIT_COLUMNS.join(', ')} FROM ${this.table} WHERE ${RANGE_WHERE} ORDER BY occurred_at, position`,
+      query_params: {
+        ...rangeParams(range),
+        url: target.url,
+        key: target.accessKeyId,
+        secret: target.secretAccessKey,
+        ...(target.sessionToken === undefined ? {} : { token: target.sessionToken }),
+      },
+      // Deterministic object names: the same export again replaces the object instead of failing or adding `.1`.
+      clickhouse_settings: { ...RENDER_SETTINGS, s3_truncate_on_insert: 1 } as never,
+    });
+  }
+
+  /** Renders one slice as the bytes of a file (for the upload writer). */
+  async render(range: AuditRange, format: ExportFormat): Promise<Buffer> {
+    const result = await this.client.exec({
+      query: `SELECT ${AUDIT_COLUMNS.join(', ')} FROM ${this.table} WHERE ${RANGE_WHERE} ORDER BY occurred_at, position FORMAT ${CLICKHOUSE_FORMAT[format]}`,
+      query_params: rangeParams(range),
+      clickhouse_settings: RENDER_SETTINGS as never,
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of result.stream) chunks.push(Buffer.from(chunk as Uint8Array));
+    return Buffer.concat(chunks);
+  }
+
+  private async json<T>(query: string, query_params: Record<string, unknown>, settings?: object): Promise<T[]> {
+    const rs = await this.client.query({ query, query_params, format: 'JSONEachRow', ...(settings ? { clickhouse_settings: settings as never } : {}) });
+    return rs.json<T>();
+  }
+}
+
+function rangeParams(range: AuditRange): Record<string, unknown> {
+  return { tenantId: range.tenantId, from: chInstant(range.from), to: chInstant(range.to), upTo: range.upToPosition };
+}
+
+/** `2026-03-01T09:00:00.000Z` → `2026-03-01 09:00:00.000` (DateTime64 parameter text, UTC). */
+function chInstant(iso: string): string {
+  return iso.replace('T', ' ').replace('Z', '');
+}
+
+function toAuditRow(r: Record<string, unknown>): AuditRow {
+  return {
+    ...(r as unknown as AuditRow),
+    position: Number(r['position']),
+    revision: Number(r['revision']),
+    occurred_at: isoInstant(r['occurred_at']),
+    recorded_at: isoInstant(r['recorded_at']),
+  };
+}
+
+function isoInstant(v: unknown): string {
+  const s = String(v);
+  return new Date(s.endsWith('Z') ? s : `${s.replace(' ', 'T')}Z`).toISOString();
+}

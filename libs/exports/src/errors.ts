@@ -1,0 +1,27 @@
+/**
+ * A sink's configuration cannot work (unknown bucket, denied credentials, wrong HEC token, unknown
+ * index, acknowledgement disabled on the token…). Raised before anything is written or any
+ * checkpoint moves; the message says what to fix.
+ */
+export class SinkConfigurationError extends Error {
+  override readonly name = 'SinkConfigurationError';
+  constructor(
+    readonly sink: 's3' | 'splunk',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The sink stayed unavailable through every retry; nothing past the checkpoint is considered delivered. */
+export class SinkUnavailableError extends Error {
+  override readonly name = 'SinkUnavailableError';
+  constructor(
+    readonly sink: 's3' | 'splunk',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

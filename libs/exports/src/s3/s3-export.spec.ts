@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { startS3rver, type S3rverProcess } from '../../../../test/support/s3rver-process.js';
+import { auditRows, openTestReadModel } from '../../test/audit-history.js';
+import { ClickHouseAuditTable } from '../clickhouse-audit-table.js';
+import { S3SinkConfig } from '../config.js';
+import { exportToS3 } from './s3-export.js';
+import { S3ObjectStore } from './s3-store.js';
+import { verifyExport } from './verify-export.js';
+
+let s3: S3rverProcess;
+let rm: Awaited<ReturnType<typeof openTestReadModel>>;
+let table: ClickHouseAuditTable;
+
+// 3 000 events an minute apart from 2026-03-01T22:00Z: they span three UTC days.
+const rows = auditRows({ tenantId: 'acme', count: 3000, start: '2026-03-01T22:00:00.000Z', stepMs: 60_000 });
+const other = auditRows({ tenantId: 'globex', count: 50, start: '2026-03-01T22:00:00.000Z', stepMs: 60_000, firstPosition: 10_000 });
+
+function sinkConfig(over: Partial<S3SinkConfig> = {}): S3SinkConfig {
+  return S3SinkConfig.parse({
+    kind: 's3',
+    uri: 's3://audit-exports/ledger',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: s3.credentials,
+    ...over,
+  });
+}
+
+beforeAll(async () => {
+  [s3, rm] = await Promise.all([startS3rver({ buckets: ['audit-exports', 'second-bucket'] }), openTestReadModel()]);
+  await rm.insert([...rows, ...other]);
+  table = new ClickHouseAuditTable(rm.client);
+});
+
+afterAll(async () => {
+  await rm?.close();
+  await s3?.stop();
+});
+
+const range = { tenantId: 'acme', from: '2026-03-01T00:00:00.000Z', to: '2026-03-04T00:00:00.000Z' };
+
+describe('S3 export through ClickHouse s3() into s3rver (separate process, real AWS SDK)', () => {
+  test('Parquet by default: one object per UTC day under tenant=/dt=, manifest rows and sha256 match the bucket', async () => {
+    const config = sinkConfig();
+    expect(config.format).toBe('parquet');
+    const store = new S3ObjectStore(config);
+    const progress: number[] = [];
+    const result = await exportToS3({ table, store, config }, { exportId: 'exp-1', ...range }, (p) => progress.push(p.rowsDone));
+    expect(result.rows).toBe(3000);
+    expect(result.objects.map((o) => o.key)).toEqual([
+      'ledger/tenant=acme/dt=2026-03-01/events-20260301T000000000Z-20260302T000000000Z.parquet',
+      'ledger/tenant=acme/dt=2026-03-02/events-20260302T000000000Z-20260303T000000000Z.parquet',
+      'ledger/tenant=acme/dt=2026-03-03/events-20260303T000000000Z-20260304T000000000Z.parquet',
+    ]);
+    expect(result.objects.map((o) => o.rows)).toEqual([120, 1440, 1440]);
+    expect(progress.at(-1)).toBe(3000);
+    // ClickHouse reads the Parquet back: same rows, same ids, nothing of the other tenant.
+    const back = await rm.client.query({
+      query: `SELECT count() AS n, uniqExact(event_id) AS ids, countIf(tenant_id != 'acme') AS foreign FROM s3({url:String}, 'S3RVER', 'S3RVER', 'Parquet')`,
+      query_params: { url: `${s3.endpoint}/audit-exports/ledger/tenant=acme/dt=*/*.parquet` },
+      format: 'JSONEachRow',
+    });
+    expect(await back.json()).toEqual([{ n: 3000, ids: 3000, foreign: 0 }]);
+    const verification = await verifyExport(store, 's3://audit-exports/ledger');
+    expect(verification.problems).toEqual([]);
+    expect(verification.ok).toBe(true);
+    store.destroy();
+  });
+
+  test('running the same export again replaces the objects (no duplicates) and extends the digest chain', async () => {
+    const config = sinkConfig();
+    const store = new S3ObjectStore(config);
+    const first = await exportToS3({ table, store, config }, { exportId: 'exp-2', ...range });
+    const keysBefore = (await store.list('audit-exports', 'ledger/tenant=acme/dt=')).sort();
+    const again = await exportToS3({ table, store, config }, { exportId: 'exp-3', ...range });
+    const keysAfter = (await store.list('audit-exports', 'ledger/tenant=acme/dt=')).sort();
+    expect(keysAfter).toEqual(keysBefore);
+    expect(again.previousDigest).toBe(first.digest);
+    expect(again.objects.map((o) => o.sha256)).toEqual(first.objects.map((o) => o.sha256));
+    const verification = await verifyExport(store, 's3://audit-exports/ledger', { expectHead: { acme: again.digest } });
+    expect(verification.ok).toBe(true);
+    expect(verification.tenants.find((t) => t.tenantId === 'acme')).toMatchObject({ objects: 3, rows: 3000, headDigest: again.digest });
+    store.destroy();
+  });
+
+  test('JSONL and CSV on request, also with the upload writer (ClickHouse renders, the SDK uploads)', async () => {
+    for (const [format, writer] of [['jsonl', 'clickhouse'], ['csv', 'upload'], ['parquet', 'upload']] as const) {
+      const config = sinkConfig({ uri: `s3://second-bucket/${format}-${writer}`, format, writer });
+      const store = new S3ObjectStore(config);
+      const result = await exportToS3({ table, store, config }, { exportId: `fmt-${format}`, ...range, tenantId: 'globex' });
+      expect(result.rows).toBe(50);
+      const body = (await store.get('second-bucket', result.objects[0]!.key))!.toString('utf8');
+      if (format === 'jsonl') {
+        const first = JSON.parse(body.split('\n')[0]!);
+        expect(first).toMatchObject({ tenant_id: 'globex', position: 10_000, occurred_at: '2026-03-01T22:00:00.000Z' });
+      }
+      if (format === 'csv') expect(body.split('\n')[0]).toContain('"tenant_id","org_id","event_id"');
+      expect((await verifyExport(store, config.uri)).ok).toBe(true);
+      store.destroy();
+    }
+  });
+
+  test('a tampered object and a deleted object make verify-export fail and name both', async () => {
+    const config = sinkConfig({ uri: 's3://second-bucket/tamper' });
+    const store = new S3ObjectStore(config);
+    const result = await exportToS3({ table, store, config }, { exportId: 'exp-t', ...range });
+    const [a, b] = result.objects;
+    await store.client.send(new PutObjectCommand({ Bucket: 'second-bucket', Key: a!.key, Body: Buffer.from('not the export') }));
+    await store.client.send(new DeleteObjectCommand({ Bucket: 'second-bucket', Key: b!.key }));
+    const verification = await verifyExport(store, config.uri);
+    expect(verification.ok).toBe(false);
+    expect(verification.problems.map((p) => [p.kind, p.key])).toEqual([
+      ['object-altered', a!.key],
+      ['object-missing', b!.key],
+    ]);
+    store.destroy();
+  });
+
+  test('an altered manifest breaks the chain and is named', async () => {
+    const config = sinkConfig({ uri: 's3://second-bucket/manifest' });
+    const store = new S3ObjectStore(config);
+    const one = await exportToS3({ table, store, config }, { exportId: 'm-1', ...range });
+    await exportToS3({ table, store, config }, { exportId: 'm-2', ...range });
+    const text = (await store.get('second-bucket', one.manifestKey))!.toString('utf8').replace('"rows": 120', '"rows": 119');
+    await store.put('second-bucket', one.manifestKey, Buffer.from(text), 'application/json');
+    const verification = await verifyExport(store, config.uri);
+    expect(verification.problems.map((p) => [p.kind, p.key])).toEqual([['manifest-altered', one.manifestKey]]);
+    store.destroy();
+  });
+
+  test('unknown bucket fails fast with a clear message and writes nothing', async () => {
+    const config = sinkConfig({ uri: 's3://no-such-bucket/x' });
+    const store = new S3ObjectStore(config);
+    await expect(exportToS3({ table, store, config }, { exportId: 'bad', ...range })).rejects.toMatchObject({
+      name: 'SinkConfigurationError',
+      message: `S3 bucket "no-such-bucket" does not exist at ${s3.endpoint}`,
+    });
+    store.destroy();
+  });
+
+  test('credentials come from the standard AWS chain when the configuration has none', async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
+    try {
+      const { credentials: _none, ...config } = sinkConfig({ uri: 's3://second-bucket/chain' });
+      const store = new S3ObjectStore(config);
+      expect(await store.resolvedCredentials()).toEqual({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+      const result = await exportToS3({ table, store, config }, { exportId: 'chain', ...range, tenantId: 'globex' });
+      expect(result.rows).toBe(50);
+      store.destroy();
+    } finally {
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID; else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY; else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
+  });
+});

@@ -1,0 +1,136 @@
+import type { AuditRange } from '../audit-row.js';
+import type { ClickHouseAuditTable } from '../clickhouse-audit-table.js';
+import type { ExportFormat, S3SinkConfig } from '../config.js';
+import {
+  GENESIS_DIGEST,
+  dataObjectKey,
+  dayWindow,
+  digestKey,
+  exportsPrefix,
+  manifestKey,
+  parseChainKey,
+  parseS3Uri,
+  type S3Location,
+} from './layout.js';
+import { digestRecord, serializeManifest, type DigestRecord, type ExportManifest, type ManifestObject } from './manifest.js';
+import type { S3ObjectStore } from './s3-store.js';
+
+const CONTENT_TYPE: Record<ExportFormat, string> = {
+  parquet: 'application/vnd.apache.parquet',
+  jsonl: 'application/x-ndjson',
+  csv: 'text/csv',
+};
+
+export interface S3ExportProgress {
+  readonly rowsTotal: number;
+  readonly rowsDone: number;
+  readonly objectsTotal: number;
+  readonly objectsDone: number;
+}
+
+export interface S3ExportResult {
+  readonly location: string;
+  readonly manifestKey: string;
+  readonly digestKey: string;
+  readonly digest: string;
+  readonly previousDigest: string;
+  readonly objects: readonly ManifestObject[];
+  readonly rows: number;
+  readonly upToPosition: number;
+}
+
+export interface S3ExportInput {
+  readonly exportId: string;
+  readonly tenantId: string;
+  readonly from: string;
+  readonly to: string;
+  /** Defaults to the tenant's head position when the export starts. */
+  readonly upToPosition?: number;
+}
+
+/**
+ * One export to S3: one object per UTC day of [from, to) (by occurredAt), then the manifest, then the
+ * digest that chains it to the previous export under the same prefix. Objects first, manifest last:
+ * an interrupted export leaves no manifest, and running it again overwrites the same object keys.
+ *
+ * Exports to the same prefix and tenant must not run concurrently (the job runner serializes them):
+ * the chain's sequence number is read, then written.
+ */
+export async function exportToS3(
+  deps: { readonly table: ClickHouseAuditTable; readonly store: S3ObjectStore; readonly config: S3SinkConfig; readonly now?: () => Date },
+  input: S3ExportInput,
+  onProgress: (p: S3ExportProgress) => void = () => {},
+): Promise<S3ExportResult> {
+  const { table, store, config } = deps;
+  const loc = parseS3Uri(config.uri);
+  await store.preflight(loc);
+  const credentials = config.writer === 'clickhouse' ? await store.resolvedCredentials() : undefined;
+
+  const upToPosition = input.upToPosition ?? (await table.headPosition(input.tenantId));
+  const range: AuditRange = { tenantId: input.tenantId, from: input.from, to: input.to, upToPosition };
+  const days = await table.planDays(range);
+  const rowsTotal = days.reduce((n, d) => n + d.rows, 0);
+  let rowsDone = 0;
+  onProgress({ rowsTotal, rowsDone, objectsTotal: days.length, objectsDone: 0 });
+
+  const objects: ManifestObject[] = [];
+  for (const day of days) {
+    const window = dayWindow(day.day, input.from, input.to);
+    const key = dataObjectKey(loc, input.tenantId, day.day, window, config.format);
+    const slice: AuditRange = { ...range, ...window };
+    if (credentials) {
+      await table.writeToS3(slice, config.format, { url: store.objectUrl(loc.bucket, key), ...credentials });
+    } else {
+      await store.put(loc.bucket, key, await table.render(slice, config.format), CONTENT_TYPE[config.format]);
+    }
+    // Hash what the bucket holds, not what we meant to write.
+    const stored = await store.hash(loc.bucket, key);
+    if (!stored) throw new Error(`object ${key} was written but cannot be read back from bucket ${loc.bucket}`);
+    objects.push({ key, day: day.day, ...window, rows: day.rows, bytes: stored.bytes, sha256: stored.sha256, minPosition: day.minPosition, maxPosition: day.maxPosition });
+    rowsDone += day.rows;
+    onProgress({ rowsTotal, rowsDone, objectsTotal: days.length, objectsDone: objects.length });
+  }
+
+  const previous = await latestDigest(store, loc, input.tenantId);
+  const manifest: ExportManifest = {
+    version: 1,
+    exportId: input.exportId,
+    seq: (previous?.seq ?? 0) + 1,
+    tenantId: input.tenantId,
+    format: config.format,
+    range: { from: input.from, to: input.to, upToPosition },
+    created: (deps.now ?? (() => new Date()))().toISOString(),
+    objects,
+    rows: rowsDone,
+    previousDigest: previous?.digest ?? GENESIS_DIGEST,
+  };
+  const mKey = manifestKey(loc, input.tenantId, manifest.seq, input.exportId);
+  const dKey = digestKey(loc, input.tenantId, manifest.seq, input.exportId);
+  const bytes = serializeManifest(manifest);
+  const record = digestRecord(manifest, mKey, bytes);
+  await store.put(loc.bucket, mKey, bytes, 'application/json');
+  await store.put(loc.bucket, dKey, Buffer.from(JSON.stringify(record, null, 2) + '\n'), 'application/json');
+
+  return {
+    location: `s3://${loc.bucket}/${loc.prefix}`,
+    manifestKey: mKey,
+    digestKey: dKey,
+    digest: record.digest,
+    previousDigest: record.previousDigest,
+    objects,
+    rows: rowsDone,
+    upToPosition,
+  };
+}
+
+/** The newest digest record of the tenant's chain under this prefix, or null for the first export. */
+export async function latestDigest(store: S3ObjectStore, loc: S3Location, tenantId: string): Promise<DigestRecord | null> {
+  const keys = (await store.list(loc.bucket, exportsPrefix(loc, tenantId)))
+    .filter((k) => parseChainKey(k)?.kind === 'digest')
+    .sort();
+  const last = keys.at(-1);
+  if (!last) return null;
+  const body = await store.get(loc.bucket, last);
+  if (!body) return null;
+  return JSON.parse(body.toString('utf8')) as DigestRecord;
+}

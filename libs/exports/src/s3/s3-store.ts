@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import {
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import type { S3SinkConfig } from '../config.js';
+import { SinkConfigurationError } from '../errors.js';
+import type { S3Location } from './layout.js';
+
+/**
+ * The S3 adapter: the few object-store operations exports and verification need, over the real AWS
+ * SDK. Credentials come from the standard AWS chain unless the configuration gives them explicitly.
+ */
+export class S3ObjectStore {
+  readonly client: S3Client;
+
+  constructor(private readonly config: Pick<S3SinkConfig, 'region' | 'endpoint' | 'forcePathStyle' | 'credentials'>) {
+    this.client = new S3Client({
+      region: config.region,
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      forcePathStyle: config.forcePathStyle,
+      ...(config.credentials ? { credentials: config.credentials } : {}),
+    });
+  }
+
+  /** Fails fast, before anything is written, when the bucket is unknown or not ours. */
+  async preflight(loc: S3Location): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: loc.bucket }));
+    } catch (e) {
+      const status = e instanceof S3ServiceException ? e.$metadata.httpStatusCode : undefined;
+      const where = this.config.endpoint ? ` at ${this.config.endpoint}` : '';
+      if (status === 404) throw new SinkConfigurationError('s3', `S3 bucket "${loc.bucket}" does not exist${where}`, { cause: e });
+      if (status === 403 || status === 401)
+        throw new SinkConfigurationError('s3', `access to S3 bucket "${loc.bucket}"${where} is denied for these credentials`, { cause: e });
+      throw new SinkConfigurationError('s3', `S3 bucket "${loc.bucket}"${where} is not reachable: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** The credentials the SDK chain resolved, for ClickHouse's `s3` function. */
+  async resolvedCredentials(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }> {
+    try {
+      const c = await this.client.config.credentials();
+      return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
+    } catch (e) {
+      throw new SinkConfigurationError('s3', `no AWS credentials found by the standard chain: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** The HTTP(S) URL of an object, as ClickHouse's `s3` function expects it. */
+  objectUrl(bucket: string, key: string): string {
+    const path = key.split('/').map(encodeURIComponent).join('/');
+    if (this.config.endpoint) {
+      const base = this.config.endpoint.replace(/\/+$/, '');
+      if (this.config.forcePathStyle) return `${base}/${bucket}/${path}`;
+      const u = new URL(base);
+      return `${u.protocol}//${bucket}.${u.host}/${path}`;
+    }
+    return `https://${bucket}.s3.${this.config.region}.amazonaws.com/${path}`;
+  }
+
+  async put(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  /** The object's bytes, or null when it does not exist. */
+  async get(bucket: string, key: string): Promise<Buffer | null> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await r.Body!.transformToByteArray());
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw e;
+    }
+  }
+
+  /** sha256 and size of an object, streamed (objects can be large); null when it does not exist. */
+  async hash(bucket: string, key: string): Promise<{ sha256: string; bytes: number } | null> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const h = createHash('sha256');
+      let bytes = 0;
+      for await (const chunk of r.Body as AsyncIterable<Uint8Array>) {
+        h.update(chunk);
+        bytes += chunk.length;
+      }
+      return { sha256: h.digest('hex'), bytes };
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw e;
+    }
+  }
+
+  async list(bucket: string, prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}
+
+function isNotFound(e: unknown): boolean {
+  return e instanceof S3ServiceException && (e.name === 'NoSuchKey' || e.$metadata.httpStatusCode === 404);
+}
