@@ -1,0 +1,216 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { RecordedEvent } from '../../../event-store/src/port.js';
+import { auditRowOf } from './audit-row.js';
+import { CheckpointStore, type Checkpoint } from './checkpoint.js';
+
+/**
+ * The audit trail projection: every stored event, flattened into `audit_events`, exactly once.
+ *
+ * Exactly-once (docs/read-model.md): for each batch
+ *   1. the checkpoint row announces `pending_through = last position of the batch`;
+ *   2. the rows are inserted with `insert_deduplication_token = <projection>:g<generation>:<first>-<last>`;
+ *   3. the checkpoint advances to the batch's last position.
+ * A crash after 1 or 2 restarts from the old checkpoint and, because of the announcement, rebuilds exactly the
+ * same batch (whatever the batch size or timer says), so the same token makes ClickHouse drop whatever part of it
+ * was already stored. A crash after 3 starts after the batch. Events at or below the checkpoint are skipped.
+ *
+ * Backpressure: events are pulled from the source only while no insert is running, so a fast source never
+ * runs ahead of ClickHouse by more than one batch.
+ */
+export interface AuditProjectionOptions {
+  readonly client: ClickHouseClient;
+  /** The events after a position, in position order (e.g. `after => store.subscribeToAll({ after })`). */
+  readonly source: (after: number) => AsyncIterable<RecordedEvent>;
+  /** Head of the event store, for the lag gauge. */
+  readonly headPosition?: () => Promise<number>;
+  readonly name?: string;
+  /** Rows per insert. chDB parses JSON off the event loop, but we build the body on it: keep it moderate. */
+  readonly maxBatchSize?: number;
+  /** A partial batch is flushed after this long, so a quiet live stream is still projected promptly. */
+  readonly maxBatchDelayMs?: number;
+  /** Test hook: runs after a batch's insert and before its checkpoint (the crash window). */
+  readonly afterInsert?: (batch: { first: number; last: number; rows: number }) => Promise<void> | void;
+}
+
+export interface AuditProjectionMetrics {
+  readonly checkpoint: number;
+  readonly head: number;
+  readonly lag: number;
+  readonly eventsProjected: number;
+  readonly batchesInserted: number;
+  readonly insertErrors: number;
+  readonly lastBatchMs: number;
+  readonly generation: number;
+}
+
+const TIMEOUT = Symbol('timeout');
+
+export class AuditProjection {
+  readonly name: string;
+  private readonly client: ClickHouseClient;
+  private readonly checkpoints: CheckpointStore;
+  private readonly maxBatchSize: number;
+  private readonly maxBatchDelayMs: number;
+  private checkpoint: Checkpoint | undefined;
+  private head = -1;
+  private eventsProjected = 0;
+  private batchesInserted = 0;
+  private insertErrors = 0;
+  private lastBatchMs = 0;
+  private stopping = false;
+  private running: Promise<void> | undefined;
+  private iterator: AsyncIterator<RecordedEvent> | undefined;
+  private iterable: AsyncIterable<RecordedEvent> | undefined;
+
+  constructor(private readonly options: AuditProjectionOptions) {
+    this.client = options.client;
+    this.name = options.name ?? 'audit_events';
+    this.checkpoints = new CheckpointStore(options.client, this.name);
+    this.maxBatchSize = options.maxBatchSize ?? 5000;
+    this.maxBatchDelayMs = options.maxBatchDelayMs ?? 250;
+  }
+
+  /** Projects until the source ends (catch-up of a finite source, tests, rebuild tools). */
+  async run(): Promise<void> {
+    if (this.running) throw new Error(`projection ${this.name} is already running`);
+    this.stopping = false;
+    this.running = this.loop();
+    try {
+      await this.running;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Starts projecting in the background (a live subscription never ends); `stop()` ends it. */
+  start(onError: (error: unknown) => void = () => undefined): void {
+    void this.run().catch(onError);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const running = this.running;
+    // A live subscription's pending next() only settles when the subscription is closed.
+    const iterable = this.iterable as (AsyncIterable<RecordedEvent> & { close?: () => Promise<void> }) | undefined;
+    if (typeof iterable?.close === 'function') await iterable.close();
+    else void this.iterator?.return?.()?.catch(() => undefined);
+    await running?.catch(() => undefined);
+  }
+
+  /** Empties the audit trail and starts a new generation from position 0; call run()/start() to replay. */
+  async rebuild(): Promise<void> {
+    await this.stop();
+    const current = await this.checkpoints.load();
+    await this.client.command({ query: 'TRUNCATE TABLE IF EXISTS audit_events' });
+    this.checkpoint = { position: -1, pendingThrough: -1, generation: current.generation + 1 };
+    await this.checkpoints.save(this.checkpoint);
+    this.eventsProjected = 0;
+  }
+
+  async currentCheckpoint(): Promise<Checkpoint> {
+    this.checkpoint ??= await this.checkpoints.load();
+    return this.checkpoint;
+  }
+
+  /** Refreshes the head from the event store (the API calls it before rendering /metrics). */
+  async refreshLag(): Promise<number> {
+    if (this.options.headPosition) this.head = Math.max(this.head, await this.options.headPosition());
+    return this.metrics.lag;
+  }
+
+  get lag(): number {
+    return this.metrics.lag;
+  }
+
+  get metrics(): AuditProjectionMetrics {
+    const checkpoint = this.checkpoint?.position ?? -1;
+    return {
+      checkpoint,
+      head: this.head,
+      lag: Math.max(0, this.head - checkpoint),
+      eventsProjected: this.eventsProjected,
+      batchesInserted: this.batchesInserted,
+      insertErrors: this.insertErrors,
+      lastBatchMs: this.lastBatchMs,
+      generation: this.checkpoint?.generation ?? 0,
+    };
+  }
+
+  private async loop(): Promise<void> {
+    let checkpoint = (this.checkpoint = await this.checkpoints.load());
+    // A batch announced before a crash must be rebuilt with exactly its old boundary.
+    let forcedThrough = checkpoint.pendingThrough > checkpoint.position ? checkpoint.pendingThrough : undefined;
+    const iterable = (this.iterable = this.options.source(checkpoint.position));
+    const iterator = (this.iterator = iterable[Symbol.asyncIterator]());
+    let next: Promise<IteratorResult<RecordedEvent>> | undefined;
+    let batch: RecordedEvent[] = [];
+    let batchStarted = 0;
+
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      checkpoint = await this.insertBatch(checkpoint, batch);
+      this.checkpoint = checkpoint;
+      batch = [];
+      forcedThrough = undefined;
+    };
+
+    try {
+      while (!this.stopping) {
+        next ??= iterator.next();
+        let result: IteratorResult<RecordedEvent> | typeof TIMEOUT;
+        if (batch.length === 0 || forcedThrough !== undefined) {
+          result = await next;
+        } else {
+          const wait = Math.max(0, this.maxBatchDelayMs - (Date.now() - batchStarted));
+          let timer: NodeJS.Timeout | undefined;
+          result = await Promise.race([next, new Promise<typeof TIMEOUT>((done) => (timer = setTimeout(() => done(TIMEOUT), wait)))]);
+          clearTimeout(timer);
+        }
+        if (result === TIMEOUT) {
+          await flush();
+          continue;
+        }
+        next = undefined;
+        if (result.done) break;
+        const event = result.value;
+        this.head = Math.max(this.head, event.position);
+        if (event.position <= checkpoint.position) continue;
+        if (batch.length === 0) batchStarted = Date.now();
+        batch.push(event);
+        if (forcedThrough !== undefined ? event.position >= forcedThrough : batch.length >= this.maxBatchSize) await flush();
+      }
+      if (!this.stopping) await flush();
+    } finally {
+      this.iterator = undefined;
+      this.iterable = undefined;
+      if (next === undefined) await iterator.return?.();
+    }
+  }
+
+  private async insertBatch(checkpoint: Checkpoint, batch: readonly RecordedEvent[]): Promise<Checkpoint> {
+    const started = performance.now();
+    const first = batch[0]!.position;
+    const last = batch[batch.length - 1]!.position;
+    if (checkpoint.pendingThrough !== last) {
+      await this.checkpoints.save({ position: checkpoint.position, pendingThrough: last, generation: checkpoint.generation });
+    }
+    try {
+      await this.client.insert({
+        table: 'audit_events',
+        values: batch.map(auditRowOf),
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: `${this.name}:g${checkpoint.generation}:${first}-${last}` },
+      });
+    } catch (error) {
+      this.insertErrors++;
+      throw error;
+    }
+    await this.options.afterInsert?.({ first, last, rows: batch.length });
+    const advanced: Checkpoint = { position: last, pendingThrough: last, generation: checkpoint.generation };
+    await this.checkpoints.save(advanced);
+    this.eventsProjected += batch.length;
+    this.batchesInserted++;
+    this.lastBatchMs = performance.now() - started;
+    return advanced;
+  }
+}

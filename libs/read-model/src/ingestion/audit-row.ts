@@ -1,0 +1,73 @@
+import type { JsonValue, RecordedEvent } from '../../../event-store/src/port.js';
+
+/** One `audit_events` row (the shape /tmp/audit-schema.md fixes), as sent to ClickHouse in JSONEachRow. */
+export interface AuditRow {
+  readonly tenant_id: string;
+  readonly org_id: string;
+  readonly event_id: string;
+  readonly position: number;
+  readonly revision: number;
+  readonly type: string;
+  readonly actor_kind: string;
+  readonly actor_org_id: string;
+  readonly actor_user_id: string;
+  readonly subject: string;
+  readonly occurred_at: string;
+  readonly recorded_at: string;
+  readonly source: string;
+  readonly correlation_id: string;
+  readonly causation_id: string;
+  readonly payload: string;
+  readonly hash: string;
+}
+
+type JsonObject = { readonly [key: string]: JsonValue };
+
+function objectOf(value: JsonValue | undefined): JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
+}
+
+function text(value: JsonValue | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The thing an event is about, in the order the brief fixes: the most specific id the data carries. */
+export function subjectOf(data: JsonValue): string {
+  const d = objectOf(data);
+  return (
+    text(d.userId) ??
+    text(d.toUserId) ??
+    text(d.groupId) ??
+    text(d.roleId) ??
+    text(d.connectorId) ??
+    text(d.apiKeyId) ??
+    text(d.workspaceId) ??
+    text(d.capability) ??
+    ''
+  );
+}
+
+export function auditRowOf(event: RecordedEvent): AuditRow {
+  const data = objectOf(event.data);
+  const metadata = event.metadata;
+  const actor = objectOf(metadata.actor);
+  return {
+    tenant_id: text(metadata.tenantId) ?? '',
+    org_id: text(data.orgId) ?? '',
+    event_id: event.id,
+    position: event.position,
+    revision: event.revision,
+    type: event.type,
+    actor_kind: text(actor.kind) ?? '',
+    actor_org_id: text(actor.orgId) ?? '',
+    actor_user_id: text(actor.userId) ?? '',
+    subject: subjectOf(event.data),
+    occurred_at: text(metadata.occurredAt) ?? '',
+    recorded_at: text(metadata.recordedAt) ?? '',
+    source: text(metadata.source) ?? '',
+    correlation_id: text(metadata.correlationId) ?? '',
+    causation_id: text(metadata.causationId) ?? '',
+    payload: JSON.stringify(event.data),
+    hash: event.hash,
+  };
+}
