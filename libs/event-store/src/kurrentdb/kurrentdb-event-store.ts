@@ -54,6 +54,8 @@ import {
 
 const CHAIN_KEY = '$chain';
 const MAX_APPEND_ATTEMPTS = 20;
+/** How many events before the head a replay is looked for, beyond the batch's own length. */
+const IDEMPOTENCY_WINDOW = 100;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface ChainMetadata {
@@ -133,7 +135,7 @@ export class KurrentDbEventStore implements EventStore {
     }
 
     for (let attempt = 1; ; attempt++) {
-      const tail = await this.#readTail(streamId, Math.max(events.length, 1));
+      const tail = await this.#readTail(streamId, events.length + IDEMPOTENCY_WINDOW);
       const actual = tail.length === 0 ? null : tail[0]!.revision;
       if (events.length > 0) {
         const replay = await this.#replayOf(streamId, events, expected, actual, tail);
@@ -189,8 +191,8 @@ export class KurrentDbEventStore implements EventStore {
 
   /**
    * KurrentDB has no index by event id, so a replay is looked for where it can be: at the revision the
-   * caller expected (a retry with the same exact revision) and at the head of the stream (a retry
-   * right after the first attempt, whatever was expected). All ids found as this exact consecutive
+   * caller expected (a retry with the same exact revision) and among the last events of the stream (the
+   * batch's length plus IDEMPOTENCY_WINDOW: a retry soon after the first attempt, whatever was expected). All ids found as this exact consecutive
    * batch → the stored events; some → IdempotencyMismatchError; none → null, a fresh append.
    */
   async #replayOf(

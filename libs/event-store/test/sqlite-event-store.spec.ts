@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { fileURLToPath } from 'node:url';
+import { canonicalJson, eventHash } from '../src/chain.js';
+import { SqliteEventStore } from '../src/sqlite/sqlite-event-store.js';
+import type { EventToAppend, RecordedEvent } from '../src/port.js';
+import { eventStoreContract } from './event-store.contract.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+let dir: string;
+let files = 0;
+const freshPath = (): string => join(dir, `events-${++files}.sqlite`);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'event-store-sqlite-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+eventStoreContract('sqlite', async () => ({ store: SqliteEventStore.open(freshPath(), { pollIntervalMs: 50 }) }));
+
+const event = (id: string, n: number): EventToAppend => ({
+  id,
+  type: 'TamperTarget',
+  data: { n, who: 'u-17' },
+  metadata: { tenantId: 't1', schemaVersion: 1 },
+});
+
+describe('SQLite event store: tampering is detected by verifyChain', () => {
+  let path: string;
+  let store: SqliteEventStore;
+  let stored: RecordedEvent[];
+  const stream = 'tenant-t1';
+
+  const raw = (sql: string, ...params: (string | number)[]): void => {
+    const db = new DatabaseSync(path);
+    db.prepare(sql).run(...params);
+    db.close();
+  };
+
+  beforeAll(async () => {
+    path = freshPath();
+    store = SqliteEventStore.open(path);
+    await store.append('tenant-other', [event('o-1', 1)]);
+    stored = (await store.append(stream, Array.from({ length: 6 }, (_, i) => event(`t-${i}`, i)))).events;
+    await store.append('tenant-other', [event('o-2', 2)]);
+    expect((await store.verifyChain(stream)).valid).toBe(true);
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  test('an edited data column is reported at that revision and position, as a hash mismatch', async () => {
+    raw('UPDATE events SET data = ? WHERE stream_id = ? AND revision = 2', '{"n":2,"who":"u-99"}', stream);
+    const verification = await store.verifyChain(stream);
+    expect(verification).toMatchObject({ valid: false, events: 2, firstBadRevision: 2, firstBadPosition: stored[2]!.position });
+    expect(verification.reason).toMatch(/hash mismatch/);
+    expect((await store.verifyChain('tenant-other')).valid).toBe(true);
+    raw('UPDATE events SET data = ? WHERE stream_id = ? AND revision = 2', '{"n":2,"who":"u-17"}', stream);
+    expect((await store.verifyChain(stream)).valid).toBe(true);
+  });
+
+  test('an edited hash column is reported at that revision', async () => {
+    raw('UPDATE events SET hash = ? WHERE stream_id = ? AND revision = 4', 'f'.repeat(64), stream);
+    const verification = await store.verifyChain(stream);
+    expect(verification).toMatchObject({ valid: false, firstBadRevision: 4, firstBadPosition: stored[4]!.position });
+    expect(verification.reason).toMatch(/hash mismatch/);
+    raw('UPDATE events SET hash = ? WHERE stream_id = ? AND revision = 4', stored[4]!.hash, stream);
+  });
+
+  test('a re-hashed edit (content and its own hash rewritten consistently) breaks the link to the next event', async () => {
+    const forged = { ...stored[1]!, metadata: { tenantId: 't2', schemaVersion: 1 } };
+    const forgedHash = eventHash(forged.prevHash, forged);
+    raw('UPDATE events SET metadata = ?, hash = ? WHERE stream_id = ? AND revision = 1', canonicalJson(forged.metadata), forgedHash, stream);
+    const verification = await store.verifyChain(stream);
+    expect(verification).toMatchObject({ valid: false, events: 2, firstBadRevision: 2, firstBadPosition: stored[2]!.position });
+    expect(verification.reason).toMatch(/broken link/);
+    raw('UPDATE events SET metadata = ?, hash = ? WHERE stream_id = ? AND revision = 1', canonicalJson(stored[1]!.metadata), stored[1]!.hash, stream);
+    expect((await store.verifyChain(stream)).valid).toBe(true);
+  });
+
+  test('a deleted row is reported as a broken link at the next event', async () => {
+    raw('DELETE FROM events WHERE stream_id = ? AND revision = 3', stream);
+    const verification = await store.verifyChain(stream);
+    expect(verification).toMatchObject({ valid: false, events: 3, firstBadRevision: 4, firstBadPosition: stored[4]!.position });
+    expect(verification.reason).toMatch(/broken link/);
+  });
+});
+
+describe('SQLite event store: more than one process', () => {
+  const child = join(here, 'append-child.mjs');
+  const compiled = join(here, '../../../dist/libs/event-store/src/sqlite/sqlite-event-store.js');
+
+  test('a subscription sees, by polling, events another process appends to the same file', async () => {
+    if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npm run build\` (npm test does) before this suite`);
+    const path = freshPath();
+    const store = SqliteEventStore.open(path, { pollIntervalMs: 50 });
+    try {
+      await store.append('tenant-parent', [event('parent-1', 1)]);
+      const subscription = store.subscribeToAll({ after: await store.headPosition() });
+      const proc = spawn(process.execPath, [child, path, 'tenant-child', '10', '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+      const received: RecordedEvent[] = [];
+      const deadline = setTimeout(() => void subscription.close(), 15_000);
+      for await (const e of subscription) {
+        received.push(e);
+        if (received.length === 50) break;
+      }
+      clearTimeout(deadline);
+      expect(await exited).toBe(0);
+      expect(received.map((e) => e.revision)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      expect(received.every((e) => e.streamId === 'tenant-child')).toBe(true);
+      expect((await store.verifyChain('tenant-child')).valid).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('SQLite event store: memory stays flat', () => {
+  test('readAll and readStream page through 5 000 events without loading them at once', async () => {
+    const store = SqliteEventStore.open(freshPath());
+    try {
+      for (let b = 0; b < 5; b++) {
+        await store.append('tenant-big', Array.from({ length: 1000 }, (_, i) => event(`big-${b}-${i}`, i)));
+      }
+      let count = 0;
+      let ordered = true;
+      let last = -1;
+      for await (const e of store.readAll()) {
+        ordered &&= e.position > last;
+        last = e.position;
+        count++;
+      }
+      expect({ count, ordered }).toEqual({ count: 5000, ordered: true });
+      let revision = 5000;
+      for await (const e of store.readStream('tenant-big', { direction: 'backwards' })) ordered &&= e.revision === --revision;
+      expect({ revision, ordered }).toEqual({ revision: 0, ordered: true });
+      expect((await store.verifyChain('tenant-big')).events).toBe(5000);
+    } finally {
+      await store.close();
+    }
+  });
+});
