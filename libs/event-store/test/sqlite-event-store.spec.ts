@@ -34,7 +34,7 @@ const event = (id: string, n: number): EventToAppend => ({
 describe('SQLite event store: tampering is detected by verifyChain', () => {
   let path: string;
   let store: SqliteEventStore;
-  let stored: RecordedEvent[];
+  let stored: readonly RecordedEvent[];
   const stream = 'tenant-t1';
 
   const raw = (sql: string, ...params: (string | number)[]): void => {
