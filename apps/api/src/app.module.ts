@@ -1,0 +1,91 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { CommandBody, EVENT_DATA, ImportLine } from '../../../libs/access-model/src/index.js';
+import { LEDGER, type LedgerUseCases } from '../../../libs/projections/src/ledger.port.js';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { CommandsController } from './commands/commands.controller.js';
+import { ExecuteLedgerCommandHandler } from './commands/execute-ledger-command.js';
+import { DOCS_PAGE, DocsController, OPENAPI_DOCUMENT } from './docs/docs.controller.js';
+import { buildOpenApi, type DocumentedSchemas, renderDocsPage } from './docs/openapi.js';
+import { IdempotencyStore } from './idempotency/idempotency-store.js';
+import { IdempotentExecution } from './idempotency/idempotent-execution.js';
+import { ImportController } from './imports/import.controller.js';
+import { IntegrityController } from './integrity/integrity.controller.js';
+import { ApiKeyStore } from './keys/api-key-store.js';
+import { ApiMetrics, METRICS_REGISTRY } from './metrics/api-metrics.js';
+import { OperationsController } from './operations/operations.controller.js';
+import { ProblemFilter } from './problem/problem.filter.js';
+import { type RateLimit, TokenBuckets } from './rate-limit/token-bucket.js';
+import { openApiDatabase } from './storage/api-database.js';
+
+export type ClosableLedger = LedgerUseCases & { close(): Promise<void> };
+
+export interface AppModuleOptions {
+  readonly ledger: ClosableLedger;
+  /** Where the API's SQLite file (keys, idempotency answers) lives: the same data directory as the stores. */
+  readonly dataDir: string;
+  /** Pass a Registry to add your own series to /metrics; default: a new one with Node's default metrics. */
+  readonly registry?: Registry;
+  /** Per API key; default 1 000/s with bursts of 2 000. perSecond 0 disables. */
+  readonly rateLimit?: RateLimit;
+  /** Request schemas for /docs; default: CommandBody, ImportLine and the event catalog of libs/access-model. */
+  readonly schemas?: DocumentedSchemas;
+  /** Close the ledger when the app shuts down (default true: the app owns it). */
+  readonly closeLedgerOnShutdown?: boolean;
+}
+
+export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 1000, burst: 2000 };
+
+const API_DATABASE = Symbol('API_DATABASE');
+const APP_OPTIONS = Symbol('APP_OPTIONS');
+
+/** Closes what the module opened, after the HTTP server has stopped and finished its in-flight requests. */
+class ApiLifecycle implements OnApplicationShutdown {
+  constructor(
+    @Inject(APP_OPTIONS) private readonly options: AppModuleOptions,
+    @Inject(API_DATABASE) private readonly db: DatabaseSync,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.options.closeLedgerOnShutdown ?? true) await this.options.ledger.close();
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    let registry = options.registry;
+    if (!registry) {
+      registry = new Registry();
+      collectDefaultMetrics({ register: registry });
+    }
+    const document = buildOpenApi(options.schemas ?? { commandBody: CommandBody, importLine: ImportLine, eventData: EVENT_DATA });
+    return {
+      module: AppModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [CommandsController, ImportController, IntegrityController, OperationsController, DocsController],
+      providers: [
+        { provide: APP_OPTIONS, useValue: options },
+        { provide: LEDGER, useValue: options.ledger },
+        { provide: API_DATABASE, useFactory: () => openApiDatabase(options.dataDir) },
+        { provide: ApiKeyStore, useFactory: (db: DatabaseSync) => new ApiKeyStore(db), inject: [API_DATABASE] },
+        { provide: IdempotencyStore, useFactory: (db: DatabaseSync) => new IdempotencyStore(db), inject: [API_DATABASE] },
+        { provide: IdempotentExecution, useFactory: (store: IdempotencyStore) => new IdempotentExecution(store), inject: [IdempotencyStore] },
+        { provide: TokenBuckets, useValue: new TokenBuckets(options.rateLimit ?? DEFAULT_RATE_LIMIT) },
+        { provide: METRICS_REGISTRY, useValue: registry },
+        { provide: ApiMetrics, useValue: new ApiMetrics(registry) },
+        { provide: OPENAPI_DOCUMENT, useValue: document },
+        { provide: DOCS_PAGE, useValue: renderDocsPage(document) },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        ApiKeyGuard,
+        ApiLifecycle,
+        ExecuteLedgerCommandHandler,
+      ],
+      exports: [METRICS_REGISTRY, LEDGER, ApiKeyStore],
+    };
+  }
+}

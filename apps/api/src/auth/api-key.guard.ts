@@ -1,0 +1,55 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { ApiKeyStore, type ApiKeyRecord } from '../keys/api-key-store.js';
+import type { Scope } from '../keys/scopes.js';
+import { ProblemException, problem } from '../problem/problem.js';
+import { TokenBuckets } from '../rate-limit/token-bucket.js';
+import { REQUIRED_SCOPE } from './require-scope.js';
+
+export interface AuthenticatedRequest extends FastifyRequest {
+  apiKey?: ApiKeyRecord;
+}
+
+/**
+ * Bearer API keys with tenant scoping. Missing/unknown key → 401. A key of another tenant and a key
+ * without the scope get the very same 403, whether or not the named tenant exists, so a caller learns
+ * nothing about other tenants. Then the key's token bucket (429).
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(ApiKeyStore) private readonly keys: ApiKeyStore,
+    @Inject(TokenBuckets) private readonly buckets: TokenBuckets,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const scope = this.reflector.get<Scope | undefined>(REQUIRED_SCOPE, context.getHandler());
+    if (scope === undefined) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const key = this.authenticate(request.headers.authorization);
+    const tenantId = (request.params as Record<string, string | undefined>).tenantId;
+    if (key.tenantId !== tenantId || !key.scopes.includes(scope)) {
+      throw new ProblemException(problem(403, 'forbidden', `This API key may not use this route for this tenant (needs scope ${scope}).`));
+    }
+    const wait = this.buckets.take(key.id, Date.now());
+    if (wait > 0) {
+      throw new ProblemException(problem(429, 'rate-limited', `Too many requests for this API key; retry in ${wait} s.`), { 'retry-after': String(wait) });
+    }
+    request.apiKey = key;
+    return true;
+  }
+
+  private authenticate(header: string | undefined): ApiKeyRecord {
+    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) {
+      throw new ProblemException(problem(401, 'unauthenticated', 'Send an API key as `Authorization: Bearer <key>`.'), { 'www-authenticate': 'Bearer' });
+    }
+    const key = this.keys.authenticate(match[1]!);
+    if (!key) {
+      throw new ProblemException(problem(401, 'unauthenticated', 'The API key is unknown or revoked.'), { 'www-authenticate': 'Bearer error="invalid_token"' });
+    }
+    return key;
+  }
+}

@@ -1,0 +1,33 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const Port = z.coerce.number().int().min(0).max(65535);
+const Bytes = z.coerce.number().int().positive();
+const Optional = z
+  .string()
+  .optional()
+  .transform((s) => (s === undefined || s.trim() === '' ? undefined : s));
+
+/** The server's configuration, read from the environment (docs/api.md has the table). */
+export const ApiConfig = z.object({
+  PORT: Port.default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LEDGER_DATA_DIR: z.string().min(1).default('./data'),
+  KURRENTDB_URL: Optional,
+  CLICKHOUSE_URL: Optional,
+  COMMAND_BODY_LIMIT: Bytes.default(1024 * 1024),
+  IMPORT_BODY_LIMIT: Bytes.default(64 * 1024 * 1024),
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(1000),
+  RATE_LIMIT_BURST: z.coerce.number().min(1).default(2000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+});
+export type ApiConfig = z.infer<typeof ApiConfig> & { readonly dataDir: string };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const parsed = ApiConfig.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`invalid configuration:\n${lines}`);
+  }
+  return { ...parsed.data, dataDir: resolve(parsed.data.LEDGER_DATA_DIR) };
+}

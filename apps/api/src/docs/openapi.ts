@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { SCOPES } from '../keys/scopes.js';
+import { ProblemSchema } from '../problem/problem.js';
+
+/** The request schemas the document describes; they come from libs/access-model, the single source. */
+export interface DocumentedSchemas {
+  readonly commandBody?: z.ZodType;
+  readonly importLine?: z.ZodType;
+  /** The `data` schema of every event type (the catalog), shown as `EventData.<Type>`. */
+  readonly eventData?: Readonly<Record<string, z.ZodType>>;
+}
+
+const AppendedEvents = z.object({
+  events: z.array(z.object({ id: z.string(), type: z.string(), position: z.number().int() })),
+});
+const ImportResult = z.object({ appended: z.number().int(), skipped: z.number().int() });
+const Integrity = z.object({
+  events: z.number().int(),
+  head: z.string().nullable(),
+  valid: z.boolean(),
+  firstBadPosition: z.number().int().optional(),
+});
+const Health = z.object({ status: z.literal('ok') });
+
+type Json = Record<string, unknown>;
+
+/**
+ * OpenAPI 3.1 document generated from the zod schemas with zod 4's `z.toJSONSchema` (JSON Schema 2020-12,
+ * the dialect OpenAPI 3.1 uses). Shared definitions a schema extracts (`$defs`) move to
+ * `components.schemas`, where the document's `$ref`s can reach them.
+ */
+export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string } = { version: '0.1.0' }): Json {
+  const components: Record<string, unknown> = {};
+  const add = (name: string, schema: z.ZodType, io: 'input' | 'output'): Json => {
+    components[name] = toComponent(schema, io, components);
+    return { $ref: `#/components/schemas/${name}` };
+  };
+  const problemRef = add('Problem', ProblemSchema, 'output');
+  const commandRef = schemas.commandBody ? add('CommandBody', schemas.commandBody, 'input') : { type: 'object' };
+  const importLineRef = schemas.importLine ? add('ImportLine', schemas.importLine, 'input') : { type: 'object' };
+  for (const [type, schema] of Object.entries(schemas.eventData ?? {})) add(`EventData.${type}`, schema, 'input');
+  const appendedRef = add('AppendedEvents', AppendedEvents, 'output');
+  const importResultRef = add('ImportResult', ImportResult, 'output');
+  const integrityRef = add('Integrity', Integrity, 'output');
+  const healthRef = add('Health', Health, 'output');
+
+  const problems = (...statuses: number[]): Json =>
+    Object.fromEntries(statuses.map((s) => [String(s), { description: PROBLEM_TEXT[s] ?? 'Problem', content: { 'application/problem+json': { schema: problemRef } } }]));
+  const tenant = { name: 'tenantId', in: 'path', required: true, schema: { type: 'string' } };
+  const secured = (scope: string): Json => ({ security: [{ apiKey: [scope] }], 'x-required-scope': scope });
+
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'access-ledger',
+      version: info.version,
+      description: 'Event-sourced audit and compliance ledger for AI-assistant access control. Every error is application/problem+json (RFC 9457).',
+    },
+    components: {
+      schemas: components,
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: `API key of one tenant. Scopes: ${SCOPES.join(', ')}.` },
+      },
+    },
+    paths: {
+      '/v1/tenants/{tenantId}/commands': {
+        post: {
+          summary: 'Execute a command',
+          description:
+            'Validates, authorizes (R22) and decides the command; appends its events. An `idempotencyKey` in the body makes retries safe: the same key returns the first answer and appends nothing. `If-Match: "<revision>"` makes the append conditional on the tenant stream revision (see the ETag of /integrity).',
+          ...secured('commands:write'),
+          parameters: [tenant, { name: 'If-Match', in: 'header', required: false, schema: { type: 'string', pattern: '^(W/)?"?\\d+"?$' } }],
+          requestBody: { required: true, content: { 'application/json': { schema: commandRef } } },
+          responses: {
+            '201': { description: 'Events appended', content: { 'application/json': { schema: appendedRef } } },
+            ...problems(400, 401, 403, 409, 413, 415, 429),
+          },
+        },
+      },
+      '/v1/tenants/{tenantId}/events:import': {
+        post: {
+          summary: 'Import facts recorded elsewhere (NDJSON)',
+          description: 'One ImportLine per line. Schema and reference validation, no R22 check. A failing line is reported by number and nothing is stored; ids already stored are skipped.',
+          ...secured('events:import'),
+          parameters: [tenant],
+          requestBody: { required: true, content: { 'application/x-ndjson': { schema: { type: 'string' }, itemSchema: importLineRef } } },
+          responses: {
+            '200': { description: 'Imported', content: { 'application/json': { schema: importResultRef } } },
+            ...problems(400, 401, 403, 409, 413, 415, 429),
+          },
+        },
+      },
+      '/v1/tenants/{tenantId}/integrity': {
+        get: {
+          summary: "Verify the tenant's hash chain",
+          ...secured('audit:read'),
+          parameters: [tenant],
+          responses: {
+            '200': { description: 'Chain verification; ETag is the current stream revision', content: { 'application/json': { schema: integrityRef } } },
+            ...problems(401, 403, 429),
+          },
+        },
+      },
+      '/health': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive', content: { 'application/json': { schema: healthRef } } } } } },
+      '/ready': { get: { summary: 'Readiness: event store and read model reachable', responses: { '200': { description: 'Ready' }, ...problems(503) } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } } } } },
+    },
+  };
+}
+
+const PROBLEM_TEXT: Record<number, string> = {
+  400: 'Invalid body or parameter; every failing field is listed',
+  401: 'Missing or unknown API key',
+  403: 'Key of another tenant or without the scope; or the command was refused (R22)',
+  409: 'Invariant violated, concurrency conflict, or import references unknown things',
+  413: 'Body over the limit',
+  415: 'Wrong content type',
+  429: 'Rate limited; see Retry-After',
+  503: 'Not ready',
+};
+
+function toComponent(schema: z.ZodType, io: 'input' | 'output', components: Record<string, unknown>): Json {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
+  delete json.$schema;
+  const defs = (json.$defs ?? {}) as Record<string, unknown>;
+  delete json.$defs;
+  for (const [name, def] of Object.entries(defs)) components[name] = def;
+  return JSON.parse(JSON.stringify(json).replaceAll('"#/$defs/', '"#/components/schemas/')) as Json;
+}
+
+/** A dependency-free page listing the document: every route, its answers, and the request schemas. */
+export function renderDocsPage(doc: Json): string {
+  const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const paths = doc.paths as Record<string, Record<string, Json>>;
+  const routes = Object.entries(paths)
+    .flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => {
+        const responses = Object.entries((op.responses ?? {}) as Record<string, Json>)
+          .map(([code, r]) => `<li><code>${esc(code)}</code> ${esc(String(r.description ?? ''))}</li>`)
+          .join('');
+        const scope = op['x-required-scope'] ? `<p>Scope: <code>${esc(String(op['x-required-scope']))}</code></p>` : '';
+        return `<section><h2><code>${method.toUpperCase()} ${esc(path)}</code></h2><p>${esc(String(op.summary ?? ''))}</p>${
+          op.description ? `<p>${esc(String(op.description))}</p>` : ''
+        }${scope}<ul>${responses}</ul></section>`;
+      }),
+    )
+    .join('\n');
+  const schemas = Object.entries(((doc.components as Json).schemas ?? {}) as Record<string, unknown>)
+    .map(([name, s]) => `<details><summary><code>${esc(name)}</code></summary><pre>${esc(JSON.stringify(s, null, 2))}</pre></details>`)
+    .join('\n');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>access-ledger API</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}code,pre{font-family:ui-monospace,monospace}pre{background:#f4f4f4;padding:.75rem;overflow:auto;max-height:40rem}section{border-top:1px solid #ddd}</style>
+</head><body><h1>access-ledger API</h1><p>${esc(String((doc.info as Json).description ?? ''))} The machine-readable document is at <a href="/docs/openapi.json">/docs/openapi.json</a> (OpenAPI 3.1).</p>
+${routes}
+<h2>Schemas</h2>
+${schemas}
+</body></html>`;
+}

@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { LogLevel } from '@nestjs/common';
+import { AppModule, type AppModuleOptions } from './app.module.js';
+import { ApiMetrics } from './metrics/api-metrics.js';
+
+export interface BodyLimits {
+  /** Largest command body in bytes (default 1 MiB). */
+  readonly commandBytes: number;
+  /** Largest NDJSON import body in bytes (default 64 MiB). */
+  readonly importBytes: number;
+}
+
+export const DEFAULT_BODY_LIMITS: BodyLimits = { commandBytes: 1024 * 1024, importBytes: 64 * 1024 * 1024 };
+
+export interface HttpAppOptions extends AppModuleOptions {
+  readonly bodyLimits?: BodyLimits;
+  readonly logLevels?: LogLevel[];
+}
+
+/**
+ * The NestJS app on Fastify, ready to `listen`. Each content type gets its own body limit: JSON for
+ * commands, NDJSON (read as text) for imports. Every other content type is refused by Fastify (415).
+ */
+export async function createHttpApp(options: HttpAppOptions): Promise<NestFastifyApplication> {
+  const limits = options.bodyLimits ?? DEFAULT_BODY_LIMITS;
+  const adapter = new FastifyAdapter({
+    bodyLimit: Math.max(limits.commandBytes, limits.importBytes),
+    // `__proto__` / `constructor.prototype` keys in JSON are refused (400) rather than stripped.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
+    logger: options.logLevels ?? ['error', 'warn'],
+  });
+  app.useBodyParser('application/json', { bodyLimit: limits.commandBytes });
+  app.useBodyParser('application/x-ndjson', { bodyLimit: limits.importBytes }, (_req: unknown, body: Buffer) => Promise.resolve(body.toString('utf8')));
+
+  const metrics = app.get(ApiMetrics);
+  adapter.getInstance().addHook('onResponse', (request, reply, done) => {
+    metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+  return app;
+}

@@ -1,0 +1,47 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { Registry } from 'prom-client';
+import { LEDGER, type LedgerUseCases } from '../../../../libs/projections/src/ledger.port.js';
+import { METRICS_REGISTRY } from '../metrics/api-metrics.js';
+import { PROBLEM_CONTENT_TYPE, problem } from '../problem/problem.js';
+
+@Controller()
+export class OperationsController {
+  constructor(
+    @Inject(LEDGER) private readonly ledger: LedgerUseCases,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+  ) {}
+
+  /** Liveness: the process answers. */
+  @Get('health')
+  health(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: the event store and the read model are reachable (503 otherwise). */
+  @Get('ready')
+  async ready(@Res() reply: FastifyReply): Promise<void> {
+    let health;
+    try {
+      health = await this.ledger.health();
+    } catch (error) {
+      reply.status(503).header('content-type', PROBLEM_CONTENT_TYPE).send(problem(503, 'not-ready', `Health check failed: ${(error as Error).message}`));
+      return;
+    }
+    if (health.eventStore && health.readModel) {
+      reply.status(200).send({ status: 'ready', ...health });
+      return;
+    }
+    const down = [health.eventStore ? null : 'event store', health.readModel ? null : 'read model'].filter(Boolean).join(' and ');
+    reply
+      .status(503)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send({ ...problem(503, 'not-ready', `Not ready: ${down} unreachable.${health.detail ? ` ${health.detail}` : ''}`), health });
+  }
+
+  @Get('metrics')
+  @Header('cache-control', 'no-store')
+  async metrics(@Res() reply: FastifyReply): Promise<void> {
+    reply.header('content-type', this.registry.contentType).send(await this.registry.metrics());
+  }
+}
