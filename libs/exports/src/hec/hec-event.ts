@@ -1,0 +1,54 @@
+import type { AuditRow } from '../audit-row.js';
+import type { HecSinkConfig } from '../config.js';
+
+/**
+ * One audit row as a Splunk HEC event (pure). `time` is occurredAt in epoch seconds with
+ * milliseconds; `event` is the row itself, so every event carries its `event_id` and duplicates
+ * (at-least-once delivery) can be removed in Splunk with `dedup event_id`.
+ */
+export interface HecEvent {
+  readonly time: number;
+  readonly host?: string;
+  readonly source: string;
+  readonly sourcetype: string;
+  readonly index?: string;
+  readonly event: Record<string, unknown>;
+}
+
+export function toHecEvent(row: AuditRow, config: Pick<HecSinkConfig, 'host' | 'source' | 'sourcetype' | 'index'>): HecEvent {
+  return {
+    time: Date.parse(row.occurred_at) / 1000,
+    ...(config.host ? { host: config.host } : {}),
+    source: config.source,
+    sourcetype: config.sourcetype,
+    ...(config.index ? { index: config.index } : {}),
+    event: { ...row, payload: parsePayload(row.payload) },
+  };
+}
+
+/** The payload is JSON text in the table; Splunk indexes its fields when it is sent as an object. */
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** What the delivery keeps per event: the bytes to send and what the checkpoint and dead letters need. */
+export interface EncodedEvent {
+  readonly eventId: string;
+  readonly position: number;
+  readonly line: string;
+  readonly bytes: number;
+}
+
+export function encodeEvent(row: AuditRow, config: Pick<HecSinkConfig, 'host' | 'source' | 'sourcetype' | 'index'>): EncodedEvent {
+  const line = JSON.stringify(toHecEvent(row, config));
+  return { eventId: row.event_id, position: row.position, line, bytes: Buffer.byteLength(line) + 1 };
+}
+
+/** A request body: the events' JSON objects concatenated, newline-separated (HEC takes no JSON array). */
+export function batchBody(events: readonly EncodedEvent[]): string {
+  return events.map((e) => e.line).join('\n');
+}
