@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { Id, Instant } from '../../../access-model/src/envelope.js';
+import { OPEN_END } from '../schema/migrations.js';
+
+/**
+ * Inputs every compliance report shares. Routes and `ledger report …` parse with these and pass the output on;
+ * inside, values are trusted but still reach ClickHouse only as {name:Type} parameters.
+ */
+export { Id, Instant };
+
+/** A permission as the intervals name it: 'capability:claude_code', 'tool:jira/search', 'admin:billing', 'role:owner', 'console:admin'. */
+export const Permission = z.string().min(1).max(300);
+
+export const Period = z
+  .object({ from: Instant, to: Instant })
+  .refine((p) => Date.parse(p.from) < Date.parse(p.to), { message: 'from must be before to', path: ['to'] });
+
+/** Maps the open-interval sentinel back to null for callers. */
+export function openEndToNull(instant: string): string | null {
+  return instant === OPEN_END ? null : instant;
+}
+
+export function durationMs(from: string, to: string): number {
+  return Date.parse(to) - Date.parse(from);
+}
