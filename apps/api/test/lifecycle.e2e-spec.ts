@@ -1,0 +1,95 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { ApiKeyStore } from '../src/keys/api-key-store.js';
+import { ensureBootstrapKey } from '../src/keys/bootstrap-key.js';
+import { SCOPES } from '../src/keys/scopes.js';
+import { openApiDatabase } from '../src/storage/api-database.js';
+import { createGroup, createOrg, post, startTestServer } from './support/test-server.js';
+
+const dirs: string[] = [];
+const freshDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-api-life-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('bootstrap key', () => {
+  it('a fresh data directory gets one key with every scope for tenant demo, written with mode 0600', async () => {
+    const dataDir = freshDir();
+    const db = openApiDatabase(dataDir);
+    const store = new ApiKeyStore(db);
+    const key = ensureBootstrapKey(store, dataDir);
+    expect(key).not.toBeNull();
+    const file = join(dataDir, 'bootstrap-key');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8').trim()).toBe(key!.key);
+    expect(store.authenticate(key!.key)).toEqual(expect.objectContaining({ tenantId: 'demo', scopes: [...SCOPES].sort() }));
+    expect(ensureBootstrapKey(store, dataDir)).toBeNull(); // not a fresh directory any more
+    db.close();
+
+    const server = await startTestServer({ dataDir });
+    const response = await post(`${server.url}/v1/tenants/demo/commands`, key!.key, createOrg('demo-org'));
+    expect(response.status).toBe(201);
+    await server.close();
+  });
+});
+
+describe('idempotency across a restart', () => {
+  it('the same key after a restart returns the first answer and appends nothing', async () => {
+    const dataDir = freshDir();
+    const first = await startTestServer({ dataDir });
+    const command = { ...createOrg('acme-eng'), idempotencyKey: 'restart-1' };
+    const answer = await post(`${first.url}/v1/tenants/acme/commands`, first.key, command);
+    expect(answer.status).toBe(201);
+    const body = await answer.json();
+    const key = first.key;
+    await first.close({ keepDataDir: true });
+
+    const second = await startTestServer({ dataDir });
+    const before = await second.events();
+    const replay = await post(`${second.url}/v1/tenants/acme/commands`, key, command);
+    expect(replay.status).toBe(201);
+    expect(await replay.json()).toEqual(body);
+    expect(await second.events()).toBe(before);
+    await second.close({ keepDataDir: true });
+  });
+});
+
+describe('rate limit', () => {
+  it('answers 429 problem+json with Retry-After once a key has used its burst', async () => {
+    const server = await startTestServer({ rateLimit: { perSecond: 1, burst: 3 } });
+    const statuses: number[] = [];
+    let limited: Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      const response = await post(`${server.url}/v1/tenants/acme/commands`, server.key, createGroup(`g-${i}`));
+      statuses.push(response.status);
+      if (response.status === 429) limited = response;
+    }
+    expect(statuses.slice(0, 3)).toEqual([201, 201, 201]);
+    expect(statuses.slice(3)).toEqual([429, 429]);
+    expect(limited!.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // Another key has its own bucket.
+    expect((await post(`${server.url}/v1/tenants/acme/commands`, server.newKey('acme', ['commands:write']), createGroup('g-other'))).status).toBe(201);
+    await server.close();
+  });
+});
+
+describe('readiness', () => {
+  it('/ready answers 503 problem+json when the ledger reports a store unreachable', async () => {
+    const server = await startTestServer();
+    const health = server.ledger.health.bind(server.ledger);
+    // A read-model outage, as the ledger would report it.
+    server.ledger.health = async () => ({ ...(await health()), readModel: false, detail: 'clickhouse: connection refused' });
+    const response = await fetch(`${server.url}/ready`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await response.json()) as { detail: string }).detail).toMatch(/read model/);
+    server.ledger.health = health;
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+    await server.close();
+  });
+});
