@@ -82,16 +82,25 @@ export function sha256Hex(text: string): string {
 }
 
 export function eventHash(prevHash: string, event: ChainedContent): string {
+  return eventHashOfCanonical(prevHash, event.streamId, event.revision, event.id, event.type, canonicalJson(event.data), canonicalJson(event.metadata));
+}
+
+/**
+ * The same hash from data and metadata already in canonical text (what the SQLite adapter stores),
+ * so an append canonicalizes each event once. The keys are written in their sorted order by hand:
+ * data, id, metadata, revision, streamId, type.
+ */
+export function eventHashOfCanonical(
+  prevHash: string,
+  streamId: string,
+  revision: number,
+  id: string,
+  type: string,
+  canonicalData: string,
+  canonicalMetadata: string,
+): string {
   return sha256Hex(
-    prevHash +
-      canonicalJson({
-        streamId: event.streamId,
-        revision: event.revision,
-        id: event.id,
-        type: event.type,
-        data: event.data,
-        metadata: event.metadata,
-      }),
+    `${prevHash}{"data":${canonicalData},"id":${JSON.stringify(id)},"metadata":${canonicalMetadata},"revision":${canonicalJson(revision)},"streamId":${JSON.stringify(streamId)},"type":${JSON.stringify(type)}}`,
   );
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { canonicalJson, eventHash, GENESIS_HASH, verifyEvents } from '../chain.js';
+import { canonicalJson, eventHashOfCanonical, GENESIS_HASH, verifyEvents } from '../chain.js';
 import { assertValidExpectedRevision, satisfiesExpectedRevision } from '../expected-revision.js';
 import {
   ConcurrencyConflictError,
@@ -211,7 +211,7 @@ export class SqliteEventStore implements EventStore {
       // Stored text is the canonical form, so what is read back hashes exactly as it did here.
       const data = canonicalJson(event.data);
       const metadata = canonicalJson(event.metadata);
-      const hash = eventHash(prevHash, content);
+      const hash = eventHashOfCanonical(prevHash, streamId, revision, event.id, event.type, data, metadata);
       const { lastInsertRowid } = this.#insert.run(streamId, revision, event.id, event.type, data, metadata, prevHash, hash);
       recorded.push({ ...content, position: Number(lastInsertRowid), prevHash, hash });
       prevHash = hash;
