@@ -1,5 +1,5 @@
 import type { EventMetadata } from './envelope.js';
-import type { EventData, EventType } from './catalog.js';
+import { SCHEMA_VERSION, upcast, type EventData, type EventType } from './catalog.js';
 import { K } from './fact-keys.js';
 import type { EventRef, FactStore } from './facts.js';
 import { INITIAL_CAPABILITIES } from './vocabulary.js';
@@ -169,5 +169,21 @@ const FOLD: { [E in EventType]: Folder<E> } = {
 export function evolve(facts: FactStore, event: LedgerEvent): void {
   const fold = FOLD[event.type] as Folder<EventType> | undefined;
   if (fold === undefined) throw new Error(`unknown event type ${event.type}`);
-  fold(facts, event.data as never, refOf(event));
+  const ref = refOf(event);
+  facts.note(ref);
+  fold(facts, event.data as never, ref);
+}
+
+/** A stored event (as the event store returns it) as the model folds it, its data upcast to the current schema. */
+export function asLedgerEvent(stored: {
+  readonly id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: unknown;
+  readonly position: number;
+}): LedgerEvent {
+  const meta = stored.metadata as EventMetadata;
+  const version = meta.schemaVersion ?? 1;
+  const data = version === (SCHEMA_VERSION[stored.type] ?? 1) ? stored.data : upcast(stored.type, version, stored.data);
+  return { id: stored.id, type: stored.type as EventType, data: data as never, meta, position: stored.position };
 }

@@ -54,11 +54,34 @@ function visible(ev: EventRef, view: View): boolean {
   return true;
 }
 
+export interface FactStoreSnapshot {
+  readonly versions: Map<string, Version[]>;
+  readonly sets: Map<string, Map<string, number>>;
+  readonly versionCount: number;
+  readonly log: EventRef[];
+}
+
 export class FactStore {
   private readonly versions = new Map<string, Version[]>();
   /** Sets of ids ever seen under a key (members of an org, groups of a user…), each with the first instant it appeared. */
   private readonly sets = new Map<string, Map<string, number>>();
   private versionCount = 0;
+  /** Every event folded, in (occurredAt, position) order: what timelines name as the cause of a change. */
+  private readonly log: EventRef[] = [];
+
+  /** Plain data for a snapshot (v8.serialize keeps the sharing of EventRefs between versions). */
+  toSnapshot(): FactStoreSnapshot {
+    return { versions: this.versions, sets: this.sets, versionCount: this.versionCount, log: this.log };
+  }
+
+  static fromSnapshot(snapshot: FactStoreSnapshot): FactStore {
+    const store = new FactStore();
+    for (const [k, v] of snapshot.versions) store.versions.set(k, v);
+    for (const [k, v] of snapshot.sets) store.sets.set(k, v);
+    store.versionCount = snapshot.versionCount;
+    store.log.push(...snapshot.log);
+    return store;
+  }
 
   get size(): { facts: number; versions: number; sets: number } {
     return { facts: this.versions.size, versions: this.versionCount, sets: this.sets.size };
@@ -86,6 +109,43 @@ export class FactStore {
       else hi = mid;
     }
     list.splice(lo, 0, version);
+  }
+
+  /** Record that an event was folded (once per event, whatever it writes). */
+  note(ev: EventRef): void {
+    const log = this.log;
+    if (log.length === 0 || isAfter(ev, log[log.length - 1]!.at, log[log.length - 1]!.pos)) {
+      log.push(ev);
+      return;
+    }
+    let lo = 0;
+    let hi = log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (isAfter(ev, log[mid]!.at, log[mid]!.pos)) lo = mid + 1;
+      else hi = mid;
+    }
+    log.splice(lo, 0, ev);
+  }
+
+  /** The events that took effect exactly at `at` (and were known by `knownAt`). */
+  eventsAt(at: number, knownAt = Number.POSITIVE_INFINITY): EventRef[] {
+    const log = this.log;
+    let lo = 0;
+    let hi = log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (log[mid]!.at < at) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: EventRef[] = [];
+    for (let i = lo; i < log.length && log[i]!.at === at; i++) if (log[i]!.rec <= knownAt) out.push(log[i]!);
+    return out;
+  }
+
+  /** The number of events folded. */
+  get events(): number {
+    return this.log.length;
   }
 
   addToSet(key: string, item: string, at: number): void {

@@ -1,0 +1,274 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CommandBody, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, createdBy, decide, worldEver,
+  type Actor, type Command, type EventMetadata, type EventType, type NewEvent, type Source, type World,
+} from '../../access-model/src/index.js';
+import {
+  ConcurrencyConflictError, IdempotencyMismatchError, openEventStore, tenantStream,
+  type EventStore, type EventToAppend, type ExpectedRevision, type JsonValue,
+} from '../../event-store/src/index.js';
+import { AccessProjection } from './access-projection.js';
+import type {
+  AppendedRef, CommandOptions, CommandOutcome, FieldError, ImportOutcome, LedgerHealth, LedgerUseCases,
+} from './ledger.port.js';
+import { ProjectionRunner } from './projection-runner.js';
+import { issuesOf } from './validation.js';
+
+export interface LedgerOptions {
+  /** Where the embedded store and the projection snapshot live. */
+  readonly dataDir: string;
+  readonly kurrentdbUrl?: string;
+  /** Clock (tests pin it). */
+  readonly now?: () => number;
+  /** How many times a command is decided again when another writer appended first (without an explicit revision). */
+  readonly maxRetries?: number;
+}
+
+/** Serializes work per tenant inside this process (decide against the latest state, then append). */
+class TenantLocks {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(tenantId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    this.tails.set(tenantId, tail);
+    void tail.then(() => {
+      if (this.tails.get(tenantId) === tail) this.tails.delete(tenantId);
+    });
+    return next;
+  }
+}
+
+function sourceOf(actor: Actor): Source {
+  return actor.kind === 'scim' ? 'scim' : 'api';
+}
+
+/**
+ * The use cases: validate, decide against the projection's facts, append to the tenant's stream, and answer once the
+ * projection has applied what was appended (so a client reads its own writes).
+ */
+export class Ledger implements LedgerUseCases {
+  readonly runner: ProjectionRunner;
+  private readonly locks = new TenantLocks();
+  private readonly now: () => number;
+
+  private constructor(
+    readonly store: EventStore,
+    readonly projection: AccessProjection,
+    private readonly snapshotPath: string | undefined,
+    private readonly options: LedgerOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.runner = new ProjectionRunner(store, projection, {
+      ...(snapshotPath ? { checkpoint: () => projection.saveSnapshot(snapshotPath) } : {}),
+    });
+  }
+
+  static async open(options: LedgerOptions): Promise<Ledger> {
+    mkdirSync(options.dataDir, { recursive: true });
+    const store = openEventStore({
+      sqlitePath: join(options.dataDir, 'events.sqlite'),
+      ...(options.kurrentdbUrl ? { kurrentdbUrl: options.kurrentdbUrl } : {}),
+    });
+    const snapshotPath = join(options.dataDir, 'projections', 'access.snapshot');
+    const projection = AccessProjection.load(snapshotPath);
+    const ledger = new Ledger(store, projection, snapshotPath, options);
+    ledger.runner.start();
+    return ledger;
+  }
+
+  // ------------------------------------------------------------------------------------------------- commands
+
+  async executeCommand(tenantId: string, body: unknown, options: CommandOptions = {}): Promise<CommandOutcome> {
+    const parsed = CommandBody.safeParse(body);
+    if (!parsed.success) return { kind: 'invalid', errors: issuesOf(parsed.error) };
+    const command = parsed.data as Command;
+    return this.locks.run(tenantId, async () => {
+      const retries = options.expectedRevision === undefined ? (this.options.maxRetries ?? 5) : 0;
+      for (let attempt = 0; ; attempt++) {
+        const revision = await this.caughtUp(tenantId);
+        const at = command.occurredAt ? Date.parse(command.occurredAt) : this.now();
+        const decision = decide(this.projection.factsOf(tenantId), command, { at, newId: randomUUID });
+        if (decision.kind === 'violation') return { kind: 'violation', rule: decision.rule, detail: decision.reason };
+        const correlationId = randomUUID();
+        const events = decision.events.map((e) => this.toAppend(tenantId, e, command.actor, sourceOf(command.actor), at, correlationId));
+        const expected: ExpectedRevision = options.expectedRevision ?? (revision < 0 ? 'no_stream' : revision);
+        try {
+          const result = await this.store.append(tenantStream(tenantId), events, { expectedRevision: expected });
+          await this.projection.waitFor(tenantId, result.nextRevision);
+          const refs: AppendedRef[] = result.events.map((e) => ({ id: e.id, type: e.type, position: e.position }));
+          if (decision.kind === 'refused') return { kind: 'refused', rule: decision.rule, detail: decision.reason, events: refs };
+          return { kind: 'appended', events: refs };
+        } catch (error) {
+          if (!(error instanceof ConcurrencyConflictError)) throw error;
+          if (attempt >= retries) return { kind: 'conflict', detail: error.message };
+        }
+      }
+    });
+  }
+
+  /** Waits until the projection has applied the tenant's stream as far as the store has it; returns that revision. */
+  private async caughtUp(tenantId: string): Promise<number> {
+    const revision = (await this.store.streamRevision(tenantStream(tenantId))) ?? -1;
+    if (revision >= 0) await this.projection.waitFor(tenantId, revision);
+    return revision;
+  }
+
+  private toAppend(tenantId: string, e: NewEvent, actor: Actor, source: Source, at: number, correlationId: string): EventToAppend {
+    const metadata: EventMetadata = {
+      tenantId,
+      occurredAt: new Date(at).toISOString(),
+      recordedAt: new Date(this.now()).toISOString(),
+      actor,
+      source,
+      correlationId,
+      ...(e.causationId ? { causationId: e.causationId } : {}),
+      schemaVersion: SCHEMA_VERSION[e.type] ?? 1,
+    };
+    return { id: e.id, type: e.type, data: e.data as JsonValue, metadata: metadata as unknown as { [k: string]: JsonValue } };
+  }
+
+  // -------------------------------------------------------------------------------------------------- imports
+
+  async importEvents(tenantId: string, ndjson: string): Promise<ImportOutcome> {
+    const errors: FieldError[] = [];
+    const lines: { line: number; event: ImportLine }[] = [];
+    const raw = ndjson.split('\n');
+    for (let i = 0; i < raw.length; i++) {
+      const text = raw[i]!.trim();
+      if (text === '') continue;
+      const line = i + 1;
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        errors.push({ path: `line ${line}`, message: 'is not valid JSON' });
+        continue;
+      }
+      const parsed = ImportLine.safeParse(json);
+      if (!parsed.success) {
+        for (const issue of issuesOf(parsed.error)) errors.push({ path: `line ${line}: ${issue.path}`, message: issue.message });
+        continue;
+      }
+      const data = EVENT_DATA[parsed.data.type]!.safeParse(parsed.data.data);
+      if (!data.success) {
+        for (const issue of issuesOf(data.error)) errors.push({ path: `line ${line}: data${issue.path ? `.${issue.path}` : ''}`, message: issue.message });
+        continue;
+      }
+      lines.push({ line, event: { ...parsed.data, data: data.data as Record<string, unknown> } });
+    }
+    if (errors.length > 0) return { kind: 'invalid', status: 400, errors };
+    if (lines.length === 0) return { kind: 'imported', appended: 0, skipped: 0 };
+    const ids = new Set<string>();
+    for (const { line, event } of lines) {
+      if (ids.has(event.id)) errors.push({ path: `line ${line}: id`, message: `repeats id ${event.id} of an earlier line` });
+      ids.add(event.id);
+    }
+    if (errors.length > 0) return { kind: 'invalid', status: 400, errors };
+
+    return this.locks.run(tenantId, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const revision = await this.caughtUp(tenantId);
+        const known = await this.store.knownIds([...ids]);
+        const fresh = lines.filter((l) => !known.has(l.event.id));
+        // Facts from elsewhere skip R22 but not reference validation; a line may refer to what an earlier line of
+        // the same batch creates, and to anything that ever existed (it may describe the past, R61).
+        const world = batchWorld(worldEver(this.projection.factsOf(tenantId)));
+        for (const { line, event } of fresh) {
+          const problem = checkReferences(world, event.type as EventType, event.data);
+          if (problem) errors.push({ path: `line ${line}`, message: `${problem.reason} (${problem.rule})` });
+          for (const created of createdBy(event.type as EventType, event.data)) world.created.add(`${created.kind}|${created.key}`);
+        }
+        if (errors.length > 0) return { kind: 'invalid', status: 409, errors };
+        if (fresh.length === 0) return { kind: 'imported', appended: 0, skipped: lines.length };
+        const recordedAt = new Date(this.now()).toISOString();
+        const events: EventToAppend[] = fresh.map(({ event }) => ({
+          id: event.id,
+          type: event.type,
+          data: event.data as JsonValue,
+          metadata: {
+            tenantId,
+            occurredAt: event.occurredAt,
+            recordedAt,
+            actor: event.actor as JsonValue,
+            source: event.source,
+            ...(event.correlationId ? { correlationId: event.correlationId } : {}),
+            ...(event.causationId ? { causationId: event.causationId } : {}),
+            schemaVersion: SCHEMA_VERSION[event.type] ?? 1,
+          },
+        }));
+        try {
+          const result = await this.store.append(tenantStream(tenantId), events, { expectedRevision: revision < 0 ? 'no_stream' : revision });
+          await this.projection.waitFor(tenantId, result.nextRevision);
+          return { kind: 'imported', appended: fresh.length, skipped: lines.length - fresh.length };
+        } catch (error) {
+          if (error instanceof IdempotencyMismatchError || !(error instanceof ConcurrencyConflictError) || attempt >= 5) throw error;
+        }
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------- queries
+
+  /** The tenant's facts once everything appended so far has been applied (read-your-writes). */
+  async factsFor(tenantId: string): Promise<FactStore> {
+    await this.caughtUp(tenantId);
+    return this.projection.factsOf(tenantId);
+  }
+
+  async integrity(tenantId: string): Promise<{ events: number; head: string | null; valid: boolean; firstBadPosition?: number }> {
+    const v = await this.store.verifyChain(tenantStream(tenantId));
+    return { events: v.events, head: v.head, valid: v.valid, ...(v.firstBadPosition !== undefined ? { firstBadPosition: v.firstBadPosition } : {}) };
+  }
+
+  async health(): Promise<LedgerHealth> {
+    let eventStore = true;
+    let detail: string | undefined;
+    try {
+      await this.store.ping();
+    } catch (error) {
+      eventStore = false;
+      detail = `event store: ${(error as Error).message}`;
+    }
+    const projectionLag = eventStore ? await this.runner.lag() : Number.NaN;
+    if (this.runner.error) detail = `access projection stopped: ${(this.runner.error as Error).message}`;
+    return { eventStore: eventStore && !this.runner.error, readModel: true, projectionLag, ...(detail ? { detail } : {}) };
+  }
+
+  /** Rebuild the access projection from the first event (`ledger rebuild`). */
+  async rebuild(onProgress?: (position: number, head: number) => void): Promise<{ events: number; ms: number }> {
+    await this.runner.stop();
+    const started = performance.now();
+    const fresh = new AccessProjection();
+    const runner = new ProjectionRunner(this.store, fresh);
+    await runner.catchUp(onProgress);
+    if (this.snapshotPath) fresh.saveSnapshot(this.snapshotPath);
+    return { events: fresh.applied, ms: performance.now() - started };
+  }
+
+  async close(): Promise<void> {
+    await this.runner.stop();
+    await this.store.close();
+  }
+}
+
+/** `World` plus the things an import batch creates before its later lines refer to them. */
+function batchWorld(base: World): World & { created: Set<string> } {
+  const created = new Set<string>();
+  const has = (kind: string, key: string) => created.has(`${kind}|${key}`);
+  return {
+    created,
+    orgExists: (o) => base.orgExists(o) || has('org', o),
+    memberExists: (o, u) => base.memberExists(o, u) || has('member', `${o}|${u}`),
+    groupExists: (g) => base.groupExists(g) || has('group', g),
+    roleExists: (o, r) => base.roleExists(o, r) || has('role', `${o}|${r}`),
+    connectorExists: (o, c) => base.connectorExists(o, c) || has('connector', `${o}|${c}`),
+    toolExists: (o, c, t) => base.toolExists(o, c, t) || has('tool', `${o}|${c}|${t}`),
+    workspaceExists: (o, w) => base.workspaceExists(o, w) || has('workspace', `${o}|${w}`),
+    apiKeyExists: (o, w, k) => base.apiKeyExists(o, w, k) || has('apiKey', `${o}|${w}|${k}`),
+  };
+}
+

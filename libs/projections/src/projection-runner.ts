@@ -1,0 +1,105 @@
+import type { EventStore, RecordedEvent, Subscription } from '../../event-store/src/port.js';
+
+/** Anything that folds recorded events in position order and knows the last position it applied. */
+export interface Projection {
+  readonly position: number;
+  apply(event: RecordedEvent): void;
+}
+
+export interface RunnerOptions {
+  /** Persist the projection's checkpoint (and state) after this many events … */
+  readonly checkpointEveryEvents?: number;
+  /** … or this long after the last checkpoint, whichever comes first. */
+  readonly checkpointEveryMs?: number;
+  readonly checkpoint?: () => void;
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Runs a projection on the store's catch-up subscription, from the projection's own checkpoint. The subscription
+ * replays the history after it and then continues live; the projection ignores positions it has applied, so the
+ * switch from replay to live can neither skip nor double an event.
+ */
+export class ProjectionRunner {
+  private subscription: Subscription | undefined;
+  private loop: Promise<void> | undefined;
+  private sinceCheckpoint = 0;
+  private lastCheckpoint = Date.now();
+  private failure: unknown;
+
+  constructor(
+    private readonly store: EventStore,
+    readonly projection: Projection,
+    private readonly options: RunnerOptions = {},
+  ) {}
+
+  get error(): unknown {
+    return this.failure;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    const subscription = this.store.subscribeToAll({ after: this.projection.position });
+    this.subscription = subscription;
+    this.loop = (async () => {
+      try {
+        for await (const event of subscription) {
+          this.projection.apply(event);
+          this.sinceCheckpoint++;
+          this.maybeCheckpoint();
+        }
+      } catch (error) {
+        // A projection that cannot fold an event stops where it is (never skips it); /ready reports it.
+        this.failure = error;
+        this.options.onError?.(error);
+      }
+    })();
+  }
+
+  private maybeCheckpoint(): void {
+    const { checkpoint, checkpointEveryEvents = 250_000, checkpointEveryMs = 300_000 } = this.options;
+    if (!checkpoint) return;
+    if (this.sinceCheckpoint >= checkpointEveryEvents || (this.sinceCheckpoint > 0 && Date.now() - this.lastCheckpoint >= checkpointEveryMs)) {
+      this.checkpointNow();
+    }
+  }
+
+  checkpointNow(): void {
+    this.options.checkpoint?.();
+    this.sinceCheckpoint = 0;
+    this.lastCheckpoint = Date.now();
+  }
+
+  /** Events in the store not yet applied. */
+  async lag(): Promise<number> {
+    return Math.max(0, (await this.store.headPosition()) - this.projection.position);
+  }
+
+  /** Apply everything appended so far, then return (for rebuilds and tests). */
+  async catchUp(onProgress?: (position: number, head: number) => void): Promise<void> {
+    const head = await this.store.headPosition();
+    if (this.projection.position >= head) return;
+    if (this.loop) {
+      while (this.projection.position < head) {
+        if (this.failure) throw this.failure;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return;
+    }
+    let n = 0;
+    for await (const event of this.store.readAll({ after: this.projection.position })) {
+      if (event.position > head) break;
+      this.projection.apply(event);
+      if (++n % 50_000 === 0) onProgress?.(event.position, head);
+    }
+    onProgress?.(this.projection.position, head);
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    await this.loop;
+    this.loop = undefined;
+    this.subscription = undefined;
+    if (this.sinceCheckpoint > 0) this.checkpointNow();
+  }
+}
