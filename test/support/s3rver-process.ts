@@ -20,7 +20,8 @@ export interface S3rverProcess {
   readonly endpoint: string;
   readonly port: number;
   readonly directory: string;
-  readonly credentials: typeof S3RVER_CREDENTIALS;
+  /** A fresh copy each time (the AWS SDK writes into credential objects it is given). */
+  readonly credentials: { accessKeyId: string; secretAccessKey: string };
   /** A real AWS SDK client pointed at this server (path-style, region us-east-1). */
   client(): S3Client;
   createBucket(name: string): Promise<void>;
@@ -57,7 +58,7 @@ export async function startS3rver(options: { buckets?: readonly string[]; direct
   const endpoint = `http://127.0.0.1:${port}`;
   const clients: S3Client[] = [];
   const client = (): S3Client => {
-    const c = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: S3RVER_CREDENTIALS });
+    const c = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { ...S3RVER_CREDENTIALS } });
     clients.push(c);
     return c;
   };
@@ -65,7 +66,9 @@ export async function startS3rver(options: { buckets?: readonly string[]; direct
     endpoint,
     port,
     directory,
-    credentials: S3RVER_CREDENTIALS,
+    get credentials() {
+      return { ...S3RVER_CREDENTIALS };
+    },
     client,
     async createBucket(name) {
       const c = client();

@@ -51,6 +51,8 @@ export interface AuditRange {
   readonly to: string;
   /** The head position when the export started: later appends wait for the next export. */
   readonly upToPosition: number;
+  /** Only rows with position > afterPosition (continuous exports); default: all. */
+  readonly afterPosition?: number;
 }
 
 /** A day (UTC, by occurredAt) of a range that holds rows. */

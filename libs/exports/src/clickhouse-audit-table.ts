@@ -13,7 +13,7 @@ const RENDER_SETTINGS = {
 } as const;
 
 const RANGE_WHERE =
-  "tenant_id = {tenantId:String} AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')} AND position <= {upTo:UInt64}";
+  "tenant_id = {tenantId:String} AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')} AND position <= {upTo:UInt64} AND position > {after:Int64}";
 
 export interface S3Target {
   readonly url: string;
@@ -121,7 +121,7 @@ export class ClickHouseAuditTable implements AuditRowSource {
 }
 
 function rangeParams(range: AuditRange): Record<string, unknown> {
-  return { tenantId: range.tenantId, from: chInstant(range.from), to: chInstant(range.to), upTo: range.upToPosition };
+  return { tenantId: range.tenantId, from: chInstant(range.from), to: chInstant(range.to), upTo: range.upToPosition, after: range.afterPosition ?? -1 };
 }
 
 /** `2026-03-01T09:00:00.000Z` → `2026-03-01 09:00:00.000` (DateTime64 parameter text, UTC). */

@@ -219,7 +219,6 @@ export class HecDelivery {
       return [{ events, ...(verdict.ackId === undefined ? {} : { ackId: verdict.ackId }), sentAt: this.now(), acked }];
     }
     if (verdict.kind === 'fatal') throw new SinkConfigurationError('splunk', `${verdict.reason} (${this.config.url})`);
-    if (verdict.kind === 'retry') throw new Error('unreachable: post() retries');
     if (events.length === 1) {
       await this.deadLetter(events[0]!, verdict);
       return [];

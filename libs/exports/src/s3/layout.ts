@@ -4,6 +4,7 @@ import type { ExportFormat } from '../config.js';
  * Where everything of an export lives in the bucket (pure):
  *
  *   <prefix>/tenant=<t>/dt=<YYYY-MM-DD>/events-<from>-<to>.<ext>      data, one object per day of a range
+ *   <prefix>/tenant=<t>/dt=<YYYY-MM-DD>/events-p<first>-<last>.<ext>  data of a continuous sink's step (positions)
  *   <prefix>/tenant=<t>/_exports/<seq>-<exportId>.manifest.json       what an export wrote (objects, rows, sha256)
  *   <prefix>/tenant=<t>/_exports/<seq>-<exportId>.digest.json         sha256(manifest bytes + previous digest)
  *
@@ -45,6 +46,11 @@ export function compactInstant(iso: string): string {
 
 export function dataObjectKey(loc: S3Location, tenantId: string, day: string, window: { from: string; to: string }, format: ExportFormat): string {
   return join(tenantPrefix(loc, tenantId), `dt=${day}`, `events-${compactInstant(window.from)}-${compactInstant(window.to)}.${EXTENSION[format]}`);
+}
+
+/** For continuous exports: named by the position range, `events-p<first>-<last>`, the same on a re-run after a crash. */
+export function positionalObjectKey(loc: S3Location, tenantId: string, day: string, positions: { first: number; last: number }, format: ExportFormat): string {
+  return join(tenantPrefix(loc, tenantId), `dt=${day}`, `events-p${positions.first}-${positions.last}.${EXTENSION[format]}`);
 }
 
 export function exportsPrefix(loc: S3Location, tenantId: string): string {

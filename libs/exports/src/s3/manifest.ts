@@ -28,7 +28,7 @@ export interface ExportManifest {
   readonly seq: number;
   readonly tenantId: string;
   readonly format: ExportFormat;
-  readonly range: { readonly from: string; readonly to: string; readonly upToPosition: number };
+  readonly range: { readonly from: string; readonly to: string; readonly upToPosition: number; readonly afterPosition?: number };
   readonly created: string;
   readonly objects: readonly ManifestObject[];
   readonly rows: number;

@@ -10,6 +10,7 @@ import {
   manifestKey,
   parseChainKey,
   parseS3Uri,
+  positionalObjectKey,
   type S3Location,
 } from './layout.js';
 import { digestRecord, serializeManifest, type DigestRecord, type ExportManifest, type ManifestObject } from './manifest.js';
@@ -46,6 +47,8 @@ export interface S3ExportInput {
   readonly to: string;
   /** Defaults to the tenant's head position when the export starts. */
   readonly upToPosition?: number;
+  /** Continuous sinks: only rows after this position; objects are then named by position range. */
+  readonly afterPosition?: number;
 }
 
 /**
@@ -67,7 +70,13 @@ export async function exportToS3(
   const credentials = config.writer === 'clickhouse' ? await store.resolvedCredentials() : undefined;
 
   const upToPosition = input.upToPosition ?? (await table.headPosition(input.tenantId));
-  const range: AuditRange = { tenantId: input.tenantId, from: input.from, to: input.to, upToPosition };
+  const range: AuditRange = {
+    tenantId: input.tenantId,
+    from: input.from,
+    to: input.to,
+    upToPosition,
+    ...(input.afterPosition === undefined ? {} : { afterPosition: input.afterPosition }),
+  };
   const days = await table.planDays(range);
   const rowsTotal = days.reduce((n, d) => n + d.rows, 0);
   let rowsDone = 0;
@@ -76,7 +85,9 @@ export async function exportToS3(
   const objects: ManifestObject[] = [];
   for (const day of days) {
     const window = dayWindow(day.day, input.from, input.to);
-    const key = dataObjectKey(loc, input.tenantId, day.day, window, config.format);
+    const key = input.afterPosition === undefined
+      ? dataObjectKey(loc, input.tenantId, day.day, window, config.format)
+      : positionalObjectKey(loc, input.tenantId, day.day, { first: input.afterPosition + 1, last: upToPosition }, config.format);
     const slice: AuditRange = { ...range, ...window };
     if (credentials) {
       await table.writeToS3(slice, config.format, { url: store.objectUrl(loc.bucket, key), ...credentials });
@@ -98,7 +109,7 @@ export async function exportToS3(
     seq: (previous?.seq ?? 0) + 1,
     tenantId: input.tenantId,
     format: config.format,
-    range: { from: input.from, to: input.to, upToPosition },
+    range: { from: input.from, to: input.to, upToPosition, ...(input.afterPosition === undefined ? {} : { afterPosition: input.afterPosition }) },
     created: (deps.now ?? (() => new Date()))().toISOString(),
     objects,
     rows: rowsDone,

@@ -23,7 +23,8 @@ export class S3ObjectStore {
       region: config.region,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       forcePathStyle: config.forcePathStyle,
-      ...(config.credentials ? { credentials: config.credentials } : {}),
+      // A copy: the SDK writes bookkeeping ($source) into the credentials object it is given.
+      ...(config.credentials ? { credentials: { ...config.credentials } } : {}),
     });
   }
 

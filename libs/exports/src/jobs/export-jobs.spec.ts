@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHecReceiver, type HecReceiver } from '../../../../test/support/hec-receiver.js';
+import { startS3rver, type S3rverProcess } from '../../../../test/support/s3rver-process.js';
+import { auditRows, openTestReadModel } from '../../test/audit-history.js';
+import { ClickHouseAuditTable } from '../clickhouse-audit-table.js';
+import { ContinuousSinkConfig, type SinkConfig } from '../config.js';
+import { S3ObjectStore } from '../s3/s3-store.js';
+import { verifyExport } from '../s3/verify-export.js';
+import { SqliteExportStateStore, type ExportJob } from './export-state.js';
+import { ExportJobs } from './export-jobs.js';
+import { SinkFollower } from './sink-follower.js';
+
+const TOKEN = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+let s3: S3rverProcess;
+let hec: HecReceiver;
+let rm: Awaited<ReturnType<typeof openTestReadModel>>;
+let table: ClickHouseAuditTable;
+let dataDir: string;
+
+const rows = auditRows({ tenantId: 'acme', count: 600, start: '2026-03-01T09:00:00.000Z', stepMs: 60_000 });
+const body = { sink: 's3', from: '2026-03-01T00:00:00.000Z', to: '2026-03-02T00:00:00.000Z' };
+
+function sinks(): Record<string, SinkConfig> {
+  return {
+    archive: { kind: 's3', uri: 's3://ledger-archive/audit', endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials, region: 'us-east-1', format: 'parquet', writer: 'clickhouse' },
+    siem: ContinuousSinkConfig.shape.sink.parse({ kind: 'splunk', url: hec.url, token: TOKEN, ack: true, ackPollIntervalMs: 20, maxBatchBytes: 8192, maxBatchDelayMs: 20 }),
+  };
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'exports-jobs-'));
+  [s3, rm, hec] = await Promise.all([startS3rver({ buckets: ['ledger-archive'] }), openTestReadModel(), startHecReceiver({ token: TOKEN, ack: true })]);
+  await rm.insert(rows);
+  table = new ClickHouseAuditTable(rm.client);
+});
+
+afterAll(async () => {
+  await Promise.all([rm?.close(), s3?.stop(), hec?.stop()]);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('one-shot export jobs', () => {
+  test('S3 job: accepted, runs in the background, status/progress/counts/digests persisted and readable after a restart', async () => {
+    const statePath = join(dataDir, 'state-1.sqlite');
+    const state = new SqliteExportStateStore(statePath);
+    const jobs = new ExportJobs({ table, state, dataDir, sinks: sinks() });
+    const { exportId } = await jobs.start('acme', body);
+    await jobs.whenIdle();
+    state.close();
+
+    const reopened = new ExportJobs({ table, state: new SqliteExportStateStore(statePath), dataDir });
+    const job = reopened.get('acme', exportId)!;
+    expect(job).toMatchObject({ status: 'succeeded', progress: { rowsTotal: 600, rowsDone: 600 }, counts: { rows: 600, objects: 1 }, upToPosition: 599, error: null });
+    expect(job.digests!.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(job.sink).toMatchObject({ kind: 's3', credentials: { secretAccessKey: '***' } });
+    expect(reopened.get('other-tenant', exportId)).toBeNull();
+    const store = new S3ObjectStore(sinks()['archive'] as never);
+    const verification = await verifyExport(store, 's3://ledger-archive/audit', { expectHead: { acme: job.digests!.digest } });
+    expect(verification.ok).toBe(true);
+    store.destroy();
+  });
+
+  test('a bad sink is refused at once, before any job exists: unknown bucket, wrong token, missing settings', async () => {
+    const state = new SqliteExportStateStore(':memory:');
+    const jobs = new ExportJobs({ table, state, dataDir, sinks: sinks() });
+    await expect(jobs.start('acme', { ...body, s3: { uri: 's3://missing-bucket/x' } })).rejects.toMatchObject({
+      name: 'SinkConfigurationError',
+      message: `S3 bucket "missing-bucket" does not exist at ${s3.endpoint}`,
+    });
+    await expect(jobs.start('acme', { ...body, sink: 'splunk', splunk: { token: 'nope' } })).rejects.toMatchObject({
+      name: 'SinkConfigurationError',
+      message: expect.stringContaining('Splunk refused the HEC token'),
+    });
+    const bare = new ExportJobs({ table, state, dataDir });
+    await expect(bare.start('acme', { ...body, sink: 'splunk' })).rejects.toMatchObject({
+      message: expect.stringMatching(/^the splunk sink is not fully configured: url: .*; token: /),
+    });
+    await expect(jobs.start('acme', { ...body, from: 'yesterday' })).rejects.toMatchObject({ name: 'ZodError' });
+    expect(jobs.list('acme')).toEqual([]);
+    state.close();
+  });
+
+  test('Splunk job interrupted mid-way resumes after its checkpoint on restart: nothing lost, nothing before the checkpoint sent again', async () => {
+    const state = new SqliteExportStateStore(join(dataDir, 'state-2.sqlite'));
+    const before = hec.events.length;
+    // What a crashed process leaves behind: a running job whose checkpoint says 0..299 are delivered.
+    const at = '2026-03-05T00:00:00.000Z';
+    const interrupted: ExportJob = {
+      exportId: 'exp-crashed',
+      tenantId: 'acme',
+      sink: { ...(sinks()['siem'] as Extract<SinkConfig, { kind: 'splunk' }>), deadLetterPath: join(dataDir, 'dl.ndjson') },
+      from: body.from,
+      to: body.to,
+      status: 'running',
+      progress: { rowsTotal: 600, rowsDone: 300 },
+      counts: { rows: 300 },
+      digests: null,
+      upToPosition: 599,
+      checkpoint: 299,
+      error: null,
+      createdAt: at,
+      updatedAt: at,
+      finishedAt: null,
+    };
+    state.saveJob(interrupted);
+    const jobs = new ExportJobs({ table, state, dataDir });
+    expect(jobs.resume()).toEqual(['exp-crashed']);
+    await jobs.whenIdle();
+    const job = jobs.get('acme', 'exp-crashed')!;
+    expect(job).toMatchObject({ status: 'succeeded', checkpoint: 599, progress: { rowsDone: 600 }, sink: { token: '***' } });
+    const ids = hec.events.slice(before).map((e) => e.event['event_id']);
+    expect(ids).toEqual(rows.slice(300).map((r) => r.event_id));
+    state.close();
+  });
+});
+
+describe('continuous sinks follow the log from their checkpoint', () => {
+  test('Splunk follower: delivers history, then new rows live; a restart resumes from the checkpoint', async () => {
+    const state = new SqliteExportStateStore(':memory:');
+    const config = ContinuousSinkConfig.parse({ name: 'siem-live', tenantId: 'live', sink: sinks()['siem'], pollIntervalMs: 20 });
+    const liveRows = auditRows({ tenantId: 'live', count: 400, start: '2026-03-02T00:00:00.000Z', stepMs: 1000, firstPosition: 1000 });
+    await rm.insert(liveRows.slice(0, 300));
+    const follower = new SinkFollower(config, { source: table, state });
+    await follower.start();
+    await until(() => state.checkpoint('siem-live') === 1299);
+    await rm.insert(liveRows.slice(300));
+    await until(() => state.checkpoint('siem-live') === 1399);
+    await follower.stop();
+    const again = new SinkFollower(config, { source: table, state });
+    await again.start();
+    await new Promise((r) => setTimeout(r, 100));
+    await again.stop();
+    const arrivals = hec.arrivals();
+    expect(liveRows.every((r) => arrivals.get(r.event_id) === 1)).toBe(true);
+    expect(again.status()).toMatchObject({ checkpoint: 1399, lastError: null });
+  });
+
+  test('S3 follower: each step exports the rows after the checkpoint as position-named objects, chained and verifiable', async () => {
+    const state = new SqliteExportStateStore(':memory:');
+    const config = ContinuousSinkConfig.parse({ name: 's3-live', tenantId: 'stream', sink: { ...sinks()['archive'], uri: 's3://ledger-archive/live' } });
+    const streamRows = auditRows({ tenantId: 'stream', count: 200, start: '2026-03-03T23:00:00.000Z', stepMs: 30_000, firstPosition: 5000 });
+    await rm.insert(streamRows.slice(0, 100));
+    const follower = new SinkFollower(config, { source: table, table, state });
+    expect(await follower.step()).toBe(100);
+    expect(await follower.step()).toBe(0);
+    await rm.insert(streamRows.slice(100));
+    expect(await follower.step()).toBe(100);
+    expect(state.checkpoint('s3-live')).toBe(5199);
+    const store = new S3ObjectStore(config.sink as never);
+    const keys = (await store.list('ledger-archive', 'live/tenant=stream/dt=')).sort();
+    expect(keys).toEqual([
+      'live/tenant=stream/dt=2026-03-03/events-p0-5099.parquet',
+      'live/tenant=stream/dt=2026-03-03/events-p5100-5199.parquet',
+      'live/tenant=stream/dt=2026-03-04/events-p5100-5199.parquet',
+    ]);
+    const verification = await verifyExport(store, 's3://ledger-archive/live');
+    expect(verification).toMatchObject({ ok: true, tenants: [{ tenantId: 'stream', exports: 2, rows: 200 }] });
+    store.destroy();
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { ClickHouseAuditTable } from '../clickhouse-audit-table.js';
+import { ExportRequest, HecSinkConfig, S3SinkConfig, type SinkConfig } from '../config.js';
+import { SinkConfigurationError } from '../errors.js';
+import { HecDelivery } from '../hec/hec-delivery.js';
+import { exportToHec } from '../hec/hec-export.js';
+import { parseS3Uri } from '../s3/layout.js';
+import { exportToS3 } from '../s3/s3-export.js';
+import { S3ObjectStore } from '../s3/s3-store.js';
+import { redactSink, type ExportJob, type ExportStateStore } from './export-state.js';
+
+export interface ExportJobsDeps {
+  readonly table: ClickHouseAuditTable;
+  readonly state: ExportStateStore;
+  /** Where dead-letter files go: `<dataDir>/exports/<exportId>.dead-letter.ndjson`. */
+  readonly dataDir: string;
+  /** Sinks configured by the operator, usable by name (`sinkName`) and as defaults per kind. */
+  readonly sinks?: Readonly<Record<string, SinkConfig>>;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+}
+
+/**
+ * One-shot exports (`POST /v1/tenants/{t}/exports`): validates the sink and checks it can work before
+ * accepting (a bad bucket or token is refused at once, and no job exists), then runs jobs one at a
+ * time in the background (exports to one prefix must not interleave: the digest chain is sequential,
+ * and chDB is one engine per process). Every state change is persisted, so `GET …/exports/{id}`
+ * answers after a restart, and `resume()` takes up interrupted jobs: an S3 export runs again
+ * (deterministic keys: the same objects are replaced), a Splunk export continues after its checkpoint.
+ */
+export class ExportJobs {
+  private chain: Promise<void> = Promise.resolve();
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: ExportJobsDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.newId = deps.newId ?? (() => `exp-${randomUUID()}`);
+  }
+
+  /** Accepts an export: 202 material. Throws z.ZodError for a bad body, SinkConfigurationError for a sink that cannot work. */
+  async start(tenantId: string, body: unknown): Promise<{ exportId: string }> {
+    const request = ExportRequest.parse(body);
+    const exportId = this.newId();
+    const sink = this.resolveSink(request, exportId);
+    await preflight(sink);
+    const at = this.now().toISOString();
+    const job: ExportJob = {
+      exportId,
+      tenantId,
+      sink,
+      from: request.from,
+      to: request.to,
+      status: 'queued',
+      progress: { rowsTotal: 0, rowsDone: 0 },
+      counts: { rows: 0 },
+      digests: null,
+      upToPosition: null,
+      checkpoint: null,
+      error: null,
+      createdAt: at,
+      updatedAt: at,
+      finishedAt: null,
+    };
+    this.deps.state.saveJob(job);
+    this.enqueue(job);
+    return { exportId };
+  }
+
+  /** The job as clients see it (secrets redacted), or null when this tenant has no such export. */
+  get(tenantId: string, exportId: string): ExportJob | null {
+    const job = this.deps.state.job(tenantId, exportId);
+    return job ? { ...job, sink: redactSink(job.sink) } : null;
+  }
+
+  list(tenantId: string): ExportJob[] {
+    return this.deps.state.jobs({ tenantId }).map((j) => ({ ...j, sink: redactSink(j.sink) }));
+  }
+
+  /** At start-up: queue again every job a previous process left queued or running. Returns their ids. */
+  resume(): string[] {
+    const open = this.deps.state.jobs({ status: ['queued', 'running'] });
+    for (const job of open) this.enqueue(job);
+    return open.map((j) => j.exportId);
+  }
+
+  /** Resolves when every queued job has finished (tests, shutdown). */
+  whenIdle(): Promise<void> {
+    return this.chain;
+  }
+
+  private enqueue(job: ExportJob): void {
+    this.chain = this.chain.then(() => this.run(job.tenantId, job.exportId)).catch(() => {});
+  }
+
+  private update(job: ExportJob, change: Partial<ExportJob>): ExportJob {
+    const next = { ...job, ...change, updatedAt: this.now().toISOString() };
+    this.deps.state.saveJob(next);
+    return next;
+  }
+
+  private async run(tenantId: string, exportId: string): Promise<void> {
+    let job = this.deps.state.job(tenantId, exportId);
+    if (!job || job.status === 'succeeded' || job.status === 'failed') return;
+    const upToPosition = job.upToPosition ?? (await this.deps.table.headPosition(tenantId));
+    const rowsTotal = await this.deps.table.countRange({ tenantId, from: job.from, to: job.to, upToPosition });
+    job = this.update(job, { status: 'running', upToPosition, progress: { rowsTotal, rowsDone: job.progress.rowsDone } });
+    try {
+      if (job.sink.kind === 's3') job = await this.runS3(job, job.sink, upToPosition);
+      else job = await this.runHec(job, job.sink, upToPosition);
+      this.update(job, { status: 'succeeded', finishedAt: this.now().toISOString() });
+    } catch (e) {
+      const latest = this.deps.state.job(tenantId, exportId) ?? job;
+      this.update(latest, { status: 'failed', error: `${(e as Error).name}: ${(e as Error).message}`, finishedAt: this.now().toISOString() });
+    }
+  }
+
+  private async runS3(job: ExportJob, sink: S3SinkConfig, upToPosition: number): Promise<ExportJob> {
+    const store = new S3ObjectStore(sink);
+    try {
+      let current = job;
+      const result = await exportToS3(
+        { table: this.deps.table, store, config: sink, now: this.now },
+        { exportId: job.exportId, tenantId: job.tenantId, from: job.from, to: job.to, upToPosition },
+        (p) => {
+          current = this.update(current, { progress: { rowsTotal: p.rowsTotal, rowsDone: p.rowsDone }, counts: { rows: p.rowsDone, objects: p.objectsDone } });
+        },
+      );
+      return this.update(current, {
+        counts: { rows: result.rows, objects: result.objects.length },
+        digests: { location: result.location, manifestKey: result.manifestKey, digest: result.digest, previousDigest: result.previousDigest },
+      });
+    } finally {
+      store.destroy();
+    }
+  }
+
+  private async runHec(job: ExportJob, sink: HecSinkConfig, upToPosition: number): Promise<ExportJob> {
+    let current = job;
+    const before = job.progress.rowsDone;
+    const delivery = new HecDelivery(sink, {
+      onCheckpoint: (position, stats) => {
+        current = this.update(current, {
+          checkpoint: position,
+          progress: { rowsTotal: current.progress.rowsTotal, rowsDone: before + stats.delivered },
+          counts: { rows: before + stats.delivered, deadLettered: (job.counts.deadLettered ?? 0) + stats.deadLettered, eventsSent: stats.eventsSent, retries: stats.retries },
+        });
+      },
+    });
+    try {
+      await exportToHec(this.deps.table, delivery, {
+        tenantId: job.tenantId,
+        from: job.from,
+        to: job.to,
+        afterPosition: job.checkpoint ?? -1,
+        upToPosition,
+      });
+      return current;
+    } finally {
+      delivery.close();
+    }
+  }
+
+  private resolveSink(request: ExportRequest, exportId: string): SinkConfig {
+    const configured = request.sinkName === undefined ? defaultSink(this.deps.sinks, request.sink) : this.deps.sinks?.[request.sinkName];
+    if (request.sinkName !== undefined && !configured) throw new SinkConfigurationError(request.sink, `no sink named "${request.sinkName}" is configured`);
+    if (configured && configured.kind !== request.sink)
+      throw new SinkConfigurationError(request.sink, `sink "${request.sinkName}" is a ${configured.kind} sink, not ${request.sink}`);
+    try {
+      if (request.sink === 's3') {
+        return S3SinkConfig.parse({ ...(configured ?? {}), ...(request.s3 ?? {}), kind: 's3', ...(request.format ? { format: request.format } : {}) });
+      }
+      return HecSinkConfig.parse({
+        deadLetterPath: join(this.deps.dataDir, 'exports', `${exportId}.dead-letter.ndjson`),
+        ...(configured ?? {}),
+        ...(request.splunk ?? {}),
+        kind: 'splunk',
+      });
+    } catch (e) {
+      if (e instanceof z.ZodError)
+        throw new SinkConfigurationError(request.sink, `the ${request.sink} sink is not fully configured: ${e.issues.map((i) => `${i.path.join('.') || '(sink)'}: ${i.message}`).join('; ')}`);
+      throw e;
+    }
+  }
+}
+
+function defaultSink(sinks: Readonly<Record<string, SinkConfig>> | undefined, kind: 's3' | 'splunk'): SinkConfig | undefined {
+  const matching = Object.values(sinks ?? {}).filter((s) => s.kind === kind);
+  return matching.length === 1 ? matching[0] : undefined;
+}
+
+/** Fails fast (SinkConfigurationError) when the sink cannot work: unknown bucket, refused credentials or token. */
+export async function preflight(sink: SinkConfig): Promise<void> {
+  if (sink.kind === 's3') {
+    const store = new S3ObjectStore(sink);
+    try {
+      await store.preflight(parseS3Uri(sink.uri));
+      if (sink.writer === 'clickhouse') await store.resolvedCredentials();
+    } finally {
+      store.destroy();
+    }
+    return;
+  }
+  const delivery = new HecDelivery({ ...sink, retry: { ...sink.retry, maxAttempts: Math.min(sink.retry.maxAttempts, 3) } });
+  try {
+    await delivery.preflight();
+  } finally {
+    delivery.close();
+  }
+}
