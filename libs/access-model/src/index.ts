@@ -5,3 +5,5 @@ export * from './facts.js';
 export * from './fact-keys.js';
 export * from './evolve.js';
 export * from './evaluate.js';
+export * from './queries.js';
+export * from './decide.js';
