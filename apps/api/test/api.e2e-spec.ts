@@ -67,6 +67,22 @@ describe('commands', () => {
     expect(body.events).toEqual([{ id: expect.any(String), type: 'GroupCreated', position: expect.any(Number) }]);
   });
 
+  it('R24/R62: a refused command answers 403 problem+json with the rule, and records AccessChangeDenied', async () => {
+    const before = await server.events();
+    const response = await post(commandsUrl(), server.key, { ...createOrg('acme-sales'), actor: { kind: 'platform' } });
+    const body = await expectProblem(response, 403);
+    expect(body.rule).toBe('R24');
+    expect(body.events).toEqual([expect.objectContaining({ type: 'AccessChangeDenied' })]);
+    expect(await server.events()).toBe(before + 1);
+  });
+
+  it('R62: an invariant violation answers 409 problem+json with the rule, and appends nothing', async () => {
+    const before = await server.events();
+    const body = await expectProblem(await post(commandsUrl(), server.key, createOrg('acme-eng')), 409);
+    expect(body.rule).toEqual(expect.stringMatching(/^R\d+$/));
+    expect(await server.events()).toBe(before);
+  });
+
   it('answers 400 listing every failing field, and appends nothing', async () => {
     const before = await server.events();
     const response = await post(commandsUrl(), server.key, { type: 'CreateGroup', actor: { kind: 'system' }, payload: { groupId: '', name: 7 } });

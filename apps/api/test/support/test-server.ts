@@ -6,7 +6,7 @@ import type { ClosableLedger } from '../../src/app.module.js';
 import { createHttpApp, type HttpAppOptions } from '../../src/http-app.js';
 import { ApiKeyStore } from '../../src/keys/api-key-store.js';
 import { SCOPES, type Scope } from '../../src/keys/scopes.js';
-import { StandInLedger } from './stand-in-ledger.js';
+import { createLedger } from '../../../../libs/projections/src/index.js';
 
 export interface TestServer {
   readonly app: NestFastifyApplication;
@@ -22,8 +22,9 @@ export interface TestServer {
   close(options?: { keepDataDir?: boolean }): Promise<void>;
 }
 
+/** The real Ledger (embedded stores) on a data directory. */
 export async function openLedger(dataDir: string): Promise<ClosableLedger> {
-  return new StandInLedger(dataDir);
+  return createLedger({ dataDir });
 }
 
 /** The real app on 127.0.0.1 with a fresh (or given) data directory. */
@@ -63,7 +64,7 @@ export const system = { kind: 'system' } as const;
 export const platform = { kind: 'platform' } as const;
 
 export function createOrg(orgId: string) {
-  return { type: 'CreateOrganization', actor: platform, payload: { orgId, name: `Org ${orgId}`, dualSeat: false, provisioningMode: 'invite_only', usageBased: false } };
+  return { type: 'CreateOrganization', actor: system, payload: { orgId, name: `Org ${orgId}`, dualSeat: false, provisioningMode: 'invite_only', usageBased: false } };
 }
 export function createGroup(groupId: string) {
   return { type: 'CreateGroup', actor: system, payload: { groupId, name: `Group ${groupId}`, source: 'manual' } };
