@@ -83,6 +83,11 @@ export interface EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
+  /**
+   * Which of these event ids are stored, in any stream (the import skips them, http-api.md). Cheap on
+   * SQLite (an index); on KurrentDB, which has no index by id, it scans $all until all are found.
+   */
+  knownIds(ids: readonly string[]): Promise<ReadonlySet<string>>;
   /** Current revision of a stream, or null if it does not exist. */
   streamRevision(streamId: string): Promise<number | null>;
   /** Position of the last event in the store, or -1 when empty. */

@@ -143,6 +143,15 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
       expect((await collect(store.readStream(s))).map((e) => e.id)).toEqual([batch[0]!.id, batch[1]!.id, expect.any(String)]);
     });
 
+    test('knownIds tells which ids are stored, in any stream', async () => {
+      const a = (await store.append(streamName('known-a'), events('ka', 2))).events;
+      const b = (await store.append(streamName('known-b'), events('kb', 1))).events;
+      const unknown = `${run}-never-stored`;
+      expect(await store.knownIds([a[1]!.id, unknown, b[0]!.id])).toEqual(new Set([a[1]!.id, b[0]!.id]));
+      expect(await store.knownIds([unknown])).toEqual(new Set());
+      expect(await store.knownIds([])).toEqual(new Set());
+    });
+
     test('idempotency: a batch whose ids were only partly stored is refused and stores nothing', async () => {
       const s = streamName('partial');
       const batch = events('p', 2);

@@ -281,6 +281,19 @@ export class KurrentDbEventStore implements EventStore {
     return subscription;
   }
 
+  async knownIds(ids: readonly string[]): Promise<ReadonlySet<string>> {
+    const wanted = new Set(ids);
+    const known = new Set<string>();
+    if (wanted.size === 0) return known;
+    // No index by id in KurrentDB: newest first, since a retried import is usually recent.
+    for await (const event of this.readAll({ direction: 'backwards' })) {
+      if (!wanted.has(event.id)) continue;
+      known.add(event.id);
+      if (known.size === wanted.size) break;
+    }
+    return known;
+  }
+
   async streamRevision(streamId: string): Promise<number | null> {
     const tail = await this.#readTail(streamId, 1);
     return tail.length === 0 ? null : tail[0]!.revision;

@@ -110,6 +110,8 @@ export class SqliteEventStore implements EventStore {
   readonly #streamForwards: StatementSync;
   readonly #streamBackwards: StatementSync;
   readonly #head: StatementSync;
+  readonly #ping: StatementSync;
+  readonly #knownIds: StatementSync;
 
   private constructor(path: string, options: SqliteEventStoreOptions) {
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
@@ -149,6 +151,8 @@ export class SqliteEventStore implements EventStore {
       `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
     );
     this.#head = this.#db.prepare('SELECT MAX(position) AS head FROM events');
+    this.#knownIds = this.#db.prepare('SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))');
+    this.#ping = this.#db.prepare('SELECT 1');
   }
 
   /** Opens (and creates if needed) the store in one SQLite file. */
@@ -290,6 +294,12 @@ export class SqliteEventStore implements EventStore {
     return subscription;
   }
 
+  async knownIds(ids: readonly string[]): Promise<ReadonlySet<string>> {
+    this.#assertOpen();
+    const rows = this.#knownIds.all(JSON.stringify(ids)) as unknown as { id: string }[];
+    return new Set(rows.map((row) => row.id));
+  }
+
   async streamRevision(streamId: string): Promise<number | null> {
     this.#assertOpen();
     const last = this.#lastOfStream.get(streamId) as { revision: number } | undefined;
@@ -308,7 +318,7 @@ export class SqliteEventStore implements EventStore {
 
   async ping(): Promise<void> {
     this.#assertOpen();
-    this.#db.prepare('SELECT 1').get();
+    this.#ping.get();
   }
 
   async close(): Promise<void> {
