@@ -39,6 +39,8 @@ const DEFAULT_SETTINGS: ClickHouseSettings = {
   output_format_json_quote_64bit_integers: 0,
 };
 
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
 const backends = new WeakMap<ClickHouseClient, ReadModelBackend>();
 
 export function openClickHouse(options: OpenClickHouseOptions = {}): ClickHouseClient {
@@ -55,7 +57,9 @@ export function openClickHouse(options: OpenClickHouseOptions = {}): ClickHouseC
   }
   const dataPath = resolve(options.dataPath ?? 'data/clickhouse');
   mkdirSync(dataPath, { recursive: true });
-  const client = createClient({ connection: createChdbConnection({ path: dataPath }), clickhouse_settings: DEFAULT_SETTINGS });
+  // chdb types its connection against its own copy of @clickhouse/client-common; the contract is the same.
+  const connection = createChdbConnection({ path: dataPath }) as unknown as ClientConnection;
+  const client = createClient({ connection, clickhouse_settings: DEFAULT_SETTINGS });
   const closeConnection = client.close.bind(client);
   // Draining lets the same process open chDB at another path afterwards (tests, rebuild tools).
   client.close = async () => {

@@ -1,12 +1,24 @@
+/**
+ * The ClickHouse read model (issue 4): the audit trail, access intervals and the compliance reports over them.
+ * Routes and `ledger report …` commands parse their inputs with the zod schemas exported here and call the
+ * query functions, which return plain rows (render with `toCsv` for CSV).
+ */
 export { openClickHouse, backendOf, type OpenClickHouseOptions, type ReadModelBackend } from './clickhouse.js';
 export { migrate, appliedMigrations, MIGRATIONS, OPEN_END, type Migration } from './schema/migrations.js';
+
+// Ingestion
 export { AuditProjection, type AuditProjectionOptions, type AuditProjectionMetrics } from './ingestion/audit-projection.js';
 export { auditRowOf, subjectOf, type AuditRow } from './ingestion/audit-row.js';
 export { CheckpointStore, type Checkpoint } from './ingestion/checkpoint.js';
-export {
-  AuditSearchQuery,
-  searchAuditEvents,
-  type AuditSearchFilters,
-  type AuditEvent,
-  type AuditSearchPage,
-} from './queries/audit-search.js';
+export { AccessIntervalWriter, ingestAccessIntervalChanges, type AccessIntervalChange } from './ingestion/access-intervals.js';
+
+// Queries
+export { AuditSearchQuery, searchAuditEvents, type AuditSearchFilters, type AuditEvent, type AuditSearchPage } from './queries/audit-search.js';
+export { OrphanedApiKeysQuery, orphanedApiKeys, type OrphanedApiKey } from './queries/orphaned-api-keys.js';
+export { CustomMembersWithoutGroupQuery, customMembersWithoutGroup, type CustomMemberWithoutGroup } from './queries/custom-members-without-group.js';
+export { AccessReviewQuery, accessReview, accessReviewRows, type AccessReviewMember, type AccessReviewRow } from './queries/access-review.js';
+export { PermissionHoldersQuery, permissionHolders, permissionHolderIntervals, type PermissionHolder, type HeldInterval } from './queries/permission-holders.js';
+export { AccessChangesQuery, accessChanges, type AccessChange } from './queries/access-changes.js';
+export { PrivilegedAccessQuery, privilegedAccess, bucketStarts, PRIVILEGED_ROLES, type PrivilegedBucket } from './queries/privileged-access.js';
+export { SodViolationsQuery, sodViolations, DEFAULT_SOD_PAIRS, type SodViolation } from './queries/segregation-of-duties.js';
+export { toCsv } from './queries/csv.js';

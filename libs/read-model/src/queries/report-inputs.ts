@@ -11,9 +11,13 @@ export { Id, Instant };
 /** A permission as the intervals name it: 'capability:claude_code', 'tool:jira/search', 'admin:billing', 'role:owner', 'console:admin'. */
 export const Permission = z.string().min(1).max(300);
 
-export const Period = z
-  .object({ from: Instant, to: Instant })
-  .refine((p) => Date.parse(p.from) < Date.parse(p.to), { message: 'from must be before to', path: ['to'] });
+/** A report's query over a period [from, to): the given fields plus from/to, strict, with from < to. */
+export function overPeriod<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z
+    .object({ from: Instant, to: Instant, ...shape })
+    .strict()
+    .refine((p) => Date.parse((p as { from: string }).from) < Date.parse((p as { to: string }).to), { message: 'from must be before to', path: ['to'] });
+}
 
 /** Maps the open-interval sentinel back to null for callers. */
 export function openEndToNull(instant: string): string | null {

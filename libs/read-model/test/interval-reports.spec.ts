@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AccessIntervalWriter, type AccessIntervalChange } from '../src/ingestion/access-intervals.js';
+import { accessChanges, AccessChangesQuery } from '../src/queries/access-changes.js';
+import { accessReview, AccessReviewQuery } from '../src/queries/access-review.js';
+import { permissionHolders, PermissionHoldersQuery } from '../src/queries/permission-holders.js';
+import { bucketStarts, privilegedAccess, PrivilegedAccessQuery } from '../src/queries/privileged-access.js';
+import { sodViolations, SodViolationsQuery } from '../src/queries/segregation-of-duties.js';
+import { openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
+
+const DAY = 86_400_000;
+const Q1 = { from: '2026-01-01T00:00:00.000Z', to: '2026-04-01T00:00:00.000Z' };
+
+function change(userId: string, permission: string, level: string, day: string, eventId: string, kind: 'open' | 'close' = 'open', tenantId = 'acme'): AccessIntervalChange {
+  return { tenantId, orgId: 'acme-eng', userId, permission, level, at: `2026-${day}T00:00:00.000Z`, eventId, kind };
+}
+
+describe('interval reports', () => {
+  let db: ClickHouseFixture;
+  beforeAll(async () => {
+    db = await openFixture();
+    const writer = new AccessIntervalWriter(db.client);
+    await writer.write([
+      change('u-alice', 'role:owner', 'owner', '01-01', 'e-a1'),
+      change('u-alice', 'admin:billing', 'manage', '01-01', 'e-a1'),
+      change('u-carol', 'capability:claude_code', 'granted', '01-05', 'e-c1'),
+      change('u-bob', 'admin:billing', 'view', '01-10', 'e-b1'),
+      change('u-bob', 'admin:billing', 'manage', '02-01', 'e-b2'),
+      change('u-dan', 'role:admin', 'admin', '02-10', 'e-d1'),
+    ]);
+    // A second writer (a restart) must find the open intervals in the table to close them.
+    const restarted = new AccessIntervalWriter(db.client);
+    await restarted.write([
+      change('u-dan', 'role:admin', 'admin', '02-12', 'e-d2', 'close'),
+      change('u-bob', 'admin:identity_access', 'manage', '02-15', 'e-b3'),
+      change('u-carol', 'capability:claude_code', 'granted', '02-20', 'e-c2', 'close'),
+      change('u-bob', 'admin:identity_access', 'manage', '03-01', 'e-b4', 'close'),
+      change('u-carol', 'capability:claude_code', 'granted', '03-10', 'e-c3'),
+      // No-ops: re-opening at the same level, closing what is not open.
+      change('u-alice', 'role:owner', 'owner', '03-15', 'e-noop-1'),
+      change('u-erin', 'role:owner', 'owner', '03-15', 'e-noop-2', 'close'),
+      change('u-x', 'capability:claude_code', 'granted', '01-01', 'e-other', 'open', 'other-tenant'),
+    ]);
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('closing is an insert: the table keeps the latest version of each interval', async () => {
+    const [stats] = await rows<{ stored: number; final: number }>(
+      db.client,
+      'SELECT (SELECT count() FROM access_intervals) AS stored, (SELECT count() FROM access_intervals FINAL) AS final',
+    );
+    expect(Number(stats!.final)).toBe(9);
+    expect(Number(stats!.stored)).toBeGreaterThanOrEqual(9);
+  });
+
+  it('access review at an instant lists each member’s permissions with the granting event', async () => {
+    const review = await accessReview(db.client, 'acme', 'acme-eng', AccessReviewQuery.parse({ at: '2026-02-16T00:00:00.000Z' }));
+    expect(review.map((m) => [m.userId, m.permissions.map((p) => `${p.permission}=${p.level}@${p.grantedBy}`)])).toEqual([
+      ['u-alice', ['admin:billing=manage@e-a1', 'role:owner=owner@e-a1']],
+      ['u-bob', ['admin:billing=manage@e-b2', 'admin:identity_access=manage@e-b3']],
+      ['u-carol', ['capability:claude_code=granted@e-c1']],
+    ]);
+    expect(review[1]!.permissions[1]).toMatchObject({ since: '2026-02-15T00:00:00.000Z', until: '2026-03-01T00:00:00.000Z' });
+    expect(review[0]!.permissions[0]!.until).toBeNull();
+  });
+
+  it('who held a permission during a period, with durations clipped to the period', async () => {
+    const holders = await permissionHolders(db.client, 'acme', 'acme-eng', PermissionHoldersQuery.parse({ ...Q1, permission: 'capability:claude_code' }));
+    expect(holders).toEqual([
+      {
+        userId: 'u-carol',
+        totalMs: 68 * DAY,
+        intervals: [
+          expect.objectContaining({ from: '2026-01-05T00:00:00.000Z', to: '2026-02-20T00:00:00.000Z', durationMs: 46 * DAY, openedBy: 'e-c1', closedBy: 'e-c2' }),
+          expect.objectContaining({ from: '2026-03-10T00:00:00.000Z', to: '2026-04-01T00:00:00.000Z', durationMs: 22 * DAY, validTo: null, closedBy: null }),
+        ],
+      },
+    ]);
+    const managers = await permissionHolders(db.client, 'acme', 'acme-eng', PermissionHoldersQuery.parse({ ...Q1, permission: 'admin:billing', levels: 'manage' }));
+    expect(managers.map((h) => [h.userId, h.totalMs / DAY])).toEqual([
+      ['u-alice', 90],
+      ['u-bob', 59],
+    ]);
+  });
+
+  it('the access changes of a period: gained, lost, and level changes as one row', async () => {
+    const feb = await accessChanges(db.client, 'acme', 'acme-eng', AccessChangesQuery.parse({ from: '2026-02-01T00:00:00.000Z', to: '2026-03-01T00:00:00.000Z' }));
+    expect(feb.map((c) => [c.at.slice(5, 10), c.userId, c.permission, c.change, c.previousLevel, c.level, c.eventId])).toEqual([
+      ['02-01', 'u-bob', 'admin:billing', 'changed', 'view', 'manage', 'e-b2'],
+      ['02-10', 'u-dan', 'role:admin', 'gained', null, 'admin', 'e-d1'],
+      ['02-12', 'u-dan', 'role:admin', 'lost', 'admin', null, 'e-d2'],
+      ['02-15', 'u-bob', 'admin:identity_access', 'gained', null, 'manage', 'e-b3'],
+      ['02-20', 'u-carol', 'capability:claude_code', 'lost', 'granted', null, 'e-c2'],
+    ]);
+    const adminOnly = await accessChanges(db.client, 'acme', 'acme-eng', AccessChangesQuery.parse({ ...Q1, permissionPrefix: 'admin:', userId: 'u-bob' }));
+    expect(adminOnly.map((c) => c.eventId)).toEqual(['e-b1', 'e-b2', 'e-b3', 'e-b4']);
+  });
+
+  it('privileged access over time, per month and per week', async () => {
+    const months = await privilegedAccess(db.client, 'acme', 'acme-eng', PrivilegedAccessQuery.parse({ ...Q1, bucket: 'month' }));
+    const summary = months.map((b) => `${b.bucketStart.slice(5, 7)} ${b.permission}=${b.level} ${b.userIds.join('/')}`);
+    expect(summary).toEqual([
+      '01 admin:billing=manage u-alice',
+      '01 role:owner=owner u-alice',
+      '02 admin:billing=manage u-alice/u-bob',
+      '02 admin:identity_access=manage u-bob',
+      '02 role:admin=admin u-dan',
+      '02 role:owner=owner u-alice',
+      '03 admin:billing=manage u-alice/u-bob',
+      '03 role:owner=owner u-alice',
+    ]);
+    expect(bucketStarts('2026-01-01T00:00:00.000Z', '2026-01-20T00:00:00.000Z', 'week')).toEqual([
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-05T00:00:00.000Z',
+      '2026-01-12T00:00:00.000Z',
+      '2026-01-19T00:00:00.000Z',
+    ]);
+    expect(PrivilegedAccessQuery.safeParse({ from: '2000-01-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z', bucket: 'day' }).success).toBe(false);
+  });
+
+  it('segregation-of-duties violations for the default and for configured pairs', async () => {
+    const defaults = await sodViolations(db.client, 'acme', 'acme-eng', SodViolationsQuery.parse(Q1));
+    expect(defaults).toEqual([
+      expect.objectContaining({
+        userId: 'u-bob',
+        pair: 'admin:billing=manage+admin:identity_access=manage',
+        from: '2026-02-15T00:00:00.000Z',
+        to: '2026-03-01T00:00:00.000Z',
+        durationMs: 14 * DAY,
+        openedByA: 'e-b2',
+        openedByB: 'e-b3',
+      }),
+    ]);
+    const configured = await sodViolations(db.client, 'acme', 'acme-eng', SodViolationsQuery.parse({ ...Q1, pairs: ['role:owner+admin:billing=manage', ['admin:billing=view', 'admin:identity_access']] }));
+    expect(configured.map((v) => [v.userId, v.pair, v.from.slice(5, 10), v.to.slice(5, 10)])).toEqual([['u-alice', 'role:owner+admin:billing=manage', '01-01', '04-01']]);
+    expect(SodViolationsQuery.safeParse({ ...Q1, pairs: 'only-one-side' }).success).toBe(false);
+  });
+
+  it('injection strings in every filter are plain values', async () => {
+    for (const text of ["' OR 1=1 --", "'; DROP TABLE access_intervals; --", '\\', "x') OR ('1'='1", '☃ 名前']) {
+      expect(await accessReview(db.client, 'acme', text, { format: 'json' })).toEqual([]);
+      expect(await accessReview(db.client, text, 'acme-eng', { format: 'json', userId: text })).toEqual([]);
+      expect(await permissionHolders(db.client, 'acme', 'acme-eng', PermissionHoldersQuery.parse({ ...Q1, permission: text }))).toEqual([]);
+      expect(await permissionHolders(db.client, 'acme', 'acme-eng', PermissionHoldersQuery.parse({ ...Q1, permission: 'admin:billing', levels: [text] }))).toEqual([]);
+      expect(await accessChanges(db.client, 'acme', 'acme-eng', { ...Q1, permissionPrefix: text })).toEqual([]);
+      expect(await accessChanges(db.client, 'acme', 'acme-eng', { ...Q1, userId: text })).toEqual([]);
+      expect(await privilegedAccess(db.client, text, 'acme-eng', { ...Q1, bucket: 'month' })).toEqual([]);
+      expect(await sodViolations(db.client, 'acme', 'acme-eng', SodViolationsQuery.parse({ ...Q1, pairs: [[`${text}`, 'admin:billing']] }))).toEqual([]);
+      expect(AccessReviewQuery.safeParse({ at: text }).success).toBe(false);
+      expect(PermissionHoldersQuery.safeParse({ from: text, to: Q1.to, permission: 'x' }).success).toBe(false);
+    }
+    const [count] = await rows<{ n: number }>(db.client, 'SELECT count() AS n FROM access_intervals FINAL');
+    expect(Number(count!.n)).toBe(9);
+  });
+});
