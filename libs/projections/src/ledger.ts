@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CommandBody, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, createdBy, decide, worldEver,
-  type Actor, type Command, type EventMetadata, type EventType, type NewEvent, type Source, type World,
+  BatchWorld, CommandBody, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, worldEver,
+  type Actor, type Command, type EventMetadata, type EventType, type NewEvent, type Source,
 } from '../../access-model/src/index.js';
 import {
   ConcurrencyConflictError, IdempotencyMismatchError, openEventStore, tenantStream,
   type EventStore, type EventToAppend, type ExpectedRevision, type JsonValue,
 } from '../../event-store/src/index.js';
 import { AccessProjection } from './access-projection.js';
+import { AccessQueries } from './access-queries.js';
 import type {
   AppendedRef, CommandOptions, CommandOutcome, FieldError, ImportOutcome, LedgerHealth, LedgerUseCases,
 } from './ledger.port.js';
@@ -52,6 +53,8 @@ function sourceOf(actor: Actor): Source {
  */
 export class Ledger implements LedgerUseCases {
   readonly runner: ProjectionRunner;
+  /** The access questions (http-api.md § Access queries) over this ledger's projection. */
+  readonly queries: AccessQueries;
   private readonly locks = new TenantLocks();
   private readonly now: () => number;
 
@@ -62,6 +65,7 @@ export class Ledger implements LedgerUseCases {
     private readonly options: LedgerOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.queries = new AccessQueries((tenantId) => this.factsFor(tenantId), this.now);
     this.runner = new ProjectionRunner(store, projection, {
       ...(snapshotPath ? { checkpoint: () => projection.saveSnapshot(snapshotPath) } : {}),
     });
@@ -176,11 +180,11 @@ export class Ledger implements LedgerUseCases {
         const fresh = lines.filter((l) => !known.has(l.event.id));
         // Facts from elsewhere skip R22 but not reference validation; a line may refer to what an earlier line of
         // the same batch creates, and to anything that ever existed (it may describe the past, R61).
-        const world = batchWorld(worldEver(this.projection.factsOf(tenantId)));
+        const world = new BatchWorld(worldEver(this.projection.factsOf(tenantId)));
         for (const { line, event } of fresh) {
           const problem = checkReferences(world, event.type as EventType, event.data);
           if (problem) errors.push({ path: `line ${line}`, message: `${problem.reason} (${problem.rule})` });
-          for (const created of createdBy(event.type as EventType, event.data)) world.created.add(`${created.kind}|${created.key}`);
+          else world.record(event.type as EventType, event.data);
         }
         if (errors.length > 0) return { kind: 'invalid', status: 409, errors };
         if (fresh.length === 0) return { kind: 'imported', appended: 0, skipped: lines.length };
@@ -254,21 +258,3 @@ export class Ledger implements LedgerUseCases {
     await this.store.close();
   }
 }
-
-/** `World` plus the things an import batch creates before its later lines refer to them. */
-function batchWorld(base: World): World & { created: Set<string> } {
-  const created = new Set<string>();
-  const has = (kind: string, key: string) => created.has(`${kind}|${key}`);
-  return {
-    created,
-    orgExists: (o) => base.orgExists(o) || has('org', o),
-    memberExists: (o, u) => base.memberExists(o, u) || has('member', `${o}|${u}`),
-    groupExists: (g) => base.groupExists(g) || has('group', g),
-    roleExists: (o, r) => base.roleExists(o, r) || has('role', `${o}|${r}`),
-    connectorExists: (o, c) => base.connectorExists(o, c) || has('connector', `${o}|${c}`),
-    toolExists: (o, c, t) => base.toolExists(o, c, t) || has('tool', `${o}|${c}|${t}`),
-    workspaceExists: (o, w) => base.workspaceExists(o, w) || has('workspace', `${o}|${w}`),
-    apiKeyExists: (o, w, k) => base.apiKeyExists(o, w, k) || has('apiKey', `${o}|${w}|${k}`),
-  };
-}
-

@@ -1,0 +1,13 @@
+export * from './ledger.port.js';
+export { Ledger, type LedgerOptions } from './ledger.js';
+export { AccessProjection, type TenantAccess } from './access-projection.js';
+export { ProjectionRunner, type Projection, type RunnerOptions } from './projection-runner.js';
+export { issuesOf } from './validation.js';
+export { AccessQueries, ACCESS_QUERIES } from './access-queries.js';
+
+import { Ledger } from './ledger.js';
+
+/** The Ledger on the configured stores: KurrentDB when a URL is given, else SQLite in `dataDir`. */
+export function createLedger(options: { dataDir: string; kurrentdbUrl?: string; clickhouseUrl?: string; now?: () => number }): Promise<Ledger> {
+  return Ledger.open(options);
+}

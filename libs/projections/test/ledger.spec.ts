@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ledger } from '../src/index.js';
+
+const dirs: string[] = [];
+function dataDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'ledger-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const system = { kind: 'system' } as const;
+const owner = { kind: 'member', orgId: 'acme', userId: 'olivia' } as const;
+
+async function orgWithOwner(ledger: Ledger) {
+  const run = async (body: unknown) => {
+    const outcome = await ledger.executeCommand('t1', body);
+    if (outcome.kind !== 'appended') throw new Error(JSON.stringify(outcome));
+    return outcome;
+  };
+  await run({ type: 'CreateOrganization', actor: system, payload: { orgId: 'acme', name: 'Acme', dualSeat: false, provisioningMode: 'invite_only', usageBased: false } });
+  await run({ type: 'AddMember', actor: system, payload: { orgId: 'acme', userId: 'olivia', email: 'olivia@acme.test', role: 'primary_owner' } });
+  return run;
+}
+
+describe('Ledger', () => {
+  test('commands append events that the access projection applies before the answer (read-your-writes)', async () => {
+    const ledger = await Ledger.open({ dataDir: dataDir() });
+    try {
+      const run = await orgWithOwner(ledger);
+      const added = await run({ type: 'AddMember', actor: owner, payload: { orgId: 'acme', userId: 'uma', email: 'uma@acme.test', role: 'user' } });
+      expect(added.events).toEqual([{ id: expect.any(String), type: 'MemberAdded', position: expect.any(Number) }]);
+      const access = await ledger.queries.memberAccess('t1', 'acme', 'uma', {});
+      expect(access.builtInRole).toBe('user');
+      expect(access.capabilities['chat']).toEqual({ granted: true });
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  test('R22, R62 — a refused command appends only AccessChangeDenied and changes no state (scenario 14)', async () => {
+    const ledger = await Ledger.open({ dataDir: dataDir() });
+    try {
+      const run = await orgWithOwner(ledger);
+      await run({ type: 'AddMember', actor: owner, payload: { orgId: 'acme', userId: 'adam', email: 'adam@acme.test', role: 'admin' } });
+      const head = await ledger.store.headPosition();
+      const outcome = await ledger.executeCommand('t1', {
+        type: 'AddMember', actor: { kind: 'member', orgId: 'acme', userId: 'adam' },
+        payload: { orgId: 'acme', userId: 'eve', email: 'eve@acme.test', role: 'owner' },
+      });
+      expect(outcome).toMatchObject({ kind: 'refused', rule: 'R22', events: [{ type: 'AccessChangeDenied' }] });
+      expect(await ledger.store.headPosition()).toBe(head + 1);
+      await expect(ledger.queries.memberAccess('t1', 'acme', 'eve', {})).rejects.toThrow(/no member eve/);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  test('R62 — an invariant violation appends nothing; a malformed body appends nothing and lists every field', async () => {
+    const ledger = await Ledger.open({ dataDir: dataDir() });
+    try {
+      await orgWithOwner(ledger);
+      const head = await ledger.store.headPosition();
+      const violation = await ledger.executeCommand('t1', { type: 'ChangeMemberRole', actor: owner, payload: { orgId: 'acme', userId: 'ghost', role: 'user' } });
+      expect(violation).toMatchObject({ kind: 'violation', rule: 'R62' });
+      const invalid = await ledger.executeCommand('t1', { type: 'AddMember', actor: owner, payload: { orgId: 'acme', userId: 'bad id!', email: 'nope', role: 'king' } });
+      expect(invalid.kind).toBe('invalid');
+      expect(invalid.kind === 'invalid' && invalid.errors.map((e) => e.path).sort()).toEqual(['payload.email', 'payload.role', 'payload.userId']);
+      expect(await ledger.store.headPosition()).toBe(head);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  test('an explicit expected revision that is stale is a conflict, and nothing is appended', async () => {
+    const ledger = await Ledger.open({ dataDir: dataDir() });
+    try {
+      await orgWithOwner(ledger);
+      const body = (userId: string) => ({ type: 'AddMember', actor: owner, payload: { orgId: 'acme', userId, email: `${userId}@acme.test`, role: 'user' } });
+      const [a, b] = await Promise.all([ledger.executeCommand('t1', body('a'), { expectedRevision: 1 }), ledger.executeCommand('t1', body('b'), { expectedRevision: 1 })]);
+      expect([a.kind, b.kind].sort()).toEqual(['appended', 'conflict']);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  test('imports: all-or-nothing per batch with errors by line, idempotent by id, late facts answer as of occurredAt (R61)', async () => {
+    const ledger = await Ledger.open({ dataDir: dataDir() });
+    try {
+      await orgWithOwner(ledger);
+      const line = (id: string, type: string, occurredAt: string, data: object) => JSON.stringify({ id, type, occurredAt, actor: { kind: 'import' }, source: 'console_import', data });
+      const good = [
+        line('imp-1', 'GroupCreated', '2020-01-01T00:00:00.000Z', { groupId: 'g1', name: 'G1', source: 'manual' }),
+        line('imp-2', 'MemberAdded', '2020-01-01T00:00:01.000Z', { orgId: 'acme', userId: 'carl', email: 'carl@acme.test', role: 'user' }),
+      ].join('\n');
+      const bad = [good, line('imp-3', 'UserAddedToGroup', '2020-01-01T00:00:02.000Z', { groupId: 'nope', userId: 'carl' }), '{not json'].join('\n');
+      const head = await ledger.store.headPosition();
+      const refused = await ledger.importEvents('t1', bad);
+      expect(refused).toMatchObject({ kind: 'invalid', status: 400, errors: [{ path: 'line 4' }] });
+      const unknownRef = await ledger.importEvents('t1', [good, line('imp-3', 'UserAddedToGroup', '2020-01-01T00:00:02.000Z', { groupId: 'nope', userId: 'carl' })].join('\n'));
+      expect(unknownRef).toMatchObject({ kind: 'invalid', status: 409, errors: [{ path: 'line 3' }] });
+      expect(await ledger.store.headPosition()).toBe(head);
+      expect(await ledger.importEvents('t1', good)).toEqual({ kind: 'imported', appended: 2, skipped: 0 });
+      expect(await ledger.importEvents('t1', good)).toEqual({ kind: 'imported', appended: 0, skipped: 2 });
+      const then = await ledger.queries.memberAccess('t1', 'acme', 'carl', { at: '2020-06-01T00:00:00.000Z' });
+      expect(then.builtInRole).toBe('user');
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  test('restart mid-stream: the projection resumes from its snapshot and neither loses nor duplicates an event', async () => {
+    const dir = dataDir();
+    let ledger = await Ledger.open({ dataDir: dir });
+    const run = await orgWithOwner(ledger);
+    for (let i = 0; i < 20; i++) await run({ type: 'CreateGroup', actor: system, payload: { groupId: `g${i}`, name: `G${i}`, source: 'manual' } });
+    ledger.runner.checkpointNow(); // a snapshot mid-stream …
+    for (let i = 0; i < 20; i++) await run({ type: 'AddUserToGroup', actor: system, payload: { groupId: `g${i}`, userId: 'olivia' } });
+    // … then a crash: no snapshot of the last 20 events. Close the store only (no final checkpoint).
+    await ledger.store.close();
+    ledger = await Ledger.open({ dataDir: dir });
+    try {
+      await ledger.runner.catchUp();
+      const tenant = ledger.projection.tenant('t1')!;
+      expect(tenant.events).toBe(42);
+      expect(tenant.revision).toBe(41);
+      expect(ledger.projection.position).toBe(await ledger.store.headPosition());
+      const { intervals } = await ledger.queries.timeline('t1', 'acme', 'olivia', {});
+      expect(intervals.filter((i) => i.permission === 'role')).toHaveLength(1);
+    } finally {
+      await ledger.close();
+    }
+  });
+});
