@@ -1,4 +1,4 @@
-import type { AdminArea, AdminLevel, BuiltInRole, ConsoleRole, ProvisioningMode, Seat, WorkspaceRole } from '../src/index.js';
+import type { AdminArea, AdminLevel, BuiltInRole, ConsoleRole, MappableRole, ProvisioningMode, Seat, WorkspaceRole } from '../src/index.js';
 import { by, e, member, type CommandsOf, type GivenEvent } from './given.js';
 
 /**
@@ -104,3 +104,11 @@ export function as(userId: string, orgId = 'acme'): CommandsOf {
 
 /** Every member role of acme that lacks a right, for "refused" tables. */
 export const ACME_PEOPLE = ['po', 'owner', 'admin', 'user', 'cm', 'idm', 'um', 'bm'] as const;
+
+/** R32: group mappings switched on in an organization, with SCIM groups mapped to built-in roles (groups created here). */
+export function mappedGroups(orgId: string, mapping: Record<string, MappableRole>): GivenEvent[] {
+  return [
+    e.GroupMappingsEnabledSet({ orgId, enabled: true }),
+    ...Object.entries(mapping).flatMap(([groupId, role]) => [aGroup(groupId, 'scim'), e.GroupRoleMappingSet({ orgId, idpGroupId: groupId, role })]),
+  ];
+}
