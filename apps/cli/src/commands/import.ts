@@ -2,7 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { FieldError } from '../../../../libs/projections/src/ledger.port.js';
-import { withLedger, type OpenedLedger } from '../ledger-on-disk.js';
+import type { OpenedLedger } from '../ledger-on-disk.js';
 import { CliError, dataDirOf } from '../program.js';
 import { progressOnStderr, type Progress } from '../progress.js';
 
@@ -71,7 +71,7 @@ export function registerImport(program: Command): void {
     .requiredOption('-t, --tenant <tenant>', 'tenant to import into')
     .option('-b, --batch <lines>', 'lines per batch', '5000')
     .option('--json', 'print the report as JSON', false)
-    .addHelpText('after', '\nExample:\n  $ ledger --data-dir ./data import console-export.ndjson --tenant acme --batch 5000')
+    .addHelpText('after', '\nExample:\n  $ ledger --data-dir ./data import console-export.ndjson --tenant acme --batch 5000\n')
     .action(async (file: string, options: { tenant: string; batch: string; json: boolean }, command: Command) => {
       const batchSize = Number(options.batch);
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError(`--batch must be a positive integer, got ${options.batch}`);
@@ -81,6 +81,7 @@ export function registerImport(program: Command): void {
       } catch {
         throw new CliError(`cannot read ${file}`);
       }
+      const { withLedger } = await import('../ledger-on-disk.js'); // loaded on use, like every store
       const started = performance.now();
       const progress = progressOnStderr('import', size, 'bytes');
       const report = await withLedger(dataDirOf(command), (ledger) => importFile(ledger, options.tenant, file, batchSize, progress)).finally(() => progress.stop());

@@ -36,7 +36,7 @@ export function registerKeys(program: Command): void {
     .requiredOption('-s, --scopes <list>', `comma-separated scopes: ${SCOPES.join(', ')}`)
     .option('-n, --name <name>', 'a label for `keys list`', undefined)
     .option('--json', 'print the key as JSON', false)
-    .addHelpText('after', '\nExample:\n  $ ledger keys create --tenant acme --scopes commands:write,access:read --name ci')
+    .addHelpText('after', '\nExample:\n  $ ledger keys create --tenant acme --scopes commands:write,access:read --name ci\n')
     .action((options: { tenant: string; scopes: string; name?: string; json: boolean }, command: Command) => {
       const tenantId = parseTenant(options.tenant);
       const scopes = parseScopes(options.scopes);
@@ -53,7 +53,7 @@ export function registerKeys(program: Command): void {
     .description('List the API keys of a tenant (ids, names, scopes, dates; never the secrets)')
     .requiredOption('-t, --tenant <tenant>', 'tenant whose keys to list')
     .option('--json', 'print JSON lines', false)
-    .addHelpText('after', '\nExample:\n  $ ledger keys list --tenant acme')
+    .addHelpText('after', '\nExample:\n  $ ledger keys list --tenant acme\n')
     .action((options: { tenant: string; json: boolean }, command: Command) => {
       const list = withKeys(command, (store) => store.list(parseTenant(options.tenant)));
       for (const k of list) {
@@ -68,7 +68,7 @@ export function registerKeys(program: Command): void {
     .command('revoke')
     .description('Revoke an API key by id (as `keys list` shows it); requests with it get 401 from then on')
     .argument('<id>', 'key id')
-    .addHelpText('after', '\nExample:\n  $ ledger keys revoke 3f2a9c0e1b7d4a55')
+    .addHelpText('after', '\nExample:\n  $ ledger keys revoke 3f2a9c0e1b7d4a55\n')
     .action((id: string, _options: unknown, command: Command) => {
       if (!withKeys(command, (store) => store.revoke(id))) throw new CliError(`no live key with id ${id}`);
       process.stdout.write(`revoked ${id}\n`);

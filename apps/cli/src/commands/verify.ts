@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { tenantStream } from '../../../../libs/event-store/src/port.js';
-import { withLedger, type OpenedLedger } from '../ledger-on-disk.js';
+import type { OpenedLedger } from '../ledger-on-disk.js';
 import { CliError, dataDirOf } from '../program.js';
 import { progressOnStderr } from '../progress.js';
 
@@ -19,8 +19,9 @@ export function registerVerify(program: Command): void {
     .description("Walk each tenant's hash chain and report the first event whose hashes do not verify. Exit code 1 when a chain is invalid.")
     .option('-t, --tenant <tenant>', 'verify only this tenant (default: every tenant in the store)')
     .option('--json', 'print one JSON line per tenant', false)
-    .addHelpText('after', '\nExamples:\n  $ ledger verify\n  $ ledger --data-dir ./data verify --tenant acme')
+    .addHelpText('after', '\nExamples:\n  $ ledger verify\n  $ ledger --data-dir ./data verify --tenant acme\n')
     .action(async (options: { tenant?: string; json: boolean }, command: Command) => {
+      const { withLedger } = await import('../ledger-on-disk.js'); // loaded on use, like every store
       const invalid = await withLedger(dataDirOf(command), async (ledger) => {
         const tenants = options.tenant ? [options.tenant] : await tenantsIn(ledger);
         if (tenants.length === 0) process.stderr.write('no events stored\n');

@@ -1,0 +1,141 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+/**
+ * The compiled CLI (`npm run build` first; `npm test` does) run as a child process with Node 24, on a
+ * temporary data directory.
+ */
+const root = resolve(import.meta.dirname, '../../..');
+const node = join(root, 'node_modules/.bin/node');
+const cli = join(root, 'dist/apps/cli/src/main.js');
+let dataDir: string;
+
+function ledger(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(node, [cli, '--data-dir', dataDir, ...args], { encoding: 'utf8', env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '' }, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const event = (id: string, type: string, data: Record<string, unknown>) =>
+  JSON.stringify({ id, type, occurredAt: '2026-01-05T10:00:00.000Z', actor: { kind: 'import' }, source: 'console_import', data });
+const org = event('e-org', 'OrganizationCreated', { orgId: 'acme-eng', name: 'Acme Eng', dualSeat: false, provisioningMode: 'invite_only', usageBased: false });
+const groups = Array.from({ length: 25 }, (_, i) => event(`e-g${i}`, 'GroupCreated', { groupId: `g-${i}`, name: `Group ${i}`, source: 'manual' }));
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
+  dataDir = mkdtempSync(join(tmpdir(), 'ledger-cli-'));
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('ledger keys', () => {
+  it('create prints a key once, list shows it without the secret, revoke revokes it', () => {
+    const created = ledger('keys', 'create', '--tenant', 'acme', '--scopes', 'commands:write,audit:read', '--name', 'ci');
+    expect(created.status).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^lk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    const id = key.slice(3, 19);
+
+    const listed = ledger('keys', 'list', '--tenant', 'acme');
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).toContain('audit:read,commands:write');
+    expect(listed.stdout).not.toContain(key.slice(20));
+
+    expect(ledger('keys', 'revoke', id).status).toBe(0);
+    expect(ledger('keys', 'list', '--tenant', 'acme').stdout).toContain('REVOKED');
+    expect(ledger('keys', 'revoke', id).status).not.toBe(0);
+  });
+
+  it('refuses unknown scopes with a non-zero exit code', () => {
+    const r = ledger('keys', 'create', '--tenant', 'acme', '--scopes', 'commands:write,root');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('root');
+  });
+
+  it('--help describes each command with its options and an example', () => {
+    for (const command of [['keys', 'create'], ['import'], ['verify'], ['serve']]) {
+      const help = ledger(...command, '--help');
+      expect(help.status).toBe(0);
+      expect(help.stdout).toMatch(/Options:/);
+      expect(help.stdout).toMatch(/Example/);
+    }
+  });
+});
+
+describe('ledger import and verify', () => {
+  it('imports an NDJSON file in batches, reports appended/skipped, and a re-run skips everything', () => {
+    const file = join(dataDir, 'history.ndjson');
+    writeFileSync(file, `${[org, ...groups].join('\n')}\n`);
+    const first = ledger('import', file, '--tenant', 'acme', '--batch', '10', '--json');
+    expect(first.stderr).not.toMatch(/error/i);
+    expect(first.status).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual(expect.objectContaining({ appended: 26, skipped: 0, lines: 26 }));
+    expect(first.stderr).toMatch(/import: \d+\/\d+ bytes/); // stderr is not a TTY: plain progress lines
+
+    const again = ledger('import', file, '--tenant', 'acme', '--batch', '10', '--json');
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual(expect.objectContaining({ appended: 0, skipped: 26 }));
+  });
+
+  it('exits non-zero with errors by line number of the file, and stores nothing of the failing batch', () => {
+    const file = join(dataDir, 'broken.ndjson');
+    const lines = Array.from({ length: 12 }, (_, i) => event(`e-b${i}`, 'GroupCreated', { groupId: `gb-${i}`, name: `B ${i}`, source: 'manual' }));
+    lines[7] = '{"id": "e-b7", "type": "GroupCreated"';
+    lines[9] = event('e-b9', 'GroupCreated', { groupId: 'gb-9', name: 'B 9', source: 'carrier-pigeon' });
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const r = ledger('import', file, '--tenant', 'acme', '--batch', '5', '--json');
+    expect(r.status).toBe(2);
+    const report = JSON.parse(r.stdout) as { appended: number; errors: { path: string }[] };
+    expect(report.appended).toBe(5); // the first batch (lines 1–5) was stored
+    expect(report.errors.map((e) => e.path).join(' ')).toMatch(/^line 8\b/);
+    expect(r.stderr).toMatch(/line 8/);
+  });
+
+  it('verify reports a valid chain, then the first bad position after tampering (exit 1)', () => {
+    const ok = ledger('verify', '--tenant', 'acme');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/tenant acme: 31 events, head [0-9a-f]{64}, chain valid/);
+    expect(ledger('verify').stdout).toMatch(/tenant acme/);
+
+    // Tamper with one stored event's data behind the ledger's back.
+    const db = new DatabaseSync(join(dataDir, 'events.sqlite'));
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+    const table = tables.map((t) => t.name).find((n) => /event/i.test(n))!;
+    const columns = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+    const dataColumn = columns.find((c) => c === 'data' || c === 'data_json')!;
+    const positionColumn = columns.find((c) => c === 'position' || c === 'global_position')!;
+    const victim = db.prepare(`SELECT ${positionColumn} AS p FROM ${table} ORDER BY ${positionColumn} LIMIT 1 OFFSET 3`).get() as { p: number };
+    db.prepare(`UPDATE ${table} SET ${dataColumn} = ? WHERE ${positionColumn} = ?`).run(JSON.stringify({ groupId: 'g-evil', name: 'x', source: 'manual' }), victim.p);
+    db.close();
+
+    const bad = ledger('verify', '--tenant', 'acme');
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(new RegExp(`chain INVALID at position ${victim.p}\\b`));
+  });
+});
+
+describe('ledger serve', () => {
+  it('prints the bootstrap key on a fresh data directory, serves, and exits 0 on SIGTERM', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'ledger-serve-'));
+    try {
+      const child = spawn(node, [cli, '--data-dir', fresh, 'serve', '--port', '0'], { env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '' } });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      const deadline = Date.now() + 30_000;
+      while (!/listening on (http:\/\/\S+)/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
+      const key = /^\s+(lk_\S+)$/m.exec(out)![1]!;
+      expect(readFileSync(join(fresh, 'bootstrap-key'), 'utf8').trim()).toBe(key);
+      const response = await fetch(`${url}/v1/tenants/demo/integrity`, { headers: { authorization: `Bearer ${key}` } });
+      expect(response.status).toBe(200);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+});
