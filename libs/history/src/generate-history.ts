@@ -1,0 +1,146 @@
+import type { HistoryItem } from './commands.js';
+import { addConnector, connectorActivity, enableConnectorPermissions } from './connector-activities.js';
+import { consoleActivity, createWorkspace } from './console-activities.js';
+import { createNextGroup, enableGroupMappings, groupAdmin, groupChurn, joinSomeGroups } from './group-activities.js';
+import { HistoryContext } from './history-context.js';
+import { lateImport } from './late-imports.js';
+import { foundOrganization, memberLifecycle, offboardUser, onboardUser, transferPrimaryOwnership } from './member-activities.js';
+import { checkOptions, commandBudget, lateImportCount, type HistoryOptions } from './options.js';
+import { addCapabilityToCatalog, createOrganization, organizationActivity, setCapability, setPlatformOverride, setProvisioningMode } from './organization-activities.js';
+import { refusedAttempt } from './refused-attempts.js';
+import { assignRole, createRole, roleActivity } from './role-activities.js';
+import { setCeiling, setPrecedence, spendActivity } from './spend-activities.js';
+import { LATER_CAPABILITIES } from './vocabulary.js';
+
+/**
+ * The history of one enterprise tenant, as a stream of command bodies and a few late import batches.
+ *
+ * Setup first (organizations, founders, groups, roles, connectors, workspaces), then a steady state in which people
+ * join on a ramp (30 % at roll-out, everyone by 85 % of the history), about 12 % leave, and the remaining activity is
+ * drawn in the proportions of `commandBudget`, with one-off changes at fixed points (`schedule`). Each activity checks
+ * the shadow state before it emits, so every command is valid in order, except the ones marked `refused`.
+ */
+export function* generateHistory(options: HistoryOptions): Generator<HistoryItem> {
+  checkOptions(options);
+  const budget = commandBudget(options);
+  const ctx = new HistoryContext(options, budget.total);
+  const queue = ctx.queue;
+
+  setup(ctx);
+  ctx.endBurst();
+  yield* queue;
+  queue.length = 0;
+
+  const schedule = buildSchedule(ctx);
+  let next = 0;
+  const refusals = Math.max(6, Math.round(budget.total / 20_000));
+  let refusalsDone = 0;
+  const imports = lateImportCount(options);
+  let importsDone = 0;
+  const activities = [groupChurn, memberLifecycle, consoleActivity, spendActivity, roleActivity, connectorActivity, groupAdmin, organizationActivity];
+  const weights = [budget.groupChurn, budget.memberLifecycle, budget.console, budget.spend, budget.roles, budget.connectors, budget.groupAdmin, budget.orgSettings];
+  const totalWeight = weights.reduce((a, b) => a + b, 0);
+  const users = options.users;
+  let stalls = 0;
+
+  while (ctx.count < budget.total) {
+    const p = ctx.progress;
+    const before = ctx.count;
+    while (next < schedule.length && schedule[next]![0] <= p) schedule[next++]![1](ctx);
+    if (refusalsDone < refusals && p >= (refusalsDone + 0.5) / refusals) {
+      refusedAttempt(ctx, refusalsDone);
+      refusalsDone++;
+    } else if (importsDone < imports && p >= (importsDone + 0.6) / imports) {
+      lateImport(ctx, importsDone);
+      importsDone++;
+    } else if (ctx.state.joined < users && ctx.state.joined < users * onboardingRamp(p)) {
+      onboardUser(ctx);
+    } else if (ctx.state.left < users * leavingRamp(p) && offboardUser(ctx)) {
+      // someone left
+    } else {
+      activities[ctx.rng.weighted(weights, totalWeight)]!(ctx);
+    }
+    if (ctx.count === before && queue.length === 0 && ++stalls > 100) {
+      // Nothing applicable for a while (tiny parameters): an owner flips a toggle, which is always possible.
+      setCapability(ctx, 0, 'fast_mode', !(ctx.state.orgs[0]!.capabilityOn.get('fast_mode') ?? false));
+      stalls = 0;
+    }
+    if (queue.length > 0) {
+      for (let i = 0; i < queue.length; i++) yield queue[i]!;
+      queue.length = 0;
+    }
+  }
+}
+
+function onboardingRamp(p: number): number {
+  return Math.min(1, 0.3 + 0.7 * Math.pow(Math.min(1, p / 0.85), 0.8));
+}
+
+function leavingRamp(p: number): number {
+  return 0.12 * Math.max(0, (p - 0.05) / 0.95);
+}
+
+function setup(ctx: HistoryContext): void {
+  const { state, rng, options } = ctx;
+  for (let o = 0; o < state.orgs.length; o++) {
+    createOrganization(ctx, o);
+    foundOrganization(ctx, o);
+    // Two shipped capabilities stay off at roll-out, switched on later (schedule).
+    setCapability(ctx, o, 'cowork', false, true);
+    setCapability(ctx, o, 'fast_mode', false, true);
+  }
+  const groups = Math.max(2, Math.ceil(options.groups * 0.7));
+  for (let g = 0; g < groups; g++) createNextGroup(ctx);
+  for (const u of [...state.known.items]) joinSomeGroups(ctx, u, rng.between(1, 2));
+  for (const org of state.orgs) {
+    if (org.profile.usageBased) setCeiling(ctx, org.index, 5_000_000);
+    createWorkspace(ctx, org.index);
+    createWorkspace(ctx, org.index);
+  }
+  const roles = Math.max(state.orgs.length, Math.ceil(options.customRoles * 0.6));
+  for (let i = 0; i < roles; i++) {
+    const r = createRole(ctx, i % state.orgs.length);
+    assignRole(ctx, r);
+    if (rng.chance(0.4)) assignRole(ctx, r);
+  }
+  for (const org of state.orgs) {
+    const n = Math.max(1, Math.ceil(options.connectors * 0.5));
+    for (let i = 0; i < n; i++) addConnector(ctx, org.index);
+  }
+}
+
+type Step = [number, (ctx: HistoryContext) => void];
+
+/** One-off changes at fixed points of the history. */
+function buildSchedule(ctx: HistoryContext): Step[] {
+  const orgs = ctx.state.orgs;
+  const steps: Step[] = [
+    [0.03, (c) => enableGroupMappings(c, 2)],
+    [0.10, (c) => setCapability(c, 0, 'fast_mode', true)],
+    [0.12, (c) => orgs.forEach((org) => setCapability(c, org.index, 'cowork', true))],
+    [0.15, (c) => {
+      const org = orgs.find((x) => x.index > 0 && x.profile.usageBased) ?? orgs[0]!;
+      if (org.profile.usageBased) setPrecedence(c, org.index, 'highest');
+    }],
+    [0.20, (c) => setCapability(c, orgs.length > 1 ? 1 : 0, 'memory', false)],
+    [0.30, (c) => setPlatformOverride(c, 0, 'research', true)],
+    [0.33, (c) => {
+      // An organization changes how people get in: invite-only opens to JIT (or JIT closes to invitations).
+      const org = orgs.find((x) => x.mode === 'invite_only') ?? orgs.find((x) => x.mode === 'jit');
+      if (org !== undefined) setProvisioningMode(c, org.index, org.mode === 'jit' ? 'invite_only' : 'jit');
+    }],
+    [0.40, (c) => addCapabilityToCatalog(c, LATER_CAPABILITIES[0])],
+    [0.42, (c) => setCapability(c, orgs.length > 1 ? 1 : 0, 'memory', true)],
+    [0.50, (c) => orgs.forEach((org) => { if (org.index === 0 || c.rng.chance(0.7)) setCapability(c, org.index, LATER_CAPABILITIES[0], true); })],
+    [0.55, (c) => transferPrimaryOwnership(c, 0)],
+    [0.58, (c) => { if (orgs[0]!.overridden.has('research')) setPlatformOverride(c, 0, 'research', false); }],
+    [0.60, (c) => enableGroupMappings(c, 1)],
+    [0.75, (c) => addCapabilityToCatalog(c, LATER_CAPABILITIES[1])],
+    [0.85, (c) => setCapability(c, 0, LATER_CAPABILITIES[1], true)],
+  ];
+  // Connector permissions are enabled mid-history in every other organization (R12).
+  for (const org of orgs) {
+    if (org.index % 2 === 0) steps.push([0.25 + 0.08 * org.index, (c) => enableConnectorPermissions(c, org.index)]);
+  }
+  return steps.sort((a, b) => a[0] - b[0]);
+}
