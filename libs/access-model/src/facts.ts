@@ -79,7 +79,7 @@ export class FactStore {
     for (const [k, v] of snapshot.versions) store.versions.set(k, v);
     for (const [k, v] of snapshot.sets) store.sets.set(k, v);
     store.versionCount = snapshot.versionCount;
-    store.log.push(...snapshot.log);
+    for (const ev of snapshot.log) store.log.push(ev);
     return store;
   }
 

@@ -11,3 +11,4 @@ import { Ledger } from './ledger.js';
 export function createLedger(options: { dataDir: string; kurrentdbUrl?: string; clickhouseUrl?: string; now?: () => number }): Promise<Ledger> {
   return Ledger.open(options);
 }
+export { seedHistory, type SeedItem, type SeedReport } from './seed.js';
