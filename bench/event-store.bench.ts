@@ -87,7 +87,7 @@ function timeBare(path: string, stream: string, events: EventToAppend[], batchSi
   const rows: [string, number, string, string, string, string, string, string][] = [];
   let prevHash = GENESIS_HASH;
   events.forEach((e, revision) => {
-    const hash = eventHash(prevHash, { streamId: stream, revision, ...e });
+    const hash = eventHash(prevHash, { ...e, streamId: stream, revision });
     rows.push([stream, revision, e.id, e.type, canonicalJson(e.data), canonicalJson(e.metadata), prevHash, hash]);
     prevHash = hash;
   });

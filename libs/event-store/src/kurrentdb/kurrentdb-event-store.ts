@@ -148,7 +148,7 @@ export class KurrentDbEventStore implements EventStore {
       let revision = actual ?? -1;
       const chained = events.map((event) => {
         revision++;
-        const hash = eventHash(prevHash, { streamId, revision, ...event });
+        const hash = eventHash(prevHash, { ...event, streamId, revision });
         const chain: ChainMetadata = { prevHash, hash, revision, id: event.id };
         prevHash = hash;
         return { event, chain };
@@ -191,9 +191,10 @@ export class KurrentDbEventStore implements EventStore {
 
   /**
    * KurrentDB has no index by event id, so a replay is looked for where it can be: at the revision the
-   * caller expected (a retry with the same exact revision) and among the last events of the stream (the
-   * batch's length plus IDEMPOTENCY_WINDOW: a retry soon after the first attempt, whatever was expected). All ids found as this exact consecutive
-   * batch → the stored events; some → IdempotencyMismatchError; none → null, a fresh append.
+   * caller expected (a retry with the same exact revision) and among the last events of the stream
+   * (the batch's length plus IDEMPOTENCY_WINDOW: a retry soon after the first attempt, whatever was
+   * expected). All ids found as this exact consecutive batch → the stored events; some →
+   * IdempotencyMismatchError; none → null, a fresh append.
    */
   async #replayOf(
     streamId: string,
