@@ -74,7 +74,7 @@ class WorldEver implements World {
   constructor(private readonly facts: FactStore) {}
 
   private ever(key: string): boolean {
-    return this.facts.history(key).length > 0;
+    return this.facts.written(key);
   }
 
   orgExists(orgId: string): boolean {

@@ -101,7 +101,7 @@ const memberRole = (r: FactReader, o: string, u: string) => r.value<BuiltInRole>
 const memberStatus = (r: FactReader, o: string, u: string) => r.value<MemberStatus>(K.memberStatus(o, u));
 const primaryOwnerOf = (r: FactReader, o: string) => r.value<string>(K.primaryOwner(o));
 /** Ids are never reused: anything with a version at any instant ever existed. */
-const everExisted = (facts: FactStore, key: string) => facts.history(key).length > 0;
+const everExisted = (facts: FactStore, key: string) => facts.written(key);
 const reused = (what: string): Problem => violation('R62', `${what} already exists or existed; ids are never reused (R62)`);
 
 function inCatalog(r: FactReader, capability: string): boolean {

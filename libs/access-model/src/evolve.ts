@@ -1,7 +1,7 @@
 import type { EventMetadata } from './envelope.js';
 import { SCHEMA_VERSION, upcast, type EventData, type EventType } from './catalog.js';
 import { K } from './fact-keys.js';
-import type { EventRef, FactStore } from './facts.js';
+import type { FactStore, Stamp } from './facts.js';
 import { INITIAL_CAPABILITIES } from './vocabulary.js';
 
 /** An event as the model folds it: its data (already upcast and valid), its metadata and its store position. */
@@ -13,19 +13,7 @@ export interface LedgerEvent<E extends EventType = EventType> {
   readonly position: number;
 }
 
-export function refOf(event: LedgerEvent): EventRef {
-  return {
-    eventId: event.id,
-    type: event.type,
-    occurredAt: event.meta.occurredAt,
-    actor: event.meta.actor,
-    at: Date.parse(event.meta.occurredAt),
-    pos: event.position,
-    rec: Date.parse(event.meta.recordedAt),
-  };
-}
-
-type Folder<E extends EventType> = (facts: FactStore, data: EventData<E>, ev: EventRef) => void;
+type Folder<E extends EventType> = (facts: FactStore, data: EventData<E>, ev: Stamp) => void;
 
 /**
  * What each event writes. A folder reads nothing but the event, except where a rule makes a fact depend on the
@@ -169,9 +157,8 @@ const FOLD: { [E in EventType]: Folder<E> } = {
 export function evolve(facts: FactStore, event: LedgerEvent): void {
   const fold = FOLD[event.type] as Folder<EventType> | undefined;
   if (fold === undefined) throw new Error(`unknown event type ${event.type}`);
-  const ref = refOf(event);
-  facts.note(ref);
-  fold(facts, event.data as never, ref);
+  const stamp = facts.note(event.id, event.type, event.meta.actor, Date.parse(event.meta.occurredAt), Date.parse(event.meta.recordedAt), event.position);
+  fold(facts, event.data as never, stamp);
 }
 
 /** A stored event (as the event store returns it) as the model folds it, its data upcast to the current schema. */

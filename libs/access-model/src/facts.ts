@@ -14,9 +14,13 @@ import type { Actor } from './envelope.js';
  *
  * Which facts an event writes depends only on the event (evolve.ts), so insertion order does not change the result.
  * Facts are keyed by strings joined with `|`, which no id may contain (ids are [A-Za-z0-9._:@-]).
+ *
+ * Memory: millions of events have to fit, so the store is columnar. Each event folded gets a sequence number and
+ * one row in typed arrays (occurredAt, recordedAt, position, type, actor); a fact's versions are one flat array of
+ * (sequence, value) pairs. The objects a reader sees (`Version`, `EventRef`) are made only when asked for.
  */
 
-/** The event behind a fact version: the link an explanation shows (§10). Shared by all facts the event writes. */
+/** The event behind a fact version: the link an explanation shows (§10). */
 export interface EventRef {
   readonly eventId: string;
   readonly type: string;
@@ -28,6 +32,13 @@ export interface EventRef {
   readonly pos: number;
   /** recordedAt in ms since the epoch (R60 knownAt) */
   readonly rec: number;
+}
+
+/** What evolve needs of the event it folds: its row in the store and its instant. */
+export interface Stamp {
+  readonly seq: number;
+  readonly at: number;
+  readonly pos: number;
 }
 
 export interface Version<V = unknown> {
@@ -44,108 +55,162 @@ export interface View {
 
 export const NOW: View = { at: Number.POSITIVE_INFINITY, knownAt: Number.POSITIVE_INFINITY };
 
-function isAfter(ev: EventRef, at: number, pos: number): boolean {
-  return ev.at > at || (ev.at === at && ev.pos > pos);
+/** Interns the strings events repeat (types, actors) so a row holds a small index, not a copy. */
+class Interner<T> {
+  readonly values: T[] = [];
+  private readonly index = new Map<string, number>();
+
+  intern(key: string, value: () => T): number {
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.values.length;
+      this.values.push(value());
+      this.index.set(key, i);
+    }
+    return i;
+  }
 }
 
-function visible(ev: EventRef, view: View): boolean {
-  if (ev.at > view.at) return false;
-  if (view.beforePos !== undefined && ev.at === view.at && ev.pos >= view.beforePos) return false;
-  return true;
+function grow<A extends Float64Array | Uint32Array>(a: A, n: number): A {
+  if (n < a.length) return a;
+  const b = new (a.constructor as new (n: number) => A)(Math.max(1024, a.length * 2));
+  b.set(a);
+  return b;
 }
+
+/** Sequence-numbered events: one row each, in typed arrays. */
+class EventTable {
+  at = new Float64Array(1024);
+  rec = new Float64Array(1024);
+  pos = new Float64Array(1024);
+  kind = new Uint32Array(1024); // type index << 20 | actor index: up to 4 096 types, 1 048 576 actors
+  ids: string[] = [];
+  readonly types = new Interner<string>();
+  readonly actors = new Interner<Actor>();
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  add(id: string, type: string, actor: Actor, at: number, rec: number, pos: number): number {
+    const seq = this.ids.length;
+    this.at = grow(this.at, seq);
+    this.rec = grow(this.rec, seq);
+    this.pos = grow(this.pos, seq);
+    this.kind = grow(this.kind, seq);
+    this.at[seq] = at;
+    this.rec[seq] = rec;
+    this.pos[seq] = pos;
+    const t = this.types.intern(type, () => type);
+    const a = this.actors.intern(actor.kind === 'member' ? `member|${actor.orgId}|${actor.userId}` : actor.kind, () => actor);
+    this.kind[seq] = (t << 20) | a;
+    this.ids.push(id);
+    return seq;
+  }
+
+  ref(seq: number): EventRef {
+    const kind = this.kind[seq]!;
+    const at = this.at[seq]!;
+    return {
+      eventId: this.ids[seq]!,
+      type: this.types.values[kind >>> 20]!,
+      occurredAt: new Date(at).toISOString(),
+      actor: this.actors.values[kind & 0xfffff]!,
+      at,
+      pos: this.pos[seq]!,
+      rec: this.rec[seq]!,
+    };
+  }
+
+  /** Does event `a` come after (at, pos) in (occurredAt, position) order? */
+  after(a: number, at: number, pos: number): boolean {
+    const x = this.at[a]!;
+    return x > at || (x === at && this.pos[a]! > pos);
+  }
+
+  visible(seq: number, view: View): boolean {
+    const at = this.at[seq]!;
+    if (at > view.at) return false;
+    if (view.beforePos !== undefined && at === view.at && this.pos[seq]! >= view.beforePos) return false;
+    return true;
+  }
+}
+
+class LazyVersion<V> implements Version<V> {
+  constructor(
+    private readonly table: EventTable,
+    private readonly seq: number,
+    readonly value: V,
+  ) {}
+
+  get ev(): EventRef {
+    return this.table.ref(this.seq);
+  }
+}
+
+/** A fact's versions: [seq0, value0, seq1, value1, …] in (occurredAt, position) order. */
+type Versions = unknown[];
 
 export interface FactStoreSnapshot {
-  readonly versions: Map<string, Version[]>;
+  readonly events: { at: Float64Array; rec: Float64Array; pos: Float64Array; kind: Uint32Array; ids: string[]; types: string[]; actors: Actor[] };
+  readonly versions: Map<string, Versions>;
   readonly sets: Map<string, Map<string, number>>;
+  readonly order: number[];
   readonly versionCount: number;
-  readonly log: EventRef[];
 }
 
 export class FactStore {
-  private readonly versions = new Map<string, Version[]>();
+  private table = new EventTable();
+  private readonly versions = new Map<string, Versions>();
   /** Sets of ids ever seen under a key (members of an org, groups of a user…), each with the first instant it appeared. */
   private readonly sets = new Map<string, Map<string, number>>();
+  /** Every event's seq in (occurredAt, position) order: what timelines name as the cause of a change. */
+  private readonly order: number[] = [];
   private versionCount = 0;
-  /** Every event folded, in (occurredAt, position) order: what timelines name as the cause of a change. */
-  private readonly log: EventRef[] = [];
 
-  /** Plain data for a snapshot (v8.serialize keeps the sharing of EventRefs between versions). */
-  toSnapshot(): FactStoreSnapshot {
-    return { versions: this.versions, sets: this.sets, versionCount: this.versionCount, log: this.log };
+  /** Record an event about to be folded; returns the stamp its facts are written with. */
+  note(id: string, type: string, actor: Actor, at: number, rec: number, pos: number): Stamp {
+    const t = this.table;
+    const seq = t.add(id, type, actor, at, rec, pos);
+    const order = this.order;
+    if (order.length === 0 || t.after(seq, t.at[order[order.length - 1]!]!, t.pos[order[order.length - 1]!]!)) {
+      order.push(seq);
+    } else {
+      let lo = 0;
+      let hi = order.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (t.after(seq, t.at[order[mid]!]!, t.pos[order[mid]!]!)) lo = mid + 1;
+        else hi = mid;
+      }
+      order.splice(lo, 0, seq);
+    }
+    return { seq, at, pos };
   }
 
-  static fromSnapshot(snapshot: FactStoreSnapshot): FactStore {
-    const store = new FactStore();
-    for (const [k, v] of snapshot.versions) store.versions.set(k, v);
-    for (const [k, v] of snapshot.sets) store.sets.set(k, v);
-    store.versionCount = snapshot.versionCount;
-    for (const ev of snapshot.log) store.log.push(ev);
-    return store;
-  }
-
-  get size(): { facts: number; versions: number; sets: number } {
-    return { facts: this.versions.size, versions: this.versionCount, sets: this.sets.size };
-  }
-
-  write(key: string, value: unknown, ev: EventRef): void {
-    const version: Version = { value, ev };
+  write(key: string, value: unknown, stamp: Stamp): void {
     this.versionCount++;
     const list = this.versions.get(key);
     if (list === undefined) {
-      this.versions.set(key, [version]);
+      this.versions.set(key, [stamp.seq, value]);
       return;
     }
-    const last = list[list.length - 1]!.ev;
-    if (isAfter(ev, last.at, last.pos)) {
-      list.push(version);
+    const t = this.table;
+    const lastSeq = list[list.length - 2] as number;
+    if (t.after(stamp.seq, t.at[lastSeq]!, t.pos[lastSeq]!)) {
+      list.push(stamp.seq, value);
       return;
     }
     // Late arrival (R61): insert where (occurredAt, position) puts it.
     let lo = 0;
-    let hi = list.length;
+    let hi = list.length / 2;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (isAfter(ev, list[mid]!.ev.at, list[mid]!.ev.pos)) lo = mid + 1;
+      const s = list[mid * 2] as number;
+      if (t.after(stamp.seq, t.at[s]!, t.pos[s]!)) lo = mid + 1;
       else hi = mid;
     }
-    list.splice(lo, 0, version);
-  }
-
-  /** Record that an event was folded (once per event, whatever it writes). */
-  note(ev: EventRef): void {
-    const log = this.log;
-    if (log.length === 0 || isAfter(ev, log[log.length - 1]!.at, log[log.length - 1]!.pos)) {
-      log.push(ev);
-      return;
-    }
-    let lo = 0;
-    let hi = log.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (isAfter(ev, log[mid]!.at, log[mid]!.pos)) lo = mid + 1;
-      else hi = mid;
-    }
-    log.splice(lo, 0, ev);
-  }
-
-  /** The events that took effect exactly at `at` (and were known by `knownAt`). */
-  eventsAt(at: number, knownAt = Number.POSITIVE_INFINITY): EventRef[] {
-    const log = this.log;
-    let lo = 0;
-    let hi = log.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (log[mid]!.at < at) lo = mid + 1;
-      else hi = mid;
-    }
-    const out: EventRef[] = [];
-    for (let i = lo; i < log.length && log[i]!.at === at; i++) if (log[i]!.rec <= knownAt) out.push(log[i]!);
-    return out;
-  }
-
-  /** The number of events folded. */
-  get events(): number {
-    return this.log.length;
+    list.splice(lo * 2, 0, stamp.seq, value);
   }
 
   addToSet(key: string, item: string, at: number): void {
@@ -162,20 +227,25 @@ export class FactStore {
   get<V>(key: string, view: View): Version<V> | undefined {
     const list = this.versions.get(key);
     if (list === undefined) return undefined;
-    let i = list.length - 1;
-    if (!visible(list[i]!.ev, view)) {
-      // binary search: last index whose event is visible
+    const t = this.table;
+    let i = list.length / 2 - 1;
+    if (!t.visible(list[i * 2] as number, view)) {
       let lo = 0;
       let hi = i;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (visible(list[mid]!.ev, view)) lo = mid + 1;
+        if (t.visible(list[mid * 2] as number, view)) lo = mid + 1;
         else hi = mid;
       }
       i = lo - 1;
     }
-    while (i >= 0 && list[i]!.ev.rec > view.knownAt) i--;
-    return i >= 0 ? (list[i] as Version<V>) : undefined;
+    while (i >= 0 && t.rec[list[i * 2] as number]! > view.knownAt) i--;
+    return i >= 0 ? new LazyVersion<V>(t, list[i * 2] as number, list[i * 2 + 1] as V) : undefined;
+  }
+
+  /** Has this fact ever been written (any instant, any knowledge)? */
+  written(key: string): boolean {
+    return this.versions.has(key);
   }
 
   /** Ids ever added to a set up to `view.at` (callers check each against the facts in force). */
@@ -186,27 +256,32 @@ export class FactStore {
   }
 
   /** Every version of a fact (oldest first): for timelines and tests. */
-  history<V>(key: string): readonly Version<V>[] {
-    return (this.versions.get(key) ?? []) as Version<V>[];
+  history<V>(key: string): Version<V>[] {
+    const list = this.versions.get(key);
+    if (list === undefined) return [];
+    const out: Version<V>[] = [];
+    for (let i = 0; i < list.length; i += 2) out.push(new LazyVersion<V>(this.table, list[i] as number, list[i + 1] as V));
+    return out;
   }
 
   /** The first instant after `t` (and ≤ `until`) at which `key` gets a version, or a set gets a new item. */
   nextChange(key: string, t: number, until: number, knownAt: number): number | undefined {
     let next: number | undefined;
     const list = this.versions.get(key);
+    const table = this.table;
     if (list !== undefined) {
       let lo = 0;
-      let hi = list.length;
+      let hi = list.length / 2;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (list[mid]!.ev.at <= t) lo = mid + 1;
+        if (table.at[list[mid * 2] as number]! <= t) lo = mid + 1;
         else hi = mid;
       }
-      for (let i = lo; i < list.length; i++) {
-        const ev = list[i]!.ev;
-        if (ev.at > until) break;
-        if (ev.rec <= knownAt) {
-          next = ev.at;
+      for (let i = lo; i < list.length / 2; i++) {
+        const seq = list[i * 2] as number;
+        if (table.at[seq]! > until) break;
+        if (table.rec[seq]! <= knownAt) {
+          next = table.at[seq]!;
           break;
         }
       }
@@ -216,6 +291,64 @@ export class FactStore {
       for (const first of set.values()) if (first > t && first <= until && (next === undefined || first < next)) next = first;
     }
     return next;
+  }
+
+  /** The events that took effect exactly at `at` (and were known by `knownAt`). */
+  eventsAt(at: number, knownAt = Number.POSITIVE_INFINITY): EventRef[] {
+    const { order, table } = this;
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (table.at[order[mid]!]! < at) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: EventRef[] = [];
+    for (let i = lo; i < order.length && table.at[order[i]!] === at; i++) {
+      if (table.rec[order[i]!]! <= knownAt) out.push(table.ref(order[i]!));
+    }
+    return out;
+  }
+
+  /** The number of events folded. */
+  get events(): number {
+    return this.table.length;
+  }
+
+  /** How much state there is (events folded are counted by `events`: a refusal is folded but changes no fact). */
+  get size(): { facts: number; versions: number; sets: number } {
+    return { facts: this.versions.size, versions: this.versionCount, sets: this.sets.size };
+  }
+
+  /** Plain data for a snapshot (typed arrays and flat arrays: cheap to serialize). */
+  toSnapshot(): FactStoreSnapshot {
+    const t = this.table;
+    const n = t.length;
+    return {
+      events: { at: t.at.subarray(0, n), rec: t.rec.subarray(0, n), pos: t.pos.subarray(0, n), kind: t.kind.subarray(0, n), ids: t.ids, types: t.types.values, actors: t.actors.values },
+      versions: this.versions,
+      sets: this.sets,
+      order: this.order,
+      versionCount: this.versionCount,
+    };
+  }
+
+  static fromSnapshot(snapshot: FactStoreSnapshot): FactStore {
+    const store = new FactStore();
+    const t = store.table;
+    const e = snapshot.events;
+    for (let i = 0; i < e.types.length; i++) t.types.intern(e.types[i]!, () => e.types[i]!);
+    for (const actor of e.actors) t.actors.intern(actor.kind === 'member' ? `member|${actor.orgId}|${actor.userId}` : actor.kind, () => actor);
+    t.at = Float64Array.from(e.at);
+    t.rec = Float64Array.from(e.rec);
+    t.pos = Float64Array.from(e.pos);
+    t.kind = Uint32Array.from(e.kind);
+    t.ids = e.ids;
+    for (const [k, v] of snapshot.versions) store.versions.set(k, v);
+    for (const [k, v] of snapshot.sets) store.sets.set(k, v);
+    for (const seq of snapshot.order) store.order.push(seq);
+    store.versionCount = snapshot.versionCount;
+    return store;
   }
 }
 
