@@ -75,6 +75,27 @@ export interface PageQuery {
   readonly limit: number;
 }
 
+/** A place in the (occurredAt, position) order of a tenant's rows — the order of time-range exports. */
+export interface RowCursor {
+  readonly occurredAt: string;
+  readonly position: number;
+}
+
+export interface RangePageQuery {
+  readonly tenantId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly upToPosition: number;
+  /** Rows after this cursor; null for the first page. */
+  readonly after: RowCursor | null;
+  readonly limit: number;
+}
+
+/** Time-range reads in the table's own order (occurredAt, position): every page is a primary-key range. */
+export interface AuditRangeReader {
+  readRangePage(query: RangePageQuery): Promise<AuditRow[]>;
+}
+
 /**
  * The port the exports read through. Adapters: the ClickHouse table (`ClickHouseAuditTable`) and
  * the event store (`EventStoreAuditSource`, for sinks that follow the log ahead of the read model).

@@ -1,5 +1,14 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { AUDIT_COLUMNS, type AuditRange, type AuditRow, type AuditRowSource, type DaySlice, type PageQuery } from './audit-row.js';
+import {
+  AUDIT_COLUMNS,
+  type AuditRange,
+  type AuditRangeReader,
+  type AuditRow,
+  type AuditRowSource,
+  type DaySlice,
+  type PageQuery,
+  type RangePageQuery,
+} from './audit-row.js';
 import type { ExportFormat } from './config.js';
 
 /** ClickHouse output format per export format. */
@@ -27,7 +36,7 @@ export interface S3Target {
  * renders a slice as a file — either straight into S3 with the `s3` table function or as bytes for
  * an upload. Every value goes in as a server-side parameter, never spliced into SQL.
  */
-export class ClickHouseAuditTable implements AuditRowSource {
+export class ClickHouseAuditTable implements AuditRowSource, AuditRangeReader {
   constructor(
     private readonly client: ClickHouseClient,
     /** Qualified table name; an identifier from configuration, never from a request. */
@@ -77,6 +86,26 @@ export class ClickHouseAuditTable implements AuditRowSource {
     const rows = await this.json<Record<string, unknown>>(
       `SELECT ${AUDIT_COLUMNS.join(', ')} FROM ${this.table} WHERE ${conditions.join(' AND ')} ORDER BY position LIMIT {limit:UInt32}`,
       params,
+      RENDER_SETTINGS,
+    );
+    return rows.map(toAuditRow);
+  }
+
+  /**
+   * A page of a time range in (occurredAt, position) order, after a cursor: a primary-key range
+   * (ORDER BY tenant_id, occurred_at, position), so each page costs the same however deep it is.
+   */
+  async readRangePage(q: RangePageQuery): Promise<AuditRow[]> {
+    const after = q.after
+      ? ` AND occurred_at >= {afterAt:DateTime64(3, 'UTC')} AND (occurred_at > {afterAt:DateTime64(3, 'UTC')} OR position > {afterPos:Int64})`
+      : '';
+    const rows = await this.json<Record<string, unknown>>(
+      `SELECT ${AUDIT_COLUMNS.join(', ')} FROM ${this.table} WHERE ${RANGE_WHERE}${after} ORDER BY occurred_at, position LIMIT {limit:UInt32}`,
+      {
+        ...rangeParams({ tenantId: q.tenantId, from: q.from, to: q.to, upToPosition: q.upToPosition }),
+        limit: q.limit,
+        ...(q.after ? { afterAt: chInstant(q.after.occurredAt), afterPos: q.after.position } : {}),
+      },
       RENDER_SETTINGS,
     );
     return rows.map(toAuditRow);

@@ -173,8 +173,8 @@ describe('Splunk HEC delivery against a strict local receiver', () => {
     await rm.insert(rows);
     const table = new ClickHouseAuditTable(rm.client);
     const r = await receiver({ ack: true, ackDelayMs: 10 });
-    const persisted: number[] = []; // what a job store would have persisted
-    const input = { tenantId: 'acme', afterPosition: -1, upToPosition: 599, from: '2026-03-01T00:00:00.000Z', to: '2026-03-02T00:00:00.000Z' };
+    const persisted: number[] = [];
+    const input = { tenantId: 'acme', after: null, upToPosition: 599, from: '2026-03-01T00:00:00.000Z', to: '2026-03-02T00:00:00.000Z' };
 
     // The first run dies: after ~200 events the receiver refuses everything and acks stop coming.
     const first = delivery(r, { ack: true, retry: { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 3 } }, persisted);
@@ -188,7 +188,8 @@ describe('Splunk HEC delivery against a strict local receiver', () => {
       },
     });
     await expect(crashed).rejects.toMatchObject({ name: 'SinkUnavailableError' });
-    const saved = persisted.at(-1) ?? -1;
+    const saved = persisted.at(-1) ?? -1; // what a job store would have persisted
+    const cursor = first.stats.cursor;
     expect(saved).toBeGreaterThanOrEqual(0);
     expect(saved).toBeLessThan(599);
 
@@ -196,8 +197,8 @@ describe('Splunk HEC delivery against a strict local receiver', () => {
     r.failNext(0);
     r.loseNextAcks(0);
     const second = delivery(r, { ack: true });
-    const done = await exportToHec(table, second, { ...input, afterPosition: saved });
-    expect(done.checkpoint).toBe(599);
+    const done = await exportToHec(table, second, { ...input, after: cursor });
+    expect(done.cursor).toEqual({ occurredAt: rows[599]!.occurred_at, position: 599 });
     const { duplicates } = expectAtLeastOnce(r, allIds);
     // Duplicates are at most what was sent but not acknowledged before the crash.
     expect(duplicates).toBeLessThanOrEqual(600 - (saved + 1));

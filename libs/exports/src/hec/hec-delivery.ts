@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import type { AuditRow } from '../audit-row.js';
+import type { AuditRow, RowCursor } from '../audit-row.js';
 import type { HecSinkConfig } from '../config.js';
 import { SinkConfigurationError, SinkUnavailableError } from '../errors.js';
 import { DeadLetterFile, type DeadLetter } from './dead-letter.js';
@@ -27,8 +27,13 @@ export interface HecDeliveryStats {
   resentAfterAckTimeout: number;
   /** Events sent again around a bad event (Splunk may have indexed those before it). */
   resentAroundBadData: number;
-  /** Position through which every row is delivered; null before the first. */
+  /**
+   * Position of the last row of the delivered prefix (rows are delivered in the order handed in);
+   * null before the first.
+   */
   checkpoint: number | null;
+  /** The same place as (occurredAt, position), for sources read in time order. */
+  cursor: RowCursor | null;
 }
 
 export interface HecDeliveryOptions {
@@ -37,7 +42,7 @@ export interface HecDeliveryOptions {
    * was handed in is indexed (acknowledged, when acks are on) or dead-lettered. Persist it and a
    * restart resumes from it without loss.
    */
-  readonly onCheckpoint?: (position: number, stats: Readonly<HecDeliveryStats>) => Promise<void> | void;
+  readonly onCheckpoint?: (position: number, stats: Readonly<HecDeliveryStats>, cursor: RowCursor) => Promise<void> | void;
   readonly random?: () => number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -52,7 +57,7 @@ interface Part {
 
 /** A batch as handed in: done when every part of it (after isolating bad events) is acknowledged. */
 interface Unit {
-  readonly lastPosition: number;
+  readonly last: RowCursor;
   readonly count: number;
   parts: Part[];
 }
@@ -63,7 +68,8 @@ interface Unit {
  * Rows are batched by size (maxBatchBytes) and age (maxBatchDelayMs, on `tick`), gzip-compressed and
  * posted with `Authorization: Splunk <token>`. Up to maxInFlight batches wait for their indexer
  * acknowledgement at once; the checkpoint moves over a batch only when it and every batch before it
- * are acknowledged. Busy or broken answers are retried with exponential backoff and full jitter;
+ * are acknowledged (the checkpoint is a place in the order rows were handed in: position order for a
+ * follower, (occurredAt, position) order for a time-range export). Busy or broken answers are retried with exponential backoff and full jitter;
  * a batch with events Splunk cannot take is split around them (by `invalid-event-number`, else by
  * bisection), those events go to the dead-letter file with the reason, and the rest continue.
  * A refused token, index or acknowledgement setting stops delivery at once (SinkConfigurationError)
@@ -80,6 +86,7 @@ export class HecDelivery {
     resentAfterAckTimeout: 0,
     resentAroundBadData: 0,
     checkpoint: null,
+    cursor: null,
   };
   private readonly transport: HecTransport;
   private readonly deadLetterFile: DeadLetterFile | null;
@@ -154,7 +161,8 @@ export class HecDelivery {
     this.batchBytes = 0;
     await this.drainTo(this.config.maxInFlight - 1);
     const parts = await this.sendIsolatingBadData(events);
-    this.queue.push({ lastPosition: events.at(-1)!.position, count: events.length, parts });
+    const last = events.at(-1)!;
+    this.queue.push({ last: { occurredAt: last.occurredAt, position: last.position }, count: events.length, parts });
     await this.advance();
   }
 
@@ -176,11 +184,12 @@ export class HecDelivery {
     let moved = false;
     while (this.queue.length > 0 && this.queue[0]!.parts.every((p) => p.acked)) {
       const unit = this.queue.shift()!;
-      this.stats.checkpoint = unit.lastPosition;
+      this.stats.checkpoint = unit.last.position;
+      this.stats.cursor = unit.last;
       this.stats.delivered += unit.count;
       moved = true;
     }
-    if (moved) await this.options.onCheckpoint?.(this.stats.checkpoint!, this.stats);
+    if (moved) await this.options.onCheckpoint?.(this.stats.checkpoint!, this.stats, this.stats.cursor!);
   }
 
   private async pollAcks(): Promise<void> {

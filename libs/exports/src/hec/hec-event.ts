@@ -39,13 +39,14 @@ function parsePayload(text: string): unknown {
 export interface EncodedEvent {
   readonly eventId: string;
   readonly position: number;
+  readonly occurredAt: string;
   readonly line: string;
   readonly bytes: number;
 }
 
 export function encodeEvent(row: AuditRow, config: Pick<HecSinkConfig, 'host' | 'source' | 'sourcetype' | 'index'>): EncodedEvent {
   const line = JSON.stringify(toHecEvent(row, config));
-  return { eventId: row.event_id, position: row.position, line, bytes: Buffer.byteLength(line) + 1 };
+  return { eventId: row.event_id, position: row.position, occurredAt: row.occurred_at, line, bytes: Buffer.byteLength(line) + 1 };
 }
 
 /** A request body: the events' JSON objects concatenated, newline-separated (HEC takes no JSON array). */

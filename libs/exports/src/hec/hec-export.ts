@@ -1,54 +1,48 @@
-import type { AuditRowSource } from '../audit-row.js';
+import type { AuditRangeReader, RowCursor } from '../audit-row.js';
 import type { HecDelivery } from './hec-delivery.js';
 
 export interface HecExportInput {
   readonly tenantId: string;
-  /** occurredAt window [from, to), when the export is for a time range. */
-  readonly from?: string;
-  readonly to?: string;
-  /** Resume point: rows with position > afterPosition (-1 for everything). */
-  readonly afterPosition: number;
+  /** occurredAt window [from, to). */
+  readonly from: string;
+  readonly to: string;
   readonly upToPosition: number;
+  /** Resume point: the delivery cursor persisted by a previous run; null to start at the beginning. */
+  readonly after: RowCursor | null;
 }
 
 export interface HecExportProgress {
   readonly read: number;
   readonly delivered: number;
-  readonly checkpoint: number | null;
+  readonly cursor: RowCursor | null;
 }
 
 /**
- * A one-shot delivery of a tenant's rows to Splunk: pages through the source in position order from
- * the resume point, then waits until every row is delivered. Persist the delivery's checkpoint
- * (`onCheckpoint`) and run it again with `afterPosition` = that checkpoint to resume after a crash.
+ * A one-shot delivery of a tenant's time range to Splunk: pages through the rows in (occurredAt,
+ * position) order from the resume point, then waits until every row is delivered. Persist the
+ * delivery's cursor (`onCheckpoint`) and run again with `after` = that cursor to resume after a crash.
  */
 export async function exportToHec(
-  source: AuditRowSource,
+  source: AuditRangeReader,
   delivery: HecDelivery,
   input: HecExportInput,
   options: { pageSize?: number; onProgress?: (p: HecExportProgress) => void } = {},
 ): Promise<HecExportProgress> {
   await delivery.preflight();
   const pageSize = options.pageSize ?? 5000;
-  let after = input.afterPosition;
+  let after = input.after;
   let read = 0;
   for (;;) {
-    const page = await source.readPage({
-      tenantId: input.tenantId,
-      afterPosition: after,
-      upToPosition: input.upToPosition,
-      ...(input.from === undefined ? {} : { from: input.from }),
-      ...(input.to === undefined ? {} : { to: input.to }),
-      limit: pageSize,
-    });
+    const page = await source.readRangePage({ tenantId: input.tenantId, from: input.from, to: input.to, upToPosition: input.upToPosition, after, limit: pageSize });
     if (page.length === 0) break;
     for (const row of page) await delivery.add(row);
     read += page.length;
-    after = page.at(-1)!.position;
-    options.onProgress?.({ read, delivered: delivery.stats.delivered, checkpoint: delivery.stats.checkpoint });
+    const last = page.at(-1)!;
+    after = { occurredAt: last.occurred_at, position: last.position };
+    options.onProgress?.({ read, delivered: delivery.stats.delivered, cursor: delivery.stats.cursor });
   }
   await delivery.flush();
-  const done = { read, delivered: delivery.stats.delivered, checkpoint: delivery.stats.checkpoint };
+  const done = { read, delivered: delivery.stats.delivered, cursor: delivery.stats.cursor };
   options.onProgress?.(done);
   return done;
 }

@@ -25,7 +25,7 @@ const body = { sink: 's3', from: '2026-03-01T00:00:00.000Z', to: '2026-03-02T00:
 
 function sinks(): Record<string, SinkConfig> {
   return {
-    archive: { kind: 's3', uri: 's3://ledger-archive/audit', endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials, region: 'us-east-1', format: 'parquet', writer: 'clickhouse' },
+    archive: { kind: 's3', uri: 's3://ledger-archive/audit', endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials, region: 'us-east-1', format: 'parquet', writer: 'clickhouse', concurrency: 4 },
     siem: ContinuousSinkConfig.shape.sink.parse({ kind: 'splunk', url: hec.url, token: TOKEN, ack: true, ackPollIntervalMs: 20, maxBatchBytes: 8192, maxBatchDelayMs: 20 }),
   };
 }
@@ -100,6 +100,7 @@ describe('one-shot export jobs', () => {
       digests: null,
       upToPosition: 599,
       checkpoint: 299,
+      cursor: { occurredAt: rows[299]!.occurred_at, position: 299 },
       error: null,
       createdAt: at,
       updatedAt: at,

@@ -59,6 +59,7 @@ export class ExportJobs {
       digests: null,
       upToPosition: null,
       checkpoint: null,
+      cursor: null,
       error: null,
       createdAt: at,
       updatedAt: at,
@@ -141,9 +142,10 @@ export class ExportJobs {
     let current = job;
     const before = job.progress.rowsDone;
     const delivery = new HecDelivery(sink, {
-      onCheckpoint: (position, stats) => {
+      onCheckpoint: (position, stats, cursor) => {
         current = this.update(current, {
           checkpoint: position,
+          cursor,
           progress: { rowsTotal: current.progress.rowsTotal, rowsDone: before + stats.delivered },
           counts: { rows: before + stats.delivered, deadLettered: (job.counts.deadLettered ?? 0) + stats.deadLettered, eventsSent: stats.eventsSent, retries: stats.retries },
         });
@@ -154,7 +156,7 @@ export class ExportJobs {
         tenantId: job.tenantId,
         from: job.from,
         to: job.to,
-        afterPosition: job.checkpoint ?? -1,
+        after: job.cursor,
         upToPosition,
       });
       return current;

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import type { RowCursor } from '../audit-row.js';
 import type { SinkConfig } from '../config.js';
 
 export type ExportStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -25,8 +26,10 @@ export interface ExportJob {
   readonly digests: { readonly location: string; readonly manifestKey: string; readonly digest: string; readonly previousDigest: string } | null;
   /** Head position when the export started (rows after it wait for the next export). */
   readonly upToPosition: number | null;
-  /** Splunk: rows through this position are delivered (a restart resumes after it). */
+  /** Splunk: position of the last row of the delivered prefix (rows go in occurredAt, position order). */
   readonly checkpoint: number | null;
+  /** Splunk: the same place as a cursor; a restart resumes after it. */
+  readonly cursor: RowCursor | null;
   readonly error: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;

@@ -82,8 +82,10 @@ export async function exportToS3(
   let rowsDone = 0;
   onProgress({ rowsTotal, rowsDone, objectsTotal: days.length, objectsDone: 0 });
 
-  const objects: ManifestObject[] = [];
-  for (const day of days) {
+  const objects: ManifestObject[] = new Array(days.length);
+  let objectsDone = 0;
+  const writeDay = async (i: number): Promise<void> => {
+    const day = days[i]!;
     const window = dayWindow(day.day, input.from, input.to);
     const key = input.afterPosition === undefined
       ? dataObjectKey(loc, input.tenantId, day.day, window, config.format)
@@ -97,10 +99,16 @@ export async function exportToS3(
     // Hash what the bucket holds, not what we meant to write.
     const stored = await store.hash(loc.bucket, key);
     if (!stored) throw new Error(`object ${key} was written but cannot be read back from bucket ${loc.bucket}`);
-    objects.push({ key, day: day.day, ...window, rows: day.rows, bytes: stored.bytes, sha256: stored.sha256, minPosition: day.minPosition, maxPosition: day.maxPosition });
+    objects[i] = { key, day: day.day, ...window, rows: day.rows, bytes: stored.bytes, sha256: stored.sha256, minPosition: day.minPosition, maxPosition: day.maxPosition };
     rowsDone += day.rows;
-    onProgress({ rowsTotal, rowsDone, objectsTotal: days.length, objectsDone: objects.length });
-  }
+    onProgress({ rowsTotal, rowsDone, objectsTotal: days.length, objectsDone: ++objectsDone });
+  };
+  // A few days at once: each object is mostly waiting (a query, an upload, a read-back).
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < days.length) await writeDay(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(config.concurrency, days.length) }, worker));
 
   const previous = await latestDigest(store, loc, input.tenantId);
   const manifest: ExportManifest = {
