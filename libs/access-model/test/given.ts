@@ -29,7 +29,7 @@ export interface ExpectedEvent {
 }
 
 /** Typed event factories: `e.MemberAdded({ ... })`. */
-export const e = Object.fromEntries(EVENT_TYPES.map((type) => [type, (data: Record<string, unknown>) => ({ type, data })])) as {
+export const e = Object.fromEntries(EVENT_TYPES.map((type) => [type, (data: Record<string, unknown>) => ({ type, data })])) as unknown as {
   [E in EventType]: (data: EventData<E>) => GivenEvent & ExpectedEvent;
 };
 
