@@ -77,7 +77,7 @@ export class AppModule {
         { provide: IdempotentExecution, useFactory: (store: IdempotencyStore) => new IdempotentExecution(store), inject: [IdempotencyStore] },
         { provide: TokenBuckets, useValue: new TokenBuckets(options.rateLimit ?? DEFAULT_RATE_LIMIT) },
         { provide: METRICS_REGISTRY, useValue: registry },
-        { provide: ApiMetrics, useValue: new ApiMetrics(registry) },
+        { provide: ApiMetrics, useValue: new ApiMetrics(registry, options.ledger) },
         { provide: OPENAPI_DOCUMENT, useValue: document },
         { provide: DOCS_PAGE, useValue: renderDocsPage(document) },
         { provide: APP_FILTER, useClass: ProblemFilter },

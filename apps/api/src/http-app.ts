@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { LogLevel } from '@nestjs/common';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
+import { parseJsonBody } from './request-body/json-body.js';
 
 export interface BodyLimits {
   /** Largest command body in bytes (default 1 MiB). */
@@ -34,7 +35,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     logger: options.logLevels ?? ['error', 'warn'],
   });
-  app.useBodyParser('application/json', { bodyLimit: limits.commandBytes });
+  app.useBodyParser('application/json', { bodyLimit: limits.commandBytes }, (_req: unknown, body: Buffer) => Promise.resolve(parseJsonBody(body.toString('utf8'))));
   app.useBodyParser('application/x-ndjson', { bodyLimit: limits.importBytes }, (_req: unknown, body: Buffer) => Promise.resolve(body.toString('utf8')));
 
   const metrics = app.get(ApiMetrics);

@@ -1,6 +1,7 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Registry } from 'prom-client';
 import { createLedger } from '../../../libs/projections/src/index.js';
 import { type ApiConfig, loadConfig } from './config.js';
 import { createHttpApp } from './http-app.js';
@@ -15,8 +16,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+export interface ServeExtras {
+  /** A prom-client Registry with series of your own; /metrics adds the API's to it. */
+  readonly registry?: Registry;
+}
+
 /** `npm start` and `ledger serve`: the HTTP API on the configured data directory. */
-export async function serve(config: ApiConfig = loadConfig(), log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
+export async function serve(
+  config: ApiConfig = loadConfig(),
+  log: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  extras: ServeExtras = {},
+): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const db = openApiDatabase(config.dataDir);
   try {
@@ -32,6 +42,7 @@ export async function serve(config: ApiConfig = loadConfig(), log: (line: string
   const app = await createHttpApp({
     ledger,
     dataDir: config.dataDir,
+    ...(extras.registry ? { registry: extras.registry } : {}),
     rateLimit: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
     bodyLimits: { commandBytes: config.COMMAND_BODY_LIMIT, importBytes: config.IMPORT_BODY_LIMIT },
   });

@@ -93,8 +93,11 @@ describe('commands', () => {
   });
 
   it('answers 400 problem+json for malformed JSON and for prototype-pollution keys', async () => {
-    await expectProblem(await post(commandsUrl(), server.key, '{"type": '), 400);
-    await expectProblem(await post(commandsUrl(), server.key, '{"__proto__": {"admin": true}}'), 400);
+    const syntax = await expectProblem(await post(commandsUrl(), server.key, '{"type": '), 400);
+    expect(syntax.errors).toEqual([{ path: '', message: expect.stringMatching(/JSON/) }]);
+    const proto = await expectProblem(await post(commandsUrl(), server.key, '{"type":"CreateGroup","payload":{"__proto__": {"admin": true}}}'), 400);
+    expect(proto.errors).toEqual([{ path: '__proto__', message: expect.stringMatching(/prototype pollution/) }]);
+    await expectProblem(await post(commandsUrl(), server.key, '{"constructor": {"prototype": {"admin": true}}}'), 400);
     await expectProblem(await post(commandsUrl(), server.key, ''), 400);
   });
 
@@ -198,6 +201,7 @@ describe('operations', () => {
     expect(text).toMatch(/ledger_http_request_duration_seconds_count\{method="POST",route="\/v1\/tenants\/:tenantId\/commands",status="201"\} \d+/);
     expect(text).toMatch(/ledger_commands_total\{type="CreateGroup",outcome="appended"\} \d+/);
     expect(text).toMatch(/ledger_commands_total\{type="CreateGroup",outcome="replayed"\} \d+/);
+    expect(text).toMatch(/^ledger_projection_lag_events \d+$/m);
   });
 
   it('/docs/openapi.json is OpenAPI 3.1 with the command schemas; /docs renders it', async () => {

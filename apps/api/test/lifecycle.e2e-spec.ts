@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { Gauge, Registry } from 'prom-client';
 import { ApiKeyStore } from '../src/keys/api-key-store.js';
 import { ensureBootstrapKey } from '../src/keys/bootstrap-key.js';
 import { SCOPES } from '../src/keys/scopes.js';
@@ -74,6 +75,18 @@ describe('rate limit', () => {
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     // Another key has its own bucket.
     expect((await post(`${server.url}/v1/tenants/acme/commands`, server.newKey('acme', ['commands:write']), createGroup('g-other'))).status).toBe(201);
+    await server.close();
+  });
+});
+
+describe('shared metrics registry', () => {
+  it('series others register on the Registry passed to the app appear on /metrics', async () => {
+    const registry = new Registry();
+    new Gauge({ name: 'read_model_rows', help: 'rows in the read model', registers: [registry] }).set(42);
+    const server = await startTestServer({ registry });
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^read_model_rows 42$/m);
+    expect(text).toContain('ledger_http_request_duration_seconds');
     await server.close();
   });
 });

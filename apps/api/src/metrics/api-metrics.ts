@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { LedgerUseCases } from '../../../../libs/projections/src/ledger.port.js';
 
 /** Injection token of the shared prom-client Registry; other modules register their gauges on it. */
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
@@ -7,8 +8,9 @@ export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 export class ApiMetrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly commands: Counter<'type' | 'outcome'>;
+  readonly projectionLag: Gauge;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, ledger: Pick<LedgerUseCases, 'health'>) {
     this.httpDuration = new Histogram({
       name: 'ledger_http_request_duration_seconds',
       help: 'HTTP requests by method, route pattern and status',
@@ -21,6 +23,18 @@ export class ApiMetrics {
       help: 'Commands by type and outcome (appended, refused, violation, conflict, invalid, replayed)',
       labelNames: ['type', 'outcome'],
       registers: [registry],
+    });
+    this.projectionLag = new Gauge({
+      name: 'ledger_projection_lag_events',
+      help: 'Events appended but not yet applied by the access projection (read at scrape time)',
+      registers: [registry],
+      async collect() {
+        try {
+          this.set((await ledger.health()).projectionLag);
+        } catch {
+          this.set(Number.NaN);
+        }
+      },
     });
   }
 }

@@ -39,6 +39,8 @@ function fromHttpException(exception: HttpException): Problem {
       return problem(415, 'unsupported-media-type', 'This content type is not accepted here.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem(400, 'malformed-body', 'The body is empty although the content type is application/json.', { errors: [{ path: '', message: 'empty body' }] });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return problem(400, 'malformed-body', 'The body is not valid JSON.', { errors: [{ path: '', message: 'not valid JSON' }] });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problem(400, 'malformed-body', 'Content-Length does not match the body.');
     case undefined:
