@@ -1,8 +1,9 @@
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { drainPending } from 'chdb';
-import { createChdbConnection } from 'chdb/connection';
+import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
 
 /**
  * One code path for both read-model backends: the official `@clickhouse/client`, talking either to a
@@ -42,6 +43,7 @@ const DEFAULT_SETTINGS: ClickHouseSettings = {
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
 const backends = new WeakMap<ClickHouseClient, ReadModelBackend>();
+const chdbExtensions = new WeakMap<ClickHouseClient, ChdbConnection['chdb']>();
 
 export function openClickHouse(options: OpenClickHouseOptions = {}): ClickHouseClient {
   const url = options.url ?? process.env.CLICKHOUSE_URL;
@@ -58,8 +60,9 @@ export function openClickHouse(options: OpenClickHouseOptions = {}): ClickHouseC
   const dataPath = resolve(options.dataPath ?? 'data/clickhouse');
   mkdirSync(dataPath, { recursive: true });
   // chdb types its connection against its own copy of @clickhouse/client-common; the contract is the same.
-  const connection = createChdbConnection({ path: dataPath }) as unknown as ClientConnection;
-  const client = createClient({ connection, clickhouse_settings: DEFAULT_SETTINGS });
+  const chdbConnection = createChdbConnection({ path: dataPath });
+  const client = createClient({ connection: chdbConnection as unknown as ClientConnection, clickhouse_settings: DEFAULT_SETTINGS });
+  chdbExtensions.set(client, chdbConnection.chdb);
   const closeConnection = client.close.bind(client);
   // Draining lets the same process open chDB at another path afterwards (tests, rebuild tools).
   client.close = async () => {
@@ -70,6 +73,49 @@ export function openClickHouse(options: OpenClickHouseOptions = {}): ClickHouseC
   return client;
 }
 
+/** chDB's raw escape hatches (rawInsert, queryStream) when the client is embedded; undefined for a server. */
+export function chdbOf(client: ClickHouseClient): ChdbConnection['chdb'] | undefined {
+  return chdbExtensions.get(client);
+}
+
 export function backendOf(client: ClickHouseClient): ReadModelBackend {
   return backends.get(client) ?? 'server';
+}
+
+export interface InsertRowsOptions {
+  readonly table: string;
+  readonly rows: readonly object[];
+  /** Makes a re-insert of the same batch a no-op (tables with a deduplication window, see migrations.ts). */
+  readonly deduplicationToken?: string;
+}
+
+/** Rows as JSONEachRow bytes: the one payload both backends take. */
+export function encodeJsonEachRow(rows: readonly object[]): Buffer {
+  return Buffer.from(rows.map((row) => JSON.stringify(row)).join('\n'));
+}
+
+/**
+ * Inserts JSONEachRow bytes. On a server this is `client.insert` with the bytes as a stream. On chDB the
+ * connection hook's insert pastes the body into the SQL text, which chDB parses several times slower than its
+ * raw insert (measured: 20 000 audit rows ≈ 3× faster raw), so the same bytes go through `rawInsert`, whose
+ * per-insert settings also cannot leak into the session. Same bytes, same settings, same table, either way.
+ */
+export async function insertJsonEachRow(client: ClickHouseClient, options: { table: string; body: Buffer; deduplicationToken?: string }): Promise<void> {
+  if (options.body.length === 0) return;
+  const settings: Record<string, string> = options.deduplicationToken ? { insert_deduplication_token: options.deduplicationToken } : {};
+  const chdb = chdbExtensions.get(client);
+  if (chdb) {
+    await chdb.rawInsert({ table: options.table, values: options.body, format: 'JSONEachRow', settings: { ...settings, date_time_input_format: 'best_effort' } });
+    return;
+  }
+  await client.insert({ table: options.table, values: Readable.from([options.body]), format: 'JSONEachRow', clickhouse_settings: settings });
+}
+
+export async function insertRows(client: ClickHouseClient, options: InsertRowsOptions): Promise<void> {
+  if (options.rows.length === 0) return;
+  await insertJsonEachRow(client, {
+    table: options.table,
+    body: encodeJsonEachRow(options.rows),
+    ...(options.deduplicationToken ? { deduplicationToken: options.deduplicationToken } : {}),
+  });
 }

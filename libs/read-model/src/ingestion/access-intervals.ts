@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { insertRows } from '../clickhouse.js';
 import { OPEN_END } from '../schema/migrations.js';
 
 /**
@@ -125,12 +126,7 @@ export class AccessIntervalWriter {
     }
     if (rows.length === 0) return 0;
     try {
-      await this.client.insert({
-        table: 'access_intervals',
-        values: rows,
-        format: 'JSONEachRow',
-        ...(options.deduplicationToken ? { clickhouse_settings: { insert_deduplication_token: options.deduplicationToken } } : {}),
-      });
+      await insertRows(this.client, { table: 'access_intervals', rows, ...(options.deduplicationToken ? { deduplicationToken: options.deduplicationToken } : {}) });
     } catch (error) {
       // The in-memory view already moved on; reload it from the table next time.
       this.open = undefined;

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { RecordedEvent } from '../../../event-store/src/port.js';
+import { encodeJsonEachRow, insertJsonEachRow } from '../clickhouse.js';
 import { auditRowOf } from './audit-row.js';
 import { CheckpointStore, type Checkpoint } from './checkpoint.js';
 
@@ -14,8 +15,8 @@ import { CheckpointStore, type Checkpoint } from './checkpoint.js';
  * same batch (whatever the batch size or timer says), so the same token makes ClickHouse drop whatever part of it
  * was already stored. A crash after 3 starts after the batch. Events at or below the checkpoint are skipped.
  *
- * Backpressure: events are pulled from the source only while no insert is running, so a fast source never
- * runs ahead of ClickHouse by more than one batch.
+ * Backpressure: while one batch is being written, the next is read and serialised; the loop then waits for the
+ * write before going on, so a fast source never runs ahead of ClickHouse by more than two batches.
  */
 export interface AuditProjectionOptions {
   readonly client: ClickHouseClient;
@@ -145,13 +146,25 @@ export class AuditProjection {
     let next: Promise<IteratorResult<RecordedEvent>> | undefined;
     let batch: RecordedEvent[] = [];
     let batchStarted = 0;
+    let lastQueued = checkpoint.position;
+    // At most one batch is being written while the next one is read and serialised (the insert itself runs on
+    // chDB's or the HTTP client's side, off the event loop). Writes stay strictly one after another.
+    let writing: Promise<void> = Promise.resolve();
 
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      checkpoint = await this.insertBatch(checkpoint, batch);
-      this.checkpoint = checkpoint;
+    const flush = (): Promise<void> => {
+      if (batch.length === 0) return writing;
+      const prepared = this.prepare(batch);
       batch = [];
       forcedThrough = undefined;
+      const previous = writing;
+      writing = (async () => {
+        await previous;
+        checkpoint = await this.insertBatch(checkpoint, prepared);
+        this.checkpoint = checkpoint;
+      })();
+      // Observed when the next flush (or the end of the loop) awaits it; never an unhandled rejection meanwhile.
+      writing.catch(() => undefined);
+      return previous;
     };
 
     try {
@@ -174,12 +187,14 @@ export class AuditProjection {
         if (result.done) break;
         const event = result.value;
         this.head = Math.max(this.head, event.position);
-        if (event.position <= checkpoint.position) continue;
+        if (event.position <= lastQueued) continue;
+        lastQueued = event.position;
         if (batch.length === 0) batchStarted = Date.now();
         batch.push(event);
         if (forcedThrough !== undefined ? event.position >= forcedThrough : batch.length >= this.maxBatchSize) await flush();
       }
-      if (!this.stopping) await flush();
+      if (!this.stopping) flush();
+      await writing;
     } finally {
       this.iterator = undefined;
       this.iterable = undefined;
@@ -187,30 +202,39 @@ export class AuditProjection {
     }
   }
 
-  private async insertBatch(checkpoint: Checkpoint, batch: readonly RecordedEvent[]): Promise<Checkpoint> {
+  private prepare(batch: readonly RecordedEvent[]): PreparedBatch {
+    return { first: batch[0]!.position, last: batch[batch.length - 1]!.position, rows: batch.length, body: encodeJsonEachRow(batch.map(auditRowOf)) };
+  }
+
+  private async insertBatch(checkpoint: Checkpoint, batch: PreparedBatch): Promise<Checkpoint> {
     const started = performance.now();
-    const first = batch[0]!.position;
-    const last = batch[batch.length - 1]!.position;
+    const { first, last } = batch;
     if (checkpoint.pendingThrough !== last) {
       await this.checkpoints.save({ position: checkpoint.position, pendingThrough: last, generation: checkpoint.generation });
     }
     try {
-      await this.client.insert({
+      await insertJsonEachRow(this.client, {
         table: 'audit_events',
-        values: batch.map(auditRowOf),
-        format: 'JSONEachRow',
-        clickhouse_settings: { insert_deduplication_token: `${this.name}:g${checkpoint.generation}:${first}-${last}` },
+        body: batch.body,
+        deduplicationToken: `${this.name}:g${checkpoint.generation}:${first}-${last}`,
       });
     } catch (error) {
       this.insertErrors++;
       throw error;
     }
-    await this.options.afterInsert?.({ first, last, rows: batch.length });
+    await this.options.afterInsert?.({ first, last, rows: batch.rows });
     const advanced: Checkpoint = { position: last, pendingThrough: last, generation: checkpoint.generation };
     await this.checkpoints.save(advanced);
-    this.eventsProjected += batch.length;
+    this.eventsProjected += batch.rows;
     this.batchesInserted++;
     this.lastBatchMs = performance.now() - started;
     return advanced;
   }
+}
+
+interface PreparedBatch {
+  readonly first: number;
+  readonly last: number;
+  readonly rows: number;
+  readonly body: Buffer;
 }

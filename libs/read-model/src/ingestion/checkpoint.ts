@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { insertRows } from '../clickhouse.js';
 
 /**
  * A projection's checkpoint in `projection_checkpoints`. `pendingThrough > position` records a batch that was
@@ -41,9 +42,9 @@ export class CheckpointStore {
   async save(checkpoint: Checkpoint): Promise<void> {
     // Microsecond clock, bumped past the last version we saw, so versions only grow across restarts too.
     this.version = Math.max(this.version + 1, Date.now() * 1000);
-    await this.client.insert({
+    await insertRows(this.client, {
       table: 'projection_checkpoints',
-      values: [
+      rows: [
         {
           projection_name: this.projection,
           tenant_id: this.tenantId,
@@ -54,7 +55,6 @@ export class CheckpointStore {
           updated_at: new Date().toISOString(),
         },
       ],
-      format: 'JSONEachRow',
     });
   }
 }
