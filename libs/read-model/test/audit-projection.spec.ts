@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../../event-store/src/port.js';
 import { AuditProjection } from '../src/ingestion/audit-projection.js';
 import { auditRowOf } from '../src/ingestion/audit-row.js';
 import { CheckpointStore } from '../src/ingestion/checkpoint.js';
-import { openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
+import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
 import { fromArray, RecordedHistory } from './recorded-history.js';
 import { syntheticEvent } from './synthetic-history.js';
 
@@ -30,10 +30,10 @@ async function counts(db: ClickHouseFixture): Promise<{ n: number; ids: number; 
   return { n: Number(row!.n), ids: Number(row!.ids), minPos: Number(row!.minPos), maxPos: Number(row!.maxPos) };
 }
 
-describe('audit trail projection', () => {
+describe.each(BACKENDS)('audit trail projection (%s)', (backend) => {
   let db: ClickHouseFixture;
   beforeAll(async () => {
-    db = await openFixture();
+    db = await openFixture(backend);
   });
   afterAll(async () => {
     await db.close();

@@ -3,7 +3,7 @@ import { AuditProjection } from '../src/ingestion/audit-projection.js';
 import { customMembersWithoutGroup, CustomMembersWithoutGroupQuery } from '../src/queries/custom-members-without-group.js';
 import { orphanedApiKeys, OrphanedApiKeysQuery } from '../src/queries/orphaned-api-keys.js';
 import { toCsv } from '../src/queries/csv.js';
-import { openFixture, type ClickHouseFixture } from './clickhouse-fixture.js';
+import { BACKENDS, openFixture, type ClickHouseFixture } from './clickhouse-fixture.js';
 import { fromArray, RecordedHistory } from './recorded-history.js';
 
 const owner = { kind: 'member', orgId: 'acme-eng', userId: 'u-owner' } as const;
@@ -49,10 +49,10 @@ function history(): RecordedHistory {
   );
 }
 
-describe('audit-trail reports', () => {
+describe.each(BACKENDS)('audit-trail reports (%s)', (backend) => {
   let db: ClickHouseFixture;
   beforeAll(async () => {
-    db = await openFixture();
+    db = await openFixture(backend);
     const events = history().events;
     await new AuditProjection({ client: db.client, source: (after) => fromArray(events, after) }).run();
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditProjection } from '../src/ingestion/audit-projection.js';
 import { AuditSearchQuery, searchAuditEvents, type AuditEvent } from '../src/queries/audit-search.js';
-import { openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
+import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
 import { fromArray, RecordedHistory } from './recorded-history.js';
 
 const INJECTIONS = [
@@ -34,13 +34,13 @@ function acme(): RecordedHistory {
   return h;
 }
 
-describe('audit search', () => {
+describe.each(BACKENDS)('audit search (%s)', (backend) => {
   let db: ClickHouseFixture;
   const events = [...acme().events, ...new RecordedHistory('globex', '2026-03-01T09:00:00.000Z', 1000).add('MemberAdded', { orgId: 'acme-eng', userId: 'u-1' }).events];
   const search = (query: AuditSearchQuery) => searchAuditEvents(db.client, 'acme', AuditSearchQuery.parse(query));
 
   beforeAll(async () => {
-    db = await openFixture();
+    db = await openFixture(backend);
     await new AuditProjection({ client: db.client, source: (after) => fromArray(events, after) }).run();
   });
   afterAll(async () => {

@@ -6,8 +6,9 @@ import { openClickHouse } from '../src/clickhouse.js';
 import { migrate } from '../src/schema/migrations.js';
 
 /**
- * A fresh, migrated read model for one test file: embedded chDB in a temporary directory, or — when
- * `CLICKHOUSE_SERVER_SUITE=1` and `CLICKHOUSE_URL` are set — a fresh database on that server.
+ * A fresh, migrated read model for one test file: embedded chDB in a temporary directory, or a fresh database on
+ * the ClickHouse server at `CLICKHOUSE_URL`. Every read-model spec runs `describe.each(BACKENDS)`, so the same
+ * tests run against both when the variable is set (the server suite) and against chDB alone otherwise.
  */
 export interface ClickHouseFixture {
   readonly client: ClickHouseClient;
@@ -15,13 +16,14 @@ export interface ClickHouseFixture {
   close(): Promise<void>;
 }
 
-export function serverUrl(): string | undefined {
-  return process.env.CLICKHOUSE_SERVER_SUITE === '1' ? process.env.CLICKHOUSE_URL : undefined;
-}
+export type Backend = 'chdb' | 'server';
 
-export async function openFixture(): Promise<ClickHouseFixture> {
-  const url = serverUrl();
-  if (url) {
+export const SERVER_URL = process.env.CLICKHOUSE_URL || undefined;
+export const BACKENDS: Backend[] = SERVER_URL ? ['chdb', 'server'] : ['chdb'];
+
+export async function openFixture(backend: Backend = 'chdb'): Promise<ClickHouseFixture> {
+  const url = SERVER_URL;
+  if (backend === 'server' && url) {
     const database = `ledger_test_${process.pid}_${Date.now()}`;
     const admin = openClickHouse({ url });
     await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });

@@ -5,7 +5,7 @@ import { accessReview, AccessReviewQuery } from '../src/queries/access-review.js
 import { permissionHolders, PermissionHoldersQuery } from '../src/queries/permission-holders.js';
 import { bucketStarts, privilegedAccess, PrivilegedAccessQuery } from '../src/queries/privileged-access.js';
 import { sodViolations, SodViolationsQuery } from '../src/queries/segregation-of-duties.js';
-import { openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
+import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
 
 const DAY = 86_400_000;
 const Q1 = { from: '2026-01-01T00:00:00.000Z', to: '2026-04-01T00:00:00.000Z' };
@@ -14,10 +14,10 @@ function change(userId: string, permission: string, level: string, day: string, 
   return { tenantId, orgId: 'acme-eng', userId, permission, level, at: `2026-${day}T00:00:00.000Z`, eventId, kind };
 }
 
-describe('interval reports', () => {
+describe.each(BACKENDS)('interval reports (%s)', (backend) => {
   let db: ClickHouseFixture;
   beforeAll(async () => {
-    db = await openFixture();
+    db = await openFixture(backend);
     const writer = new AccessIntervalWriter(db.client);
     await writer.write([
       change('u-alice', 'role:owner', 'owner', '01-01', 'e-a1'),

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { appliedMigrations, migrate, MIGRATIONS } from '../src/schema/migrations.js';
-import { openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
+import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
 
-describe('read-model schema migrations', () => {
+describe.each(BACKENDS)('read-model schema migrations (%s)', (backend) => {
   let db: ClickHouseFixture;
   beforeAll(async () => {
-    db = await openFixture();
+    db = await openFixture(backend);
   });
   afterAll(async () => {
     await db.close();
