@@ -115,6 +115,7 @@ export class AuditProjection {
 
   /** Refreshes the head from the event store (the API calls it before rendering /metrics). */
   async refreshLag(): Promise<number> {
+    await this.currentCheckpoint();
     if (this.options.headPosition) this.head = Math.max(this.head, await this.options.headPosition());
     return this.metrics.lag;
   }
