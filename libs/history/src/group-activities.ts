@@ -78,6 +78,8 @@ export function groupChurn(ctx: HistoryContext): boolean {
   for (let tries = 0; tries < 6; tries++) {
     const g = someGroup(ctx);
     if (g === undefined) return false;
+    // "All staff" follows employment, not team moves: people leave it only when they leave the company.
+    if (g === 0 && state.groups[0]!.scim) continue;
     const u = state.groups[g]!.members.pick(rng.next());
     if (u === undefined) continue;
     removeFromGroup(ctx, g, u);

@@ -38,7 +38,7 @@ export class HistoryContext {
   constructor(readonly options: HistoryOptions, readonly total: number) {
     this.rng = new SeededRandom(options.seed);
     const profiles = Array.from({ length: options.orgs }, (_, o) => orgProfile(o));
-    this.state = new TenantShadow(profiles, options.users);
+    this.state = new TenantShadow(profiles, options.users, options.groups);
     this.startMs = Date.parse(options.start);
     this.clock = new BusinessClock(this.startMs, BusinessClock.endOf(options.start, options.years), total);
     this.now = this.startMs;

@@ -91,18 +91,26 @@ function onlyRegular(ctx: HistoryContext, u: number): boolean {
 export function offboardUser(ctx: HistoryContext): boolean {
   const { state, rng } = ctx;
   for (let tries = 0; tries < 12; tries++) {
-    const u = state.known.pick(rng.next());
+    // Half the leavers were deactivated first (suspended), the others go in one step.
+    const org = ctx.randomOrg();
+    const u = rng.chance(0.5) ? org.suspended.pick(rng.next()) ?? state.known.pick(rng.next()) : state.known.pick(rng.next());
     if (u === undefined) return false;
     if (!onlyRegular(ctx, u)) continue;
-    leaveAllGroups(ctx, u);
-    for (const org of state.orgs) {
-      if (!org.isMember(u)) continue;
-      ctx.emit('RemoveMember', ctx.provisioningActor(org.index), { orgId: org.id, userId: ctx.userIds[u]! });
-      state.removeMember(org.index, u);
-    }
-    return true;
+    return offboard(ctx, u);
   }
   return false;
+}
+
+function offboard(ctx: HistoryContext, u: number): boolean {
+  const { state } = ctx;
+  if (!onlyRegular(ctx, u)) return false;
+  leaveAllGroups(ctx, u);
+  for (const org of state.orgs) {
+    if (!org.isMember(u)) continue;
+    ctx.emit('RemoveMember', ctx.provisioningActor(org.index), { orgId: org.id, userId: ctx.userIds[u]! });
+    state.removeMember(org.index, u);
+  }
+  return true;
 }
 
 const LIFECYCLE_WEIGHTS = [34, 28, 8, 3, 14, 5, 8];
@@ -123,8 +131,10 @@ export function memberLifecycle(ctx: HistoryContext): boolean {
   }
 }
 
+/** Suspensions are temporary: about 3 % of an organization's members are suspended at any time, then come back or go. */
 function suspend(ctx: HistoryContext): boolean {
   const org = ctx.randomOrg();
+  if (org.suspended.size > 0.03 * (org.regular.size + org.suspended.size)) return ctx.rng.chance(0.6) ? reactivate(ctx, org.index) : removeSuspended(ctx, org.index);
   const u = org.regular.pick(ctx.rng.next());
   if (u === undefined) return false;
   ctx.emit('SuspendMember', ctx.provisioningActor(org.index), { orgId: org.id, userId: ctx.userIds[u]! });
@@ -132,12 +142,24 @@ function suspend(ctx: HistoryContext): boolean {
   return true;
 }
 
-function reactivate(ctx: HistoryContext): boolean {
-  const org = ctx.randomOrg();
+function reactivate(ctx: HistoryContext, o?: number): boolean {
+  const org = o === undefined ? ctx.randomOrg() : ctx.state.orgs[o]!;
   const u = org.suspended.pick(ctx.rng.next());
   if (u === undefined) return false;
   ctx.emit('ReactivateMember', ctx.provisioningActor(org.index), { orgId: org.id, userId: ctx.userIds[u]! });
   ctx.state.setStatus(org.index, u, ACTIVE);
+  return true;
+}
+
+/** A suspended member is removed for good (SCIM deprovisioning after a deactivation); the last organization means leaving. */
+function removeSuspended(ctx: HistoryContext, o: number): boolean {
+  const { state } = ctx;
+  const org = state.orgs[o]!;
+  const u = org.suspended.pick(ctx.rng.next());
+  if (u === undefined || (org.role[u] !== USER && org.role[u] !== CUSTOM)) return false;
+  if (state.orgsOf[u] === 1) return offboard(ctx, u);
+  ctx.emit('RemoveMember', ctx.provisioningActor(o), { orgId: org.id, userId: ctx.userIds[u]! });
+  state.removeMember(o, u);
   return true;
 }
 

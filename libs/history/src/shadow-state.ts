@@ -171,9 +171,12 @@ export class TenantShadow {
   readonly workspaces: WorkspaceShadow[] = [];
   readonly keyIds: string[] = [];
   readonly catalog: string[] = [...INITIAL_CAPABILITIES];
+  /** Group member sets use flat arrays (faster) while users × groups stays under ~80 MB of them, Maps beyond. */
+  private readonly groupSetCapacity: number | undefined;
 
-  constructor(profiles: OrgProfile[], users: number) {
+  constructor(profiles: OrgProfile[], users: number, groups: number) {
     this.userCount = users;
+    this.groupSetCapacity = users * (groups + 8) <= 20_000_000 ? users : undefined;
     this.orgs = profiles.map((p, o) => new OrgShadow(o, p, users));
     this.orgsOf = new Uint8Array(users);
     this.known = new IndexedSet(users);
@@ -245,7 +248,7 @@ export class TenantShadow {
 
   createGroup(id: string, name: string, scim: boolean, at: number): number {
     const g = this.groups.length;
-    this.groups.push({ id, name, scim, live: true, createdAt: at, members: new IndexedSet(), roles: new IndexedSet(), mapped: false, renames: 0 });
+    this.groups.push({ id, name, scim, live: true, createdAt: at, members: new IndexedSet(this.groupSetCapacity), roles: new IndexedSet(), mapped: false, renames: 0 });
     this.liveGroups.add(g);
     return g;
   }
