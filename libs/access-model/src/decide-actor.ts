@@ -1,45 +1,47 @@
 import { adminLevelOf, memberCore, rolePaths, type MemberCore, type RolePaths } from './evaluate.js';
-import { K } from './fact-keys.js';
+import { K, type MemberStatus } from './fact-keys.js';
 import type { FactReader } from './facts.js';
-import { isOwner, type AdminArea, type ConsoleRole, type WorkspaceRole } from './vocabulary.js';
+import { isOwner, type AdminArea, type BuiltInRole, type ConsoleRole, type WorkspaceRole } from './vocabulary.js';
 
 /**
  * A member actor's rights at the instant a command takes effect (R22), read through the evaluator but only for the
  * area a command needs: never the member's whole access (the seeding benchmark decides millions of commands).
  */
 export class ActingMember {
+  private core: MemberCore | undefined;
   private paths: RolePaths | undefined;
 
   private constructor(
     private readonly r: FactReader,
-    readonly core: MemberCore,
+    readonly orgId: string,
+    readonly userId: string,
+    readonly role: BuiltInRole,
   ) {}
 
   /** The actor as a member of `orgId`, or undefined when they are not an active member of it (R22). */
   static of(r: FactReader, orgId: string, userId: string): ActingMember | undefined {
-    const core = memberCore(r, orgId, userId);
-    return core?.status === 'active' ? new ActingMember(r, core) : undefined;
-  }
-
-  get userId(): string {
-    return this.core.userId;
-  }
-
-  get orgId(): string {
-    return this.core.orgId;
+    if (r.value<MemberStatus>(K.memberStatus(orgId, userId)) !== 'active') return undefined;
+    const role = r.value<BuiltInRole>(K.memberRole(orgId, userId));
+    return role === undefined ? undefined : new ActingMember(r, orgId, userId, role);
   }
 
   isOwner(): boolean {
-    return isOwner(this.core.role);
+    return isOwner(this.role);
   }
 
   isPrimaryOwner(): boolean {
-    return this.core.role === 'primary_owner';
+    return this.role === 'primary_owner';
   }
 
-  /** R20, R21: the effective level of one admin area; a custom member's role paths are read once, lazily. */
+  /**
+   * R20, R21: the effective level of one admin area is `manage`. Owners manage every area (R21); anyone else is
+   * asked of the evaluator, a custom member's role paths read once, lazily.
+   */
   manages(area: AdminArea): boolean {
-    if (this.core.role === 'custom' && this.paths === undefined) this.paths = rolePaths(this.r, this.orgId, this.userId);
+    if (this.isOwner()) return true;
+    this.core ??= memberCore(this.r, this.orgId, this.userId);
+    if (this.core === undefined) return false;
+    if (this.core.role === 'custom') this.paths ??= rolePaths(this.r, this.orgId, this.userId);
     return adminLevelOf(this.r, this.core, area, this.paths ?? NO_PATHS).level === 'manage';
   }
 

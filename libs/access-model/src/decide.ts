@@ -80,7 +80,7 @@ interface Rules<T extends CommandType> {
   readonly causes?: (input: Input<T>) => Derived[];
 }
 
-const who = (a: ActingMember): string => `member ${a.userId} of ${a.orgId} (${a.core.role})`;
+const who = (a: ActingMember): string => `member ${a.userId} of ${a.orgId} (${a.role})`;
 const refusal = (rule: string, reason: string): Problem => ({ rule, reason });
 const violation = refusal;
 
