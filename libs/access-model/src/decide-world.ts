@@ -1,5 +1,5 @@
 import type { EventType } from './catalog.js';
-import { K, type ApiKeyFacts } from './fact-keys.js';
+import { K } from './fact-keys.js';
 import type { FactStore, View } from './facts.js';
 
 /**
@@ -329,9 +329,4 @@ export function checkReferences(world: World, type: EventType, data: Data): Prob
       return workspace(world, o, ws) ?? (world.apiKeyExists(o, ws, k) ? undefined : unknown(`API key ${k} in workspace ${ws}`));
     }
   }
-}
-
-/** The record of an API key (the deciders need its creator, R53). */
-export function apiKeyOf(facts: FactStore, view: View, orgId: string, workspaceId: string, apiKeyId: string): ApiKeyFacts | undefined {
-  return facts.get<ApiKeyFacts>(K.apiKey(orgId, workspaceId, apiKeyId), view)?.value;
 }
