@@ -43,19 +43,30 @@ export function* generateHistory(options: HistoryOptions): Generator<HistoryItem
   const users = options.users;
   let stalls = 0;
 
-  while (ctx.count < budget.total) {
-    const p = ctx.progress;
+  const total = budget.total;
+  // Thresholds as command counts, so the loop compares integers instead of recomputing fractions.
+  const refusalAt = (k: number) => Math.ceil(((k + 0.5) / refusals) * total);
+  const importAt = (k: number) => Math.ceil(((k + 0.6) / imports) * total);
+  let nextRefusal = refusalAt(0);
+  let nextImport = importAt(0);
+  let nextStep = schedule.length > 0 ? Math.ceil(schedule[0]![0] * total) : Infinity;
+
+  while (ctx.count < total) {
     const before = ctx.count;
-    while (next < schedule.length && schedule[next]![0] <= p) schedule[next++]![1](ctx);
-    if (refusalsDone < refusals && p >= (refusalsDone + 0.5) / refusals) {
+    while (ctx.count >= nextStep) {
+      schedule[next++]![1](ctx);
+      nextStep = next < schedule.length ? Math.ceil(schedule[next]![0] * total) : Infinity;
+    }
+    const state = ctx.state;
+    if (refusalsDone < refusals && ctx.count >= nextRefusal) {
       refusedAttempt(ctx, refusalsDone);
-      refusalsDone++;
-    } else if (importsDone < imports && p >= (importsDone + 0.6) / imports) {
+      nextRefusal = refusalAt(++refusalsDone);
+    } else if (importsDone < imports && ctx.count >= nextImport) {
       lateImport(ctx, importsDone);
-      importsDone++;
-    } else if (ctx.state.joined < users && ctx.state.joined < users * onboardingRamp(p)) {
+      nextImport = importAt(++importsDone);
+    } else if (state.joined < users && state.joined < users * onboardingRamp(ctx.count / total)) {
       onboardUser(ctx);
-    } else if (ctx.state.left < users * leavingRamp(p) && offboardUser(ctx)) {
+    } else if (state.left < users * leavingRamp(ctx.count / total) && offboardUser(ctx)) {
       // someone left
     } else {
       activities[ctx.rng.weighted(weights, totalWeight)]!(ctx);

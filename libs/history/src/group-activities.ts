@@ -1,4 +1,4 @@
-import type { HistoryContext } from './history-context.js';
+import { SCIM, type HistoryContext } from './history-context.js';
 import { NONE } from './shadow-state.js';
 import { groupName } from './vocabulary.js';
 
@@ -13,7 +13,7 @@ export function hasScimOrg(ctx: HistoryContext): boolean {
 
 export function createGroup(ctx: HistoryContext, scim: boolean): number {
   const { id, name } = groupName(ctx.state.groups.length);
-  ctx.emit('CreateGroup', scim ? { kind: 'scim' } : ctx.ownerActor(ctx.rng.int(ctx.state.orgs.length)), { groupId: id, name, source: scim ? 'scim' : 'manual' });
+  ctx.emit('CreateGroup', scim ? SCIM : ctx.ownerActor(ctx.rng.int(ctx.state.orgs.length)), { groupId: id, name, source: scim ? 'scim' : 'manual' });
   return ctx.state.createGroup(id, name, scim, ctx.now);
 }
 

@@ -6,6 +6,9 @@ import { NONE, TenantShadow, type OrgShadow } from './shadow-state.js';
 import { orgProfile, userIdentity } from './vocabulary.js';
 
 const DAY = 86_400_000;
+export const SCIM: CommandActor = Object.freeze({ kind: 'scim' });
+export const SYSTEM: CommandActor = Object.freeze({ kind: 'system' });
+export const PLATFORM: CommandActor = Object.freeze({ kind: 'platform' });
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
 const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
@@ -34,6 +37,7 @@ export class HistoryContext {
   private dayStart = -1;
   private dayPrefix = '';
   private readonly keyPrefix: string;
+  private readonly memberActors: CommandActor[][] = [];
 
   constructor(readonly options: HistoryOptions, readonly total: number) {
     this.rng = new SeededRandom(options.seed);
@@ -102,8 +106,11 @@ export class HistoryContext {
 
   // ---- actors (R22, R24)
 
+  /** Actors are shared, frozen objects: one per (organization, user), built on first use. */
   member(o: number, u: number): CommandActor {
-    return { kind: 'member', orgId: this.state.orgs[o]!.id, userId: this.userIds[u]! };
+    let byUser = this.memberActors[o];
+    if (byUser === undefined) byUser = this.memberActors[o] = new Array<CommandActor>(this.options.users);
+    return (byUser[u] ??= Object.freeze({ kind: 'member', orgId: this.state.orgs[o]!.id, userId: this.userIds[u]! }) as CommandActor);
   }
 
   /** An owner (or the primary owner) of o, other than `not`: holds every right R22 lists except primary-ownership transfer. */
@@ -131,12 +138,12 @@ export class HistoryContext {
 
   /** Who adds, suspends, reactivates and removes `user`/`custom` members: SCIM in a scim organization, else an admin. */
   provisioningActor(o: number): CommandActor {
-    return this.state.orgs[o]!.mode === 'scim' ? { kind: 'scim' } : this.adminActor(o);
+    return this.state.orgs[o]!.mode === 'scim' ? SCIM : this.adminActor(o);
   }
 
   /** Manual groups are edited by an owner of some organization; SCIM groups only by the SCIM client (R33). */
   groupActor(g: number): CommandActor {
-    if (this.state.groups[g]!.scim) return { kind: 'scim' };
+    if (this.state.groups[g]!.scim) return SCIM;
     return this.ownerActor(this.rng.int(this.state.orgs.length));
   }
 

@@ -1,6 +1,6 @@
 import type { CommandActor } from './commands.js';
 import { joinSomeGroups, leaveAllGroups } from './group-activities.js';
-import type { HistoryContext } from './history-context.js';
+import { SCIM, SYSTEM, type HistoryContext } from './history-context.js';
 import { ACTIVE, ADMIN, CUSTOM, NONE, OWNER, PRIMARY_OWNER, SUSPENDED, USER } from './shadow-state.js';
 import { BUILT_IN_ROLES, CONSOLE_ROLES } from './vocabulary.js';
 
@@ -23,8 +23,8 @@ export function addMember(ctx: HistoryContext, o: number, u: number, role: numbe
 /** SCIM in scim organizations, the SSO login itself (recorded as `system`) in jit ones, an admin's invitation otherwise. */
 function joinActor(ctx: HistoryContext, o: number): CommandActor {
   const mode = ctx.state.orgs[o]!.mode;
-  if (mode === 'scim') return { kind: 'scim' };
-  if (mode === 'jit') return { kind: 'system' };
+  if (mode === 'scim') return SCIM;
+  if (mode === 'jit') return SYSTEM;
   return ctx.adminActor(o);
 }
 
@@ -232,7 +232,7 @@ function leaveOneOrg(ctx: HistoryContext): boolean {
 /** The organization's founders (R23): the primary owner by `system`, then owners and admins by the primary owner. */
 export function foundOrganization(ctx: HistoryContext, o: number): void {
   const { state, rng } = ctx;
-  const system: CommandActor = { kind: 'system' };
+  const system: CommandActor = SYSTEM;
   const po = state.joined;
   addMember(ctx, o, po, PRIMARY_OWNER, system);
   setConsoleRole(ctx, o, po, 4, system);

@@ -1,4 +1,4 @@
-import type { HistoryContext } from './history-context.js';
+import { SYSTEM, PLATFORM, type HistoryContext } from './history-context.js';
 import { setCeiling, setPrecedence } from './spend-activities.js';
 
 /**
@@ -12,25 +12,25 @@ const TOGGLED = ['fast_mode', 'code_execution', 'cowork', 'research', 'file_crea
 export function createOrganization(ctx: HistoryContext, o: number): void {
   const org = ctx.state.orgs[o]!;
   const p = org.profile;
-  ctx.emit('CreateOrganization', { kind: 'system' }, { orgId: p.id, name: p.name, dualSeat: p.dualSeat, provisioningMode: p.mode, usageBased: p.usageBased });
+  ctx.emit('CreateOrganization', SYSTEM, { orgId: p.id, name: p.name, dualSeat: p.dualSeat, provisioningMode: p.mode, usageBased: p.usageBased });
 }
 
 export function setCapability(ctx: HistoryContext, o: number, capability: string, enabled: boolean, system = false): void {
   const org = ctx.state.orgs[o]!;
-  ctx.emit('SetOrganizationCapability', system ? { kind: 'system' } : ctx.ownerActor(o), { orgId: org.id, capability, enabled });
+  ctx.emit('SetOrganizationCapability', system ? SYSTEM : ctx.ownerActor(o), { orgId: org.id, capability, enabled });
   org.capabilityOn.set(capability, enabled);
 }
 
 export function setPlatformOverride(ctx: HistoryContext, o: number, capability: string, disabled: boolean): void {
   const org = ctx.state.orgs[o]!;
-  ctx.emit('SetPlatformOverride', { kind: 'platform' }, { orgId: org.id, capability, disabled });
+  ctx.emit('SetPlatformOverride', PLATFORM, { orgId: org.id, capability, disabled });
   if (disabled) org.overridden.add(capability);
   else org.overridden.delete(capability);
 }
 
 export function addCapabilityToCatalog(ctx: HistoryContext, capability: string): void {
   if (ctx.state.catalog.includes(capability)) return;
-  ctx.emit('AddCapabilityToCatalog', { kind: 'platform' }, { capability });
+  ctx.emit('AddCapabilityToCatalog', PLATFORM, { capability });
   ctx.state.catalog.push(capability);
   // R3: it starts off in every organization.
   for (const org of ctx.state.orgs) org.capabilityOn.set(capability, false);

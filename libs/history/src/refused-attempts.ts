@@ -1,4 +1,4 @@
-import type { HistoryContext } from './history-context.js';
+import { SCIM, PLATFORM, type HistoryContext } from './history-context.js';
 import { USER } from './shadow-state.js';
 
 /**
@@ -45,13 +45,13 @@ export function refusedAttempt(ctx: HistoryContext, n: number): boolean {
     }
     case 3:
       // R24: SCIM may provision members and groups, not create custom roles.
-      ctx.emit('CreateRole', { kind: 'scim' }, { orgId: org.id, roleId: `r-scim-attempt-${n}`, name: 'Provisioned role' }, true);
+      ctx.emit('CreateRole', SCIM, { orgId: org.id, roleId: `r-scim-attempt-${n}`, name: 'Provisioned role' }, true);
       return true;
     case 4: {
       // R24: the platform may only override capabilities and extend the catalog.
       const target = org.regular.pick(rng.next());
       if (target === undefined) return false;
-      ctx.emit('RemoveMember', { kind: 'platform' }, { orgId: org.id, userId: ctx.userIds[target]! }, true);
+      ctx.emit('RemoveMember', PLATFORM, { orgId: org.id, userId: ctx.userIds[target]! }, true);
       return true;
     }
     default: {
