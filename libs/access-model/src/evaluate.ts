@@ -1,5 +1,5 @@
 import { K, type GroupFacts, type MemberStatus } from './fact-keys.js';
-import type { FactReader, Version } from './facts.js';
+import type { EventRef, FactReader, Version } from './facts.js';
 import { describeActor, type Actor } from './envelope.js';
 import {
   ADMIN_AREAS, INITIAL_CAPABILITIES, adminRank, isFullMember, maxToolLevel, minToolLevel,
@@ -22,9 +22,41 @@ export interface Link {
   readonly says: string;
 }
 
+/**
+ * A link made lazily: evaluations that nobody asks to explain (holders, checks, diffs) must not pay for turning
+ * event rows into ids, ISO instants and objects, so the event is looked up only when a field is read.
+ */
+class LazyLink implements Link {
+  #ref: EventRef | undefined;
+
+  constructor(
+    private readonly version: Version,
+    readonly says: string,
+  ) {}
+
+  private get ref(): EventRef {
+    return (this.#ref ??= this.version.ev);
+  }
+  get eventId(): string {
+    return this.ref.eventId;
+  }
+  get type(): string {
+    return this.ref.type;
+  }
+  get occurredAt(): string {
+    return this.ref.occurredAt;
+  }
+  get actor(): Actor {
+    return this.ref.actor;
+  }
+  toJSON(): Link {
+    const { eventId, type, occurredAt, actor } = this.ref;
+    return { eventId, type, occurredAt, actor, says: this.says };
+  }
+}
+
 export function link(version: Version, says: string): Link {
-  const { eventId, type, occurredAt, actor } = version.ev;
-  return { eventId, type, occurredAt, actor, says };
+  return new LazyLink(version, says);
 }
 
 export interface MemberCore {
@@ -37,6 +69,7 @@ export interface MemberCore {
   readonly roleLink: Link;
   readonly statusLink: Link;
   readonly seatLink?: Link;
+  readonly seatVersion?: Version;
 }
 
 /** The member as of the reader's instant, or undefined if (org, user) was never a member by then. */
@@ -55,7 +88,7 @@ export function memberCore(r: FactReader, orgId: string, userId: string): Member
     dualSeat: org?.dualSeat === true,
     roleLink: link(role, `${userId} has the built-in role ${role.value} in ${orgId}`),
     statusLink: link(status, `${userId}'s membership of ${orgId} is ${status.value}`),
-    ...(seat?.value ? { seatLink: link(seat, `${userId} is on a ${seat.value} seat`) } : {}),
+    ...(seat?.value ? { seatLink: link(seat, `${userId} is on a ${seat.value} seat`), seatVersion: seat } : {}),
   };
 }
 
@@ -170,7 +203,7 @@ export function capabilityOf(r: FactReader, m: MemberCore, capability: string, p
 /** R8: on a dual-seat plan a `chat` seat never has claude_code. */
 function seatCeiling(m: MemberCore, capability: string): Link | undefined {
   if (capability !== 'claude_code' || !m.dualSeat || m.seat !== 'chat') return undefined;
-  return m.seatLink && { ...m.seatLink, says: `${m.userId} is on a chat seat, which never has claude_code (R8)` };
+  return m.seatVersion && link(m.seatVersion, `${m.userId} is on a chat seat, which never has claude_code (R8)`);
 }
 
 // ------------------------------------------------------------------------------------------- connectors §4

@@ -52,7 +52,7 @@ function sourceOf(actor: Actor): Source {
  * projection has applied what was appended (so a client reads its own writes).
  */
 export class Ledger implements LedgerUseCases {
-  readonly runner: ProjectionRunner;
+  runner: ProjectionRunner;
   /** The access questions (http-api.md § Access queries) over this ledger's projection. */
   readonly queries: AccessQueries;
   private readonly locks = new TenantLocks();
@@ -60,15 +60,13 @@ export class Ledger implements LedgerUseCases {
 
   private constructor(
     readonly store: EventStore,
-    readonly projection: AccessProjection,
+    public projection: AccessProjection,
     private readonly snapshotPath: string | undefined,
     private readonly options: LedgerOptions,
   ) {
     this.now = options.now ?? Date.now;
     this.queries = new AccessQueries((tenantId) => this.factsFor(tenantId), this.now);
-    this.runner = new ProjectionRunner(store, projection, {
-      ...(snapshotPath ? { checkpoint: () => projection.saveSnapshot(snapshotPath) } : {}),
-    });
+    this.runner = this.runnerFor(projection);
   }
 
   static async open(options: LedgerOptions): Promise<Ledger> {
@@ -242,15 +240,27 @@ export class Ledger implements LedgerUseCases {
     return { eventStore: eventStore && !this.runner.error, readModel: true, projectionLag, ...(detail ? { detail } : {}) };
   }
 
-  /** Rebuild the access projection from the first event (`ledger rebuild`). */
+  private runnerFor(projection: AccessProjection): ProjectionRunner {
+    const path = this.snapshotPath;
+    return new ProjectionRunner(this.store, projection, path ? { checkpoint: () => projection.saveSnapshot(path) } : {});
+  }
+
+  /**
+   * Rebuild the access projection from the first event (`ledger rebuild`): a fresh fold of the whole store, which
+   * then replaces the current one (and its snapshot) and follows the store live.
+   */
   async rebuild(onProgress?: (position: number, head: number) => void): Promise<{ events: number; ms: number }> {
     await this.runner.stop();
     const started = performance.now();
     const fresh = new AccessProjection();
-    const runner = new ProjectionRunner(this.store, fresh);
+    const runner = this.runnerFor(fresh);
     await runner.catchUp(onProgress);
-    if (this.snapshotPath) fresh.saveSnapshot(this.snapshotPath);
-    return { events: fresh.applied, ms: performance.now() - started };
+    const ms = performance.now() - started;
+    runner.checkpointNow();
+    this.projection = fresh;
+    this.runner = runner;
+    runner.start();
+    return { events: fresh.applied, ms };
   }
 
   async close(): Promise<void> {
