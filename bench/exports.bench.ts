@@ -46,6 +46,8 @@ export interface ThroughputFigure {
 export interface ExportsBenchResult {
   readonly rows: number;
   readonly s3?: ThroughputFigure & { readonly objects: number; readonly bytes: number };
+  /** The same export with the upload writer (ClickHouse renders, the AWS SDK uploads). */
+  readonly s3Upload?: ThroughputFigure;
   readonly hec?: ThroughputFigure & { readonly duplicates: number; readonly requests: number };
   readonly node: string;
 }
@@ -101,10 +103,15 @@ export async function benchExports(opts: ExportsBenchOptions = {}): Promise<Expo
         objects: run.value.objects.length,
         bytes: run.value.objects.reduce((b, o) => b + o.bytes, 0),
       };
+      const uploadConfig = S3SinkConfig.parse({ ...config, uri: 's3://bench-exports/upload', writer: 'upload' });
+      const upload = await timed(() => exportToS3({ table, store, config: uploadConfig }, { exportId: 'bench-upload', tenantId, from, to, upToPosition }));
+      const ups = upload.value.rows / upload.seconds;
+      result.s3Upload = { rows: upload.value.rows, seconds: upload.seconds, rowsPerSecond: Math.round(ups), baselineRowsPerSecond: Math.round(base), ratio: ups / base };
       log(
         `S3 Parquet export: ${fmt(rps)} rows/s (${run.value.objects.length} objects, ${(result.s3.bytes / 1e6).toFixed(1)} MB, ${run.seconds.toFixed(1)} s)` +
           ` | raw ClickHouse Parquet read ${fmt(base)} rows/s (${(baseline.value / 1e6).toFixed(1)} MB, ${baseline.seconds.toFixed(1)} s) | ratio ${(rps / base).toFixed(2)}`,
       );
+      log(`S3 Parquet export, upload writer: ${fmt(ups)} rows/s (${upload.seconds.toFixed(1)} s) | ratio ${(ups / base).toFixed(2)}`);
     }
 
     if (!opts.skip?.includes('hec')) {

@@ -39,7 +39,7 @@ export const S3SinkConfig = z
      * AWS SDK — for a ClickHouse server that cannot reach the bucket.
      */
     writer: z.enum(['clickhouse', 'upload']).default('clickhouse'),
-    /** Day objects written at once (each is one ClickHouse query and one S3 upload, then a read-back for its sha256). */
+    /** Objects hashed (clickhouse writer) or rendered and uploaded (upload writer) at once. */
     concurrency: z.number().int().min(1).max(32).default(4),
   })
   .strict();

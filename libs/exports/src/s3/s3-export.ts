@@ -11,10 +11,14 @@ import {
   parseChainKey,
   parseS3Uri,
   positionalObjectKey,
+  tenantPrefix,
   type S3Location,
 } from './layout.js';
-import { digestRecord, serializeManifest, type DigestRecord, type ExportManifest, type ManifestObject } from './manifest.js';
+import { digestRecord, serializeManifest, sha256Hex, type DigestRecord, type ExportManifest, type ManifestObject } from './manifest.js';
 import type { S3ObjectStore } from './s3-store.js';
+
+/** Day objects one ClickHouse query writes at most (each is an open Parquet writer until the query ends). */
+const DAYS_PER_QUERY = 64;
 
 const CONTENT_TYPE: Record<ExportFormat, string> = {
   parquet: 'application/vnd.apache.parquet',
@@ -82,33 +86,44 @@ export async function exportToS3(
   let rowsDone = 0;
   onProgress({ rowsTotal, rowsDone, objectsTotal: days.length, objectsDone: 0 });
 
-  const objects: ManifestObject[] = new Array(days.length);
-  let objectsDone = 0;
-  const writeDay = async (i: number): Promise<void> => {
-    const day = days[i]!;
+  const planned = days.map((day) => {
     const window = dayWindow(day.day, input.from, input.to);
     const key = input.afterPosition === undefined
       ? dataObjectKey(loc, input.tenantId, day.day, window, config.format)
       : positionalObjectKey(loc, input.tenantId, day.day, { first: input.afterPosition + 1, last: upToPosition }, config.format);
-    const slice: AuditRange = { ...range, ...window };
+    return { day, window, key };
+  });
+  const objects: ManifestObject[] = [];
+  const root = tenantPrefix(loc, input.tenantId) + '/';
+  // Chunks of days: one ClickHouse query writes a chunk's objects (one open writer per object, so
+  // chunks bound the memory), then the objects are read back a few at a time to hash them.
+  for (let c = 0; c < planned.length; c += DAYS_PER_QUERY) {
+    const chunk = planned.slice(c, c + DAYS_PER_QUERY);
+    let stored: ({ sha256: string; bytes: number } | null)[];
     if (credentials) {
-      await table.writeToS3(slice, config.format, { url: store.objectUrl(loc.bucket, key), ...credentials });
+      await table.writeDaysToS3(
+        range,
+        config.format,
+        { url: `${store.objectUrl(loc.bucket, root)}{_partition_id}`, ...credentials },
+        chunk.map((p) => ({ day: p.day.day, name: p.key.slice(root.length) })),
+      );
+      // ClickHouse wrote bytes we never saw: hash what the bucket holds.
+      stored = await mapConcurrently(chunk, config.concurrency, (p) => store.hash(loc.bucket, p.key));
     } else {
-      await store.put(loc.bucket, key, await table.render(slice, config.format), CONTENT_TYPE[config.format]);
+      stored = await mapConcurrently(chunk, config.concurrency, async (p) => {
+        const body = await table.render({ ...range, ...p.window }, config.format);
+        await store.put(loc.bucket, p.key, body, CONTENT_TYPE[config.format]);
+        return { sha256: sha256Hex(body), bytes: body.length };
+      });
     }
-    // Hash what the bucket holds, not what we meant to write.
-    const stored = await store.hash(loc.bucket, key);
-    if (!stored) throw new Error(`object ${key} was written but cannot be read back from bucket ${loc.bucket}`);
-    objects[i] = { key, day: day.day, ...window, rows: day.rows, bytes: stored.bytes, sha256: stored.sha256, minPosition: day.minPosition, maxPosition: day.maxPosition };
-    rowsDone += day.rows;
-    onProgress({ rowsTotal, rowsDone, objectsTotal: days.length, objectsDone: ++objectsDone });
-  };
-  // A few days at once: each object is mostly waiting (a query, an upload, a read-back).
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < days.length) await writeDay(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(config.concurrency, days.length) }, worker));
+    chunk.forEach((p, i) => {
+      const s = stored[i];
+      if (!s) throw new Error(`object ${p.key} was written but cannot be read back from bucket ${loc.bucket}`);
+      objects.push({ key: p.key, day: p.day.day, ...p.window, rows: p.day.rows, bytes: s.bytes, sha256: s.sha256, minPosition: p.day.minPosition, maxPosition: p.day.maxPosition });
+      rowsDone += p.day.rows;
+    });
+    onProgress({ rowsTotal, rowsDone, objectsTotal: days.length, objectsDone: objects.length });
+  }
 
   const previous = await latestDigest(store, loc, input.tenantId);
   const manifest: ExportManifest = {
@@ -152,4 +167,17 @@ export async function latestDigest(store: S3ObjectStore, loc: S3Location, tenant
   const body = await store.get(loc.bucket, last);
   if (!body) return null;
   return JSON.parse(body.toString('utf8')) as DigestRecord;
+}
+
+async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
 }
