@@ -67,15 +67,20 @@ export function connectorActivity(ctx: HistoryContext): boolean {
       setToolPolicy(ctx, c, r < 0.45 ? 'needs_approval' : r < 0.65 ? 'blocked' : 'always_allow', rng.chance(0.08));
       return true;
     }
-    default: {
-      // R18: a removed connector is blocked for everyone; its id is never reused here.
-      if (org.connectors.size <= 2) return false;
-      ctx.emit('RemoveConnector', ctx.ownerActor(o), { orgId: org.id, connectorId: connector.id });
-      connector.live = false;
-      org.connectors.delete(c);
-      return true;
-    }
+    default:
+      return removeConnector(ctx, c);
   }
+}
+
+/** R18: a removed connector is blocked for everyone; its id is never reused here. Organizations keep at least two. */
+export function removeConnector(ctx: HistoryContext, c: number): boolean {
+  const connector = ctx.state.connectors[c]!;
+  const org = ctx.state.orgs[connector.org]!;
+  if (org.connectors.size <= 2) return false;
+  ctx.emit('RemoveConnector', ctx.ownerActor(org.index), { orgId: org.id, connectorId: connector.id });
+  connector.live = false;
+  org.connectors.delete(c);
+  return true;
 }
 
 export function enableConnectorPermissions(ctx: HistoryContext, o: number): void {

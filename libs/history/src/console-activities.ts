@@ -31,6 +31,7 @@ function createApiKey(ctx: HistoryContext, o: number): boolean {
   const k = state.keyIds.length;
   const apiKeyId = `key-${k + 1}`;
   state.keyIds.push(apiKeyId);
+  state.keyCreators.push(creator);
   workspace.keys.add(k);
   ctx.emit('CreateApiKey', ctx.member(o, creator), {
     orgId: org.id, workspaceId: workspace.id, apiKeyId, name: `${rng.pick(KEY_PURPOSES)}-${ctx.userIds[creator]}`, createdBy: ctx.userIds[creator]!,

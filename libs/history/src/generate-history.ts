@@ -1,10 +1,10 @@
 import type { HistoryItem } from './commands.js';
-import { addConnector, connectorActivity, enableConnectorPermissions } from './connector-activities.js';
+import { addConnector, connectorActivity, enableConnectorPermissions, removeConnector } from './connector-activities.js';
 import { consoleActivity, createWorkspace } from './console-activities.js';
 import { createNextGroup, enableGroupMappings, groupAdmin, groupChurn, joinSomeGroups } from './group-activities.js';
 import { HistoryContext } from './history-context.js';
 import { lateImport } from './late-imports.js';
-import { foundOrganization, memberLifecycle, offboardUser, onboardUser, transferPrimaryOwnership } from './member-activities.js';
+import { foundOrganization, keyCreatorLeaves, memberLifecycle, offboardUser, onboardUser, transferPrimaryOwnership } from './member-activities.js';
 import { checkOptions, commandBudget, lateImportCount, type HistoryOptions } from './options.js';
 import { addCapabilityToCatalog, createOrganization, organizationActivity, setCapability, setPlatformOverride, setProvisioningMode } from './organization-activities.js';
 import { refusedAttempt } from './refused-attempts.js';
@@ -146,7 +146,15 @@ function buildSchedule(ctx: HistoryContext): Step[] {
     [0.55, (c) => transferPrimaryOwnership(c, 0)],
     [0.58, (c) => { if (orgs[0]!.overridden.has('research')) setPlatformOverride(c, 0, 'research', false); }],
     [0.60, (c) => enableGroupMappings(c, 1)],
+    [0.65, (c) => {
+      // A connector is retired in the organization with the most.
+      const org = [...orgs].sort((x, y) => y.connectors.size - x.connectors.size)[0]!;
+      const connector = org.connectors.items[0];
+      if (connector !== undefined) removeConnector(c, connector);
+    }],
+    [0.70, keyCreatorLeaves],
     [0.75, (c) => addCapabilityToCatalog(c, LATER_CAPABILITIES[1])],
+    [0.90, keyCreatorLeaves],
     [0.85, (c) => setCapability(c, 0, LATER_CAPABILITIES[1], true)],
   ];
   // Connector permissions are enabled mid-history in every other organization (R12).

@@ -101,7 +101,7 @@ export function offboardUser(ctx: HistoryContext): boolean {
   return false;
 }
 
-function offboard(ctx: HistoryContext, u: number): boolean {
+export function offboard(ctx: HistoryContext, u: number): boolean {
   const { state } = ctx;
   if (!onlyRegular(ctx, u)) return false;
   leaveAllGroups(ctx, u);
@@ -259,4 +259,17 @@ export function transferPrimaryOwnership(ctx: HistoryContext, o: number): void {
   ctx.emit('TransferPrimaryOwnership', ctx.member(o, from), { orgId: org.id, toUserId: ctx.userIds[to]! });
   ctx.state.setRole(o, from, OWNER);
   ctx.state.setRole(o, to, PRIMARY_OWNER);
+}
+
+/** Scheduled: someone who created API keys still in use leaves the company — the keys stay active (R53). */
+export function keyCreatorLeaves(ctx: HistoryContext): void {
+  const { state } = ctx;
+  for (const org of state.orgs) {
+    for (const w of org.workspaces.items) {
+      for (const k of state.workspaces[w]!.keys.items) {
+        const u = state.keyCreators[k]!;
+        if (state.known.has(u) && onlyRegular(ctx, u) && offboard(ctx, u)) return;
+      }
+    }
+  }
 }

@@ -170,6 +170,7 @@ export class TenantShadow {
   readonly connectors: ConnectorShadow[] = [];
   readonly workspaces: WorkspaceShadow[] = [];
   readonly keyIds: string[] = [];
+  readonly keyCreators: number[] = [];
   readonly catalog: string[] = [...INITIAL_CAPABILITIES];
   /** Group member sets use flat arrays (faster) while users × groups stays under ~80 MB of them, Maps beyond. */
   private readonly groupSetCapacity: number | undefined;
