@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../event-store/src/sqlite/sqlite-event-store.js';
-import { tenantStream, type EventToAppend } from '../../event-store/src/port.js';
+import { tenantStream, type EventToAppend, type RecordedEvent } from '../../event-store/src/port.js';
 import { AuditProjection } from '../src/ingestion/audit-projection.js';
 import { searchAuditEvents, AuditSearchQuery } from '../src/queries/audit-search.js';
 import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
@@ -70,7 +70,8 @@ describe.each(BACKENDS)('audit projection fed live by the SQLite event store (%s
     const [stats] = await rows<{ n: number; ids: number }>(db.client, 'SELECT count() AS n, uniqExact(event_id) AS ids FROM audit_events');
     expect(stats).toEqual({ n: 8, ids: 8 });
     const page = await searchAuditEvents(db.client, 'acme', AuditSearchQuery.parse({ limit: 1 }));
-    const [stored] = await Array.fromAsync(store.readAll({ direction: 'backwards', maxCount: 1 }));
+    let stored: RecordedEvent | undefined;
+    for await (const event of store.readAll({ direction: 'backwards', maxCount: 1 })) stored = event;
     expect(page.events[0]).toMatchObject({ id: 'live-7', subject: 'u-7', hash: stored!.hash, position: stored!.position });
   });
 });
