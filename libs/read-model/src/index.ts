@@ -3,7 +3,17 @@
  * Routes and `ledger report …` commands parse their inputs with the zod schemas exported here and call the
  * query functions, which return plain rows (render with `toCsv` for CSV).
  */
-export { openClickHouse, backendOf, type OpenClickHouseOptions, type ReadModelBackend } from './clickhouse.js';
+export {
+  openClickHouse,
+  backendOf,
+  chdbOf,
+  encodeJsonEachRow,
+  insertJsonEachRow,
+  insertRows,
+  type InsertRowsOptions,
+  type OpenClickHouseOptions,
+  type ReadModelBackend,
+} from './clickhouse.js';
 export { migrate, appliedMigrations, MIGRATIONS, OPEN_END, type Migration } from './schema/migrations.js';
 
 // Ingestion
