@@ -56,8 +56,11 @@ function slug(s: string): string {
 
 export function groupName(g: number): { id: string; name: string } {
   if (g === 0) return { id: 'g-all-staff', name: 'All staff' };
-  const area = AREAS[g % AREAS.length]!;
-  const team = TEAMS[Math.floor(g / AREAS.length) % TEAMS.length]!;
+  const a = g % AREAS.length;
+  const k = Math.floor(g / AREAS.length);
+  const area = AREAS[a]!;
+  // Shifted by area so the first groups are not all "… Platform"; still one (area, team) pair per round.
+  const team = TEAMS[(k + 5 * a) % TEAMS.length]!;
   const round = Math.floor(g / (AREAS.length * TEAMS.length));
   const name = round === 0 ? `${area} ${team}` : `${area} ${team} ${round + 1}`;
   return { id: `g-${slug(name)}-${g}`, name };
