@@ -38,8 +38,22 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   app.useBodyParser('application/json', { bodyLimit: limits.commandBytes }, (_req: unknown, body: Buffer) => Promise.resolve(parseJsonBody(body.toString('utf8'))));
   app.useBodyParser('application/x-ndjson', { bodyLimit: limits.importBytes }, (_req: unknown, body: Buffer) => Promise.resolve(body.toString('utf8')));
 
+  // Graceful close: the server stops listening and idle connections are closed at once; a response still in
+  // flight when the close begins says `Connection: close`, so its keep-alive socket does not hold the close
+  // open until the keep-alive timeout.
+  const fastify = adapter.getInstance();
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   const metrics = app.get(ApiMetrics);
-  adapter.getInstance().addHook('onResponse', (request, reply, done) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,

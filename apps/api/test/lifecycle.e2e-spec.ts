@@ -79,6 +79,35 @@ describe('rate limit', () => {
   });
 });
 
+describe('graceful shutdown', () => {
+  it('close() stops accepting, finishes the in-flight command, then closes the stores', async () => {
+    const server = await startTestServer();
+    const execute = server.ledger.executeCommand.bind(server.ledger);
+    let entered!: () => void;
+    const inFlight = new Promise<void>((r) => (entered = r));
+    // Hold the command inside the ledger long enough for the shutdown to begin around it.
+    server.ledger.executeCommand = async (...args) => {
+      entered();
+      await new Promise((r) => setTimeout(r, 300));
+      return execute(...args);
+    };
+    const response = post(`${server.url}/v1/tenants/acme/commands`, server.key, createOrg('acme-late'));
+    await inFlight;
+    const started = Date.now();
+    const closed = server.close({ keepDataDir: true });
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow(); // no longer accepting
+    const answer = await response;
+    expect(answer.status).toBe(201);
+    expect(answer.headers.get('connection')).toBe('close');
+    await closed;
+    expect(Date.now() - started).toBeLessThan(5000); // not held open by the keep-alive socket
+    const reopened = await startTestServer({ dataDir: server.dataDir });
+    expect(await reopened.events()).toBe(1);
+    await reopened.close();
+  });
+});
+
 describe('shared metrics registry', () => {
   it('series others register on the Registry passed to the app appear on /metrics', async () => {
     const registry = new Registry();
