@@ -105,35 +105,52 @@ export interface RolePaths {
   readonly excluded: readonly Link[];
 }
 
-export function rolePaths(r: FactReader, orgId: string, userId: string): RolePaths {
-  const paths: RolePath[] = [];
-  const excluded: Link[] = [];
-  const mode = r.value<ProvisioningMode>(K.orgMode(orgId));
-  for (const groupId of r.items(K.groupsOfUser(userId))) {
-    const inGroup = r.get<boolean>(K.inGroup(groupId, userId));
-    if (inGroup?.value !== true) continue;
+interface GroupRoles {
+  /** Why the group grants nothing here (deleted, R31), or undefined. */
+  readonly excluded?: Link;
+  readonly roles: readonly { readonly roleId: string; readonly assigned: Link }[];
+}
+
+/** The roles a group holds in an organization at the reader's instant (shared by every member of the group). */
+function groupRoles(r: FactReader, orgId: string, groupId: string): GroupRoles | undefined {
+  return r.memo(`groupRoles|${orgId}|${groupId}`, () => {
     const group = r.get<GroupFacts | null>(K.group(groupId));
-    if (group === undefined) continue;
-    if (group.value === null) {
-      excluded.push(link(group, `group ${groupId} was deleted`));
-      continue;
-    }
-    const inGroupLink = link(inGroup, `${userId} is in group ${groupId}`);
-    let assignedRoles = 0;
+    if (group === undefined) return undefined;
+    if (group.value === null) return { excluded: link(group, `group ${groupId} was deleted`), roles: [] };
+    const roles: { roleId: string; assigned: Link }[] = [];
     for (const roleId of r.items(K.rolesOfGroup(orgId, groupId))) {
       const assigned = r.get<boolean>(K.assigned(orgId, groupId, roleId));
       if (assigned?.value !== true) continue;
-      const role = r.get<boolean | null>(K.role(orgId, roleId));
-      if (role?.value !== true) continue;
-      assignedRoles++;
-      // R31: in invite-only and JIT organizations, SCIM-sourced groups grant nothing through custom roles.
-      if (group.value.source === 'scim' && mode !== 'scim') {
-        excluded.push(link(group, `group ${groupId} comes from SCIM and ${orgId} provisions by ${mode ?? 'invite_only'}, so its roles grant nothing (R31)`));
-        break;
-      }
-      paths.push({ groupId, roleId, links: [inGroupLink, link(assigned, `group ${groupId} is assigned role ${roleId} in ${orgId}`)] });
+      if (r.value<boolean | null>(K.role(orgId, roleId)) !== true) continue;
+      roles.push({ roleId, assigned: link(assigned, `group ${groupId} is assigned role ${roleId} in ${orgId}`) });
     }
-    if (assignedRoles === 0) excluded.push(link(inGroup, `${userId} is in group ${groupId}, which has no role in ${orgId}`));
+    // R31: in invite-only and JIT organizations, SCIM-sourced groups grant nothing through custom roles.
+    const mode = r.value<ProvisioningMode>(K.orgMode(orgId));
+    if (roles.length > 0 && group.value.source === 'scim' && mode !== 'scim') {
+      return { excluded: link(group, `group ${groupId} comes from SCIM and ${orgId} provisions by ${mode ?? 'invite_only'}, so its roles grant nothing (R31)`), roles: [] };
+    }
+    return { roles };
+  });
+}
+
+export function rolePaths(r: FactReader, orgId: string, userId: string): RolePaths {
+  const paths: RolePath[] = [];
+  const excluded: Link[] = [];
+  for (const groupId of r.items(K.groupsOfUser(userId))) {
+    const inGroup = r.get<boolean>(K.inGroup(groupId, userId));
+    if (inGroup?.value !== true) continue;
+    const held = groupRoles(r, orgId, groupId);
+    if (held === undefined) continue;
+    if (held.excluded) {
+      excluded.push(held.excluded);
+      continue;
+    }
+    if (held.roles.length === 0) {
+      excluded.push(link(inGroup, `${userId} is in group ${groupId}, which has no role in ${orgId}`));
+      continue;
+    }
+    const inGroupLink = link(inGroup, `${userId} is in group ${groupId}`);
+    for (const { roleId, assigned } of held.roles) paths.push({ groupId, roleId, links: [inGroupLink, assigned] });
   }
   return { paths, excluded };
 }

@@ -357,11 +357,27 @@ export class FactStore {
  * timelines find the next instant an answer can change.
  */
 export class FactReader {
+  private memos: Map<string, unknown> | undefined;
+
   constructor(
     readonly facts: FactStore,
     readonly view: View,
     readonly deps?: Set<string>,
   ) {}
+
+  /**
+   * A value derived from facts, computed once per reader: answers about many members at one instant (holders,
+   * reviews) share what they have in common, such as the roles a group holds. Not memoized while recording
+   * dependencies, so that every evaluation records every fact it depends on.
+   */
+  memo<T>(key: string, compute: () => T): T {
+    if (this.deps) return compute();
+    const memos = (this.memos ??= new Map());
+    if (memos.has(key)) return memos.get(key) as T;
+    const value = compute();
+    memos.set(key, value);
+    return value;
+  }
 
   get<V>(key: string): Version<V> | undefined {
     this.deps?.add(key);
