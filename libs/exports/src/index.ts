@@ -27,3 +27,13 @@ export type { DeadLetter } from './hec/dead-letter.js';
 export { ExportJobs, preflight, type ExportJobsDeps } from './jobs/export-jobs.js';
 export { SqliteExportStateStore, redactSink, type ExportJob, type ExportStatus, type ExportStateStore } from './jobs/export-state.js';
 export { SinkFollower, type FollowerStatus, type SinkFollowerDeps } from './jobs/sink-follower.js';
+export {
+  exportS3Command,
+  exportSplunkCommand,
+  verifyExportCommand,
+  describeVerification,
+  type CliOutput,
+  type ExportS3CommandOptions,
+  type ExportSplunkCommandOptions,
+  type S3ConnectionOptions,
+} from './cli/export-commands.js';

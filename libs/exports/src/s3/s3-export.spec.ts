@@ -7,6 +7,7 @@ import { S3SinkConfig } from '../config.js';
 import { exportToS3 } from './s3-export.js';
 import { S3ObjectStore } from './s3-store.js';
 import { verifyExport } from './verify-export.js';
+import { exportS3Command, verifyExportCommand } from '../cli/export-commands.js';
 
 let s3: S3rverProcess;
 let rm: Awaited<ReturnType<typeof openTestReadModel>>;
@@ -139,11 +140,11 @@ describe('S3 export through ClickHouse s3() into s3rver (separate process, real 
     store.destroy();
   });
 
-  test('listing past one page (over 1 000 keys) works against s3rver, as verify-export needs', async () => {
+  test('listing past one page works against s3rver (continuation tokens), as verify-export needs beyond 1 000 objects', async () => {
     const store = new S3ObjectStore(sinkConfig());
-    const keys = Array.from({ length: 1005 }, (_, i) => `many/k-${String(i).padStart(4, '0')}`);
-    for (let i = 0; i < keys.length; i += 100) await Promise.all(keys.slice(i, i + 100).map((k) => store.put('second-bucket', k, Buffer.from('x'), 'text/plain')));
-    expect((await store.list('second-bucket', 'many/')).sort()).toEqual(keys);
+    const keys = Array.from({ length: 25 }, (_, i) => `many/k-${String(i).padStart(4, '0')}`);
+    await Promise.all(keys.map((k) => store.put('second-bucket', k, Buffer.from('x'), 'text/plain')));
+    expect((await store.list('second-bucket', 'many/', 10)).sort()).toEqual(keys);
     store.destroy();
   });
 
@@ -158,6 +159,30 @@ describe('S3 export through ClickHouse s3() into s3rver (separate process, real 
       const result = await exportToS3({ table, store, config }, { exportId: 'chain', ...range, tenantId: 'globex' });
       expect(result.rows).toBe(50);
       store.destroy();
+    } finally {
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID; else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY; else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
+  });
+
+  test('CLI: ledger export s3 then ledger verify-export — exit 0 when intact, 1 naming the deleted object, 2 for an unknown bucket', async () => {
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(`ERR ${l}`), progress: false };
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+    try {
+      const o = { tenant: 'globex', from: range.from, to: range.to, endpoint: s3.endpoint };
+      expect(await exportS3Command(table, { ...o, uri: 's3://second-bucket/cli' }, io)).toBe(0);
+      expect(lines[0]).toBe('exported 50 rows in 1 objects to s3://second-bucket/cli');
+      expect(await verifyExportCommand('s3://second-bucket/cli', { endpoint: s3.endpoint }, io)).toBe(0);
+      expect(lines.at(-1)).toBe('OK: s3://second-bucket/cli verifies');
+      const key = 'cli/tenant=globex/dt=2026-03-01/events-20260301T000000000Z-20260302T000000000Z.parquet';
+      await s3.client().send(new DeleteObjectCommand({ Bucket: 'second-bucket', Key: key }));
+      expect(await verifyExportCommand('s3://second-bucket/cli', { endpoint: s3.endpoint }, io)).toBe(1);
+      expect(lines.filter((l) => l.startsWith('FAIL '))).toEqual([expect.stringMatching(new RegExp(`^FAIL object-missing ${key.replace(/\./g, '\\.')}: listed in the manifest`))]);
+      expect(await exportS3Command(table, { ...o, uri: 's3://nope-bucket/cli' }, io)).toBe(2);
+      expect(lines.at(-1)).toBe(`ERR SinkConfigurationError: S3 bucket "nope-bucket" does not exist at ${s3.endpoint}`);
     } finally {
       if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID; else process.env.AWS_ACCESS_KEY_ID = saved.id;
       if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY; else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;

@@ -96,11 +96,12 @@ export class S3ObjectStore {
     }
   }
 
-  async list(bucket: string, prefix: string): Promise<string[]> {
+  /** Every key under the prefix, following continuation tokens page by page. */
+  async list(bucket: string, prefix: string, pageSize?: number): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const r = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const r = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...(pageSize ? { MaxKeys: pageSize } : {}) }));
       for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
