@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Inject, Module, type ModuleMetadata, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -31,10 +31,19 @@ export interface AppModuleOptions {
   readonly registry?: Registry;
   /** Per API key; default 1 000/s with bursts of 2 000. perSecond 0 disables. */
   readonly rateLimit?: RateLimit;
-  /** Request schemas for /docs; default: CommandBody, ImportLine and the event catalog of libs/access-model. */
+  /** What /docs describes; CommandBody, ImportLine and the event catalog of libs/access-model unless replaced; add `paths`/`components` for more routes. */
   readonly schemas?: DocumentedSchemas;
   /** Close the ledger when the app shuts down (default true: the app owns it). */
   readonly closeLedgerOnShutdown?: boolean;
+  /**
+   * More routes (access queries, audit, exports, SCIM): their modules, controllers and providers. Controllers
+   * use `@UseGuards(ApiKeyGuard)` and `@RequireScope(...)` on `/v1/tenants/:tenantId/...` paths and throw
+   * `ProblemException` / `NotFoundError` / `InvalidInputError` for errors; LEDGER, METRICS_REGISTRY and the
+   * guard's dependencies are available to them.
+   */
+  readonly imports?: ModuleMetadata['imports'];
+  readonly controllers?: ModuleMetadata['controllers'];
+  readonly providers?: Provider[];
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 1000, burst: 2000 };
@@ -63,11 +72,13 @@ export class AppModule {
       registry = new Registry();
       collectDefaultMetrics({ register: registry });
     }
-    const document = buildOpenApi(options.schemas ?? { commandBody: CommandBody, importLine: ImportLine, eventData: EVENT_DATA });
+    const document = buildOpenApi({ commandBody: CommandBody, importLine: ImportLine, eventData: EVENT_DATA, ...options.schemas });
     return {
       module: AppModule,
-      imports: [CqrsModule.forRoot()],
-      controllers: [CommandsController, ImportController, IntegrityController, OperationsController, DocsController],
+      // Global, so that route modules passed in `imports` can use the guard and inject LEDGER / METRICS_REGISTRY.
+      global: true,
+      imports: [CqrsModule.forRoot(), ...(options.imports ?? [])],
+      controllers: [CommandsController, ImportController, IntegrityController, OperationsController, DocsController, ...(options.controllers ?? [])],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
         { provide: LEDGER, useValue: options.ledger },
@@ -84,8 +95,9 @@ export class AppModule {
         ApiKeyGuard,
         ApiLifecycle,
         ExecuteLedgerCommandHandler,
+        ...(options.providers ?? []),
       ],
-      exports: [METRICS_REGISTRY, LEDGER, ApiKeyStore],
+      exports: [METRICS_REGISTRY, LEDGER, ApiKeyStore, ApiKeyGuard, TokenBuckets],
     };
   }
 }

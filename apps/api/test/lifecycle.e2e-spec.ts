@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Gauge, Registry } from 'prom-client';
+import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard } from '../src/auth/api-key.guard.js';
+import { RequireScope } from '../src/auth/require-scope.js';
 import { ApiKeyStore } from '../src/keys/api-key-store.js';
 import { ensureBootstrapKey } from '../src/keys/bootstrap-key.js';
 import { SCOPES } from '../src/keys/scopes.js';
@@ -105,6 +108,34 @@ describe('graceful shutdown', () => {
     const reopened = await startTestServer({ dataDir: server.dataDir });
     expect(await reopened.events()).toBe(1);
     await reopened.close();
+  });
+});
+
+@Controller('v1/tenants/:tenantId')
+@UseGuards(ApiKeyGuard)
+class EchoTenantController {
+  @Get('echo')
+  @RequireScope('access:read')
+  echo(@Param('tenantId') tenantId: string): { tenantId: string } {
+    return { tenantId };
+  }
+}
+
+describe('more routes', () => {
+  it('a controller passed to AppModule.forRoot gets the same auth, scopes and /docs entry', async () => {
+    const server = await startTestServer({
+      controllers: [EchoTenantController],
+      schemas: { paths: { '/v1/tenants/{tenantId}/echo': { get: { summary: 'Echo', responses: {} } } } },
+    });
+    const get = (key: string | undefined, tenant = 'acme') => fetch(`${server.url}/v1/tenants/${tenant}/echo`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+    expect(await (await get(server.newKey('acme', ['access:read']))).json()).toEqual({ tenantId: 'acme' });
+    expect((await get(undefined)).status).toBe(401);
+    expect((await get(server.newKey('acme', ['commands:write']))).status).toBe(403);
+    expect((await get(server.key, 'globex')).status).toBe(403);
+    const doc = (await (await fetch(`${server.url}/docs/openapi.json`)).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    expect(doc.paths['/v1/tenants/{tenantId}/echo']).toBeDefined();
+    expect(doc.components.schemas.CommandBody).toBeDefined();
+    await server.close();
   });
 });
 

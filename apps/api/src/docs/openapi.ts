@@ -8,6 +8,10 @@ export interface DocumentedSchemas {
   readonly importLine?: z.ZodType;
   /** The `data` schema of every event type (the catalog), shown as `EventData.<Type>`. */
   readonly eventData?: Readonly<Record<string, z.ZodType>>;
+  /** More named schemas (e.g. query answers), referenced from `paths` as `#/components/schemas/<name>`. */
+  readonly components?: Readonly<Record<string, z.ZodType>>;
+  /** More path items (other route modules), merged into the document as given. */
+  readonly paths?: Readonly<Record<string, unknown>>;
 }
 
 const AppendedEvents = z.object({
@@ -39,6 +43,7 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
   const commandRef = schemas.commandBody ? add('CommandBody', schemas.commandBody, 'input') : { type: 'object' };
   const importLineRef = schemas.importLine ? add('ImportLine', schemas.importLine, 'input') : { type: 'object' };
   for (const [type, schema] of Object.entries(schemas.eventData ?? {})) add(`EventData.${type}`, schema, 'input');
+  for (const [name, schema] of Object.entries(schemas.components ?? {})) add(name, schema, 'output');
   const appendedRef = add('AppendedEvents', AppendedEvents, 'output');
   const importResultRef = add('ImportResult', ImportResult, 'output');
   const integrityRef = add('Integrity', Integrity, 'output');
@@ -105,6 +110,7 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
       '/health': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive', content: { 'application/json': { schema: healthRef } } } } } },
       '/ready': { get: { summary: 'Readiness: event store and read model reachable', responses: { '200': { description: 'Ready' }, ...problems(503) } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } } } } },
+      ...(schemas.paths ?? {}),
     },
   };
 }
