@@ -1,8 +1,11 @@
+import { registerAccess } from './commands/access.js';
+import { registerDemo } from './commands/demo.js';
 import { registerImport } from './commands/import.js';
 import { registerKeys } from './commands/keys.js';
+import { registerRebuild } from './commands/rebuild.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
 import type { CliRegistration } from './program.js';
 
 /** Every `ledger` command, in `--help` order. Add rebuild, demo, generate, report, export, verify-export here. */
-export const REGISTRATIONS: readonly CliRegistration[] = [registerServe, registerKeys, registerImport, registerVerify];
+export const REGISTRATIONS: readonly CliRegistration[] = [registerServe, registerDemo, registerKeys, registerImport, registerVerify, registerRebuild, registerAccess];

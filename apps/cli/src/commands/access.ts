@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { dataDirOf } from '../program.js';
+
+export function registerAccess(program: Command): void {
+  program
+    .command('access')
+    .description("Print a member's effective access at an instant (as known at another), with the events that explain it.")
+    .requiredOption('-t, --tenant <tenant>', 'tenant')
+    .requiredOption('-o, --org <orgId>', 'organization')
+    .requiredOption('-u, --user <userId>', 'member')
+    .option('--at <instant>', 'ISO-8601 instant (default now)')
+    .option('--known-at <instant>', 'as known at this instant (default now)')
+    .option('--no-explain', 'omit the explanation chains')
+    .addHelpText('after', '\nExample:\n  $ ledger access -t demo -o org-1 -u u-00017 --at 2026-01-15T00:00:00.000Z\n')
+    .action(async (options: { tenant: string; org: string; user: string; at?: string; knownAt?: string; explain: boolean }, command: Command) => {
+      const { withLedger } = await import('../ledger-on-disk.js');
+      await withLedger(dataDirOf(command), async (ledger) => {
+        await ledger.runner.catchUp();
+        const answer = await ledger.queries.memberAccess(options.tenant, options.org, options.user, {
+          ...(options.at ? { at: options.at } : {}),
+          ...(options.knownAt ? { knownAt: options.knownAt } : {}),
+          explain: String(options.explain),
+        });
+        process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+      });
+    });
+}
