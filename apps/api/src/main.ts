@@ -2,7 +2,8 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Registry } from 'prom-client';
-import { createLedger } from '../../../libs/projections/src/index.js';
+import { ACCESS_QUERIES, createLedger, type Ledger } from '../../../libs/projections/src/index.js';
+import { AccessController } from './access/access.controller.js';
 import { type ApiConfig, loadConfig } from './config.js';
 import { createHttpApp } from './http-app.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
@@ -45,12 +46,18 @@ export async function serve(
     ...(extras.registry ? { registry: extras.registry } : {}),
     rateLimit: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
     bodyLimits: { commandBytes: config.COMMAND_BODY_LIMIT, importBytes: config.IMPORT_BODY_LIMIT },
+    ...accessRoutes(ledger),
   });
   await app.listen(config.PORT, config.HOST);
   const url = await app.getUrl();
   log(`access-ledger listening on ${url} (data in ${config.dataDir}); API docs at ${url}/docs`);
   let closing: Promise<void> | undefined;
   return { app, url, close: () => (closing ??= app.close()) };
+}
+
+/** The access queries (http-api.md § Access queries) over the ledger's projection. */
+export function accessRoutes(ledger: Ledger) {
+  return { controllers: [AccessController], providers: [{ provide: ACCESS_QUERIES, useValue: ledger.queries }] };
 }
 
 /** SIGTERM/SIGINT: graceful close, bounded by SHUTDOWN_TIMEOUT_MS. */
