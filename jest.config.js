@@ -19,4 +19,5 @@ export default {
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   testTimeout: 60_000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
 };
