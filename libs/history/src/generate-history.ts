@@ -26,10 +26,25 @@ export function* generateHistory(options: HistoryOptions): Generator<HistoryItem
   const ctx = new HistoryContext(options, budget.total);
   const queue = ctx.queue;
 
+  // The history ends at exactly `total` commands: an activity cut short at the end is still valid so far, since
+  // every command is valid given the ones before it.
+  let yielded = 0;
+  const total = budget.total;
+  function* drain(): Generator<HistoryItem> {
+    for (let i = 0; i < queue.length; i++) {
+      const item = queue[i]!;
+      if (item.kind === 'command') {
+        if (yielded >= total) break;
+        yielded++;
+      }
+      yield item;
+    }
+    queue.length = 0;
+  }
+
   setup(ctx);
   ctx.endBurst();
-  yield* queue;
-  queue.length = 0;
+  yield* drain();
 
   const schedule = buildSchedule(ctx);
   let next = 0;
@@ -43,7 +58,6 @@ export function* generateHistory(options: HistoryOptions): Generator<HistoryItem
   const users = options.users;
   let stalls = 0;
 
-  const total = budget.total;
   // Thresholds as command counts, so the loop compares integers instead of recomputing fractions.
   const refusalAt = (k: number) => Math.ceil(((k + 0.5) / refusals) * total);
   const importAt = (k: number) => Math.ceil(((k + 0.6) / imports) * total);
@@ -77,7 +91,15 @@ export function* generateHistory(options: HistoryOptions): Generator<HistoryItem
       stalls = 0;
     }
     if (queue.length > 0) {
-      for (let i = 0; i < queue.length; i++) yield queue[i]!;
+      // drain(), inlined: this runs once per activity, millions of times.
+      for (let i = 0; i < queue.length; i++) {
+        const item = queue[i]!;
+        if (item.kind === 'command') {
+          if (yielded >= total) break;
+          yielded++;
+        }
+        yield item;
+      }
       queue.length = 0;
     }
   }
@@ -108,7 +130,7 @@ function setup(ctx: HistoryContext): void {
     createWorkspace(ctx, org.index);
     createWorkspace(ctx, org.index);
   }
-  const roles = Math.max(state.orgs.length, Math.ceil(options.customRoles * 0.6));
+  const roles = Math.min(options.customRoles, Math.max(state.orgs.length, Math.ceil(options.customRoles * 0.6)));
   for (let i = 0; i < roles; i++) {
     const r = createRole(ctx, i % state.orgs.length);
     assignRole(ctx, r);

@@ -91,6 +91,8 @@ export function checkOptions(o: HistoryOptions): void {
   };
   whole('seed', 0);
   whole('users', 20);
+  // Each organization's founders (primary owner, owners, admins) are among the users.
+  if (o.users < 10 * o.orgs) throw new RangeError(`users must be at least 10 per organization (${10 * o.orgs} for ${o.orgs}), got ${o.users}`);
   whole('orgs', 1);
   whole('groups', 3);
   whole('customRoles', 1);

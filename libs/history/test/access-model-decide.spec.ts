@@ -1,9 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import {
   BatchWorld, checkReferences, decide, evolve, FactStore, worldEver,
   type Command, type EventMetadata, type EventType, type LedgerEvent,
 } from '../../access-model/src/index.js';
 import { demoHistory, generateHistory, type HistoryOptions } from '../src/index.js';
+import { smallOptions } from './small-options.js';
 
 /**
  * The generated history folded through the real deciders of libs/access-model, in order, the way the ledger applies
@@ -76,5 +78,14 @@ describe('the demo history through the real deciders (libs/access-model)', () =>
     ]) {
       expect(fold(options).problems.slice(0, 10)).toEqual([]);
     }
+  });
+
+  it('holds for any small parameters (property)', () => {
+    fc.assert(
+      fc.property(smallOptions, (options) => {
+        expect(fold(options).problems.slice(0, 5)).toEqual([]);
+      }),
+      { numRuns: Number(process.env.HISTORY_PROPERTY_RUNS ?? 12), seed: Number(process.env.HISTORY_PROPERTY_SEED ?? 20261126) },
+    );
   });
 });
