@@ -22,6 +22,7 @@ import { startS3rver } from '../test/support/s3rver-process.js';
  * - Splunk: `exportToHec` with indexer acknowledgement (gzip batches of 512 KiB, 4 in flight) to the
  *   strict local receiver in a separate process vs. paging the very same rows out of ClickHouse into
  *   JS objects (what the delivery reads, without sending).
+ * And, for scale, the plainest read of the same rows (FORMAT Null: read, decode, discard).
  * Without `client`, the history is 2 M synthetic rows of one tenant over three years, made in SQL;
  * pass the ClickHouse holding the generated benchmark history (and its tenant) to measure that instead.
  */
@@ -45,6 +46,8 @@ export interface ThroughputFigure {
 
 export interface ExportsBenchResult {
   readonly rows: number;
+  /** ClickHouse reading and decoding the rows, output discarded. */
+  readonly scanRowsPerSecond?: number;
   readonly s3?: ThroughputFigure & { readonly objects: number; readonly bytes: number };
   /** The same export with the upload writer (ClickHouse renders, the AWS SDK uploads). */
   readonly s3Upload?: ThroughputFigure;
@@ -83,6 +86,17 @@ export async function benchExports(opts: ExportsBenchOptions = {}): Promise<Expo
     const rows = await table.countRange(range);
     log(`exports bench: tenant ${tenantId}, ${rows.toLocaleString('en')} rows from ${from} to ${to}`);
     const result: { -readonly [K in keyof ExportsBenchResult]: ExportsBenchResult[K] } = { rows, node: process.version };
+
+    // The plainest read: the same rows, same filter and order, decoded by ClickHouse and discarded (FORMAT Null).
+    const scan = await timed(async () => {
+      await client.command({
+        query: `SELECT * FROM audit_events WHERE tenant_id = {t:String} AND position <= {upTo:UInt64} ORDER BY occurred_at, position FORMAT Null`,
+        query_params: { t: tenantId, upTo: upToPosition },
+      });
+      return rows;
+    });
+    result.scanRowsPerSecond = Math.round(rows / scan.seconds);
+    log(`raw ClickHouse scan (FORMAT Null): ${fmt(rows / scan.seconds)} rows/s (${scan.seconds.toFixed(1)} s)`);
 
     if (!opts.skip?.includes('s3')) {
       const baseline = await timed(async () => (await table.render(range, 'parquet')).length);

@@ -12,6 +12,9 @@ import { verifyExport } from '../s3/verify-export.js';
 import { SqliteExportStateStore, type ExportJob } from './export-state.js';
 import { ExportJobs } from './export-jobs.js';
 import { SinkFollower } from './sink-follower.js';
+import { SqliteEventStore } from '../../../event-store/src/index.js';
+import { tenantStream } from '../../../event-store/src/port.js';
+import { EventStoreAuditSource } from '../event-store-audit-source.js';
 
 const TOKEN = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 let s3: S3rverProcess;
@@ -137,6 +140,32 @@ describe('continuous sinks follow the log from their checkpoint', () => {
     const arrivals = hec.arrivals();
     expect(liveRows.every((r) => arrivals.get(r.event_id) === 1)).toBe(true);
     expect(again.status()).toMatchObject({ checkpoint: 1399, lastError: null });
+  });
+
+  test('Splunk follower reading the event log itself (event-store adapter): only this tenant, flattened like the read model', async () => {
+    const store = SqliteEventStore.open(join(dataDir, 'events.sqlite'));
+    const event = (tenantId: string, i: number) => ({
+      id: `${tenantId}-e${i}`,
+      type: 'UserAddedToGroup',
+      data: { groupId: 'g-eng', userId: `u-${i}` },
+      metadata: { tenantId, occurredAt: new Date(Date.UTC(2026, 2, 1, 9, 0, i)).toISOString(), recordedAt: '2026-03-01T10:00:00.000Z', actor: { kind: 'scim' }, source: 'scim', schemaVersion: 1 },
+    });
+    for (let i = 0; i < 30; i++) {
+      await store.append(tenantStream('log-tenant'), [event('log-tenant', i)]);
+      await store.append(tenantStream('someone-else'), [event('someone-else', i)]);
+    }
+    const state = new SqliteExportStateStore(':memory:');
+    const config = ContinuousSinkConfig.parse({ name: 'log-live', tenantId: 'log-tenant', sink: sinks()['siem'], pollIntervalMs: 20 });
+    const follower = new SinkFollower(config, { source: new EventStoreAuditSource(store), state });
+    await follower.start();
+    const head = await new EventStoreAuditSource(store).headPosition('log-tenant');
+    await until(() => state.checkpoint('log-live') === head);
+    await follower.stop();
+    await store.close();
+    const got = hec.events.filter((e) => String(e.event['event_id']).startsWith('log-tenant-') || String(e.event['event_id']).startsWith('someone-else-'));
+    expect(got.map((e) => e.event['event_id'])).toEqual(Array.from({ length: 30 }, (_, i) => `log-tenant-e${i}`));
+    expect(got[3]!.event).toMatchObject({ tenant_id: 'log-tenant', type: 'UserAddedToGroup', subject: 'u-3', actor_kind: 'scim', payload: { groupId: 'g-eng', userId: 'u-3' } });
+    expect(got[3]!.time).toBe(Date.UTC(2026, 2, 1, 9, 0, 3) / 1000);
   });
 
   test('S3 follower: each step exports the rows after the checkpoint as position-named objects, chained and verifiable', async () => {
