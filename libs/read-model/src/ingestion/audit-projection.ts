@@ -45,6 +45,8 @@ export interface AuditProjectionMetrics {
 }
 
 const TIMEOUT = Symbol('timeout');
+/** pending_through of a rebuild's first checkpoint: the table must be emptied before anything is projected. */
+const TRUNCATION_PENDING = -2;
 
 export class AuditProjection {
   readonly name: string;
@@ -98,14 +100,24 @@ export class AuditProjection {
     await running?.catch(() => undefined);
   }
 
-  /** Empties the audit trail and starts a new generation from position 0; call run()/start() to replay. */
+  /**
+   * Starts a new generation from position 0 and empties the audit trail; call run()/start() to replay.
+   * The checkpoint moves first and says "truncation pending" (pending_through = -2); a run that finds that mark
+   * empties the table before projecting, so a crash between the two steps still ends in a clean replay.
+   */
   async rebuild(): Promise<void> {
     await this.stop();
     const current = await this.checkpoints.load();
-    await this.client.command({ query: 'TRUNCATE TABLE IF EXISTS audit_events' });
-    this.checkpoint = { position: -1, pendingThrough: -1, generation: current.generation + 1 };
-    await this.checkpoints.save(this.checkpoint);
+    await this.checkpoints.save({ position: -1, pendingThrough: TRUNCATION_PENDING, generation: current.generation + 1 });
+    this.checkpoint = await this.truncate(current.generation + 1);
     this.eventsProjected = 0;
+  }
+
+  private async truncate(generation: number): Promise<Checkpoint> {
+    await this.client.command({ query: 'TRUNCATE TABLE IF EXISTS audit_events' });
+    const fresh: Checkpoint = { position: -1, pendingThrough: -1, generation };
+    await this.checkpoints.save(fresh);
+    return fresh;
   }
 
   async currentCheckpoint(): Promise<Checkpoint> {
@@ -140,6 +152,7 @@ export class AuditProjection {
 
   private async loop(): Promise<void> {
     let checkpoint = (this.checkpoint = await this.checkpoints.load());
+    if (checkpoint.pendingThrough === TRUNCATION_PENDING) checkpoint = this.checkpoint = await this.truncate(checkpoint.generation);
     // A batch announced before a crash must be rebuilt with exactly its old boundary.
     let forcedThrough = checkpoint.pendingThrough > checkpoint.position ? checkpoint.pendingThrough : undefined;
     const iterable = (this.iterable = this.options.source(checkpoint.position));
