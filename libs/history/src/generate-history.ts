@@ -105,8 +105,13 @@ export function* generateHistory(options: HistoryOptions): Generator<HistoryItem
   }
 }
 
+/**
+ * Share of users who have joined by progress p: 30 % at roll-out, easing out to everyone at 85 %. Only + − × ÷ here
+ * (no Math.pow): those are exactly rounded everywhere, so the same seed gives the same history on any engine.
+ */
 function onboardingRamp(p: number): number {
-  return Math.min(1, 0.3 + 0.7 * Math.pow(Math.min(1, p / 0.85), 0.8));
+  const q = Math.min(1, p / 0.85);
+  return 0.3 + 0.7 * q * (2 - q);
 }
 
 function leavingRamp(p: number): number {

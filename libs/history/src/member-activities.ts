@@ -1,7 +1,7 @@
 import type { CommandActor } from './commands.js';
 import { joinSomeGroups, leaveAllGroups } from './group-activities.js';
 import { SCIM, SYSTEM, type HistoryContext } from './history-context.js';
-import { ACTIVE, ADMIN, CUSTOM, NONE, OWNER, PRIMARY_OWNER, SUSPENDED, USER } from './shadow-state.js';
+import { ACTIVE, ADMIN, CONSOLE_ADMIN, CONSOLE_DEVELOPER, CUSTOM, NONE, OWNER, PRIMARY_OWNER, SUSPENDED, USER } from './shadow-state.js';
 import { BUILT_IN_ROLES, CONSOLE_ROLES } from './vocabulary.js';
 
 /** People joining, moving, being suspended and leaving (R22: admins manage `user`/`custom` members, owners manage owners and admins). */
@@ -232,21 +232,20 @@ function leaveOneOrg(ctx: HistoryContext): boolean {
 /** The organization's founders (R23): the primary owner by `system`, then owners and admins by the primary owner. */
 export function foundOrganization(ctx: HistoryContext, o: number): void {
   const { state, rng } = ctx;
-  const system: CommandActor = SYSTEM;
   const po = state.joined;
-  addMember(ctx, o, po, PRIMARY_OWNER, system);
-  setConsoleRole(ctx, o, po, 4, system);
+  addMember(ctx, o, po, PRIMARY_OWNER, SYSTEM);
+  setConsoleRole(ctx, o, po, CONSOLE_ADMIN, SYSTEM);
   const owners = Math.min(3, Math.max(2, Math.floor(state.userCount / 2000)));
   for (let i = 0; i < owners; i++) {
     const u = state.joined;
     addMember(ctx, o, u, OWNER, ctx.member(o, po));
-    setConsoleRole(ctx, o, u, 4, ctx.member(o, po));
+    setConsoleRole(ctx, o, u, CONSOLE_ADMIN, ctx.member(o, po));
   }
   const admins = 2 + rng.int(2);
   for (let i = 0; i < admins; i++) {
     const u = state.joined;
     addMember(ctx, o, u, ADMIN, ctx.ownerActor(o));
-    setConsoleRole(ctx, o, u, rng.chance(0.5) ? 2 : 4, ctx.ownerActor(o));
+    setConsoleRole(ctx, o, u, rng.chance(0.5) ? CONSOLE_DEVELOPER : CONSOLE_ADMIN, ctx.ownerActor(o));
   }
 }
 

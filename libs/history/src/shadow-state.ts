@@ -17,8 +17,8 @@ export const CUSTOM = 4;
 export const ACTIVE = 0;
 export const SUSPENDED = 1;
 /** Console roles that may create API keys (R50: developer, admin). */
-const CONSOLE_DEVELOPER = 2;
-const CONSOLE_ADMIN = 4;
+export const CONSOLE_DEVELOPER = 2;
+export const CONSOLE_ADMIN = 4;
 
 export class OrgShadow {
   readonly role: Int8Array;
