@@ -108,6 +108,10 @@ class EventTable {
     return seq;
   }
 
+  truncate(length: number): void {
+    this.ids.length = length;
+  }
+
   ref(seq: number): EventRef {
     const kind = this.kind[seq]!;
     const at = this.at[seq]!;
@@ -165,13 +169,17 @@ export class FactStore {
   /** Sets of ids ever seen under a key (members of an org, groups of a user…), each with the first instant it appeared. */
   private readonly sets = new Map<string, Map<string, number>>();
   /** Every event's seq in (occurredAt, position) order: what timelines name as the cause of a change. */
-  private readonly order: number[] = [];
+  private order: number[] = [];
   private versionCount = 0;
+  /** While speculating (group commit): the first speculative seq, the facts written and the set items added since. */
+  private speculation: { firstSeq: number; maxPos: number; keys: string[]; items: [string, string, number | undefined][] } | undefined;
+  private maxPos = 0;
 
   /** Record an event about to be folded; returns the stamp its facts are written with. */
   note(id: string, type: string, actor: Actor, at: number, rec: number, pos: number): Stamp {
     const t = this.table;
     const seq = t.add(id, type, actor, at, rec, pos);
+    if (pos > this.maxPos) this.maxPos = pos;
     const order = this.order;
     if (order.length === 0 || t.after(seq, t.at[order[order.length - 1]!]!, t.pos[order[order.length - 1]!]!)) {
       order.push(seq);
@@ -190,6 +198,7 @@ export class FactStore {
 
   write(key: string, value: unknown, stamp: Stamp): void {
     this.versionCount++;
+    this.speculation?.keys.push(key);
     const list = this.versions.get(key);
     if (list === undefined) {
       this.versions.set(key, [stamp.seq, value]);
@@ -220,7 +229,66 @@ export class FactStore {
       this.sets.set(key, set);
     }
     const first = set.get(item);
-    if (first === undefined || at < first) set.set(item, at);
+    if (first === undefined || at < first) {
+      this.speculation?.items.push([key, item, first]);
+      set.set(item, at);
+    }
+  }
+
+  /** The highest store position folded so far. */
+  get lastPosition(): number {
+    return this.maxPos;
+  }
+
+  /**
+   * Group commit: events folded from here on are provisional — decided and folded before they are stored, so that
+   * the next command of the batch is decided against them — until `commitSpeculation` gives them their store
+   * positions or `rollbackSpeculation` removes every trace of them (the append failed).
+   */
+  beginSpeculation(): void {
+    if (this.speculation) throw new Error('a speculation is already open');
+    this.speculation = { firstSeq: this.table.length, maxPos: this.maxPos, keys: [], items: [] };
+  }
+
+  get speculating(): boolean {
+    return this.speculation !== undefined;
+  }
+
+  commitSpeculation(positions: readonly number[]): void {
+    const spec = this.speculation;
+    if (!spec) throw new Error('no speculation is open');
+    if (positions.length !== this.table.length - spec.firstSeq) throw new Error('one position per speculative event is needed');
+    // Store positions are larger than every earlier one and keep the batch's order, as the provisional ones did,
+    // so no version moves.
+    for (let i = 0; i < positions.length; i++) this.table.pos[spec.firstSeq + i] = positions[i]!;
+    for (const p of positions) if (p > this.maxPos) this.maxPos = p;
+    this.speculation = undefined;
+  }
+
+  rollbackSpeculation(): void {
+    const spec = this.speculation;
+    if (!spec) throw new Error('no speculation is open');
+    const first = spec.firstSeq;
+    for (const key of new Set(spec.keys)) {
+      const list = this.versions.get(key);
+      if (!list) continue;
+      const kept: unknown[] = [];
+      for (let i = 0; i < list.length; i += 2) if ((list[i] as number) < first) kept.push(list[i], list[i + 1]);
+      this.versionCount -= (list.length - kept.length) / 2;
+      if (kept.length === 0) this.versions.delete(key);
+      else this.versions.set(key, kept);
+    }
+    for (let i = spec.items.length - 1; i >= 0; i--) {
+      const [key, item, previous] = spec.items[i]!;
+      const set = this.sets.get(key)!;
+      if (previous === undefined) set.delete(item);
+      else set.set(item, previous);
+      if (set.size === 0) this.sets.delete(key);
+    }
+    this.order = this.order.filter((seq) => seq < first);
+    this.table.truncate(first);
+    this.maxPos = spec.maxPos;
+    this.speculation = undefined;
   }
 
   /** The version of `key` in force in `view`, or undefined. */
@@ -322,6 +390,7 @@ export class FactStore {
 
   /** Plain data for a snapshot (typed arrays and flat arrays: cheap to serialize). */
   toSnapshot(): FactStoreSnapshot {
+    if (this.speculation) throw new Error('cannot snapshot while a speculation is open');
     const t = this.table;
     const n = t.length;
     return {
@@ -348,6 +417,7 @@ export class FactStore {
     for (const [k, v] of snapshot.sets) store.sets.set(k, v);
     for (const seq of snapshot.order) store.order.push(seq);
     store.versionCount = snapshot.versionCount;
+    for (let i = 0; i < e.pos.length; i++) if (e.pos[i]! > store.maxPos) store.maxPos = e.pos[i]!;
     return store;
   }
 }

@@ -37,6 +37,8 @@ interface SnapshotFile {
 export class AccessProjection {
   private readonly tenants = new Map<string, TenantAccess>();
   private waiters: Waiter[] = [];
+  private deferred: RecordedEvent[] = [];
+  private speculations = 0;
   /** Last global position applied (-1: none). */
   position = -1;
   applied = 0;
@@ -55,17 +57,68 @@ export class AccessProjection {
   }
 
   apply(stored: RecordedEvent): void {
+    // While a writer holds provisional events in a tenant's facts, everything the subscription delivers waits, in
+    // order, so that nothing is folded into (or rolled back with) a speculation, and `position` never passes an
+    // event that is not in the facts yet.
+    if (this.speculations > 0 || this.deferred.length > 0) {
+      this.deferred.push(stored);
+      return;
+    }
+    this.applyNow(stored);
+  }
+
+  private applyNow(stored: RecordedEvent): void {
     if (stored.position <= this.position) return;
     const tenantId = (stored.metadata as { tenantId?: string }).tenantId;
     if (typeof tenantId === 'string') {
       const tenant = this.ensure(tenantId);
-      evolve(tenant.facts, asLedgerEvent(stored));
-      tenant.revision = stored.revision;
-      tenant.events++;
+      // The writer of this process folded its own events when it stored them (group commit): skip them here.
+      if (stored.revision > tenant.revision) {
+        evolve(tenant.facts, asLedgerEvent(stored));
+        tenant.revision = stored.revision;
+        tenant.events++;
+      }
     }
     this.position = stored.position;
     this.applied++;
     if (this.waiters.length > 0) this.wake();
+  }
+
+  /** Group commit: the writer is about to fold provisional events into the tenant's facts. */
+  beginWrite(tenantId: string): FactStore {
+    const facts = this.ensure(tenantId).facts;
+    facts.beginSpeculation();
+    this.speculations++;
+    return facts;
+  }
+
+  /**
+   * The writer's append succeeded (`stored`: the events as stored, in order) or failed (`undefined`): the
+   * provisional events get their positions, or vanish. Then whatever the subscription delivered meanwhile is folded.
+   */
+  endWrite(tenantId: string, stored: { readonly revision: number; readonly positions: readonly number[] } | undefined): void {
+    const tenant = this.ensure(tenantId);
+    try {
+      if (stored === undefined) tenant.facts.rollbackSpeculation();
+      else {
+        tenant.facts.commitSpeculation(stored.positions);
+        tenant.events += stored.positions.length;
+        tenant.revision = stored.revision;
+      }
+    } finally {
+      this.speculations--;
+    }
+    if (this.speculations === 0) {
+      const deferred = this.deferred;
+      this.deferred = [];
+      for (const e of deferred) this.applyNow(e);
+    }
+    if (this.waiters.length > 0) this.wake();
+  }
+
+  /** A snapshot now would hold provisional events or miss deferred ones. */
+  get quiescent(): boolean {
+    return this.speculations === 0 && this.deferred.length === 0;
   }
 
   /** Resolves once the tenant's stream has been applied up to `revision`. */
@@ -93,7 +146,8 @@ export class AccessProjection {
   }
 
   /** Write facts and position atomically: a crash leaves either the old snapshot or the new one, never a mix. */
-  saveSnapshot(path: string): void {
+  saveSnapshot(path: string): boolean {
+    if (!this.quiescent) return false;
     const file: SnapshotFile = {
       format: SNAPSHOT_FORMAT,
       position: this.position,
@@ -116,6 +170,7 @@ export class AccessProjection {
     } finally {
       closeSync(dir);
     }
+    return true;
   }
 
   /** A projection restored from a snapshot, or an empty one when there is none (or it is of another format). */

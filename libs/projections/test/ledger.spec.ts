@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EventStore } from '../../event-store/src/index.js';
 import { Ledger } from '../src/index.js';
 
 const dirs: string[] = [];
@@ -132,6 +133,79 @@ describe('Ledger', () => {
       expect(ledger.projection.position).toBe(await ledger.store.headPosition());
       const { intervals } = await ledger.queries.timeline('t1', 'acme', 'olivia', {});
       expect(intervals.filter((i) => i.permission === 'role')).toHaveLength(1);
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
+describe('group commit', () => {
+  test('concurrent commands, later ones depending on earlier ones of the same batch, end as if run one by one', async () => {
+    const ledger = await Ledger.open({ dataDir: dataDir() });
+    try {
+      await orgWithOwner(ledger);
+      const outcomes = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => [
+          ledger.executeCommand('t1', { type: 'CreateGroup', actor: system, payload: { groupId: `g${i}`, name: `G${i}`, source: 'manual' } }),
+          ledger.executeCommand('t1', { type: 'AddUserToGroup', actor: system, payload: { groupId: `g${i}`, userId: 'olivia' } }),
+          // a duplicate of the first: violates R62 because the same batch created the group just before
+          ledger.executeCommand('t1', { type: 'CreateGroup', actor: system, payload: { groupId: `g${i}`, name: `again`, source: 'manual' } }),
+        ]).flat(),
+      );
+      expect(outcomes.filter((o) => o.kind === 'appended')).toHaveLength(120);
+      expect(outcomes.filter((o) => o.kind === 'violation')).toHaveLength(60);
+      const positions = outcomes.flatMap((o) => (o.kind === 'appended' ? o.events.map((e) => e.position) : []));
+      expect(new Set(positions).size).toBe(120);
+      expect(ledger.projection.tenant('t1')!.events).toBe(122);
+      // What the speculative fold produced equals a fresh fold of what was stored.
+      await ledger.rebuild();
+      expect(ledger.projection.tenant('t1')!.events).toBe(122);
+      const tl = await ledger.queries.timeline('t1', 'acme', 'olivia', {});
+      expect(tl.intervals.length).toBeGreaterThan(0);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  test('when another writer appends first, the provisional events vanish and the commands are decided again', async () => {
+    const dir = dataDir();
+    const { SqliteEventStore, tenantStream } = await import('../../event-store/src/index.js');
+    const inner = SqliteEventStore.open(join(dir, 'events.sqlite'));
+    let interfere = false;
+    // The real store, with a second writer slipping in just before the ledger's append, once.
+    const store: EventStore = {
+      readStream: (...a) => inner.readStream(...a),
+      readAll: (...a) => inner.readAll(...a),
+      subscribeToAll: (...a) => inner.subscribeToAll(...a),
+      knownIds: (...a) => inner.knownIds(...a),
+      streamRevision: (...a) => inner.streamRevision(...a),
+      headPosition: () => inner.headPosition(),
+      verifyChain: (...a) => inner.verifyChain(...a),
+      ping: () => inner.ping(),
+      close: () => inner.close(),
+      append: async (streamId, events, options) => {
+        if (interfere) {
+          interfere = false;
+          const revision = (await inner.streamRevision(streamId)) ?? -1;
+          await inner.append(streamId, [{
+            id: 'foreign-1', type: 'GroupCreated', data: { groupId: 'foreign', name: 'Foreign', source: 'manual' },
+            metadata: { tenantId: 't1', occurredAt: new Date().toISOString(), recordedAt: new Date().toISOString(), actor: { kind: 'system' }, source: 'api', schemaVersion: 1 },
+          }], { expectedRevision: revision });
+        }
+        return inner.append(streamId, events, options);
+      },
+    };
+    const ledger = await Ledger.on(store, { dataDir: dir });
+    try {
+      await orgWithOwner(ledger);
+      interfere = true;
+      // The foreign writer creates group `foreign` first, so this CreateGroup must now be a violation (R62).
+      const outcome = await ledger.executeCommand('t1', { type: 'CreateGroup', actor: system, payload: { groupId: 'foreign', name: 'Mine', source: 'manual' } });
+      expect(outcome).toMatchObject({ kind: 'violation', rule: 'R62' });
+      const added = await ledger.executeCommand('t1', { type: 'AddUserToGroup', actor: system, payload: { groupId: 'foreign', userId: 'olivia' } });
+      expect(added.kind).toBe('appended');
+      expect(ledger.projection.tenant('t1')!.events).toBe(4);
+      expect(await inner.streamRevision(tenantStream('t1'))).toBe(3);
     } finally {
       await ledger.close();
     }
