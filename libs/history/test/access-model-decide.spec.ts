@@ -42,7 +42,8 @@ function fold(options: HistoryOptions) {
     }
     const c = item.command;
     latest = c.occurredAt;
-    const decision = decide(facts, c as unknown as Command, { at: Date.parse(c.occurredAt), newId: () => `e-${++ids}` });
+    // `satisfies`: the generator's CommandBody type is assignable to the model's Command (checked by tsc).
+    const decision = decide(facts, c satisfies Command, { at: Date.parse(c.occurredAt), newId: () => `e-${++ids}` });
     const where = `${c.idempotencyKey} ${c.type} by ${JSON.stringify(c.actor)} ${JSON.stringify(c.payload)}`;
     if (item.refused) {
       refused++;
