@@ -136,19 +136,13 @@ export async function searchAuditEvents(client: ClickHouseClient, tenantId: stri
     params.cursorAt = filters.cursor.o;
     params.cursorPosition = filters.cursor.p;
   }
-  const order = 'ORDER BY occurred_at DESC, position DESC LIMIT {limit:UInt32}';
-  // With a subject, find the page's keys through the by_subject projection (ordered by subject), then read
-  // those rows by primary key; otherwise read the tenant's time order directly.
-  const selection =
-    filters.subject !== undefined
-      ? `tenant_id = {tenantId:String} AND (occurred_at, position) IN (SELECT occurred_at, position FROM audit_events WHERE ${where.join(' AND ')} ${order})`
-      : where.join(' AND ');
   const result = await client.query({
     query: `SELECT event_id, position, revision, type, tenant_id, org_id, actor_kind, actor_org_id, actor_user_id, subject,
                    occurred_at, recorded_at, source, correlation_id, causation_id, payload, hash
             FROM audit_events
-            WHERE ${selection}
-            ${order}`,
+            WHERE ${where.join(' AND ')}
+            ORDER BY occurred_at DESC, position DESC
+            LIMIT {limit:UInt32}`,
     query_params: params,
     format: 'JSONEachRow',
   });
