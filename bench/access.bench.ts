@@ -180,7 +180,7 @@ async function casbinOfToday(facts: FactStore) {
 
 export async function benchAccess(options: AccessBenchOptions = {}): Promise<AccessBenchResult> {
   const log = options.log ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const history = options.history ?? benchmarkHistory;
+  const history = options.history ?? ACCESS_BENCH_HISTORY;
   const { path, report } = await benchmarkDataset(history, options.cacheDir ?? resolve('.bench-data'), log);
   log(`history: ${report.events.toLocaleString('en')} events (${report.commands.toLocaleString('en')} commands, ${report.refused} refused, ${report.imported} imported late)`);
 
@@ -265,7 +265,12 @@ export async function benchAccess(options: AccessBenchOptions = {}): Promise<Acc
   };
 }
 
+/**
+ * The issue asks for at least 2 million events with about 25 000 users: the generator's benchmark preset yields
+ * 1.8 million commands at 25 000 users, so the benchmark runs it at 28 000 (BENCH_USERS to change).
+ */
+export const ACCESS_BENCH_HISTORY: HistoryOptions = { ...benchmarkHistory, users: Number(process.env['BENCH_USERS'] ?? 28_000) };
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const users = Number(process.env['BENCH_USERS'] ?? benchmarkHistory.users);
-  await benchAccess({ history: { ...benchmarkHistory, users } });
+  await benchAccess({ history: ACCESS_BENCH_HISTORY });
 }

@@ -283,3 +283,13 @@ describe('access queries', () => {
     expect((await get(`/orgs/${o}/access/holders?capability=chat&tool=jira/x`)).status).toBe(400);
   });
 });
+
+describe('OpenAPI', () => {
+  test('/docs/openapi.json describes the access routes with the query parameters their schemas validate', async () => {
+    const doc = (await (await fetch(`${url}/docs/openapi.json`)).json()) as { paths: Record<string, { get?: { parameters: { name: string; in: string }[] } }> };
+    const access = doc.paths['/v1/tenants/{tenantId}/orgs/{orgId}/members/{userId}/access']!.get!;
+    expect(access.parameters.filter((p) => p.in === 'query').map((p) => p.name).sort()).toEqual(['at', 'explain', 'knownAt']);
+    const holders = doc.paths['/v1/tenants/{tenantId}/orgs/{orgId}/access/holders']!.get!;
+    expect(holders.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['capability', 'tool', 'adminArea', 'minLevel']));
+  });
+});

@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Registry } from 'prom-client';
 import { ACCESS_QUERIES, createLedger, type Ledger } from '../../../libs/projections/src/index.js';
 import { AccessController } from './access/access.controller.js';
+import { ACCESS_PATHS } from './access/access.docs.js';
 import { type ApiConfig, loadConfig } from './config.js';
 import { createHttpApp } from './http-app.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
@@ -57,7 +58,11 @@ export async function serve(
 
 /** The access queries (http-api.md § Access queries) over the ledger's projection. */
 export function accessRoutes(ledger: Ledger) {
-  return { controllers: [AccessController], providers: [{ provide: ACCESS_QUERIES, useValue: ledger.queries }] };
+  return {
+    controllers: [AccessController],
+    providers: [{ provide: ACCESS_QUERIES, useValue: ledger.queries }],
+    schemas: { paths: ACCESS_PATHS },
+  };
 }
 
 /** SIGTERM/SIGINT: graceful close, bounded by SHUTDOWN_TIMEOUT_MS. */

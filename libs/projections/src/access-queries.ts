@@ -157,5 +157,8 @@ export class AccessQueries {
   }
 }
 
+/** The query-string schemas of the access routes (the OpenAPI document is generated from them). */
+export const ACCESS_QUERY_SCHEMAS = { access: AccessQuery, holders: HoldersQuerySchema, window: WindowQuery, timeline: TimelineQuery } as const;
+
 /** Injection token for NestJS. */
 export const ACCESS_QUERIES = Symbol('ACCESS_QUERIES');

@@ -3,7 +3,7 @@ export { Ledger, type LedgerOptions } from './ledger.js';
 export { AccessProjection, type TenantAccess } from './access-projection.js';
 export { ProjectionRunner, type Projection, type RunnerOptions } from './projection-runner.js';
 export { issuesOf } from './validation.js';
-export { AccessQueries, ACCESS_QUERIES } from './access-queries.js';
+export { AccessQueries, ACCESS_QUERIES, ACCESS_QUERY_SCHEMAS } from './access-queries.js';
 
 import { Ledger } from './ledger.js';
 
