@@ -121,6 +121,38 @@ describe('one-shot export jobs', () => {
   });
 });
 
+test('a Splunk job that failed while Splunk was down is retried and continues after its checkpoint', async () => {
+  const state = new SqliteExportStateStore(':memory:');
+  const jobs = new ExportJobs({ table, state, dataDir, sinks: sinks() });
+  const splunk = { retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 }, maxBatchBytes: 8192 };
+  const before = hec.events.length;
+  // Splunk goes down once the first events have arrived.
+  const { exportId } = await jobs.start('acme', { ...body, sink: 'splunk', splunk });
+  const watch = setInterval(() => {
+    if (hec.events.length >= before + 100) {
+      hec.failNext(10_000, 503);
+      clearInterval(watch);
+    }
+  }, 0);
+  await jobs.whenIdle();
+  clearInterval(watch);
+  const failed = jobs.get('acme', exportId)!;
+  expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining('SinkUnavailableError: Splunk HEC at') });
+  expect(failed.checkpoint).toBeGreaterThanOrEqual(0);
+  expect(failed.checkpoint).toBeLessThan(599);
+  hec.failNext(0);
+  const beforeRetry = hec.events.length;
+  expect(jobs.retry('acme', exportId)).toBe(true);
+  expect(jobs.retry('acme', 'no-such-export')).toBe(false);
+  await jobs.whenIdle();
+  expect(jobs.get('acme', exportId)).toMatchObject({ status: 'succeeded', checkpoint: 599, progress: { rowsDone: 600 }, error: null });
+  const arrived = new Set(hec.events.slice(before).map((e) => e.event['event_id']));
+  expect(rows.every((r) => arrived.has(r.event_id))).toBe(true);
+  const resent = hec.events.slice(beforeRetry).map((e) => Number(e.event['position']));
+  expect(Math.min(...resent)).toBe(failed.checkpoint! + 1);
+  state.close();
+});
+
 describe('continuous sinks follow the log from their checkpoint', () => {
   test('Splunk follower: delivers history, then new rows live; a restart resumes from the checkpoint', async () => {
     const state = new SqliteExportStateStore(':memory:');

@@ -87,6 +87,18 @@ export class ExportJobs {
     return open.map((j) => j.exportId);
   }
 
+  /**
+   * Runs a failed job again (e.g. after Splunk was down longer than the retries lasted): a Splunk
+   * job continues after its checkpoint, an S3 job writes its objects again. Returns false when the
+   * tenant has no such job or it has not failed.
+   */
+  retry(tenantId: string, exportId: string): boolean {
+    const job = this.deps.state.job(tenantId, exportId);
+    if (!job || job.status !== 'failed') return false;
+    this.enqueue(this.update(job, { status: 'queued', error: null, finishedAt: null }));
+    return true;
+  }
+
   /** Resolves when every queued job has finished (tests, shutdown). */
   whenIdle(): Promise<void> {
     return this.chain;
