@@ -9,6 +9,7 @@ import { HecSinkConfig, type HecSinkConfigInput } from '../config.js';
 import type { DeadLetter } from './dead-letter.js';
 import { HecDelivery } from './hec-delivery.js';
 import { exportToHec } from './hec-export.js';
+import { toHecEvent } from './hec-event.js';
 
 const TOKEN = '11111111-2222-3333-4444-555555555555';
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -167,6 +168,25 @@ describe('Splunk HEC delivery against a strict local receiver', () => {
     await expect(d.preflight()).rejects.toMatchObject({ name: 'SinkConfigurationError', message: expect.stringContaining('code 14 "ACK is disabled"') });
   });
 
+  test('ClickHouse encodes exactly the HEC event Node would (tabs, newlines, quotes, unicode, a non-JSON payload)', async () => {
+    const rm = await openTestReadModel();
+    cleanups.push(() => rm.close());
+    const odd = auditRows({ tenantId: 'odd', count: 4, start: '2026-03-01T09:00:00.123Z', stepMs: 1001 }).map((r, i) => ({
+      ...r,
+      subject: ['tab\there', 'new\nline', 'quote " and \\ backslash', 'ünïcødé ✓ 𝄞'][i]!,
+      payload: i === 3 ? 'not json {' : JSON.stringify({ note: 'x\ty\n"z"', n: i, nested: { deep: [1, 2, { a: null }] } }),
+    }));
+    await rm.insert(odd);
+    const table = new ClickHouseAuditTable(rm.client);
+    const q = { tenantId: 'odd', from: '2026-03-01T00:00:00.000Z', to: '2026-03-02T00:00:00.000Z', upToPosition: 10, after: null, limit: 10 };
+    for (const envelope of [{ source: 's', sourcetype: 'st' }, { source: 's', sourcetype: 'st', host: 'h"1', index: 'audit' }]) {
+      const encoded = await table.readRangeEncoded(q, envelope);
+      const rowsBack = await table.readRangePage(q);
+      expect(encoded.map((e) => JSON.parse(e.line))).toEqual(rowsBack.map((r) => toHecEvent(r, envelope)));
+      expect(encoded.map((e) => [e.eventId, e.position, e.occurredAt])).toEqual(odd.map((r) => [r.event_id, r.position, r.occurred_at]));
+    }
+  });
+
   test('checkpoint resumption after a crash loses nothing (rows read from ClickHouse)', async () => {
     const rm = await openTestReadModel();
     cleanups.push(() => rm.close());
@@ -199,6 +219,7 @@ describe('Splunk HEC delivery against a strict local receiver', () => {
     const second = delivery(r, { ack: true });
     const done = await exportToHec(table, second, { ...input, after: cursor });
     expect(done.cursor).toEqual({ occurredAt: rows[599]!.occurred_at, position: 599 });
+    expect(r.events.at(-1)!.event).toMatchObject({ event_id: 'acme-evt-0000599', position: 599, payload: { orgId: 'acme-eng' } });
     const { duplicates } = expectAtLeastOnce(r, allIds);
     // Duplicates are at most what was sent but not acknowledged before the crash.
     expect(duplicates).toBeLessThanOrEqual(600 - (saved + 1));

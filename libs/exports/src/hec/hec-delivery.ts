@@ -4,7 +4,7 @@ import type { AuditRow, RowCursor } from '../audit-row.js';
 import type { HecSinkConfig } from '../config.js';
 import { SinkConfigurationError, SinkUnavailableError } from '../errors.js';
 import { DeadLetterFile, type DeadLetter } from './dead-letter.js';
-import { batchBody, encodeEvent, type EncodedEvent } from './hec-event.js';
+import { batchBody, encodeEvent, type EncodedEvent, type HecEnvelope } from './hec-event.js';
 import { HecTransport } from './hec-transport.js';
 import { backoffDelay, classifyAnswer, type HecVerdict } from './retry-policy.js';
 
@@ -123,7 +123,16 @@ export class HecDelivery {
   }
 
   async add(row: AuditRow): Promise<void> {
-    const event = encodeEvent(row, this.config);
+    await this.addEncoded(encodeEvent(row, this.config));
+  }
+
+  /** The fields (host, source, sourcetype, index) a source must put around each event it encodes itself. */
+  get envelope(): HecEnvelope {
+    return this.config;
+  }
+
+  /** An event already encoded (by `encodeEvent` or by ClickHouse, see ClickHouseAuditTable.readRangeEncoded). */
+  async addEncoded(event: EncodedEvent): Promise<void> {
     if (this.batch.length > 0 && this.batchBytes + event.bytes > this.config.maxBatchBytes) await this.dispatch();
     if (this.batch.length === 0) this.batchStartedAt = this.now();
     this.batch.push(event);

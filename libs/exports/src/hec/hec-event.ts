@@ -15,7 +15,17 @@ export interface HecEvent {
   readonly event: Record<string, unknown>;
 }
 
-export function toHecEvent(row: AuditRow, config: Pick<HecSinkConfig, 'host' | 'source' | 'sourcetype' | 'index'>): HecEvent {
+/** The per-sink fields every event carries besides time and event. */
+export type HecEnvelope = Pick<HecSinkConfig, 'host' | 'source' | 'sourcetype' | 'index'>;
+
+/** The envelope as the JSON text between `"time":…` and `,"event":` (for sources that build the line themselves). */
+export function envelopeJson(config: HecEnvelope): string {
+  const e = toHecEvent({ occurred_at: '1970-01-01T00:00:00.000Z', payload: '{}' } as AuditRow, config);
+  const { time: _time, event: _event, ...envelope } = e;
+  return JSON.stringify(envelope).replace(/^\{/, ',').replace(/\}$/, '').replace(/^,$/, '');
+}
+
+export function toHecEvent(row: AuditRow, config: HecEnvelope): HecEvent {
   return {
     time: Date.parse(row.occurred_at) / 1000,
     ...(config.host ? { host: config.host } : {}),
@@ -44,7 +54,7 @@ export interface EncodedEvent {
   readonly bytes: number;
 }
 
-export function encodeEvent(row: AuditRow, config: Pick<HecSinkConfig, 'host' | 'source' | 'sourcetype' | 'index'>): EncodedEvent {
+export function encodeEvent(row: AuditRow, config: HecEnvelope): EncodedEvent {
   const line = JSON.stringify(toHecEvent(row, config));
   return { eventId: row.event_id, position: row.position, occurredAt: row.occurred_at, line, bytes: Buffer.byteLength(line) + 1 };
 }

@@ -1,5 +1,15 @@
-import type { AuditRangeReader, RowCursor } from '../audit-row.js';
+import type { AuditRangeReader, RangePageQuery, RowCursor } from '../audit-row.js';
 import type { HecDelivery } from './hec-delivery.js';
+import type { EncodedEvent, HecEnvelope } from './hec-event.js';
+
+/** A source that can hand over events already encoded for HEC (the ClickHouse table does). */
+interface EncodingRangeReader extends AuditRangeReader {
+  readRangeEncoded(query: RangePageQuery, envelope: HecEnvelope): Promise<EncodedEvent[]>;
+}
+
+function encodes(source: AuditRangeReader): source is EncodingRangeReader {
+  return typeof (source as Partial<EncodingRangeReader>).readRangeEncoded === 'function';
+}
 
 export interface HecExportInput {
   readonly tenantId: string;
@@ -33,12 +43,24 @@ export async function exportToHec(
   let after = input.after;
   let read = 0;
   for (;;) {
-    const page = await source.readRangePage({ tenantId: input.tenantId, from: input.from, to: input.to, upToPosition: input.upToPosition, after, limit: pageSize });
-    if (page.length === 0) break;
-    for (const row of page) await delivery.add(row);
-    read += page.length;
-    const last = page.at(-1)!;
-    after = { occurredAt: last.occurred_at, position: last.position };
+    const query = { tenantId: input.tenantId, from: input.from, to: input.to, upToPosition: input.upToPosition, after, limit: pageSize };
+    let last: RowCursor;
+    let count: number;
+    if (encodes(source)) {
+      const page = await source.readRangeEncoded(query, delivery.envelope);
+      if (page.length === 0) break;
+      for (const event of page) await delivery.addEncoded(event);
+      last = { occurredAt: page.at(-1)!.occurredAt, position: page.at(-1)!.position };
+      count = page.length;
+    } else {
+      const page = await source.readRangePage(query);
+      if (page.length === 0) break;
+      for (const row of page) await delivery.add(row);
+      last = { occurredAt: page.at(-1)!.occurred_at, position: page.at(-1)!.position };
+      count = page.length;
+    }
+    read += count;
+    after = last;
     options.onProgress?.({ read, delivered: delivery.stats.delivered, cursor: delivery.stats.cursor });
   }
   await delivery.flush();
