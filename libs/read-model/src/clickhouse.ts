@@ -82,6 +82,56 @@ export function backendOf(client: ClickHouseClient): ReadModelBackend {
   return backends.get(client) ?? 'server';
 }
 
+/**
+ * Rows as JSONCompactEachRow bytes (one JSON array per line, in `columns` order): the one payload both backends
+ * take. Arrays, not objects: V8 serialises our 17-field audit rows several times faster as arrays, and the body
+ * is a third smaller.
+ */
+export interface EncodedRows {
+  readonly columns: readonly string[];
+  readonly body: Buffer;
+  readonly rows: number;
+}
+
+export function encodeRows<Row extends object>(rows: readonly Row[], columns: readonly (keyof Row & string)[] = Object.keys(rows[0] ?? {}) as (keyof Row & string)[]): EncodedRows {
+  const lines = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    lines[i] = JSON.stringify(columns.map((column) => row[column]));
+  }
+  return { columns, body: Buffer.from(lines.join('\n')), rows: rows.length };
+}
+
+/**
+ * Inserts encoded rows. On a server this is `client.insert` with the bytes as a stream. On chDB the connection
+ * hook's insert pastes the body into the SQL text, which chDB parses several times slower than its raw insert
+ * (measured: 20 000 audit rows ≈ 3× faster raw), so the same bytes go through `rawInsert`, whose per-insert
+ * settings also cannot leak into the session. Same bytes, same settings, same table, either way.
+ */
+export async function insertEncodedRows(client: ClickHouseClient, options: { table: string; encoded: EncodedRows; deduplicationToken?: string }): Promise<void> {
+  const { table, encoded } = options;
+  if (encoded.rows === 0) return;
+  const settings: Record<string, string> = options.deduplicationToken ? { insert_deduplication_token: options.deduplicationToken } : {};
+  const chdb = chdbExtensions.get(client);
+  if (chdb) {
+    await chdb.rawInsert({
+      table,
+      values: encoded.body,
+      format: 'JSONCompactEachRow',
+      columns: encoded.columns,
+      settings: { ...settings, date_time_input_format: 'best_effort' },
+    });
+    return;
+  }
+  await client.insert({
+    table,
+    values: Readable.from([encoded.body]),
+    format: 'JSONCompactEachRow',
+    columns: encoded.columns as [string, ...string[]],
+    clickhouse_settings: settings,
+  });
+}
+
 export interface InsertRowsOptions {
   readonly table: string;
   readonly rows: readonly object[];
@@ -89,33 +139,11 @@ export interface InsertRowsOptions {
   readonly deduplicationToken?: string;
 }
 
-/** Rows as JSONEachRow bytes: the one payload both backends take. */
-export function encodeJsonEachRow(rows: readonly object[]): Buffer {
-  return Buffer.from(rows.map((row) => JSON.stringify(row)).join('\n'));
-}
-
-/**
- * Inserts JSONEachRow bytes. On a server this is `client.insert` with the bytes as a stream. On chDB the
- * connection hook's insert pastes the body into the SQL text, which chDB parses several times slower than its
- * raw insert (measured: 20 000 audit rows ≈ 3× faster raw), so the same bytes go through `rawInsert`, whose
- * per-insert settings also cannot leak into the session. Same bytes, same settings, same table, either way.
- */
-export async function insertJsonEachRow(client: ClickHouseClient, options: { table: string; body: Buffer; deduplicationToken?: string }): Promise<void> {
-  if (options.body.length === 0) return;
-  const settings: Record<string, string> = options.deduplicationToken ? { insert_deduplication_token: options.deduplicationToken } : {};
-  const chdb = chdbExtensions.get(client);
-  if (chdb) {
-    await chdb.rawInsert({ table: options.table, values: options.body, format: 'JSONEachRow', settings: { ...settings, date_time_input_format: 'best_effort' } });
-    return;
-  }
-  await client.insert({ table: options.table, values: Readable.from([options.body]), format: 'JSONEachRow', clickhouse_settings: settings });
-}
-
 export async function insertRows(client: ClickHouseClient, options: InsertRowsOptions): Promise<void> {
   if (options.rows.length === 0) return;
-  await insertJsonEachRow(client, {
+  await insertEncodedRows(client, {
     table: options.table,
-    body: encodeJsonEachRow(options.rows),
+    encoded: encodeRows(options.rows),
     ...(options.deduplicationToken ? { deduplicationToken: options.deduplicationToken } : {}),
   });
 }

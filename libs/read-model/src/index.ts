@@ -7,8 +7,9 @@ export {
   openClickHouse,
   backendOf,
   chdbOf,
-  encodeJsonEachRow,
-  insertJsonEachRow,
+  encodeRows,
+  insertEncodedRows,
+  type EncodedRows,
   insertRows,
   type InsertRowsOptions,
   type OpenClickHouseOptions,
@@ -18,7 +19,7 @@ export { migrate, appliedMigrations, MIGRATIONS, OPEN_END, type Migration } from
 
 // Ingestion
 export { AuditProjection, type AuditProjectionOptions, type AuditProjectionMetrics } from './ingestion/audit-projection.js';
-export { auditRowOf, subjectOf, type AuditRow } from './ingestion/audit-row.js';
+export { AUDIT_COLUMNS, auditRowOf, subjectOf, type AuditRow } from './ingestion/audit-row.js';
 export { CheckpointStore, type Checkpoint } from './ingestion/checkpoint.js';
 export { AccessIntervalWriter, ingestAccessIntervalChanges, type AccessIntervalChange } from './ingestion/access-intervals.js';
 

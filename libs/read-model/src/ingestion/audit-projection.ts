@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { RecordedEvent } from '../../../event-store/src/port.js';
-import { encodeJsonEachRow, insertJsonEachRow } from '../clickhouse.js';
-import { auditRowOf } from './audit-row.js';
+import { encodeRows, insertEncodedRows, type EncodedRows } from '../clickhouse.js';
+import { AUDIT_COLUMNS, auditRowOf } from './audit-row.js';
 import { CheckpointStore, type Checkpoint } from './checkpoint.js';
 
 /**
@@ -159,7 +159,6 @@ export class AuditProjection {
     const iterator = (this.iterator = iterable[Symbol.asyncIterator]());
     let next: Promise<IteratorResult<RecordedEvent>> | undefined;
     let batch: RecordedEvent[] = [];
-    let batchStarted = 0;
     let lastQueued = checkpoint.position;
     // At most one batch is being written while the next one is read and serialised (the insert itself runs on
     // chDB's or the HTTP client's side, off the event loop). Writes stay strictly one after another.
@@ -181,19 +180,24 @@ export class AuditProjection {
       return previous;
     };
 
+    // One timer per batch (not per event): it settles `deadline` when the batch has waited maxBatchDelayMs.
+    let deadline: Promise<typeof TIMEOUT> | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const startDeadline = () => {
+      deadline = new Promise((done) => (timer = setTimeout(() => done(TIMEOUT), this.maxBatchDelayMs)));
+    };
+    const clearDeadline = () => {
+      clearTimeout(timer);
+      deadline = undefined;
+    };
+
     try {
       while (!this.stopping) {
         next ??= iterator.next();
-        let result: IteratorResult<RecordedEvent> | typeof TIMEOUT;
-        if (batch.length === 0 || forcedThrough !== undefined) {
-          result = await next;
-        } else {
-          const wait = Math.max(0, this.maxBatchDelayMs - (Date.now() - batchStarted));
-          let timer: NodeJS.Timeout | undefined;
-          result = await Promise.race([next, new Promise<typeof TIMEOUT>((done) => (timer = setTimeout(() => done(TIMEOUT), wait)))]);
-          clearTimeout(timer);
-        }
+        const result: IteratorResult<RecordedEvent> | typeof TIMEOUT =
+          batch.length === 0 || forcedThrough !== undefined || deadline === undefined ? await next : await Promise.race([next, deadline]);
         if (result === TIMEOUT) {
+          clearDeadline();
           await flush();
           continue;
         }
@@ -203,13 +207,17 @@ export class AuditProjection {
         this.head = Math.max(this.head, event.position);
         if (event.position <= lastQueued) continue;
         lastQueued = event.position;
-        if (batch.length === 0) batchStarted = Date.now();
+        if (batch.length === 0 && forcedThrough === undefined) startDeadline();
         batch.push(event);
-        if (forcedThrough !== undefined ? event.position >= forcedThrough : batch.length >= this.maxBatchSize) await flush();
+        if (forcedThrough !== undefined ? event.position >= forcedThrough : batch.length >= this.maxBatchSize) {
+          clearDeadline();
+          await flush();
+        }
       }
       if (!this.stopping) flush();
       await writing;
     } finally {
+      clearDeadline();
       this.iterator = undefined;
       this.iterable = undefined;
       if (next === undefined) await iterator.return?.();
@@ -217,7 +225,7 @@ export class AuditProjection {
   }
 
   private prepare(batch: readonly RecordedEvent[]): PreparedBatch {
-    return { first: batch[0]!.position, last: batch[batch.length - 1]!.position, rows: batch.length, body: encodeJsonEachRow(batch.map(auditRowOf)) };
+    return { first: batch[0]!.position, last: batch[batch.length - 1]!.position, rows: batch.length, encoded: encodeRows(batch.map(auditRowOf), AUDIT_COLUMNS) };
   }
 
   private async insertBatch(checkpoint: Checkpoint, batch: PreparedBatch): Promise<Checkpoint> {
@@ -227,9 +235,9 @@ export class AuditProjection {
       await this.checkpoints.save({ position: checkpoint.position, pendingThrough: last, generation: checkpoint.generation });
     }
     try {
-      await insertJsonEachRow(this.client, {
+      await insertEncodedRows(this.client, {
         table: 'audit_events',
-        body: batch.body,
+        encoded: batch.encoded,
         deduplicationToken: `${this.name}:g${checkpoint.generation}:${first}-${last}`,
       });
     } catch (error) {
@@ -250,5 +258,5 @@ interface PreparedBatch {
   readonly first: number;
   readonly last: number;
   readonly rows: number;
-  readonly body: Buffer;
+  readonly encoded: EncodedRows;
 }

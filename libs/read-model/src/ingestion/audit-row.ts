@@ -21,6 +21,26 @@ export interface AuditRow {
   readonly hash: string;
 }
 
+export const AUDIT_COLUMNS: readonly (keyof AuditRow)[] = [
+  'tenant_id',
+  'org_id',
+  'event_id',
+  'position',
+  'revision',
+  'type',
+  'actor_kind',
+  'actor_org_id',
+  'actor_user_id',
+  'subject',
+  'occurred_at',
+  'recorded_at',
+  'source',
+  'correlation_id',
+  'causation_id',
+  'payload',
+  'hash',
+];
+
 type JsonObject = { readonly [key: string]: JsonValue };
 
 function objectOf(value: JsonValue | undefined): JsonObject {
