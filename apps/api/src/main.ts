@@ -2,9 +2,16 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Registry } from 'prom-client';
+import type { Provider } from '@nestjs/common';
+import type { z } from 'zod';
 import { ACCESS_QUERIES, createLedger, type Ledger } from '../../../libs/projections/src/index.js';
 import { AccessController } from './access/access.controller.js';
 import { ACCESS_PATHS } from './access/access.docs.js';
+import type { ClosableLedger } from './app.module.js';
+import { ExportService } from './exports/export-service.js';
+import { exportRoutes } from './exports/exports.routes.js';
+import { ReadModel } from './read-model/read-model.js';
+import { readModelRoutes } from './read-model/read-model.routes.js';
 import { type ApiConfig, loadConfig } from './config.js';
 import { createHttpApp } from './http-app.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
@@ -41,13 +48,22 @@ export async function serve(
     db.close();
   }
   const ledger = await createLedger({ dataDir: config.dataDir, kurrentdbUrl: config.KURRENTDB_URL, clickhouseUrl: config.CLICKHOUSE_URL });
+  let readSide: ReadSide;
+  try {
+    readSide = await openReadSide(ledger, { dataDir: config.dataDir, ...(config.CLICKHOUSE_URL ? { clickhouseUrl: config.CLICKHOUSE_URL } : {}), log });
+  } catch (error) {
+    await ledger.close();
+    throw new Error(`cannot open the read model: ${(error as Error).message}`, { cause: error });
+  }
+  const resumed = readSide.exports.resume();
+  if (resumed.length > 0) log(`resuming ${resumed.length} export job(s): ${resumed.join(', ')}`);
   const app = await createHttpApp({
-    ledger,
+    ledger: readSide.ledger,
     dataDir: config.dataDir,
     ...(extras.registry ? { registry: extras.registry } : {}),
     rateLimit: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
     bodyLimits: { commandBytes: config.COMMAND_BODY_LIMIT, importBytes: config.IMPORT_BODY_LIMIT },
-    ...accessRoutes(ledger),
+    ...combineRoutes(accessRoutes(ledger), readSide.routes),
   });
   await app.listen(config.PORT, config.HOST);
   const url = await app.getUrl();
@@ -63,6 +79,63 @@ export function accessRoutes(ledger: Ledger) {
     providers: [{ provide: ACCESS_QUERIES, useValue: ledger.queries }],
     schemas: { paths: ACCESS_PATHS },
   };
+}
+
+export interface RouteSet {
+  readonly controllers: NonNullable<import('./app.module.js').AppModuleOptions['controllers']>;
+  readonly providers: Provider[];
+  readonly schemas: { readonly paths: Record<string, unknown>; readonly components?: Record<string, z.ZodType> };
+}
+
+/** Several route modules as one set of `createHttpApp` options (their OpenAPI paths and components merged). */
+export function combineRoutes(...sets: RouteSet[]) {
+  return {
+    controllers: sets.flatMap((s) => [...s.controllers]),
+    providers: sets.flatMap((s) => s.providers),
+    schemas: {
+      paths: Object.assign({}, ...sets.map((s) => s.schemas.paths)) as Record<string, unknown>,
+      components: Object.assign({}, ...sets.map((s) => s.schemas.components ?? {})) as Record<string, z.ZodType>,
+    },
+  };
+}
+
+/** The read side of the server: the ClickHouse read model with its projections, and the export jobs over it. */
+export interface ReadSide {
+  /** The Ledger as the app sees it: /ready includes the read model; close stops exports and projections first. */
+  readonly ledger: ClosableLedger;
+  readonly readModel: ReadModel;
+  readonly exports: ExportService;
+  /** The audit, report and export routes. */
+  readonly routes: RouteSet;
+}
+
+/**
+ * Opens the read model (CLICKHOUSE_URL, or chDB in `$dataDir/clickhouse`, which this process then owns), runs its
+ * migrations, starts the audit projection on the ledger's event store, and creates the export jobs. Call
+ * `exports.resume()` once the server is about to serve.
+ */
+export async function openReadSide(ledger: Ledger, options: { dataDir: string; clickhouseUrl?: string; log?: (line: string) => void }): Promise<ReadSide> {
+  const readModel = await ReadModel.open(ledger.store, options);
+  const exports = new ExportService(readModel.client, options.dataDir);
+  const appLedger: ClosableLedger = {
+    executeCommand: (tenantId, body, commandOptions) => ledger.executeCommand(tenantId, body, commandOptions),
+    importEvents: (tenantId, ndjson) => ledger.importEvents(tenantId, ndjson),
+    integrity: (tenantId) => ledger.integrity(tenantId),
+    async health() {
+      const [own, read] = await Promise.all([ledger.health(), readModel.health()]);
+      const detail = [own.detail, read.detail].filter((d) => d !== undefined).join('; ');
+      return { ...own, readModel: read.reachable, readModelLag: read.lag, ...(detail ? { detail } : {}) };
+    },
+    // Order matters: jobs query ClickHouse, the projection reads the store's subscription, so both stop before
+    // the store closes, and ClickHouse closes last.
+    async close() {
+      await exports.close();
+      await readModel.stop();
+      await ledger.close();
+      await readModel.close();
+    },
+  };
+  return { ledger: appLedger, readModel, exports, routes: combineRoutes(readModelRoutes(readModel), exportRoutes(exports)) };
 }
 
 /** SIGTERM/SIGINT: graceful close, bounded by SHUTDOWN_TIMEOUT_MS. */

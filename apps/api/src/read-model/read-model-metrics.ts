@@ -1,0 +1,42 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { ReadModel } from './read-model.js';
+
+/**
+ * The read model on /metrics, read at scrape time: the lag of each projection (the store's head refreshed first),
+ * and the audit projection's counters (cumulative since the process started).
+ */
+export class ReadModelMetrics {
+  constructor(registry: Registry, readModel: ReadModel) {
+    const audit = readModel.audit;
+    new Gauge({
+      name: 'ledger_read_model_lag_events',
+      help: 'Events stored but not yet projected into ClickHouse, per projection (refreshed at scrape time)',
+      labelNames: ['projection'],
+      registers: [registry],
+      async collect() {
+        try {
+          for (const [projection, lag] of Object.entries(await readModel.lags())) this.set({ projection }, lag);
+        } catch {
+          this.set({ projection: audit.name }, Number.NaN);
+        }
+      },
+    });
+    const series: [string, string, () => number][] = [
+      ['ledger_read_model_checkpoint_position', 'Store position of the last event in the audit trail', () => audit.metrics.checkpoint],
+      ['ledger_read_model_events_projected', 'Events written to the audit trail by this process', () => audit.metrics.eventsProjected],
+      ['ledger_read_model_batches_inserted', 'Insert batches written by the audit projection in this process', () => audit.metrics.batchesInserted],
+      ['ledger_read_model_insert_errors', 'Failed audit-trail inserts in this process', () => audit.metrics.insertErrors],
+      ['ledger_read_model_last_batch_seconds', 'Duration of the last audit-trail insert', () => audit.metrics.lastBatchMs / 1000],
+    ];
+    for (const [name, help, read] of series) {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { AuditSearchQuery } from '../../../../libs/read-model/src/index.js';
+import { REPORTS, ReportFormat } from './reports.js';
+
+/**
+ * The audit and report routes in the OpenAPI document. Query parameters come from the zod schemas that validate
+ * them (libs/read-model's, through the report catalog), so the document cannot list parameters the server refuses.
+ */
+function queryParameters(schema: z.ZodType): object[] {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: (json.required ?? []).includes(name), schema: s }));
+}
+
+const path = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } });
+const problems = Object.fromEntries(
+  [400, 401, 403, 404, 429].map((status) => [String(status), { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }]),
+);
+const secured = { security: [{ apiKey: [] }], 'x-required-scope': 'audit:read' };
+
+const AuditEvent = z.object({
+  id: z.string(),
+  position: z.number().int(),
+  revision: z.number().int(),
+  type: z.string(),
+  tenantId: z.string(),
+  orgId: z.string().nullable(),
+  actor: z.object({ kind: z.string(), orgId: z.string().optional(), userId: z.string().optional() }),
+  subject: z.string().nullable(),
+  occurredAt: z.string(),
+  recordedAt: z.string(),
+  source: z.string(),
+  correlationId: z.string().nullable(),
+  causationId: z.string().nullable(),
+  data: z.unknown(),
+  hash: z.string(),
+});
+const AuditEventsPage = z.object({ events: z.array(AuditEvent), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last') });
+
+export const READ_MODEL_COMPONENTS: Record<string, z.ZodType> = { AuditEventsPage };
+
+export const READ_MODEL_PATHS: Record<string, unknown> = {
+  '/v1/tenants/{tenantId}/audit/events': {
+    get: {
+      summary: 'Search the audit trail',
+      description:
+        'Newest first (occurredAt, then position). `actor` matches a member userId or an actor kind; `type` is one type or a comma-separated list; `from` inclusive, `to` exclusive; `cursor` is the `nextCursor` of the previous page.',
+      ...secured,
+      parameters: [path('tenantId'), ...queryParameters(AuditSearchQuery)],
+      responses: { '200': { description: 'A page of events', content: { 'application/json': { schema: { $ref: '#/components/schemas/AuditEventsPage' } } } }, ...problems },
+    },
+  },
+  ...Object.fromEntries(
+    REPORTS.map((report) => [
+      `/v1/tenants/{tenantId}/orgs/{orgId}/reports/${report.name}`,
+      {
+        get: {
+          summary: report.summary,
+          description: `${report.description} \`format=csv\` answers RFC 4180 CSV (one row per line of the report, spreadsheet formulas guarded).`,
+          ...secured,
+          parameters: [path('tenantId'), path('orgId'), ...queryParameters(report.schema), { name: 'format', in: 'query', required: false, schema: z.toJSONSchema(ReportFormat, { io: 'input' }) }],
+          responses: {
+            '200': {
+              description: 'The report',
+              content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } },
+            },
+            ...problems,
+          },
+        },
+      },
+    ]),
+  ),
+};

@@ -1,0 +1,145 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { join } from 'node:path';
+import type { EventStore } from '../../../../libs/event-store/src/port.js';
+import { AuditProjection, migrate, openClickHouse } from '../../../../libs/read-model/src/index.js';
+
+export interface ReadModelOptions {
+  readonly dataDir: string;
+  /** A ClickHouse server; embedded chDB in `$dataDir/clickhouse` when unset. */
+  readonly clickhouseUrl?: string;
+  readonly log?: (line: string) => void;
+  /** How long the audit projection waits before it starts again after a failure (default 5 s). */
+  readonly restartDelayMs?: number;
+}
+
+export interface ReadModelHealth {
+  readonly reachable: boolean;
+  /** Events stored but not yet projected, per projection (audit_events, access_intervals). */
+  readonly lag: Readonly<Record<string, number>>;
+  readonly detail?: string;
+}
+
+/** What the server needs of a projection that follows the event store live into ClickHouse. */
+interface LiveProjection {
+  readonly name: string;
+  start(onError: (error: unknown) => void): void;
+  stop(): Promise<void>;
+  /** head − checkpoint, refreshing the head from the store. */
+  lag(): Promise<number>;
+}
+
+/** A projection the server keeps running: a failure shows on /ready and the projection starts again after a delay. */
+class Follower {
+  /** Set while the projection is down (between a failure and its restart). */
+  failure: Error | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly projection: LiveProjection,
+    private readonly restartDelayMs: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  start(): void {
+    this.projection.start((error) => {
+      this.failure = error as Error;
+      if (this.stopped) return;
+      this.log(`${this.projection.name} projection stopped: ${this.failure.message}; restarting in ${this.restartDelayMs} ms`);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (this.stopped) return;
+        this.failure = undefined;
+        this.start();
+      }, this.restartDelayMs);
+      this.timer.unref();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.projection.stop();
+  }
+}
+
+/**
+ * The ClickHouse read model as the server runs it: the client, the migrations, and the projections following the
+ * event store live (the audit trail; the access intervals once their projection exists). chDB binds one data
+ * directory per process and locks it against other processes, so the server opens it exactly once; `ledger report`
+ * opens it only when the server is not running.
+ */
+export class ReadModel {
+  private readonly followers: Follower[] = [];
+
+  private constructor(
+    readonly client: ClickHouseClient,
+    readonly audit: AuditProjection,
+  ) {}
+
+  static async open(store: EventStore, options: ReadModelOptions): Promise<ReadModel> {
+    const client = openClickHouse(options.clickhouseUrl ? { url: options.clickhouseUrl } : { dataPath: join(options.dataDir, 'clickhouse') });
+    try {
+      await migrate(client);
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw error;
+    }
+    const source = (after: number) => store.subscribeToAll({ after });
+    const headPosition = () => store.headPosition();
+    const audit = new AuditProjection({ client, source, headPosition });
+    const readModel = new ReadModel(client, audit);
+    const follow = (projection: LiveProjection) => {
+      const follower = new Follower(projection, options.restartDelayMs ?? 5000, options.log ?? (() => undefined));
+      readModel.followers.push(follower);
+      follower.start();
+    };
+    follow({ name: audit.name, start: (onError) => audit.start(onError), stop: () => audit.stop(), lag: () => audit.refreshLag() });
+    // ACCESS INTERVALS: the AccessIntervalProjection (libs/projections/src/access-intervals.ts) starts here, next to
+    // the audit projection, once it exists; until then the interval reports answer what access_intervals holds.
+    return readModel;
+  }
+
+  async health(): Promise<ReadModelHealth> {
+    const lag: Record<string, number> = {};
+    try {
+      const answer = await this.client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
+      await answer.json();
+      for (const f of this.followers) lag[f.projection.name] = await f.projection.lag();
+    } catch (error) {
+      return { reachable: false, lag, detail: `read model: ${(error as Error).message}` };
+    }
+    const failed = this.followers.filter((f) => f.failure);
+    if (failed.length > 0) return { reachable: false, lag, detail: failed.map((f) => `${f.projection.name} projection stopped: ${f.failure!.message}`).join('; ') };
+    return { reachable: true, lag };
+  }
+
+  /** Lag of each running projection (for /metrics). */
+  async lags(): Promise<Record<string, number>> {
+    const lag: Record<string, number> = {};
+    for (const f of this.followers) lag[f.projection.name] = await f.projection.lag();
+    return lag;
+  }
+
+  /** Waits until every projection holds every event stored so far (tests, tools). */
+  async caughtUp(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const lag = await this.lags();
+      if (Object.values(lag).every((n) => n === 0)) return;
+      if (Date.now() > deadline) throw new Error(`read model not caught up after ${timeoutMs} ms: ${JSON.stringify(lag)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Stops the projections (before the event store closes: they read its subscription). */
+  async stop(): Promise<void> {
+    await Promise.all(this.followers.map((f) => f.stop()));
+  }
+
+  /** After `stop()` and after everything else that queries ClickHouse (export jobs) has finished. */
+  async close(): Promise<void> {
+    await this.stop();
+    await this.client.close();
+  }
+}

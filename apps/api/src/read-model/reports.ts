@@ -1,0 +1,186 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { z } from 'zod';
+import { Id } from '../../../../libs/access-model/src/envelope.js';
+import { InvalidInputError } from '../../../../libs/projections/src/ledger.port.js';
+import { issuesOf } from '../../../../libs/projections/src/validation.js';
+import {
+  AccessChangesQuery,
+  AccessReviewQuery,
+  accessChanges,
+  accessReviewRows,
+  CustomMembersWithoutGroupQuery,
+  customMembersWithoutGroup,
+  OrphanedApiKeysQuery,
+  orphanedApiKeys,
+  PermissionHoldersQuery,
+  permissionHolderIntervals,
+  PrivilegedAccessQuery,
+  privilegedAccess,
+  SodViolationsQuery,
+  sodViolations,
+  toCsv,
+} from '../../../../libs/read-model/src/index.js';
+
+/**
+ * The compliance reports of one organization (`GET /v1/tenants/{t}/orgs/{o}/reports/{name}`, `ledger report <name>`):
+ * one catalog, so the HTTP route, the CLI and the OpenAPI document cannot disagree on names or parameters. Each
+ * report validates its query with the zod schema libs/read-model exports and answers JSON, or CSV rows for `toCsv`.
+ */
+export interface ReportAnswer {
+  /** The JSON body. */
+  readonly json: Record<string, unknown>;
+  /** One flat row per line of the CSV form. */
+  readonly rows: readonly object[];
+}
+
+export interface ReportDefinition {
+  readonly name: string;
+  readonly summary: string;
+  readonly description: string;
+  /** The library's query schema (without `format`, which every report takes). */
+  readonly schema: z.ZodType;
+  run(client: ClickHouseClient, tenantId: string, orgId: string, query: never): Promise<ReportAnswer>;
+}
+
+export const ReportFormat = z.enum(['json', 'csv']).default('json');
+export type ReportFormat = z.output<typeof ReportFormat>;
+
+function report<S extends z.ZodType>(definition: {
+  name: string;
+  summary: string;
+  description: string;
+  schema: S;
+  run(client: ClickHouseClient, tenantId: string, orgId: string, query: z.output<S>): Promise<ReportAnswer>;
+}): ReportDefinition {
+  return definition as unknown as ReportDefinition;
+}
+
+export const REPORTS: readonly ReportDefinition[] = [
+  report({
+    name: 'access-review',
+    summary: "Every member's effective access at an instant",
+    description: 'Each permission whose interval contains `at` (default now), with the instant it was granted (`since`), the granting event and, for a review of the past, when it ended.',
+    schema: AccessReviewQuery.omit({ format: true }),
+    async run(client, tenantId, orgId, query) {
+      const at = query.at ?? new Date().toISOString();
+      const rows = await accessReviewRows(client, tenantId, orgId, { ...query, at, format: 'json' });
+      return { json: { orgId, at, members: groupBy(rows, (r) => r.userId, (userId, permissions) => ({ userId, permissions: permissions.map(({ userId: _, ...p }) => p) })) }, rows };
+    },
+  }),
+  report({
+    name: 'holders-during',
+    summary: 'Who held a permission during a period, and for how long',
+    description: 'Every interval of `permission` (e.g. `capability:claude_code`, `admin:billing`, `role:owner`) overlapping [from, to), clipped to the period, per member with the total time.',
+    schema: PermissionHoldersQuery,
+    async run(client, tenantId, orgId, query) {
+      const rows = await permissionHolderIntervals(client, tenantId, orgId, query);
+      const holders = groupBy(rows, (r) => r.userId, (userId, intervals) => ({ userId, totalMs: intervals.reduce((sum, i) => sum + i.durationMs, 0), intervals }));
+      return { json: { orgId, from: query.from, to: query.to, permission: query.permission, holders }, rows };
+    },
+  }),
+  report({
+    name: 'changes',
+    summary: 'Access gained, lost and changed in a period (the quarterly review)',
+    description: 'Every permission opened or closed in [from, to), each with the event that caused it; a level change is one `changed` row.',
+    schema: AccessChangesQuery,
+    async run(client, tenantId, orgId, query) {
+      const changes = await accessChanges(client, tenantId, orgId, query);
+      return { json: { orgId, from: query.from, to: query.to, changes }, rows: changes };
+    },
+  }),
+  report({
+    name: 'privileged',
+    summary: 'Privileged access over time (R21)',
+    description: 'Per day, week or month of [from, to): holders of owner/admin roles, Console admin, and `manage` on any admin area.',
+    schema: PrivilegedAccessQuery,
+    async run(client, tenantId, orgId, query) {
+      const buckets = await privilegedAccess(client, tenantId, orgId, query);
+      return { json: { orgId, from: query.from, to: query.to, bucket: query.bucket, buckets }, rows: buckets };
+    },
+  }),
+  report({
+    name: 'sod-violations',
+    summary: 'Segregation-of-duties violations in a period',
+    description:
+      'Members who held both permissions of a pair at once, with the overlap clipped to [from, to). `pairs` (repeatable) is written `permission[=level|level]+permission[=level]`; the default pairs are billing+identity_access and identity_access+user_management at `manage`.',
+    schema: SodViolationsQuery,
+    async run(client, tenantId, orgId, query) {
+      const violations = await sodViolations(client, tenantId, orgId, query);
+      return { json: { orgId, from: query.from, to: query.to, violations }, rows: violations };
+    },
+  }),
+  report({
+    name: 'orphaned-api-keys',
+    summary: 'Active API keys whose creator has left (R53)',
+    description: 'Keys created and not revoked by `at` (default now) whose creator was removed — or, with `includeSuspended=true`, suspended (R33).',
+    schema: OrphanedApiKeysQuery.omit({ orgId: true }),
+    async run(client, tenantId, orgId, query) {
+      const keys = await orphanedApiKeys(client, tenantId, { ...query, orgId });
+      return { json: { orgId, at: query.at ?? null, keys }, rows: keys };
+    },
+  }),
+  report({
+    name: 'custom-without-group',
+    summary: '`custom` members in no group (R6)',
+    description: 'Members with the `custom` role who belong to no (undeleted) group at `at` (default now): they have no capability at all.',
+    schema: CustomMembersWithoutGroupQuery.omit({ orgId: true }),
+    async run(client, tenantId, orgId, query) {
+      const members = await customMembersWithoutGroup(client, tenantId, { ...query, orgId });
+      return { json: { orgId, at: query.at ?? null, members }, rows: members };
+    },
+  }),
+];
+
+/** Rows sorted by key (as the queries return them) grouped into one entry per key, in order. */
+function groupBy<R, K, G>(rows: readonly R[], key: (row: R) => K, group: (key: K, rows: R[]) => G): G[] {
+  const groups: G[] = [];
+  let current: { key: K; rows: R[] } | undefined;
+  for (const row of rows) {
+    if (!current || current.key !== key(row)) {
+      if (current) groups.push(group(current.key, current.rows));
+      current = { key: key(row), rows: [] };
+    }
+    current.rows.push(row);
+  }
+  if (current) groups.push(group(current.key, current.rows));
+  return groups;
+}
+
+export function reportNamed(name: string): ReportDefinition | undefined {
+  return REPORTS.find((r) => r.name === name);
+}
+
+export interface ParsedReportRequest {
+  readonly orgId: string;
+  readonly format: ReportFormat;
+  readonly query: unknown;
+}
+
+/**
+ * Validates the organization, `format` and the report's own parameters together, so a 400 lists every failing
+ * field at once (InvalidInputError → problem+json).
+ */
+export function parseReportRequest(definition: ReportDefinition, orgId: string, raw: Record<string, unknown>): ParsedReportRequest {
+  const { format, ...rest } = raw;
+  const org = Id.safeParse(orgId);
+  const fmt = ReportFormat.safeParse(format);
+  const query = definition.schema.safeParse(rest);
+  const errors = [
+    ...(org.success ? [] : issuesOf(org.error).map((e) => ({ ...e, path: 'orgId' }))),
+    ...(fmt.success ? [] : issuesOf(fmt.error).map((e) => ({ ...e, path: 'format' }))),
+    ...(query.success ? [] : issuesOf(query.error)),
+  ];
+  if (errors.length > 0 || !org.success || !fmt.success || !query.success) throw new InvalidInputError(errors);
+  return { orgId: org.data, format: fmt.data, query: query.data };
+}
+
+export interface RenderedReport {
+  readonly contentType: string;
+  readonly body: string | Record<string, unknown>;
+}
+
+export async function runReport(client: ClickHouseClient, tenantId: string, definition: ReportDefinition, request: ParsedReportRequest): Promise<RenderedReport> {
+  const answer = await definition.run(client, tenantId, request.orgId, request.query as never);
+  if (request.format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(answer.rows as readonly Record<string, unknown>[]) };
+  return { contentType: 'application/json; charset=utf-8', body: answer.json };
+}

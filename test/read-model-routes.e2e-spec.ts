@@ -1,0 +1,302 @@
+/**
+ * The audit and report routes end to end: commands in over HTTP into the real server (embedded SQLite store, chDB
+ * read model in a temporary data directory, the audit projection following the store live), audit events and
+ * reports out through the routes of http-api.md § Audit and reports.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createHttpApp } from '../apps/api/src/http-app.js';
+import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
+import { SCOPES } from '../apps/api/src/keys/scopes.js';
+import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
+import { createLedger } from '../libs/projections/src/index.js';
+import { ingestAccessIntervalChanges, type AccessIntervalChange } from '../libs/read-model/src/index.js';
+
+let app: NestFastifyApplication;
+let side: ReadSide;
+let url: string;
+let dataDir: string;
+const keys = { acme: '', globex: '', acmeNoAudit: '' };
+
+type Actor = { kind: 'system' } | { kind: 'scim' } | { kind: 'member'; orgId: string; userId: string };
+const system: Actor = { kind: 'system' };
+const owner: Actor = { kind: 'member', orgId: 'org-1', userId: 'po' };
+
+async function command(tenant: 'acme' | 'globex', type: string, payload: object, occurredAt: string, actor: Actor = system): Promise<void> {
+  const res = await fetch(`${url}/v1/tenants/${tenant}/commands`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${keys[tenant]}` },
+    body: JSON.stringify({ type, actor, payload, occurredAt }),
+  });
+  if (res.status !== 201) throw new Error(`${type} → ${res.status} ${await res.text()}`);
+}
+
+async function get(path: string, key = keys.acme): Promise<{ status: number; type: string; body: any; text: string }> {
+  const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const text = await res.text();
+  const type = res.headers.get('content-type') ?? '';
+  return { status: res.status, type, text, body: type.includes('json') ? JSON.parse(text) : undefined };
+}
+
+const minute = (n: number) => new Date(Date.UTC(2026, 2, 1, 9, n)).toISOString();
+/** The acme history: 11 events, one a minute from 09:00. */
+const ACME_EVENTS = 11;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'read-model-routes-'));
+  const ledger = await createLedger({ dataDir });
+  side = await openReadSide(ledger, { dataDir });
+  app = await createHttpApp({ ledger: side.ledger, dataDir, logLevels: [], ...combineRoutes(accessRoutes(ledger), side.routes) });
+  await app.listen(0, '127.0.0.1');
+  url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const store = app.get(ApiKeyStore);
+  keys.acme = store.create({ tenantId: 'acme', scopes: SCOPES }).key;
+  keys.globex = store.create({ tenantId: 'globex', scopes: SCOPES }).key;
+  keys.acmeNoAudit = store.create({ tenantId: 'acme', scopes: ['commands:write', 'access:read'] }).key;
+
+  await command('acme', 'CreateOrganization', { orgId: 'org-1', name: 'Acme', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }, minute(0));
+  await command('acme', 'AddMember', { orgId: 'org-1', userId: 'po', email: 'po@acme.test', role: 'primary_owner' }, minute(1));
+  await command('acme', 'AddMember', { orgId: 'org-1', userId: 'u1', email: 'u1@acme.test', role: 'custom' }, minute(2), owner);
+  await command('acme', 'AddMember', { orgId: 'org-1', userId: 'u2', email: 'u2@acme.test', role: 'user' }, minute(3), owner);
+  await command('acme', 'CreateGroup', { groupId: 'g-eng', name: 'Engineering', source: 'manual' }, minute(4));
+  await command('acme', 'AddUserToGroup', { groupId: 'g-eng', userId: 'u1' }, minute(5));
+  await command('acme', 'ChangeMemberRole', { orgId: 'org-1', userId: 'u2', role: 'admin' }, minute(6), owner);
+  await command('acme', 'SuspendMember', { orgId: 'org-1', userId: 'u2' }, minute(7), owner);
+  await command('acme', 'ReactivateMember', { orgId: 'org-1', userId: 'u2' }, minute(8), owner);
+  await command('acme', 'RemoveUserFromGroup', { groupId: 'g-eng', userId: 'u1' }, minute(9));
+  await command('acme', 'RemoveMember', { orgId: 'org-1', userId: 'u2' }, minute(10), owner);
+  await command('globex', 'CreateOrganization', { orgId: 'org-1', name: 'Globex', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }, minute(0));
+  await command('globex', 'AddMember', { orgId: 'org-1', userId: 'gpo', email: 'gpo@globex.test', role: 'primary_owner' }, minute(1));
+  await side.readModel.caughtUp();
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('GET /v1/tenants/{t}/audit/events', () => {
+  test('every stored event comes back newest first, with its metadata, hash and data', async () => {
+    const { status, body } = await get('/v1/tenants/acme/audit/events');
+    expect(status).toBe(200);
+    expect(body.nextCursor).toBeNull();
+    expect(body.events).toHaveLength(ACME_EVENTS);
+    const instants = body.events.map((e: any) => e.occurredAt);
+    expect(instants).toEqual([...instants].sort().reverse());
+    expect(body.events[0]).toMatchObject({
+      type: 'MemberRemoved',
+      tenantId: 'acme',
+      orgId: 'org-1',
+      actor: { kind: 'member', orgId: 'org-1', userId: 'po' },
+      subject: 'u2',
+      occurredAt: minute(10),
+      data: { orgId: 'org-1', userId: 'u2' },
+    });
+    expect(body.events[0].hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(body.events.at(-1).type).toBe('OrganizationCreated');
+  });
+
+  test('filters: type (one or a list), actor (userId or kind), subject, orgId, [from, to)', async () => {
+    const types = async (query: string) => (await get(`/v1/tenants/acme/audit/events?${query}`)).body.events.map((e: any) => e.type);
+    expect(await types('type=MemberAdded')).toEqual(['MemberAdded', 'MemberAdded', 'MemberAdded']);
+    expect(await types('type=MemberSuspended,MemberReactivated')).toEqual(['MemberReactivated', 'MemberSuspended']);
+    expect(await types('actor=po')).toEqual(['MemberRemoved', 'MemberReactivated', 'MemberSuspended', 'MemberRoleChanged', 'MemberAdded', 'MemberAdded']);
+    expect((await types('actor=system')).length).toBe(ACME_EVENTS - 6);
+    expect(await types('subject=u1')).toEqual(['UserRemovedFromGroup', 'UserAddedToGroup', 'MemberAdded']);
+    expect(await types(`from=${minute(4)}&to=${minute(6)}`)).toEqual(['UserAddedToGroup', 'GroupCreated']);
+    // Groups belong to the tenant (R30): their events carry no orgId.
+    expect((await types('orgId=org-1')).length).toBe(ACME_EVENTS - 3);
+    expect(await types('orgId=org-1&subject=u2&type=MemberRemoved')).toEqual(['MemberRemoved']);
+  });
+
+  test('cursor pagination walks every event once, newest first, and ends with nextCursor null', async () => {
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const { status, body } = await get(`/v1/tenants/acme/audit/events?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(status).toBe(200);
+      expect(body.events.length).toBeLessThanOrEqual(3);
+      seen.push(...body.events);
+      cursor = body.nextCursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(Math.ceil(ACME_EVENTS / 3));
+    const all = (await get('/v1/tenants/acme/audit/events')).body.events;
+    expect(seen.map((e) => e.id)).toEqual(all.map((e: any) => e.id));
+    expect(new Set(seen.map((e) => e.id)).size).toBe(ACME_EVENTS);
+  });
+
+  test('tenant isolation: a key of tenant B sees nothing of A (403 on A, only its own events on B)', async () => {
+    const onAcme = await get('/v1/tenants/acme/audit/events', keys.globex);
+    expect(onAcme.status).toBe(403);
+    expect(onAcme.type).toContain('application/problem+json');
+    const own = await get('/v1/tenants/globex/audit/events', keys.globex);
+    expect(own.status).toBe(200);
+    expect(own.body.events.map((e: any) => e.type)).toEqual(['MemberAdded', 'OrganizationCreated']);
+    expect(own.body.events.every((e: any) => e.tenantId === 'globex')).toBe(true);
+    // A cursor made on A's events only moves the position within B's own rows.
+    const acmeCursor = (await get('/v1/tenants/acme/audit/events?limit=1')).body.nextCursor;
+    const viaCursor = await get(`/v1/tenants/globex/audit/events?cursor=${encodeURIComponent(acmeCursor)}`, keys.globex);
+    expect(viaCursor.body.events.every((e: any) => e.tenantId === 'globex')).toBe(true);
+    const acme = await get('/v1/tenants/acme/audit/events?subject=gpo');
+    expect(acme.body.events).toEqual([]);
+  });
+
+  test('a key without audit:read → 403; no key → 401', async () => {
+    expect((await get('/v1/tenants/acme/audit/events', keys.acmeNoAudit)).status).toBe(403);
+    expect((await fetch(`${url}/v1/tenants/acme/audit/events`)).status).toBe(401);
+  });
+
+  test('bad filters → 400 problem+json naming every failing field', async () => {
+    const { status, type, body } = await get('/v1/tenants/acme/audit/events?limit=0&from=yesterday&cursor=not-a-cursor&colour=red');
+    expect(status).toBe(400);
+    expect(type).toContain('application/problem+json');
+    expect(body).toMatchObject({ type: 'urn:access-ledger:problem:invalid-input', status: 400 });
+    const paths = body.errors.map((e: any) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['limit', 'from', 'cursor']));
+    expect(body.errors.some((e: any) => e.path === '' || e.path === 'colour' || /colour/.test(e.message))).toBe(true);
+    expect((await get('/v1/tenants/acme/audit/events?limit=1001')).status).toBe(400);
+    expect((await get(`/v1/tenants/acme/audit/events?subject=${'x'.repeat(300)}`)).status).toBe(400);
+  });
+
+  test('injection strings in every filter answer 4xx or an empty page, and break nothing', async () => {
+    const hostile = ["' OR 1=1 --", "'; DROP TABLE audit_events; --", '\\', '{tenantId:String}', 'acme\u0000', '☃\u202e', "u1' OR subject != '"];
+    for (const value of hostile) {
+      for (const field of ['orgId', 'actor', 'subject', 'type', 'from', 'to', 'cursor', 'limit']) {
+        const res = await get(`/v1/tenants/acme/audit/events?${field}=${encodeURIComponent(value)}`);
+        expect([200, 400]).toContain(res.status);
+        if (res.status === 200) expect(res.body.events).toEqual([]);
+      }
+    }
+    const tenant = await get(`/v1/tenants/${encodeURIComponent("acme' OR 1=1 --")}/audit/events`);
+    expect([401, 403, 404]).toContain(tenant.status);
+    expect((await get('/v1/tenants/acme/audit/events')).body.events).toHaveLength(ACME_EVENTS);
+  });
+});
+
+describe('GET /v1/tenants/{t}/orgs/{o}/reports/…', () => {
+  const at = (n: number) => new Date(Date.UTC(2026, 3, 1, n)).toISOString();
+  const change = (userId: string, permission: string, level: string, hour: number, kind: 'open' | 'close'): AccessIntervalChange => ({
+    tenantId: 'acme',
+    orgId: 'org-review',
+    userId,
+    permission,
+    level,
+    at: at(hour),
+    eventId: `ev-${userId}-${permission}-${hour}-${kind}`,
+    kind,
+  });
+
+  beforeAll(async () => {
+    // The intervals as the access-interval writer stores them (the evaluator's changes), for an organization
+    // that exists only here, so the assertions hold whether or not an interval projection also runs.
+    await ingestAccessIntervalChanges(side.readModel.client, [
+      change('alice', 'capability:claude_code', 'granted', 1, 'open'),
+      change('alice', 'admin:billing', 'manage', 2, 'open'),
+      change('alice', 'admin:identity_access', 'manage', 3, 'open'),
+      change('=cmd|calc', 'capability:chat', 'granted', 1, 'open'),
+      change('bob', 'capability:claude_code', 'granted', 1, 'open'),
+      change('bob', 'capability:claude_code', 'granted', 5, 'close'),
+    ]);
+  });
+
+  test('access-review JSON: every member with the permissions held at `at`, since when and by which event', async () => {
+    const { status, body } = await get(`/v1/tenants/acme/orgs/org-review/reports/access-review?at=${at(4)}`);
+    expect(status).toBe(200);
+    expect(body.at).toBe(at(4));
+    expect(body.members.map((m: any) => m.userId)).toEqual(['=cmd|calc', 'alice', 'bob']);
+    const alice = body.members.find((m: any) => m.userId === 'alice');
+    expect(alice.permissions).toEqual([
+      { permission: 'admin:billing', level: 'manage', since: at(2), grantedBy: 'ev-alice-admin:billing-2-open', until: null },
+      { permission: 'admin:identity_access', level: 'manage', since: at(3), grantedBy: 'ev-alice-admin:identity_access-3-open', until: null },
+      { permission: 'capability:claude_code', level: 'granted', since: at(1), grantedBy: 'ev-alice-capability:claude_code-1-open', until: null },
+    ]);
+    expect(body.members.find((m: any) => m.userId === 'bob').permissions[0].until).toBe(at(5));
+    const later = await get(`/v1/tenants/acme/orgs/org-review/reports/access-review?at=${at(6)}`);
+    expect(later.body.members.map((m: any) => m.userId)).toEqual(['=cmd|calc', 'alice']);
+  });
+
+  test('access-review CSV: text/csv, one row per permission, formula cells guarded', async () => {
+    const { status, type, text } = await get(`/v1/tenants/acme/orgs/org-review/reports/access-review?at=${at(4)}&format=csv`);
+    expect(status).toBe(200);
+    expect(type).toMatch(/^text\/csv/);
+    const lines = text.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('userId,permission,level,since,grantedBy,until');
+    expect(lines).toHaveLength(1 + 5);
+    expect(lines[1]!.startsWith("'=cmd|calc,capability:chat,granted,")).toBe(true);
+    expect(lines).toContain(`bob,capability:claude_code,granted,${at(1)},ev-bob-capability:claude_code-1-open,${at(5)}`);
+  });
+
+  test('the other reports answer JSON and CSV from the same catalog', async () => {
+    const period = `from=${at(0)}&to=${at(10)}`;
+    const base = '/v1/tenants/acme/orgs/org-review/reports';
+    const holders = await get(`${base}/holders-during?${period}&permission=capability:claude_code`);
+    expect(holders.status).toBe(200);
+    expect(holders.body.holders.map((h: any) => [h.userId, h.totalMs])).toEqual([
+      ['alice', 9 * 3600_000],
+      ['bob', 4 * 3600_000],
+    ]);
+    const sod = await get(`${base}/sod-violations?${period}`);
+    expect(sod.status).toBe(200);
+    expect(sod.body.violations).toEqual([expect.objectContaining({ userId: 'alice', permissionA: 'admin:billing', permissionB: 'admin:identity_access', from: at(3), to: at(10) })]);
+    const changes = await get(`${base}/changes?${period}`);
+    expect(changes.status).toBe(200);
+    expect(changes.body.changes.filter((c: any) => c.userId === 'bob').map((c: any) => c.change)).toEqual(['gained', 'lost']);
+    const privileged = await get(`${base}/privileged?${period}&bucket=day`);
+    expect(privileged.status).toBe(200);
+    expect(privileged.body.buckets.some((b: any) => b.permission === 'admin:billing' && b.userIds.includes('alice'))).toBe(true);
+    for (const name of ['orphaned-api-keys', 'custom-without-group']) {
+      const r = await get(`/v1/tenants/acme/orgs/org-1/reports/${name}`);
+      expect(r.status).toBe(200);
+    }
+    // R6: u1 is custom and left its only group at minute 9.
+    const custom = await get(`/v1/tenants/acme/orgs/org-1/reports/custom-without-group?at=${minute(20)}`);
+    expect(custom.body.members.map((m: any) => m.userId)).toEqual(['u1']);
+    const inGroup = await get(`/v1/tenants/acme/orgs/org-1/reports/custom-without-group?at=${minute(6)}`);
+    expect(inGroup.body.members).toEqual([]);
+    const csv = await get(`${base}/holders-during?${period}&permission=capability:claude_code&format=csv`);
+    expect(csv.type).toMatch(/^text\/csv/);
+    expect(csv.text.split('\r\n')[0]).toContain('userId');
+  });
+
+  test('bad report requests: missing period, bad format, bad org id → 400 with every field; unknown report → 404', async () => {
+    const missing = await get('/v1/tenants/acme/orgs/org-review/reports/holders-during?format=xml');
+    expect(missing.status).toBe(400);
+    expect(missing.body.errors.map((e: any) => e.path)).toEqual(expect.arrayContaining(['format', 'from', 'to', 'permission']));
+    const backwards = await get(`/v1/tenants/acme/orgs/org-review/reports/changes?from=${at(5)}&to=${at(1)}`);
+    expect(backwards.status).toBe(400);
+    const org = await get(`/v1/tenants/acme/orgs/${encodeURIComponent("x' OR 1=1 --")}/reports/access-review`);
+    expect(org.status).toBe(400);
+    expect(org.body.errors[0].path).toBe('orgId');
+    const unknown = await get('/v1/tenants/acme/orgs/org-review/reports/everything');
+    expect(unknown.status).toBe(404);
+    expect(unknown.type).toContain('application/problem+json');
+    expect((await get('/v1/tenants/acme/orgs/org-review/reports/access-review', keys.globex)).status).toBe(403);
+    expect((await get('/v1/tenants/acme/orgs/org-review/reports/access-review', keys.acmeNoAudit)).status).toBe(403);
+  });
+});
+
+describe('operations', () => {
+  test('/ready reports the read model and its lag; /metrics has the read-model series', async () => {
+    const ready = await get('/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: 'ready', eventStore: true, readModel: true, readModelLag: { audit_events: 0 } });
+    const metrics = await get('/metrics');
+    expect(metrics.text).toContain('ledger_read_model_lag_events{projection="audit_events"} 0');
+    expect(metrics.text).toMatch(/ledger_read_model_events_projected \d+/);
+  });
+
+  test('/docs/openapi.json documents the audit, report and export routes with their parameters', async () => {
+    const doc = (await get('/docs/openapi.json')).body;
+    const audit = doc.paths['/v1/tenants/{tenantId}/audit/events'].get;
+    expect(audit.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['orgId', 'actor', 'subject', 'type', 'from', 'to', 'limit', 'cursor']));
+    for (const name of ['access-review', 'holders-during', 'changes', 'privileged', 'sod-violations', 'orphaned-api-keys', 'custom-without-group'])
+      expect(doc.paths[`/v1/tenants/{tenantId}/orgs/{orgId}/reports/${name}`].get.parameters.map((p: any) => p.name)).toContain('format');
+    expect(doc.paths['/v1/tenants/{tenantId}/exports'].post).toBeDefined();
+    expect(doc.paths['/v1/tenants/{tenantId}/exports/{exportId}'].get).toBeDefined();
+  });
+});
