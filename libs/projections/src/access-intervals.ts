@@ -1,0 +1,254 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { FactStore, asLedgerEvent, evolve, type LedgerEvent } from '../../access-model/src/index.js';
+import type { RecordedEvent } from '../../event-store/src/port.js';
+import { AccessIntervalWriter, CheckpointStore, type AccessIntervalChange, type Checkpoint } from '../../read-model/src/index.js';
+import { affectedMembers, changesOfEvent, diffChanges, permissionsAtView } from './access-intervals-changes.js';
+
+export { intervalPermissionsOf, affectedMembers, changesOfEvent, intervalChangesOfHistory } from './access-intervals-changes.js';
+
+/**
+ * One tenant's facts as the interval producer folds them, event by event in store order, and the latest instant
+ * folded (the frontier). An event at or after the frontier yields exactly the evaluator's changes at its instant.
+ * A late event (R61: occurredAt before the frontier) rewrites the past, which the interval table (closing is an
+ * insert keyed by the open row) cannot: its effect is recorded *at the frontier*, so the table is exact from the
+ * frontier on, and the stretch between the late event's occurredAt and the frontier keeps the old answer
+ * (docs/access-intervals.md; `intervalChangesOfHistory` gives the exact table for a rebuild).
+ */
+export class TenantIntervals {
+  readonly facts = new FactStore();
+  private frontier = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly tenantId: string) {}
+
+  /** The latest occurredAt folded (ms); an event before it is late. */
+  get latest(): number {
+    return this.frontier;
+  }
+
+  /** Folds the event without producing changes (replaying up to a checkpoint). */
+  fold(event: LedgerEvent): void {
+    evolve(this.facts, event);
+    this.frontier = Math.max(this.frontier, Date.parse(event.meta.occurredAt));
+  }
+
+  /** Folds the event and returns the interval changes it caused. */
+  apply(event: LedgerEvent): AccessIntervalChange[] {
+    const at = Date.parse(event.meta.occurredAt);
+    if (at >= this.frontier) {
+      this.fold(event);
+      return changesOfEvent(this.tenantId, this.facts, event);
+    }
+    // Late: compare the affected members at the frontier without and with the event.
+    const members = affectedMembers(this.facts, event);
+    const view = { at: this.frontier, knownAt: Number.POSITIVE_INFINITY };
+    const before = permissionsAtView(this.facts, view, members);
+    this.fold(event);
+    const after = permissionsAtView(this.facts, view, members);
+    const when = new Date(this.frontier).toISOString();
+    const out: AccessIntervalChange[] = [];
+    members.forEach((m, i) => out.push(...diffChanges(this.tenantId, m, before[i]!, after[i]!, when, event.id)));
+    return out;
+  }
+}
+
+export interface AccessIntervalProjectionOptions {
+  readonly client: ClickHouseClient;
+  /** The events after a position, in position order (e.g. `after => store.subscribeToAll({ after })`). */
+  readonly source: (after: number) => AsyncIterable<RecordedEvent>;
+  /** Head of the event store, for `lag()`. */
+  readonly headPosition?: () => Promise<number>;
+  readonly name?: string;
+  /** Events per batch (one insert and one checkpoint per batch). */
+  readonly maxBatchEvents?: number;
+  /** A partial batch is written after this long without a new event, so a quiet live stream is projected promptly. */
+  readonly maxBatchDelayMs?: number;
+  /** Test hook: runs after a batch's insert and before its checkpoint (the crash window). */
+  readonly afterInsert?: (batch: { first: number; last: number; rows: number }) => Promise<void> | void;
+}
+
+export interface AccessIntervalMetrics {
+  readonly checkpoint: number;
+  readonly head: number;
+  readonly lag: number;
+  readonly eventsProjected: number;
+  readonly changesWritten: number;
+  readonly rowsInserted: number;
+  readonly lateEvents: number;
+}
+
+const TIMEOUT = Symbol('timeout');
+
+/**
+ * Feeds `access_intervals` from the event store: every tenant's events folded into its own facts, the evaluator's
+ * changes written with `AccessIntervalWriter` in batches, then the checkpoint (`projection_checkpoints`, name
+ * `access_intervals`). On start it reads the whole store from the beginning (the facts are rebuilt in memory) and
+ * writes only what comes after the checkpoint.
+ *
+ * Exactly once without a deduplication token: a crash between a batch's insert and its checkpoint replays the
+ * batch, and the writer makes the replay converge — opening what is open at the same level is a no-op, closing what
+ * is closed is a no-op, and every other row a replay writes has the key (valid_from, opened_by) of a row the
+ * batch wrote, with a higher version, so the last write of each key is the one the first run made (tested).
+ */
+export class AccessIntervalProjection {
+  readonly name: string;
+  private readonly writer: AccessIntervalWriter;
+  private readonly checkpoints: CheckpointStore;
+  private readonly tenants = new Map<string, TenantIntervals>();
+  private checkpoint: Checkpoint | undefined;
+  private folded = -1;
+  private head = -1;
+  private counts = { eventsProjected: 0, changesWritten: 0, rowsInserted: 0, lateEvents: 0 };
+  private stopping = false;
+  private running: Promise<void> | undefined;
+  private iterable: AsyncIterable<RecordedEvent> | undefined;
+  private iterator: AsyncIterator<RecordedEvent> | undefined;
+
+  constructor(private readonly options: AccessIntervalProjectionOptions) {
+    this.name = options.name ?? 'access_intervals';
+    this.writer = new AccessIntervalWriter(options.client);
+    this.checkpoints = new CheckpointStore(options.client, this.name);
+  }
+
+  /** The producer state of a tenant (its facts as folded by this projection). */
+  tenant(tenantId: string): TenantIntervals | undefined {
+    return this.tenants.get(tenantId);
+  }
+
+  /** Projects until the source ends (a finite catch-up: tests, tools). */
+  async run(): Promise<void> {
+    if (this.running) throw new Error(`projection ${this.name} is already running`);
+    this.stopping = false;
+    this.running = this.loop();
+    try {
+      await this.running;
+    } catch (error) {
+      // The facts may have folded events whose changes were not written: start over from the checkpoint next run.
+      this.forget();
+      throw error;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Starts projecting in the background (a live subscription never ends); `stop()` ends it. */
+  start(onError: (error: unknown) => void = () => undefined): void {
+    void this.run().catch(onError);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const running = this.running;
+    const iterable = this.iterable as (AsyncIterable<RecordedEvent> & { close?: () => Promise<void> }) | undefined;
+    if (typeof iterable?.close === 'function') await iterable.close();
+    else void this.iterator?.return?.()?.catch(() => undefined);
+    await running?.catch(() => undefined);
+  }
+
+  /** Resolves once the running projection has written everything up to the store's head (needs `headPosition`). */
+  async catchUp(timeoutMs = 60_000): Promise<void> {
+    if (!this.options.headPosition) throw new Error(`${this.name}: catchUp needs the headPosition option`);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ((await this.lag()) === 0) return;
+      if (Date.now() > deadline) throw new Error(`${this.name}: not caught up after ${timeoutMs} ms (lag ${this.metrics.lag})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** head − checkpoint, in events (refreshes the head when `headPosition` is given). */
+  async lag(): Promise<number> {
+    this.checkpoint ??= await this.checkpoints.load();
+    if (this.options.headPosition) this.head = Math.max(this.head, await this.options.headPosition());
+    return this.metrics.lag;
+  }
+
+  get metrics(): AccessIntervalMetrics {
+    const checkpoint = this.checkpoint?.position ?? -1;
+    return { checkpoint, head: this.head, lag: Math.max(0, this.head - checkpoint), ...this.counts };
+  }
+
+  /** Empties the table and starts over from position 0 at the next run (a new generation). */
+  async rebuild(): Promise<void> {
+    await this.stop();
+    const current = await this.checkpoints.load();
+    await this.options.client.command({ query: 'TRUNCATE TABLE IF EXISTS access_intervals' });
+    this.checkpoint = { position: -1, pendingThrough: -1, generation: current.generation + 1 };
+    await this.checkpoints.save(this.checkpoint);
+    this.forget();
+  }
+
+  private forget(): void {
+    this.writer.reset();
+    this.tenants.clear();
+    this.folded = -1;
+  }
+
+  private tenantOf(stored: RecordedEvent): TenantIntervals | undefined {
+    const tenantId = (stored.metadata as { tenantId?: unknown }).tenantId;
+    if (typeof tenantId !== 'string') return undefined;
+    let t = this.tenants.get(tenantId);
+    if (!t) this.tenants.set(tenantId, (t = new TenantIntervals(tenantId)));
+    return t;
+  }
+
+  private async loop(): Promise<void> {
+    let checkpoint = (this.checkpoint = await this.checkpoints.load());
+    // The facts are in memory only: fold everything up to the checkpoint again (without writing), then go on.
+    const iterable = (this.iterable = this.options.source(this.folded));
+    const iterator = (this.iterator = iterable[Symbol.asyncIterator]());
+    const maxEvents = this.options.maxBatchEvents ?? 2000;
+    const delay = this.options.maxBatchDelayMs ?? 250;
+    let changes: AccessIntervalChange[] = [];
+    let first = -1;
+    let last = -1;
+    let events = 0;
+    const flush = async () => {
+      if (last < 0) return;
+      const rows = await this.writer.write(changes);
+      await this.options.afterInsert?.({ first, last, rows });
+      checkpoint = this.checkpoint = { position: last, pendingThrough: last, generation: checkpoint.generation };
+      await this.checkpoints.save(checkpoint);
+      this.counts.changesWritten += changes.length;
+      this.counts.rowsInserted += rows;
+      changes = [];
+      first = last = -1;
+      events = 0;
+    };
+    let next: Promise<IteratorResult<RecordedEvent>> | undefined;
+    while (!this.stopping) {
+      next ??= iterator.next();
+      let result: IteratorResult<RecordedEvent> | typeof TIMEOUT;
+      if (last < 0) result = await next;
+      else {
+        let timer: NodeJS.Timeout | undefined;
+        result = await Promise.race([next, new Promise<typeof TIMEOUT>((done) => (timer = setTimeout(() => done(TIMEOUT), delay)))]);
+        clearTimeout(timer);
+      }
+      if (result === TIMEOUT) {
+        await flush();
+        continue;
+      }
+      next = undefined;
+      if (result.done) break;
+      const stored = result.value;
+      this.head = Math.max(this.head, stored.position);
+      if (stored.position <= this.folded) continue;
+      this.folded = stored.position;
+      const tenant = this.tenantOf(stored);
+      if (!tenant) continue;
+      const event = asLedgerEvent(stored);
+      if (stored.position <= checkpoint.position) {
+        tenant.fold(event);
+        continue;
+      }
+      if (Date.parse(event.meta.occurredAt) < tenant.latest) this.counts.lateEvents++;
+      for (const c of tenant.apply(event)) changes.push(c);
+      this.counts.eventsProjected++;
+      if (first < 0) first = stored.position;
+      last = stored.position;
+      if (++events >= maxEvents) await flush();
+    }
+    // Also when stopping: the facts have folded these events, so their changes must be written before a restart.
+    await flush();
+  }
+}

@@ -1,0 +1,127 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateHistory, type HistoryOptions } from '../../history/src/index.js';
+import {
+  FactStore, decide, evolve, type Actor, type Command, type EventType, type LedgerEvent,
+} from '../../access-model/src/index.js';
+import type { RecordedEvent } from '../../event-store/src/port.js';
+import { migrate, openClickHouse } from '../../read-model/src/index.js';
+
+/**
+ * Fixtures of the access-interval specs: generated histories folded through the real deciders (as in
+ * libs/access-model/test/time-travel/time-travel.property.spec.ts), events as the store records them, and a
+ * fresh migrated chDB in a temporary directory (one per spec file: chDB allows one data directory per process).
+ */
+
+export interface History {
+  readonly tenantId: string;
+  readonly facts: FactStore;
+  readonly events: LedgerEvent[];
+  readonly start: number;
+  readonly end: number;
+}
+
+export function generatedHistory(tenantId: string, seed: number, lateImports: number): History {
+  const options: HistoryOptions = { seed, users: 40, orgs: 2, groups: 8, customRoles: 6, connectors: 3, toolsPerConnector: 4, years: 1, start: '2025-01-01T00:00:00.000Z', lateImports };
+  const facts = new FactStore();
+  const events: LedgerEvent[] = [];
+  let position = 0;
+  let clock = Date.parse(options.start);
+  let ids = 0;
+  const fold = (e: LedgerEvent) => {
+    evolve(facts, e);
+    events.push(e);
+  };
+  for (const item of generateHistory(options)) {
+    if (item.kind === 'command') {
+      const command = item.command as Command;
+      const at = Date.parse(command.occurredAt!);
+      clock = Math.max(clock, at);
+      const decision = decide(facts, command, { at, newId: () => `${tenantId}-e${++ids}` });
+      if (decision.kind === 'violation') throw new Error(`generated command violates ${decision.rule}: ${decision.reason}`);
+      for (const e of decision.events) {
+        fold({ id: e.id, type: e.type, data: e.data as never, position: ++position, meta: { tenantId, occurredAt: new Date(at).toISOString(), recordedAt: new Date(at + 1000).toISOString(), actor: command.actor, source: 'seed', schemaVersion: 1 } });
+      }
+    } else {
+      for (const line of item.lines) {
+        // R61: a late import — took effect earlier than events already stored.
+        fold({ id: `${tenantId}-${line.id}`, type: line.type as EventType, data: line.data as never, position: ++position, meta: { tenantId, occurredAt: line.occurredAt, recordedAt: new Date(clock + 1000).toISOString(), actor: line.actor as never, source: 'scim', schemaVersion: 1 } });
+      }
+    }
+  }
+  return { tenantId, facts, events, start: Date.parse(options.start), end: clock + 2000 };
+}
+
+const ADMIN: Actor = { kind: 'system' } as Actor;
+
+/** A hand-written event (the unit specs), folded by the projection like a stored one. */
+export function event(position: number, type: EventType, at: string, data: Record<string, unknown>, tenantId = 't'): LedgerEvent {
+  return { id: `ev-${position}`, type, data: data as never, position, meta: { tenantId, occurredAt: at, recordedAt: at, actor: ADMIN, source: 'api', schemaVersion: 1 } };
+}
+
+export function recorded(e: LedgerEvent): RecordedEvent {
+  return {
+    id: e.id, type: e.type, data: e.data as never, metadata: e.meta as never, streamId: `tenant-${e.meta.tenantId}`,
+    revision: e.position, position: e.position, prevHash: '', hash: '',
+  };
+}
+
+/** A finite source over stored events, as `store.readAll({ after })` gives them. */
+export function sourceOf(events: readonly LedgerEvent[]): (after: number) => AsyncIterable<RecordedEvent> {
+  return async function* (after: number) {
+    for (const e of events) if (e.position > after) yield recorded(e);
+  };
+}
+
+export async function openDb(): Promise<{ client: ClickHouseClient; close(): Promise<void> }> {
+  const dataPath = mkdtempSync(join(tmpdir(), 'access-intervals-'));
+  const client = openClickHouse({ url: '', dataPath });
+  await migrate(client);
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      rmSync(dataPath, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface IntervalRow {
+  readonly org_id: string;
+  readonly user_id: string;
+  readonly permission: string;
+  readonly level: string;
+  readonly valid_from: string;
+  readonly valid_to: string;
+  readonly opened_by: string;
+  readonly closed_by: string;
+}
+
+export async function intervalRows(client: ClickHouseClient, tenantId: string): Promise<IntervalRow[]> {
+  const result = await client.query({
+    query: `SELECT org_id, user_id, permission, level, valid_from, valid_to, opened_by, closed_by FROM access_intervals FINAL
+            WHERE tenant_id = {tenantId:String} ORDER BY org_id, user_id, permission, valid_from, opened_by`,
+    query_params: { tenantId },
+    format: 'JSONEachRow',
+  });
+  return result.json<IntervalRow>();
+}
+
+/** What the table says a member held at T: the rows with valid_from ≤ T < valid_to. */
+export async function heldAt(client: ClickHouseClient, tenantId: string, orgId: string, userId: string, at: number): Promise<Map<string, string>> {
+  const result = await client.query({
+    query: `SELECT permission, level FROM access_intervals FINAL
+            WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND user_id = {userId:String}
+              AND valid_from <= parseDateTime64BestEffort({at:String}, 3, 'UTC') AND valid_to > parseDateTime64BestEffort({at:String}, 3, 'UTC')`,
+    query_params: { tenantId, orgId, userId, at: new Date(at).toISOString() },
+    format: 'JSONEachRow',
+  });
+  const held = new Map<string, string>();
+  for (const row of await result.json<{ permission: string; level: string }>()) {
+    if (held.has(row.permission)) throw new Error(`two intervals of ${row.permission} contain ${new Date(at).toISOString()}`);
+    held.set(row.permission, row.level);
+  }
+  return held;
+}
