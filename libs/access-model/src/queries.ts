@@ -40,14 +40,41 @@ export interface Holder {
   readonly level?: string;
 }
 
+/**
+ * Custom members who can possibly hold what is asked: those in a group holding (in this organization) a role that
+ * grants it. Everyone else who is `custom` holds nothing of it (R5, R6, R20), so they need no evaluation.
+ */
+function customCandidates(r: FactReader, orgId: string, grants: (roleId: string) => boolean): Set<string> {
+  const candidates = new Set<string>();
+  for (const groupId of r.items(K.groups)) {
+    let holds = false;
+    for (const roleId of r.items(K.rolesOfGroup(orgId, groupId))) {
+      if (r.value<boolean>(K.assigned(orgId, groupId, roleId)) === true && r.value(K.role(orgId, roleId)) === true && grants(roleId)) {
+        holds = true;
+        break;
+      }
+    }
+    if (holds) for (const userId of r.items(K.usersOfGroup(groupId))) candidates.add(userId);
+  }
+  return candidates;
+}
+
 /** Who holds a capability / a tool at a minimum level / an admin area at a minimum level, sorted by userId. */
 export function holdersOf(facts: FactStore, view: View, orgId: string, query: HoldersQuery): Holder[] {
   const r = new FactReader(facts, view);
   const holders: Holder[] = [];
   if ('capability' in query && !availability(r, orgId, query.capability).granted) return holders; // R1, R2
+  let candidates: Set<string> | undefined;
+  if ('capability' in query) {
+    candidates = customCandidates(r, orgId, (roleId) => r.value<boolean>(K.roleCapability(orgId, roleId, query.capability)) === true);
+  } else if ('adminArea' in query) {
+    const min = adminRank(query.minLevel);
+    candidates = customCandidates(r, orgId, (roleId) => adminRank(r.value<AdminLevel>(K.roleAdmin(orgId, roleId, query.adminArea)) ?? 'none') >= Math.max(min, 1));
+  }
   for (const userId of r.items(K.members(orgId))) {
     const m = memberCore(r, orgId, userId);
     if (m === undefined || m.status !== 'active') continue;
+    if (m.role === 'custom' && candidates !== undefined && !candidates.has(userId)) continue;
     const paths: RolePaths = m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] };
     if ('capability' in query) {
       if (capabilityOf(r, m, query.capability, paths).granted) holders.push({ userId });

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { generateHistory, type HistoryOptions } from '../../../history/src/index.js';
 import {
-  FactStore, K, accessAt, decide, evolve, permissionsOf, viewAt, type Command, type EventType, type LedgerEvent,
+  FactStore, K, accessAt, decide, evolve, holdersOf, permissionsOf, viewAt, type Command, type EventType, type LedgerEvent,
 } from '../../src/index.js';
 import { naivePermissionsAt } from './naive-reference.js';
 
@@ -77,6 +77,30 @@ describe('time travel (R60, R61)', () => {
         },
       ),
       { numRuns: 400, seed: 20261126 },
+    );
+  });
+
+  test('holders of a capability or an admin area equal the members whose own answer grants it', () => {
+    const areas = ['identity_access', 'billing', 'analytics', 'privacy', 'user_management', 'libraries'] as const;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(), fc.nat(), (seed, when, pick, orgPick) => {
+        const h = history(seed);
+        const at = Math.floor(h.start + when * (h.end - h.start));
+        const orgs = [...h.facts.items(K.orgs, viewAt(Number.POSITIVE_INFINITY))];
+        const orgId = orgs[orgPick % orgs.length]!;
+        const members = [...h.facts.items(K.members(orgId), viewAt(at))];
+        const answers = members.map((u) => [u, accessAt(h.facts, viewAt(at), orgId, u)] as const);
+        if (pick % 2 === 0) {
+          const capability = ['chat', 'web_search', 'claude_code', 'research', 'cowork'][pick % 5]!;
+          const expected = answers.filter(([, a]) => a?.capabilities[capability]?.granted).map(([u]) => u).sort();
+          expect(holdersOf(h.facts, viewAt(at), orgId, { capability }).map((x) => x.userId)).toEqual(expected);
+        } else {
+          const area = areas[pick % areas.length]!;
+          const expected = answers.filter(([, a]) => a !== undefined && a.status === 'active' && a.adminAreas[area]!.level !== 'none').map(([u]) => u).sort();
+          expect(holdersOf(h.facts, viewAt(at), orgId, { adminArea: area, minLevel: 'view' }).map((x) => x.userId)).toEqual(expected);
+        }
+      }),
+      { numRuns: 150, seed: 7 },
     );
   });
 
