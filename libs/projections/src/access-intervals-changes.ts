@@ -1,5 +1,7 @@
 import {
-  FactReader, K, NOW, accessOf, permissionsOf, type FactStore, type LedgerEvent, type MemberAccess, type View,
+  FactReader, K, NOW, accessOf, adminLevelOf, capabilityCatalog, capabilityOf, consoleAccessOf, memberCore, permissionsOf,
+  rolePaths, spendLimitOf, toolLevelOf, type AdminArea, type FactStore, type LedgerEvent, type MemberAccess, type MemberCore,
+  type RolePaths, type View,
 } from '../../access-model/src/index.js';
 import type { AccessIntervalChange } from '../../read-model/src/index.js';
 
@@ -35,13 +37,34 @@ const str = (data: unknown, field: string): string | undefined => {
 };
 
 /**
- * The members whose permissions an event can change, from its type and data (what evolve.ts writes and what the
- * evaluator reads): a member event → that member; group membership → that user in every organization; a role or
- * an assignment → the members of the groups holding that role there; organization settings, connectors, tools,
- * policies, workspaces → every member of the organization; the catalog (and any type not listed) → everyone.
- * Sets are read as of now, so the answer is a superset of what the event's instant needs.
+ * Which permissions an event can change: all of a member's, or one family (`capability:C`, the tools of a connector
+ * or of every connector, `admin:A`, `spend`, the Console ones). Evaluating only that family for an organization-wide
+ * toggle is what keeps a change to an organization of thousands cheap.
  */
-export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'data'>): MemberKey[] {
+export type Family =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'capability'; readonly capability: string }
+  | { readonly kind: 'tools'; readonly connectorId: string | undefined }
+  | { readonly kind: 'admin'; readonly area: AdminArea }
+  | { readonly kind: 'spend' }
+  | { readonly kind: 'console' };
+
+export interface Impact {
+  readonly members: MemberKey[];
+  readonly family: Family;
+}
+
+const ALL: Family = { kind: 'all' };
+
+/**
+ * The members whose permissions an event can change, and which of them, from its type and data (what evolve.ts
+ * writes and what the evaluator reads): a member event → that member; group membership → that user in every
+ * organization; a role or an assignment → the members of the groups holding that role there; organization
+ * settings, connectors, tools, policies, workspaces → every member of the organization (one family); the catalog
+ * → everyone; a type not listed here → everyone, everything (correctness first).
+ * Sets are read as of now, so the members are a superset of those concerned at the event's instant.
+ */
+export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'data'>): Impact {
   const d = event.data;
   const orgId = str(d, 'orgId');
   const out = new Map<string, MemberKey>();
@@ -49,12 +72,23 @@ export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type
   const orgMembers = (o: string) => {
     for (const u of facts.items(K.members(o), NOW)) add(o, u);
   };
+  const everyone = () => {
+    for (const o of facts.items(K.orgs, NOW)) orgMembers(o);
+  };
   const userEverywhere = (u: string) => {
     for (const o of facts.items(K.userOrgs(u), NOW)) add(o, u);
   };
   const groupUsers = (g: string, o: string | undefined) => {
     for (const u of facts.items(K.usersOfGroup(g), NOW)) (o === undefined ? userEverywhere(u) : add(o, u));
   };
+  const roleHolders = (o: string, roleId: string) => {
+    for (const g of facts.items(K.groups, NOW)) {
+      for (const r of facts.items(K.rolesOfGroup(o, g), NOW)) if (r === roleId) groupUsers(g, o);
+    }
+  };
+  const connectorId = str(d, 'connectorId');
+  const tools: Family = { kind: 'tools', connectorId: connectorId === '*' ? undefined : connectorId };
+  let family: Family = ALL;
   switch (event.type) {
     case 'MemberAdded':
     case 'MemberRoleChanged':
@@ -62,10 +96,16 @@ export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type
     case 'MemberSuspended':
     case 'MemberReactivated':
     case 'MemberRemoved':
+      add(orgId!, str(d, 'userId')!);
+      break;
     case 'MemberSpendLimitSet':
+      add(orgId!, str(d, 'userId')!);
+      family = { kind: 'spend' };
+      break;
     case 'ConsoleRoleSet':
     case 'WorkspaceRoleSet':
       add(orgId!, str(d, 'userId')!);
+      family = { kind: 'console' };
       break;
     case 'UserAddedToGroup':
     case 'UserRemovedFromGroup':
@@ -77,21 +117,60 @@ export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type
       break;
     case 'RoleAssignedToGroup':
     case 'RoleUnassignedFromGroup':
+      groupUsers(str(d, 'groupId')!, orgId);
+      break;
     case 'GroupSpendLimitSet':
       groupUsers(str(d, 'groupId')!, orgId);
+      family = { kind: 'spend' };
       break;
     case 'RoleCreated':
     case 'RoleDeleted':
-    case 'RoleCapabilitySet':
-    case 'RoleAdminPermissionSet':
-    case 'RoleConnectorPermissionSet':
-    case 'RoleToolPermissionSet': {
-      const roleId = str(d, 'roleId')!;
-      for (const g of facts.items(K.groups, NOW)) {
-        for (const r of facts.items(K.rolesOfGroup(orgId!, g), NOW)) if (r === roleId) groupUsers(g, orgId);
-      }
+      roleHolders(orgId!, str(d, 'roleId')!);
       break;
-    }
+    case 'RoleCapabilitySet':
+      roleHolders(orgId!, str(d, 'roleId')!);
+      family = { kind: 'capability', capability: str(d, 'capability')! };
+      break;
+    case 'RoleAdminPermissionSet':
+      roleHolders(orgId!, str(d, 'roleId')!);
+      family = { kind: 'admin', area: str(d, 'area') as AdminArea };
+      break;
+    case 'RoleConnectorPermissionSet':
+    case 'RoleToolPermissionSet':
+      roleHolders(orgId!, str(d, 'roleId')!);
+      family = tools;
+      break;
+    case 'OrganizationCapabilitySet':
+    case 'PlatformOverrideSet':
+      orgMembers(orgId!);
+      family = { kind: 'capability', capability: str(d, 'capability')! };
+      break;
+    case 'CapabilityAddedToCatalog':
+      everyone();
+      family = { kind: 'capability', capability: str(d, 'capability')! };
+      break;
+    case 'ConnectorAdded':
+    case 'ConnectorToolsAdded':
+    case 'ConnectorToolsRemoved':
+    case 'ConnectorRemoved':
+    case 'OrgToolPolicySet':
+      orgMembers(orgId!);
+      family = tools;
+      break;
+    case 'ConnectorPermissionsEnabled':
+      orgMembers(orgId!);
+      family = { kind: 'tools', connectorId: undefined };
+      break;
+    case 'OrgSpendCeilingSet':
+    case 'SpendingPrecedenceSet':
+      orgMembers(orgId!);
+      family = { kind: 'spend' };
+      break;
+    case 'WorkspaceCreated':
+    case 'WorkspaceArchived':
+      orgMembers(orgId!);
+      family = { kind: 'console' };
+      break;
     // Nothing the evaluator reads: names, SCIM mappings, API keys, refusals (R62).
     case 'GroupRenamed':
     case 'RoleRenamed':
@@ -101,22 +180,76 @@ export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type
     case 'ApiKeyRevoked':
     case 'AccessChangeDenied':
       break;
-    case 'CapabilityAddedToCatalog':
-      for (const o of facts.items(K.orgs, NOW)) orgMembers(o);
-      break;
     default:
-      // Organization-wide settings (toggles, overrides, mode, precedence, ceiling, connectors, tools, policies,
-      // connector permissions, workspaces, ownership transfers); an unknown type with no orgId → everyone.
+      // OrganizationCreated, ProvisioningModeSet (R31), PrimaryOwnershipTransferred, and any type not listed.
       if (orgId !== undefined) orgMembers(orgId);
-      else for (const o of facts.items(K.orgs, NOW)) orgMembers(o);
+      else everyone();
   }
-  return [...out.values()];
+  return { members: [...out.values()], family };
 }
 
-/** The members' interval permissions at one view; one reader, so members of one group share its roles (memo). */
-export function permissionsAtView(facts: FactStore, view: View, members: readonly MemberKey[]): Map<string, string>[] {
+/** The members whose permissions an event can change (see impactOf). */
+export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'data'>): MemberKey[] {
+  return impactOf(facts, event).members;
+}
+
+/**
+ * One family of a member's interval permissions, exactly as `intervalPermissionsOf(accessOf(…))` would list them
+ * (same guards: not a member or not active → nothing; tools of existing connectors and tools only; capabilities
+ * of the catalog only).
+ */
+export function familyPermissions(r: FactReader, orgId: string, userId: string, family: Family): Map<string, string> {
+  if (family.kind === 'all') return intervalPermissionsOf(accessOf(r, orgId, userId));
+  const out = new Map<string, string>();
+  const m = memberCore(r, orgId, userId);
+  if (m === undefined || m.status !== 'active') return out;
+  const paths = (): RolePaths => (m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] });
+  switch (family.kind) {
+    case 'capability':
+      if (capabilityCatalog(r).includes(family.capability) && capabilityOf(r, m, family.capability, paths()).granted) {
+        out.set(`capability:${family.capability}`, 'granted');
+      }
+      break;
+    case 'tools': {
+      const p = paths();
+      const connectors = family.connectorId === undefined ? [...r.items(K.connectors(orgId))] : [family.connectorId];
+      for (const c of connectors) toolsOf(r, m, c, p, out);
+      break;
+    }
+    case 'admin': {
+      const { level } = adminLevelOf(r, m, family.area, paths());
+      if (level !== 'none') out.set(`admin:${family.area}`, level);
+      break;
+    }
+    case 'spend': {
+      const { cents } = spendLimitOf(r, m);
+      if (cents !== null) out.set('spend', String(cents));
+      break;
+    }
+    case 'console': {
+      const consoleAccess = consoleAccessOf(r, m);
+      if (consoleAccess.role) out.set(`console:${consoleAccess.role}`, consoleAccess.role);
+      for (const [ws, perms] of Object.entries(consoleAccess.workspaces)) for (const perm of perms) out.set(`workspace:${ws}:${perm}`, 'granted');
+      break;
+    }
+  }
+  return out;
+}
+
+/** As accessOf lists tools: connectors still present, tools still present, levels above blocked. */
+function toolsOf(r: FactReader, m: MemberCore, connectorId: string, paths: RolePaths, out: Map<string, string>): void {
+  if (r.value(K.connector(m.orgId, connectorId)) == null) return;
+  for (const toolName of r.items(K.tools(m.orgId, connectorId))) {
+    if (r.value<boolean>(K.tool(m.orgId, connectorId, toolName)) !== true) continue;
+    const { level } = toolLevelOf(r, m, connectorId, toolName, paths);
+    if (level !== 'blocked') out.set(`tool:${connectorId}/${toolName}`, level);
+  }
+}
+
+/** The members' interval permissions (of one family) at one view; one reader, so members of one group share its roles (memo). */
+export function permissionsAtView(facts: FactStore, view: View, members: readonly MemberKey[], family: Family = ALL): Map<string, string>[] {
   const r = new FactReader(facts, view);
-  return members.map(([o, u]) => intervalPermissionsOf(accessOf(r, o, u)));
+  return members.map(([o, u]) => familyPermissions(r, o, u, family));
 }
 
 /** Close what was lost or changed, then open what was gained or changed (a level change is close + open). */
@@ -141,11 +274,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * members evaluated just before it (`beforePos`) and just after it, at its occurredAt.
  */
 export function changesOfEvent(tenantId: string, facts: FactStore, event: LedgerEvent): AccessIntervalChange[] {
-  const members = affectedMembers(facts, event);
+  const { members, family } = impactOf(facts, event);
   if (members.length === 0) return [];
   const at = Date.parse(event.meta.occurredAt);
-  const before = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position }, members);
-  const after = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 }, members);
+  const before = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position }, members, family);
+  const after = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 }, members, family);
   const out: AccessIntervalChange[] = [];
   members.forEach((m, i) => out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, iso(at), event.id)));
   return out;

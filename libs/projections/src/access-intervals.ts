@@ -2,9 +2,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { FactStore, asLedgerEvent, evolve, type LedgerEvent } from '../../access-model/src/index.js';
 import type { RecordedEvent } from '../../event-store/src/port.js';
 import { AccessIntervalWriter, CheckpointStore, type AccessIntervalChange, type Checkpoint } from '../../read-model/src/index.js';
-import { affectedMembers, changesOfEvent, diffChanges, permissionsAtView } from './access-intervals-changes.js';
+import { changesOfEvent, diffChanges, impactOf, permissionsAtView } from './access-intervals-changes.js';
 
-export { intervalPermissionsOf, affectedMembers, changesOfEvent, intervalChangesOfHistory } from './access-intervals-changes.js';
+export { intervalPermissionsOf, affectedMembers, impactOf, changesOfEvent, intervalChangesOfHistory, type Family, type Impact } from './access-intervals-changes.js';
 
 /**
  * One tenant's facts as the interval producer folds them, event by event in store order, and the latest instant
@@ -39,11 +39,11 @@ export class TenantIntervals {
       return changesOfEvent(this.tenantId, this.facts, event);
     }
     // Late: compare the affected members at the frontier without and with the event.
-    const members = affectedMembers(this.facts, event);
+    const { members, family } = impactOf(this.facts, event);
     const view = { at: this.frontier, knownAt: Number.POSITIVE_INFINITY };
-    const before = permissionsAtView(this.facts, view, members);
+    const before = permissionsAtView(this.facts, view, members, family);
     this.fold(event);
-    const after = permissionsAtView(this.facts, view, members);
+    const after = permissionsAtView(this.facts, view, members, family);
     const when = new Date(this.frontier).toISOString();
     const out: AccessIntervalChange[] = [];
     members.forEach((m, i) => out.push(...diffChanges(this.tenantId, m, before[i]!, after[i]!, when, event.id)));
