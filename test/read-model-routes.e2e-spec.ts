@@ -258,9 +258,20 @@ describe('GET /v1/tenants/{t}/orgs/{o}/reports/…', () => {
     expect(custom.body.members.map((m: any) => m.userId)).toEqual(['u1']);
     const inGroup = await get(`/v1/tenants/acme/orgs/org-1/reports/custom-without-group?at=${minute(6)}`);
     expect(inGroup.body.members).toEqual([]);
-    const csv = await get(`${base}/holders-during?${period}&permission=capability:claude_code&format=csv`);
-    expect(csv.type).toMatch(/^text\/csv/);
-    expect(csv.text.split('\r\n')[0]).toContain('userId');
+    // The CSV header names exactly the fields of the JSON rows.
+    const rowsOf: [string, any][] = [
+      [`holders-during?${period}&permission=capability:claude_code`, holders.body.holders[0].intervals[0]],
+      [`sod-violations?${period}`, sod.body.violations[0]],
+      [`changes?${period}`, changes.body.changes[0]],
+      [`privileged?${period}&bucket=day`, privileged.body.buckets[0]],
+    ];
+    for (const [query, row] of rowsOf) {
+      const csv = await get(`${base}/${query}&format=csv`);
+      expect(csv.type).toMatch(/^text\/csv/);
+      expect(csv.text.split('\r\n')[0]!.split(',').sort()).toEqual(Object.keys(row).sort());
+    }
+    const empty = await get(`/v1/tenants/acme/orgs/org-1/reports/orphaned-api-keys?format=csv`);
+    expect(empty.text).toBe('orgId,workspaceId,apiKeyId,name,createdBy,createdAt,createdByEvent,creatorStatus,creatorLeftAt,creatorLeftEvent\r\n');
   });
 
   test('bad report requests: missing period, bad format, bad org id → 400 with every field; unknown report → 404', async () => {

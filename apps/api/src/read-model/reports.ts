@@ -39,6 +39,8 @@ export interface ReportDefinition {
   readonly description: string;
   /** The library's query schema (without `format`, which every report takes). */
   readonly schema: z.ZodType;
+  /** The CSV header (also when there are no rows). */
+  readonly columns: readonly string[];
   run(client: ClickHouseClient, tenantId: string, orgId: string, query: never): Promise<ReportAnswer>;
 }
 
@@ -50,6 +52,7 @@ function report<S extends z.ZodType>(definition: {
   summary: string;
   description: string;
   schema: S;
+  columns: readonly string[];
   run(client: ClickHouseClient, tenantId: string, orgId: string, query: z.output<S>): Promise<ReportAnswer>;
 }): ReportDefinition {
   return definition as unknown as ReportDefinition;
@@ -61,6 +64,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     summary: "Every member's effective access at an instant",
     description: 'Each permission whose interval contains `at` (default now), with the instant it was granted (`since`), the granting event and, for a review of the past, when it ended.',
     schema: AccessReviewQuery.omit({ format: true }),
+    columns: ['userId', 'permission', 'level', 'since', 'grantedBy', 'until'],
     async run(client, tenantId, orgId, query) {
       const at = query.at ?? new Date().toISOString();
       const rows = await accessReviewRows(client, tenantId, orgId, { ...query, at, format: 'json' });
@@ -72,6 +76,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     summary: 'Who held a permission during a period, and for how long',
     description: 'Every interval of `permission` (e.g. `capability:claude_code`, `admin:billing`, `role:owner`) overlapping [from, to), clipped to the period, per member with the total time.',
     schema: PermissionHoldersQuery,
+    columns: ['userId', 'level', 'from', 'to', 'durationMs', 'validFrom', 'validTo', 'openedBy', 'closedBy'],
     async run(client, tenantId, orgId, query) {
       const rows = await permissionHolderIntervals(client, tenantId, orgId, query);
       const holders = groupBy(rows, (r) => r.userId, (userId, intervals) => ({ userId, totalMs: intervals.reduce((sum, i) => sum + i.durationMs, 0), intervals }));
@@ -83,6 +88,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     summary: 'Access gained, lost and changed in a period (the quarterly review)',
     description: 'Every permission opened or closed in [from, to), each with the event that caused it; a level change is one `changed` row.',
     schema: AccessChangesQuery,
+    columns: ['at', 'userId', 'permission', 'change', 'level', 'previousLevel', 'eventId'],
     async run(client, tenantId, orgId, query) {
       const changes = await accessChanges(client, tenantId, orgId, query);
       return { json: { orgId, from: query.from, to: query.to, changes }, rows: changes };
@@ -93,6 +99,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     summary: 'Privileged access over time (R21)',
     description: 'Per day, week or month of [from, to): holders of owner/admin roles, Console admin, and `manage` on any admin area.',
     schema: PrivilegedAccessQuery,
+    columns: ['bucketStart', 'permission', 'level', 'holders', 'userIds'],
     async run(client, tenantId, orgId, query) {
       const buckets = await privilegedAccess(client, tenantId, orgId, query);
       return { json: { orgId, from: query.from, to: query.to, bucket: query.bucket, buckets }, rows: buckets };
@@ -104,6 +111,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     description:
       'Members who held both permissions of a pair at once, with the overlap clipped to [from, to). `pairs` (repeatable) is written `permission[=level|level]+permission[=level]`; the default pairs are billing+identity_access and identity_access+user_management at `manage`.',
     schema: SodViolationsQuery,
+    columns: ['userId', 'pair', 'permissionA', 'levelA', 'permissionB', 'levelB', 'from', 'to', 'durationMs', 'openedByA', 'openedByB'],
     async run(client, tenantId, orgId, query) {
       const violations = await sodViolations(client, tenantId, orgId, query);
       return { json: { orgId, from: query.from, to: query.to, violations }, rows: violations };
@@ -114,9 +122,11 @@ export const REPORTS: readonly ReportDefinition[] = [
     summary: 'Active API keys whose creator has left (R53)',
     description: 'Keys created and not revoked by `at` (default now) whose creator was removed — or, with `includeSuspended=true`, suspended (R33).',
     schema: OrphanedApiKeysQuery.omit({ orgId: true }),
+    columns: ['orgId', 'workspaceId', 'apiKeyId', 'name', 'createdBy', 'createdAt', 'createdByEvent', 'creatorStatus', 'creatorLeftAt', 'creatorLeftEvent'],
     async run(client, tenantId, orgId, query) {
-      const keys = await orphanedApiKeys(client, tenantId, { ...query, orgId });
-      return { json: { orgId, at: query.at ?? null, keys }, rows: keys };
+      const at = query.at ?? new Date().toISOString();
+      const keys = await orphanedApiKeys(client, tenantId, { ...query, at, orgId });
+      return { json: { orgId, at, keys }, rows: keys };
     },
   }),
   report({
@@ -124,9 +134,11 @@ export const REPORTS: readonly ReportDefinition[] = [
     summary: '`custom` members in no group (R6)',
     description: 'Members with the `custom` role who belong to no (undeleted) group at `at` (default now): they have no capability at all.',
     schema: CustomMembersWithoutGroupQuery.omit({ orgId: true }),
+    columns: ['orgId', 'userId', 'status', 'customSince', 'roleEvent'],
     async run(client, tenantId, orgId, query) {
-      const members = await customMembersWithoutGroup(client, tenantId, { ...query, orgId });
-      return { json: { orgId, at: query.at ?? null, members }, rows: members };
+      const at = query.at ?? new Date().toISOString();
+      const members = await customMembersWithoutGroup(client, tenantId, { ...query, at, orgId });
+      return { json: { orgId, at, members }, rows: members };
     },
   }),
 ];
@@ -181,6 +193,6 @@ export interface RenderedReport {
 
 export async function runReport(client: ClickHouseClient, tenantId: string, definition: ReportDefinition, request: ParsedReportRequest): Promise<RenderedReport> {
   const answer = await definition.run(client, tenantId, request.orgId, request.query as never);
-  if (request.format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(answer.rows as readonly Record<string, unknown>[]) };
+  if (request.format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(answer.rows as readonly Record<string, unknown>[], definition.columns) };
   return { contentType: 'application/json; charset=utf-8', body: answer.json };
 }

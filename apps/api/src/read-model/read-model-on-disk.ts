@@ -1,0 +1,61 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { join, resolve } from 'node:path';
+import { openEventStore } from '../../../../libs/event-store/src/index.js';
+import { AuditProjection, migrate, openClickHouse } from '../../../../libs/read-model/src/index.js';
+
+/** The read model's data directory is held by another process (the running server): chDB locks it. */
+export class ReadModelInUseError extends Error {
+  override readonly name = 'ReadModelInUseError';
+}
+
+export interface ReadModelOnDiskOptions {
+  /** Catch-up progress: the audit trail's checkpoint against the store's head position. */
+  readonly onProgress?: (projected: number, head: number) => void;
+}
+
+/**
+ * The read model for a tool that runs while the server does not (`ledger report`, `ledger export`): chDB in
+ * `$dataDir/clickhouse`, migrated, with the audit trail caught up with the event store first, so the answer covers
+ * every stored event. With CLICKHOUSE_URL the server's own projection fills the tables, so nothing is projected here
+ * (two writers would cut batches differently and defeat the insert deduplication).
+ */
+export async function withReadModelOnDisk<T>(dataDir: string, work: (client: ClickHouseClient) => Promise<T>, options: ReadModelOnDiskOptions = {}): Promise<T> {
+  const clickhouseUrl = process.env.CLICKHOUSE_URL;
+  let client: ClickHouseClient;
+  try {
+    client = openClickHouse(clickhouseUrl ? { url: clickhouseUrl } : { dataPath: join(resolve(dataDir), 'clickhouse') });
+    await migrate(client);
+  } catch (error) {
+    if (/Cannot lock file|another server instance|Failed to create connection/i.test(String((error as Error).message) + String((error as Error).cause ?? ''))) {
+      throw new ReadModelInUseError(
+        `the read model in ${resolve(dataDir)}/clickhouse is in use by another process (is the server running?); ask the server instead with --url and --key`,
+      );
+    }
+    throw error;
+  }
+  try {
+    if (!clickhouseUrl) await catchUpAuditTrail(client, dataDir, options);
+    return await work(client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function catchUpAuditTrail(client: ClickHouseClient, dataDir: string, options: ReadModelOnDiskOptions): Promise<void> {
+  const store = openEventStore({ sqlitePath: join(resolve(dataDir), 'events.sqlite') });
+  try {
+    const audit = new AuditProjection({ client, source: (after) => store.readAll({ after }), headPosition: () => store.headPosition() });
+    await audit.refreshLag();
+    const head = audit.metrics.head;
+    const timer = options.onProgress ? setInterval(() => options.onProgress!(audit.metrics.checkpoint + 1, head + 1), 500) : undefined;
+    try {
+      // ACCESS INTERVALS: catch up the AccessIntervalProjection here too once it exists, like the server starts it.
+      if (audit.metrics.lag > 0) await audit.run();
+      options.onProgress?.(audit.metrics.checkpoint + 1, head + 1);
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,169 @@
+import type { Command } from 'commander';
+import { CliError, dataDirOf } from '../program.js';
+
+/** The report names (the catalog lives in apps/api/src/read-model/reports.ts; `audit` is the audit search). */
+const REPORT_NAMES = ['audit', 'access-review', 'holders-during', 'changes', 'privileged', 'sod-violations', 'orphaned-api-keys', 'custom-without-group'];
+
+interface ReportOptions {
+  tenant: string;
+  org?: string;
+  at?: string;
+  from?: string;
+  to?: string;
+  format: string;
+  param: string[];
+  url?: string;
+  key?: string;
+}
+
+/** `--param k=v` (repeatable) plus the named options, as the route's query parameters. */
+function queryOf(name: string, options: ReportOptions): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const p of options.param) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new CliError(`--param ${p}: expected key=value`, 2);
+    pairs.push([p.slice(0, eq), p.slice(eq + 1)]);
+  }
+  if (options.at) pairs.push(['at', options.at]);
+  if (options.from) pairs.push(['from', options.from]);
+  if (options.to) pairs.push(['to', options.to]);
+  if (name === 'audit' && options.org) pairs.push(['orgId', options.org]);
+  if (name !== 'audit') pairs.push(['format', options.format]);
+  return pairs;
+}
+
+/** Repeated keys become arrays (type=a&type=b, pairs=…), as Fastify parses a query string. */
+function objectOf(pairs: readonly [string, string][]): Record<string, unknown> {
+  const query: Record<string, unknown> = {};
+  for (const [k, v] of pairs) {
+    const existing = query[k];
+    query[k] = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v];
+  }
+  return query;
+}
+
+/** The audit search has no CSV form on the route: its page is rendered here, one event a row. */
+async function write(name: string, format: string, body: unknown): Promise<void> {
+  if (typeof body === 'string') return void process.stdout.write(body);
+  if (name === 'audit' && format === 'csv') {
+    const { toCsv } = await import('../../../../libs/read-model/src/index.js');
+    const page = body as { events: Record<string, unknown>[]; nextCursor: string | null };
+    process.stdout.write(toCsv(page.events));
+    if (page.nextCursor) process.stderr.write(`more events: -p cursor=${page.nextCursor}\n`);
+    return;
+  }
+  process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+}
+
+/** Over HTTP: the server owns the chDB data directory while it runs. */
+async function viaServer(name: string, options: ReportOptions, url: string, key: string): Promise<void> {
+  const tenant = encodeURIComponent(options.tenant);
+  const path = name === 'audit' ? `/v1/tenants/${tenant}/audit/events` : `/v1/tenants/${tenant}/orgs/${encodeURIComponent(options.org!)}/reports/${name}`;
+  const query = new URLSearchParams(queryOf(name, options)).toString();
+  let res: Response;
+  try {
+    res = await fetch(`${url.replace(/\/+$/, '')}${path}${query ? `?${query}` : ''}`, { headers: { authorization: `Bearer ${key}` } });
+  } catch (error) {
+    throw new CliError(`cannot reach ${url}: ${(error as Error).cause ?? (error as Error).message}`, 1);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let message = `${res.status} ${text}`;
+    try {
+      const problem = JSON.parse(text) as { detail?: string; errors?: { path: string; message: string }[] };
+      message = `${res.status}: ${problem.detail ?? text}${(problem.errors ?? []).map((e) => `\n  ${e.path || '(query)'}: ${e.message}`).join('')}`;
+    } catch {
+      // not problem+json: print the raw answer
+    }
+    throw new CliError(message, res.status === 400 || res.status === 404 ? 2 : 1);
+  }
+  await write(name, options.format, res.headers.get('content-type')?.startsWith('text/csv') ? text : JSON.parse(text));
+}
+
+/** On the data directory: chDB opened by this process (the server must not be running on it). */
+async function onDisk(name: string, options: ReportOptions, dataDir: string): Promise<void> {
+  const [{ AuditSearchQuery, searchAuditEvents }, { InvalidInputError }, { issuesOf }, reports, { withReadModelOnDisk, ReadModelInUseError }, { progressOnStderr }] =
+    await Promise.all([
+      import('../../../../libs/read-model/src/index.js'),
+      import('../../../../libs/projections/src/ledger.port.js'),
+      import('../../../../libs/projections/src/validation.js'),
+      import('../../../api/src/read-model/reports.js'),
+      import('../../../api/src/read-model/read-model-on-disk.js'),
+      import('../progress.js'),
+    ]);
+  const query = objectOf(queryOf(name, options));
+  // Validate before opening anything: a bad period or format is refused like the route refuses it (400 → exit 2).
+  let run: (client: Parameters<typeof searchAuditEvents>[0]) => Promise<unknown>;
+  try {
+    if (name === 'audit') {
+      const parsed = AuditSearchQuery.safeParse(query);
+      if (!parsed.success) throw new InvalidInputError(issuesOf(parsed.error));
+      run = (client) => searchAuditEvents(client, options.tenant, parsed.data);
+    } else {
+      const definition = reports.reportNamed(name)!;
+      const request = reports.parseReportRequest(definition, options.org!, query);
+      run = async (client) => (await reports.runReport(client, options.tenant, definition, request)).body;
+    }
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new CliError(`invalid report parameters:${error.errors.map((e) => `\n  ${e.path || '(query)'}: ${e.message}`).join('')}`, 2);
+    throw error;
+  }
+  let progress: ReturnType<typeof progressOnStderr> | undefined;
+  try {
+    const body = await withReadModelOnDisk(dataDir, run, {
+      onProgress: (done, head) => {
+        if (done >= head && !progress) return;
+        progress ??= progressOnStderr('audit trail catch-up', head, 'events');
+        progress.update(done, '');
+      },
+    });
+    progress?.stop();
+    await write(name, options.format, body);
+  } catch (error) {
+    progress?.stop();
+    if (error instanceof ReadModelInUseError) throw new CliError(error.message, 2);
+    throw error;
+  }
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description(
+      'Print a compliance report or an audit search (JSON or CSV on stdout). Two ways to reach the read model:\n' +
+        '  • with --url and --key (or LEDGER_URL / LEDGER_KEY): ask the running server over HTTP (the key needs audit:read);\n' +
+        '  • otherwise: open the read model in --data-dir directly (embedded chDB, or CLICKHOUSE_URL), after catching the\n' +
+        '    audit trail up with the event store. chDB allows one process per data directory, so this works only while the\n' +
+        '    server is NOT running on that directory (exit 2 with a hint otherwise).\n' +
+        'Exit codes: 0 printed, 1 failure, 2 invalid parameters, unknown report or read model in use.',
+    )
+    .argument('<name>', `one of ${REPORT_NAMES.join(', ')}`)
+    .requiredOption('-t, --tenant <tenant>', 'tenant')
+    .option('-o, --org <orgId>', 'organization (required except for audit, where it filters)')
+    .option('--at <instant>', 'ISO-8601 instant (access-review, orphaned-api-keys, custom-without-group; default now)')
+    .option('--from <instant>', 'start of the period, inclusive (ISO-8601)')
+    .option('--to <instant>', 'end of the period, exclusive (ISO-8601)')
+    .option('-f, --format <format>', 'json or csv', 'json')
+    .option('-p, --param <key=value>', 'another query parameter, repeatable (permission=…, levels=…, bucket=week, pairs=…, includeSuspended=true; audit: actor, subject, type, limit, cursor)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--url <url>', 'ask this running server instead of opening the data directory (env LEDGER_URL)', process.env.LEDGER_URL)
+    .option('--key <key>', 'API key for --url (env LEDGER_KEY)', process.env.LEDGER_KEY)
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ ledger report access-review -t demo -o org-1 --at 2026-03-31T00:00:00.000Z --format csv > review.csv\n' +
+        '  $ ledger report holders-during -t demo -o org-1 --from 2026-01-01T00:00:00.000Z --to 2026-04-01T00:00:00.000Z -p permission=admin:billing\n' +
+        '  $ ledger report audit -t demo -p subject=u-00017 -p limit=20\n' +
+        '  $ LEDGER_URL=http://127.0.0.1:8080 LEDGER_KEY=lk_… ledger report sod-violations -t demo -o org-1 --from … --to …\n',
+    )
+    .action(async (name: string, options: ReportOptions, command: Command) => {
+      if (!REPORT_NAMES.includes(name)) throw new CliError(`unknown report "${name}": one of ${REPORT_NAMES.join(', ')}`, 2);
+      if (options.format !== 'json' && options.format !== 'csv') throw new CliError(`--format ${options.format}: json or csv`, 2);
+      if (name !== 'audit' && !options.org) throw new CliError(`report ${name} needs --org`, 2);
+      if (options.url) {
+        if (!options.key) throw new CliError('--url needs --key (or LEDGER_KEY)', 2);
+        await viaServer(name, options, options.url, options.key);
+      } else {
+        await onDisk(name, options, dataDirOf(command));
+      }
+    });
+}
