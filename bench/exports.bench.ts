@@ -20,8 +20,8 @@ import { startS3rver } from '../test/support/s3rver-process.js';
  *   process, then a read-back for each object's sha256) vs. ClickHouse rendering the very same rows as
  *   Parquet into memory (the raw read + encode, no S3).
  * - Splunk: `exportToHec` with indexer acknowledgement (gzip batches of 512 KiB, 4 in flight) to the
- *   strict local receiver in a separate process vs. paging the very same rows out of ClickHouse into
- *   JS objects (what the delivery reads, without sending).
+ *   strict local receiver in a separate process vs. paging the very same rows out of ClickHouse as
+ *   the encoded HEC lines the delivery reads (and, for scale, as JS objects).
  * And, for scale, the plainest read of the same rows (FORMAT Null: read, decode, discard).
  * Without `client`, the history is 2 M synthetic rows of one tenant over three years, made in SQL;
  * pass the ClickHouse holding the generated benchmark history (and its tenant) to measure that instead.
@@ -51,7 +51,7 @@ export interface ExportsBenchResult {
   readonly s3?: ThroughputFigure & { readonly objects: number; readonly bytes: number };
   /** The same export with the upload writer (ClickHouse renders, the AWS SDK uploads). */
   readonly s3Upload?: ThroughputFigure;
-  readonly hec?: ThroughputFigure & { readonly duplicates: number; readonly requests: number };
+  readonly hec?: ThroughputFigure & { readonly duplicates: number; readonly requests: number; readonly rowsAsObjectsPerSecond: number };
   readonly node: string;
 }
 
@@ -129,16 +129,33 @@ export async function benchExports(opts: ExportsBenchOptions = {}): Promise<Expo
     }
 
     if (!opts.skip?.includes('hec')) {
-      const baseline = await timed(async () => {
+      // Two same-run reads of the very rows the delivery sends: as JS objects (JSONEachRow, what a
+      // generic consumer does) and as ready HEC lines (TabSeparatedRaw, what exportToHec reads).
+      const page = async (read: (after: RowCursor | null) => Promise<{ n: number; last: RowCursor | null }>) => {
         let after: RowCursor | null = null;
         let count = 0;
         for (;;) {
-          const page = await table.readRangePage({ tenantId, from, to, upToPosition, after, limit: 5000 });
-          if (page.length === 0) return count;
-          count += page.length;
-          after = { occurredAt: page.at(-1)!.occurred_at, position: page.at(-1)!.position };
+          const { n, last } = await read(after);
+          if (n === 0) return count;
+          count += n;
+          after = last;
         }
-      });
+      };
+      const q = (after: RowCursor | null) => ({ tenantId, from, to, upToPosition, after, limit: 5000 });
+      const rowsRead = await timed(() =>
+        page(async (after) => {
+          const p = await table.readRangePage(q(after));
+          return { n: p.length, last: p.length ? { occurredAt: p.at(-1)!.occurred_at, position: p.at(-1)!.position } : null };
+        }),
+      );
+      const envelope = { source: 'access-ledger', sourcetype: 'access-ledger:audit' };
+      const baseline = await timed(() =>
+        page(async (after) => {
+          const p = await table.readRangeEncoded(q(after), envelope);
+          return { n: p.length, last: p.length ? { occurredAt: p.at(-1)!.occurredAt, position: p.at(-1)!.position } : null };
+        }),
+      );
+      log(`raw ClickHouse paging: ${fmt(rowsRead.value / rowsRead.seconds)} rows/s as JS objects, ${fmt(baseline.value / baseline.seconds)} rows/s as encoded HEC lines`);
       const token = '00000000-0000-4000-8000-000000000000';
       const receiver = await startReceiver({ token, ack: true, retainEvents: false });
       cleanup.push(() => receiver.stop());
@@ -156,11 +173,12 @@ export async function benchExports(opts: ExportsBenchOptions = {}): Promise<Expo
         baselineRowsPerSecond: Math.round(base),
         ratio: eps / base,
         duplicates: stats.indexed - stats.unique,
+        rowsAsObjectsPerSecond: Math.round(rowsRead.value / rowsRead.seconds),
         requests: delivery.stats.requests,
       };
       log(
         `Splunk HEC delivery (ack on): ${fmt(eps)} events/s (${delivery.stats.requests} requests, ${stats.unique.toLocaleString('en')} distinct events indexed, ${stats.indexed - stats.unique} duplicates, ${run.seconds.toFixed(1)} s)` +
-          ` | raw ClickHouse row read ${fmt(base)} rows/s (${baseline.seconds.toFixed(1)} s) | ratio ${(eps / base).toFixed(2)}`,
+          ` | raw ClickHouse read of the same lines ${fmt(base)} rows/s (${baseline.seconds.toFixed(1)} s) | ratio ${(eps / base).toFixed(2)}`,
       );
     }
     return result;

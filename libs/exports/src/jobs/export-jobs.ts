@@ -117,10 +117,10 @@ export class ExportJobs {
   private async run(tenantId: string, exportId: string): Promise<void> {
     let job = this.deps.state.job(tenantId, exportId);
     if (!job || job.status === 'succeeded' || job.status === 'failed') return;
-    const upToPosition = job.upToPosition ?? (await this.deps.table.headPosition(tenantId));
-    const rowsTotal = await this.deps.table.countRange({ tenantId, from: job.from, to: job.to, upToPosition });
-    job = this.update(job, { status: 'running', upToPosition, progress: { rowsTotal, rowsDone: job.progress.rowsDone } });
     try {
+      const upToPosition = job.upToPosition ?? (await this.deps.table.headPosition(tenantId));
+      const rowsTotal = await this.deps.table.countRange({ tenantId, from: job.from, to: job.to, upToPosition });
+      job = this.update(job, { status: 'running', upToPosition, progress: { rowsTotal, rowsDone: job.progress.rowsDone } });
       if (job.sink.kind === 's3') job = await this.runS3(job, job.sink, upToPosition);
       else job = await this.runHec(job, job.sink, upToPosition);
       this.update(job, { status: 'succeeded', finishedAt: this.now().toISOString() });
