@@ -4,9 +4,10 @@
  * reports out through the routes of http-api.md § Audit and reports.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
@@ -309,5 +310,75 @@ describe('operations', () => {
       expect(doc.paths[`/v1/tenants/{tenantId}/orgs/{orgId}/reports/${name}`].get.parameters.map((p: any) => p.name)).toContain('format');
     expect(doc.paths['/v1/tenants/{tenantId}/exports'].post).toBeDefined();
     expect(doc.paths['/v1/tenants/{tenantId}/exports/{exportId}'].get).toBeDefined();
+  });
+});
+
+/** The compiled CLI (`npm run build` first; `npm test` does) as a child process with Node 24. */
+const root = resolve(import.meta.dirname, '..');
+const cli = join(root, 'dist/apps/cli/src/main.js');
+function ledger(dir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(join(root, 'node_modules/.bin/node'), [cli, '--data-dir', dir, ...args], {
+      env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '', LEDGER_URL: '', LEDGER_KEY: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+describe('ledger report', () => {
+  const line = (id: string, type: string, minute: number, data: object) =>
+    JSON.stringify({ id, type, occurredAt: new Date(Date.UTC(2026, 0, 5, 10, minute)).toISOString(), actor: { kind: 'import' }, source: 'console_import', data });
+
+  test('on a data directory the server is not running on: imports in, the audit trail caught up, the report out (JSON and CSV)', async () => {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
+    const dir = mkdtempSync(join(tmpdir(), 'report-cli-'));
+    try {
+      writeFileSync(
+        join(dir, 'events.ndjson'),
+        [
+          line('e-org', 'OrganizationCreated', 0, { orgId: 'acme-eng', name: 'Acme', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }),
+          line('e-po', 'MemberAdded', 1, { orgId: 'acme-eng', userId: 'po', email: 'po@a.test', role: 'primary_owner' }),
+          line('e-u1', 'MemberAdded', 2, { orgId: 'acme-eng', userId: 'u1', email: 'u1@a.test', role: 'custom' }),
+        ].join('\n') + '\n',
+      );
+      expect((await ledger(dir, 'import', join(dir, 'events.ndjson'), '--tenant', 'acme')).status).toBe(0);
+      const audit = await ledger(dir, 'report', 'audit', '--tenant', 'acme', '-p', 'limit=2');
+      expect(audit.status).toBe(0);
+      const page = JSON.parse(audit.stdout);
+      expect(page.events.map((e: any) => e.id)).toEqual(['e-u1', 'e-po']);
+      expect(page.nextCursor).toEqual(expect.any(String));
+      // R6: the custom member in no group.
+      const custom = await ledger(dir, 'report', 'custom-without-group', '-t', 'acme', '-o', 'acme-eng', '--format', 'csv');
+      expect(custom.status).toBe(0);
+      expect(custom.stdout.split('\r\n')[0]).toBe('orgId,userId,status,customSince,roleEvent');
+      expect(custom.stdout).toContain('acme-eng,u1,active,2026-01-05T10:02:00.000Z,e-u1');
+      const bad = await ledger(dir, 'report', 'holders-during', '-t', 'acme', '-o', 'acme-eng', '--from', 'yesterday');
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain('from');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("while the server holds the data directory: a clear refusal (exit 2); with --url and --key the server's route answers", async () => {
+    const at = new Date(Date.UTC(2026, 3, 1, 4)).toISOString();
+    const [held, remote, csv, refused] = await Promise.all([
+      ledger(dataDir, 'report', 'audit', '-t', 'acme'),
+      ledger(dataDir, 'report', 'audit', '-t', 'acme', '-p', 'type=MemberRemoved', '--url', url, '--key', keys.acme),
+      ledger(dataDir, 'report', 'access-review', '-t', 'acme', '-o', 'org-review', '--at', at, '--format', 'csv', '--url', url, '--key', keys.acme),
+      ledger(dataDir, 'report', 'audit', '-t', 'acme', '--url', url, '--key', keys.globex),
+    ]);
+    expect(held.status).toBe(2);
+    expect(held.stderr).toContain('in use by another process');
+    expect(remote.status).toBe(0);
+    expect(JSON.parse(remote.stdout).events.map((e: any) => e.subject)).toEqual(['u2']);
+    expect(csv.status).toBe(0);
+    expect(csv.stdout.split('\r\n')[0]).toBe('userId,permission,level,since,grantedBy,until');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('403');
   });
 });
