@@ -111,7 +111,6 @@ export function encodeRows<Row extends object>(rows: readonly Row[], columns: re
 export async function insertEncodedRows(client: ClickHouseClient, options: { table: string; encoded: EncodedRows; deduplicationToken?: string }): Promise<void> {
   const { table, encoded } = options;
   if (encoded.rows === 0) return;
-  const settings: Record<string, string> = options.deduplicationToken ? { insert_deduplication_token: options.deduplicationToken } : {};
   const chdb = chdbExtensions.get(client);
   if (chdb) {
     await chdb.rawInsert({
@@ -119,17 +118,31 @@ export async function insertEncodedRows(client: ClickHouseClient, options: { tab
       values: encoded.body,
       format: 'JSONCompactEachRow',
       columns: encoded.columns,
-      settings: { ...settings, date_time_input_format: 'best_effort' },
+      // Always explicit, '' included: a token SET by an earlier client call may still stick to the session.
+      settings: { insert_deduplication_token: options.deduplicationToken ?? '', date_time_input_format: 'best_effort' },
     });
     return;
   }
-  await client.insert({
-    table,
-    values: Readable.from([encoded.body]),
-    format: 'JSONCompactEachRow',
-    columns: encoded.columns as [string, ...string[]],
-    clickhouse_settings: settings,
+  await insertThroughClient(client, options);
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The server path: the bytes as the body of `INSERT … FORMAT JSONCompactEachRow` through `client.exec` (the
+ * client's `insert` would re-serialise a stream of objects; `exec` sends bytes as they are). Exported so that
+ * the embedded suite exercises it too (chdb's hook accepts the same call).
+ */
+export async function insertThroughClient(client: ClickHouseClient, options: { table: string; encoded: EncodedRows; deduplicationToken?: string }): Promise<void> {
+  const { table, encoded } = options;
+  // Table and columns come from our code, never from a request; checked anyway since they are spliced.
+  for (const name of [table, ...encoded.columns]) if (!IDENTIFIER.test(name)) throw new Error(`not an identifier: ${name}`);
+  const result = await client.exec({
+    query: `INSERT INTO ${table} (${encoded.columns.join(', ')}) FORMAT JSONCompactEachRow`,
+    values: Readable.from([encoded.body], { objectMode: false }),
+    clickhouse_settings: options.deduplicationToken ? { insert_deduplication_token: options.deduplicationToken } : {},
   });
+  for await (const chunk of result.stream) void chunk;
 }
 
 export interface InsertRowsOptions {

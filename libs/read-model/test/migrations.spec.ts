@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { encodeRows, insertRows, insertThroughClient } from '../src/clickhouse.js';
 import { appliedMigrations, migrate, MIGRATIONS } from '../src/schema/migrations.js';
 import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
 
@@ -30,6 +31,21 @@ describe.each(BACKENDS)('read-model schema migrations (%s)', (backend) => {
       { event_id: 'e1', occurred_at: '2026-03-01T09:00:00.000Z' },
       { event_id: 'e2', occurred_at: '2026-03-01T09:00:00.000Z' },
     ]);
+    await db.client.command({ query: 'TRUNCATE TABLE audit_events' });
+  });
+
+  it('the server insert path (exec with JSONCompactEachRow bytes) stores rows and honours the token, on every backend', async () => {
+    const row = { tenant_id: 'path', event_id: 'p1', position: 1, occurred_at: '2026-03-01T09:00:00.000Z', recorded_at: '2026-03-01T09:00:00.000Z', type: 'MemberAdded', payload: '{"a":"it\'s \\ \\"q\\""}' };
+    for (let i = 0; i < 2; i++) {
+      await insertThroughClient(db.client, { table: 'audit_events', encoded: encodeRows([row]), deduplicationToken: 'path-test-1' });
+    }
+    await insertRows(db.client, { table: 'audit_events', rows: [{ ...row, event_id: 'p2', position: 2 }] });
+    const found = await rows<{ event_id: string; payload: string }>(db.client, "SELECT event_id, payload FROM audit_events WHERE tenant_id = 'path' ORDER BY position");
+    expect(found).toEqual([
+      { event_id: 'p1', payload: row.payload },
+      { event_id: 'p2', payload: row.payload },
+    ]);
+    await expect(insertThroughClient(db.client, { table: 'audit_events; DROP TABLE x', encoded: encodeRows([row]) })).rejects.toThrow('not an identifier');
     await db.client.command({ query: 'TRUNCATE TABLE audit_events' });
   });
 });
