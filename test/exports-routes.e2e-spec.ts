@@ -4,9 +4,10 @@
  * into s3rver running in a separate process, polled through `GET …/exports/{id}`, then verified from the bucket.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp } from '../apps/api/src/http-app.js';
@@ -152,5 +153,59 @@ describe('POST /v1/tenants/{t}/exports and GET …/exports/{id}', () => {
     const backwards = await request('POST', '/v1/tenants/acme/exports', keys.acme, { sink: 's3', from: DAY.to, to: DAY.from, s3: s3Settings() });
     expect(backwards.status).toBe(400);
     expect((await request('POST', '/v1/tenants/acme/exports', keys.acmeReadOnly, { sink: 's3', ...DAY, s3: s3Settings() })).status).toBe(403);
+  });
+});
+
+/** The compiled CLI (`npm run build` first; `npm test` does) as a child process with Node 24. */
+const root = resolve(import.meta.dirname, '..');
+const cli = join(root, 'dist/apps/cli/src/main.js');
+function ledger(dir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(join(root, 'node_modules/.bin/node'), [cli, '--data-dir', dir, ...args], {
+      // The AWS chain (environment) supplies s3rver's credentials, as for any S3.
+      env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+describe('ledger export s3 and ledger verify-export', () => {
+  test('export from a data directory into s3rver, verify it (exit 0), and verify the route\'s export against its kept head', async () => {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
+    const dir = mkdtempSync(join(tmpdir(), 'export-cli-'));
+    try {
+      const line = (id: string, type: string, minute: number, data: object) =>
+        JSON.stringify({ id, type, occurredAt: new Date(Date.UTC(2026, 2, 1, 10, minute)).toISOString(), actor: { kind: 'import' }, source: 'console_import', data });
+      writeFileSync(
+        join(dir, 'events.ndjson'),
+        [
+          line('e-org', 'OrganizationCreated', 0, { orgId: 'org-9', name: 'Nine', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }),
+          line('e-po', 'MemberAdded', 1, { orgId: 'org-9', userId: 'po', email: 'po@n.test', role: 'primary_owner' }),
+        ].join('\n') + '\n',
+      );
+      expect((await ledger(dir, 'import', join(dir, 'events.ndjson'), '--tenant', 'nine')).status).toBe(0);
+      const exported = await ledger(dir, 'export', 's3', '-t', 'nine', '--from', DAY.from, '--to', DAY.to, '--uri', `s3://${BUCKET}/cli`, '--endpoint', s3.endpoint, '--format', 'jsonl');
+      expect(exported.stderr).toBe('');
+      expect(exported.status).toBe(0);
+      expect(exported.stdout).toContain(`exported 2 rows in 1 objects to s3://${BUCKET}/cli`);
+
+      const routeHead = (await request('GET', '/v1/tenants/acme/exports', keys.acme)).body.exports.find((e: any) => e.status === 'succeeded').digests.digest;
+      const [fromCli, fromRoute, badUri] = await Promise.all([
+        ledger(dir, 'verify-export', `s3://${BUCKET}/cli`, '--endpoint', s3.endpoint),
+        ledger(dir, 'verify-export', `s3://${BUCKET}/audit`, '--endpoint', s3.endpoint, '--expect-head', `acme=${routeHead}`),
+        ledger(dir, 'export', 's3', '-t', 'nine', '--from', DAY.from, '--to', DAY.to, '--uri', 's3://missing-bucket/x', '--endpoint', s3.endpoint),
+      ]);
+      expect(fromCli.status).toBe(0);
+      expect(fromCli.stdout).toContain('tenant nine: 1 exports, 1 objects, 2 rows');
+      expect(fromCli.stdout).toContain('OK');
+      expect(fromRoute.status).toBe(0);
+      expect(badUri.status).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
