@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { join, resolve } from 'node:path';
 import { openEventStore } from '../../../../libs/event-store/src/index.js';
+import { AccessIntervalProjection } from '../../../../libs/projections/src/access-intervals.js';
 import { AuditProjection, migrate, openClickHouse } from '../../../../libs/read-model/src/index.js';
 
 /** The read model's data directory is held by another process (the running server): chDB locks it. */
@@ -15,8 +16,8 @@ export interface ReadModelOnDiskOptions {
 
 /**
  * The read model for a tool that runs while the server does not (`ledger report`, `ledger export`): chDB in
- * `$dataDir/clickhouse`, migrated, with the audit trail caught up with the event store first, so the answer covers
- * every stored event. With CLICKHOUSE_URL the server's own projection fills the tables, so nothing is projected here
+ * `$dataDir/clickhouse`, migrated, with the audit trail and the access intervals caught up with the event store first,
+ * so the answer covers every stored event. With CLICKHOUSE_URL the server's own projection fills the tables, so nothing is projected here
  * (two writers would cut batches differently and defeat the insert deduplication).
  */
 export async function withReadModelOnDisk<T>(dataDir: string, work: (client: ClickHouseClient) => Promise<T>, options: ReadModelOnDiskOptions = {}): Promise<T> {
@@ -34,23 +35,27 @@ export async function withReadModelOnDisk<T>(dataDir: string, work: (client: Cli
     throw error;
   }
   try {
-    if (!clickhouseUrl) await catchUpAuditTrail(client, dataDir, options);
+    if (!clickhouseUrl) await catchUp(client, dataDir, options);
     return await work(client);
   } finally {
     await client.close();
   }
 }
 
-async function catchUpAuditTrail(client: ClickHouseClient, dataDir: string, options: ReadModelOnDiskOptions): Promise<void> {
+/** The audit trail and the access intervals brought up to the store's head (each ends with the store's events). */
+async function catchUp(client: ClickHouseClient, dataDir: string, options: ReadModelOnDiskOptions): Promise<void> {
   const store = openEventStore({ sqlitePath: join(resolve(dataDir), 'events.sqlite') });
   try {
-    const audit = new AuditProjection({ client, source: (after) => store.readAll({ after }), headPosition: () => store.headPosition() });
+    const source = (after: number) => store.readAll({ after });
+    const headPosition = () => store.headPosition();
+    const audit = new AuditProjection({ client, source, headPosition });
     await audit.refreshLag();
     const head = audit.metrics.head;
     const timer = options.onProgress ? setInterval(() => options.onProgress!(audit.metrics.checkpoint + 1, head + 1), 500) : undefined;
     try {
-      // ACCESS INTERVALS: catch up the AccessIntervalProjection here too once it exists, like the server starts it.
       if (audit.metrics.lag > 0) await audit.run();
+      const intervals = new AccessIntervalProjection({ client, source, headPosition });
+      if ((await intervals.lag()) > 0) await intervals.run();
       options.onProgress?.(audit.metrics.checkpoint + 1, head + 1);
     } finally {
       if (timer) clearInterval(timer);

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { join } from 'node:path';
 import type { EventStore } from '../../../../libs/event-store/src/port.js';
+import { AccessIntervalProjection } from '../../../../libs/projections/src/access-intervals.js';
 import { AuditProjection, migrate, openClickHouse } from '../../../../libs/read-model/src/index.js';
 
 export interface ReadModelOptions {
@@ -65,7 +66,7 @@ class Follower {
 
 /**
  * The ClickHouse read model as the server runs it: the client, the migrations, and the projections following the
- * event store live (the audit trail; the access intervals once their projection exists). chDB binds one data
+ * event store live (the audit trail and the access intervals). chDB binds one data
  * directory per process and locks it against other processes, so the server opens it exactly once; `ledger report`
  * opens it only when the server is not running.
  */
@@ -95,8 +96,9 @@ export class ReadModel {
       follower.start();
     };
     follow({ name: audit.name, start: (onError) => audit.start(onError), stop: () => audit.stop(), lag: () => audit.refreshLag() });
-    // ACCESS INTERVALS: the AccessIntervalProjection (libs/projections/src/access-intervals.ts) starts here, next to
-    // the audit projection, once it exists; until then the interval reports answer what access_intervals holds.
+    // The interval reports (access-review, holders-during, changes, privileged, sod-violations) read access_intervals.
+    const intervals = new AccessIntervalProjection({ client, source, headPosition });
+    follow({ name: intervals.name, start: (onError) => intervals.start(onError), stop: () => intervals.stop(), lag: () => intervals.lag() });
     return readModel;
   }
 
