@@ -55,17 +55,24 @@ export async function serve(
     await ledger.close();
     throw new Error(`cannot open the read model: ${(error as Error).message}`, { cause: error });
   }
+  let app: NestFastifyApplication | undefined;
+  try {
+    app = await createHttpApp({
+      ledger: readSide.ledger,
+      dataDir: config.dataDir,
+      ...(extras.registry ? { registry: extras.registry } : {}),
+      rateLimit: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
+      bodyLimits: { commandBytes: config.COMMAND_BODY_LIMIT, importBytes: config.IMPORT_BODY_LIMIT },
+      ...combineRoutes(accessRoutes(ledger), readSide.routes),
+    });
+    await app.listen(config.PORT, config.HOST);
+  } catch (error) {
+    // The app closes the (wrapped) ledger and with it the read model; without an app, close them here.
+    await (app ? app.close() : readSide.ledger.close()).catch(() => undefined);
+    throw error;
+  }
   const resumed = readSide.exports.resume();
   if (resumed.length > 0) log(`resuming ${resumed.length} export job(s): ${resumed.join(', ')}`);
-  const app = await createHttpApp({
-    ledger: readSide.ledger,
-    dataDir: config.dataDir,
-    ...(extras.registry ? { registry: extras.registry } : {}),
-    rateLimit: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
-    bodyLimits: { commandBytes: config.COMMAND_BODY_LIMIT, importBytes: config.IMPORT_BODY_LIMIT },
-    ...combineRoutes(accessRoutes(ledger), readSide.routes),
-  });
-  await app.listen(config.PORT, config.HOST);
   const url = await app.getUrl();
   log(`access-ledger listening on ${url} (data in ${config.dataDir}); API docs at ${url}/docs`);
   let closing: Promise<void> | undefined;
