@@ -1,4 +1,4 @@
-import type { AuditRangeReader, RangePageQuery, RowCursor } from '../audit-row.js';
+import type { AuditRangeReader, AuditRow, RangePageQuery, RowCursor } from '../audit-row.js';
 import type { HecDelivery } from './hec-delivery.js';
 import type { EncodedEvent, HecEnvelope } from './hec-event.js';
 
@@ -42,22 +42,27 @@ export async function exportToHec(
   const pageSize = options.pageSize ?? 5000;
   let after = input.after;
   let read = 0;
+  type Page = { events: EncodedEvent[] } | { rows: AuditRow[] };
+  const fetch = (from: RowCursor | null): Promise<Page> => {
+    const query = { tenantId: input.tenantId, from: input.from, to: input.to, upToPosition: input.upToPosition, after: from, limit: pageSize };
+    return encodes(source) ? source.readRangeEncoded(query, delivery.envelope).then((events) => ({ events })) : source.readRangePage(query).then((rows) => ({ rows }));
+  };
+  // The next page is read while this one is sent: ClickHouse works off the event loop meanwhile.
+  let next = fetch(after);
   for (;;) {
-    const query = { tenantId: input.tenantId, from: input.from, to: input.to, upToPosition: input.upToPosition, after, limit: pageSize };
-    let last: RowCursor;
-    let count: number;
-    if (encodes(source)) {
-      const page = await source.readRangeEncoded(query, delivery.envelope);
-      if (page.length === 0) break;
-      for (const event of page) await delivery.addEncoded(event);
-      last = { occurredAt: page.at(-1)!.occurredAt, position: page.at(-1)!.position };
-      count = page.length;
-    } else {
-      const page = await source.readRangePage(query);
-      if (page.length === 0) break;
-      for (const row of page) await delivery.add(row);
-      last = { occurredAt: page.at(-1)!.occurred_at, position: page.at(-1)!.position };
-      count = page.length;
+    const page = await next;
+    const count = 'events' in page ? page.events.length : page.rows.length;
+    if (count === 0) break;
+    const last: RowCursor = 'events' in page
+      ? { occurredAt: page.events.at(-1)!.occurredAt, position: page.events.at(-1)!.position }
+      : { occurredAt: page.rows.at(-1)!.occurred_at, position: page.rows.at(-1)!.position };
+    next = fetch(last);
+    try {
+      if ('events' in page) for (const event of page.events) await delivery.addEncoded(event);
+      else for (const row of page.rows) await delivery.add(row);
+    } catch (e) {
+      next.catch(() => {}); // the read ahead is abandoned with the delivery
+      throw e;
     }
     read += count;
     after = last;
