@@ -156,6 +156,11 @@ export function registerReport(program: Command): void {
         '  $ LEDGER_URL=http://127.0.0.1:8080 LEDGER_KEY=lk_… ledger report sod-violations -t demo -o org-1 --from … --to …\n',
     )
     .action(async (name: string, options: ReportOptions, command: Command) => {
+      // `ledger report … | head` closes the pipe early: that ends the output, it is not a failure.
+      process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EPIPE') process.exit(0);
+        process.exitCode = 1;
+      });
       if (!REPORT_NAMES.includes(name)) throw new CliError(`unknown report "${name}": one of ${REPORT_NAMES.join(', ')}`, 2);
       if (options.format !== 'json' && options.format !== 'csv') throw new CliError(`--format ${options.format}: json or csv`, 2);
       if (name !== 'audit' && !options.org) throw new CliError(`report ${name} needs --org`, 2);
