@@ -24,7 +24,12 @@ const EXIT_CODES = 'Exit codes: 0 exported, 1 the export failed, 2 configuration
 export function registerExport(program: Command): void {
   const exportCommand = program
     .command('export')
-    .description(`Export a tenant's audit trail for a period to S3 (Parquet, JSONL or CSV, with a manifest and chained digest) or to Splunk HEC. Reads the read model in --data-dir (the server must not be running on it). ${EXIT_CODES}`);
+    .description(`Export a tenant's audit trail for a period to S3 (Parquet, JSONL or CSV, with a manifest and chained digest) or to Splunk HEC. Reads the read model in --data-dir (the server must not be running on it; a running server exports through POST /v1/tenants/{t}/exports). ${EXIT_CODES}`)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ ledger export s3 -t demo --from 2026-01-01T00:00:00.000Z --to 2026-04-01T00:00:00.000Z --uri s3://audit-archive/ledger\n' +
+        '  $ ledger export splunk -t demo --from 2026-03-01T00:00:00.000Z --to 2026-03-02T00:00:00.000Z --url https://splunk:8088 --token $HEC_TOKEN --ack\n',
+    );
 
   exportCommand
     .command('s3')

@@ -129,14 +129,7 @@ async function onDisk(name: string, options: ReportOptions, dataDir: string): Pr
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description(
-      'Print a compliance report or an audit search (JSON or CSV on stdout). Two ways to reach the read model:\n' +
-        '  • with --url and --key (or LEDGER_URL / LEDGER_KEY): ask the running server over HTTP (the key needs audit:read);\n' +
-        '  • otherwise: open the read model in --data-dir directly (embedded chDB, or CLICKHOUSE_URL), after catching the\n' +
-        '    audit trail up with the event store. chDB allows one process per data directory, so this works only while the\n' +
-        '    server is NOT running on that directory (exit 2 with a hint otherwise).\n' +
-        'Exit codes: 0 printed, 1 failure, 2 invalid parameters, unknown report or read model in use.',
-    )
+    .description('Print a compliance report or an audit search (JSON or CSV on stdout), from the read model in --data-dir or from a running server (--url).')
     .argument('<name>', `one of ${REPORT_NAMES.join(', ')}`)
     .requiredOption('-t, --tenant <tenant>', 'tenant')
     .option('-o, --org <orgId>', 'organization (required except for audit, where it filters)')
@@ -149,7 +142,13 @@ export function registerReport(program: Command): void {
     .option('--key <key>', 'API key for --url (env LEDGER_KEY)', process.env.LEDGER_KEY)
     .addHelpText(
       'after',
-      '\nExamples:\n' +
+      '\nWhere the answer comes from:\n' +
+        '  with --url and --key (or LEDGER_URL / LEDGER_KEY): the running server\'s HTTP route (the key needs audit:read).\n' +
+        '  otherwise: the read model in --data-dir, opened by this command (embedded chDB, or CLICKHOUSE_URL) after it\n' +
+        '  caught the audit trail and access intervals up with the event store. chDB allows one process per data\n' +
+        '  directory, so this works only while the server is NOT running on it (exit 2 with a hint otherwise).\n' +
+        '\nExit codes: 0 printed, 1 failure (e.g. the server refused the key), 2 invalid parameters, unknown report, read model in use.\n' +
+        '\nExamples:\n' +
         '  $ ledger report access-review -t demo -o org-1 --at 2026-03-31T00:00:00.000Z --format csv > review.csv\n' +
         '  $ ledger report holders-during -t demo -o org-1 --from 2026-01-01T00:00:00.000Z --to 2026-04-01T00:00:00.000Z -p permission=admin:billing\n' +
         '  $ ledger report audit -t demo -p subject=u-00017 -p limit=20\n' +
