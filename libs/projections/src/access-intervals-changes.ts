@@ -43,6 +43,8 @@ const str = (data: unknown, field: string): string | undefined => {
  */
 export type Family =
   | { readonly kind: 'all' }
+  /** What groups change: everything for a custom member (R5, R30), only the spend limit for the others (R4, R42). */
+  | { readonly kind: 'groups' }
   | { readonly kind: 'capability'; readonly capability: string }
   | { readonly kind: 'tools'; readonly connectorId: string | undefined }
   | { readonly kind: 'admin'; readonly area: AdminArea }
@@ -110,14 +112,17 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
     case 'UserAddedToGroup':
     case 'UserRemovedFromGroup':
       userEverywhere(str(d, 'userId')!);
+      family = { kind: 'groups' };
       break;
     case 'GroupCreated':
     case 'GroupDeleted':
       groupUsers(str(d, 'groupId')!, undefined);
+      family = { kind: 'groups' };
       break;
     case 'RoleAssignedToGroup':
     case 'RoleUnassignedFromGroup':
       groupUsers(str(d, 'groupId')!, orgId);
+      family = { kind: 'groups' };
       break;
     case 'GroupSpendLimitSet':
       groupUsers(str(d, 'groupId')!, orgId);
@@ -205,6 +210,9 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
   if (m === undefined || m.status !== 'active') return out;
   const paths = (): RolePaths => (m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] });
   switch (family.kind) {
+    case 'groups':
+      // Full members' capabilities, tools and admin levels do not depend on their groups (R4, R16, R21).
+      return m.role === 'custom' ? intervalPermissionsOf(accessOf(r, orgId, userId)) : familyPermissions(r, orgId, userId, { kind: 'spend' });
     case 'capability':
       if (capabilityCatalog(r).includes(family.capability) && capabilityOf(r, m, family.capability, paths()).granted) {
         out.set(`capability:${family.capability}`, 'granted');

@@ -1,0 +1,126 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { asLedgerEvent } from '../libs/access-model/src/index.js';
+import { SqliteEventStore } from '../libs/event-store/src/index.js';
+import { TenantIntervals } from '../libs/projections/src/access-intervals.js';
+import { AccessIntervalWriter, migrate, openClickHouse, type AccessIntervalChange } from '../libs/read-model/src/index.js';
+
+/**
+ * Issue 4's access intervals on the cached generated history (≈ 2 million events, tenant `bench`, seeded by
+ * `bench/access.bench.ts`): how long producing the intervals from the evaluator takes, against folding the same
+ * events alone (the same run), and how fast the changes go into chDB through AccessIntervalWriter.
+ *
+ * `node dist/bench/access-intervals.bench.js` (after `npm run build`); BENCH_EVENTS limits the events read,
+ * BENCH_DATASET points at another events.sqlite, BENCH_INGEST=0 skips the chDB part.
+ */
+
+export interface AccessIntervalsBenchResult {
+  readonly events: number;
+  readonly changes: number;
+  readonly foldOnlyEventsPerSecond: number;
+  readonly producerEventsPerSecond: number;
+  readonly ingestChangesPerSecond: number | null;
+}
+
+export async function benchAccessIntervals(options: { path: string; maxEvents?: number; ingest?: boolean; log?: (line: string) => void }): Promise<AccessIntervalsBenchResult> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const max = options.maxEvents ?? Number.POSITIVE_INFINITY;
+  const read = async function* () {
+    const store = SqliteEventStore.open(options.path);
+    let n = 0;
+    try {
+      for await (const stored of store.readAll()) {
+        if (n++ >= max) break;
+        yield stored;
+      }
+    } finally {
+      await store.close();
+    }
+  };
+
+  // Baseline: fold only (what the effective-access projection does), same events, same process.
+  let t0 = performance.now();
+  let events = 0;
+  {
+    const tenants = new Map<string, TenantIntervals>();
+    for await (const stored of read()) {
+      const tenantId = String((stored.metadata as { tenantId?: string }).tenantId);
+      let t = tenants.get(tenantId);
+      if (!t) tenants.set(tenantId, (t = new TenantIntervals(tenantId)));
+      t.fold(asLedgerEvent(stored));
+      events++;
+    }
+  }
+  const foldMs = performance.now() - t0;
+  log(`fold only: ${events.toLocaleString('en')} events in ${(foldMs / 1000).toFixed(1)} s = ${Math.round(events / (foldMs / 1000)).toLocaleString('en')} events/s`);
+
+  // Producing the intervals: fold + evaluate the affected members before and after each event.
+  const tenants = new Map<string, TenantIntervals>();
+  const byType = new Map<string, { n: number; ms: number; changes: number }>();
+  const kept: AccessIntervalChange[] = [];
+  const keep = options.ingest !== false ? 1_000_000 : 0;
+  let changes = 0;
+  let late = 0;
+  t0 = performance.now();
+  let lastLog = t0;
+  let i = 0;
+  for await (const stored of read()) {
+    const tenantId = String((stored.metadata as { tenantId?: string }).tenantId);
+    let t = tenants.get(tenantId);
+    if (!t) tenants.set(tenantId, (t = new TenantIntervals(tenantId)));
+    const e = asLedgerEvent(stored);
+    if (Date.parse(e.meta.occurredAt) < t.latest) late++;
+    const s = performance.now();
+    const out = t.apply(e);
+    const stat = byType.get(e.type) ?? { n: 0, ms: 0, changes: 0 };
+    stat.n++;
+    stat.ms += performance.now() - s;
+    stat.changes += out.length;
+    byType.set(e.type, stat);
+    changes += out.length;
+    for (const c of out) if (kept.length < keep) kept.push(c);
+    if (++i % 10_000 === 0 && performance.now() - lastLog > 30_000) {
+      lastLog = performance.now();
+      log(`  … ${i.toLocaleString('en')} events, ${changes.toLocaleString('en')} changes, ${((lastLog - t0) / 1000).toFixed(0)} s`);
+    }
+  }
+  const produceMs = performance.now() - t0;
+  log(`intervals: ${i.toLocaleString('en')} events → ${changes.toLocaleString('en')} open/close changes (${late} late events) in ${(produceMs / 1000).toFixed(1)} s = ${Math.round(i / (produceMs / 1000)).toLocaleString('en')} events/s (fold alone: ${Math.round(events / (foldMs / 1000)).toLocaleString('en')} events/s)`);
+  const top = [...byType].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+  log(`  costliest event types: ${top.map(([type, s]) => `${type} ${s.n.toLocaleString('en')}× ${(s.ms / 1000).toFixed(1)} s (${(s.ms / s.n).toFixed(2)} ms each, ${s.changes.toLocaleString('en')} changes)`).join('; ')}`);
+
+  let ingestChangesPerSecond: number | null = null;
+  if (kept.length > 0) {
+    const dataPath = mkdtempSync(join(tmpdir(), 'access-intervals-bench-'));
+    const client = openClickHouse({ url: '', dataPath });
+    try {
+      await migrate(client);
+      const writer = new AccessIntervalWriter(client);
+      t0 = performance.now();
+      let rows = 0;
+      for (let k = 0; k < kept.length; k += 20_000) rows += await writer.write(kept.slice(k, k + 20_000));
+      const ingestMs = performance.now() - t0;
+      ingestChangesPerSecond = kept.length / (ingestMs / 1000);
+      log(`chDB: ${kept.length.toLocaleString('en')} changes (the first ones) → ${rows.toLocaleString('en')} rows in ${(ingestMs / 1000).toFixed(1)} s = ${Math.round(ingestChangesPerSecond).toLocaleString('en')} changes/s (batches of 20 000)`);
+    } finally {
+      await client.close();
+      rmSync(dataPath, { recursive: true, force: true });
+    }
+  }
+  return { events: i, changes, foldOnlyEventsPerSecond: events / (foldMs / 1000), producerEventsPerSecond: i / (produceMs / 1000), ingestChangesPerSecond };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const path = resolve(process.env['BENCH_DATASET'] ?? '.bench-data/history-20260301-28000u-3y/events.sqlite');
+  if (!existsSync(path)) {
+    process.stderr.write(`no dataset at ${path}: run the access benchmark first (it seeds it), or set BENCH_DATASET\n`);
+    process.exit(2);
+  }
+  await benchAccessIntervals({
+    path,
+    ...(process.env['BENCH_EVENTS'] ? { maxEvents: Number(process.env['BENCH_EVENTS']) } : {}),
+    ingest: process.env['BENCH_INGEST'] !== '0',
+  });
+}
