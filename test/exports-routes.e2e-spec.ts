@@ -16,11 +16,14 @@ import { SCOPES } from '../apps/api/src/keys/scopes.js';
 import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
 import { S3ObjectStore, verifyExport } from '../libs/exports/src/index.js';
 import { createLedger } from '../libs/projections/src/index.js';
+import { startHecReceiver, type HecReceiver } from './support/hec-receiver.js';
 import { startS3rver, type S3rverProcess } from './support/s3rver-process.js';
 
 let app: NestFastifyApplication;
 let side: ReadSide;
 let s3: S3rverProcess;
+let hec: HecReceiver;
+const HEC_TOKEN = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 let url: string;
 let dataDir: string;
 const keys = { acme: '', globex: '', acmeReadOnly: '' };
@@ -57,8 +60,9 @@ async function until(exportId: string, timeoutMs = 20_000): Promise<any> {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'exports-routes-'));
-  const [ledger, s3rver] = await Promise.all([createLedger({ dataDir }), startS3rver({ buckets: [BUCKET] })]);
+  const [ledger, s3rver, receiver] = await Promise.all([createLedger({ dataDir }), startS3rver({ buckets: [BUCKET] }), startHecReceiver({ token: HEC_TOKEN, ack: true })]);
   s3 = s3rver;
+  hec = receiver;
   side = await openReadSide(ledger, { dataDir });
   app = await createHttpApp({ ledger: side.ledger, dataDir, logLevels: [], ...combineRoutes(accessRoutes(ledger), side.routes) });
   await app.listen(0, '127.0.0.1');
@@ -79,7 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  await s3?.stop();
+  await Promise.all([s3?.stop(), hec?.stop()]);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -145,6 +149,25 @@ describe('POST /v1/tenants/{t}/exports and GET …/exports/{id}', () => {
     expect((await request('GET', '/v1/tenants/acme/exports', keys.acme)).body.exports).toHaveLength(before);
   });
 
+  test('a Splunk HEC export: 202, polled until succeeded, every event indexed once; a wrong token → 400 and no job', async () => {
+    const accepted = await request('POST', '/v1/tenants/acme/exports', keys.acme, {
+      sink: 'splunk',
+      ...DAY,
+      splunk: { url: hec.url, token: HEC_TOKEN, ack: true, ackPollIntervalMs: 20 },
+    });
+    expect(accepted.status).toBe(202);
+    const job = await until(accepted.body.exportId);
+    expect(job).toMatchObject({ status: 'succeeded', counts: { rows: 21 }, sink: { kind: 'splunk', token: '***' } });
+    expect(hec.events.map((e) => e.event['tenant_id'])).toEqual(Array(21).fill('acme'));
+    expect(new Set(hec.events.map((e) => e.event['event_id'])).size).toBe(21);
+
+    const before = (await request('GET', '/v1/tenants/acme/exports', keys.acme)).body.exports.length;
+    const refused = await request('POST', '/v1/tenants/acme/exports', keys.acme, { sink: 'splunk', ...DAY, splunk: { url: hec.url, token: 'wrong' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ type: 'urn:access-ledger:problem:sink-configuration', detail: expect.stringContaining('Splunk refused the HEC token') });
+    expect((await request('GET', '/v1/tenants/acme/exports', keys.acme)).body.exports).toHaveLength(before);
+  });
+
   test('an invalid body → 400 listing every failing field; a key without exports:write → 403', async () => {
     const res = await request('POST', '/v1/tenants/acme/exports', keys.acme, { sink: 'ftp', from: 'yesterday', to: DAY.to, extra: 1 });
     expect(res.status).toBe(400);
@@ -193,7 +216,7 @@ describe('ledger export s3 and ledger verify-export', () => {
       expect(exported.status).toBe(0);
       expect(exported.stdout).toContain(`exported 2 rows in 1 objects to s3://${BUCKET}/cli`);
 
-      const routeHead = (await request('GET', '/v1/tenants/acme/exports', keys.acme)).body.exports.find((e: any) => e.status === 'succeeded').digests.digest;
+      const routeHead = (await request('GET', '/v1/tenants/acme/exports', keys.acme)).body.exports.find((e: any) => e.status === 'succeeded' && e.sink.kind === 's3').digests.digest;
       const [fromCli, fromRoute, badUri] = await Promise.all([
         ledger(dir, 'verify-export', `s3://${BUCKET}/cli`, '--endpoint', s3.endpoint),
         ledger(dir, 'verify-export', `s3://${BUCKET}/audit`, '--endpoint', s3.endpoint, '--expect-head', `acme=${routeHead}`),
