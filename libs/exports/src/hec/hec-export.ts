@@ -36,7 +36,12 @@ export async function exportToHec(
   source: AuditRangeReader,
   delivery: HecDelivery,
   input: HecExportInput,
-  options: { pageSize?: number; onProgress?: (p: HecExportProgress) => void } = {},
+  options: {
+    pageSize?: number;
+    onProgress?: (p: HecExportProgress) => void;
+    /** Where events become JSON lines: in ClickHouse when the source can (default), or in Node. */
+    encodeIn?: 'source' | 'node';
+  } = {},
 ): Promise<HecExportProgress> {
   await delivery.preflight();
   const pageSize = options.pageSize ?? 5000;
@@ -45,7 +50,7 @@ export async function exportToHec(
   type Page = { events: EncodedEvent[] } | { rows: AuditRow[] };
   const fetch = (from: RowCursor | null): Promise<Page> => {
     const query = { tenantId: input.tenantId, from: input.from, to: input.to, upToPosition: input.upToPosition, after: from, limit: pageSize };
-    return encodes(source) ? source.readRangeEncoded(query, delivery.envelope).then((events) => ({ events })) : source.readRangePage(query).then((rows) => ({ rows }));
+    return encodes(source) && options.encodeIn !== 'node' ? source.readRangeEncoded(query, delivery.envelope).then((events) => ({ events })) : source.readRangePage(query).then((rows) => ({ rows }));
   };
   // The next page is read while this one is sent: ClickHouse works off the event loop meanwhile.
   let next = fetch(after);
