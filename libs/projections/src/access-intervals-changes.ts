@@ -1,5 +1,5 @@
 import {
-  FactReader, K, NOW, accessOf, adminLevelOf, capabilityCatalog, capabilityOf, consoleAccessOf, memberCore, permissionsOf,
+  ADMIN_AREAS, FactReader, K, NOW, accessOf, adminLevelOf, capabilityCatalog, capabilityOf, consoleAccessOf, memberCore, permissionsOf,
   rolePaths, spendLimitOf, toolLevelOf, type AdminArea, type FactStore, type LedgerEvent, type MemberAccess, type MemberCore,
   type RolePaths, type View,
 } from '../../access-model/src/index.js';
@@ -210,9 +210,23 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
   if (m === undefined || m.status !== 'active') return out;
   const paths = (): RolePaths => (m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] });
   switch (family.kind) {
-    case 'groups':
+    case 'groups': {
       // Full members' capabilities, tools and admin levels do not depend on their groups (R4, R16, R21).
-      return m.role === 'custom' ? intervalPermissionsOf(accessOf(r, orgId, userId)) : familyPermissions(r, orgId, userId, { kind: 'spend' });
+      if (m.role !== 'custom') return familyPermissions(r, orgId, userId, { kind: 'spend' });
+      if (r.value<boolean>(K.connectorPermissions(orgId)) === true) return intervalPermissionsOf(accessOf(r, orgId, userId));
+      // R11: without connector permissions a custom member's tools are the organization's levels whatever their
+      // roles, so only capabilities, admin levels and the spend limit can follow a group change (no event that
+      // changes groups enables connector permissions, so both sides of the diff skip the same tools).
+      const p = paths();
+      for (const c of capabilityCatalog(r)) if (capabilityOf(r, m, c, p).granted) out.set(`capability:${c}`, 'granted');
+      for (const area of ADMIN_AREAS) {
+        const { level } = adminLevelOf(r, m, area, p);
+        if (level !== 'none') out.set(`admin:${area}`, level);
+      }
+      const { cents } = spendLimitOf(r, m);
+      if (cents !== null) out.set('spend', String(cents));
+      return out;
+    }
     case 'capability':
       if (capabilityCatalog(r).includes(family.capability) && capabilityOf(r, m, family.capability, paths()).granted) {
         out.set(`capability:${family.capability}`, 'granted');
