@@ -77,6 +77,8 @@ export interface AccessIntervalMetrics {
 }
 
 const TIMEOUT = Symbol('timeout');
+/** pending_through of a rebuild's first checkpoint: the table must be emptied before anything is written. */
+const TRUNCATION_PENDING = -2;
 
 /**
  * Feeds `access_intervals` from the event store: every tenant's events folded into its own facts, the evaluator's
@@ -167,14 +169,24 @@ export class AccessIntervalProjection {
     return { checkpoint, head: this.head, lag: Math.max(0, this.head - checkpoint), ...this.counts };
   }
 
-  /** Empties the table and starts over from position 0 at the next run (a new generation). */
+  /**
+   * Empties the table and starts over from position 0 at the next run (a new generation). As in the audit
+   * projection, the checkpoint first says "truncation pending", so a crash between the steps still ends empty.
+   */
   async rebuild(): Promise<void> {
     await this.stop();
     const current = await this.checkpoints.load();
-    await this.options.client.command({ query: 'TRUNCATE TABLE IF EXISTS access_intervals' });
-    this.checkpoint = { position: -1, pendingThrough: -1, generation: current.generation + 1 };
-    await this.checkpoints.save(this.checkpoint);
+    await this.checkpoints.save({ position: -1, pendingThrough: TRUNCATION_PENDING, generation: current.generation + 1 });
+    this.checkpoint = await this.truncate(current.generation + 1);
     this.forget();
+  }
+
+  private async truncate(generation: number): Promise<Checkpoint> {
+    await this.options.client.command({ query: 'TRUNCATE TABLE IF EXISTS access_intervals' });
+    const fresh: Checkpoint = { position: -1, pendingThrough: -1, generation };
+    await this.checkpoints.save(fresh);
+    this.writer.reset();
+    return fresh;
   }
 
   private forget(): void {
@@ -193,6 +205,7 @@ export class AccessIntervalProjection {
 
   private async loop(): Promise<void> {
     let checkpoint = (this.checkpoint = await this.checkpoints.load());
+    if (checkpoint.pendingThrough === TRUNCATION_PENDING) checkpoint = this.checkpoint = await this.truncate(checkpoint.generation);
     // The facts are in memory only: fold everything up to the checkpoint again (without writing), then go on.
     const iterable = (this.iterable = this.options.source(this.folded));
     const iterator = (this.iterator = iterable[Symbol.asyncIterator]());

@@ -143,6 +143,17 @@ describe('exactly once', () => {
     expect(strip(await intervalRows(db.client, 'crash'), 'crash')).toEqual(expected);
   }, 60_000);
 
+  test('rebuild() empties the table and the next run writes it again, identical', async () => {
+    const events = acme('rebuild');
+    const projection = new AccessIntervalProjection({ client: db.client, source: sourceOf(events), name: 'ai-rebuild' });
+    await projection.run();
+    const before = await intervalRows(db.client, 'rebuild');
+    await projection.rebuild();
+    expect(await intervalRows(db.client, 'rebuild')).toEqual([]);
+    await projection.run();
+    expect(await intervalRows(db.client, 'rebuild')).toEqual(before);
+  });
+
   test('replaying everything from the start (a lost checkpoint) leaves the table as it was', async () => {
     const events = acme('again');
     await project('again', events);
