@@ -15,6 +15,8 @@ export const ApiConfig = z.object({
   LEDGER_DATA_DIR: z.string().min(1).default('./data'),
   KURRENTDB_URL: Optional,
   CLICKHOUSE_URL: Optional,
+  /** JSON file of named sinks for one-shot exports and live sinks followed from start (apps/api/src/exports/sinks-file.ts). */
+  LEDGER_SINKS_FILE: Optional,
   COMMAND_BODY_LIMIT: Bytes.default(1024 * 1024),
   IMPORT_BODY_LIMIT: Bytes.default(64 * 1024 * 1024),
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(1000),

@@ -9,6 +9,7 @@ import { AccessController } from './access/access.controller.js';
 import { ACCESS_PATHS } from './access/access.docs.js';
 import type { ClosableLedger } from './app.module.js';
 import { ExportService } from './exports/export-service.js';
+import { loadSinksFile, type SinksFile } from './exports/sinks-file.js';
 import { exportRoutes } from './exports/exports.routes.js';
 import { ReadModel } from './read-model/read-model.js';
 import { readModelRoutes } from './read-model/read-model.routes.js';
@@ -50,7 +51,13 @@ export async function serve(
   const ledger = await createLedger({ dataDir: config.dataDir, kurrentdbUrl: config.KURRENTDB_URL, clickhouseUrl: config.CLICKHOUSE_URL });
   let readSide: ReadSide;
   try {
-    readSide = await openReadSide(ledger, { dataDir: config.dataDir, ...(config.CLICKHOUSE_URL ? { clickhouseUrl: config.CLICKHOUSE_URL } : {}), log });
+    const sinks = config.LEDGER_SINKS_FILE ? loadSinksFile(config.LEDGER_SINKS_FILE) : undefined;
+    readSide = await openReadSide(ledger, {
+      dataDir: config.dataDir,
+      ...(config.CLICKHOUSE_URL ? { clickhouseUrl: config.CLICKHOUSE_URL } : {}),
+      ...(sinks ? { sinks } : {}),
+      log,
+    });
   } catch (error) {
     await ledger.close();
     throw new Error(`cannot open the read model: ${(error as Error).message}`, { cause: error });
@@ -69,6 +76,12 @@ export async function serve(
   } catch (error) {
     // The app closes the (wrapped) ledger and with it the read model; without an app, close them here.
     await (app ? app.close() : readSide.ledger.close()).catch(() => undefined);
+    throw error;
+  }
+  try {
+    await readSide.exports.startLiveSinks();
+  } catch (error) {
+    await app.close().catch(() => undefined);
     throw error;
   }
   const resumed = readSide.exports.resume();
@@ -121,9 +134,12 @@ export interface ReadSide {
  * migrations, starts the audit projection on the ledger's event store, and creates the export jobs. Call
  * `exports.resume()` once the server is about to serve.
  */
-export async function openReadSide(ledger: Ledger, options: { dataDir: string; clickhouseUrl?: string; log?: (line: string) => void }): Promise<ReadSide> {
+export async function openReadSide(
+  ledger: Ledger,
+  options: { dataDir: string; clickhouseUrl?: string; sinks?: SinksFile; log?: (line: string) => void },
+): Promise<ReadSide> {
   const readModel = await ReadModel.open(ledger.store, options);
-  const exports = new ExportService(readModel.client, options.dataDir);
+  const exports = new ExportService(readModel.client, options.dataDir, options.sinks?.named, options.sinks?.live, options.log);
   const appLedger: ClosableLedger = {
     executeCommand: (tenantId, body, commandOptions) => ledger.executeCommand(tenantId, body, commandOptions),
     importEvents: (tenantId, ndjson) => ledger.importEvents(tenantId, ndjson),

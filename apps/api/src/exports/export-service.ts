@@ -1,6 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { join } from 'node:path';
-import { ClickHouseAuditTable, ExportJobs, SqliteExportStateStore, type SinkConfig } from '../../../../libs/exports/src/index.js';
+import {
+  ClickHouseAuditTable, ExportJobs, SinkFollower, SqliteExportStateStore, type ContinuousSinkConfig, type FollowerStatus, type SinkConfig,
+} from '../../../../libs/exports/src/index.js';
 
 /**
  * One-shot exports as the server runs them: jobs in `$dataDir/exports.sqlite`, rows from the read model's
@@ -9,10 +11,46 @@ import { ClickHouseAuditTable, ExportJobs, SqliteExportStateStore, type SinkConf
 export class ExportService {
   readonly jobs: ExportJobs;
   private readonly state: SqliteExportStateStore;
+  private readonly table: ClickHouseAuditTable;
+  private readonly followers: SinkFollower[] = [];
 
-  constructor(client: ClickHouseClient, dataDir: string, sinks?: Readonly<Record<string, SinkConfig>>) {
+  constructor(
+    client: ClickHouseClient,
+    dataDir: string,
+    sinks?: Readonly<Record<string, SinkConfig>>,
+    private readonly live: readonly ContinuousSinkConfig[] = [],
+    private readonly log: (line: string) => void = () => {},
+  ) {
     this.state = new SqliteExportStateStore(join(dataDir, 'exports.sqlite'));
-    this.jobs = new ExportJobs({ table: new ClickHouseAuditTable(client), state: this.state, dataDir, ...(sinks ? { sinks } : {}) });
+    this.table = new ClickHouseAuditTable(client);
+    this.jobs = new ExportJobs({ table: this.table, state: this.state, dataDir, ...(sinks ? { sinks } : {}) });
+  }
+
+  /**
+   * Starts every configured live sink from its checkpoint. Each checks its sink first and fails fast (a wrong token,
+   * an unknown bucket) with the sink's name in the message; nothing of a failed sink is checkpointed.
+   */
+  async startLiveSinks(): Promise<void> {
+    for (const config of this.live) {
+      const follower = new SinkFollower(config, {
+        source: this.table,
+        table: this.table,
+        state: this.state,
+        onError: (error) => this.log(`live sink ${config.name}: ${error.message}`),
+      });
+      try {
+        await follower.start();
+      } catch (error) {
+        throw new Error(`live sink ${config.name} (${config.sink.kind}) cannot start: ${(error as Error).message}`, { cause: error });
+      }
+      this.followers.push(follower);
+      this.log(`live sink ${config.name}: following tenant ${config.tenantId} into ${config.sink.kind} from checkpoint ${follower.checkpoint ?? 'start'}`);
+    }
+  }
+
+  /** The live sinks of a tenant, with their checkpoints and last errors (GET …/exports/sinks). */
+  liveSinks(tenantId: string): FollowerStatus[] {
+    return this.followers.filter((f) => f.config.tenantId === tenantId).map((f) => f.status());
   }
 
   resume(): string[] {
@@ -27,6 +65,7 @@ export class ExportService {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.jobs.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
+    await Promise.all(this.followers.map((f) => f.stop()));
     this.state.close();
   }
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { SinkConfigurationError, type ExportJob, type ExportJobs } from '../../../../libs/exports/src/index.js';
+import { SinkConfigurationError, type ExportJob, type ExportJobs, type FollowerStatus } from '../../../../libs/exports/src/index.js';
 import { InvalidInputError, NotFoundError } from '../../../../libs/projections/src/ledger.port.js';
 import { issuesOf } from '../../../../libs/projections/src/validation.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
@@ -10,12 +10,24 @@ import { ProblemException, problem } from '../problem/problem.js';
 
 /** Injection token of the server's ExportJobs. */
 export const EXPORT_JOBS = Symbol('EXPORT_JOBS');
+/** Injection token of what lists the live sinks (the ExportService). */
+export const LIVE_SINKS = Symbol('LIVE_SINKS');
 
 /** http-api.md § Exports: one-shot exports of the audit trail to S3 or Splunk, run in the background. */
 @Controller('v1/tenants/:tenantId/exports')
 @UseGuards(ApiKeyGuard)
 export class ExportsController {
-  constructor(@Inject(EXPORT_JOBS) private readonly jobs: ExportJobs) {}
+  constructor(
+    @Inject(EXPORT_JOBS) private readonly jobs: ExportJobs,
+    @Inject(LIVE_SINKS) private readonly live: { liveSinks(tenantId: string): FollowerStatus[] },
+  ) {}
+
+  /** The live sinks configured for this tenant (LEDGER_SINKS_FILE), each with its checkpoint and last error. */
+  @Get('sinks')
+  @RequireScope('exports:write')
+  sinks(@Param('tenantId') tenantId: string): { sinks: FollowerStatus[] } {
+    return { sinks: this.live.liveSinks(tenantId) };
+  }
 
   /** 202 once the sink is known to work (bucket exists, credentials or token accepted); nothing is created otherwise. */
   @Post()
