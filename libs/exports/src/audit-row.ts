@@ -1,48 +1,9 @@
 /**
- * The exported unit: one row of the ClickHouse audit trail (`audit_events`, owned by the read model),
- * i.e. one stored event, flattened. Instants are ISO-8601 UTC with milliseconds.
+ * The exported unit: one row of the ClickHouse audit trail (`audit_events`, owned by the read model), i.e. one stored
+ * event, flattened; instants are ISO-8601 UTC with milliseconds. Its type and column order are the read model's.
  */
-export interface AuditRow {
-  readonly tenant_id: string;
-  readonly org_id: string;
-  readonly event_id: string;
-  readonly position: number;
-  readonly revision: number;
-  readonly type: string;
-  readonly actor_kind: string;
-  readonly actor_org_id: string;
-  readonly actor_user_id: string;
-  readonly subject: string;
-  readonly occurred_at: string;
-  readonly recorded_at: string;
-  readonly source: string;
-  readonly correlation_id: string;
-  readonly causation_id: string;
-  /** The event data as JSON text. */
-  readonly payload: string;
-  /** The event's chain hash (event-store chain.ts). */
-  readonly hash: string;
-}
-
-export const AUDIT_COLUMNS = [
-  'tenant_id',
-  'org_id',
-  'event_id',
-  'position',
-  'revision',
-  'type',
-  'actor_kind',
-  'actor_org_id',
-  'actor_user_id',
-  'subject',
-  'occurred_at',
-  'recorded_at',
-  'source',
-  'correlation_id',
-  'causation_id',
-  'payload',
-  'hash',
-] as const satisfies readonly (keyof AuditRow)[];
+export { AUDIT_COLUMNS, type AuditRow } from '../../read-model/src/ingestion/audit-row.js';
+import type { AuditRow } from '../../read-model/src/ingestion/audit-row.js';
 
 /** What one export or one delivery step covers: the tenant's events with occurredAt in [from, to) and position ≤ upToPosition. */
 export interface AuditRange {

@@ -1,19 +1,14 @@
 import { z } from 'zod';
 import { ACCESS_QUERY_SCHEMAS } from '../../../../libs/projections/src/access-queries.js';
+import { pathParameter, queryParameters, queryProblems } from '../docs/openapi.js';
 
 /**
  * The access routes in the OpenAPI document: their query parameters come from the same zod schemas that validate
  * them (`ACCESS_QUERY_SCHEMAS`), so the document cannot describe parameters the server does not take.
  */
-function queryParameters(schema: z.ZodType): object[] {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object>; required?: string[] };
-  return Object.entries(json.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: (json.required ?? []).includes(name), schema: s }));
-}
 
-const path = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } });
-const problems = Object.fromEntries(
-  [400, 401, 403, 404, 429].map((status) => [String(status), { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }]),
-);
+const path = pathParameter;
+const problems = queryProblems;
 const route = (summary: string, description: string, schema: z.ZodType, params: string[]) => ({
   get: {
     summary,

@@ -163,3 +163,20 @@ ${routes}
 ${schemas}
 </body></html>`;
 }
+
+/**
+ * OpenAPI query parameters from the zod schema that validates a route's query string (its input side), so the
+ * document cannot list parameters the server refuses nor miss ones it takes.
+ */
+export function queryParameters(schema: z.ZodType): object[] {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: (json.required ?? []).includes(name), schema: s }));
+}
+
+/** An id in a route's path (ids are 1–128 characters of [A-Za-z0-9._:@-]). */
+export const pathParameter = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } });
+
+/** problem+json answers of the query routes. */
+export const queryProblems = Object.fromEntries(
+  [400, 401, 403, 404, 429].map((status) => [String(status), { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }]),
+);

@@ -1,20 +1,15 @@
 import { z } from 'zod';
 import { AuditSearchQuery } from '../../../../libs/read-model/src/index.js';
 import { REPORTS, ReportFormat } from './reports.js';
+import { pathParameter, queryParameters, queryProblems } from '../docs/openapi.js';
 
 /**
  * The audit and report routes in the OpenAPI document. Query parameters come from the zod schemas that validate
  * them (libs/read-model's, through the report catalog), so the document cannot list parameters the server refuses.
  */
-function queryParameters(schema: z.ZodType): object[] {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object>; required?: string[] };
-  return Object.entries(json.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: (json.required ?? []).includes(name), schema: s }));
-}
 
-const path = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } });
-const problems = Object.fromEntries(
-  [400, 401, 403, 404, 429].map((status) => [String(status), { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }]),
-);
+const path = pathParameter;
+const problems = queryProblems;
 const secured = { security: [{ apiKey: [] }], 'x-required-scope': 'audit:read' };
 
 const AuditEvent = z.object({
