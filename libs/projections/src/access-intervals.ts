@@ -60,7 +60,7 @@ export interface AccessIntervalProjectionOptions {
   readonly name?: string;
   /** Events per batch (one insert and one checkpoint per batch). */
   readonly maxBatchEvents?: number;
-  /** A partial batch is written after this long without a new event, so a quiet live stream is projected promptly. */
+  /** A partial batch is written at most this long after its first event, so a quiet live stream is projected promptly. */
   readonly maxBatchDelayMs?: number;
   /** Test hook: runs after a batch's insert and before its checkpoint (the crash window). */
   readonly afterInsert?: (batch: { first: number; last: number; rows: number }) => Promise<void> | void;
@@ -215,7 +215,12 @@ export class AccessIntervalProjection {
     let first = -1;
     let last = -1;
     let events = 0;
+    // One timer per batch (not per event): a batch waits at most maxBatchDelayMs for more events.
+    let deadline: Promise<typeof TIMEOUT> | undefined;
+    let timer: NodeJS.Timeout | undefined;
     const flush = async () => {
+      clearTimeout(timer);
+      deadline = undefined;
       if (last < 0) return;
       const rows = await this.writer.write(changes);
       await this.options.afterInsert?.({ first, last, rows });
@@ -230,13 +235,7 @@ export class AccessIntervalProjection {
     let next: Promise<IteratorResult<RecordedEvent>> | undefined;
     while (!this.stopping) {
       next ??= iterator.next();
-      let result: IteratorResult<RecordedEvent> | typeof TIMEOUT;
-      if (last < 0) result = await next;
-      else {
-        let timer: NodeJS.Timeout | undefined;
-        result = await Promise.race([next, new Promise<typeof TIMEOUT>((done) => (timer = setTimeout(() => done(TIMEOUT), delay)))]);
-        clearTimeout(timer);
-      }
+      const result: IteratorResult<RecordedEvent> | typeof TIMEOUT = deadline === undefined ? await next : await Promise.race([next, deadline]);
       if (result === TIMEOUT) {
         await flush();
         continue;
@@ -257,7 +256,10 @@ export class AccessIntervalProjection {
       if (Date.parse(event.meta.occurredAt) < tenant.latest) this.counts.lateEvents++;
       for (const c of tenant.apply(event)) changes.push(c);
       this.counts.eventsProjected++;
-      if (first < 0) first = stored.position;
+      if (first < 0) {
+        first = stored.position;
+        deadline = new Promise((done) => (timer = setTimeout(() => done(TIMEOUT), delay)));
+      }
       last = stored.position;
       if (++events >= maxEvents) await flush();
     }

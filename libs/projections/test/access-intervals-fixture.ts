@@ -75,6 +75,19 @@ export function sourceOf(events: readonly LedgerEvent[]): (after: number) => Asy
   };
 }
 
+/** A live source, as `store.subscribeToAll({ after })`: the events, then nothing until `close()`. */
+export function liveSourceOf(events: readonly LedgerEvent[]): (after: number) => AsyncIterable<RecordedEvent> & { close(): Promise<void> } {
+  return (after: number) => {
+    let closed: () => void = () => undefined;
+    const closing = new Promise<void>((resolve) => (closed = resolve));
+    const iterator = (async function* () {
+      for (const e of events) if (e.position > after) yield recorded(e);
+      await closing;
+    })();
+    return Object.assign(iterator, { close: async () => closed() });
+  };
+}
+
 export async function openDb(): Promise<{ client: ClickHouseClient; close(): Promise<void> }> {
   const dataPath = mkdtempSync(join(tmpdir(), 'access-intervals-'));
   const client = openClickHouse({ url: '', dataPath });
