@@ -1,49 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { generateHistory, type HistoryOptions } from '../../../history/src/index.js';
-import {
-  FactStore, K, accessAt, decide, evolve, holdersOf, permissionsOf, viewAt, type Command, type EventType, type LedgerEvent,
-} from '../../src/index.js';
+import { K, accessAt, holdersOf, permissionsOf, viewAt } from '../../src/index.js';
+import { generatedHistory, type History } from './generated-history.js';
 import { naivePermissionsAt } from './naive-reference.js';
 
-/** A small generated history folded through the real deciders, kept as the list of events with their positions. */
-function historyEvents(seed: number): { facts: FactStore; events: LedgerEvent[]; start: number; end: number } {
-  const options: HistoryOptions = { seed, users: 40, orgs: 2, groups: 8, customRoles: 6, connectors: 3, toolsPerConnector: 4, years: 1, start: '2025-01-01T00:00:00.000Z', lateImports: 4 };
-  const facts = new FactStore();
-  const events: LedgerEvent[] = [];
-  let position = 0;
-  let clock = Date.parse(options.start);
-  let ids = 0;
-  const fold = (e: LedgerEvent) => {
-    evolve(facts, e);
-    events.push(e);
-  };
-  for (const item of generateHistory(options)) {
-    if (item.kind === 'command') {
-      const command = item.command as Command;
-      const at = Date.parse(command.occurredAt!);
-      clock = Math.max(clock, at);
-      const decision = decide(facts, command, { at, newId: () => `e${++ids}` });
-      if (decision.kind === 'violation') throw new Error(`generated command violates ${decision.rule}: ${decision.reason}`);
-      for (const e of decision.events) {
-        // Recorded a little after it took effect, so that knownAt cuts through the history too.
-        const occurredAt = new Date(at).toISOString();
-        fold({ id: e.id, type: e.type, data: e.data as never, position: ++position, meta: { tenantId: 't', occurredAt, recordedAt: new Date(at + 1000).toISOString(), actor: command.actor, source: 'seed', schemaVersion: 1 } });
-      }
-    } else {
-      for (const line of item.lines) {
-        // R61: a late import — took effect earlier than events already stored.
-        fold({ id: line.id, type: line.type as EventType, data: line.data as never, position: ++position, meta: { tenantId: 't', occurredAt: line.occurredAt, recordedAt: new Date(clock + 1000).toISOString(), actor: line.actor as never, source: 'scim', schemaVersion: 1 } });
-      }
-    }
-  }
-  return { facts, events, start: Date.parse(options.start), end: clock + 2000 };
-}
-
-const histories = new Map<number, ReturnType<typeof historyEvents>>();
+const histories = new Map<number, History>();
 const history = (seed: number) => {
   let h = histories.get(seed);
-  if (!h) histories.set(seed, (h = historyEvents(seed)));
+  if (!h) histories.set(seed, (h = generatedHistory('t', seed, 4)));
   return h;
 };
 
