@@ -17,7 +17,7 @@ import { openApiDatabase } from '../apps/api/src/storage/api-database.js';
 
 export interface HttpBenchOptions {
   readonly durationSeconds?: number; // default 10
-  readonly connections?: number; // default 10
+  readonly connections?: number; // default 16
   readonly users?: number; // seeded members (default 1 000)
   readonly groups?: number; // seeded groups (default 50)
   /** Send an idempotencyKey with every command (one more SQLite write each; default false). */
@@ -164,7 +164,7 @@ function row(name: string, r: AutocannonResult): HttpBenchRow {
 export async function benchHttp(opts: HttpBenchOptions = {}): Promise<HttpBenchResult> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const duration = opts.durationSeconds ?? 10;
-  const connections = opts.connections ?? 10;
+  const connections = opts.connections ?? 16;
   const users = opts.users ?? 1000;
   const groups = opts.groups ?? 50;
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-http-bench-'));

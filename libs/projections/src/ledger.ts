@@ -125,6 +125,10 @@ export class Ledger implements LedgerUseCases {
     try {
       const queue = this.queues.get(tenantId)!;
       while (queue.length > 0) {
+        // Let the event loop take in what has arrived meanwhile (requests read while the last batch was being
+        // fsynced) before cutting the batch; without this turn, commands that come over sockets would be appended
+        // one or two at a time, each paying its own fsync.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = queue.splice(0, this.options.maxBatch ?? 256);
         await this.locks.run(tenantId, () => this.commitBatch(tenantId, batch));
       }
