@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Actor, EventType, LedgerEvent } from '../../access-model/src/index.js';
 import type { RecordedEvent } from '../../event-store/src/port.js';
 import { migrate, openClickHouse } from '../../read-model/src/index.js';
+import type { AccessIntervalRow } from '../../read-model/src/ingestion/access-intervals.js';
 
 /**
  * Fixtures of the access-interval specs: generated histories folded through the real deciders (as in
@@ -61,16 +62,8 @@ export async function openDb(): Promise<{ client: ClickHouseClient; close(): Pro
   };
 }
 
-export interface IntervalRow {
-  readonly org_id: string;
-  readonly user_id: string;
-  readonly permission: string;
-  readonly level: string;
-  readonly valid_from: string;
-  readonly valid_to: string;
-  readonly opened_by: string;
-  readonly closed_by: string;
-}
+/** An `access_intervals` row as the specs read it back (without tenant and version). */
+export type IntervalRow = Omit<AccessIntervalRow, 'tenant_id' | 'version'>;
 
 export async function intervalRows(client: ClickHouseClient, tenantId: string): Promise<IntervalRow[]> {
   const result = await client.query({
