@@ -4,10 +4,9 @@
  * into s3rver running in a separate process, polled through `GET …/exports/{id}`, then verified from the bucket.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp } from '../apps/api/src/http-app.js';
@@ -18,6 +17,7 @@ import { S3ObjectStore, verifyExport } from '../libs/exports/src/index.js';
 import { createLedger } from '../libs/projections/src/index.js';
 import { startHecReceiver, type HecReceiver } from './support/hec-receiver.js';
 import { startS3rver, type S3rverProcess } from './support/s3rver-process.js';
+import { LEDGER_CLI, runLedger } from './support/ledger-cli.js';
 
 let app: NestFastifyApplication;
 let side: ReadSide;
@@ -180,21 +180,9 @@ describe('POST /v1/tenants/{t}/exports and GET …/exports/{id}', () => {
 });
 
 /** The compiled CLI (`npm run build` first; `npm test` does) as a child process with Node 24. */
-const root = resolve(import.meta.dirname, '..');
-const cli = join(root, 'dist/apps/cli/src/main.js');
-function ledger(dir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(join(root, 'node_modules/.bin/node'), [cli, '--data-dir', dir, ...args], {
-      // The AWS chain (environment) supplies s3rver's credentials, as for any S3.
-      env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
+const cli = LEDGER_CLI;
+// The AWS chain (environment) supplies s3rver's credentials, as for any S3.
+const ledger = (dir: string, ...args: string[]) => runLedger(dir, args, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' });
 
 describe('ledger export s3 and ledger verify-export', () => {
   test('export from a data directory into s3rver, verify it (exit 0), and verify the route\'s export against its kept head', async () => {

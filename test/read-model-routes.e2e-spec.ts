@@ -4,10 +4,9 @@
  * reports out through the routes of http-api.md § Audit and reports.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
@@ -15,6 +14,7 @@ import { SCOPES } from '../apps/api/src/keys/scopes.js';
 import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
 import { createLedger } from '../libs/projections/src/index.js';
 import { ingestAccessIntervalChanges, type AccessIntervalChange } from '../libs/read-model/src/index.js';
+import { LEDGER_CLI, runLedger } from './support/ledger-cli.js';
 
 let app: NestFastifyApplication;
 let side: ReadSide;
@@ -331,20 +331,8 @@ describe('operations', () => {
 });
 
 /** The compiled CLI (`npm run build` first; `npm test` does) as a child process with Node 24. */
-const root = resolve(import.meta.dirname, '..');
-const cli = join(root, 'dist/apps/cli/src/main.js');
-function ledger(dir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(join(root, 'node_modules/.bin/node'), [cli, '--data-dir', dir, ...args], {
-      env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '', LEDGER_URL: '', LEDGER_KEY: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
+const cli = LEDGER_CLI;
+const ledger = (dir: string, ...args: string[]) => runLedger(dir, args, { LEDGER_URL: '', LEDGER_KEY: '' });
 
 describe('ledger report', () => {
   const line = (id: string, type: string, minute: number, data: object) =>
