@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BatchWorld, CommandBody, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, worldEver,
-  evolve, type Actor, type Command, type Decision, type EventMetadata, type EventType, type NewEvent, type Source,
+  evolve, type Actor, type Command, type Decision, type EventMetadata, type EventType, type Source,
 } from '../../access-model/src/index.js';
 import {
   ConcurrencyConflictError, IdempotencyMismatchError, openEventStore, tenantStream,
@@ -14,6 +14,7 @@ import { AccessQueries } from './access-queries.js';
 import type {
   AppendedRef, CommandOptions, CommandOutcome, FieldError, ImportOutcome, LedgerHealth, LedgerUseCases,
 } from './ledger.port.js';
+import { decidedEvent } from './decided-event.js';
 import { ProjectionRunner } from './projection-runner.js';
 import { issuesOf } from './validation.js';
 
@@ -173,7 +174,7 @@ export class Ledger implements LedgerUseCases {
         const correlationId = randomUUID();
         const from = events.length;
         for (const e of decision.events) {
-          const append = this.toAppend(tenantId, e, command.actor, sourceOf(command.actor), at, correlationId);
+          const append = decidedEvent(tenantId, e, { actor: command.actor, source: sourceOf(command.actor), occurredAt: new Date(at).toISOString(), recordedAt: new Date(this.now()).toISOString(), correlationId });
           evolve(facts, { id: append.id, type: e.type, data: e.data as never, meta: append.metadata as unknown as EventMetadata, position: ++provisional });
           events.push(append);
         }
@@ -217,20 +218,6 @@ export class Ledger implements LedgerUseCases {
     const revision = (await this.store.streamRevision(tenantStream(tenantId))) ?? -1;
     if (revision >= 0) await this.projection.waitFor(tenantId, revision);
     return revision;
-  }
-
-  private toAppend(tenantId: string, e: NewEvent, actor: Actor, source: Source, at: number, correlationId: string): EventToAppend {
-    const metadata: EventMetadata = {
-      tenantId,
-      occurredAt: new Date(at).toISOString(),
-      recordedAt: new Date(this.now()).toISOString(),
-      actor,
-      source,
-      correlationId,
-      ...(e.causationId ? { causationId: e.causationId } : {}),
-      schemaVersion: SCHEMA_VERSION[e.type] ?? 1,
-    };
-    return { id: e.id, type: e.type, data: e.data as JsonValue, metadata: metadata as unknown as { [k: string]: JsonValue } };
   }
 
   // -------------------------------------------------------------------------------------------------- imports

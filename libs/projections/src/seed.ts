@@ -3,6 +3,7 @@ import {
   FactStore, SCHEMA_VERSION, decide, evolve, type Actor, type Command, type EventMetadata, type EventType,
 } from '../../access-model/src/index.js';
 import { tenantStream, type EventStore, type EventToAppend, type JsonValue } from '../../event-store/src/index.js';
+import { decidedEvent } from './decided-event.js';
 
 /** What a history generator yields (libs/history): commands to decide, or facts to import late. */
 export type SeedItem =
@@ -51,9 +52,9 @@ export async function seedHistory(
     batch = [];
     options.onProgress?.(report);
   };
-  const push = (id: string, type: EventType, data: unknown, meta: EventMetadata) => {
-    evolve(facts, { id, type, data: data as never, meta, position: ++position });
-    batch.push({ id, type, data: data as JsonValue, metadata: meta as unknown as { [k: string]: JsonValue } });
+  const push = (event: EventToAppend) => {
+    evolve(facts, { id: event.id, type: event.type as EventType, data: event.data as never, meta: event.metadata as unknown as EventMetadata, position: ++position });
+    batch.push(event);
   };
 
   for (const item of items) {
@@ -75,19 +76,17 @@ export async function seedHistory(
       const occurredAt = new Date(at).toISOString();
       const correlationId = randomUUID();
       for (const e of decision.events) {
-        push(e.id, e.type, e.data, {
-          tenantId, occurredAt, recordedAt: occurredAt, actor: command.actor as Actor, source: 'seed', correlationId,
-          ...(e.causationId ? { causationId: e.causationId } : {}), schemaVersion: SCHEMA_VERSION[e.type] ?? 1,
-        });
+        push(decidedEvent(tenantId, e, { actor: command.actor as Actor, source: 'seed', occurredAt, recordedAt: occurredAt, correlationId }));
       }
     } else {
       const recordedAt = new Date(clock).toISOString();
       for (const line of item.lines) {
         report.imported++;
-        push(line.id, line.type as EventType, line.data, {
+        const metadata: EventMetadata = {
           tenantId, occurredAt: line.occurredAt, recordedAt, actor: line.actor as Actor, source: line.source as EventMetadata['source'],
           schemaVersion: SCHEMA_VERSION[line.type] ?? 1,
-        });
+        };
+        push({ id: line.id, type: line.type, data: line.data as JsonValue, metadata: metadata as unknown as { [k: string]: JsonValue } });
       }
     }
     if (batch.length >= batchSize) await flush();

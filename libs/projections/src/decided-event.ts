@@ -1,0 +1,21 @@
+import { SCHEMA_VERSION, type Actor, type EventMetadata, type NewEvent, type Source } from '../../access-model/src/index.js';
+import type { EventToAppend, JsonValue } from '../../event-store/src/index.js';
+
+/** A decided event as the store takes it: its data, and the metadata every event carries (R60). */
+export function decidedEvent(
+  tenantId: string,
+  e: NewEvent,
+  meta: { actor: Actor; source: Source; occurredAt: string; recordedAt: string; correlationId: string },
+): EventToAppend {
+  const metadata: EventMetadata = {
+    tenantId,
+    occurredAt: meta.occurredAt,
+    recordedAt: meta.recordedAt,
+    actor: meta.actor,
+    source: meta.source,
+    correlationId: meta.correlationId,
+    ...(e.causationId ? { causationId: e.causationId } : {}),
+    schemaVersion: SCHEMA_VERSION[e.type] ?? 1,
+  };
+  return { id: e.id, type: e.type, data: e.data as JsonValue, metadata: metadata as unknown as { [k: string]: JsonValue } };
+}
