@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chdbOf, encodeRows, openClickHouse } from '../libs/read-model/src/clickhouse.js';
+import { chdbOf, openClickHouse } from '../libs/read-model/src/clickhouse.js';
 import { AccessIntervalWriter, type AccessIntervalChange } from '../libs/read-model/src/ingestion/access-intervals.js';
 import { AuditProjection } from '../libs/read-model/src/ingestion/audit-projection.js';
-import { AUDIT_COLUMNS, auditRowOf } from '../libs/read-model/src/ingestion/audit-row.js';
+import { AUDIT_COLUMNS, auditLineOf } from '../libs/read-model/src/ingestion/audit-row.js';
 import { migrate } from '../libs/read-model/src/schema/migrations.js';
 import { accessChanges } from '../libs/read-model/src/queries/access-changes.js';
 import { accessReviewRows } from '../libs/read-model/src/queries/access-review.js';
@@ -17,7 +17,7 @@ import { syntheticEvent, syntheticEvents } from '../libs/read-model/test/synthet
  * The read model on embedded chDB (docs/read-model.md, "Figures"):
  * - ingestion: the audit projection (flatten, serialise, dedup token, announce + checkpoint per batch) against a
  *   bare `INSERT` of the very same rows, same batch size, into a table of the same schema, in the same run. The
- *   bare side gets its JSONCompactEachRow bytes built before the clock starts and goes straight to chDB's raw insert; the
+ *   bare side gets the same JSONCompactEachRow lines (auditLineOf) built before the clock starts and goes straight to chDB's raw insert; the
  *   ratio is what the projection costs on top of the engine.
  *   Target ≥ 100 000 events/s.
  * - audit search p50/p95 over a mix of filters and deep cursor pages (target p50 ≤ 100 ms);
@@ -67,11 +67,17 @@ async function timeBareInsert(client: ClickHouseClient, count: number, batchSize
   if (!chdb) throw new Error('the read-model bench measures embedded chDB');
   let seconds = 0;
   for (let start = 0; start < count; start += batchSize) {
-    const rows = [];
-    for (let i = start; i < Math.min(count, start + batchSize); i++) rows.push(auditRowOf(syntheticEvent(i)));
-    const { body, columns } = encodeRows(rows, AUDIT_COLUMNS);
+    const lines = [];
+    for (let i = start; i < Math.min(count, start + batchSize); i++) lines.push(auditLineOf(syntheticEvent(i)));
+    const body = Buffer.from(lines.join('\n'));
     const t0 = performance.now();
-    await chdb.rawInsert({ table: BARE_TABLE, values: body, format: 'JSONCompactEachRow', columns, settings: { date_time_input_format: 'best_effort' } });
+    await chdb.rawInsert({
+      table: BARE_TABLE,
+      values: body,
+      format: 'JSONCompactEachRow',
+      columns: AUDIT_COLUMNS,
+      settings: { date_time_input_format: 'best_effort', input_format_json_read_objects_as_strings: 1 },
+    });
     seconds += (performance.now() - t0) / 1000;
   }
   return seconds;

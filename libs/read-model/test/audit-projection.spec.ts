@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../event-store/src/port.js';
 import { AuditProjection } from '../src/ingestion/audit-projection.js';
-import { auditRowOf } from '../src/ingestion/audit-row.js';
+import { AUDIT_COLUMNS, auditLineOf, auditRowOf } from '../src/ingestion/audit-row.js';
 import { CheckpointStore } from '../src/ingestion/checkpoint.js';
 import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
 import { fromArray, RecordedHistory } from './recorded-history.js';
@@ -52,6 +52,24 @@ describe.each(BACKENDS)('audit trail projection (%s)', (backend) => {
     expect(auditRowOf(key!)).toMatchObject({ subject: 'k-1', actor_kind: 'scim' });
     expect(auditRowOf(toggle!).subject).toBe('cowork');
     expect(JSON.parse(auditRowOf(key!).payload)).toEqual({ orgId: 'acme-eng', workspaceId: 'w-1', apiKeyId: 'k-1', name: 'ci', createdBy: 'u-1' });
+  });
+
+  it('the inserted line is the row, with the payload as the data object itself', () => {
+    for (const event of history().events) {
+      const row = auditRowOf(event);
+      const line = JSON.parse(auditLineOf(event)) as unknown[];
+      expect(line).toEqual(AUDIT_COLUMNS.map((column) => (column === 'payload' ? JSON.parse(row.payload) : row[column])));
+    }
+  });
+
+  it('stores each payload byte for byte as JSON.stringify of the data, however awkward its strings', async () => {
+    const names = ['quote " and backslash \\', 'tab\tnew\nline', 'ünïcödé ✓ 𝄞', '{"looks":"like json"}', '', '\u0000 nul'];
+    let h = new RecordedHistory('awk', '2026-03-01T09:00:00.000Z');
+    names.forEach((name, i) => (h = h.add('GroupCreated', { groupId: `g-${i}`, name, source: 'manual', nested: { list: [1, 'two', null] } })));
+    const events = h.events;
+    await new AuditProjection({ client: db.client, source: (after) => fromArray(events, after) }).run();
+    const stored = await rows<{ position: number | string; payload: string }>(db.client, "SELECT position, payload FROM audit_events WHERE tenant_id = 'awk' ORDER BY position");
+    expect(stored.map((r) => r.payload)).toEqual(events.map((e) => JSON.stringify(e.data)));
   });
 
   it('projects every event once and a second run adds nothing', async () => {

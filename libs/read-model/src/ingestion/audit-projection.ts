@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { RecordedEvent } from '../../../event-store/src/port.js';
-import { encodeRows, insertEncodedRows, type EncodedRows } from '../clickhouse.js';
-import { AUDIT_COLUMNS, auditRowOf } from './audit-row.js';
+import { LineBuffer, insertEncodedRows, type EncodedRows } from '../clickhouse.js';
+import { AUDIT_COLUMNS, auditLineOf } from './audit-row.js';
 import { CheckpointStore, type Checkpoint } from './checkpoint.js';
 
 /**
@@ -45,6 +45,7 @@ export interface AuditProjectionMetrics {
 }
 
 const TIMEOUT = Symbol('timeout');
+const YIELD_EVERY = 1000;
 /** pending_through of a rebuild's first checkpoint: the table must be emptied before anything is projected. */
 const TRUNCATION_PENDING = -2;
 
@@ -158,22 +159,29 @@ export class AuditProjection {
     const iterable = (this.iterable = this.options.source(checkpoint.position));
     const iterator = (this.iterator = iterable[Symbol.asyncIterator]());
     let next: Promise<IteratorResult<RecordedEvent>> | undefined;
-    let batch: RecordedEvent[] = [];
+    // The batch is encoded as it fills (one line per event, straight into bytes), so cutting it costs nothing.
+    const batch = new LineBuffer();
+    let batchFirst = -1;
+    let sinceYield = 0;
     let lastQueued = checkpoint.position;
     // At most one batch is being written while the next one is read and serialised (the insert itself runs on
     // chDB's or the HTTP client's side, off the event loop). Writes stay strictly one after another.
     let writing: Promise<void> = Promise.resolve();
+    // Batches cut and waiting for their insert, the one being inserted first.
+    const queued: PreparedBatch[] = [];
 
     const flush = (): Promise<void> => {
-      if (batch.length === 0) return writing;
-      const prepared = this.prepare(batch);
-      batch = [];
+      if (batch.lines === 0) return writing;
+      const rows = batch.lines;
+      const prepared: PreparedBatch = { first: batchFirst, last: lastQueued, rows, encoded: { columns: AUDIT_COLUMNS, body: batch.take(), rows } };
       forcedThrough = undefined;
       const previous = writing;
+      queued.push(prepared);
       writing = (async () => {
         await previous;
-        checkpoint = await this.insertBatch(checkpoint, prepared);
+        checkpoint = await this.insertBatch(checkpoint, prepared, () => queued[1]);
         this.checkpoint = checkpoint;
+        queued.shift();
       })();
       // Observed when the next flush (or the end of the loop) awaits it; never an unhandled rejection meanwhile.
       writing.catch(() => undefined);
@@ -195,7 +203,7 @@ export class AuditProjection {
       while (!this.stopping) {
         next ??= iterator.next();
         const result: IteratorResult<RecordedEvent> | typeof TIMEOUT =
-          batch.length === 0 || forcedThrough !== undefined || deadline === undefined ? await next : await Promise.race([next, deadline]);
+          batch.lines === 0 || forcedThrough !== undefined || deadline === undefined ? await next : await Promise.race([next, deadline]);
         if (result === TIMEOUT) {
           clearDeadline();
           await flush();
@@ -207,11 +215,19 @@ export class AuditProjection {
         this.head = Math.max(this.head, event.position);
         if (event.position <= lastQueued) continue;
         lastQueued = event.position;
-        if (batch.length === 0 && forcedThrough === undefined) startDeadline();
-        batch.push(event);
-        if (forcedThrough !== undefined ? event.position >= forcedThrough : batch.length >= this.maxBatchSize) {
+        if (batch.lines === 0) {
+          batchFirst = event.position;
+          if (forcedThrough === undefined) startDeadline();
+        }
+        batch.add(auditLineOf(event));
+        if (forcedThrough !== undefined ? event.position >= forcedThrough : batch.lines >= this.maxBatchSize) {
           clearDeadline();
           await flush();
+        } else if (++sinceYield >= YIELD_EVERY) {
+          // A source that never waits (a catch-up read) would otherwise keep the loop to itself for a whole batch,
+          // and the insert chain (its completions, the checkpoint writes) would stall behind it.
+          sinceYield = 0;
+          await new Promise((resume) => setImmediate(resume));
         }
       }
       if (!this.stopping) flush();
@@ -224,11 +240,11 @@ export class AuditProjection {
     }
   }
 
-  private prepare(batch: readonly RecordedEvent[]): PreparedBatch {
-    return { first: batch[0]!.position, last: batch[batch.length - 1]!.position, rows: batch.length, encoded: encodeRows(batch.map(auditRowOf), AUDIT_COLUMNS) };
-  }
-
-  private async insertBatch(checkpoint: Checkpoint, batch: PreparedBatch): Promise<Checkpoint> {
+  /**
+   * Announce (unless already announced), insert, advance. When the next batch is already cut, the advance also
+   * announces it: one checkpoint write per batch instead of two while catching up.
+   */
+  private async insertBatch(checkpoint: Checkpoint, batch: PreparedBatch, next: () => PreparedBatch | undefined): Promise<Checkpoint> {
     const started = performance.now();
     const { first, last } = batch;
     if (checkpoint.pendingThrough !== last) {
@@ -245,7 +261,7 @@ export class AuditProjection {
       throw error;
     }
     await this.options.afterInsert?.({ first, last, rows: batch.rows });
-    const advanced: Checkpoint = { position: last, pendingThrough: last, generation: checkpoint.generation };
+    const advanced: Checkpoint = { position: last, pendingThrough: next()?.last ?? last, generation: checkpoint.generation };
     await this.checkpoints.save(advanced);
     this.eventsProjected += batch.rows;
     this.batchesInserted++;
