@@ -1,5 +1,5 @@
 import type { EventType } from './catalog.js';
-import { K } from './fact-keys.js';
+import { K, type FactKey } from './fact-keys.js';
 import type { FactStore, View } from './facts.js';
 
 /**
@@ -37,7 +37,7 @@ class WorldAt implements World {
     private readonly view: View,
   ) {}
 
-  private value<V>(key: string): V | undefined {
+  private value<V>(key: FactKey): V | undefined {
     return this.facts.get<V>(key, this.view)?.value;
   }
 
@@ -73,7 +73,7 @@ class WorldAt implements World {
 class WorldEver implements World {
   constructor(private readonly facts: FactStore) {}
 
-  private ever(key: string): boolean {
+  private ever(key: FactKey): boolean {
     return this.facts.written(key);
   }
 

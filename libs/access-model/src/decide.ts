@@ -2,7 +2,7 @@ import { COMMANDS, type Command, type CommandPayload, type CommandType, type Eve
 import { ActingMember } from './decide-actor.js';
 import { mappedRoleChanges, type MappedRoleChange, type MappingChange } from './decide-mappings.js';
 import { checkReferences, worldAt, type Problem } from './decide-world.js';
-import { K, type ApiKeyFacts, type MemberStatus, type OrgFacts } from './fact-keys.js';
+import { K, type FactKey, type ApiKeyFacts, type MemberStatus, type OrgFacts } from './fact-keys.js';
 import { FactReader, NOW, type FactStore } from './facts.js';
 import { INITIAL_CAPABILITIES, isOwner, type AdminArea, type BuiltInRole, type MappableRole } from './vocabulary.js';
 
@@ -101,7 +101,7 @@ const memberRole = (r: FactReader, o: string, u: string) => r.value<BuiltInRole>
 const memberStatus = (r: FactReader, o: string, u: string) => r.value<MemberStatus>(K.memberStatus(o, u));
 const primaryOwnerOf = (r: FactReader, o: string) => r.value<string>(K.primaryOwner(o));
 /** Ids are never reused: anything with a version at any instant ever existed. */
-const everExisted = (facts: FactStore, key: string) => facts.written(key);
+const everExisted = (facts: FactStore, key: FactKey) => facts.written(key);
 const reused = (what: string): Problem => violation('R62', `${what} already exists or existed; ids are never reused (R62)`);
 
 function inCatalog(r: FactReader, capability: string): boolean {

@@ -1,6 +1,6 @@
 import type { EventMetadata } from './envelope.js';
 import { SCHEMA_VERSION, upcast, type EventData, type EventType } from './catalog.js';
-import { K } from './fact-keys.js';
+import { KW as K } from './fact-keys.js';
 import type { FactStore, Stamp } from './facts.js';
 import { INITIAL_CAPABILITIES } from './vocabulary.js';
 
@@ -22,7 +22,7 @@ type Folder<E extends EventType> = (facts: FactStore, data: EventData<E>, ev: St
  */
 const FOLD: { [E in EventType]: Folder<E> } = {
   OrganizationCreated(f, d, ev) {
-    f.addToSet(K.orgs, d.orgId, ev.at);
+    f.addToSet(K.orgs, d.orgId, ev);
     f.write(K.org(d.orgId), { name: d.name, dualSeat: d.dualSeat, usageBased: d.usageBased }, ev);
     f.write(K.orgMode(d.orgId), d.provisioningMode, ev);
     // Decision (spec silent): the capabilities the product ships with start switched on; ones added to the catalog
@@ -31,14 +31,14 @@ const FOLD: { [E in EventType]: Folder<E> } = {
   },
   OrganizationCapabilitySet: (f, d, ev) => f.write(K.orgCapability(d.orgId, d.capability), d.enabled, ev),
   PlatformOverrideSet: (f, d, ev) => f.write(K.platformOverride(d.orgId, d.capability), d.disabled, ev),
-  CapabilityAddedToCatalog: (f, d, ev) => f.addToSet(K.catalog, d.capability, ev.at),
+  CapabilityAddedToCatalog: (f, d, ev) => f.addToSet(K.catalog, d.capability, ev),
   ProvisioningModeSet: (f, d, ev) => f.write(K.orgMode(d.orgId), d.mode, ev),
   GroupMappingsEnabledSet: (f, d, ev) => f.write(K.groupMappingsEnabled(d.orgId), d.enabled, ev),
   SpendingPrecedenceSet: (f, d, ev) => f.write(K.spendingPrecedence(d.orgId), d.precedence, ev),
 
   MemberAdded(f, d, ev) {
-    f.addToSet(K.members(d.orgId), d.userId, ev.at);
-    f.addToSet(K.userOrgs(d.userId), d.orgId, ev.at);
+    f.addToSet(K.members(d.orgId), d.userId, ev);
+    f.addToSet(K.userOrgs(d.userId), d.orgId, ev);
     f.write(K.memberRole(d.orgId, d.userId), d.role, ev);
     f.write(K.memberSeat(d.orgId, d.userId), d.seat ?? null, ev);
     f.write(K.memberStatus(d.orgId, d.userId), 'active', ev);
@@ -64,21 +64,21 @@ const FOLD: { [E in EventType]: Folder<E> } = {
   },
 
   GroupCreated(f, d, ev) {
-    f.addToSet(K.groups, d.groupId, ev.at);
+    f.addToSet(K.groups, d.groupId, ev);
     f.write(K.group(d.groupId), { source: d.source }, ev);
     f.write(K.groupName(d.groupId), d.name, ev);
   },
   GroupRenamed: (f, d, ev) => f.write(K.groupName(d.groupId), d.name, ev),
   GroupDeleted: (f, d, ev) => f.write(K.group(d.groupId), null, ev),
   UserAddedToGroup(f, d, ev) {
-    f.addToSet(K.groupsOfUser(d.userId), d.groupId, ev.at);
-    f.addToSet(K.usersOfGroup(d.groupId), d.userId, ev.at);
+    f.addToSet(K.groupsOfUser(d.userId), d.groupId, ev);
+    f.addToSet(K.usersOfGroup(d.groupId), d.userId, ev);
     f.write(K.inGroup(d.groupId, d.userId), true, ev);
   },
   UserRemovedFromGroup: (f, d, ev) => f.write(K.inGroup(d.groupId, d.userId), false, ev),
 
   RoleCreated(f, d, ev) {
-    f.addToSet(K.roles(d.orgId), d.roleId, ev.at);
+    f.addToSet(K.roles(d.orgId), d.roleId, ev);
     f.write(K.role(d.orgId, d.roleId), true, ev);
     f.write(K.roleName(d.orgId, d.roleId), d.name, ev);
     // R7: a new custom role grants chat and nothing else.
@@ -94,26 +94,26 @@ const FOLD: { [E in EventType]: Folder<E> } = {
   RoleConnectorPermissionSet: (f, d, ev) => f.write(K.roleConnector(d.orgId, d.roleId, d.connectorId), d.level, ev),
   RoleToolPermissionSet: (f, d, ev) => f.write(K.roleTool(d.orgId, d.roleId, d.connectorId, d.toolName), d.level, ev),
   RoleAssignedToGroup(f, d, ev) {
-    f.addToSet(K.rolesOfGroup(d.orgId, d.groupId), d.roleId, ev.at);
+    f.addToSet(K.rolesOfGroup(d.orgId, d.groupId), d.roleId, ev);
     f.write(K.assigned(d.orgId, d.groupId, d.roleId), true, ev);
   },
   RoleUnassignedFromGroup: (f, d, ev) => f.write(K.assigned(d.orgId, d.groupId, d.roleId), false, ev),
   GroupRoleMappingSet(f, d, ev) {
-    f.addToSet(K.mappings(d.orgId), d.idpGroupId, ev.at);
+    f.addToSet(K.mappings(d.orgId), d.idpGroupId, ev);
     f.write(K.mapping(d.orgId, d.idpGroupId), d.role, ev);
   },
 
   ConnectorAdded(f, d, ev) {
-    f.addToSet(K.connectors(d.orgId), d.connectorId, ev.at);
+    f.addToSet(K.connectors(d.orgId), d.connectorId, ev);
     f.write(K.connector(d.orgId, d.connectorId), { name: d.name }, ev);
     for (const t of d.tools) {
-      f.addToSet(K.tools(d.orgId, d.connectorId), t, ev.at);
+      f.addToSet(K.tools(d.orgId, d.connectorId), t, ev);
       f.write(K.tool(d.orgId, d.connectorId, t), true, ev);
     }
   },
   ConnectorToolsAdded(f, d, ev) {
     for (const t of d.tools) {
-      f.addToSet(K.tools(d.orgId, d.connectorId), t, ev.at);
+      f.addToSet(K.tools(d.orgId, d.connectorId), t, ev);
       f.write(K.tool(d.orgId, d.connectorId, t), true, ev);
     }
   },
@@ -131,7 +131,7 @@ const FOLD: { [E in EventType]: Folder<E> } = {
 
   ConsoleRoleSet: (f, d, ev) => f.write(K.consoleRole(d.orgId, d.userId), d.role, ev),
   WorkspaceCreated(f, d, ev) {
-    f.addToSet(K.workspaces(d.orgId), d.workspaceId, ev.at);
+    f.addToSet(K.workspaces(d.orgId), d.workspaceId, ev);
     f.write(K.workspace(d.orgId, d.workspaceId), { name: d.name, archived: false }, ev);
   },
   WorkspaceArchived(f, d, ev) {
@@ -139,11 +139,11 @@ const FOLD: { [E in EventType]: Folder<E> } = {
     f.write(K.workspace(d.orgId, d.workspaceId), { name: name ?? d.workspaceId, archived: true }, ev);
   },
   WorkspaceRoleSet(f, d, ev) {
-    f.addToSet(K.workspacesOfUser(d.orgId, d.userId), d.workspaceId, ev.at);
+    f.addToSet(K.workspacesOfUser(d.orgId, d.userId), d.workspaceId, ev);
     f.write(K.workspaceRole(d.orgId, d.workspaceId, d.userId), d.role, ev);
   },
   ApiKeyCreated(f, d, ev) {
-    f.addToSet(K.apiKeys(d.orgId), `${d.workspaceId}|${d.apiKeyId}`, ev.at);
+    f.addToSet(K.apiKeys(d.orgId), `${d.workspaceId}|${d.apiKeyId}`, ev);
     f.write(K.apiKey(d.orgId, d.workspaceId, d.apiKeyId), { name: d.name, createdBy: d.createdBy, workspaceId: d.workspaceId }, ev);
     f.write(K.apiKeyStatus(d.orgId, d.workspaceId, d.apiKeyId), 'active', ev);
   },

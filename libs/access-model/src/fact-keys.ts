@@ -1,64 +1,194 @@
 /**
  * The names of facts (facts.ts). One place, so that what evolve.ts writes and what the evaluator reads cannot drift.
  * `*` in a connector or tool position stands for "All connectors" / "every tool of the connector".
+ *
+ * A fact's name is a kind and up to four ids (`memberRole(orgId, userId)`), interned process-wide into a small
+ * integer, its `FactKey`: folding millions of events looks each name up several times, and a lookup in a few small
+ * maps keyed by the ids themselves is several times cheaper than building a string such as
+ * `member|acme|u-1|role` and hashing it into a map of millions. The interned names form a trie (kind → first id →
+ * second id …); `KEYS.name(key)` spells a key as `kind|id|id…` and `KEYS.parse(name)` interns it back, so that
+ * snapshots, which outlive the process, store names rather than numbers. Ids never contain `|` (they are
+ * [A-Za-z0-9._:@-]).
  */
-export const K = {
-  orgs: 'orgs',
-  catalog: 'catalog',
-  org: (o: string) => `org|${o}`,
-  orgMode: (o: string) => `org|${o}|mode`,
-  orgCapability: (o: string, c: string) => `org|${o}|cap|${c}`,
-  platformOverride: (o: string, c: string) => `org|${o}|platform|${c}`,
-  groupMappingsEnabled: (o: string) => `org|${o}|mappings`,
-  spendingPrecedence: (o: string) => `org|${o}|precedence`,
-  connectorPermissions: (o: string) => `org|${o}|connperm`,
-  spendCeiling: (o: string) => `org|${o}|ceiling`,
-  primaryOwner: (o: string) => `org|${o}|primary`,
 
-  members: (o: string) => `members|${o}`,
-  memberRole: (o: string, u: string) => `member|${o}|${u}|role`,
-  memberSeat: (o: string, u: string) => `member|${o}|${u}|seat`,
-  memberStatus: (o: string, u: string) => `member|${o}|${u}|status`,
-  memberEmail: (o: string, u: string) => `member|${o}|${u}|email`,
-  memberLimit: (o: string, u: string) => `member|${o}|${u}|limit`,
-  consoleRole: (o: string, u: string) => `member|${o}|${u}|console`,
-  userOrgs: (u: string) => `userorgs|${u}`,
+/** An interned fact name (see above). */
+export type FactKey = number & { readonly __factKey: never };
 
-  groups: 'groups',
-  group: (g: string) => `group|${g}`,
-  groupName: (g: string) => `group|${g}|name`,
-  inGroup: (g: string, u: string) => `gm|${g}|${u}`,
-  groupsOfUser: (u: string) => `usergroups|${u}`,
-  usersOfGroup: (g: string) => `groupusers|${g}`,
+/** The key of a name never interned: no fact, no set, ever. */
+export const NO_FACT = -1 as FactKey;
 
-  roles: (o: string) => `roles|${o}`,
-  role: (o: string, r: string) => `role|${o}|${r}`,
-  roleName: (o: string, r: string) => `role|${o}|${r}|name`,
-  roleCapability: (o: string, r: string, c: string) => `role|${o}|${r}|cap|${c}`,
-  roleAdmin: (o: string, r: string, a: string) => `role|${o}|${r}|admin|${a}`,
-  roleConnector: (o: string, r: string, c: string) => `role|${o}|${r}|conn|${c}`,
-  roleTool: (o: string, r: string, c: string, t: string) => `role|${o}|${r}|tool|${c}|${t}`,
-  assigned: (o: string, g: string, r: string) => `assign|${o}|${g}|${r}`,
-  rolesOfGroup: (o: string, g: string) => `assign|${o}|${g}`,
-  mapping: (o: string, g: string) => `mapping|${o}|${g}`,
-  mappings: (o: string) => `mappings|${o}`,
+class KeySpace {
+  /** By node: the map of its children (absent for a leaf), its parent (-1 for a kind) and its own segment. */
+  private readonly children: (Map<string, number> | undefined)[] = [];
+  private parents = new Int32Array(1 << 16);
+  private readonly segments: string[] = [];
+  private readonly kinds = new Map<string, number>();
 
-  connectors: (o: string) => `conns|${o}`,
-  connector: (o: string, c: string) => `conn|${o}|${c}`,
-  tools: (o: string, c: string) => `tools|${o}|${c}`,
-  tool: (o: string, c: string, t: string) => `tool|${o}|${c}|${t}`,
-  toolPolicy: (o: string, c: string, t: string) => `policy|${o}|${c}|${t}`,
+  get size(): number {
+    return this.segments.length;
+  }
 
-  groupLimit: (o: string, g: string) => `glimit|${o}|${g}`,
+  private node(parent: number, segment: string): number {
+    const id = this.segments.length;
+    if (id >= this.parents.length) {
+      const grown = new Int32Array(this.parents.length * 2);
+      grown.set(this.parents);
+      this.parents = grown;
+    }
+    this.parents[id] = parent;
+    this.segments.push(segment);
+    this.children.push(undefined);
+    return id;
+  }
 
-  workspaces: (o: string) => `wss|${o}`,
-  workspace: (o: string, w: string) => `ws|${o}|${w}`,
-  workspaceRole: (o: string, w: string, u: string) => `wsrole|${o}|${w}|${u}`,
-  workspacesOfUser: (o: string, u: string) => `userws|${o}|${u}`,
-  apiKeys: (o: string) => `keys|${o}`,
-  apiKey: (o: string, w: string, k: string) => `key|${o}|${w}|${k}`,
-  apiKeyStatus: (o: string, w: string, k: string) => `key|${o}|${w}|${k}|status`,
+  /** The node of a kind of fact. */
+  kind(name: string): number {
+    let id = this.kinds.get(name);
+    if (id === undefined) {
+      id = this.node(-1, name);
+      this.kinds.set(name, id);
+    }
+    return id;
+  }
+
+  /** The child of `parent` for `segment`, made on first use. */
+  child(parent: number, segment: string): number {
+    let map = this.children[parent];
+    if (map === undefined) {
+      map = new Map();
+      this.children[parent] = map;
+    }
+    let id = map.get(segment);
+    if (id === undefined) {
+      id = this.node(parent, segment);
+      map.set(segment, id);
+    }
+    return id;
+  }
+
+  /** The child of `parent` for `segment` if it was ever made, else NO_FACT. */
+  find(parent: number, segment: string): number {
+    return this.children[parent]?.get(segment) ?? NO_FACT;
+  }
+
+  /** `kind|id|id…`: what a snapshot stores. */
+  name(key: FactKey): string {
+    const parts: string[] = [];
+    for (let id: number = key; id >= 0; id = this.parents[id]!) parts.push(this.segments[id]!);
+    return parts.reverse().join('|');
+  }
+
+  /** The key of a name made by `name()`. */
+  parse(name: string): FactKey {
+    const parts = name.split('|');
+    let id = this.kind(parts[0]!);
+    for (let i = 1; i < parts.length; i++) id = this.child(id, parts[i]!);
+    return id as FactKey;
+  }
+}
+
+/** The process-wide interned fact names. */
+export const KEYS = new KeySpace();
+
+/** How many ids each kind of fact is named by. */
+const ARITY = {
+  orgs: 0,
+  catalog: 0,
+  org: 1,
+  orgMode: 1,
+  orgCapability: 2,
+  platformOverride: 2,
+  groupMappingsEnabled: 1,
+  spendingPrecedence: 1,
+  connectorPermissions: 1,
+  spendCeiling: 1,
+  primaryOwner: 1,
+
+  members: 1,
+  memberRole: 2,
+  memberSeat: 2,
+  memberStatus: 2,
+  memberEmail: 2,
+  memberLimit: 2,
+  consoleRole: 2,
+  userOrgs: 1,
+
+  groups: 0,
+  group: 1,
+  groupName: 1,
+  inGroup: 2,
+  groupsOfUser: 1,
+  usersOfGroup: 1,
+
+  roles: 1,
+  role: 2,
+  roleName: 2,
+  roleCapability: 3,
+  roleAdmin: 3,
+  roleConnector: 3,
+  roleTool: 4,
+  assigned: 3,
+  rolesOfGroup: 2,
+  mapping: 2,
+  mappings: 1,
+
+  connectors: 1,
+  connector: 2,
+  tools: 2,
+  tool: 3,
+  toolPolicy: 3,
+
+  groupLimit: 2,
+
+  workspaces: 1,
+  workspace: 2,
+  workspaceRole: 3,
+  workspacesOfUser: 2,
+  apiKeys: 1,
+  apiKey: 3,
+  apiKeyStatus: 3,
 } as const;
+
+type KeyOf<N extends number> = N extends 0
+  ? FactKey
+  : N extends 1
+    ? (a: string) => FactKey
+    : N extends 2
+      ? (a: string, b: string) => FactKey
+      : N extends 3
+        ? (a: string, b: string, c: string) => FactKey
+        : (a: string, b: string, c: string, d: string) => FactKey;
+
+type Keys = { readonly [Kind in keyof typeof ARITY]: KeyOf<(typeof ARITY)[Kind]> };
+
+function keysOf(step: (parent: number, segment: string) => number): Keys {
+  // Fixed arities, no rest parameters: these run several times for every event folded.
+  const out: Record<string, unknown> = {};
+  for (const [kind, arity] of Object.entries(ARITY)) {
+    const k = KEYS.kind(kind);
+    const at = (parent: number, segment: string) => (parent < 0 ? NO_FACT : step(parent, segment));
+    out[kind] =
+      arity === 0
+        ? k
+        : arity === 1
+          ? (a: string) => step(k, a)
+          : arity === 2
+            ? (a: string, b: string) => at(step(k, a), b)
+            : arity === 3
+              ? (a: string, b: string, c: string) => at(at(step(k, a), b), c)
+              : (a: string, b: string, c: string, d: string) => at(at(at(step(k, a), b), c), d);
+  }
+  return out as Keys;
+}
+
+/**
+ * The names facts are read by: a name never written is `NO_FACT` (-1), which has no versions and no items — so a
+ * lookup of an unknown id (a request for a member that does not exist) adds nothing to the key space.
+ */
+export const K: Keys = keysOf((parent, segment) => KEYS.find(parent, segment));
+
+/** The names facts are written by (evolve.ts): interned on first use. */
+export const KW: Keys = keysOf((parent, segment) => KEYS.child(parent, segment));
 
 export type MemberStatus = 'active' | 'suspended' | 'removed';
 export interface OrgFacts { readonly name: string; readonly dualSeat: boolean; readonly usageBased: boolean }

@@ -1,4 +1,5 @@
 import type { Actor } from './envelope.js';
+import { KEYS, type FactKey } from './fact-keys.js';
 
 /**
  * The state every event folds into: a bitemporal fact store.
@@ -9,15 +10,20 @@ import type { Actor } from './envelope.js';
  *
  *  - an event that arrives late (an import, a late SCIM sync) is inserted among the versions where it belongs, and
  *    every answer is as if events had arrived in occurredAt order (R61) — no replay, no snapshot to invalidate;
- *  - answering at any instant costs O(facts read × log versions of each), never a fold of the history;
+ *  - answering at any instant costs, for each fact read, a step back per version newer than the instant (facts
+ *    with more than LONG_FACT versions: a binary search), never a fold of the history;
  *  - "now" is just T = K = +∞, whose lookup is the last version (O(1)).
  *
  * Which facts an event writes depends only on the event (evolve.ts), so insertion order does not change the result.
- * Facts are keyed by strings joined with `|`, which no id may contain (ids are [A-Za-z0-9._:@-]).
+ * Facts are keyed by interned names (`FactKey`, fact-keys.ts).
  *
- * Memory: millions of events have to fit, so the store is columnar. Each event folded gets a sequence number and
- * one row in typed arrays (occurredAt, recordedAt, position, type, actor); a fact's versions are one flat array of
- * (sequence, value) pairs. The objects a reader sees (`Version`, `EventRef`) are made only when asked for.
+ * Memory and speed: millions of events have to fit and be folded fast, so the store is columnar and keeps few
+ * objects for the garbage collector to trace. Each event folded gets a sequence number and one row in typed arrays
+ * (occurredAt, recordedAt, position, type, actor, its id packed in 16 bytes when it is a UUID). A fact is a small
+ * integer (the only per-fact object is its key in the index); its versions are rows of other typed arrays, chained
+ * from the newest back in (occurredAt, position) order, and a fact with many versions also gets an ordered array of
+ * them for binary search. Set items remember the sequence number of the event that added them (a small integer, not
+ * a boxed instant). The objects a reader sees (`Version`, `EventRef`) are made only when asked for.
  */
 
 /** The event behind a fact version: the link an explanation shows (§10). */
@@ -71,11 +77,46 @@ class Interner<T> {
   }
 }
 
-function grow<A extends Float64Array | Uint32Array>(a: A, n: number): A {
+function grow<A extends Float64Array | Uint32Array | Int32Array | Uint8Array>(a: A, n: number): A {
   if (n < a.length) return a;
   const b = new (a.constructor as new (n: number) => A)(Math.max(1024, a.length * 2));
   b.set(a);
   return b;
+}
+
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+const HEX_DIGIT = '0123456789abcdef';
+
+/** A canonical lowercase UUID into 16 bytes at `offset`; false for any other id (the bytes are then meaningless). */
+function packUuid(id: string, out: Uint8Array, offset: number): boolean {
+  if (id.length !== 36) return false;
+  let j = offset;
+  for (let i = 0; i < 36; ) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (id.charCodeAt(i) !== 45) return false;
+      i++;
+      continue;
+    }
+    const c1 = id.charCodeAt(i);
+    const c2 = id.charCodeAt(i + 1);
+    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
+    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
+    if (hi < 0 || lo < 0) return false;
+    out[j++] = (hi << 4) | lo;
+    i += 2;
+  }
+  return true;
+}
+
+function unpackUuid(bytes: Uint8Array, offset: number): string {
+  let id = '';
+  for (let k = 0; k < 16; k++) {
+    if (k === 4 || k === 6 || k === 8 || k === 10) id += '-';
+    const b = bytes[offset + k]!;
+    id += HEX_DIGIT[b >> 4]! + HEX_DIGIT[b & 15]!;
+  }
+  return id;
 }
 
 /** Sequence-numbered events: one row each, in typed arrays. */
@@ -84,39 +125,49 @@ class EventTable {
   rec = new Float64Array(1024);
   pos = new Float64Array(1024);
   kind = new Uint32Array(1024); // type index << 20 | actor index: up to 4 096 types, 1 048 576 actors
-  ids: string[] = [];
+  /** Event ids that are UUIDs, 16 bytes each (a string per event would be millions of objects to trace). */
+  idBytes = new Uint8Array(16 * 1024);
+  /** The other ids (imported events may carry their own). */
+  otherIds = new Map<number, string>();
+  count = 0;
   readonly types = new Interner<string>();
   readonly actors = new Interner<Actor>();
 
   get length(): number {
-    return this.ids.length;
+    return this.count;
   }
 
   add(id: string, type: string, actor: Actor, at: number, rec: number, pos: number): number {
-    const seq = this.ids.length;
+    const seq = this.count++;
     this.at = grow(this.at, seq);
     this.rec = grow(this.rec, seq);
     this.pos = grow(this.pos, seq);
     this.kind = grow(this.kind, seq);
+    this.idBytes = grow(this.idBytes, seq * 16 + 15);
     this.at[seq] = at;
     this.rec[seq] = rec;
     this.pos[seq] = pos;
     const t = this.types.intern(type, () => type);
     const a = this.actors.intern(actor.kind === 'member' ? `member|${actor.orgId}|${actor.userId}` : actor.kind, () => actor);
     this.kind[seq] = (t << 20) | a;
-    this.ids.push(id);
+    if (!packUuid(id, this.idBytes, seq * 16)) this.otherIds.set(seq, id);
     return seq;
   }
 
+  id(seq: number): string {
+    return this.otherIds.get(seq) ?? unpackUuid(this.idBytes, seq * 16);
+  }
+
   truncate(length: number): void {
-    this.ids.length = length;
+    for (let seq = length; seq < this.count; seq++) this.otherIds.delete(seq);
+    this.count = length;
   }
 
   ref(seq: number): EventRef {
     const kind = this.kind[seq]!;
     const at = this.at[seq]!;
     return {
-      eventId: this.ids[seq]!,
+      eventId: this.id(seq),
       type: this.types.values[kind >>> 20]!,
       occurredAt: new Date(at).toISOString(),
       actor: this.actors.values[kind & 0xfffff]!,
@@ -152,27 +203,57 @@ class LazyVersion<V> implements Version<V> {
   }
 }
 
-/** A fact's versions: [seq0, value0, seq1, value1, …] in (occurredAt, position) order. */
-type Versions = unknown[];
+/** A fact with more versions than this also keeps them in an ordered array, for binary search at an instant. */
+const LONG_FACT = 8;
 
 export interface FactStoreSnapshot {
-  readonly events: { at: Float64Array; rec: Float64Array; pos: Float64Array; kind: Uint32Array; ids: string[]; types: string[]; actors: Actor[] };
-  readonly versions: Map<string, Versions>;
-  readonly sets: Map<string, Map<string, number>>;
+  readonly events: {
+    at: Float64Array;
+    rec: Float64Array;
+    pos: Float64Array;
+    kind: Uint32Array;
+    idBytes: Uint8Array;
+    otherIds: Map<number, string>;
+    types: string[];
+    actors: Actor[];
+  };
+  /** Names (not process-local keys: a snapshot outlives the process) → fact ids. */
+  readonly facts: {
+    index: [string, number][];
+    ids: number;
+    last: Int32Array;
+    count: Uint32Array;
+    seq: Uint32Array;
+    prev: Int32Array;
+    values: unknown[];
+  };
+  readonly sets: [string, Map<string, number>][];
   readonly order: number[];
   readonly versionCount: number;
 }
 
 export class FactStore {
   private table = new EventTable();
-  private readonly versions = new Map<string, Versions>();
-  /** Sets of ids ever seen under a key (members of an org, groups of a user…), each with the first instant it appeared. */
-  private readonly sets = new Map<string, Map<string, number>>();
+  /** Fact key → this store's fact id. */
+  private readonly index = new Map<FactKey, number>();
+  private factIds = 0;
+  /** By fact id: its newest version in (occurredAt, position) order, and how many it has. */
+  private last = new Int32Array(1024);
+  private count = new Uint32Array(1024);
+  /** By version: the event that wrote it, its value, and the version of the same fact just before it (-1: none). */
+  private vSeq = new Uint32Array(1024);
+  private vPrev = new Int32Array(1024);
+  private vValue: unknown[] = [];
+  /** Facts with more than LONG_FACT versions: their versions, oldest first. */
+  private readonly long = new Map<number, number[]>();
+  /** Sets of ids ever seen under a key (members of an org, groups of a user…), each with the seq of the event that
+   *  added it first in occurredAt order. */
+  private readonly sets = new Map<FactKey, Map<string, number>>();
   /** Every event's seq in (occurredAt, position) order: what timelines name as the cause of a change. */
   private order: number[] = [];
   private versionCount = 0;
   /** While speculating (group commit): the first speculative seq, the facts written and the set items added since. */
-  private speculation: { firstSeq: number; maxPos: number; keys: string[]; items: [string, string, number | undefined][] } | undefined;
+  private speculation: { firstSeq: number; maxPos: number; keys: FactKey[]; items: [FactKey, string, number | undefined][] } | undefined;
   private maxPos = 0;
 
   /** Record an event about to be folded; returns the stamp its facts are written with. */
@@ -196,42 +277,74 @@ export class FactStore {
     return { seq, at, pos };
   }
 
-  write(key: string, value: unknown, stamp: Stamp): void {
-    this.versionCount++;
-    this.speculation?.keys.push(key);
-    const list = this.versions.get(key);
-    if (list === undefined) {
-      this.versions.set(key, [stamp.seq, value]);
-      return;
-    }
-    const t = this.table;
-    const lastSeq = list[list.length - 2] as number;
-    if (t.after(stamp.seq, t.at[lastSeq]!, t.pos[lastSeq]!)) {
-      list.push(stamp.seq, value);
-      return;
-    }
-    // Late arrival (R61): insert where (occurredAt, position) puts it.
-    let lo = 0;
-    let hi = list.length / 2;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const s = list[mid * 2] as number;
-      if (t.after(stamp.seq, t.at[s]!, t.pos[s]!)) lo = mid + 1;
-      else hi = mid;
-    }
-    list.splice(lo * 2, 0, stamp.seq, value);
+  private addVersion(seq: number, value: unknown, prev: number): number {
+    const v = this.vValue.length;
+    this.vSeq = grow(this.vSeq, v);
+    this.vPrev = grow(this.vPrev, v);
+    this.vSeq[v] = seq;
+    this.vPrev[v] = prev;
+    this.vValue.push(value);
+    return v;
   }
 
-  addToSet(key: string, item: string, at: number): void {
+  /** A fact's versions, oldest first. */
+  private chain(fact: number): number[] {
+    const long = this.long.get(fact);
+    if (long !== undefined) return long;
+    const out: number[] = [];
+    for (let v = this.last[fact]!; v >= 0; v = this.vPrev[v]!) out.push(v);
+    return out.reverse();
+  }
+
+  write(key: FactKey, value: unknown, stamp: Stamp): void {
+    this.versionCount++;
+    this.speculation?.keys.push(key);
+    const t = this.table;
+    let fact = this.index.get(key);
+    if (fact === undefined) {
+      fact = this.factIds++;
+      this.index.set(key, fact);
+      this.last = grow(this.last, fact);
+      this.count = grow(this.count, fact);
+      this.last[fact] = this.addVersion(stamp.seq, value, -1);
+      this.count[fact] = 1;
+      return;
+    }
+    const n = ++this.count[fact]!;
+    const newest = this.last[fact]!;
+    const newestSeq = this.vSeq[newest]!;
+    if (t.after(stamp.seq, t.at[newestSeq]!, t.pos[newestSeq]!)) {
+      const v = this.addVersion(stamp.seq, value, newest);
+      this.last[fact] = v;
+      const long = this.long.get(fact);
+      if (long !== undefined) long.push(v);
+      else if (n > LONG_FACT) this.long.set(fact, this.chain(fact));
+      return;
+    }
+    // Late arrival (R61): linked in where (occurredAt, position) puts it.
+    let next = newest;
+    let prev = this.vPrev[newest]!;
+    while (prev >= 0 && !t.after(stamp.seq, t.at[this.vSeq[prev]!]!, t.pos[this.vSeq[prev]!]!)) {
+      next = prev;
+      prev = this.vPrev[prev]!;
+    }
+    const v = this.addVersion(stamp.seq, value, prev);
+    this.vPrev[next] = v;
+    const long = this.long.get(fact);
+    if (long !== undefined) long.splice(long.indexOf(next), 0, v);
+    else if (n > LONG_FACT) this.long.set(fact, this.chain(fact));
+  }
+
+  addToSet(key: FactKey, item: string, stamp: Stamp): void {
     let set = this.sets.get(key);
     if (set === undefined) {
       set = new Map();
       this.sets.set(key, set);
     }
     const first = set.get(item);
-    if (first === undefined || at < first) {
+    if (first === undefined || stamp.at < this.table.at[first]!) {
       this.speculation?.items.push([key, item, first]);
-      set.set(item, at);
+      set.set(item, stamp.seq);
     }
   }
 
@@ -270,13 +383,24 @@ export class FactStore {
     if (!spec) throw new Error('no speculation is open');
     const first = spec.firstSeq;
     for (const key of new Set(spec.keys)) {
-      const list = this.versions.get(key);
-      if (!list) continue;
-      const kept: unknown[] = [];
-      for (let i = 0; i < list.length; i += 2) if ((list[i] as number) < first) kept.push(list[i], list[i + 1]);
-      this.versionCount -= (list.length - kept.length) / 2;
-      if (kept.length === 0) this.versions.delete(key);
-      else this.versions.set(key, kept);
+      const fact = this.index.get(key);
+      if (fact === undefined) continue;
+      const kept: number[] = [];
+      for (const v of this.chain(fact)) {
+        if (this.vSeq[v]! < first) kept.push(v);
+        else this.vValue[v] = undefined; // an orphaned row: its value is released
+      }
+      this.versionCount -= this.count[fact]! - kept.length;
+      if (kept.length === 0) {
+        this.index.delete(key);
+        this.long.delete(fact);
+        continue;
+      }
+      for (let i = 0; i < kept.length; i++) this.vPrev[kept[i]!] = i === 0 ? -1 : kept[i - 1]!;
+      this.last[fact] = kept[kept.length - 1]!;
+      this.count[fact] = kept.length;
+      if (kept.length > LONG_FACT) this.long.set(fact, kept);
+      else this.long.delete(fact);
     }
     for (let i = spec.items.length - 1; i >= 0; i--) {
       const [key, item, previous] = spec.items[i]!;
@@ -292,61 +416,67 @@ export class FactStore {
   }
 
   /** The version of `key` in force in `view`, or undefined. */
-  get<V>(key: string, view: View): Version<V> | undefined {
-    const list = this.versions.get(key);
-    if (list === undefined) return undefined;
+  get<V>(key: FactKey, view: View): Version<V> | undefined {
+    const fact = this.index.get(key);
+    if (fact === undefined) return undefined;
     const t = this.table;
-    let i = list.length / 2 - 1;
-    if (!t.visible(list[i * 2] as number, view)) {
-      let lo = 0;
-      let hi = i;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (t.visible(list[mid * 2] as number, view)) lo = mid + 1;
-        else hi = mid;
+    let v = this.last[fact]!;
+    if (!t.visible(this.vSeq[v]!, view)) {
+      const long = this.long.get(fact);
+      if (long === undefined) {
+        do v = this.vPrev[v]!;
+        while (v >= 0 && !t.visible(this.vSeq[v]!, view));
+      } else {
+        let lo = 0;
+        let hi = long.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (t.visible(this.vSeq[long[mid]!]!, view)) lo = mid + 1;
+          else hi = mid;
+        }
+        v = lo > 0 ? long[lo - 1]! : -1;
       }
-      i = lo - 1;
     }
-    while (i >= 0 && t.rec[list[i * 2] as number]! > view.knownAt) i--;
-    return i >= 0 ? new LazyVersion<V>(t, list[i * 2] as number, list[i * 2 + 1] as V) : undefined;
+    while (v >= 0 && t.rec[this.vSeq[v]!]! > view.knownAt) v = this.vPrev[v]!;
+    return v >= 0 ? new LazyVersion<V>(t, this.vSeq[v]!, this.vValue[v] as V) : undefined;
   }
 
   /** Has this fact ever been written (any instant, any knowledge)? */
-  written(key: string): boolean {
-    return this.versions.has(key);
+  written(key: FactKey): boolean {
+    return this.index.has(key);
   }
 
   /** Ids ever added to a set up to `view.at` (callers check each against the facts in force). */
-  *items(key: string, view: View): IterableIterator<string> {
+  *items(key: FactKey, view: View): IterableIterator<string> {
     const set = this.sets.get(key);
     if (set === undefined) return;
-    for (const [item, first] of set) if (first <= view.at) yield item;
+    const at = this.table.at;
+    for (const [item, first] of set) if (at[first]! <= view.at) yield item;
   }
 
   /** Every version of a fact (oldest first): for timelines and tests. */
-  history<V>(key: string): Version<V>[] {
-    const list = this.versions.get(key);
-    if (list === undefined) return [];
-    const out: Version<V>[] = [];
-    for (let i = 0; i < list.length; i += 2) out.push(new LazyVersion<V>(this.table, list[i] as number, list[i + 1] as V));
-    return out;
+  history<V>(key: FactKey): Version<V>[] {
+    const fact = this.index.get(key);
+    if (fact === undefined) return [];
+    return this.chain(fact).map((v) => new LazyVersion<V>(this.table, this.vSeq[v]!, this.vValue[v] as V));
   }
 
   /** The first instant after `t` (and ≤ `until`) at which `key` gets a version, or a set gets a new item. */
-  nextChange(key: string, t: number, until: number, knownAt: number): number | undefined {
+  nextChange(key: FactKey, t: number, until: number, knownAt: number): number | undefined {
     let next: number | undefined;
-    const list = this.versions.get(key);
+    const fact = this.index.get(key);
     const table = this.table;
-    if (list !== undefined) {
+    if (fact !== undefined) {
+      const list = this.chain(fact);
       let lo = 0;
-      let hi = list.length / 2;
+      let hi = list.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (table.at[list[mid * 2] as number]! <= t) lo = mid + 1;
+        if (table.at[this.vSeq[list[mid]!]!]! <= t) lo = mid + 1;
         else hi = mid;
       }
-      for (let i = lo; i < list.length / 2; i++) {
-        const seq = list[i * 2] as number;
+      for (let i = lo; i < list.length; i++) {
+        const seq = this.vSeq[list[i]!]!;
         if (table.at[seq]! > until) break;
         if (table.rec[seq]! <= knownAt) {
           next = table.at[seq]!;
@@ -356,7 +486,10 @@ export class FactStore {
     }
     const set = this.sets.get(key);
     if (set !== undefined) {
-      for (const first of set.values()) if (first > t && first <= until && (next === undefined || first < next)) next = first;
+      for (const seq of set.values()) {
+        const first = table.at[seq]!;
+        if (first > t && first <= until && (next === undefined || first < next)) next = first;
+      }
     }
     return next;
   }
@@ -385,7 +518,7 @@ export class FactStore {
 
   /** How much state there is (events folded are counted by `events`: a refusal is folded but changes no fact). */
   get size(): { facts: number; versions: number; sets: number } {
-    return { facts: this.versions.size, versions: this.versionCount, sets: this.sets.size };
+    return { facts: this.index.size, versions: this.versionCount, sets: this.sets.size };
   }
 
   /** Plain data for a snapshot (typed arrays and flat arrays: cheap to serialize). */
@@ -393,10 +526,28 @@ export class FactStore {
     if (this.speculation) throw new Error('cannot snapshot while a speculation is open');
     const t = this.table;
     const n = t.length;
+    const versions = this.vValue.length;
     return {
-      events: { at: t.at.subarray(0, n), rec: t.rec.subarray(0, n), pos: t.pos.subarray(0, n), kind: t.kind.subarray(0, n), ids: t.ids, types: t.types.values, actors: t.actors.values },
-      versions: this.versions,
-      sets: this.sets,
+      events: {
+        at: t.at.subarray(0, n),
+        rec: t.rec.subarray(0, n),
+        pos: t.pos.subarray(0, n),
+        kind: t.kind.subarray(0, n),
+        idBytes: t.idBytes.subarray(0, n * 16),
+        otherIds: t.otherIds,
+        types: t.types.values,
+        actors: t.actors.values,
+      },
+      facts: {
+        index: Array.from(this.index, ([key, fact]) => [KEYS.name(key), fact]),
+        ids: this.factIds,
+        last: this.last.subarray(0, this.factIds),
+        count: this.count.subarray(0, this.factIds),
+        seq: this.vSeq.subarray(0, versions),
+        prev: this.vPrev.subarray(0, versions),
+        values: this.vValue,
+      },
+      sets: Array.from(this.sets, ([key, set]) => [KEYS.name(key), set]),
       order: this.order,
       versionCount: this.versionCount,
     };
@@ -412,9 +563,19 @@ export class FactStore {
     t.rec = Float64Array.from(e.rec);
     t.pos = Float64Array.from(e.pos);
     t.kind = Uint32Array.from(e.kind);
-    t.ids = e.ids;
-    for (const [k, v] of snapshot.versions) store.versions.set(k, v);
-    for (const [k, v] of snapshot.sets) store.sets.set(k, v);
+    t.idBytes = Uint8Array.from(e.idBytes);
+    t.otherIds = new Map(e.otherIds);
+    t.count = e.at.length;
+    const f = snapshot.facts;
+    for (const [name, fact] of f.index) store.index.set(KEYS.parse(name), fact);
+    store.factIds = f.ids;
+    store.last = Int32Array.from(f.last);
+    store.count = Uint32Array.from(f.count);
+    store.vSeq = Uint32Array.from(f.seq);
+    store.vPrev = Int32Array.from(f.prev);
+    store.vValue = f.values;
+    for (const fact of store.index.values()) if (store.count[fact]! > LONG_FACT) store.long.set(fact, store.chain(fact));
+    for (const [name, set] of snapshot.sets) store.sets.set(KEYS.parse(name), set);
     for (const seq of snapshot.order) store.order.push(seq);
     store.versionCount = snapshot.versionCount;
     for (let i = 0; i < e.pos.length; i++) if (e.pos[i]! > store.maxPos) store.maxPos = e.pos[i]!;
@@ -432,7 +593,7 @@ export class FactReader {
   constructor(
     readonly facts: FactStore,
     readonly view: View,
-    readonly deps?: Set<string>,
+    readonly deps?: Set<FactKey>,
   ) {}
 
   /**
@@ -449,16 +610,16 @@ export class FactReader {
     return value;
   }
 
-  get<V>(key: string): Version<V> | undefined {
+  get<V>(key: FactKey): Version<V> | undefined {
     this.deps?.add(key);
     return this.facts.get<V>(key, this.view);
   }
 
-  value<V>(key: string): V | undefined {
+  value<V>(key: FactKey): V | undefined {
     return this.get<V>(key)?.value;
   }
 
-  items(key: string): IterableIterator<string> {
+  items(key: FactKey): IterableIterator<string> {
     this.deps?.add(key);
     return this.facts.items(key, this.view);
   }

@@ -2,7 +2,7 @@ import {
   accessOf, adminLevelOf, availability, capabilityOf, link, memberCore, permissionsOf, rolePaths, toolLevelOf,
   type Link, type MemberAccess, type RolePaths,
 } from './evaluate.js';
-import { K } from './fact-keys.js';
+import { K, type FactKey } from './fact-keys.js';
 import { FactReader, type EventRef, type FactStore, type View } from './facts.js';
 import { adminRank, toolRank, type AdminArea, type AdminLevel, type ToolLevel } from './vocabulary.js';
 
@@ -101,7 +101,7 @@ export interface AccessDiff {
   readonly changed: Change[];
 }
 
-function permissionsAt(facts: FactStore, view: View, orgId: string, userId: string, deps?: Set<string>): Map<string, string> {
+function permissionsAt(facts: FactStore, view: View, orgId: string, userId: string, deps?: Set<FactKey>): Map<string, string> {
   const a = accessOf(new FactReader(facts, view, deps), orgId, userId);
   return a ? permissionsOf(a) : new Map();
 }
@@ -146,7 +146,7 @@ export interface Transition {
 export function transitionsOf(
   facts: FactStore, orgId: string, userId: string, from: number, to: number, knownAt = Number.POSITIVE_INFINITY,
 ): { initial: Map<string, string>; transitions: Transition[] } {
-  let deps = new Set<string>();
+  let deps = new Set<FactKey>();
   const initial = permissionsAt(facts, viewAt(from, knownAt), orgId, userId, deps);
   let current = initial;
   const transitions: Transition[] = [];
@@ -158,7 +158,7 @@ export function transitionsOf(
       if (n !== undefined && (next === undefined || n < next)) next = n;
     }
     if (next === undefined) break;
-    deps = new Set<string>();
+    deps = new Set<FactKey>();
     const after = permissionsAt(facts, viewAt(next, knownAt), orgId, userId, deps);
     const diff = diffPermissions(current, after);
     if (diff.gained.length + diff.lost.length + diff.changed.length > 0) {

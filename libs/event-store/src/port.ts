@@ -57,6 +57,13 @@ export interface ReadAllOptions {
   readonly maxCount?: number;
 }
 
+export interface ReadAllPagesOptions {
+  /** Events with position > after, forwards. */
+  readonly after?: number;
+  /** Events per page (at most; the last page may be shorter). Default 1 000. */
+  readonly pageSize?: number;
+}
+
 export interface SubscribeOptions {
   /** Deliver events with position > after (omit, or -1, for everything from the start). */
   readonly after?: number;
@@ -82,6 +89,11 @@ export interface EventStore {
   append(streamId: string, events: readonly EventToAppend[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * The same events as `readAll({ after })`, forwards, a page at a time: rebuilds and catch-ups fold millions of
+   * events, and one await per page instead of per event is a measurable part of their time.
+   */
+  readAllPages(options?: ReadAllPagesOptions): AsyncIterable<readonly RecordedEvent[]>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /**
    * Which of these event ids are stored, in any stream (the import skips them, http-api.md). Cheap on
@@ -96,6 +108,19 @@ export interface EventStore {
   /** Reachability for /ready. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** `readAllPages` for a store whose reads come one event at a time. */
+export async function* pagesOf(events: AsyncIterable<RecordedEvent>, pageSize = 1000): AsyncIterable<readonly RecordedEvent[]> {
+  let page: RecordedEvent[] = [];
+  for await (const event of events) {
+    page.push(event);
+    if (page.length >= pageSize) {
+      yield page;
+      page = [];
+    }
+  }
+  if (page.length > 0) yield page;
 }
 
 /** Injection token for NestJS. */

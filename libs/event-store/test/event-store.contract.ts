@@ -211,6 +211,21 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
       expect(await store.headPosition()).toBe(pos[6]);
     });
 
+    test('readAllPages gives the events of readAll, forwards, in pages of at most pageSize', async () => {
+      const head = await store.headPosition();
+      const written = [...(await store.append(streamName('pages-a'), events('a', 4))).events, ...(await store.append(streamName('pages-b'), events('b', 3))).events];
+      const pages: (readonly RecordedEvent[])[] = [];
+      for await (const page of store.readAllPages({ after: head, pageSize: 3 })) pages.push(page);
+      expect(pages.flat().filter(ours)).toEqual(written);
+      expect(pages.every((page) => page.length >= 1 && page.length <= 3)).toBe(true);
+      const rest: RecordedEvent[] = [];
+      for await (const page of store.readAllPages({ after: written[4]!.position })) rest.push(...page);
+      expect(rest.filter(ours).map((e) => e.id)).toEqual(written.slice(5).map((e) => e.id));
+      const none: (readonly RecordedEvent[])[] = [];
+      for await (const page of store.readAllPages({ after: await store.headPosition() })) none.push(page);
+      expect(none).toEqual([]);
+    });
+
     test('catch-up subscription from the start replays history, then delivers live appends; close ends it', async () => {
       const head = await store.headPosition();
       const s = streamName('sub');

@@ -18,7 +18,7 @@ interface Waiter {
   readonly resolve: () => void;
 }
 
-const SNAPSHOT_FORMAT = 1;
+const SNAPSHOT_FORMAT = 2;
 
 interface SnapshotFile {
   readonly format: number;

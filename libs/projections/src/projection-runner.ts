@@ -90,10 +90,12 @@ export class ProjectionRunner {
       return;
     }
     let n = 0;
-    for await (const event of this.store.readAll({ after: this.projection.position })) {
-      if (event.position > head) break;
-      this.projection.apply(event);
-      if (++n % 50_000 === 0) onProgress?.(event.position, head);
+    pages: for await (const page of this.store.readAllPages({ after: this.projection.position })) {
+      for (const event of page) {
+        if (event.position > head) break pages;
+        this.projection.apply(event);
+        if (++n % 50_000 === 0) onProgress?.(event.position, head);
+      }
     }
     onProgress?.(this.projection.position, head);
   }

@@ -176,6 +176,7 @@ describe('group commit', () => {
     const store: EventStore = {
       readStream: (...a) => inner.readStream(...a),
       readAll: (...a) => inner.readAll(...a),
+      readAllPages: (...a) => inner.readAllPages(...a),
       subscribeToAll: (...a) => inner.subscribeToAll(...a),
       knownIds: (...a) => inner.knownIds(...a),
       streamRevision: (...a) => inner.streamRevision(...a),

@@ -20,6 +20,7 @@ import { assertValidExpectedRevision, satisfiesExpectedRevision } from '../expec
 import {
   ConcurrencyConflictError,
   IdempotencyMismatchError,
+  pagesOf,
   type AppendResult,
   type ChainVerification,
   type EventStore,
@@ -27,6 +28,7 @@ import {
   type ExpectedRevision,
   type JsonValue,
   type ReadAllOptions,
+  type ReadAllPagesOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeOptions,
@@ -269,6 +271,10 @@ export class KurrentDbEventStore implements EventStore {
       yield event;
       if (--remaining === 0) return;
     }
+  }
+
+  readAllPages(options: ReadAllPagesOptions = {}): AsyncIterable<readonly RecordedEvent[]> {
+    return pagesOf(this.readAll({ after: options.after ?? -1 }), options.pageSize);
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {

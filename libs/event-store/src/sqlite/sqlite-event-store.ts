@@ -13,6 +13,7 @@ import {
   type ExpectedRevision,
   type JsonValue,
   type ReadAllOptions,
+  type ReadAllPagesOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeOptions,
@@ -98,6 +99,21 @@ function rowOf(a: readonly unknown[]): EventRow {
 
 function rowsOf(statement: StatementSync, ...params: (string | number)[]): EventRow[] {
   return (statement.all(...params) as unknown as unknown[][]).map(rowOf);
+}
+
+/** A row of a read statement (COLUMNS order) as a recorded event, with no intermediate row object. */
+function recordedOf(a: readonly unknown[]): RecordedEvent {
+  return {
+    id: a[3] as string,
+    type: a[4] as string,
+    data: JSON.parse(a[5] as string) as JsonValue,
+    metadata: JSON.parse(a[6] as string) as { [key: string]: JsonValue },
+    streamId: a[1] as string,
+    revision: a[2] as number,
+    position: a[0] as number,
+    prevHash: a[7] as string,
+    hash: a[8] as string,
+  };
 }
 
 function toRecorded(row: EventRow): RecordedEvent {
@@ -297,6 +313,21 @@ export class SqliteEventStore implements EventStore {
       const edge = rows[rows.length - 1]!.position;
       if (backwards) before = edge;
       else after = edge;
+    }
+  }
+
+  async *readAllPages(options: ReadAllPagesOptions = {}): AsyncIterable<readonly RecordedEvent[]> {
+    let after = options.after ?? -1;
+    const pageSize = Math.max(1, options.pageSize ?? PAGE_SIZE);
+    for (;;) {
+      this.#assertOpen();
+      const rows = this.#allForwards.all(after, Number.MAX_SAFE_INTEGER, pageSize) as unknown as unknown[][];
+      if (rows.length === 0) return;
+      const page = new Array<RecordedEvent>(rows.length);
+      for (let i = 0; i < rows.length; i++) page[i] = recordedOf(rows[i]!);
+      yield page;
+      if (rows.length < pageSize) return;
+      after = page[page.length - 1]!.position;
     }
   }
 
