@@ -157,7 +157,10 @@ const FOLD: { [E in EventType]: Folder<E> } = {
 export function evolve(facts: FactStore, event: LedgerEvent): void {
   const fold = FOLD[event.type] as Folder<EventType> | undefined;
   if (fold === undefined) throw new Error(`unknown event type ${event.type}`);
-  const stamp = facts.note(event.id, event.type, event.meta.actor, Date.parse(event.meta.occurredAt), Date.parse(event.meta.recordedAt), event.position);
+  const { occurredAt, recordedAt } = event.meta;
+  const at = Date.parse(occurredAt);
+  // Most events are recorded as they take effect: one parse for both.
+  const stamp = facts.note(event.id, event.type, event.meta.actor, at, recordedAt === occurredAt ? at : Date.parse(recordedAt), event.position);
   fold(facts, event.data as never, stamp);
 }
 

@@ -61,17 +61,47 @@ export interface View {
 
 export const NOW: View = { at: Number.POSITIVE_INFINITY, knownAt: Number.POSITIVE_INFINITY };
 
-/** Interns the strings events repeat (types, actors) so a row holds a small index, not a copy. */
-class Interner<T> {
-  readonly values: T[] = [];
+/** Interns the strings events repeat (types) so a row holds a small index, not a copy. */
+class Interner {
+  readonly values: string[] = [];
   private readonly index = new Map<string, number>();
 
-  intern(key: string, value: () => T): number {
-    let i = this.index.get(key);
+  intern(value: string): number {
+    let i = this.index.get(value);
     if (i === undefined) {
       i = this.values.length;
-      this.values.push(value());
-      this.index.set(key, i);
+      this.values.push(value);
+      this.index.set(value, i);
+    }
+    return i;
+  }
+}
+
+/** Interns actors: members by organization and user (no key string built per event), the others by kind. */
+class ActorInterner {
+  readonly values: Actor[] = [];
+  private readonly members = new Map<string, Map<string, number>>();
+  private readonly others = new Map<string, number>();
+
+  intern(actor: Actor): number {
+    let index: Map<string, number> | undefined;
+    let key: string;
+    if (actor.kind === 'member') {
+      index = this.members.get(actor.orgId);
+      if (index === undefined) {
+        index = new Map();
+        this.members.set(actor.orgId, index);
+      }
+      key = actor.userId;
+    } else {
+      index = this.others;
+      key = actor.kind;
+    }
+    let i = index.get(key);
+    if (i === undefined) {
+      i = this.values.length;
+      this.values.push(actor);
+      index.set(key, i);
     }
     return i;
   }
@@ -130,8 +160,8 @@ class EventTable {
   /** The other ids (imported events may carry their own). */
   otherIds = new Map<number, string>();
   count = 0;
-  readonly types = new Interner<string>();
-  readonly actors = new Interner<Actor>();
+  readonly types = new Interner();
+  readonly actors = new ActorInterner();
 
   get length(): number {
     return this.count;
@@ -147,8 +177,8 @@ class EventTable {
     this.at[seq] = at;
     this.rec[seq] = rec;
     this.pos[seq] = pos;
-    const t = this.types.intern(type, () => type);
-    const a = this.actors.intern(actor.kind === 'member' ? `member|${actor.orgId}|${actor.userId}` : actor.kind, () => actor);
+    const t = this.types.intern(type);
+    const a = this.actors.intern(actor);
     this.kind[seq] = (t << 20) | a;
     if (!packUuid(id, this.idBytes, seq * 16)) this.otherIds.set(seq, id);
     return seq;
@@ -557,8 +587,8 @@ export class FactStore {
     const store = new FactStore();
     const t = store.table;
     const e = snapshot.events;
-    for (let i = 0; i < e.types.length; i++) t.types.intern(e.types[i]!, () => e.types[i]!);
-    for (const actor of e.actors) t.actors.intern(actor.kind === 'member' ? `member|${actor.orgId}|${actor.userId}` : actor.kind, () => actor);
+    for (const type of e.types) t.types.intern(type);
+    for (const actor of e.actors) t.actors.intern(actor);
     t.at = Float64Array.from(e.at);
     t.rec = Float64Array.from(e.rec);
     t.pos = Float64Array.from(e.pos);
