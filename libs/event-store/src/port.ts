@@ -62,6 +62,11 @@ export interface ReadAllPagesOptions {
   readonly after?: number;
   /** Events per page (at most; the last page may be shorter). Default 1 000. */
   readonly pageSize?: number;
+  /**
+   * false: `prevHash` and `hash` are left empty — for folds that never look at the chain (the access projection),
+   * which then need not read two 64-character strings per event. Default true.
+   */
+  readonly chain?: boolean;
 }
 
 export interface SubscribeOptions {

@@ -221,6 +221,9 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
       const rest: RecordedEvent[] = [];
       for await (const page of store.readAllPages({ after: written[4]!.position })) rest.push(...page);
       expect(rest.filter(ours).map((e) => e.id)).toEqual(written.slice(5).map((e) => e.id));
+      const content: RecordedEvent[] = [];
+      for await (const page of store.readAllPages({ after: head, chain: false })) content.push(...page);
+      expect(content.filter(ours).map(({ prevHash, hash, ...rest }) => rest)).toEqual(written.map(({ prevHash, hash, ...rest }) => rest));
       const none: (readonly RecordedEvent[])[] = [];
       for await (const page of store.readAllPages({ after: await store.headPosition() })) none.push(page);
       expect(none).toEqual([]);

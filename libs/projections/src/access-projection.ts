@@ -41,6 +41,8 @@ export class AccessProjection {
   private speculations = 0;
   /** Last global position applied (-1: none). */
   position = -1;
+  /** The facts come from the events' content; the chain is verified elsewhere (`ledger verify`, /integrity). */
+  readonly readsChain = false;
   applied = 0;
 
   tenant(tenantId: string): TenantAccess | undefined {

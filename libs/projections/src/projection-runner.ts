@@ -3,6 +3,8 @@ import type { EventStore, RecordedEvent, Subscription } from '../../event-store/
 /** Anything that folds recorded events in position order and knows the last position it applied. */
 export interface Projection {
   readonly position: number;
+  /** false: the projection never looks at `prevHash`/`hash`, so a catch-up need not read them. Default true. */
+  readonly readsChain?: boolean;
   apply(event: RecordedEvent): void;
 }
 
@@ -90,7 +92,7 @@ export class ProjectionRunner {
       return;
     }
     let n = 0;
-    pages: for await (const page of this.store.readAllPages({ after: this.projection.position })) {
+    pages: for await (const page of this.store.readAllPages({ after: this.projection.position, chain: this.projection.readsChain ?? true })) {
       for (const event of page) {
         if (event.position > head) break pages;
         this.projection.apply(event);

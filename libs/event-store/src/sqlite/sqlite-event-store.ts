@@ -111,8 +111,8 @@ function recordedOf(a: readonly unknown[]): RecordedEvent {
     streamId: a[1] as string,
     revision: a[2] as number,
     position: a[0] as number,
-    prevHash: a[7] as string,
-    hash: a[8] as string,
+    prevHash: (a[7] as string | undefined) ?? '',
+    hash: (a[8] as string | undefined) ?? '',
   };
 }
 
@@ -145,6 +145,8 @@ export class SqliteEventStore implements EventStore {
   readonly #insert: StatementSync;
   readonly #allForwards: StatementSync;
   readonly #allBackwards: StatementSync;
+  /** `#allForwards` without the chain columns (`readAllPages({ chain: false })`). */
+  readonly #contentForwards: StatementSync;
   readonly #streamForwards: StatementSync;
   readonly #streamBackwards: StatementSync;
   readonly #head: StatementSync;
@@ -182,13 +184,16 @@ export class SqliteEventStore implements EventStore {
     );
     this.#allForwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position ASC LIMIT ?`);
     this.#allBackwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position DESC LIMIT ?`);
+    this.#contentForwards = this.#db.prepare(
+      `SELECT position, stream_id, revision, id, type, data, metadata FROM events WHERE position > ? AND position < ? ORDER BY position ASC LIMIT ?`,
+    );
     this.#streamForwards = this.#db.prepare(
       `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
     );
     this.#streamBackwards = this.#db.prepare(
       `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
     );
-    for (const read of [this.#byIds, this.#allForwards, this.#allBackwards, this.#streamForwards, this.#streamBackwards]) read.setReturnArrays(true);
+    for (const read of [this.#byIds, this.#allForwards, this.#allBackwards, this.#contentForwards, this.#streamForwards, this.#streamBackwards]) read.setReturnArrays(true);
     this.#head = this.#db.prepare('SELECT MAX(position) AS head FROM events');
     this.#knownIds = this.#db.prepare('SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))');
     this.#ping = this.#db.prepare('SELECT 1');
@@ -321,7 +326,8 @@ export class SqliteEventStore implements EventStore {
     const pageSize = Math.max(1, options.pageSize ?? PAGE_SIZE);
     for (;;) {
       this.#assertOpen();
-      const rows = this.#allForwards.all(after, Number.MAX_SAFE_INTEGER, pageSize) as unknown as unknown[][];
+      const chain = options.chain !== false;
+      const rows = (chain ? this.#allForwards : this.#contentForwards).all(after, Number.MAX_SAFE_INTEGER, pageSize) as unknown as unknown[][];
       if (rows.length === 0) return;
       const page = new Array<RecordedEvent>(rows.length);
       for (let i = 0; i < rows.length; i++) page[i] = recordedOf(rows[i]!);
