@@ -583,30 +583,31 @@ export class FactStore {
     };
   }
 
+  /** A store from a snapshot's data, sharing none of it (typed arrays are copied whole, not element by element). */
   static fromSnapshot(snapshot: FactStoreSnapshot): FactStore {
     const store = new FactStore();
     const t = store.table;
     const e = snapshot.events;
     for (const type of e.types) t.types.intern(type);
     for (const actor of e.actors) t.actors.intern(actor);
-    t.at = Float64Array.from(e.at);
-    t.rec = Float64Array.from(e.rec);
-    t.pos = Float64Array.from(e.pos);
-    t.kind = Uint32Array.from(e.kind);
-    t.idBytes = Uint8Array.from(e.idBytes);
+    t.at = new Float64Array(e.at);
+    t.rec = new Float64Array(e.rec);
+    t.pos = new Float64Array(e.pos);
+    t.kind = new Uint32Array(e.kind);
+    t.idBytes = new Uint8Array(e.idBytes);
     t.otherIds = new Map(e.otherIds);
     t.count = e.at.length;
     const f = snapshot.facts;
     for (const [name, fact] of f.index) store.index.set(KEYS.parse(name), fact);
     store.factIds = f.ids;
-    store.last = Int32Array.from(f.last);
-    store.count = Uint32Array.from(f.count);
-    store.vSeq = Uint32Array.from(f.seq);
-    store.vPrev = Int32Array.from(f.prev);
-    store.vValue = f.values;
+    store.last = new Int32Array(f.last);
+    store.count = new Uint32Array(f.count);
+    store.vSeq = new Uint32Array(f.seq);
+    store.vPrev = new Int32Array(f.prev);
+    store.vValue = f.values.slice();
     for (const fact of store.index.values()) if (store.count[fact]! > LONG_FACT) store.long.set(fact, store.chain(fact));
     for (const [name, set] of snapshot.sets) store.sets.set(KEYS.parse(name), set);
-    for (const seq of snapshot.order) store.order.push(seq);
+    store.order = snapshot.order.slice();
     store.versionCount = snapshot.versionCount;
     for (let i = 0; i < e.pos.length; i++) if (e.pos[i]! > store.maxPos) store.maxPos = e.pos[i]!;
     return store;
