@@ -67,43 +67,16 @@ export function subjectOf(data: JsonValue): string {
   );
 }
 
-export function auditRowOf(event: RecordedEvent): AuditRow {
-  const data = objectOf(event.data);
-  const metadata = event.metadata;
-  const actor = objectOf(metadata.actor);
-  return {
-    tenant_id: text(metadata.tenantId) ?? '',
-    org_id: text(data.orgId) ?? '',
-    event_id: event.id,
-    position: event.position,
-    revision: event.revision,
-    type: event.type,
-    actor_kind: text(actor.kind) ?? '',
-    actor_org_id: text(actor.orgId) ?? '',
-    actor_user_id: text(actor.userId) ?? '',
-    subject: subjectOf(event.data),
-    occurred_at: text(metadata.occurredAt) ?? '',
-    recorded_at: text(metadata.recordedAt) ?? '',
-    source: text(metadata.source) ?? '',
-    correlation_id: text(metadata.correlationId) ?? '',
-    causation_id: text(metadata.causationId) ?? '',
-    payload: JSON.stringify(event.data),
-    hash: event.hash,
-  };
-}
-
 /**
- * The row as one JSONCompactEachRow line (`AUDIT_COLUMNS` order): what the projection inserts. Built in one
- * `JSON.stringify`, with the payload as the event's data object itself rather than a string of it: ClickHouse reads
- * an object into a String column as its text (`input_format_json_read_objects_as_strings`), which is byte for byte
- * `JSON.stringify(data)`, and the payload is not escaped a second time.
+ * The row's values in `AUDIT_COLUMNS` order, with the payload as the event's data itself (an object, or the JSON
+ * text of anything else): the one place an event is flattened.
  */
-export function auditLineOf(event: RecordedEvent): string {
+function auditValuesOf(event: RecordedEvent): unknown[] {
   const data = objectOf(event.data);
   const metadata = event.metadata;
   const actor = objectOf(metadata.actor);
   const payload = event.data !== null && typeof event.data === 'object' && !Array.isArray(event.data) ? event.data : JSON.stringify(event.data);
-  return JSON.stringify([
+  return [
     text(metadata.tenantId) ?? '',
     text(data.orgId) ?? '',
     event.id,
@@ -121,5 +94,23 @@ export function auditLineOf(event: RecordedEvent): string {
     text(metadata.causationId) ?? '',
     payload,
     event.hash,
-  ]);
+  ];
+}
+
+export function auditRowOf(event: RecordedEvent): AuditRow {
+  const values = auditValuesOf(event);
+  const row: Record<string, unknown> = {};
+  AUDIT_COLUMNS.forEach((column, i) => (row[column] = values[i]));
+  row.payload = JSON.stringify(event.data);
+  return row as unknown as AuditRow;
+}
+
+/**
+ * The row as one JSONCompactEachRow line (`AUDIT_COLUMNS` order): what the projection inserts. Built in one
+ * `JSON.stringify`, with the payload as the event's data object itself rather than a string of it: ClickHouse reads
+ * an object into a String column as its text (`input_format_json_read_objects_as_strings`), which is byte for byte
+ * `JSON.stringify(data)`, and the payload is not escaped a second time.
+ */
+export function auditLineOf(event: RecordedEvent): string {
+  return JSON.stringify(auditValuesOf(event));
 }
