@@ -153,4 +153,72 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
     const [count] = await rows<{ n: number }>(db.client, 'SELECT count() AS n FROM access_intervals FINAL');
     expect(Number(count!.n)).toBe(9);
   });
+
+  it('R61: after a late event’s rewrite, every report reads the rewritten ends and none reads an interval it made disappear', async () => {
+    const late = (userId: string, permission: string, level: string, day: string, eventId: string, kind: 'open' | 'close' = 'open') =>
+      change(userId, permission, level, day, eventId, kind, 'late');
+    const writer = new AccessIntervalWriter(db.client);
+    await writer.write([
+      late('u-eve', 'role:admin', 'admin', '01-10', 'e-1'),
+      late('u-eve', 'admin:billing', 'manage', '01-10', 'e-1'),
+      late('u-eve', 'capability:claude_code', 'granted', '01-15', 'e-3'),
+      late('u-eve', 'admin:identity_access', 'manage', '02-01', 'e-2'),
+      late('u-fay', 'role:owner', 'owner', '01-10', 'e-4'),
+      late('u-gus', 'admin:billing', 'manage', '01-05', 'e-6'),
+      late('u-gus', 'admin:identity_access', 'manage', '02-05', 'e-7'),
+    ]);
+    const sod = () => sodViolations(db.client, 'late', 'acme-eng', SodViolationsQuery.parse(Q1));
+    expect((await sod()).map((v) => v.userId)).toEqual(['u-eve', 'u-gus']);
+    // u-eve was removed on 01-20, which arrives late: everything closes then, and the 02-01 grant never happened.
+    const rewrite = {
+      tenantId: 'late', members: [['acme-eng', 'u-eve']] as const, scope: { names: [], prefixes: [''] }, from: '2026-01-20T00:00:00.000Z', eventsBefore: [],
+      changes: ['role:admin=admin', 'admin:billing=manage', 'capability:claude_code=granted'].map((p) => late('u-eve', p.split('=')[0]!, p.split('=')[1]!, '01-20', 'e-late', 'close')),
+    };
+    expect(await writer.rewrite(rewrite)).toBe(4);
+    expect(await writer.rewrite(rewrite)).toBe(0);
+    // u-gus lost identity_access management on 02-01 (late too): only that permission is rewritten, billing stays.
+    const gus = { tenantId: 'late', members: [['acme-eng', 'u-gus']] as const, scope: { names: ['admin:identity_access'], prefixes: [] }, from: '2026-02-01T00:00:00.000Z', eventsBefore: [], changes: [] };
+    expect(await writer.rewrite(gus)).toBe(1);
+    const [tombstones] = await rows<{ n: number }>(db.client, "SELECT count() AS n FROM access_intervals FINAL WHERE tenant_id = 'late' AND is_deleted");
+    expect(Number(tombstones!.n)).toBe(2);
+
+    expect(await accessReview(db.client, 'late', 'acme-eng', AccessReviewQuery.parse({ at: '2026-02-15T00:00:00.000Z', userId: 'u-eve' }))).toEqual([]);
+    const january = await accessReview(db.client, 'late', 'acme-eng', AccessReviewQuery.parse({ at: '2026-01-16T00:00:00.000Z', userId: 'u-eve' }));
+    expect(january[0]!.permissions.map((p) => [p.permission, p.until])).toEqual([
+      ['admin:billing', '2026-01-20T00:00:00.000Z'],
+      ['capability:claude_code', '2026-01-20T00:00:00.000Z'],
+      ['role:admin', '2026-01-20T00:00:00.000Z'],
+    ]);
+    expect(await permissionHolders(db.client, 'late', 'acme-eng', PermissionHoldersQuery.parse({ ...Q1, permission: 'admin:identity_access' }))).toEqual([]);
+    const changes = await accessChanges(db.client, 'late', 'acme-eng', AccessChangesQuery.parse({ ...Q1, userId: 'u-eve' }));
+    expect(changes.map((c) => [c.at.slice(5, 10), c.permission, c.change, c.eventId])).toEqual([
+      ['01-10', 'admin:billing', 'gained', 'e-1'],
+      ['01-10', 'role:admin', 'gained', 'e-1'],
+      ['01-15', 'capability:claude_code', 'gained', 'e-3'],
+      ['01-20', 'admin:billing', 'lost', 'e-late'],
+      ['01-20', 'capability:claude_code', 'lost', 'e-late'],
+      ['01-20', 'role:admin', 'lost', 'e-late'],
+    ]);
+    const months = await privilegedAccess(db.client, 'late', 'acme-eng', PrivilegedAccessQuery.parse({ ...Q1, bucket: 'month' }));
+    expect(months.map((b) => `${b.bucketStart.slice(5, 7)} ${b.permission} ${b.userIds.join('/')}`)).toEqual([
+      '01 admin:billing u-eve/u-gus',
+      '01 role:admin u-eve',
+      '01 role:owner u-fay',
+      '02 admin:billing u-gus',
+      '02 role:owner u-fay',
+      '03 admin:billing u-gus',
+      '03 role:owner u-fay',
+    ]);
+    expect(await sod()).toEqual([]);
+    // Another member's intervals are untouched; a restarted writer finds nothing of u-eve open.
+    expect((await accessReview(db.client, 'late', 'acme-eng', AccessReviewQuery.parse({ at: '2026-03-01T00:00:00.000Z' }))).map((m) => m.userId)).toEqual(['u-fay', 'u-gus']);
+    // A restarted writer loads the open intervals without the tombstoned ones: granting identity_access again opens it.
+    await new AccessIntervalWriter(db.client).write([late('u-eve', 'role:admin', 'admin', '03-01', 'e-5'), late('u-gus', 'admin:identity_access', 'manage', '03-01', 'e-8')]);
+    const march = await accessReview(db.client, 'late', 'acme-eng', AccessReviewQuery.parse({ at: '2026-03-02T00:00:00.000Z' }));
+    expect(march.map((m) => [m.userId, m.permissions.map((p) => `${p.permission}@${p.grantedBy}`)])).toEqual([
+      ['u-eve', ['role:admin@e-5']],
+      ['u-fay', ['role:owner@e-4']],
+      ['u-gus', ['admin:billing@e-6', 'admin:identity_access@e-8']],
+    ]);
+  });
 });

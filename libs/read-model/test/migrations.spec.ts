@@ -48,4 +48,26 @@ describe.each(BACKENDS)('read-model schema migrations (%s)', (backend) => {
     await expect(insertThroughClient(db.client, { table: 'audit_events; DROP TABLE x', encoded: encodeRows([row]) })).rejects.toThrow('not an identifier');
     await db.client.command({ query: 'TRUNCATE TABLE audit_events' });
   });
+
+  it('version 5 (access interval tombstones) applies over a read model at version 4 with intervals in it, and again harmlessly', async () => {
+    // Back to version 4: access_intervals as version 2 created it (no is_deleted), one interval written then.
+    await db.client.command({ query: 'DROP TABLE access_intervals' });
+    await db.client.command({ query: 'TRUNCATE TABLE schema_migrations' });
+    expect(await migrate(db.client, MIGRATIONS.filter((m) => m.version <= 4))).toEqual([1, 2, 3, 4]);
+    const columns = async () => (await rows<{ name: string }>(db.client, "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'access_intervals'")).map((c) => c.name);
+    expect(await columns()).not.toContain('is_deleted');
+    const interval = { tenant_id: 't', org_id: 'o', user_id: 'u', permission: 'role:owner', level: 'owner', valid_from: '2026-01-01T00:00:00.000Z', opened_by: 'e1', version: 1 };
+    await insertRows(db.client, { table: 'access_intervals', rows: [interval] });
+
+    expect(await migrate(db.client)).toEqual([5]);
+    expect(await columns()).toContain('is_deleted');
+    // The interval written before is no tombstone: the readers' NOT is_deleted keeps it.
+    expect(await rows(db.client, 'SELECT user_id, permission, is_deleted FROM access_intervals FINAL WHERE NOT is_deleted')).toEqual([
+      { user_id: 'u', permission: 'role:owner', is_deleted: 0 },
+    ]);
+    for (const statement of MIGRATIONS.find((m) => m.version === 5)!.statements) await db.client.command({ query: statement });
+    expect(await migrate(db.client)).toEqual([]);
+    expect(await appliedMigrations(db.client)).toEqual(MIGRATIONS.map((m) => m.version));
+    await db.client.command({ query: 'TRUNCATE TABLE access_intervals' });
+  });
 });

@@ -34,7 +34,7 @@ export async function accessReviewRows(client: ClickHouseClient, tenantId: strin
       WITH parseDateTime64BestEffort({at:String}, 3, 'UTC') AS at_instant
       SELECT user_id AS userId, permission, level, valid_from AS since, opened_by AS grantedBy, valid_to AS until
       FROM access_intervals FINAL
-      WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String}
+      WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted
         AND ({userId:String} = '' OR user_id = {userId:String})
         AND valid_from <= at_instant AND valid_to > at_instant
       ORDER BY userId, permission`,

@@ -45,7 +45,7 @@ export async function permissionHolderIntervals(
       SELECT user_id AS userId, level, greatest(valid_from, p_from) AS from, least(valid_to, p_to) AS to,
              valid_from AS validFrom, valid_to AS validTo, opened_by AS openedBy, closed_by AS closedBy
       FROM access_intervals FINAL
-      WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND permission = {permission:String}
+      WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND permission = {permission:String} AND NOT is_deleted
         AND (empty({levels:Array(String)}) OR has({levels:Array(String)}, level))
         AND valid_from < p_to AND valid_to > p_from
       ORDER BY userId, validFrom`,

@@ -48,7 +48,7 @@ export async function privilegedAccess(client: ClickHouseClient, tenantId: strin
       FROM (
         SELECT user_id, permission, level, valid_from, valid_to
         FROM access_intervals FINAL
-        WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String}
+        WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted
           AND (permission IN {roles:Array(String)} OR (startsWith(permission, 'admin:') AND level = 'manage'))
           AND valid_from < p_to AND valid_to > p_from
       )

@@ -64,12 +64,12 @@ export async function sodViolations(client: ClickHouseClient, tenantId: string, 
                a.opened_by AS openedByA, b.opened_by AS openedByB
         FROM (
           SELECT user_id, permission, level, valid_from, valid_to, opened_by FROM access_intervals FINAL
-          WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND permission = {pa:String}
+          WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND permission = {pa:String} AND NOT is_deleted
             AND (empty({la:Array(String)}) OR has({la:Array(String)}, level)) AND valid_from < p_to AND valid_to > p_from
         ) AS a
         INNER JOIN (
           SELECT user_id, permission, level, valid_from, valid_to, opened_by FROM access_intervals FINAL
-          WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND permission = {pb:String}
+          WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND permission = {pb:String} AND NOT is_deleted
             AND (empty({lb:Array(String)}) OR has({lb:Array(String)}, level)) AND valid_from < p_to AND valid_to > p_from
         ) AS b ON a.user_id = b.user_id
         WHERE a.valid_from < b.valid_to AND b.valid_from < a.valid_to AND greatest(a.valid_from, b.valid_from, p_from) < least(a.valid_to, b.valid_to, p_to)

@@ -105,6 +105,18 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE audit_events DROP PROJECTION IF EXISTS by_subject',
     ],
   },
+  {
+    version: 5,
+    name: 'access interval tombstones',
+    statements: [
+      // A late event (R61) can make an interval that was written never have existed: the interval projection then
+      // re-inserts its key with is_deleted = 1 and a higher version (docs/access-intervals.md). The engine cannot be
+      // changed in place to ReplacingMergeTree(version, is_deleted) (that would need a copy and a swap, which is
+      // not one idempotent statement), so the latest version stays the row and every reader of the table adds
+      // `NOT is_deleted` after FINAL. Existing rows read 0: nothing written before this version is a tombstone.
+      'ALTER TABLE access_intervals ADD COLUMN IF NOT EXISTS is_deleted UInt8 DEFAULT 0',
+    ],
+  },
 ];
 
 const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
