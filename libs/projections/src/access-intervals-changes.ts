@@ -1,9 +1,9 @@
 import {
   ADMIN_AREAS, FactReader, K, NOW, accessOf, adminLevelOf, capabilityCatalog, capabilityOf, consoleAccessOf, memberCore, permissionsOf,
-  rolePaths, spendLimitOf, toolLevelOf, type AdminArea, type FactStore, type LedgerEvent, type MemberAccess, type MemberCore,
-  type RolePaths, type View,
+  rolePaths, spendLimitOf, toolLevelOf, type AdminArea, type EventRef, type FactStore, type LedgerEvent, type MemberAccess,
+  type MemberCore, type RolePaths, type View,
 } from '../../access-model/src/index.js';
-import type { AccessIntervalChange } from '../../read-model/src/index.js';
+import type { AccessIntervalChange, IntervalRewrite, PermissionScope } from '../../read-model/src/index.js';
 
 /**
  * What the evaluator says, as the rows of `access_intervals` (docs/access-intervals.md): for every event, the
@@ -316,4 +316,91 @@ export function intervalChangesOfHistory(tenantId: string, facts: FactStore, eve
   const out: AccessIntervalChange[] = [];
   for (const e of sorted) for (const c of changesOfEvent(tenantId, facts, e)) out.push(c);
   return out;
+}
+
+/** The permission names a family covers, as the table's rows name them (what a late event's rewrite replaces). */
+export function scopeOf(family: Family): PermissionScope {
+  switch (family.kind) {
+    case 'all':
+    case 'groups':
+      return { names: [], prefixes: [''] };
+    case 'capability':
+      return { names: [`capability:${family.capability}`], prefixes: [] };
+    case 'tools':
+      return { names: [], prefixes: [family.connectorId === undefined ? 'tool:' : `tool:${family.connectorId}/`] };
+    case 'admin':
+      return { names: [`admin:${family.area}`], prefixes: [] };
+    case 'spend':
+      return { names: ['spend'], prefixes: [] };
+    case 'console':
+      return { names: [], prefixes: ['console:', 'workspace:'] };
+  }
+}
+
+const byPosition = (a: EventRef, b: EventRef) => a.pos - b.pos;
+
+/** The facts an evaluation read (as the fact store names them): where its answer can change next. */
+type Dependencies = NonNullable<ConstructorParameters<typeof FactReader>[2]>;
+
+/**
+ * One member's changes (one family) from the instant `at`, position `pos` on, to the end of what `facts` hold, in
+ * (occurredAt, position) order — what `changesOfEvent` gives, event after event, for that member — starting from what
+ * the member held just before (at, pos). It steps as `transitionsOf` does, from one change instant of the facts the
+ * answer read to the next; at an instant with several events it evaluates after each of them (a view ending at its
+ * position), so every change names the event that made it, as in the live projection.
+ */
+export function memberChangesFrom(
+  tenantId: string, facts: FactStore, member: MemberKey, family: Family, at: number, pos: number,
+): AccessIntervalChange[] {
+  const [orgId, userId] = member;
+  let deps: Dependencies = new Set();
+  const evaluate = (view: View) => familyPermissions(new FactReader(facts, view, deps), orgId, userId, family);
+  let held = evaluate({ at, knownAt: Number.POSITIVE_INFINITY, beforePos: pos });
+  const out: AccessIntervalChange[] = [];
+  /** After each event at `t` in turn; the last view is all of `t`, whose dependencies say where to go next. */
+  const step = (t: number, events: readonly EventRef[]) => {
+    for (let i = 0; i < Math.max(1, events.length); i++) {
+      const e = events[i];
+      const after = evaluate(i >= events.length - 1 ? { at: t, knownAt: Number.POSITIVE_INFINITY } : { at: t, knownAt: Number.POSITIVE_INFINITY, beforePos: e!.pos + 1 });
+      // A fact changes only through an event at that instant, so `e` is there; without it the walk still goes on.
+      for (const c of diffChanges(tenantId, member, held, after, iso(t), e?.eventId ?? '')) out.push(c);
+      held = after;
+    }
+  };
+  step(at, facts.eventsAt(at).filter((e) => e.pos >= pos).sort(byPosition));
+  for (let t = at; ; ) {
+    let next: number | undefined;
+    for (const key of deps) {
+      const n = facts.nextChange(key, t, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+      if (n !== undefined && (next === undefined || n < next)) next = n;
+    }
+    if (next === undefined) return out;
+    deps = new Set();
+    step(next, facts.eventsAt(next).sort(byPosition));
+    t = next;
+  }
+}
+
+/**
+ * What a late event (R61: its occurredAt is before events already folded) does to the table: the members it can
+ * affect (`impactOf`, read as of now) get exactly the intervals the evaluator gives over the corrected history from
+ * its instant on — every change of theirs in that family from the late event to the present, recomputed from
+ * `facts` (which must contain it: the fact store puts it where it belongs). `AccessIntervalWriter.rewrite` turns
+ * that into rows. A group change is rewritten for every permission: which ones it can change depends on the member's
+ * role at each instant (R5, R30).
+ */
+export function lateRewriteOf(tenantId: string, facts: FactStore, event: LedgerEvent): IntervalRewrite {
+  const impact = impactOf(facts, event);
+  const family: Family = impact.family.kind === 'groups' ? ALL : impact.family;
+  const at = Date.parse(event.meta.occurredAt);
+  const changes: AccessIntervalChange[] = [];
+  for (const m of impact.members) for (const c of memberChangesFrom(tenantId, facts, m, family, at, event.position)) changes.push(c);
+  return {
+    tenantId,
+    members: impact.members,
+    scope: scopeOf(family),
+    from: iso(at),
+    eventsBefore: facts.eventsAt(at).filter((e) => e.pos < event.position).map((e) => e.eventId),
+    changes,
+  };
 }

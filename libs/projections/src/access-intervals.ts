@@ -1,18 +1,30 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { FactStore, asLedgerEvent, evolve, type LedgerEvent } from '../../access-model/src/index.js';
 import type { RecordedEvent } from '../../event-store/src/port.js';
-import { AccessIntervalWriter, CheckpointStore, type AccessIntervalChange, type Checkpoint } from '../../read-model/src/index.js';
-import { changesOfEvent, diffChanges, impactOf, permissionsAtView } from './access-intervals-changes.js';
+import {
+  AccessIntervalWriter, CheckpointStore, type AccessIntervalChange, type Checkpoint, type IntervalRewrite,
+} from '../../read-model/src/index.js';
+import { changesOfEvent, lateRewriteOf } from './access-intervals-changes.js';
 
-export { intervalPermissionsOf, affectedMembers, impactOf, changesOfEvent, intervalChangesOfHistory, type Family, type Impact } from './access-intervals-changes.js';
+export {
+  intervalPermissionsOf, affectedMembers, impactOf, changesOfEvent, intervalChangesOfHistory, lateRewriteOf, memberChangesFrom, scopeOf,
+  type Family, type Impact,
+} from './access-intervals-changes.js';
+
+/**
+ * What one event does to the table: changes at its instant (`write`), or, for a late event (R61), the exact
+ * intervals of the members it affects from its instant on (`rewrite`).
+ */
+export type IntervalEffect =
+  | { readonly kind: 'changes'; readonly changes: AccessIntervalChange[] }
+  | { readonly kind: 'rewrite'; readonly rewrite: IntervalRewrite };
 
 /**
  * One tenant's facts as the interval producer folds them, event by event in store order, and the latest instant
  * folded (the frontier). An event at or after the frontier yields exactly the evaluator's changes at its instant.
- * A late event (R61: occurredAt before the frontier) rewrites the past, which the interval table (closing is an
- * insert keyed by the open row) cannot: its effect is recorded *at the frontier*, so the table is exact from the
- * frontier on, and the stretch between the late event's occurredAt and the frontier keeps the old answer
- * (docs/access-intervals.md; `intervalChangesOfHistory` gives the exact table for a rebuild).
+ * A late event (R61: occurredAt before the frontier) changes the past: the fact store puts it where it belongs, and
+ * the members it can affect get their intervals (in its family) recomputed from its instant to the present
+ * (`lateRewriteOf`), which `AccessIntervalWriter.rewrite` puts in place of theirs (docs/access-intervals.md).
  */
 export class TenantIntervals {
   readonly facts = new FactStore();
@@ -31,23 +43,14 @@ export class TenantIntervals {
     this.frontier = Math.max(this.frontier, Date.parse(event.meta.occurredAt));
   }
 
-  /** Folds the event and returns the interval changes it caused. */
-  apply(event: LedgerEvent): AccessIntervalChange[] {
-    const at = Date.parse(event.meta.occurredAt);
-    if (at >= this.frontier) {
-      this.fold(event);
-      return changesOfEvent(this.tenantId, this.facts, event);
-    }
-    // Late: compare the affected members at the frontier without and with the event.
-    const { members, family } = impactOf(this.facts, event);
-    const view = { at: this.frontier, knownAt: Number.POSITIVE_INFINITY };
-    const before = permissionsAtView(this.facts, view, members, family);
+  /** Folds the event and returns what it does to the table. */
+  apply(event: LedgerEvent): IntervalEffect {
+    const late = Date.parse(event.meta.occurredAt) < this.frontier;
     this.fold(event);
-    const after = permissionsAtView(this.facts, view, members, family);
-    const when = new Date(this.frontier).toISOString();
-    const out: AccessIntervalChange[] = [];
-    members.forEach((m, i) => out.push(...diffChanges(this.tenantId, m, before[i]!, after[i]!, when, event.id)));
-    return out;
+    if (!late) return { kind: 'changes', changes: changesOfEvent(this.tenantId, this.facts, event) };
+    const rewrite = lateRewriteOf(this.tenantId, this.facts, event);
+    // Nobody affected (names, API keys, refusals): nothing to rewrite, nothing to wait for.
+    return rewrite.members.length === 0 ? { kind: 'changes', changes: [] } : { kind: 'rewrite', rewrite };
   }
 }
 
@@ -90,6 +93,9 @@ const TRUNCATION_PENDING = -2;
  * batch, and the writer makes the replay converge — opening what is open at the same level is a no-op, closing what
  * is closed is a no-op, and every other row a replay writes has the key (valid_from, opened_by) of a row the
  * batch wrote, with a higher version, so the last write of each key is the one the first run made (tested).
+ * A late event ends its batch: the batch's changes are inserted, then its rewrite (which reads the table as those
+ * changes left it), then the checkpoint. Replayed, the rewrite recomputes the same stretch from the facts and puts it
+ * in place again over whatever the earlier events' replay wrote (tested with crashes around late events).
  */
 export class AccessIntervalProjection {
   readonly name: string;
@@ -218,15 +224,17 @@ export class AccessIntervalProjection {
     // One timer per batch (not per event): a batch waits at most maxBatchDelayMs for more events.
     let deadline: Promise<typeof TIMEOUT> | undefined;
     let timer: NodeJS.Timeout | undefined;
-    const flush = async () => {
+    const flush = async (rewrite?: IntervalRewrite) => {
       clearTimeout(timer);
       deadline = undefined;
       if (last < 0) return;
-      const rows = await this.writer.write(changes);
+      let rows = await this.writer.write(changes);
+      // After the batch's own changes: the rewrite reads the intervals open before the late event from the table.
+      if (rewrite) rows += await this.writer.rewrite(rewrite);
       await this.options.afterInsert?.({ first, last, rows });
       checkpoint = this.checkpoint = { position: last, pendingThrough: last, generation: checkpoint.generation };
       await this.checkpoints.save(checkpoint);
-      this.counts.changesWritten += changes.length;
+      this.counts.changesWritten += changes.length + (rewrite?.changes.length ?? 0);
       this.counts.rowsInserted += rows;
       changes = [];
       first = last = -1;
@@ -254,14 +262,16 @@ export class AccessIntervalProjection {
         continue;
       }
       if (Date.parse(event.meta.occurredAt) < tenant.latest) this.counts.lateEvents++;
-      for (const c of tenant.apply(event)) changes.push(c);
+      const effect = tenant.apply(event);
+      if (effect.kind === 'changes') for (const c of effect.changes) changes.push(c);
       this.counts.eventsProjected++;
       if (first < 0) {
         first = stored.position;
         deadline = new Promise((done) => (timer = setTimeout(() => done(TIMEOUT), delay)));
       }
       last = stored.position;
-      if (++events >= maxEvents) await flush();
+      if (effect.kind === 'rewrite') await flush(effect.rewrite);
+      else if (++events >= maxEvents) await flush();
     }
     // Also when stopping: the facts have folded these events, so their changes must be written before a restart.
     await flush();

@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LedgerEvent } from '../../access-model/src/index.js';
-import { AccessIntervalWriter, PrivilegedAccessQuery, SodViolationsQuery, privilegedAccess, sodViolations } from '../../read-model/src/index.js';
+import {
+  AccessChangesQuery, AccessIntervalWriter, AccessReviewQuery, PermissionHoldersQuery, PrivilegedAccessQuery, SodViolationsQuery, accessChanges,
+  accessReview, permissionHolders, privilegedAccess, sodViolations,
+} from '../../read-model/src/index.js';
 import { AccessIntervalProjection, TenantIntervals, intervalChangesOfHistory } from '../src/access-intervals.js';
-import { event, generatedHistory, intervalRows, liveSourceOf, openDb, sourceOf, type IntervalRow } from './access-intervals-fixture.js';
+import {
+  deliveredLate, event, generatedHistory, intervalRows, lateEventsOf, liveSourceOf, openDb, sourceOf, tombstones, withoutTenant, type IntervalRow,
+} from './access-intervals-fixture.js';
 
 const OPEN = '2299-12-31T23:59:59.999Z';
 let db: { client: ClickHouseClient; close(): Promise<void> };
@@ -49,6 +54,17 @@ async function project(tenantId: string, events: LedgerEvent[], options: { maxBa
   return intervalRows(db.client, tenantId);
 }
 
+/** The rebuild path (every event in (occurredAt, position) order over the whole history): the exact table. */
+async function rebuilt(tenantId: string, events: LedgerEvent[]): Promise<IntervalRow[]> {
+  const t = new TenantIntervals(tenantId);
+  for (const e of events) t.fold(e);
+  await new AccessIntervalWriter(db.client).write(intervalChangesOfHistory(tenantId, t.facts, events));
+  return intervalRows(db.client, tenantId);
+}
+
+/** A late event (R61): position 14, after everything acme() stored, with an earlier occurredAt. */
+const lateEvent = (tenantId: string, type: Parameters<typeof event>[1], day: string, data: Record<string, unknown>) => event(14, type, `2026-${day}T00:00:00.000Z`, data, tenantId);
+
 describe('access intervals, family by family', () => {
   test('R2: switching claude_code off closes capability:claude_code for every holder at that instant, closed by that event, and nothing else', async () => {
     const rows = await project('r2', acme('r2'));
@@ -85,21 +101,6 @@ describe('access intervals, family by family', () => {
     expect(sod.map((v) => v.userId)).toContain('u-owner');
   });
 
-  test('R61: a late group join — live, recorded at the frontier with the late event; the rebuild path puts it at its own instant', async () => {
-    const events = [...acme('late'), lateJoin('late')];
-    const rows = await project('late', events);
-    expect(of(rows, 'u-late', 'capability:chat')).toEqual([expect.objectContaining({ valid_from: d('03-02'), valid_to: OPEN, opened_by: 'ev-14' })]);
-
-    const exact = [...acme('late-exact'), lateJoin('late-exact')];
-    const t = new TenantIntervals('late-exact');
-    for (const e of exact) t.fold(e);
-    await new AccessIntervalWriter(db.client).write(intervalChangesOfHistory('late-exact', t.facts, exact));
-    const rebuilt = await intervalRows(db.client, 'late-exact');
-    expect(of(rebuilt, 'u-late', 'capability:chat')).toEqual([expect.objectContaining({ valid_from: d('02-15'), valid_to: OPEN, opened_by: 'ev-14' })]);
-    // claude_code was already switched off for the organization on 02-01 (R2): the late join cannot grant it.
-    expect(of(rebuilt, 'u-late', 'capability:claude_code')).toEqual([]);
-  });
-
   test('start() / catchUp() / lag() / stop() on a live subscription: the batch timer writes the partial batch, no lag remains', async () => {
     const events = acme('live');
     // A live subscription never ends: only the batch timer can write the last partial batch.
@@ -112,6 +113,100 @@ describe('access intervals, family by family', () => {
     await projection.stop();
     expect(errors).toEqual([]);
     expect((await intervalRows(db.client, 'live')).length).toBeGreaterThan(20);
+  });
+});
+
+describe('R61: late events, projected live, exact at every instant', () => {
+  test('a late group join: the custom member holds the role’s permissions from the join’s own instant, not from the frontier', async () => {
+    const join = (t: string) => lateEvent(t, 'UserAddedToGroup', '02-15', { groupId: 'g-eng', userId: 'u-late' });
+    const rows = await project('late-join', [...acme('late-join'), join('late-join')]);
+    expect(of(rows, 'u-late', 'capability:chat')).toEqual([
+      expect.objectContaining({ level: 'granted', valid_from: d('02-15'), valid_to: OPEN, opened_by: 'ev-14', closed_by: '' }),
+    ]);
+    // claude_code was already switched off for the organization on 02-01 (R2): the late join cannot grant it.
+    expect(of(rows, 'u-late', 'capability:claude_code')).toEqual([]);
+    expect(rows).toEqual(await rebuilt('late-join-exact', [...acme('late-join-exact'), join('late-join-exact')]));
+  });
+
+  test('a late removal from the group (R5, R30): the role-derived intervals end at the removal, the later closes that no longer happen are gone', async () => {
+    const leave = (t: string) => lateEvent(t, 'UserRemovedFromGroup', '01-20', { groupId: 'g-eng', userId: 'u-custom' });
+    const rows = await project('late-leave', [...acme('late-leave'), leave('late-leave')]);
+    expect(of(rows, 'u-custom', 'capability:claude_code')).toEqual([
+      expect.objectContaining({ valid_from: d('01-06'), valid_to: d('01-20'), opened_by: 'ev-10', closed_by: 'ev-14' }),
+    ]);
+    expect(of(rows, 'u-custom', 'capability:chat')).toEqual([
+      expect.objectContaining({ valid_from: d('01-06'), valid_to: d('01-20'), opened_by: 'ev-10', closed_by: 'ev-14' }),
+    ]);
+    expect(of(rows, 'u-custom', 'role:custom')).toEqual([expect.objectContaining({ valid_from: d('01-03'), valid_to: OPEN, opened_by: 'ev-4' })]);
+    // The organization toggle (ev-11) closes only the full members' claude_code now; the removal of 03-01 (ev-12) closes nothing.
+    expect(rows.filter((r) => r.closed_by === 'ev-11').map((r) => r.user_id)).toEqual(['u-owner', 'u-user']);
+    expect(rows.filter((r) => r.closed_by === 'ev-12')).toEqual([]);
+    expect(rows).toEqual(await rebuilt('late-leave-exact', [...acme('late-leave-exact'), leave('late-leave-exact')]));
+    // Between the late removal and the frontier the reports say what the evaluator says.
+    const review = await accessReview(db.client, 'late-leave', 'acme', AccessReviewQuery.parse({ at: d('01-25'), userId: 'u-custom' }));
+    expect(review[0]!.permissions.map((p) => p.permission)).toEqual(['role:custom']);
+  });
+
+  test('a late join before an earlier-stored one: the intervals the stored join opened disappear (tombstones), the reports no longer show them', async () => {
+    const early = (t: string) => event(14, 'UserAddedToGroup', '2026-01-04T12:00:00.000Z', { groupId: 'g-eng', userId: 'u-custom' }, t);
+    const rows = await project('late-early', [...acme('late-early'), early('late-early')]);
+    // In the group before the role was assigned to it: the role's permissions start with the assignment (ev-9).
+    expect(of(rows, 'u-custom', 'capability:chat')).toEqual([
+      expect.objectContaining({ valid_from: d('01-05'), valid_to: d('03-01'), opened_by: 'ev-9', closed_by: 'ev-12' }),
+    ]);
+    expect(rows.filter((r) => r.opened_by === 'ev-10')).toEqual([]);
+    expect(await tombstones(db.client, 'late-early')).toBeGreaterThan(0);
+    expect(rows).toEqual(await rebuilt('late-early-exact', [...acme('late-early-exact'), early('late-early-exact')]));
+    const changes = await accessChanges(db.client, 'late-early', 'acme', AccessChangesQuery.parse({ from: d('01-01'), to: d('02-01'), userId: 'u-custom', permissionPrefix: 'capability:chat' }));
+    expect(changes).toEqual([expect.objectContaining({ at: d('01-05'), change: 'gained', eventId: 'ev-9' })]);
+    const holders = await permissionHolders(db.client, 'late-early', 'acme', PermissionHoldersQuery.parse({ from: d('01-01'), to: d('04-01'), permission: 'capability:chat' }));
+    expect(holders.find((h) => h.userId === 'u-custom')!.intervals).toEqual([expect.objectContaining({ validFrom: d('01-05'), openedBy: 'ev-9' })]);
+  });
+
+  test('a late event at an instant stored events share: what they opened and closed then stays theirs, also when a crash replays the rewrite', async () => {
+    const history = (t: string) => {
+      const e = (position: number, type: Parameters<typeof event>[1], day: string, data: Record<string, unknown>) => event(position, type, d(day), data, t);
+      return [
+        e(1, 'OrganizationCreated', '01-01', { orgId: 'acme', name: 'Acme', dualSeat: false, usageBased: false, provisioningMode: 'invite_only' }),
+        e(2, 'MemberAdded', '01-02', { orgId: 'acme', userId: 'u-a', email: 'a@acme.test', role: 'owner' }),
+        // Three events at 01-03: u-b's first intervals open and close at once (empty), then open again.
+        e(3, 'MemberAdded', '01-03', { orgId: 'acme', userId: 'u-b', email: 'b@acme.test', role: 'custom' }),
+        e(4, 'MemberSuspended', '01-03', { orgId: 'acme', userId: 'u-b' }),
+        e(5, 'MemberReactivated', '01-03', { orgId: 'acme', userId: 'u-b' }),
+        e(6, 'MemberAdded', '02-01', { orgId: 'acme', userId: 'u-c', email: 'c@acme.test', role: 'user' }),
+        // Late, and at 01-03 too: after the three above in (occurredAt, position) order.
+        e(7, 'MemberRoleChanged', '01-03', { orgId: 'acme', userId: 'u-b', role: 'user' }),
+      ];
+    };
+    const crashing = new AccessIntervalProjection({
+      client: db.client, source: sourceOf(history('same')), name: 'ai-same',
+      afterInsert: (b) => {
+        if (b.last === 7) throw new Error('crash after insert, before checkpoint');
+      },
+    });
+    await expect(crashing.run()).rejects.toThrow('crash after insert');
+    // The restart (same projection name) replays the late event over the table its rewrite already changed.
+    const rows = await project('same', history('same'));
+    expect(of(rows, 'u-b', 'role:custom')).toEqual([
+      expect.objectContaining({ valid_from: d('01-03'), valid_to: d('01-03'), opened_by: 'ev-3', closed_by: 'ev-4' }),
+      expect.objectContaining({ valid_from: d('01-03'), valid_to: d('01-03'), opened_by: 'ev-5', closed_by: 'ev-7' }),
+    ]);
+    expect(of(rows, 'u-b', 'role:user')).toEqual([expect.objectContaining({ valid_from: d('01-03'), valid_to: OPEN, opened_by: 'ev-7' })]);
+    expect(rows).toEqual(await rebuilt('same-exact', history('same-exact')));
+  });
+
+  test('a late organization toggle (R2): only capability:claude_code is rewritten, for every member, from its instant', async () => {
+    const off = (t: string) => lateEvent(t, 'OrganizationCapabilitySet', '01-20', { orgId: 'acme', capability: 'claude_code', enabled: false });
+    const inOrder = await project('late-off-base', acme('late-off-base'));
+    const rows = await project('late-off', [...acme('late-off'), off('late-off')]);
+    const claude = (r: IntervalRow) => r.permission === 'capability:claude_code';
+    expect(rows.filter(claude).map((r) => [r.user_id, r.valid_from, r.valid_to, r.closed_by])).toEqual([
+      ['u-custom', d('01-06'), d('01-20'), 'ev-14'],
+      ['u-owner', d('01-02'), d('01-20'), 'ev-14'],
+      ['u-user', d('01-02'), d('01-20'), 'ev-14'],
+    ]);
+    expect(rows.filter((r) => !claude(r))).toEqual(inOrder.filter((r) => !claude(r)));
+    expect(rows).toEqual(await rebuilt('late-off-exact', [...acme('late-off-exact'), off('late-off-exact')]));
   });
 });
 
@@ -144,15 +239,51 @@ describe('exactly once', () => {
     expect(strip(await intervalRows(db.client, 'crash'), 'crash')).toEqual(expected);
   }, 60_000);
 
-  test('rebuild() empties the table and the next run writes it again, identical', async () => {
-    const events = acme('rebuild');
-    const projection = new AccessIntervalProjection({ client: db.client, source: sourceOf(events), name: 'ai-rebuild' });
+  test('R61: crashes after late events’ rewrites and in the batch after one, then a restart, end in the uninterrupted run’s table — the rebuild path’s', async () => {
+    const history = (tenantId: string) => deliveredLate(generatedHistory(tenantId, 3, 4), 40, 3);
+    const clean = history('lclean');
+    await new AccessIntervalProjection({ client: db.client, source: sourceOf(clean.events), name: 'ai-lclean', maxBatchEvents: 250 }).run();
+    const expected = withoutTenant(await intervalRows(db.client, 'lclean'), 'lclean');
+    expect(expected.length).toBeGreaterThan(500);
+
+    const crash = history('lcrash');
+    const late = lateEventsOf(crash.events).map(({ event }) => event.position);
+    expect(late.length).toBeGreaterThan(40);
+    const crashWhen = (batch: number, when: (b: { first: number; last: number; rows: number }) => boolean) =>
+      new AccessIntervalProjection({
+        client: db.client, source: sourceOf(crash.events), name: 'ai-lcrash', maxBatchEvents: batch,
+        afterInsert: (b) => {
+          if (when(b)) throw new Error('crash after insert, before checkpoint');
+        },
+      });
+    // A late event ends its batch: crash right after a rewrite that changed rows was inserted (the 3rd, then the 10th
+    // such), then in the batch that follows a later late event.
+    let rewrites = 0;
+    await expect(crashWhen(250, (b) => late.includes(b.last) && b.rows > 0 && ++rewrites === 3).run()).rejects.toThrow('crash after insert');
+    rewrites = 0;
+    await expect(crashWhen(400, (b) => late.includes(b.last) && b.rows > 0 && ++rewrites === 7).run()).rejects.toThrow('crash after insert');
+    await expect(crashWhen(300, (b) => b.first === late[30]! + 1).run()).rejects.toThrow('crash after insert');
+    await new AccessIntervalProjection({ client: db.client, source: sourceOf(crash.events), name: 'ai-lcrash', maxBatchEvents: 300 }).run();
+    expect(withoutTenant(await intervalRows(db.client, 'lcrash'), 'lcrash')).toEqual(expected);
+
+    const exact = history('lexact');
+    expect(withoutTenant(await rebuilt('lexact', exact.events), 'lexact')).toEqual(expected);
+
+    // A lost checkpoint: replaying everything, late events included, over the full table leaves it as it was.
+    await new AccessIntervalProjection({ client: db.client, source: sourceOf(crash.events), name: 'ai-lcrash-again', maxBatchEvents: 500 }).run();
+    expect(withoutTenant(await intervalRows(db.client, 'lcrash'), 'lcrash')).toEqual(expected);
+  }, 60_000);
+
+  test('rebuild() empties the table and the next run writes it again, identical — exact with a late event (R61)', async () => {
+    const history = (t: string) => [...acme(t), lateEvent(t, 'UserRemovedFromGroup', '01-20', { groupId: 'g-eng', userId: 'u-custom' })];
+    const projection = new AccessIntervalProjection({ client: db.client, source: sourceOf(history('rebuild')), name: 'ai-rebuild' });
     await projection.run();
     const before = await intervalRows(db.client, 'rebuild');
     await projection.rebuild();
     expect(await intervalRows(db.client, 'rebuild')).toEqual([]);
     await projection.run();
     expect(await intervalRows(db.client, 'rebuild')).toEqual(before);
+    expect(before).toEqual(await rebuilt('rebuild-exact', history('rebuild-exact')));
   });
 
   test('replaying everything from the start (a lost checkpoint) leaves the table as it was', async () => {
