@@ -17,7 +17,7 @@ export type FactKey = number & { readonly __factKey: never };
 /** The key of a name never interned: no fact, no set, ever. */
 export const NO_FACT = -1 as FactKey;
 
-class KeySpace {
+export class KeySpace {
   /** By node: the map of its children (absent for a leaf), its parent (-1 for a kind) and its own segment. */
   private readonly children: (Map<string, number> | undefined)[] = [];
   private parents = new Int32Array(1 << 16);
@@ -78,6 +78,27 @@ class KeySpace {
     return parts.reverse().join('|');
   }
 
+  /** Every node, for a snapshot: parents and segments (as ids into `strings`), in the order they were made. */
+  toSnapshot(strings: SnapshotStrings): KeySpaceSnapshot {
+    const segments = new Int32Array(this.size);
+    for (let id = 0; id < this.size; id++) segments[id] = strings.id(this.segments[id]!);
+    return { parents: this.parents.slice(0, this.size), segments };
+  }
+
+  /**
+   * Interns a snapshot's nodes into this key space; returns, for each node of the snapshot, its key here (ids made by
+   * another process differ). Parents come before their children in a snapshot, so one pass suffices.
+   */
+  restore(snapshot: KeySpaceSnapshot, strings: readonly string[]): Int32Array {
+    const here = new Int32Array(snapshot.parents.length);
+    for (let id = 0; id < here.length; id++) {
+      const parent = snapshot.parents[id]!;
+      const segment = strings[snapshot.segments[id]!]!;
+      here[id] = parent < 0 ? this.kind(segment) : this.child(here[parent]!, segment);
+    }
+    return here;
+  }
+
   /** The key of a name made by `name()`. */
   parse(name: string): FactKey {
     const parts = name.split('|');
@@ -85,6 +106,34 @@ class KeySpace {
     for (let i = 1; i < parts.length; i++) id = this.child(id, parts[i]!);
     return id as FactKey;
   }
+}
+
+/** A snapshot's strings, each stored once (ids recur across thousands of fact names and sets). */
+export class SnapshotStrings {
+  readonly values: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  id(s: string): number {
+    let id = this.index.get(s);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(s);
+      this.index.set(s, id);
+    }
+    return id;
+  }
+}
+
+export interface KeySpaceSnapshot {
+  readonly parents: Int32Array;
+  /** Ids into the snapshot's strings. */
+  readonly segments: Int32Array;
+}
+
+/** How a snapshot's keys and strings read in this process (`KEYS.restore`). */
+export interface SnapshotNames {
+  readonly keys: Int32Array;
+  readonly strings: readonly string[];
 }
 
 /** The process-wide interned fact names. */

@@ -1,5 +1,5 @@
 import type { Actor } from './envelope.js';
-import { KEYS, type FactKey } from './fact-keys.js';
+import type { FactKey, SnapshotNames, SnapshotStrings } from './fact-keys.js';
 
 /**
  * The state every event folds into: a bitemporal fact store.
@@ -236,6 +236,10 @@ class LazyVersion<V> implements Version<V> {
 /** A fact with more versions than this also keeps them in an ordered array, for binary search at an instant. */
 const LONG_FACT = 8;
 
+/**
+ * A fact store as plain data, cheap to serialize: typed arrays, and strings only where they are values. Fact keys are
+ * this process's (`KEYS.toSnapshot` goes with them) and set items are ids into the snapshot's strings.
+ */
 export interface FactStoreSnapshot {
   readonly events: {
     at: Float64Array;
@@ -247,9 +251,9 @@ export interface FactStoreSnapshot {
     types: string[];
     actors: Actor[];
   };
-  /** Names (not process-local keys: a snapshot outlives the process) → fact ids. */
   readonly facts: {
-    index: [string, number][];
+    /** (key, fact id) pairs. */
+    index: Int32Array;
     ids: number;
     last: Int32Array;
     count: Uint32Array;
@@ -257,8 +261,9 @@ export interface FactStoreSnapshot {
     prev: Int32Array;
     values: unknown[];
   };
-  readonly sets: [string, Map<string, number>][];
-  readonly order: number[];
+  /** Set i is `keys[i]`, with `sizes[i]` (item, seq) entries, one set after another in `items`/`seqs`. */
+  readonly sets: { keys: Int32Array; sizes: Int32Array; items: Int32Array; seqs: Int32Array };
+  readonly order: Int32Array;
   readonly versionCount: number;
 }
 
@@ -551,12 +556,34 @@ export class FactStore {
     return { facts: this.index.size, versions: this.versionCount, sets: this.sets.size };
   }
 
-  /** Plain data for a snapshot (typed arrays and flat arrays: cheap to serialize). */
-  toSnapshot(): FactStoreSnapshot {
+  /**
+   * Plain data for a snapshot (see FactStoreSnapshot); set items are entered into `strings`. Typed arrays are views
+   * of the store's own (serializing a view writes only its bytes): serialize before the store changes.
+   */
+  toSnapshot(strings: SnapshotStrings): FactStoreSnapshot {
     if (this.speculation) throw new Error('cannot snapshot while a speculation is open');
     const t = this.table;
     const n = t.length;
     const versions = this.vValue.length;
+    const index = new Int32Array(this.index.size * 2);
+    let i = 0;
+    this.index.forEach((fact, key) => {
+      index[i++] = key;
+      index[i++] = fact;
+    });
+    let entries = 0;
+    for (const set of this.sets.values()) entries += set.size;
+    const sets = { keys: new Int32Array(this.sets.size), sizes: new Int32Array(this.sets.size), items: new Int32Array(entries), seqs: new Int32Array(entries) };
+    let s = 0;
+    let e = 0;
+    this.sets.forEach((set, key) => {
+      sets.keys[s] = key;
+      sets.sizes[s++] = set.size;
+      set.forEach((seq, item) => {
+        sets.items[e] = strings.id(item);
+        sets.seqs[e++] = seq;
+      });
+    });
     return {
       events: {
         at: t.at.subarray(0, n),
@@ -569,7 +596,7 @@ export class FactStore {
         actors: t.actors.values,
       },
       facts: {
-        index: Array.from(this.index, ([key, fact]) => [KEYS.name(key), fact]),
+        index,
         ids: this.factIds,
         last: this.last.subarray(0, this.factIds),
         count: this.count.subarray(0, this.factIds),
@@ -577,14 +604,17 @@ export class FactStore {
         prev: this.vPrev.subarray(0, versions),
         values: this.vValue,
       },
-      sets: Array.from(this.sets, ([key, set]) => [KEYS.name(key), set]),
-      order: this.order,
+      sets,
+      order: new Int32Array(this.order),
       versionCount: this.versionCount,
     };
   }
 
-  /** A store from a snapshot's data, sharing none of it (typed arrays are copied whole, not element by element). */
-  static fromSnapshot(snapshot: FactStoreSnapshot): FactStore {
+  /**
+   * A store from a snapshot's data, sharing none of it (typed arrays are copied whole); `names` says what the
+   * snapshot's keys and strings are in this process.
+   */
+  static fromSnapshot(snapshot: FactStoreSnapshot, names: SnapshotNames): FactStore {
     const store = new FactStore();
     const t = store.table;
     const e = snapshot.events;
@@ -598,7 +628,7 @@ export class FactStore {
     t.otherIds = new Map(e.otherIds);
     t.count = e.at.length;
     const f = snapshot.facts;
-    for (const [name, fact] of f.index) store.index.set(KEYS.parse(name), fact);
+    for (let i = 0; i < f.index.length; i += 2) store.index.set(names.keys[f.index[i]!]! as FactKey, f.index[i + 1]!);
     store.factIds = f.ids;
     store.last = new Int32Array(f.last);
     store.count = new Uint32Array(f.count);
@@ -606,8 +636,14 @@ export class FactStore {
     store.vPrev = new Int32Array(f.prev);
     store.vValue = f.values.slice();
     for (const fact of store.index.values()) if (store.count[fact]! > LONG_FACT) store.long.set(fact, store.chain(fact));
-    for (const [name, set] of snapshot.sets) store.sets.set(KEYS.parse(name), set);
-    store.order = snapshot.order.slice();
+    const sets = snapshot.sets;
+    let entry = 0;
+    for (let s = 0; s < sets.keys.length; s++) {
+      const set = new Map<string, number>();
+      for (const end = entry + sets.sizes[s]!; entry < end; entry++) set.set(names.strings[sets.items[entry]!]!, sets.seqs[entry]!);
+      store.sets.set(names.keys[sets.keys[s]!]! as FactKey, set);
+    }
+    store.order = Array.from(snapshot.order);
     store.versionCount = snapshot.versionCount;
     for (let i = 0; i < e.pos.length; i++) if (e.pos[i]! > store.maxPos) store.maxPos = e.pos[i]!;
     return store;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { FactStore, K, KEYS, KW, NO_FACT, type Actor, type View } from '../src/index.js';
+import { FactStore, K, KEYS, KW, KeySpace, NO_FACT, SnapshotStrings, type Actor, type View } from '../src/index.js';
 
 /**
  * The fact store's own contract (R60, R61), against a naive reference: a list of (occurredAt, position,
@@ -71,7 +71,9 @@ describe('fact store (R60, R61)', () => {
       facts.write(a, `role-${i}`, stamp);
       facts.addToSet(members, `snap-u${i % 4}`, stamp);
     }
-    const restored = FactStore.fromSnapshot(structuredClone(facts.toSnapshot()));
+    const strings = new SnapshotStrings();
+    const snapshot = structuredClone({ facts: facts.toSnapshot(strings), keys: KEYS.toSnapshot(strings), strings: strings.values });
+    const restored = FactStore.fromSnapshot(snapshot.facts, { keys: KEYS.restore(snapshot.keys, snapshot.strings), strings: snapshot.strings });
     for (const at of [0, 60, 66, 67, 100, Infinity]) {
       const view = { at, knownAt: Infinity };
       expect(restored.get(a, view)?.value).toEqual(facts.get(a, view)?.value);
@@ -79,6 +81,19 @@ describe('fact store (R60, R61)', () => {
     }
     expect(restored.size).toEqual(facts.size);
     expect(KEYS.parse(KEYS.name(a))).toBe(a);
+  });
+
+  test('names of a snapshot restored in another key space (another process) are the same names', () => {
+    const samples = [K.orgs, KW.memberRole('snap-org', 'snap-u1'), KW.roleTool('names-org', 'r-1', 'jira', 'search'), KW.inGroup('g-1', 'u-1')];
+    const strings = new SnapshotStrings();
+    const snapshot = structuredClone({ keys: KEYS.toSnapshot(strings), strings: strings.values });
+    const elsewhere = new KeySpace();
+    elsewhere.child(elsewhere.kind('made-first-elsewhere'), 'x'); // so that ids differ
+    const here = elsewhere.restore(snapshot.keys, snapshot.strings);
+    for (const key of samples) {
+      expect(here[key]).not.toBe(key);
+      expect(elsewhere.name(here[key] as never)).toBe(KEYS.name(key));
+    }
   });
 
   test('a rolled-back speculation leaves no version, no set item and no event behind', () => {

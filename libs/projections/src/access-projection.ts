@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { FactStore, asLedgerEvent, evolve, type FactStoreSnapshot } from '../../access-model/src/index.js';
+import { FactStore, KEYS, SnapshotStrings, asLedgerEvent, evolve, type FactStoreSnapshot, type KeySpaceSnapshot } from '../../access-model/src/index.js';
 import type { RecordedEvent } from '../../event-store/src/port.js';
 
 /** One tenant's folded history: the bitemporal facts, and how far its stream has been applied. */
@@ -18,11 +19,14 @@ interface Waiter {
   readonly resolve: () => void;
 }
 
-const SNAPSHOT_FORMAT = 2;
+const SNAPSHOT_FORMAT = 3;
 
 interface SnapshotFile {
   readonly format: number;
   readonly position: number;
+  /** The fact names the stores' keys are, and the strings names and set items refer to. */
+  readonly keys: KeySpaceSnapshot;
+  readonly strings: string[];
   readonly tenants: [string, { revision: number; events: number; facts: FactStoreSnapshot }][];
 }
 
@@ -38,6 +42,8 @@ export class AccessProjection {
   private readonly tenants = new Map<string, TenantAccess>();
   private waiters: Waiter[] = [];
   private deferred: RecordedEvent[] = [];
+  /** The snapshot being written, if any (writes never overlap). */
+  private writing: Promise<void> = Promise.resolve();
   private speculations = 0;
   /** Last global position applied (-1: none). */
   position = -1;
@@ -147,31 +153,33 @@ export class AccessProjection {
     return tenant;
   }
 
-  /** Write facts and position atomically: a crash leaves either the old snapshot or the new one, never a mix. */
-  saveSnapshot(path: string): boolean {
-    if (!this.quiescent) return false;
-    const file: SnapshotFile = {
-      format: SNAPSHOT_FORMAT,
-      position: this.position,
-      tenants: [...this.tenants].map(([id, t]) => [id, { revision: t.revision, events: t.events, facts: t.facts.toSnapshot() }]),
-    };
-    const bytes = serialize(file);
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    const dir = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
+  /**
+   * Facts and position together as bytes, or undefined while a writer holds provisional events (group commit). This
+   * part blocks the event loop (≈ 1.5 s at 2 million events): the state must not move while it is serialized.
+   */
+  snapshotBytes(): Buffer | undefined {
+    if (!this.quiescent) return undefined;
+    const strings = new SnapshotStrings();
+    const tenants = [...this.tenants].map(([id, t]): SnapshotFile['tenants'][number] => [id, { revision: t.revision, events: t.events, facts: t.facts.toSnapshot(strings) }]);
+    const file: SnapshotFile = { format: SNAPSHOT_FORMAT, position: this.position, keys: KEYS.toSnapshot(strings), strings: strings.values, tenants };
+    return serialize(file);
+  }
+
+  /**
+   * Write facts and position atomically: a crash leaves either the old snapshot or the new one, never a mix. The
+   * bytes are taken at once; writing and fsyncing them (≈ 1 s for 172 MB) happens off the event loop, one snapshot
+   * at a time.
+   */
+  async saveSnapshot(path: string): Promise<boolean> {
+    const bytes = this.snapshotBytes();
+    if (bytes === undefined) return false;
+    const previous = this.writing;
+    const write = (async () => {
+      await previous;
+      await writeAtomically(path, bytes);
+    })();
+    this.writing = write.catch(() => undefined);
+    await write;
     return true;
   }
 
@@ -187,13 +195,34 @@ export class AccessProjection {
     const file = deserialize(bytes) as SnapshotFile;
     if (file.format !== SNAPSHOT_FORMAT) return projection;
     projection.position = file.position;
+    const names = { keys: KEYS.restore(file.keys, file.strings), strings: file.strings };
     for (const [id, t] of file.tenants) {
-      projection.tenants.set(id, { facts: FactStore.fromSnapshot(t.facts), revision: t.revision, events: t.events });
+      projection.tenants.set(id, { facts: FactStore.fromSnapshot(t.facts, names), revision: t.revision, events: t.events });
     }
     return projection;
   }
 
   static discard(path: string): void {
     rmSync(path, { force: true });
+  }
+}
+
+/** Temporary file, fsync, rename, fsync of the directory: the file at `path` is the old one or the new one. */
+async function writeAtomically(path: string, bytes: Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  const file = await open(tmp, 'w', 0o600);
+  try {
+    await file.writeFile(bytes);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }

@@ -343,7 +343,7 @@ export class Ledger implements LedgerUseCases {
     const runner = this.runnerFor(fresh);
     await runner.catchUp(onProgress);
     const ms = performance.now() - started;
-    runner.checkpointNow();
+    await runner.checkpointNow();
     this.projection = fresh;
     this.runner = runner;
     runner.start();
