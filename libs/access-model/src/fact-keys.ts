@@ -79,7 +79,7 @@ export class KeySpace {
   }
 
   /** Every node, for a snapshot: parents and segments (as ids into `strings`), in the order they were made. */
-  toSnapshot(strings: SnapshotStrings): KeySpaceSnapshot {
+  toSnapshot(strings: StringTable): KeySpaceSnapshot {
     const segments = new Int32Array(this.size);
     for (let id = 0; id < this.size; id++) segments[id] = strings.id(this.segments[id]!);
     return { parents: this.parents.slice(0, this.size), segments };
@@ -108,8 +108,9 @@ export class KeySpace {
   }
 }
 
-/** A snapshot's strings, each stored once (ids recur across thousands of fact names and sets). */
-export class SnapshotStrings {
+/** Strings numbered in the order first seen, each stored once: event types, a snapshot's strings (ids recur across
+ * thousands of fact names and sets). */
+export class StringTable {
   readonly values: string[] = [];
   private readonly index = new Map<string, number>();
 

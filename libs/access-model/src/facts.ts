@@ -1,5 +1,5 @@
 import type { Actor } from './envelope.js';
-import type { FactKey, SnapshotNames, SnapshotStrings } from './fact-keys.js';
+import { StringTable, type FactKey, type SnapshotNames } from './fact-keys.js';
 
 /**
  * The state every event folds into: a bitemporal fact store.
@@ -60,22 +60,6 @@ export interface View {
 }
 
 export const NOW: View = { at: Number.POSITIVE_INFINITY, knownAt: Number.POSITIVE_INFINITY };
-
-/** Interns the strings events repeat (types) so a row holds a small index, not a copy. */
-class Interner {
-  readonly values: string[] = [];
-  private readonly index = new Map<string, number>();
-
-  intern(value: string): number {
-    let i = this.index.get(value);
-    if (i === undefined) {
-      i = this.values.length;
-      this.values.push(value);
-      this.index.set(value, i);
-    }
-    return i;
-  }
-}
 
 /** Interns actors: members by organization and user (no key string built per event), the others by kind. */
 class ActorInterner {
@@ -160,7 +144,8 @@ class EventTable {
   /** The other ids (imported events may carry their own). */
   otherIds = new Map<number, string>();
   count = 0;
-  readonly types = new Interner();
+  /** Types are interned, so a row holds a small index, not a copy. */
+  readonly types = new StringTable();
   readonly actors = new ActorInterner();
 
   get length(): number {
@@ -177,7 +162,7 @@ class EventTable {
     this.at[seq] = at;
     this.rec[seq] = rec;
     this.pos[seq] = pos;
-    const t = this.types.intern(type);
+    const t = this.types.id(type);
     const a = this.actors.intern(actor);
     this.kind[seq] = (t << 20) | a;
     if (!packUuid(id, this.idBytes, seq * 16)) this.otherIds.set(seq, id);
@@ -560,7 +545,7 @@ export class FactStore {
    * Plain data for a snapshot (see FactStoreSnapshot); set items are entered into `strings`. Typed arrays are views
    * of the store's own (serializing a view writes only its bytes): serialize before the store changes.
    */
-  toSnapshot(strings: SnapshotStrings): FactStoreSnapshot {
+  toSnapshot(strings: StringTable): FactStoreSnapshot {
     if (this.speculation) throw new Error('cannot snapshot while a speculation is open');
     const t = this.table;
     const n = t.length;
@@ -618,7 +603,7 @@ export class FactStore {
     const store = new FactStore();
     const t = store.table;
     const e = snapshot.events;
-    for (const type of e.types) t.types.intern(type);
+    for (const type of e.types) t.types.id(type);
     for (const actor of e.actors) t.actors.intern(actor);
     t.at = new Float64Array(e.at);
     t.rec = new Float64Array(e.rec);

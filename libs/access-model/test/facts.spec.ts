@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { FactStore, K, KEYS, KW, KeySpace, NO_FACT, SnapshotStrings, type Actor, type View } from '../src/index.js';
+import { FactStore, K, KEYS, KW, KeySpace, NO_FACT, StringTable, type Actor, type View } from '../src/index.js';
 
 /**
  * The fact store's own contract (R60, R61), against a naive reference: a list of (occurredAt, position,
@@ -71,7 +71,7 @@ describe('fact store (R60, R61)', () => {
       facts.write(a, `role-${i}`, stamp);
       facts.addToSet(members, `snap-u${i % 4}`, stamp);
     }
-    const strings = new SnapshotStrings();
+    const strings = new StringTable();
     const snapshot = structuredClone({ facts: facts.toSnapshot(strings), keys: KEYS.toSnapshot(strings), strings: strings.values });
     const restored = FactStore.fromSnapshot(snapshot.facts, { keys: KEYS.restore(snapshot.keys, snapshot.strings), strings: snapshot.strings });
     for (const at of [0, 60, 66, 67, 100, Infinity]) {
@@ -85,7 +85,7 @@ describe('fact store (R60, R61)', () => {
 
   test('names of a snapshot restored in another key space (another process) are the same names', () => {
     const samples = [K.orgs, KW.memberRole('snap-org', 'snap-u1'), KW.roleTool('names-org', 'r-1', 'jira', 'search'), KW.inGroup('g-1', 'u-1')];
-    const strings = new SnapshotStrings();
+    const strings = new StringTable();
     const snapshot = structuredClone({ keys: KEYS.toSnapshot(strings), strings: strings.values });
     const elsewhere = new KeySpace();
     elsewhere.child(elsewhere.kind('made-first-elsewhere'), 'x'); // so that ids differ

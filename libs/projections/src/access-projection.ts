@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { FactStore, KEYS, SnapshotStrings, asLedgerEvent, evolve, type FactStoreSnapshot, type KeySpaceSnapshot } from '../../access-model/src/index.js';
+import { FactStore, KEYS, StringTable, asLedgerEvent, evolve, type FactStoreSnapshot, type KeySpaceSnapshot } from '../../access-model/src/index.js';
 import type { RecordedEvent } from '../../event-store/src/port.js';
 
 /** One tenant's folded history: the bitemporal facts, and how far its stream has been applied. */
@@ -159,7 +159,7 @@ export class AccessProjection {
    */
   snapshotBytes(): Buffer | undefined {
     if (!this.quiescent) return undefined;
-    const strings = new SnapshotStrings();
+    const strings = new StringTable();
     const tenants = [...this.tenants].map(([id, t]): SnapshotFile['tenants'][number] => [id, { revision: t.revision, events: t.events, facts: t.facts.toSnapshot(strings) }]);
     const file: SnapshotFile = { format: SNAPSHOT_FORMAT, position: this.position, keys: KEYS.toSnapshot(strings), strings: strings.values, tenants };
     return serialize(file);
