@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { FactStore, asLedgerEvent, evolve, type LedgerEvent } from '../../access-model/src/index.js';
 import type { RecordedEvent } from '../../event-store/src/port.js';
 import {
-  AccessIntervalWriter, CheckpointStore, type AccessIntervalChange, type Checkpoint, type IntervalRewrite,
+  AccessIntervalWriter, BatchSource, CheckpointStore, TIMEOUT, type AccessIntervalChange, type Checkpoint, type IntervalRewrite,
 } from '../../read-model/src/index.js';
 import { changesOfEvent, lateRewriteOf } from './access-intervals-changes.js';
 
@@ -79,7 +79,6 @@ export interface AccessIntervalMetrics {
   readonly lateEvents: number;
 }
 
-const TIMEOUT = Symbol('timeout');
 /** pending_through of a rebuild's first checkpoint: the table must be emptied before anything is written. */
 const TRUNCATION_PENDING = -2;
 
@@ -108,8 +107,7 @@ export class AccessIntervalProjection {
   private counts = { eventsProjected: 0, changesWritten: 0, rowsInserted: 0, lateEvents: 0 };
   private stopping = false;
   private running: Promise<void> | undefined;
-  private iterable: AsyncIterable<RecordedEvent> | undefined;
-  private iterator: AsyncIterator<RecordedEvent> | undefined;
+  private source: BatchSource | undefined;
 
   constructor(private readonly options: AccessIntervalProjectionOptions) {
     this.name = options.name ?? 'access_intervals';
@@ -146,9 +144,7 @@ export class AccessIntervalProjection {
   async stop(): Promise<void> {
     this.stopping = true;
     const running = this.running;
-    const iterable = this.iterable as (AsyncIterable<RecordedEvent> & { close?: () => Promise<void> }) | undefined;
-    if (typeof iterable?.close === 'function') await iterable.close();
-    else void this.iterator?.return?.()?.catch(() => undefined);
+    await this.source?.close();
     await running?.catch(() => undefined);
   }
 
@@ -213,20 +209,14 @@ export class AccessIntervalProjection {
     let checkpoint = (this.checkpoint = await this.checkpoints.load());
     if (checkpoint.pendingThrough === TRUNCATION_PENDING) checkpoint = this.checkpoint = await this.truncate(checkpoint.generation);
     // The facts are in memory only: fold everything up to the checkpoint again (without writing), then go on.
-    const iterable = (this.iterable = this.options.source(this.folded));
-    const iterator = (this.iterator = iterable[Symbol.asyncIterator]());
+    const source = (this.source = new BatchSource(this.options.source(this.folded), this.options.maxBatchDelayMs ?? 250));
     const maxEvents = this.options.maxBatchEvents ?? 2000;
-    const delay = this.options.maxBatchDelayMs ?? 250;
     let changes: AccessIntervalChange[] = [];
     let first = -1;
     let last = -1;
     let events = 0;
-    // One timer per batch (not per event): a batch waits at most maxBatchDelayMs for more events.
-    let deadline: Promise<typeof TIMEOUT> | undefined;
-    let timer: NodeJS.Timeout | undefined;
     const flush = async (rewrite?: IntervalRewrite) => {
-      clearTimeout(timer);
-      deadline = undefined;
+      source.endBatch();
       if (last < 0) return;
       let rows = await this.writer.write(changes);
       // After the batch's own changes: the rewrite reads the intervals open before the late event from the table.
@@ -240,40 +230,42 @@ export class AccessIntervalProjection {
       first = last = -1;
       events = 0;
     };
-    let next: Promise<IteratorResult<RecordedEvent>> | undefined;
-    while (!this.stopping) {
-      next ??= iterator.next();
-      const result: IteratorResult<RecordedEvent> | typeof TIMEOUT = deadline === undefined ? await next : await Promise.race([next, deadline]);
-      if (result === TIMEOUT) {
-        await flush();
-        continue;
+    try {
+      while (!this.stopping) {
+        const result = await source.next();
+        if (result === TIMEOUT) {
+          await flush();
+          continue;
+        }
+        if (result.done) break;
+        const stored = result.value;
+        this.head = Math.max(this.head, stored.position);
+        if (stored.position <= this.folded) continue;
+        this.folded = stored.position;
+        const tenant = this.tenantOf(stored);
+        if (!tenant) continue;
+        const event = asLedgerEvent(stored);
+        if (stored.position <= checkpoint.position) {
+          tenant.fold(event);
+          continue;
+        }
+        if (Date.parse(event.meta.occurredAt) < tenant.latest) this.counts.lateEvents++;
+        const effect = tenant.apply(event);
+        if (effect.kind === 'changes') for (const c of effect.changes) changes.push(c);
+        this.counts.eventsProjected++;
+        if (first < 0) {
+          first = stored.position;
+          source.startBatch();
+        }
+        last = stored.position;
+        if (effect.kind === 'rewrite') await flush(effect.rewrite);
+        else if (++events >= maxEvents) await flush();
       }
-      next = undefined;
-      if (result.done) break;
-      const stored = result.value;
-      this.head = Math.max(this.head, stored.position);
-      if (stored.position <= this.folded) continue;
-      this.folded = stored.position;
-      const tenant = this.tenantOf(stored);
-      if (!tenant) continue;
-      const event = asLedgerEvent(stored);
-      if (stored.position <= checkpoint.position) {
-        tenant.fold(event);
-        continue;
-      }
-      if (Date.parse(event.meta.occurredAt) < tenant.latest) this.counts.lateEvents++;
-      const effect = tenant.apply(event);
-      if (effect.kind === 'changes') for (const c of effect.changes) changes.push(c);
-      this.counts.eventsProjected++;
-      if (first < 0) {
-        first = stored.position;
-        deadline = new Promise((done) => (timer = setTimeout(() => done(TIMEOUT), delay)));
-      }
-      last = stored.position;
-      if (effect.kind === 'rewrite') await flush(effect.rewrite);
-      else if (++events >= maxEvents) await flush();
+      // Also when stopping: the facts have folded these events, so their changes must be written before a restart.
+      await flush();
+    } finally {
+      this.source = undefined;
+      await source.finish();
     }
-    // Also when stopping: the facts have folded these events, so their changes must be written before a restart.
-    await flush();
   }
 }

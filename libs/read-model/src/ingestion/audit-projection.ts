@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { RecordedEvent } from '../../../event-store/src/port.js';
 import { LineBuffer, insertEncodedRows, type EncodedRows } from '../clickhouse.js';
 import { AUDIT_COLUMNS, auditLineOf } from './audit-row.js';
+import { BatchSource, TIMEOUT } from './batch-source.js';
 import { CheckpointStore, type Checkpoint } from './checkpoint.js';
 
 /**
@@ -44,7 +45,6 @@ export interface AuditProjectionMetrics {
   readonly generation: number;
 }
 
-const TIMEOUT = Symbol('timeout');
 const YIELD_EVERY = 1000;
 /** pending_through of a rebuild's first checkpoint: the table must be emptied before anything is projected. */
 const TRUNCATION_PENDING = -2;
@@ -63,8 +63,7 @@ export class AuditProjection {
   private lastBatchMs = 0;
   private stopping = false;
   private running: Promise<void> | undefined;
-  private iterator: AsyncIterator<RecordedEvent> | undefined;
-  private iterable: AsyncIterable<RecordedEvent> | undefined;
+  private source: BatchSource | undefined;
 
   constructor(private readonly options: AuditProjectionOptions) {
     this.client = options.client;
@@ -94,10 +93,7 @@ export class AuditProjection {
   async stop(): Promise<void> {
     this.stopping = true;
     const running = this.running;
-    // A live subscription's pending next() only settles when the subscription is closed.
-    const iterable = this.iterable as (AsyncIterable<RecordedEvent> & { close?: () => Promise<void> }) | undefined;
-    if (typeof iterable?.close === 'function') await iterable.close();
-    else void this.iterator?.return?.()?.catch(() => undefined);
+    await this.source?.close();
     await running?.catch(() => undefined);
   }
 
@@ -156,9 +152,7 @@ export class AuditProjection {
     if (checkpoint.pendingThrough === TRUNCATION_PENDING) checkpoint = this.checkpoint = await this.truncate(checkpoint.generation);
     // A batch announced before a crash must be rebuilt with exactly its old boundary.
     let forcedThrough = checkpoint.pendingThrough > checkpoint.position ? checkpoint.pendingThrough : undefined;
-    const iterable = (this.iterable = this.options.source(checkpoint.position));
-    const iterator = (this.iterator = iterable[Symbol.asyncIterator]());
-    let next: Promise<IteratorResult<RecordedEvent>> | undefined;
+    const source = (this.source = new BatchSource(this.options.source(checkpoint.position), this.maxBatchDelayMs));
     // The batch is encoded as it fills (one line per event, straight into bytes), so cutting it costs nothing.
     const batch = new LineBuffer();
     let batchFirst = -1;
@@ -188,28 +182,14 @@ export class AuditProjection {
       return previous;
     };
 
-    // One timer per batch (not per event): it settles `deadline` when the batch has waited maxBatchDelayMs.
-    let deadline: Promise<typeof TIMEOUT> | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const startDeadline = () => {
-      deadline = new Promise((done) => (timer = setTimeout(() => done(TIMEOUT), this.maxBatchDelayMs)));
-    };
-    const clearDeadline = () => {
-      clearTimeout(timer);
-      deadline = undefined;
-    };
-
     try {
       while (!this.stopping) {
-        next ??= iterator.next();
-        const result: IteratorResult<RecordedEvent> | typeof TIMEOUT =
-          batch.lines === 0 || forcedThrough !== undefined || deadline === undefined ? await next : await Promise.race([next, deadline]);
+        const result = await source.next();
         if (result === TIMEOUT) {
-          clearDeadline();
+          source.endBatch();
           await flush();
           continue;
         }
-        next = undefined;
         if (result.done) break;
         const event = result.value;
         this.head = Math.max(this.head, event.position);
@@ -217,11 +197,11 @@ export class AuditProjection {
         lastQueued = event.position;
         if (batch.lines === 0) {
           batchFirst = event.position;
-          if (forcedThrough === undefined) startDeadline();
+          if (forcedThrough === undefined) source.startBatch();
         }
         batch.add(auditLineOf(event));
         if (forcedThrough !== undefined ? event.position >= forcedThrough : batch.lines >= this.maxBatchSize) {
-          clearDeadline();
+          source.endBatch();
           await flush();
         } else if (++sinceYield >= YIELD_EVERY) {
           // A source that never waits (a catch-up read) would otherwise keep the loop to itself for a whole batch,
@@ -233,10 +213,8 @@ export class AuditProjection {
       if (!this.stopping) flush();
       await writing;
     } finally {
-      clearDeadline();
-      this.iterator = undefined;
-      this.iterable = undefined;
-      if (next === undefined) await iterator.return?.();
+      this.source = undefined;
+      await source.finish();
     }
   }
 

@@ -1,0 +1,54 @@
+import type { RecordedEvent } from '../../../event-store/src/port.js';
+
+export const TIMEOUT = Symbol('timeout');
+
+/**
+ * The event source of a batching projection (the audit trail, the access intervals): the next event, or TIMEOUT once
+ * the batch being filled has waited its longest — one timer per batch, not per event, so that a quiet live stream is
+ * still written promptly — and a close that also ends a live subscription's pending `next()`.
+ */
+export class BatchSource {
+  private readonly iterator: AsyncIterator<RecordedEvent>;
+  private pending: Promise<IteratorResult<RecordedEvent>> | undefined;
+  private deadline: Promise<typeof TIMEOUT> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly iterable: AsyncIterable<RecordedEvent>,
+    private readonly maxBatchDelayMs: number,
+  ) {
+    this.iterator = iterable[Symbol.asyncIterator]();
+  }
+
+  /** Starts the batch clock (at a batch's first event). */
+  startBatch(): void {
+    this.deadline = new Promise((done) => (this.timer = setTimeout(() => done(TIMEOUT), this.maxBatchDelayMs)));
+  }
+
+  /** Stops the batch clock (the batch is being written). */
+  endBatch(): void {
+    clearTimeout(this.timer);
+    this.deadline = undefined;
+  }
+
+  /** The next event, the end of the source, or TIMEOUT if the batch clock ran out first (the event stays pending). */
+  async next(): Promise<IteratorResult<RecordedEvent> | typeof TIMEOUT> {
+    this.pending ??= this.iterator.next();
+    const result = this.deadline === undefined ? await this.pending : await Promise.race([this.pending, this.deadline]);
+    if (result !== TIMEOUT) this.pending = undefined;
+    return result;
+  }
+
+  /** From outside the loop (stop): a live subscription is closed, which settles its pending `next()`. */
+  async close(): Promise<void> {
+    const iterable = this.iterable as AsyncIterable<RecordedEvent> & { close?: () => Promise<void> };
+    if (typeof iterable.close === 'function') await iterable.close();
+    else void this.iterator.return?.()?.catch(() => undefined);
+  }
+
+  /** When the loop ends: the clock stops, and a finite source with no pending `next()` is returned. */
+  async finish(): Promise<void> {
+    this.endBatch();
+    if (this.pending === undefined) await this.iterator.return?.();
+  }
+}
