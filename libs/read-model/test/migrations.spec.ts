@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { encodeRows, insertRows, insertThroughClient } from '../src/clickhouse.js';
+import { AUDIT_COLUMNS, auditLineOf } from '../src/ingestion/audit-row.js';
+import { syntheticEvent } from './synthetic-history.js';
 import { appliedMigrations, migrate, MIGRATIONS } from '../src/schema/migrations.js';
 import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
 
@@ -46,6 +48,16 @@ describe.each(BACKENDS)('read-model schema migrations (%s)', (backend) => {
       { event_id: 'p2', payload: row.payload },
     ]);
     await expect(insertThroughClient(db.client, { table: 'audit_events; DROP TABLE x', encoded: encodeRows([row]) })).rejects.toThrow('not an identifier');
+    await db.client.command({ query: 'TRUNCATE TABLE audit_events' });
+  });
+
+  it('the server insert path takes the audit projection’s lines (payload as the data object) and stores the payload text', async () => {
+    const event = syntheticEvent(7);
+    const data = { ...(event.data as object), name: 'quote " backslash \\ tab\t ✓' };
+    const line = auditLineOf({ ...event, data, metadata: { ...event.metadata, tenantId: 'path-lines' } });
+    await insertThroughClient(db.client, { table: 'audit_events', encoded: { columns: AUDIT_COLUMNS, body: Buffer.from(line), rows: 1 } });
+    const found = await rows<{ payload: string }>(db.client, "SELECT payload FROM audit_events WHERE tenant_id = 'path-lines'");
+    expect(found).toEqual([{ payload: JSON.stringify(data) }]);
     await db.client.command({ query: 'TRUNCATE TABLE audit_events' });
   });
 
