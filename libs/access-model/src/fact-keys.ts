@@ -6,9 +6,9 @@
  * integer, its `FactKey`: folding millions of events looks each name up several times, and a lookup in a few small
  * maps keyed by the ids themselves is several times cheaper than building a string such as
  * `member|acme|u-1|role` and hashing it into a map of millions. The interned names form a trie (kind → first id →
- * second id …); `KEYS.name(key)` spells a key as `kind|id|id…` and `KEYS.parse(name)` interns it back, so that
- * snapshots, which outlive the process, store names rather than numbers. Ids never contain `|` (they are
- * [A-Za-z0-9._:@-]).
+ * second id …); `KEYS.name(key)` spells a key as `kind|id|id…` and `KEYS.parse(name)` interns it back. The numbers
+ * are this process's, so a snapshot carries the trie (`toSnapshot`) and loading one translates its keys (`restore`).
+ * Ids never contain `|` (they are [A-Za-z0-9._:@-]).
  */
 
 /** An interned fact name (see above). */
