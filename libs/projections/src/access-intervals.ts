@@ -1,8 +1,7 @@
-import type { ClickHouseClient } from '@clickhouse/client';
 import { FactStore, asLedgerEvent, evolve, type LedgerEvent } from '../../access-model/src/index.js';
 import type { RecordedEvent } from '../../event-store/src/port.js';
 import {
-  AccessIntervalWriter, BatchSource, CheckpointStore, TIMEOUT, type AccessIntervalChange, type Checkpoint, type IntervalRewrite,
+  AccessIntervalWriter, BatchSource, CheckpointStore, TIMEOUT, TRUNCATION_PENDING, type BatchingProjectionOptions, type ProjectionProgress, type AccessIntervalChange, type Checkpoint, type IntervalRewrite,
 } from '../../read-model/src/index.js';
 import { changesOfEvent, lateRewriteOf } from './access-intervals-changes.js';
 
@@ -54,33 +53,18 @@ export class TenantIntervals {
   }
 }
 
-export interface AccessIntervalProjectionOptions {
-  readonly client: ClickHouseClient;
-  /** The events after a position, in position order (e.g. `after => store.subscribeToAll({ after })`). */
-  readonly source: (after: number) => AsyncIterable<RecordedEvent>;
-  /** Head of the event store, for `lag()`. */
-  readonly headPosition?: () => Promise<number>;
-  readonly name?: string;
+export interface AccessIntervalProjectionOptions extends BatchingProjectionOptions {
   /** Events per batch (one insert and one checkpoint per batch). */
   readonly maxBatchEvents?: number;
-  /** A partial batch is written at most this long after its first event, so a quiet live stream is projected promptly. */
-  readonly maxBatchDelayMs?: number;
-  /** Test hook: runs after a batch's insert and before its checkpoint (the crash window). */
-  readonly afterInsert?: (batch: { first: number; last: number; rows: number }) => Promise<void> | void;
 }
 
-export interface AccessIntervalMetrics {
-  readonly checkpoint: number;
-  readonly head: number;
-  readonly lag: number;
+export interface AccessIntervalMetrics extends ProjectionProgress {
   readonly eventsProjected: number;
   readonly changesWritten: number;
   readonly rowsInserted: number;
   readonly lateEvents: number;
 }
 
-/** pending_through of a rebuild's first checkpoint: the table must be emptied before anything is written. */
-const TRUNCATION_PENDING = -2;
 
 /**
  * Feeds `access_intervals` from the event store: every tenant's events folded into its own facts, the evaluator's

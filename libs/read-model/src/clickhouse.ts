@@ -96,12 +96,9 @@ export interface EncodedRows {
 }
 
 export function encodeRows<Row extends object>(rows: readonly Row[], columns: readonly (keyof Row & string)[] = Object.keys(rows[0] ?? {}) as (keyof Row & string)[]): EncodedRows {
-  const lines = new Array<string>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    lines[i] = JSON.stringify(columns.map((column) => row[column]));
-  }
-  return { columns, body: Buffer.from(lines.join('\n')), rows: rows.length };
+  const lines = new LineBuffer();
+  for (const row of rows) lines.add(JSON.stringify(columns.map((column) => row[column])));
+  return { columns, body: lines.take(), rows: rows.length };
 }
 
 /**

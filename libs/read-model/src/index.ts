@@ -20,8 +20,8 @@ export { migrate, appliedMigrations, MIGRATIONS, OPEN_END, type Migration } from
 // Ingestion
 export { AuditProjection, type AuditProjectionOptions, type AuditProjectionMetrics } from './ingestion/audit-projection.js';
 export { AUDIT_COLUMNS, auditRowOf, subjectOf, type AuditRow } from './ingestion/audit-row.js';
-export { CheckpointStore, type Checkpoint } from './ingestion/checkpoint.js';
-export { BatchSource, TIMEOUT } from './ingestion/batch-source.js';
+export { CheckpointStore, TRUNCATION_PENDING, type Checkpoint } from './ingestion/checkpoint.js';
+export { BatchSource, TIMEOUT, type BatchingProjectionOptions, type ProjectionProgress } from './ingestion/batch-source.js';
 export { AccessIntervalWriter, ingestAccessIntervalChanges, type AccessIntervalChange, type IntervalRewrite, type PermissionScope } from './ingestion/access-intervals.js';
 
 // Queries

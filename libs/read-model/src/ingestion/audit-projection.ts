@@ -2,8 +2,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { RecordedEvent } from '../../../event-store/src/port.js';
 import { LineBuffer, insertEncodedRows, type EncodedRows } from '../clickhouse.js';
 import { AUDIT_COLUMNS, auditLineOf } from './audit-row.js';
-import { BatchSource, TIMEOUT } from './batch-source.js';
-import { CheckpointStore, type Checkpoint } from './checkpoint.js';
+import { BatchSource, TIMEOUT, type BatchingProjectionOptions, type ProjectionProgress } from './batch-source.js';
+import { CheckpointStore, TRUNCATION_PENDING, type Checkpoint } from './checkpoint.js';
 
 /**
  * The audit trail projection: every stored event, flattened into `audit_events`, exactly once.
@@ -19,25 +19,12 @@ import { CheckpointStore, type Checkpoint } from './checkpoint.js';
  * Backpressure: while one batch is being written, the next is read and serialised; the loop then waits for the
  * write before going on, so a fast source never runs ahead of ClickHouse by more than two batches.
  */
-export interface AuditProjectionOptions {
-  readonly client: ClickHouseClient;
-  /** The events after a position, in position order (e.g. `after => store.subscribeToAll({ after })`). */
-  readonly source: (after: number) => AsyncIterable<RecordedEvent>;
-  /** Head of the event store, for the lag gauge. */
-  readonly headPosition?: () => Promise<number>;
-  readonly name?: string;
+export interface AuditProjectionOptions extends BatchingProjectionOptions {
   /** Rows per insert. chDB parses JSON off the event loop, but we build the body on it: keep it moderate. */
   readonly maxBatchSize?: number;
-  /** A partial batch is flushed after this long, so a quiet live stream is still projected promptly. */
-  readonly maxBatchDelayMs?: number;
-  /** Test hook: runs after a batch's insert and before its checkpoint (the crash window). */
-  readonly afterInsert?: (batch: { first: number; last: number; rows: number }) => Promise<void> | void;
 }
 
-export interface AuditProjectionMetrics {
-  readonly checkpoint: number;
-  readonly head: number;
-  readonly lag: number;
+export interface AuditProjectionMetrics extends ProjectionProgress {
   readonly eventsProjected: number;
   readonly batchesInserted: number;
   readonly insertErrors: number;
@@ -46,8 +33,6 @@ export interface AuditProjectionMetrics {
 }
 
 const YIELD_EVERY = 1000;
-/** pending_through of a rebuild's first checkpoint: the table must be emptied before anything is projected. */
-const TRUNCATION_PENDING = -2;
 
 export class AuditProjection {
   readonly name: string;

@@ -1,6 +1,28 @@
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { RecordedEvent } from '../../../event-store/src/port.js';
 
 export const TIMEOUT = Symbol('timeout');
+
+/** What every batching projection into ClickHouse (the audit trail, the access intervals) is given. */
+export interface BatchingProjectionOptions {
+  readonly client: ClickHouseClient;
+  /** The events after a position, in position order (e.g. `after => store.subscribeToAll({ after })`). */
+  readonly source: (after: number) => AsyncIterable<RecordedEvent>;
+  /** Head of the event store, for the lag. */
+  readonly headPosition?: () => Promise<number>;
+  readonly name?: string;
+  /** A partial batch is written at most this long after its first event, so a quiet live stream is projected promptly. */
+  readonly maxBatchDelayMs?: number;
+  /** Test hook: runs after a batch's insert and before its checkpoint (the crash window). */
+  readonly afterInsert?: (batch: { first: number; last: number; rows: number }) => Promise<void> | void;
+}
+
+/** Where a batching projection stands: its checkpoint, the store's head as last seen, and the difference. */
+export interface ProjectionProgress {
+  readonly checkpoint: number;
+  readonly head: number;
+  readonly lag: number;
+}
 
 /**
  * The event source of a batching projection (the audit trail, the access intervals): the next event, or TIMEOUT once

@@ -13,6 +13,9 @@ export interface Checkpoint {
   readonly generation: number;
 }
 
+/** pending_through of a rebuild's first checkpoint: the table must be emptied before anything is written. */
+export const TRUNCATION_PENDING = -2;
+
 export const INITIAL_CHECKPOINT: Checkpoint = { position: -1, pendingThrough: -1, generation: 0 };
 
 export class CheckpointStore {
