@@ -30,18 +30,6 @@ export interface SqliteEventStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
-interface EventRow {
-  position: number;
-  stream_id: string;
-  revision: number;
-  id: string;
-  type: string;
-  data: string;
-  metadata: string;
-  prev_hash: string;
-  hash: string;
-}
-
 const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, prev_hash, hash';
 
 /**
@@ -80,28 +68,9 @@ function listenersOf(key: string): Set<() => void> {
 }
 
 /**
- * Rows of the read statements come as arrays (in COLUMNS order): node:sqlite builds a null-prototype object per row
- * otherwise, which costs more than the rest of a read; a literal object made here is cheap.
+ * A row of a read statement (COLUMNS order, or without the chain columns) as a recorded event. Rows come as arrays:
+ * node:sqlite builds a null-prototype object per row otherwise, which costs more than the rest of a read.
  */
-function rowOf(a: readonly unknown[]): EventRow {
-  return {
-    position: a[0] as number,
-    stream_id: a[1] as string,
-    revision: a[2] as number,
-    id: a[3] as string,
-    type: a[4] as string,
-    data: a[5] as string,
-    metadata: a[6] as string,
-    prev_hash: a[7] as string,
-    hash: a[8] as string,
-  };
-}
-
-function rowsOf(statement: StatementSync, ...params: (string | number)[]): EventRow[] {
-  return (statement.all(...params) as unknown as unknown[][]).map(rowOf);
-}
-
-/** A row of a read statement (COLUMNS order) as a recorded event, with no intermediate row object. */
 function recordedOf(a: readonly unknown[]): RecordedEvent {
   return {
     id: a[3] as string,
@@ -116,18 +85,8 @@ function recordedOf(a: readonly unknown[]): RecordedEvent {
   };
 }
 
-function toRecorded(row: EventRow): RecordedEvent {
-  return {
-    id: row.id,
-    type: row.type,
-    data: JSON.parse(row.data) as JsonValue,
-    metadata: JSON.parse(row.metadata) as { [key: string]: JsonValue },
-    streamId: row.stream_id,
-    revision: row.revision,
-    position: row.position,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
+function recordsOf(statement: StatementSync, ...params: (string | number)[]): RecordedEvent[] {
+  return (statement.all(...params) as unknown as unknown[][]).map(recordedOf);
 }
 
 export class SqliteEventStore implements EventStore {
@@ -241,7 +200,7 @@ export class SqliteEventStore implements EventStore {
     expected: ExpectedRevision,
   ): { result: AppendResult; wrote: boolean } {
     if (events.length > 0) {
-      const stored = rowsOf(this.#byIds, JSON.stringify(events.map((e) => e.id)));
+      const stored = recordsOf(this.#byIds, JSON.stringify(events.map((e) => e.id)));
       if (stored.length > 0) return { result: this.#replayOf(streamId, events, stored), wrote: false };
     }
 
@@ -272,15 +231,12 @@ export class SqliteEventStore implements EventStore {
    * in this stream, as this exact run of consecutive revisions; then the stored events are the answer
    * whatever revision was expected (the first attempt's expectation held, or it would not be stored).
    */
-  #replayOf(streamId: string, events: readonly EventToAppend[], stored: EventRow[]): AppendResult {
+  #replayOf(streamId: string, events: readonly EventToAppend[], stored: RecordedEvent[]): AppendResult {
     const exact =
       stored.length === events.length &&
-      stored.every(
-        (row, i) => row.stream_id === streamId && row.id === events[i]!.id && row.revision === stored[0]!.revision + i,
-      );
-    if (!exact) throw new IdempotencyMismatchError(streamId, stored.map((row) => row.id));
-    const recorded = stored.map(toRecorded);
-    return { nextRevision: recorded[recorded.length - 1]!.revision, events: recorded };
+      stored.every((e, i) => e.streamId === streamId && e.id === events[i]!.id && e.revision === stored[0]!.revision + i);
+    if (!exact) throw new IdempotencyMismatchError(streamId, stored.map((e) => e.id));
+    return { nextRevision: stored[stored.length - 1]!.revision, events: stored };
   }
 
   #notifyAppended(): void {
@@ -295,8 +251,8 @@ export class SqliteEventStore implements EventStore {
       this.#assertOpen();
       const limit = Math.min(PAGE_SIZE, remaining);
       const statement = backwards ? this.#streamBackwards : this.#streamForwards;
-      const rows = rowsOf(statement, streamId, from, limit);
-      for (const row of rows) yield toRecorded(row);
+      const rows = recordsOf(statement, streamId, from, limit);
+      yield* rows;
       if (rows.length < limit) return;
       remaining -= rows.length;
       from = rows[rows.length - 1]!.revision + (backwards ? -1 : 1);
@@ -311,8 +267,8 @@ export class SqliteEventStore implements EventStore {
     while (remaining > 0) {
       this.#assertOpen();
       const limit = Math.min(PAGE_SIZE, remaining);
-      const rows = rowsOf(backwards ? this.#allBackwards : this.#allForwards, after, before, limit);
-      for (const row of rows) yield toRecorded(row);
+      const rows = recordsOf(backwards ? this.#allBackwards : this.#allForwards, after, before, limit);
+      yield* rows;
       if (rows.length < limit) return;
       remaining -= rows.length;
       const edge = rows[rows.length - 1]!.position;
@@ -327,12 +283,10 @@ export class SqliteEventStore implements EventStore {
     for (;;) {
       this.#assertOpen();
       const chain = options.chain !== false;
-      const rows = (chain ? this.#allForwards : this.#contentForwards).all(after, Number.MAX_SAFE_INTEGER, pageSize) as unknown as unknown[][];
-      if (rows.length === 0) return;
-      const page = new Array<RecordedEvent>(rows.length);
-      for (let i = 0; i < rows.length; i++) page[i] = recordedOf(rows[i]!);
+      const page = recordsOf(chain ? this.#allForwards : this.#contentForwards, after, Number.MAX_SAFE_INTEGER, pageSize);
+      if (page.length === 0) return;
       yield page;
-      if (rows.length < pageSize) return;
+      if (page.length < pageSize) return;
       after = page[page.length - 1]!.position;
     }
   }
@@ -343,7 +297,7 @@ export class SqliteEventStore implements EventStore {
     const subscription = new SqliteSubscription({
       after: options.after ?? -1,
       pollIntervalMs: this.#pollIntervalMs,
-      readPage: (after) => rowsOf(this.#allForwards, after, Number.MAX_SAFE_INTEGER, PAGE_SIZE),
+      readPage: (after) => recordsOf(this.#allForwards, after, Number.MAX_SAFE_INTEGER, PAGE_SIZE),
       listen: (wake) => {
         listeners.add(wake);
         return () => listeners.delete(wake);
@@ -396,7 +350,7 @@ export class SqliteEventStore implements EventStore {
 interface SubscriptionSource {
   readonly after: number;
   readonly pollIntervalMs: number;
-  readPage(after: number): EventRow[];
+  readPage(after: number): RecordedEvent[];
   /** Registers a wake-up called after every append in this process; returns the unregistration. */
   listen(wake: () => void): () => void;
   onClose(subscription: SqliteSubscription): void;
@@ -436,10 +390,10 @@ class SqliteSubscription implements Subscription {
       while (!this.#closed) {
         this.#pending = false;
         const rows = this.#source.readPage(last);
-        for (const row of rows) {
+        for (const event of rows) {
           if (this.#closed) return;
-          last = row.position;
-          yield toRecorded(row);
+          last = event.position;
+          yield event;
         }
         if (rows.length === PAGE_SIZE) continue;
         await this.#idle();
