@@ -49,7 +49,8 @@ const ACME_EVENTS = 11;
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'read-model-routes-'));
   const ledger = await createLedger({ dataDir });
-  side = await openReadSide(ledger, { dataDir });
+  // minPosition waits up to 2 s here (10 s by default), so the 503 case below stays short.
+  side = await openReadSide(ledger, { dataDir, readWaitMs: 2000 });
   app = await createHttpApp({ ledger: side.ledger, dataDir, logLevels: [], ...combineRoutes(accessRoutes(ledger), side.routes) });
   await app.listen(0, '127.0.0.1');
   url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -309,6 +310,84 @@ describe('GET /v1/tenants/{t}/orgs/{o}/reports/…', () => {
   });
 });
 
+describe('how current an answer is: Ledger-Projected-Through and minPosition (read your writes)', () => {
+  let key = '';
+  const tenant = 'initech';
+  /** A command whose answer gives the store position of its (last) event. */
+  async function positionOf(type: string, payload: object, occurredAt: string): Promise<number> {
+    const res = await fetch(`${url}/v1/tenants/${tenant}/commands`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ type, actor: system, payload, occurredAt }),
+    });
+    expect(res.status).toBe(201);
+    const { events } = (await res.json()) as { events: { position: number }[] };
+    return events.at(-1)!.position;
+  }
+  const getWithHeaders = async (path: string) => {
+    const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+  };
+
+  beforeAll(() => {
+    key = app.get(ApiKeyStore).create({ tenantId: tenant, scopes: SCOPES }).key;
+  });
+
+  test('every audit and report answer says through which store position its table was complete', async () => {
+    const position = await positionOf('CreateOrganization', { orgId: 'ini-1', name: 'Initech', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }, minute(0));
+    await side.readModel.caughtUp();
+    const audit = await getWithHeaders(`/v1/tenants/${tenant}/audit/events`);
+    expect(audit.status).toBe(200);
+    const through = Number(audit.headers.get('ledger-projected-through'));
+    expect(through).toBeGreaterThanOrEqual(position);
+    for (const e of audit.body.events) expect(e.position).toBeLessThanOrEqual(through);
+    const review = await getWithHeaders(`/v1/tenants/${tenant}/orgs/ini-1/reports/access-review?at=${minute(30)}`);
+    expect(review.status).toBe(200);
+    expect(Number(review.headers.get('ledger-projected-through'))).toBeGreaterThanOrEqual(position);
+  });
+
+  test('minPosition: an answer right after a command includes that command, in the audit trail and in the interval reports', async () => {
+    await positionOf('CreateOrganization', { orgId: 'ini-2', name: 'Initech 2', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }, minute(0));
+    const position = await positionOf('AddMember', { orgId: 'ini-2', userId: 'milton', email: 'milton@initech.test', role: 'primary_owner' }, minute(1));
+    // No catch-up here: the projections batch for up to 250 ms, so only the wait makes the answer hold the event.
+    const audit = await getWithHeaders(`/v1/tenants/${tenant}/audit/events?minPosition=${position}&subject=milton`);
+    expect(audit.status).toBe(200);
+    expect(audit.body.events.map((e: any) => [e.type, e.position])).toEqual([['MemberAdded', position]]);
+    expect(Number(audit.headers.get('ledger-projected-through'))).toBeGreaterThanOrEqual(position);
+    const later = await positionOf('AddMember', { orgId: 'ini-2', userId: 'peter', email: 'peter@initech.test', role: 'user' }, minute(2));
+    const review = await getWithHeaders(`/v1/tenants/${tenant}/orgs/ini-2/reports/access-review?at=${minute(30)}&minPosition=${later}`);
+    expect(review.status).toBe(200);
+    expect(review.body.members.map((m: any) => m.userId)).toEqual(['milton', 'peter']);
+  });
+
+  test('minPosition the read model does not reach within the wait → 503 read-model-behind with Retry-After, nothing else', async () => {
+    const ahead = 1e12;
+    const started = Date.now();
+    const res = await fetch(`${url}/v1/tenants/${tenant}/audit/events?minPosition=${ahead}`, { headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(503);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(Number(res.headers.get('ledger-projected-through'))).toBeLessThan(ahead);
+    const body = (await res.json()) as any;
+    expect(body).toMatchObject({ status: 503, type: 'urn:access-ledger:problem:read-model-behind' });
+    expect(body.detail).toContain(String(ahead));
+  });
+
+  test('a malformed minPosition → 400 naming it, together with every other failing field', async () => {
+    for (const bad of ['-1', '1.5', 'abc', '1e3', '']) {
+      const audit = await getWithHeaders(`/v1/tenants/${tenant}/audit/events?minPosition=${encodeURIComponent(bad)}&limit=0`);
+      expect(audit.status).toBe(400);
+      expect(audit.body.errors.map((e: any) => e.path).sort()).toEqual(['limit', 'minPosition']);
+    }
+    const report = await getWithHeaders(`/v1/tenants/${tenant}/orgs/ini-1/reports/access-review?minPosition=x&format=xml`);
+    expect(report.status).toBe(400);
+    expect(report.body.errors.map((e: any) => e.path).sort()).toEqual(['format', 'minPosition']);
+    const twice = await getWithHeaders(`/v1/tenants/${tenant}/audit/events?minPosition=1&minPosition=2`);
+    expect(twice.status).toBe(400);
+  });
+});
+
 describe('operations', () => {
   test('/ready reports the read model and its lag; /metrics has the read-model series', async () => {
     const ready = await get('/ready');
@@ -322,9 +401,11 @@ describe('operations', () => {
   test('/docs/openapi.json documents the audit, report and export routes with their parameters', async () => {
     const doc = (await get('/docs/openapi.json')).body;
     const audit = doc.paths['/v1/tenants/{tenantId}/audit/events'].get;
-    expect(audit.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['orgId', 'actor', 'subject', 'type', 'from', 'to', 'limit', 'cursor']));
+    expect(audit.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['orgId', 'actor', 'subject', 'type', 'from', 'to', 'limit', 'cursor', 'minPosition']));
+    expect(audit.responses['200'].headers['Ledger-Projected-Through']).toBeDefined();
+    expect(audit.responses['503']).toBeDefined();
     for (const name of ['access-review', 'holders-during', 'changes', 'privileged', 'sod-violations', 'orphaned-api-keys', 'custom-without-group'])
-      expect(doc.paths[`/v1/tenants/{tenantId}/orgs/{orgId}/reports/${name}`].get.parameters.map((p: any) => p.name)).toContain('format');
+      expect(doc.paths[`/v1/tenants/{tenantId}/orgs/{orgId}/reports/${name}`].get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['format', 'minPosition']));
     expect(doc.paths['/v1/tenants/{tenantId}/exports'].post).toBeDefined();
     expect(doc.paths['/v1/tenants/{tenantId}/exports/{exportId}'].get).toBeDefined();
   });

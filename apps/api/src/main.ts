@@ -57,6 +57,7 @@ export async function serve(
       ...(config.CLICKHOUSE_URL ? { clickhouseUrl: config.CLICKHOUSE_URL } : {}),
       ...(sinks ? { sinks } : {}),
       log,
+      readWaitMs: config.READ_MODEL_WAIT_MS,
     });
   } catch (error) {
     await ledger.close();
@@ -136,7 +137,7 @@ export interface ReadSide {
  */
 export async function openReadSide(
   ledger: Ledger,
-  options: { dataDir: string; clickhouseUrl?: string; sinks?: SinksFile; log?: (line: string) => void },
+  options: { dataDir: string; clickhouseUrl?: string; sinks?: SinksFile; log?: (line: string) => void; readWaitMs?: number },
 ): Promise<ReadSide> {
   const readModel = await ReadModel.open(ledger.store, options);
   const exports = new ExportService(readModel.client, options.dataDir, options.sinks?.named, options.sinks?.live, options.log);
@@ -158,7 +159,7 @@ export async function openReadSide(
       await readModel.close();
     },
   };
-  return { ledger: appLedger, readModel, exports, routes: combineRoutes(readModelRoutes(readModel), exportRoutes(exports)) };
+  return { ledger: appLedger, readModel, exports, routes: combineRoutes(readModelRoutes(readModel, { maxWaitMs: options.readWaitMs ?? 10_000 }), exportRoutes(exports)) };
 }
 
 /** SIGTERM/SIGINT: graceful close, bounded by SHUTDOWN_TIMEOUT_MS. */

@@ -20,7 +20,7 @@ export { migrate, appliedMigrations, MIGRATIONS, OPEN_END, type Migration } from
 // Ingestion
 export { AuditProjection, type AuditProjectionOptions, type AuditProjectionMetrics } from './ingestion/audit-projection.js';
 export { AUDIT_COLUMNS, auditRowOf, subjectOf, type AuditRow } from './ingestion/audit-row.js';
-export { CheckpointStore, TRUNCATION_PENDING, type Checkpoint } from './ingestion/checkpoint.js';
+export { CheckpointStore, TRUNCATION_PENDING, projectedThrough, untilProjected, type Checkpoint, type ProjectedTable } from './ingestion/checkpoint.js';
 export { BatchSource, TIMEOUT, type BatchingProjectionOptions, type ProjectionProgress } from './ingestion/batch-source.js';
 export { AccessIntervalWriter, ingestAccessIntervalChanges, type AccessIntervalChange, type IntervalRewrite, type PermissionScope } from './ingestion/access-intervals.js';
 

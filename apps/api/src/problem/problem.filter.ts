@@ -16,7 +16,8 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const headers = exception instanceof ProblemException ? exception.headers : {};
     const body = this.toProblem(exception);
-    if (body.status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    // A ProblemException is an answer the code chose (503 read-model-behind, say), not a failure to log.
+    if (body.status >= 500 && !(exception instanceof ProblemException)) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     reply.status(body.status).headers(headers).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 

@@ -6,24 +6,44 @@ import { issuesOf } from '../../../../libs/projections/src/validation.js';
 import { AuditSearchQuery, searchAuditEvents, type AuditSearchPage } from '../../../../libs/read-model/src/index.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
+import { PROJECTED_THROUGH_HEADER, readProjected, takeMinPosition } from './freshness.js';
 import { parseReportRequest, reportNamed, runReport } from './reports.js';
 
 /** Injection token of the read model's ClickHouse client. */
 export const READ_MODEL_CLIENT = Symbol('READ_MODEL_CLIENT');
 
+/** Injection token of how the routes read: how long `minPosition` may wait (`READ_MODEL_WAIT_MS`). */
+export const READ_MODEL_READS = Symbol('READ_MODEL_READS');
+export interface ReadModelReads {
+  readonly maxWaitMs: number;
+}
+
 /** http-api.md § Audit and reports: the audit search and the compliance reports, read from ClickHouse. */
 @Controller('v1/tenants/:tenantId')
 @UseGuards(ApiKeyGuard)
 export class ReadModelController {
-  constructor(@Inject(READ_MODEL_CLIENT) private readonly client: ClickHouseClient) {}
+  constructor(
+    @Inject(READ_MODEL_CLIENT) private readonly client: ClickHouseClient,
+    @Inject(READ_MODEL_READS) private readonly reads: ReadModelReads,
+  ) {}
 
-  /** Newest first; `nextCursor` continues after the page's last event (keyset on occurredAt, position). */
+  /**
+   * Newest first; `nextCursor` continues after the page's last event (keyset on occurredAt, position). Every answer
+   * says through which store position the audit trail was complete (freshness.ts).
+   */
   @Get('audit/events')
   @RequireScope('audit:read')
-  async auditEvents(@Param('tenantId') tenantId: string, @Query() query: Record<string, unknown>): Promise<AuditSearchPage> {
-    const parsed = AuditSearchQuery.safeParse(query);
-    if (!parsed.success) throw new InvalidInputError(issuesOf(parsed.error));
-    return searchAuditEvents(this.client, tenantId, parsed.data);
+  async auditEvents(
+    @Param('tenantId') tenantId: string,
+    @Query() query: Record<string, unknown>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AuditSearchPage> {
+    const { minPosition, rest, errors } = takeMinPosition(query);
+    const parsed = AuditSearchQuery.safeParse(rest);
+    if (!parsed.success || errors.length > 0) throw new InvalidInputError([...(parsed.success ? [] : issuesOf(parsed.error)), ...errors]);
+    const { through, answer } = await readProjected(this.client, 'audit_events', minPosition, this.reads.maxWaitMs, () => searchAuditEvents(this.client, tenantId, parsed.data));
+    reply.header(PROJECTED_THROUGH_HEADER, String(through));
+    return answer;
   }
 
   @Get('orgs/:orgId/reports/:report')
@@ -38,7 +58,8 @@ export class ReadModelController {
     const definition = reportNamed(name);
     if (!definition) throw new NotFoundError(`There is no report named "${name.slice(0, 64)}".`);
     const request = parseReportRequest(definition, orgId, query);
-    const rendered = await runReport(this.client, tenantId, definition, request);
+    const { through, answer: rendered } = await readProjected(this.client, definition.reads, request.minPosition, this.reads.maxWaitMs, () => runReport(this.client, tenantId, definition, request));
+    reply.header(PROJECTED_THROUGH_HEADER, String(through));
     reply.header('content-type', rendered.contentType);
     if (request.format === 'csv') reply.header('content-disposition', `attachment; filename="${definition.name}-${request.orgId}.csv"`);
     return rendered.body;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuditSearchQuery } from '../../../../libs/read-model/src/index.js';
+import { MinPosition } from './freshness.js';
 import { REPORTS, ReportFormat } from './reports.js';
 import { pathParameter, queryParameters, queryProblems } from '../docs/openapi.js';
 
@@ -9,7 +10,18 @@ import { pathParameter, queryParameters, queryProblems } from '../docs/openapi.j
  */
 
 const path = pathParameter;
-const problems = queryProblems;
+/** Every audit and report answer may also be a 503 while the read model has not reached `minPosition`. */
+const problems = {
+  ...queryProblems,
+  '503': { description: 'The read model does not hold `minPosition` yet (`Retry-After`, `Ledger-Projected-Through`)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+};
+const minPosition = queryParameters(z.object({ minPosition: MinPosition }));
+const projectedThrough = {
+  'Ledger-Projected-Through': {
+    description: 'The store position through which the table this answer read held every event (every tenant\'s); -1 before the first batch',
+    schema: { type: 'integer' },
+  },
+};
 const secured = { security: [{ apiKey: [] }], 'x-required-scope': 'audit:read' };
 
 const AuditEvent = z.object({
@@ -40,8 +52,8 @@ export const READ_MODEL_PATHS: Record<string, unknown> = {
       description:
         'Newest first (occurredAt, then position). `actor` matches a member userId or an actor kind; `type` is one type or a comma-separated list; `from` inclusive, `to` exclusive; `cursor` is the `nextCursor` of the previous page.',
       ...secured,
-      parameters: [path('tenantId'), ...queryParameters(AuditSearchQuery)],
-      responses: { '200': { description: 'A page of events', content: { 'application/json': { schema: { $ref: '#/components/schemas/AuditEventsPage' } } } }, ...problems },
+      parameters: [path('tenantId'), ...queryParameters(AuditSearchQuery), ...minPosition],
+      responses: { '200': { description: 'A page of events', headers: projectedThrough, content: { 'application/json': { schema: { $ref: '#/components/schemas/AuditEventsPage' } } } }, ...problems },
     },
   },
   ...Object.fromEntries(
@@ -52,10 +64,11 @@ export const READ_MODEL_PATHS: Record<string, unknown> = {
           summary: report.summary,
           description: `${report.description} \`format=csv\` answers RFC 4180 CSV (one row per line of the report, spreadsheet formulas guarded).`,
           ...secured,
-          parameters: [path('tenantId'), path('orgId'), ...queryParameters(report.schema), { name: 'format', in: 'query', required: false, schema: z.toJSONSchema(ReportFormat, { io: 'input' }) }],
+          parameters: [path('tenantId'), path('orgId'), ...queryParameters(report.schema), { name: 'format', in: 'query', required: false, schema: z.toJSONSchema(ReportFormat, { io: 'input' }) }, ...minPosition],
           responses: {
             '200': {
               description: 'The report',
+              headers: projectedThrough,
               content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } },
             },
             ...problems,

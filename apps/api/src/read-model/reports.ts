@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Id } from '../../../../libs/access-model/src/envelope.js';
 import { InvalidInputError } from '../../../../libs/projections/src/ledger.port.js';
 import { issuesOf } from '../../../../libs/projections/src/validation.js';
+import { takeMinPosition } from './freshness.js';
 import {
   AccessChangesQuery,
   AccessReviewQuery,
@@ -19,6 +20,7 @@ import {
   SodViolationsQuery,
   sodViolations,
   toCsv,
+  type ProjectedTable,
 } from '../../../../libs/read-model/src/index.js';
 
 /**
@@ -41,6 +43,8 @@ export interface ReportDefinition {
   readonly schema: z.ZodType;
   /** The CSV header (also when there are no rows). */
   readonly columns: readonly string[];
+  /** The table it reads: whose projection `minPosition` waits for and `Ledger-Projected-Through` reports. */
+  readonly reads: ProjectedTable;
   run(client: ClickHouseClient, tenantId: string, orgId: string, query: never): Promise<ReportAnswer>;
 }
 
@@ -53,6 +57,7 @@ function report<S extends z.ZodType>(definition: {
   description: string;
   schema: S;
   columns: readonly string[];
+  reads: ProjectedTable;
   run(client: ClickHouseClient, tenantId: string, orgId: string, query: z.output<S>): Promise<ReportAnswer>;
 }): ReportDefinition {
   return definition as unknown as ReportDefinition;
@@ -65,6 +70,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     description: 'Each permission whose interval contains `at` (default now), with the instant it was granted (`since`), the granting event and, for a review of the past, when it ended.',
     schema: AccessReviewQuery.omit({ format: true }),
     columns: ['userId', 'permission', 'level', 'since', 'grantedBy', 'until'],
+    reads: 'access_intervals',
     async run(client, tenantId, orgId, query) {
       const at = query.at ?? new Date().toISOString();
       const rows = await accessReviewRows(client, tenantId, orgId, { ...query, at, format: 'json' });
@@ -77,6 +83,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     description: 'Every interval of `permission` (e.g. `capability:claude_code`, `admin:billing`, `role:owner`) overlapping [from, to), clipped to the period, per member with the total time.',
     schema: PermissionHoldersQuery,
     columns: ['userId', 'level', 'from', 'to', 'durationMs', 'validFrom', 'validTo', 'openedBy', 'closedBy'],
+    reads: 'access_intervals',
     async run(client, tenantId, orgId, query) {
       const rows = await permissionHolderIntervals(client, tenantId, orgId, query);
       const holders = groupBy(rows, (r) => r.userId, (userId, intervals) => ({ userId, totalMs: intervals.reduce((sum, i) => sum + i.durationMs, 0), intervals }));
@@ -89,6 +96,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     description: 'Every permission opened or closed in [from, to), each with the event that caused it; a level change is one `changed` row.',
     schema: AccessChangesQuery,
     columns: ['at', 'userId', 'permission', 'change', 'level', 'previousLevel', 'eventId'],
+    reads: 'access_intervals',
     async run(client, tenantId, orgId, query) {
       const changes = await accessChanges(client, tenantId, orgId, query);
       return { json: { orgId, from: query.from, to: query.to, changes }, rows: changes };
@@ -100,6 +108,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     description: 'Per day, week or month of [from, to): holders of owner/admin roles, Console admin, and `manage` on any admin area.',
     schema: PrivilegedAccessQuery,
     columns: ['bucketStart', 'permission', 'level', 'holders', 'userIds'],
+    reads: 'access_intervals',
     async run(client, tenantId, orgId, query) {
       const buckets = await privilegedAccess(client, tenantId, orgId, query);
       return { json: { orgId, from: query.from, to: query.to, bucket: query.bucket, buckets }, rows: buckets };
@@ -112,6 +121,7 @@ export const REPORTS: readonly ReportDefinition[] = [
       'Members who held both permissions of a pair at once, with the overlap clipped to [from, to). `pairs` (repeatable) is written `permission[=level|level]+permission[=level]`; the default pairs are billing+identity_access and identity_access+user_management at `manage`.',
     schema: SodViolationsQuery,
     columns: ['userId', 'pair', 'permissionA', 'levelA', 'permissionB', 'levelB', 'from', 'to', 'durationMs', 'openedByA', 'openedByB'],
+    reads: 'access_intervals',
     async run(client, tenantId, orgId, query) {
       const violations = await sodViolations(client, tenantId, orgId, query);
       return { json: { orgId, from: query.from, to: query.to, violations }, rows: violations };
@@ -123,6 +133,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     description: 'Keys created and not revoked by `at` (default now) whose creator was removed — or, with `includeSuspended=true`, suspended (R33).',
     schema: OrphanedApiKeysQuery.omit({ orgId: true }),
     columns: ['orgId', 'workspaceId', 'apiKeyId', 'name', 'createdBy', 'createdAt', 'createdByEvent', 'creatorStatus', 'creatorLeftAt', 'creatorLeftEvent'],
+    reads: 'audit_events',
     async run(client, tenantId, orgId, query) {
       const at = query.at ?? new Date().toISOString();
       const keys = await orphanedApiKeys(client, tenantId, { ...query, at, orgId });
@@ -135,6 +146,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     description: 'Members with the `custom` role who belong to no (undeleted) group at `at` (default now): they have no capability at all.',
     schema: CustomMembersWithoutGroupQuery.omit({ orgId: true }),
     columns: ['orgId', 'userId', 'status', 'customSince', 'roleEvent'],
+    reads: 'audit_events',
     async run(client, tenantId, orgId, query) {
       const at = query.at ?? new Date().toISOString();
       const members = await customMembersWithoutGroup(client, tenantId, { ...query, at, orgId });
@@ -166,6 +178,8 @@ export interface ParsedReportRequest {
   readonly orgId: string;
   readonly format: ReportFormat;
   readonly query: unknown;
+  /** Read your writes: the store position the report's table must hold first (freshness.ts). */
+  readonly minPosition: number | undefined;
 }
 
 /**
@@ -173,7 +187,8 @@ export interface ParsedReportRequest {
  * field at once (InvalidInputError → problem+json).
  */
 export function parseReportRequest(definition: ReportDefinition, orgId: string, raw: Record<string, unknown>): ParsedReportRequest {
-  const { format, ...rest } = raw;
+  const { format, ...others } = raw;
+  const { minPosition, rest, errors: positionErrors } = takeMinPosition(others);
   const org = Id.safeParse(orgId);
   const fmt = ReportFormat.safeParse(format);
   const query = definition.schema.safeParse(rest);
@@ -181,9 +196,10 @@ export function parseReportRequest(definition: ReportDefinition, orgId: string, 
     ...(org.success ? [] : issuesOf(org.error).map((e) => ({ ...e, path: 'orgId' }))),
     ...(fmt.success ? [] : issuesOf(fmt.error).map((e) => ({ ...e, path: 'format' }))),
     ...(query.success ? [] : issuesOf(query.error)),
+    ...positionErrors,
   ];
   if (errors.length > 0 || !org.success || !fmt.success || !query.success) throw new InvalidInputError(errors);
-  return { orgId: org.data, format: fmt.data, query: query.data };
+  return { orgId: org.data, format: fmt.data, query: query.data, minPosition };
 }
 
 export interface RenderedReport {

@@ -61,3 +61,35 @@ export class CheckpointStore {
     });
   }
 }
+
+/** The tables the live projections fill, each under its projection's name in `projection_checkpoints`. */
+export type ProjectedTable = 'audit_events' | 'access_intervals';
+
+/**
+ * The position through which `table` holds every event of every tenant: its projection's checkpoint, written after
+ * each batch is inserted (-1 before the first batch, and again while a rebuild empties the table). Read from
+ * ClickHouse, so it is right for any process that queries the same read model, not only the one projecting.
+ */
+export async function projectedThrough(client: ClickHouseClient, table: ProjectedTable): Promise<number> {
+  return (await new CheckpointStore(client, table).load()).position;
+}
+
+/**
+ * Read-your-writes for the read model: resolves once `table` is projected through `position` (a position a command
+ * answered with), polling its checkpoint, or after `timeoutMs` with `reached: false`. `through` is the last
+ * checkpoint read: every event at or before it is in the table.
+ */
+export async function untilProjected(
+  client: ClickHouseClient,
+  table: ProjectedTable,
+  position: number,
+  options: { timeoutMs: number; pollMs?: number },
+): Promise<{ reached: boolean; through: number }> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const through = await projectedThrough(client, table);
+    if (through >= position) return { reached: true, through };
+    if (Date.now() >= deadline) return { reached: false, through };
+    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 25, Math.max(1, deadline - Date.now()))));
+  }
+}
