@@ -1,4 +1,5 @@
 import { registerAccess } from './commands/access.js';
+import { registerBackup } from './commands/backup.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
@@ -11,4 +12,4 @@ import { registerVerifyExport } from './commands/verify-export.js';
 import type { CliRegistration } from './program.js';
 
 /** Every `ledger` command, in `--help` order. Add rebuild, demo, generate, report, export, verify-export here. */
-export const REGISTRATIONS: readonly CliRegistration[] = [registerServe, registerDemo, registerKeys, registerImport, registerVerify, registerRebuild, registerAccess, registerReport, registerExport, registerVerifyExport];
+export const REGISTRATIONS: readonly CliRegistration[] = [registerServe, registerDemo, registerKeys, registerImport, registerVerify, registerBackup, registerRebuild, registerAccess, registerReport, registerExport, registerVerifyExport];

@@ -7,6 +7,7 @@ export { canonicalJson, chainDefect, eventHash, eventHashOfCanonical, GENESIS_HA
 export type { ChainedContent } from './chain.js';
 export { satisfiesExpectedRevision } from './expected-revision.js';
 export { SqliteEventStore } from './sqlite/sqlite-event-store.js';
+export { backupSqliteFile, copyFileDurably, sha256OfFile, type CopyProgress } from './sqlite/sqlite-backup.js';
 export type { SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
 export { KurrentDbEventStore, kurrentEventUuid } from './kurrentdb/kurrentdb-event-store.js';
 

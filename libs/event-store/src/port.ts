@@ -154,3 +154,8 @@ export class IdempotencyMismatchError extends Error {
 export function tenantStream(tenantId: string): string {
   return `tenant-${tenantId}`;
 }
+
+/** The tenant whose stream `streamId` is (`tenantStream`'s inverse), or undefined for any other stream. */
+export function tenantOfStream(streamId: string): string | undefined {
+  return streamId.startsWith('tenant-') ? streamId.slice('tenant-'.length) : undefined;
+}
