@@ -109,6 +109,8 @@ export interface EventStore {
   streamRevision(streamId: string): Promise<number | null>;
   /** Position of the last event in the store, or -1 when empty. */
   headPosition(): Promise<number>;
+  /** Every stream that has events, sorted (`ledger verify` and `ledger backup` walk each one's chain). */
+  streamIds(): Promise<string[]>;
   verifyChain(streamId: string, onProgress?: (checked: number) => void): Promise<ChainVerification>;
   /** Reachability for /ready. */
   ping(): Promise<void>;

@@ -100,6 +100,10 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
       expect(await store.streamRevision(s)).toBe(2);
       expect(await store.streamRevision(streamName('missing'))).toBeNull();
       expect(await store.headPosition()).toBeGreaterThanOrEqual(positions[2]!);
+      const streams = await store.streamIds();
+      expect(streams).toContain(s);
+      expect(streams).not.toContain(streamName('missing'));
+      expect(streams).toEqual([...streams].sort());
       await store.ping();
     });
 

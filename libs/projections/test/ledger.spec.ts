@@ -218,6 +218,7 @@ describe('group commit', () => {
       knownIds: (...a) => inner.knownIds(...a),
       streamRevision: (...a) => inner.streamRevision(...a),
       headPosition: () => inner.headPosition(),
+      streamIds: () => inner.streamIds(),
       verifyChain: (...a) => inner.verifyChain(...a),
       ping: () => inner.ping(),
       close: () => inner.close(),

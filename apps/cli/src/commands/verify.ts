@@ -1,16 +1,11 @@
 import type { Command } from 'commander';
-import { tenantStream } from '../../../../libs/event-store/src/port.js';
+import { tenantOfStream, tenantStream } from '../../../../libs/event-store/src/port.js';
 import type { OpenedLedger } from '../ledger-on-disk.js';
 import { CliError, dataDirOf } from '../program.js';
 import { progressOnStderr } from '../progress.js';
 
 async function tenantsIn(ledger: OpenedLedger): Promise<string[]> {
-  const tenants = new Set<string>();
-  for await (const event of ledger.store.readAll()) {
-    const tenantId = event.metadata.tenantId;
-    if (typeof tenantId === 'string') tenants.add(tenantId);
-  }
-  return [...tenants].sort();
+  return (await ledger.store.streamIds()).map(tenantOfStream).filter((t): t is string => t !== undefined);
 }
 
 export function registerVerify(program: Command): void {

@@ -307,6 +307,13 @@ export class KurrentDbEventStore implements EventStore {
     return tail.length === 0 ? null : tail[0]!.revision;
   }
 
+  /** A scan of $all (the $streams system projection may be switched off on a server; this needs nothing). */
+  async streamIds(): Promise<string[]> {
+    const ids = new Set<string>();
+    for await (const event of this.readAll()) ids.add(event.streamId);
+    return [...ids].sort();
+  }
+
   async headPosition(): Promise<number> {
     for await (const event of this.readAll({ direction: 'backwards', maxCount: 1 })) return event.position;
     return -1;

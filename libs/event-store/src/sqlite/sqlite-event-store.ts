@@ -320,7 +320,7 @@ export class SqliteEventStore implements EventStore {
     return last === undefined ? null : last.revision;
   }
 
-  /** Every stream that has events, by name (an index scan: `ledger backup` verifies each one's chain). */
+  /** An index scan (UNIQUE (stream_id, revision)). */
   async streamIds(): Promise<string[]> {
     return (this.#db.prepare('SELECT DISTINCT stream_id FROM events ORDER BY stream_id').all() as { stream_id: string }[]).map((r) => r.stream_id);
   }
