@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { openEventStore, type EventStore } from '../../../libs/event-store/src/index.js';
 import { createLedger } from '../../../libs/projections/src/index.js';
 
 export type OpenedLedger = Awaited<ReturnType<typeof createLedger>>;
@@ -14,5 +15,21 @@ export async function withLedger<T>(dataDir: string, work: (ledger: OpenedLedger
     return await work(ledger);
   } finally {
     await ledger.close();
+  }
+}
+
+/**
+ * The event store alone (`ledger verify`): no projection folded in the background, no snapshot written on close —
+ * a check of a large store should not also rebuild the access state.
+ */
+export async function withEventStore<T>(dataDir: string, work: (store: EventStore) => Promise<T>): Promise<T> {
+  const store = openEventStore({
+    sqlitePath: join(resolve(dataDir), 'events.sqlite'),
+    ...(process.env.KURRENTDB_URL ? { kurrentdbUrl: process.env.KURRENTDB_URL } : {}),
+  });
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
   }
 }

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { tenantOfStream, tenantStream } from '../../../../libs/event-store/src/port.js';
-import type { OpenedLedger } from '../ledger-on-disk.js';
+import type { EventStore } from '../../../../libs/event-store/src/port.js';
 import { CliError, dataDirOf } from '../program.js';
 import { progressOnStderr } from '../progress.js';
 
-async function tenantsIn(ledger: OpenedLedger): Promise<string[]> {
-  return (await ledger.store.streamIds()).map(tenantOfStream).filter((t): t is string => t !== undefined);
+async function tenantsIn(store: EventStore): Promise<string[]> {
+  return (await store.streamIds()).map(tenantOfStream).filter((t): t is string => t !== undefined);
 }
 
 export function registerVerify(program: Command): void {
@@ -16,16 +16,16 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print one JSON line per tenant', false)
     .addHelpText('after', '\nExamples:\n  $ ledger verify\n  $ ledger --data-dir ./data verify --tenant acme\n')
     .action(async (options: { tenant?: string; json: boolean }, command: Command) => {
-      const { withLedger } = await import('../ledger-on-disk.js'); // loaded on use, like every store
-      const invalid = await withLedger(dataDirOf(command), async (ledger) => {
-        const tenants = options.tenant ? [options.tenant] : await tenantsIn(ledger);
+      const { withEventStore } = await import('../ledger-on-disk.js'); // loaded on use, like every store
+      const invalid = await withEventStore(dataDirOf(command), async (store) => {
+        const tenants = options.tenant ? [options.tenant] : await tenantsIn(store);
         if (tenants.length === 0) process.stderr.write('no events stored\n');
         let bad = 0;
         for (const tenantId of tenants) {
           const stream = tenantStream(tenantId);
-          const total = (await ledger.store.streamRevision(stream)) ?? -1;
+          const total = (await store.streamRevision(stream)) ?? -1;
           const progress = progressOnStderr(`verify ${tenantId}`, total + 1, 'events');
-          const result = await ledger.store.verifyChain(stream, (checked) => progress.update(checked, '')).finally(() => progress.stop());
+          const result = await store.verifyChain(stream, (checked) => progress.update(checked, '')).finally(() => progress.stop());
           if (!result.valid) bad++;
           if (options.json) process.stdout.write(`${JSON.stringify({ tenantId, ...result })}\n`);
           else if (result.valid) process.stdout.write(`tenant ${tenantId}: ${result.events} events, head ${result.head ?? '-'}, chain valid\n`);
