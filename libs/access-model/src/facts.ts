@@ -531,6 +531,12 @@ export class FactStore {
     return out;
   }
 
+  /** The latest occurredAt of the events folded (ms), or -Infinity before the first. */
+  get latestOccurredAt(): number {
+    const order = this.order;
+    return order.length === 0 ? Number.NEGATIVE_INFINITY : this.table.at[order[order.length - 1]!]!;
+  }
+
   /** The number of events folded. */
   get events(): number {
     return this.table.length;

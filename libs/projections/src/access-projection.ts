@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { FactStore, KEYS, StringTable, asLedgerEvent, evolve, type FactStoreSnapshot, type KeySpaceSnapshot } from '../../access-model/src/index.js';
 import type { RecordedEvent } from '../../event-store/src/port.js';
@@ -28,6 +28,32 @@ interface SnapshotFile {
   readonly keys: KeySpaceSnapshot;
   readonly strings: string[];
   readonly tenants: [string, { revision: number; events: number; facts: FactStoreSnapshot }][];
+}
+
+/** Where a data directory keeps the access projection's snapshot. */
+export function accessSnapshotPath(dataDir: string): string {
+  return join(dataDir, 'projections', 'access.snapshot');
+}
+
+/** Every tenant's facts as folded up to `position` (the events after it are not in them). */
+export interface FoldedFacts {
+  readonly position: number;
+  readonly tenants: readonly (readonly [string, FactStore])[];
+}
+
+/**
+ * The access snapshot's facts, for another projection that folds the same events into the same stores (the
+ * interval projection, at start: loading is faster than folding the store again). Undefined when there is none.
+ */
+export function foldedFactsOf(snapshotPath: string): FoldedFacts | undefined {
+  let projection: AccessProjection;
+  try {
+    projection = AccessProjection.load(snapshotPath);
+  } catch {
+    return undefined; // unreadable: the caller folds the store instead, as it would without a snapshot
+  }
+  if (projection.position < 0) return undefined;
+  return { position: projection.position, tenants: projection.tenantIds().map((id) => [id, projection.factsOf(id)] as const) };
 }
 
 /**

@@ -1,6 +1,6 @@
 export * from './ledger.port.js';
 export { Ledger, type LedgerOptions } from './ledger.js';
-export { AccessProjection, type TenantAccess } from './access-projection.js';
+export { AccessProjection, accessSnapshotPath, foldedFactsOf, type FoldedFacts, type TenantAccess } from './access-projection.js';
 export { ProjectionRunner, type Projection, type RunnerOptions } from './projection-runner.js';
 export { issuesOf } from './validation.js';
 export { AccessQueries, ACCESS_QUERIES, ACCESS_QUERY_SCHEMAS } from './access-queries.js';

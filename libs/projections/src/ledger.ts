@@ -9,7 +9,7 @@ import {
   ConcurrencyConflictError, IdempotencyMismatchError, openEventStore, tenantStream,
   type EventStore, type EventToAppend, type JsonValue, type RecordedEvent,
 } from '../../event-store/src/index.js';
-import { AccessProjection } from './access-projection.js';
+import { AccessProjection, accessSnapshotPath } from './access-projection.js';
 import { AccessQueries } from './access-queries.js';
 import type {
   AppendedRef, CommandOptions, CommandOutcome, FieldError, ImportOutcome, LedgerHealth, LedgerUseCases,
@@ -94,7 +94,7 @@ export class Ledger implements LedgerUseCases {
   /** A ledger over a store opened by the caller (the projection snapshot still lives in `dataDir`). */
   static async on(store: EventStore, options: LedgerOptions): Promise<Ledger> {
     mkdirSync(options.dataDir, { recursive: true });
-    const snapshotPath = join(options.dataDir, 'projections', 'access.snapshot');
+    const snapshotPath = accessSnapshotPath(options.dataDir);
     const projection = AccessProjection.load(snapshotPath);
     const ledger = new Ledger(store, projection, snapshotPath, options);
     ledger.runner.start();

@@ -5,9 +5,13 @@ import {
   AccessChangesQuery, AccessIntervalWriter, AccessReviewQuery, PermissionHoldersQuery, PrivilegedAccessQuery, SodViolationsQuery, accessChanges,
   accessReview, permissionHolders, privilegedAccess, sodViolations,
 } from '../../read-model/src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AccessIntervalProjection, TenantIntervals, intervalChangesOfHistory } from '../src/access-intervals.js';
+import { AccessProjection, foldedFactsOf } from '../src/access-projection.js';
 import {
-  deliveredLate, event, generatedHistory, intervalRows, lateEventsOf, liveSourceOf, openDb, sourceOf, tombstones, withoutTenant, type IntervalRow,
+  deliveredLate, event, generatedHistory, intervalRows, lateEventsOf, liveSourceOf, openDb, recorded, sourceOf, tombstones, withoutTenant, type IntervalRow,
 } from './access-intervals-fixture.js';
 
 const OPEN = '2299-12-31T23:59:59.999Z';
@@ -208,6 +212,78 @@ describe('R61: late events, projected live, exact at every instant', () => {
     expect(rows.filter((r) => !claude(r))).toEqual(inOrder.filter((r) => !claude(r)));
     expect(rows).toEqual(await rebuilt('late-off-exact', [...acme('late-off-exact'), off('late-off-exact')]));
   });
+});
+
+describe('starting from the access snapshot’s facts', () => {
+  const snapshotDir = mkdtempSync(join(tmpdir(), 'ai-snapshot-'));
+  afterAll(() => rmSync(snapshotDir, { recursive: true, force: true }));
+
+  /** The access projection's snapshot after the events up to `through`, as the server leaves it. */
+  async function accessSnapshot(events: readonly LedgerEvent[], through: number, path: string): Promise<void> {
+    const access = new AccessProjection();
+    for (const e of events) if (e.position <= through) access.apply(recorded(e));
+    expect(await access.saveSnapshot(path)).toBe(true);
+  }
+
+  test('a restart folds only the events after the snapshot, and ends in the table of an uninterrupted run — late events (R61) included', async () => {
+    const history = (tenantId: string) => deliveredLate(generatedHistory(tenantId, 3, 4), 30, 3);
+    const clean = history('fclean');
+    await new AccessIntervalProjection({ client: db.client, source: sourceOf(clean.events), name: 'ai-fclean', maxBatchEvents: 250 }).run();
+    const expected = withoutTenant(await intervalRows(db.client, 'fclean'), 'fclean');
+    expect(expected.length).toBeGreaterThan(500);
+
+    const events = history('fsnap').events;
+    const half = events[Math.floor(events.length / 2)]!.position;
+    const third = events[Math.floor(events.length / 3)]!.position;
+    // First run: up to half the history (a server stopped there), then the access snapshot at a third of it.
+    await new AccessIntervalProjection({ client: db.client, source: sourceOf(events.filter((e) => e.position <= half)), name: 'ai-fsnap', maxBatchEvents: 250 }).run();
+    const path = join(snapshotDir, 'fsnap.snapshot');
+    await accessSnapshot(events, third, path);
+
+    const asked: number[] = [];
+    const source = sourceOf(events);
+    const restarted = new AccessIntervalProjection({
+      client: db.client, name: 'ai-fsnap', maxBatchEvents: 300,
+      source: (after) => (asked.push(after), source(after)),
+      foldedFacts: () => foldedFactsOf(path),
+    });
+    await restarted.prepare();
+    await restarted.run();
+    expect(restarted.metrics.startedFrom).toBe(third);
+    expect(asked).toEqual([third]);
+    expect(withoutTenant(await intervalRows(db.client, 'fsnap'), 'fsnap')).toEqual(expected);
+
+    // The first event after the facts is late: it is known to be late only from the facts' own latest instant.
+    const lateOnes = history('flate').events;
+    const late = lateEventsOf(lateOnes).find(({ event }) => event.position > half)!.event.position;
+    await new AccessIntervalProjection({ client: db.client, source: sourceOf(lateOnes.filter((e) => e.position < late)), name: 'ai-flate', maxBatchEvents: 250 }).run();
+    const latePath = join(snapshotDir, 'flate.snapshot');
+    await accessSnapshot(lateOnes, late - 1, latePath);
+    const resumed = new AccessIntervalProjection({ client: db.client, name: 'ai-flate', source: sourceOf(lateOnes), foldedFacts: () => foldedFactsOf(latePath) });
+    await resumed.run();
+    expect(resumed.metrics.startedFrom).toBe(late - 1);
+    expect(resumed.metrics.lateEvents).toBeGreaterThan(0);
+    expect(withoutTenant(await intervalRows(db.client, 'flate'), 'flate')).toEqual(expected);
+  }, 60_000);
+
+  test('facts that go past the checkpoint, or no snapshot at all: the whole store is folded again, as before', async () => {
+    const events = acme('fahead');
+    const four = events[3]!.position;
+    await new AccessIntervalProjection({ client: db.client, source: sourceOf(events.slice(0, 4)), name: 'ai-fahead' }).run();
+    const path = join(snapshotDir, 'fahead.snapshot');
+    await accessSnapshot(events, four + 2, path);
+    for (const foldedFacts of [() => foldedFactsOf(path), () => foldedFactsOf(join(snapshotDir, 'missing.snapshot'))]) {
+      const asked: number[] = [];
+      const source = sourceOf(events);
+      const projection = new AccessIntervalProjection({ client: db.client, name: 'ai-fahead', source: (after) => (asked.push(after), source(after)), foldedFacts });
+      await projection.run();
+      expect(projection.metrics.startedFrom).toBe(-1);
+      expect(asked).toEqual([-1]);
+    }
+    const expected = withoutTenant(await project('fahead-clean', acme('fahead-clean')), 'fahead-clean');
+    expect(expected.length).toBeGreaterThan(10);
+    expect(withoutTenant(await intervalRows(db.client, 'fahead'), 'fahead')).toEqual(expected);
+  }, 60_000);
 });
 
 describe('exactly once', () => {

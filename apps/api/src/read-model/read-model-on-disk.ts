@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { join, resolve } from 'node:path';
 import { openEventStore } from '../../../../libs/event-store/src/index.js';
 import { AccessIntervalProjection } from '../../../../libs/projections/src/access-intervals.js';
+import { accessSnapshotPath, foldedFactsOf } from '../../../../libs/projections/src/access-projection.js';
 import { AuditProjection, migrate, openClickHouse } from '../../../../libs/read-model/src/index.js';
 
 /** The read model's data directory is held by another process (the running server): chDB locks it. */
@@ -54,7 +55,7 @@ async function catchUp(client: ClickHouseClient, dataDir: string, options: ReadM
     const timer = options.onProgress ? setInterval(() => options.onProgress!(audit.metrics.checkpoint + 1, head + 1), 500) : undefined;
     try {
       if (audit.metrics.lag > 0) await audit.run();
-      const intervals = new AccessIntervalProjection({ client, source, headPosition });
+      const intervals = new AccessIntervalProjection({ client, source, headPosition, foldedFacts: () => foldedFactsOf(accessSnapshotPath(resolve(dataDir))) });
       if ((await intervals.lag()) > 0) await intervals.run();
       options.onProgress?.(audit.metrics.checkpoint + 1, head + 1);
     } finally {

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { join } from 'node:path';
 import type { EventStore } from '../../../../libs/event-store/src/port.js';
 import { AccessIntervalProjection } from '../../../../libs/projections/src/access-intervals.js';
+import { accessSnapshotPath, foldedFactsOf } from '../../../../libs/projections/src/access-projection.js';
 import { AuditProjection, migrate, openClickHouse } from '../../../../libs/read-model/src/index.js';
 
 export interface ReadModelOptions {
@@ -97,7 +98,9 @@ export class ReadModel {
     };
     follow({ name: audit.name, start: (onError) => audit.start(onError), stop: () => audit.stop(), lag: () => audit.refreshLag() });
     // The interval reports (access-review, holders-during, changes, privileged, sod-violations) read access_intervals.
-    const intervals = new AccessIntervalProjection({ client, source, headPosition });
+    // It starts from the access snapshot's facts when it can, instead of folding the whole store again.
+    const intervals = new AccessIntervalProjection({ client, source, headPosition, foldedFacts: () => foldedFactsOf(accessSnapshotPath(options.dataDir)) });
+    await intervals.prepare();
     follow({ name: intervals.name, start: (onError) => intervals.start(onError), stop: () => intervals.stop(), lag: () => intervals.lag() });
     return readModel;
   }
