@@ -22,6 +22,10 @@ export const ApiConfig = z.object({
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(1000),
   RATE_LIMIT_BURST: z.coerce.number().min(1).default(2000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** `text` (readable) or `json` (one object a line, for a log shipper): the access log's lines. */
+  LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  /** One line per HTTP request (`false` turns them off; X-Request-Id is set either way). */
+  ACCESS_LOG: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** How long an audit or report request with `minPosition` waits for the read model to hold it (then 503). */
   READ_MODEL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
 });

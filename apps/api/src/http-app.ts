@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { LogLevel } from '@nestjs/common';
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { AppModule, type AppModuleOptions } from './app.module.js';
+import { installAccessLog, type AccessLogEntry, type LogFormat } from './access-log/access-log.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
 import { parseJsonBody } from './request-body/json-body.js';
 
@@ -18,6 +19,10 @@ export const DEFAULT_BODY_LIMITS: BodyLimits = { commandBytes: 1024 * 1024, impo
 export interface HttpAppOptions extends AppModuleOptions {
   readonly bodyLimits?: BodyLimits;
   readonly logLevels?: LogLevel[];
+  /** Receives one entry per finished request (access-log.ts); every answer gets `X-Request-Id` either way. */
+  readonly accessLog?: (entry: AccessLogEntry) => void;
+  /** `json`: NestJS's own lines (errors, warnings) as JSON objects too, like the access log's. */
+  readonly logFormat?: LogFormat;
 }
 
 /**
@@ -32,8 +37,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
+  const logLevels = options.logLevels ?? ['error', 'warn'];
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
-    logger: options.logLevels ?? ['error', 'warn'],
+    logger: options.logFormat === 'json' ? new ConsoleLogger({ json: true, logLevels }) : logLevels,
   });
   app.useBodyParser('application/json', { bodyLimit: limits.commandBytes }, (_req: unknown, body: Buffer) => Promise.resolve(parseJsonBody(body.toString('utf8'))));
   app.useBodyParser('application/x-ndjson', { bodyLimit: limits.importBytes }, (_req: unknown, body: Buffer) => Promise.resolve(body.toString('utf8')));
@@ -52,6 +58,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     done(null, payload);
   });
 
+  installAccessLog(fastify, options.accessLog);
   const metrics = app.get(ApiMetrics);
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration.observe(

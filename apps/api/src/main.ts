@@ -14,6 +14,7 @@ import { exportRoutes } from './exports/exports.routes.js';
 import { ReadModel } from './read-model/read-model.js';
 import { readModelRoutes } from './read-model/read-model.routes.js';
 import { type ApiConfig, loadConfig } from './config.js';
+import { formatAccessLog, type AccessLogEntry } from './access-log/access-log.js';
 import { createHttpApp } from './http-app.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
 import { ensureBootstrapKey } from './keys/bootstrap-key.js';
@@ -34,9 +35,11 @@ export interface ServeExtras {
 /** `npm start` and `ledger serve`: the HTTP API on the configured data directory. */
 export async function serve(
   config: ApiConfig = loadConfig(),
-  log: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
   extras: ServeExtras = {},
 ): Promise<RunningServer> {
+  // With LOG_FORMAT=json every line is a JSON object, the server's own messages included.
+  const log = config.LOG_FORMAT === 'json' ? (msg: string) => write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg })) : write;
   mkdirSync(config.dataDir, { recursive: true });
   const db = openApiDatabase(config.dataDir);
   try {
@@ -71,6 +74,8 @@ export async function serve(
       ...(extras.registry ? { registry: extras.registry } : {}),
       rateLimit: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
       bodyLimits: { commandBytes: config.COMMAND_BODY_LIMIT, importBytes: config.IMPORT_BODY_LIMIT },
+      ...(config.ACCESS_LOG ? { accessLog: (entry: AccessLogEntry) => write(formatAccessLog(entry, config.LOG_FORMAT)) } : {}),
+      logFormat: config.LOG_FORMAT,
       ...combineRoutes(accessRoutes(ledger), readSide.routes),
     });
     await app.listen(config.PORT, config.HOST);

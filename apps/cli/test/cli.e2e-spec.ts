@@ -138,4 +138,28 @@ describe('ledger serve', () => {
       rmSync(fresh, { recursive: true, force: true });
     }
   });
+
+  it('LOG_FORMAT=json: every line on stdout is one JSON object, the access log’s and the server’s own', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'ledger-serve-json-'));
+    try {
+      const child = spawn(node, [cli, '--data-dir', fresh, 'serve', '--port', '0'], { env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '', LOG_FORMAT: 'json' } });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      const deadline = Date.now() + 30_000;
+      while (!/listening on (http:\/\/[^\s"]+)/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const url = /listening on (http:\/\/[^\s"]+)/.exec(out)![1]!;
+      const key = readFileSync(join(fresh, 'bootstrap-key'), 'utf8').trim();
+      const response = await fetch(`${url}/v1/tenants/demo/integrity`, { headers: { authorization: `Bearer ${key}`, 'x-request-id': 'json-check' } });
+      expect(response.status).toBe(200);
+      while (!out.includes('json-check') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const lines = out.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.some((l) => String(l['msg']).includes(key))).toBe(true); // the bootstrap key, printed once at start
+      expect(lines.find((l) => l['requestId'] === 'json-check')).toMatchObject({ msg: 'request', method: 'GET', status: 200, tenantId: 'demo', route: '/v1/tenants/:tenantId/integrity' });
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
 });

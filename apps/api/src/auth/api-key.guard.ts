@@ -8,6 +8,8 @@ import { TokenBuckets } from '../rate-limit/token-bucket.js';
 import { REQUIRED_SCOPE } from './require-scope.js';
 
 export interface AuthenticatedRequest extends FastifyRequest {
+  /** The key presented, once it is known to be a valid key — also when it is then refused (403, 429): the access
+   *  log names who tried. */
   apiKey?: ApiKeyRecord;
 }
 
@@ -29,6 +31,7 @@ export class ApiKeyGuard implements CanActivate {
     if (scope === undefined) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const key = this.authenticate(request.headers.authorization);
+    request.apiKey = key;
     const tenantId = (request.params as Record<string, string | undefined>).tenantId;
     if (key.tenantId !== tenantId || !key.scopes.includes(scope)) {
       throw new ProblemException(problem(403, 'forbidden', `This API key may not use this route for this tenant (needs scope ${scope}).`));
@@ -37,7 +40,6 @@ export class ApiKeyGuard implements CanActivate {
     if (wait > 0) {
       throw new ProblemException(problem(429, 'rate-limited', `Too many requests for this API key; retry in ${wait} s.`), { 'retry-after': String(wait) });
     }
-    request.apiKey = key;
     return true;
   }
 
