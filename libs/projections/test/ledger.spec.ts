@@ -176,6 +176,33 @@ describe('Ledger', () => {
   });
 });
 
+describe('integrity', () => {
+  test('requests that arrive while a chain walk runs share it; a later one walks the chain again (an old row edited since must show)', async () => {
+    const dir = dataDir();
+    const { SqliteEventStore } = await import('../../event-store/src/index.js');
+    const inner = SqliteEventStore.open(join(dir, 'events.sqlite'));
+    let walks = 0;
+    const store = new Proxy(inner, {
+      get(target, key) {
+        if (key === 'verifyChain') return (...a: Parameters<EventStore['verifyChain']>) => (walks++, target.verifyChain(...a));
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as EventStore;
+    const ledger = await Ledger.on(store, { dataDir: dir });
+    try {
+      await orgWithOwner(ledger);
+      const answers = await Promise.all([ledger.integrity('t1'), ledger.integrity('t1'), ledger.integrity('t1')]);
+      expect(walks).toBe(1);
+      for (const a of answers) expect(a).toEqual({ events: 2, head: expect.stringMatching(/^[0-9a-f]{64}$/), valid: true });
+      await Promise.all([ledger.integrity('t1'), ledger.integrity('other')]);
+      expect(walks).toBe(3);
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
 describe('group commit', () => {
   test('concurrent commands, later ones depending on earlier ones of the same batch, end as if run one by one', async () => {
     const ledger = await Ledger.open({ dataDir: dataDir() });
