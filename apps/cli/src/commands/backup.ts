@@ -139,7 +139,7 @@ export function registerBackup(program: Command): void {
   program
     .command('restore')
     .description(
-      'Restore a backup made by `ledger backup` into --data-dir, which must not hold an event store yet. Every file\'s SHA-256 is checked against the manifest before anything is written. ' +
+      'Restore a backup made by `ledger backup` into --data-dir, which must be new or empty. Every file\'s SHA-256 is checked against the manifest before anything is written. ' +
         'Start the server on the directory afterwards: the access projection and the read model rebuild from the events.',
     )
     .requiredOption('--from <dir>', 'the backup directory (with its manifest.json)')
