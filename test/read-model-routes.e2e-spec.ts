@@ -437,6 +437,11 @@ describe('ledger report', () => {
       const page = JSON.parse(audit.stdout);
       expect(page.events.map((e: any) => e.id)).toEqual(['e-u1', 'e-po']);
       expect(page.nextCursor).toEqual(expect.any(String));
+      // minPosition as the route takes it: met by construction on disk (caught up first), still validated.
+      expect((await ledger(dir, 'report', 'audit', '--tenant', 'acme', '-p', 'minPosition=2')).status).toBe(0);
+      const badPosition = await ledger(dir, 'report', 'audit', '--tenant', 'acme', '-p', 'minPosition=x');
+      expect(badPosition.status).toBe(2);
+      expect(badPosition.stderr).toContain('minPosition');
       // R6: the custom member in no group.
       const custom = await ledger(dir, 'report', 'custom-without-group', '-t', 'acme', '-o', 'acme-eng', '--format', 'csv');
       expect(custom.status).toBe(0);

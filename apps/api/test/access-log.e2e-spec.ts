@@ -46,11 +46,22 @@ describe('access log', () => {
 
   test('a request id that is not a sane token is replaced by a fresh UUID', async () => {
     for (const bad of ['has space', 'x'.repeat(129), 'semi;colon']) {
-      const res = await fetch(`${server.url}/health`, { headers: { 'x-request-id': bad } });
+      const res = await fetch(`${server.url}/docs/openapi.json`, { headers: { 'x-request-id': bad } });
       const id = res.headers.get('x-request-id')!;
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-      expect((await entryOf(id)).route).toBe('/health');
+      expect((await entryOf(id)).route).toBe('/docs/openapi.json');
     }
+  });
+
+  test('probes and scrapes that succeed are not logged (they come every few seconds); they still get a request id', async () => {
+    for (const path of ['/health', '/ready', '/metrics']) {
+      const res = await fetch(`${server.url}${path}`, { headers: { 'x-request-id': `probe${path.replace('/', '-')}` } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-request-id')).toBe(`probe${path.replace('/', '-')}`);
+    }
+    const marker = await fetch(`${server.url}/no/such/route`, { headers: { 'x-request-id': 'after-probes' } });
+    await entryOf(marker.headers.get('x-request-id')!);
+    expect(entries.filter((e) => e.requestId.startsWith('probe-'))).toEqual([]);
   });
 
   test('refusals are logged with who tried: no key → no key id (401); a valid key of another tenant → its id (403); unknown route → route null', async () => {

@@ -6,6 +6,7 @@ import type { ApiKeyRecord } from '../keys/api-key-store.js';
  * One line per HTTP request, and a request id that ties the line to the answer.
  *
  * An operator needs to see who called what and how it went — for an audit ledger, also who read the audit trail.
+ * Probes and scrapes (`/health`, `/ready`, `/metrics`) are logged only when they fail.
  * Every answer carries `X-Request-Id`: the caller's own (1–128 characters of [A-Za-z0-9._:-]), or a fresh UUID;
  * the line has it too. `LOG_FORMAT=json` writes one JSON object a line (for a log shipper), `text` a readable line.
  * The line never holds a secret: the API key is named by its id, the `Authorization` header is never read here.
@@ -31,6 +32,9 @@ export type LogFormat = 'text' | 'json';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Probes and scrapes come every few seconds: logged only when they fail. */
+const QUIET_ROUTES = new Set(['/health', '/ready', '/metrics']);
+
 /** The caller's request id when it is a sane one, else a new one. */
 export function requestIdOf(header: string | string[] | undefined): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
@@ -53,6 +57,10 @@ export function installAccessLog(fastify: FastifyInstance, write?: (entry: Acces
   });
   if (!write) return;
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
+    if (reply.statusCode < 400 && QUIET_ROUTES.has(request.routeOptions.url ?? '')) {
+      done();
+      return;
+    }
     const length = reply.getHeader('content-length');
     write({
       time: new Date().toISOString(),

@@ -82,12 +82,13 @@ async function viaServer(name: string, options: ReportOptions, url: string, key:
 
 /** On the data directory: chDB opened by this process (the server must not be running on it). */
 async function onDisk(name: string, options: ReportOptions, dataDir: string): Promise<void> {
-  const [{ AuditSearchQuery, searchAuditEvents }, { InvalidInputError }, { issuesOf }, reports, { withReadModelOnDisk, ReadModelInUseError }, { progressOnStderr }] =
+  const [{ AuditSearchQuery, searchAuditEvents }, { InvalidInputError }, { issuesOf }, reports, freshness, { withReadModelOnDisk, ReadModelInUseError }, { progressOnStderr }] =
     await Promise.all([
       import('../../../../libs/read-model/src/index.js'),
       import('../../../../libs/projections/src/ledger.port.js'),
       import('../../../../libs/projections/src/validation.js'),
       import('../../../api/src/read-model/reports.js'),
+      import('../../../api/src/read-model/freshness.js'),
       import('../../../api/src/read-model/read-model-on-disk.js'),
       import('../progress.js'),
     ]);
@@ -96,8 +97,10 @@ async function onDisk(name: string, options: ReportOptions, dataDir: string): Pr
   let run: (client: Parameters<typeof searchAuditEvents>[0]) => Promise<unknown>;
   try {
     if (name === 'audit') {
-      const parsed = AuditSearchQuery.safeParse(query);
-      if (!parsed.success) throw new InvalidInputError(issuesOf(parsed.error));
+      // minPosition is met by construction here (the read model is caught up first), but still validated.
+      const { rest, errors } = freshness.takeMinPosition(query);
+      const parsed = AuditSearchQuery.safeParse(rest);
+      if (!parsed.success || errors.length > 0) throw new InvalidInputError([...(parsed.success ? [] : issuesOf(parsed.error)), ...errors]);
       run = (client) => searchAuditEvents(client, options.tenant, parsed.data);
     } else {
       const definition = reports.reportNamed(name)!;
