@@ -101,6 +101,8 @@ export class AccessIntervalProjection {
   private readonly tenants = new Map<string, TenantIntervals>();
   private checkpoint: Checkpoint | undefined;
   private folded = -1;
+  /** `foldedFacts` asked for since the facts were last empty. */
+  private foldedTried = false;
   private head = -1;
   private counts = { startedFrom: -1, eventsProjected: 0, changesWritten: 0, rowsInserted: 0, lateEvents: 0 };
   private stopping = false;
@@ -204,6 +206,8 @@ export class AccessIntervalProjection {
    * never written, so they are not used then.
    */
   private startFromFolded(checkpoint: number): void {
+    if (this.foldedTried) return; // once a start: an unusable snapshot is not loaded again by the run after prepare()
+    this.foldedTried = true;
     this.counts.startedFrom = -1;
     const folded = this.options.foldedFacts?.();
     if (folded === undefined || folded.position < 0 || folded.position > checkpoint) return;
@@ -214,6 +218,7 @@ export class AccessIntervalProjection {
 
   private forget(): void {
     this.writer.reset();
+    this.foldedTried = false;
     this.tenants.clear();
     this.folded = -1;
   }

@@ -274,9 +274,12 @@ describe('starting from the access snapshot’s facts', () => {
     await accessSnapshot(events, four + 2, path);
     for (const foldedFacts of [() => foldedFactsOf(path), () => foldedFactsOf(join(snapshotDir, 'missing.snapshot'))]) {
       const asked: number[] = [];
+      let loads = 0;
       const source = sourceOf(events);
-      const projection = new AccessIntervalProjection({ client: db.client, name: 'ai-fahead', source: (after) => (asked.push(after), source(after)), foldedFacts });
+      const projection = new AccessIntervalProjection({ client: db.client, name: 'ai-fahead', source: (after) => (asked.push(after), source(after)), foldedFacts: () => (loads++, foldedFacts()) });
+      await projection.prepare();
       await projection.run();
+      expect(loads).toBe(1); // an unusable snapshot is not loaded a second time when the run starts
       expect(projection.metrics.startedFrom).toBe(-1);
       expect(asked).toEqual([-1]);
     }
