@@ -155,21 +155,30 @@ export function chainDefect(event: RecordedEvent, expectedRevision: number, prev
 const storedHash = (prevHash: string, e: StoredChainLink) =>
   eventHashOfCanonical(prevHash, e.streamId, e.revision, e.id, e.type, e.canonicalData, e.canonicalMetadata);
 
+/** Where a walk starts: the genesis, or the middle of a chain (`from` revision, whose event should say `prevHash`). */
+export interface ChainStart {
+  readonly from: number;
+  readonly prevHash: string;
+}
+
+const GENESIS: ChainStart = { from: 0, prevHash: GENESIS_HASH };
+
 async function walk<E extends ChainLink>(
   streamId: string,
   events: Iterable<E> | AsyncIterable<E>,
   hashOf: (prevHash: string, event: E) => string,
   onProgress?: (checked: number) => void,
+  start: ChainStart = GENESIS,
 ): Promise<ChainVerification> {
-  let prevHash = GENESIS_HASH;
+  let prevHash = start.prevHash;
   let checked = 0;
   for await (const event of events) {
-    const defect = event.streamId === streamId ? defectOf(event, checked, prevHash, hashOf) : `event of another stream (${event.streamId})`;
+    const defect = event.streamId === streamId ? defectOf(event, start.from + checked, prevHash, hashOf) : `event of another stream (${event.streamId})`;
     if (defect !== null) {
       return {
         streamId,
         events: checked,
-        head: checked === 0 ? null : prevHash,
+        head: checked === 0 ? (start.from === 0 ? null : start.prevHash) : prevHash,
         valid: false,
         firstBadRevision: event.revision,
         firstBadPosition: event.position,
@@ -181,7 +190,7 @@ async function walk<E extends ChainLink>(
     if (onProgress !== undefined && checked % 10_000 === 0) onProgress(checked);
   }
   onProgress?.(checked);
-  return { streamId, events: checked, head: checked === 0 ? null : prevHash, valid: true };
+  return { streamId, events: checked, head: checked === 0 ? (start.from === 0 ? null : start.prevHash) : prevHash, valid: true };
 }
 
 /**
@@ -204,6 +213,7 @@ export function verifyStoredEvents(
   streamId: string,
   events: Iterable<StoredChainLink> | AsyncIterable<StoredChainLink>,
   onProgress?: (checked: number) => void,
+  start?: ChainStart,
 ): Promise<ChainVerification> {
-  return walk(streamId, events, storedHash, onProgress);
+  return walk(streamId, events, storedHash, onProgress, start);
 }

@@ -102,6 +102,77 @@ describe('SQLite event store: tampering is detected by verifyChain', () => {
   });
 });
 
+describe('SQLite chain walk in two halves (the compiled store, with its worker)', () => {
+  const compiled = join(here, '../../../dist/libs/event-store/src/sqlite/sqlite-event-store.js');
+  const stream = 'tenant-halves';
+
+  test('every defect — in either half, at the split, a deleted row beside it — is reported exactly as one walk reports it', async () => {
+    if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npm run build\` (npm test does) before this suite`);
+    const { SqliteEventStore: Compiled } = (await import(compiled)) as typeof import('../src/sqlite/sqlite-event-store.js');
+    const path = freshPath();
+    const writer = SqliteEventStore.open(path);
+    const stored: RecordedEvent[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      stored.push(...(await writer.append(stream, Array.from({ length: 40 }, (_, i) => event(`h-${batch}-${i}`, batch * 40 + i)))).events);
+      await writer.append('tenant-other', [event(`o-${batch}`, batch)]);
+    }
+    const raw = (sql: string, ...params: (string | number)[]) => {
+      const db = new DatabaseSync(path);
+      db.prepare(sql).run(...params);
+      db.close();
+    };
+    // The source store walks in one thread (its worker is compiled only); the compiled one splits at 400 / 2 = 200.
+    const halves = Compiled.open(path, { parallelVerifyFrom: 10 });
+    const progress: number[] = [];
+    const check = async (what: string) => {
+      const one = await writer.verifyChain(stream);
+      const two = await halves.verifyChain(stream, (n) => progress.push(n));
+      expect({ what, ...two }).toEqual({ what, ...one });
+      return one;
+    };
+    try {
+      expect(await check('intact')).toMatchObject({ valid: true, events: 400, head: stored[399]!.hash });
+      expect(progress.at(-1)).toBe(400);
+      const cases: [string, string, (string | number)[], (string | number)[]][] = [
+        ['edited in the first half', 'UPDATE events SET data = ? WHERE stream_id = ? AND revision = ?', ['{"n":1}', stream, 57], [canonicalJson(stored[57]!.data), stream, 57]],
+        ['edited in the second half', 'UPDATE events SET data = ? WHERE stream_id = ? AND revision = ?', ['{"n":1}', stream, 333], [canonicalJson(stored[333]!.data), stream, 333]],
+        ['the hash of the last row of the first half', 'UPDATE events SET hash = ? WHERE stream_id = ? AND revision = ?', ['f'.repeat(64), stream, 199], [stored[199]!.hash, stream, 199]],
+        ['the link of the first row of the second half', 'UPDATE events SET prev_hash = ? WHERE stream_id = ? AND revision = ?', ['e'.repeat(64), stream, 200], [stored[199]!.hash, stream, 200]],
+      ];
+      for (const [what, sql, tamper, restore] of cases) {
+        raw(sql, ...tamper);
+        expect((await check(what)).valid).toBe(false);
+        raw(sql, ...restore);
+        expect((await check(`${what}, restored`)).valid).toBe(true);
+      }
+      raw('DELETE FROM events WHERE stream_id = ? AND revision = ?', stream, 201);
+      expect(await check('a deleted row right after the split')).toMatchObject({ valid: false, firstBadRevision: 202 });
+      raw('DELETE FROM events WHERE stream_id = ? AND revision = ?', stream, 100);
+      expect(await check('and one in the first half')).toMatchObject({ valid: false, firstBadRevision: 101 });
+    } finally {
+      await halves.close();
+      await writer.close();
+    }
+  }, 60_000);
+});
+
+test('a chain walk lets the event loop turn between pages (a server keeps answering during /integrity)', async () => {
+  const store = SqliteEventStore.open(freshPath());
+  try {
+    for (let batch = 0; batch < 5; batch++) await store.append('tenant-long', Array.from({ length: 1000 }, (_, i) => event(`l-${batch}-${i}`, i)));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const walking = store.verifyChain('tenant-long');
+    let ticksWhenDone = -1;
+    const verification = await walking.finally(() => (ticksWhenDone = ticks));
+    clearInterval(timer);
+    expect(verification).toMatchObject({ valid: true, events: 5000 });
+    expect(ticksWhenDone).toBeGreaterThan(0);
+  } finally {
+    await store.close();
+  }
+});
+
 describe('SQLite event store: more than one process', () => {
   const child = join(here, 'append-child.mjs');
   const compiled = join(here, '../../../dist/libs/event-store/src/sqlite/sqlite-event-store.js');
