@@ -8,6 +8,9 @@ const Optional = z
   .optional()
   .transform((s) => (s === undefined || s.trim() === '' ? undefined : s));
 
+/** How long `minPosition` on the audit and report routes waits unless `READ_MODEL_WAIT_MS` says otherwise. */
+export const DEFAULT_READ_WAIT_MS = 10_000;
+
 /** The server's configuration, read from the environment (docs/api.md has the table). */
 export const ApiConfig = z.object({
   PORT: Port.default(8080),
@@ -27,7 +30,7 @@ export const ApiConfig = z.object({
   /** One line per HTTP request (`false` turns them off; X-Request-Id is set either way). */
   ACCESS_LOG: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** How long an audit or report request with `minPosition` waits for the read model to hold it (then 503). */
-  READ_MODEL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+  READ_MODEL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_READ_WAIT_MS),
 });
 export type ApiConfig = z.infer<typeof ApiConfig> & { readonly dataDir: string };
 

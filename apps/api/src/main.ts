@@ -164,7 +164,7 @@ export async function openReadSide(
       await readModel.close();
     },
   };
-  return { ledger: appLedger, readModel, exports, routes: combineRoutes(readModelRoutes(readModel, { maxWaitMs: options.readWaitMs ?? 10_000 }), exportRoutes(exports)) };
+  return { ledger: appLedger, readModel, exports, routes: combineRoutes(readModelRoutes(readModel, options.readWaitMs === undefined ? undefined : { maxWaitMs: options.readWaitMs }), exportRoutes(exports)) };
 }
 
 /** SIGTERM/SIGINT: graceful close, bounded by SHUTDOWN_TIMEOUT_MS. */

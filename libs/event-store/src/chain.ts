@@ -178,7 +178,7 @@ async function walk<E extends ChainLink>(
       return {
         streamId,
         events: checked,
-        head: checked === 0 ? (start.from === 0 ? null : start.prevHash) : prevHash,
+        head: checked === 0 && start.from === 0 ? null : prevHash,
         valid: false,
         firstBadRevision: event.revision,
         firstBadPosition: event.position,
@@ -190,7 +190,7 @@ async function walk<E extends ChainLink>(
     if (onProgress !== undefined && checked % 10_000 === 0) onProgress(checked);
   }
   onProgress?.(checked);
-  return { streamId, events: checked, head: checked === 0 ? (start.from === 0 ? null : start.prevHash) : prevHash, valid: true };
+  return { streamId, events: checked, head: checked === 0 && start.from === 0 ? null : prevHash, valid: true };
 }
 
 /**

@@ -1,13 +1,12 @@
 import { Controller, Get, Inject, Param, Query, Res, UseGuards } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyReply } from 'fastify';
-import { InvalidInputError, NotFoundError } from '../../../../libs/projections/src/ledger.port.js';
-import { issuesOf } from '../../../../libs/projections/src/validation.js';
-import { AuditSearchQuery, searchAuditEvents, type AuditSearchPage } from '../../../../libs/read-model/src/index.js';
+import { NotFoundError } from '../../../../libs/projections/src/ledger.port.js';
+import { searchAuditEvents, type AuditSearchPage } from '../../../../libs/read-model/src/index.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
-import { PROJECTED_THROUGH_HEADER, readProjected, takeMinPosition } from './freshness.js';
-import { parseReportRequest, reportNamed, runReport } from './reports.js';
+import { PROJECTED_THROUGH_HEADER, readProjected } from './freshness.js';
+import { parseAuditSearchRequest, parseReportRequest, reportNamed, runReport } from './reports.js';
 
 /** Injection token of the read model's ClickHouse client. */
 export const READ_MODEL_CLIENT = Symbol('READ_MODEL_CLIENT');
@@ -38,10 +37,8 @@ export class ReadModelController {
     @Query() query: Record<string, unknown>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuditSearchPage> {
-    const { minPosition, rest, errors } = takeMinPosition(query);
-    const parsed = AuditSearchQuery.safeParse(rest);
-    if (!parsed.success || errors.length > 0) throw new InvalidInputError([...(parsed.success ? [] : issuesOf(parsed.error)), ...errors]);
-    const { through, answer } = await readProjected(this.client, 'audit_events', minPosition, this.reads.maxWaitMs, () => searchAuditEvents(this.client, tenantId, parsed.data));
+    const search = parseAuditSearchRequest(query);
+    const { through, answer } = await readProjected(this.client, 'audit_events', search.minPosition, this.reads.maxWaitMs, () => searchAuditEvents(this.client, tenantId, search.query));
     reply.header(PROJECTED_THROUGH_HEADER, String(through));
     return answer;
   }

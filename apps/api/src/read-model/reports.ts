@@ -7,6 +7,7 @@ import { takeMinPosition } from './freshness.js';
 import {
   AccessChangesQuery,
   AccessReviewQuery,
+  AuditSearchQuery,
   accessChanges,
   accessReviewRows,
   CustomMembersWithoutGroupQuery,
@@ -200,6 +201,14 @@ export function parseReportRequest(definition: ReportDefinition, orgId: string, 
   ];
   if (errors.length > 0 || !org.success || !fmt.success || !query.success) throw new InvalidInputError(errors);
   return { orgId: org.data, format: fmt.data, query: query.data, minPosition };
+}
+
+/** The audit search's query (`GET …/audit/events`, `ledger report audit`) and its `minPosition`, every failing field listed. */
+export function parseAuditSearchRequest(raw: Record<string, unknown>): { query: z.output<typeof AuditSearchQuery>; minPosition: number | undefined } {
+  const { minPosition, rest, errors } = takeMinPosition(raw);
+  const parsed = AuditSearchQuery.safeParse(rest);
+  if (!parsed.success || errors.length > 0) throw new InvalidInputError([...(parsed.success ? [] : issuesOf(parsed.error)), ...errors]);
+  return { query: parsed.data, minPosition };
 }
 
 export interface RenderedReport {

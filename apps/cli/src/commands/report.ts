@@ -82,13 +82,11 @@ async function viaServer(name: string, options: ReportOptions, url: string, key:
 
 /** On the data directory: chDB opened by this process (the server must not be running on it). */
 async function onDisk(name: string, options: ReportOptions, dataDir: string): Promise<void> {
-  const [{ AuditSearchQuery, searchAuditEvents }, { InvalidInputError }, { issuesOf }, reports, freshness, { withReadModelOnDisk, ReadModelInUseError }, { progressOnStderr }] =
+  const [{ searchAuditEvents }, { InvalidInputError }, reports, { withReadModelOnDisk, ReadModelInUseError }, { progressOnStderr }] =
     await Promise.all([
       import('../../../../libs/read-model/src/index.js'),
       import('../../../../libs/projections/src/ledger.port.js'),
-      import('../../../../libs/projections/src/validation.js'),
       import('../../../api/src/read-model/reports.js'),
-      import('../../../api/src/read-model/freshness.js'),
       import('../../../api/src/read-model/read-model-on-disk.js'),
       import('../progress.js'),
     ]);
@@ -98,10 +96,8 @@ async function onDisk(name: string, options: ReportOptions, dataDir: string): Pr
   try {
     if (name === 'audit') {
       // minPosition is met by construction here (the read model is caught up first), but still validated.
-      const { rest, errors } = freshness.takeMinPosition(query);
-      const parsed = AuditSearchQuery.safeParse(rest);
-      if (!parsed.success || errors.length > 0) throw new InvalidInputError([...(parsed.success ? [] : issuesOf(parsed.error)), ...errors]);
-      run = (client) => searchAuditEvents(client, options.tenant, parsed.data);
+      const search = reports.parseAuditSearchRequest(query);
+      run = (client) => searchAuditEvents(client, options.tenant, search.query);
     } else {
       const definition = reports.reportNamed(name)!;
       const request = reports.parseReportRequest(definition, options.org!, query);

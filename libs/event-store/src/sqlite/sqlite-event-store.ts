@@ -383,7 +383,7 @@ export class SqliteEventStore implements EventStore {
       const head = await verifyStoredEvents(streamId, links(split.revision), (checked) => ((firstHalf = checked), report()));
       if (!head.valid) return head;
       const rest = await tail;
-      return { ...rest, events: head.events + rest.events, head: rest.events === 0 && rest.valid ? head.head : rest.head };
+      return { ...rest, events: head.events + rest.events };
     } finally {
       await worker.terminate();
     }
