@@ -166,6 +166,19 @@ describe('item 1: keys speak for a principal; the actor is derived from it', () 
   });
 });
 
+describe('item 2: event ids are unique per tenant', () => {
+  test('an id tenant globex imported first is appended, not skipped, when tenant acme imports it; a re-import in acme skips it', async () => {
+    const line = { id: 'shared-import-id', type: 'GroupCreated', occurredAt: '2026-01-01T00:00:00.000Z', actor: { kind: 'import' }, source: 'admin_api_import', data: { groupId: 'g-shared', name: 'Shared', source: 'manual' } };
+    const globex = newKey(['events:import'], system, 'globex');
+    const acme = newKey(['events:import'], system);
+    expect(await importLines(globex.key, [line], 'globex')).toEqual({ status: 200, body: { appended: 1, skipped: 0 } });
+    expect(await importLines(acme.key, [line])).toEqual({ status: 200, body: { appended: 1, skipped: 0 } });
+    expect(await importLines(acme.key, [line])).toEqual({ status: 200, body: { appended: 0, skipped: 1 } });
+    expect((await stored('globex')).filter((e) => e.id === 'shared-import-id')).toHaveLength(1);
+    expect((await stored()).filter((e) => e.id === 'shared-import-id')).toHaveLength(1);
+  });
+});
+
 describe('item 5: AccessChangeDenied records the organization the refused command targeted', () => {
   test('R62: a command refused in org-1 is listed by the audit search filtered by orgId=org-1', async () => {
     const plain = newKey(['commands:write'], user);

@@ -279,7 +279,7 @@ export class Ledger implements LedgerUseCases {
     return this.locks.run(tenantId, async () => {
       for (let attempt = 0; ; attempt++) {
         const revision = await this.caughtUp(tenantId);
-        const known = await this.store.knownIds([...ids]);
+        const known = await this.store.knownIds(tenantStream(tenantId), [...ids]);
         const fresh = lines.filter((l) => !known.has(l.event.id));
         // Facts from elsewhere skip R22 but not reference validation; a line may refer to what an earlier line of
         // the same batch creates, and to anything that ever existed (it may describe the past, R61).
