@@ -179,6 +179,63 @@ describe('item 2: event ids are unique per tenant', () => {
   });
 });
 
+describe('item 4: ids such as __proto__ and constructor', () => {
+  const awkward = ['__proto__', 'constructor', 'hasOwnProperty', 'toString'];
+
+  async function getJson(path: string): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${url}/v1/tenants/acme/orgs/org-1/${path}`, { headers: { authorization: `Bearer ${admin}` } });
+    return { status: res.status, body: await res.json() };
+  }
+
+  test('R17: connectors and tools named __proto__, constructor, hasOwnProperty, toString appear in a member\'s /access answer and in holders', async () => {
+    for (const connectorId of awkward) {
+      const added = await send(admin, { type: 'AddConnector', actor: system, payload: { orgId: 'org-1', connectorId, name: connectorId, tools: [...awkward, 'search'] } });
+      expect(added.status).toBe(201);
+    }
+    const { status, body } = await getJson('members/po/access');
+    expect(status).toBe(200);
+    for (const connectorId of awkward) {
+      expect(Object.hasOwn(body.tools, connectorId)).toBe(true);
+      for (const tool of [...awkward, 'search']) expect(Object.hasOwn(body.tools[connectorId], tool)).toBe(true);
+      expect(body.tools[connectorId].search.level).not.toBe('blocked');
+      expect(body.connectorMenu).toContain(connectorId);
+    }
+    for (const connectorId of awkward) {
+      for (const tool of ['search', '__proto__']) {
+        const holders = await getJson(`access/holders?tool=${encodeURIComponent(`${connectorId}/${tool}`)}`);
+        expect(holders.status).toBe(200);
+        expect(holders.body.holders.map((h: { userId: string }) => h.userId)).toContain('po');
+      }
+    }
+  });
+
+  test('an imported line with a __proto__ or constructor.prototype key anywhere is refused with 400 naming the line; nothing is stored', async () => {
+    const importer = newKey(['events:import'], system);
+    const good = { id: 'proto-ok', type: 'GroupCreated', occurredAt: '2026-01-01T00:00:00.000Z', actor: { kind: 'import' }, source: 'admin_api_import', data: { groupId: 'g-proto', name: 'P', source: 'manual' } };
+    const before = await count();
+    const body = [
+      JSON.stringify(good),
+      '{"id":"proto-1","type":"GroupCreated","occurredAt":"2026-01-01T00:00:00.000Z","actor":{"kind":"import"},"source":"admin_api_import","data":{"groupId":"g-p1","name":"P","source":"manual","__proto__":{"admin":true}}}',
+      '{"id":"proto-2","type":"GroupCreated","occurredAt":"2026-01-01T00:00:00.000Z","actor":{"kind":"import"},"source":"admin_api_import","data":{"groupId":"g-p2","name":"P","source":"manual","constructor":{"prototype":{"admin":true}}}}',
+    ].join('\n');
+    const res = await fetch(`${url}/v1/tenants/acme/events:import`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${importer.key}` }, body });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: unknown[] }).errors).toEqual([
+      { path: 'line 2: __proto__', message: 'the key __proto__ is not allowed (prototype pollution)' },
+      { path: 'line 3: constructor.prototype', message: 'the key constructor.prototype is not allowed (prototype pollution)' },
+    ]);
+    expect(await count()).toBe(before);
+  });
+
+  test('one id grammar: an imported correlationId or causationId outside it is refused like any other id', async () => {
+    const importer = newKey(['events:import'], system);
+    const line = { id: 'grammar-1', type: 'GroupCreated', occurredAt: '2026-01-01T00:00:00.000Z', actor: { kind: 'import' }, source: 'admin_api_import', correlationId: 'has space', data: { groupId: 'g-grammar', name: 'G', source: 'manual' } };
+    const answer = await importLines(importer.key, [line]);
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([{ path: 'line 1: correlationId', message: 'must be 1–128 characters of A-Z a-z 0-9 . _ : @ -' }]);
+  });
+});
+
 describe('item 5: AccessChangeDenied records the organization the refused command targeted', () => {
   test('R62: a command refused in org-1 is listed by the audit search filtered by orgId=org-1', async () => {
     const plain = newKey(['commands:write'], user);

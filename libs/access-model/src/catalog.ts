@@ -186,8 +186,9 @@ export const ImportLine = z
     actor: Actor,
     source: Source,
     data: z.record(z.string(), z.unknown()),
-    correlationId: z.string().max(256).optional(),
-    causationId: z.string().max(256).optional(),
+    // The same id grammar as every other id (issue 16 item 4); commands make these as UUIDs, which fit it.
+    correlationId: Id.optional(),
+    causationId: Id.optional(),
   })
   .strict();
 export type ImportLine = z.infer<typeof ImportLine>;

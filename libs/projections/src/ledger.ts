@@ -17,7 +17,7 @@ import type {
 } from './ledger.port.js';
 import { decidedEvent } from './decided-event.js';
 import { ProjectionRunner } from './projection-runner.js';
-import { issuesOf } from './validation.js';
+import { PrototypeKeyError, issuesOf, parseJsonRefusingPrototypeKeys } from './validation.js';
 
 export interface LedgerOptions {
   /** Where the embedded store and the projection snapshot live. */
@@ -250,9 +250,9 @@ export class Ledger implements LedgerUseCases {
       const line = i + 1;
       let json: unknown;
       try {
-        json = JSON.parse(text);
-      } catch {
-        errors.push({ path: `line ${line}`, message: 'is not valid JSON' });
+        json = parseJsonRefusingPrototypeKeys(text);
+      } catch (error) {
+        errors.push(error instanceof PrototypeKeyError ? { path: `line ${line}: ${error.key}`, message: error.message } : { path: `line ${line}`, message: 'is not valid JSON' });
         continue;
       }
       const parsed = ImportLine.safeParse(json);
