@@ -147,8 +147,8 @@ export async function openReadSide(
   const readModel = await ReadModel.open(ledger.store, options);
   const exports = new ExportService(readModel.client, options.dataDir, options.sinks?.named, options.sinks?.live, options.log);
   const appLedger: ClosableLedger = {
-    executeCommand: (tenantId, body, commandOptions) => ledger.executeCommand(tenantId, body, commandOptions),
-    importEvents: (tenantId, ndjson) => ledger.importEvents(tenantId, ndjson),
+    executeCommand: (tenantId, body, commandOptions, auth) => ledger.executeCommand(tenantId, body, commandOptions, auth),
+    importEvents: (tenantId, ndjson, auth) => ledger.importEvents(tenantId, ndjson, auth),
     integrity: (tenantId) => ledger.integrity(tenantId),
     async health() {
       const [own, read] = await Promise.all([ledger.health(), readModel.health()]);

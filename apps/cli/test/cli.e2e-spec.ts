@@ -32,7 +32,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('ledger keys', () => {
   it('create prints a key once, list shows it without the secret, revoke revokes it', () => {
-    const created = ledger('keys', 'create', '--tenant', 'acme', '--scopes', 'commands:write,audit:read', '--name', 'ci');
+    const created = ledger('keys', 'create', '--tenant', 'acme', '--scopes', 'commands:write,audit:read', '--principal', 'member:acme-eng/u-ci', '--name', 'ci');
     expect(created.status).toBe(0);
     const key = created.stdout.trim();
     expect(key).toMatch(/^lk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
@@ -42,11 +42,24 @@ describe('ledger keys', () => {
     expect(listed.status).toBe(0);
     expect(listed.stdout).toContain(id);
     expect(listed.stdout).toContain('audit:read,commands:write');
+    expect(listed.stdout).toContain('member:acme-eng/u-ci');
     expect(listed.stdout).not.toContain(key.slice(20));
 
     expect(ledger('keys', 'revoke', id).status).toBe(0);
     expect(ledger('keys', 'list', '--tenant', 'acme').stdout).toContain('REVOKED');
     expect(ledger('keys', 'revoke', id).status).not.toBe(0);
+  });
+
+  it('a key that writes events must name its principal; a bad principal names the choices (issue 16 item 1)', () => {
+    const missing = ledger('keys', 'create', '--tenant', 'acme', '--scopes', 'events:import');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('--principal is required with scope events:import: system, scim, platform or member:<orgId>/<userId>');
+    const bad = ledger('keys', 'create', '--tenant', 'acme', '--scopes', 'commands:write', '--principal', 'member:acme');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('system, scim, platform or member:<orgId>/<userId>');
+    const reader = ledger('keys', 'create', '--tenant', 'acme', '--scopes', 'audit:read', '--json');
+    expect(reader.status).toBe(0);
+    expect(JSON.parse(reader.stdout)).toMatchObject({ principal: { kind: 'system' } });
   });
 
   it('refuses unknown scopes with a non-zero exit code', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Actor, Id, Instant, Source } from './envelope.js';
+import { Actor, Id, Instant, Principal, Source } from './envelope.js';
 import {
   AdminArea, AdminLevel, BuiltInRole, CapabilityName, ConnectorRowLevel, ConsoleRole, GroupSource, MappableRole,
   ProvisioningMode, Seat, SpendingPrecedence, ToolLevel, WorkspaceRole,
@@ -94,16 +94,12 @@ export type CommandPayload<T extends CommandType> = z.infer<(typeof COMMANDS)[T]
 export type EventTypeOf<T extends CommandType> = (typeof COMMANDS)[T]['event'];
 
 /** The actor of a command: members act in an organization; the rest are system actors (R24). `import` is not a command actor. */
-export const CommandActor = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('member'), orgId: Id, userId: Id }).strict(),
-  z.object({ kind: z.literal('scim') }).strict(),
-  z.object({ kind: z.literal('platform') }).strict(),
-  z.object({ kind: z.literal('system') }).strict(),
-]);
+export const CommandActor = Principal;
 export type CommandActor = z.infer<typeof CommandActor>;
 
 const commandEnvelope = {
-  actor: CommandActor,
+  /** Optional: absent, the actor is the API key's principal (issue 16 item 1). */
+  actor: CommandActor.optional(),
   occurredAt: Instant.optional(),
   idempotencyKey: z.string().min(1).max(256).optional(),
 };
@@ -115,6 +111,8 @@ export const CommandBody = z.discriminatedUnion(
     z.object({ type: z.literal(type), ...commandEnvelope, payload: COMMANDS[type].payload }).strict(),
   ) as unknown as [z.ZodObject<{ type: z.ZodLiteral<CommandType> }>, ...z.ZodObject<{ type: z.ZodLiteral<CommandType> }>[]],
 );
+/** A command as sent: the actor may be left to the key's principal. */
+export type CommandAsSent = { [T in CommandType]: { type: T; actor?: CommandActor; occurredAt?: string; idempotencyKey?: string; payload: CommandPayload<T> } }[CommandType];
 export type Command = { [T in CommandType]: { type: T; actor: CommandActor; occurredAt?: string; idempotencyKey?: string; payload: CommandPayload<T> } }[CommandType];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -128,6 +126,9 @@ const EXTRA_DATA: Partial<Record<string, z.ZodRawShape>> = {
 
 export const AccessChangeDeniedData = z
   .object({
+    /** The organization the refused command targeted (issue 16 item 5); absent for commands without one, and in
+     *  events stored before it was recorded (the audit row derives it the same way). */
+    orgId: Id.optional(),
     command: z.object({ type: z.string().max(64), payload: z.unknown() }),
     reason: z.string().max(2000),
     rule: z.string().max(16),
@@ -185,8 +186,9 @@ export const ImportLine = z
     actor: Actor,
     source: Source,
     data: z.record(z.string(), z.unknown()),
-    correlationId: z.string().max(256).optional(),
-    causationId: z.string().max(256).optional(),
+    // The same id grammar as every other id (issue 16 item 4); commands make these as UUIDs, which fit it.
+    correlationId: Id.optional(),
+    causationId: Id.optional(),
   })
   .strict();
 export type ImportLine = z.infer<typeof ImportLine>;

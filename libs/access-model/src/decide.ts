@@ -401,7 +401,7 @@ export function decide(facts: FactStore, command: Command, ctx: DecideContext): 
     kind: 'refused',
     rule: problem.rule,
     reason: problem.reason,
-    events: [{ id: ctx.newId(), type: 'AccessChangeDenied', data: { command: { type: command.type, payload: command.payload }, reason: problem.reason, rule: problem.rule } }],
+    events: [{ id: ctx.newId(), type: 'AccessChangeDenied', data: { ...deniedOrg(command), command: { type: command.type, payload: command.payload }, reason: problem.reason, rule: problem.rule } }],
   });
 
   // 1. the actor (R22, R24)
@@ -448,4 +448,15 @@ export function decide(facts: FactStore, command: Command, ctx: DecideContext): 
     events.push({ id: ctx.newId(), type: 'MemberRoleChanged', data: { orgId: s.orgId, userId: s.userId, role: s.role }, causationId: first.id });
   }
   return { kind: 'accepted', events };
+}
+
+/**
+ * The organization a refused command targeted, recorded on its AccessChangeDenied so the audit trail filtered by
+ * organization shows the attempts made in it (R62, issue 16 item 5): the payload's orgId, else a member actor's
+ * organization; none for commands without one (CreateGroup, AddCapabilityToCatalog by a non-member).
+ */
+function deniedOrg(command: Command): { orgId?: string } {
+  const payload = command.payload as { orgId?: unknown };
+  if (typeof payload.orgId === 'string') return { orgId: payload.orgId };
+  return command.actor.kind === 'member' ? { orgId: command.actor.orgId } : {};
 }

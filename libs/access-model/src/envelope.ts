@@ -24,6 +24,34 @@ export const Actor = z.discriminatedUnion('kind', [
 ]);
 export type Actor = z.infer<typeof Actor>;
 
+/**
+ * Who an API key speaks for (issue 16 item 1): an operator integration (`system`), a SCIM connector, the platform
+ * operator, or one member of one organization. A command's actor defaults to its key's principal.
+ */
+export const Principal = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('member'), orgId: Id, userId: Id }).strict(),
+  z.object({ kind: z.literal('scim') }).strict(),
+  z.object({ kind: z.literal('platform') }).strict(),
+  z.object({ kind: z.literal('system') }).strict(),
+]);
+export type Principal = z.infer<typeof Principal>;
+
+/**
+ * Who was authenticated when an event was stored, beside the actor it claims: the API key and its principal, or
+ * `{ via: 'cli' }` for `ledger import` run on the server's machine (no key). Events stored before this field
+ * existed lack it.
+ */
+export const AuthRecord = z.union([
+  z.object({ keyId: z.string().min(1).max(64), principal: Principal }).strict(),
+  z.object({ via: z.literal('cli') }).strict(),
+]);
+export type AuthRecord = z.infer<typeof AuthRecord>;
+
+export function samePrincipal(a: Principal | Actor, b: Principal | Actor): boolean {
+  if (a.kind !== b.kind) return false;
+  return a.kind !== 'member' || (b.kind === 'member' && a.orgId === b.orgId && a.userId === b.userId);
+}
+
 export const Source = z.enum(['api', 'scim', 'console_import', 'admin_api_import', 'seed']);
 export type Source = z.infer<typeof Source>;
 
@@ -35,6 +63,7 @@ export const EventMetadata = z.object({
   source: Source,
   correlationId: z.string().max(256).optional(),
   causationId: z.string().max(256).optional(),
+  auth: AuthRecord.optional(),
   /** Version of the event's data schema when it was written (see catalog upcasters). */
   schemaVersion: z.number().int().positive(),
 });

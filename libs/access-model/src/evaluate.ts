@@ -397,7 +397,7 @@ export function consoleAccessOf(r: FactReader, m: MemberCore): ConsoleAccess {
   const role = m.status === 'active' ? (roleVersion?.value ?? null) : null;
   const why: Link[] = roleVersion?.value ? [link(roleVersion, `${m.userId} has the Console role ${roleVersion.value} (R50)`)] : [];
   const permissions = role ? CONSOLE_PERMISSIONS[role] : [];
-  const workspaces: Record<string, readonly string[]> = {};
+  const workspaces = idRecord<readonly string[]>();
   if (m.status !== 'active') return { role: null, permissions: [], workspaces, why: [m.statusLink] };
   const everywhere = role ? (ORG_ROLE_IN_WORKSPACES[role] ?? []) : [];
   const mine = new Set(r.items(K.workspacesOfUser(m.orgId, m.userId)));
@@ -423,6 +423,14 @@ export function consoleAccessOf(r: FactReader, m: MemberCore): ConsoleAccess {
 
 // --------------------------------------------------------------------------------------------- the whole answer
 
+/**
+ * An answer's object keyed by ids (connectors, tools, workspaces, capabilities): without a prototype, an id such as
+ * `__proto__` or `constructor` is an own key like any other instead of reaching Object.prototype (issue 16 item 4).
+ */
+function idRecord<V>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>;
+}
+
 export interface MemberAccess {
   readonly orgId: string;
   readonly userId: string;
@@ -443,13 +451,13 @@ export function accessOf(r: FactReader, orgId: string, userId: string): MemberAc
   const m = memberCore(r, orgId, userId);
   if (m === undefined) return undefined;
   const paths = m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] };
-  const capabilities: Record<string, Granted> = {};
+  const capabilities = idRecord<Granted>();
   for (const c of capabilityCatalog(r)) capabilities[c] = capabilityOf(r, m, c, paths);
-  const tools: Record<string, Record<string, Leveled<ToolLevel>>> = {};
+  const tools = idRecord<Record<string, Leveled<ToolLevel>>>();
   const connectorMenu: string[] = [];
   for (const connectorId of r.items(K.connectors(orgId))) {
     if (r.value(K.connector(orgId, connectorId)) == null) continue;
-    const row: Record<string, Leveled<ToolLevel>> = {};
+    const row = idRecord<Leveled<ToolLevel>>();
     let inMenu = false;
     for (const toolName of r.items(K.tools(orgId, connectorId))) {
       if (r.value<boolean>(K.tool(orgId, connectorId, toolName)) !== true) continue;
@@ -460,7 +468,7 @@ export function accessOf(r: FactReader, orgId: string, userId: string): MemberAc
     tools[connectorId] = row;
     if (inMenu) connectorMenu.push(connectorId);
   }
-  const adminAreas: Record<string, Leveled<AdminLevel>> = {};
+  const adminAreas = idRecord<Leveled<AdminLevel>>();
   for (const area of ADMIN_AREAS) adminAreas[area] = adminLevelOf(r, m, area, paths);
   const spend = spendLimitOf(r, m);
   return {

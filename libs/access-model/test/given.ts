@@ -111,7 +111,8 @@ export class Outcome {
     return this;
   }
 
-  /** R22/R24: refused, recorded as one AccessChangeDenied carrying the command, and no state change (R62). */
+  /** R22/R24: refused, recorded as one AccessChangeDenied carrying the command and the organization it targeted
+   *  (the payload's, else a member actor's: issue 16 item 5), and no state change (R62). */
   thenRefused(rule: string, reason?: RegExp): this {
     expect(this.decision).toMatchObject({ kind: 'refused', rule });
     const refused = this.decision as Extract<Decision, { kind: 'refused' }>;
@@ -119,7 +120,9 @@ export class Outcome {
     expect(refused.events).toHaveLength(1);
     const [denied] = refused.events;
     expect(denied.type).toBe('AccessChangeDenied');
-    expect(denied.data).toEqual({ command: { type: this.command.type, payload: this.command.payload }, reason: refused.reason, rule });
+    const payloadOrg = (this.command.payload as { orgId?: string }).orgId;
+    const orgId = payloadOrg ?? (this.command.actor.kind === 'member' ? this.command.actor.orgId : undefined);
+    expect(denied.data).toEqual({ ...(orgId ? { orgId } : {}), command: { type: this.command.type, payload: this.command.payload }, reason: refused.reason, rule });
     expect(EVENT_DATA['AccessChangeDenied']!.safeParse(denied.data).success).toBe(true);
     const before = this.facts.size;
     this.fold();

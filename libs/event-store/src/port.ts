@@ -101,10 +101,11 @@ export interface EventStore {
   readAllPages(options?: ReadAllPagesOptions): AsyncIterable<readonly RecordedEvent[]>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /**
-   * Which of these event ids are stored, in any stream (the import skips them, http-api.md). Cheap on
-   * SQLite (an index); on KurrentDB, which has no index by id, it scans $all until all are found.
+   * Which of these event ids are stored in this stream (the import skips them, http-api.md). Ids are unique per
+   * stream, not across streams: the same id in another tenant's stream is another event (issue 16 item 2).
+   * Cheap on SQLite (an index); on KurrentDB, which has no index by id, it reads the stream backwards.
    */
-  knownIds(ids: readonly string[]): Promise<ReadonlySet<string>>;
+  knownIds(streamId: string, ids: readonly string[]): Promise<ReadonlySet<string>>;
   /** Current revision of a stream, or null if it does not exist. */
   streamRevision(streamId: string): Promise<number | null>;
   /** Position of the last event in the store, or -1 when empty. */

@@ -147,13 +147,31 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
       expect((await collect(store.readStream(s))).map((e) => e.id)).toEqual([batch[0]!.id, batch[1]!.id, expect.any(String)]);
     });
 
-    test('knownIds tells which ids are stored, in any stream', async () => {
+    test('knownIds tells which ids are stored in the stream asked about', async () => {
       const a = (await store.append(streamName('known-a'), events('ka', 2))).events;
       const b = (await store.append(streamName('known-b'), events('kb', 1))).events;
       const unknown = `${run}-never-stored`;
-      expect(await store.knownIds([a[1]!.id, unknown, b[0]!.id])).toEqual(new Set([a[1]!.id, b[0]!.id]));
-      expect(await store.knownIds([unknown])).toEqual(new Set());
-      expect(await store.knownIds([])).toEqual(new Set());
+      expect(await store.knownIds(streamName('known-a'), [a[1]!.id, unknown, b[0]!.id])).toEqual(new Set([a[1]!.id]));
+      expect(await store.knownIds(streamName('known-b'), [a[1]!.id, unknown, b[0]!.id])).toEqual(new Set([b[0]!.id]));
+      expect(await store.knownIds(streamName('known-a'), [unknown])).toEqual(new Set());
+      expect(await store.knownIds(streamName('never-written'), [a[0]!.id])).toEqual(new Set());
+      expect(await store.knownIds(streamName('known-a'), [])).toEqual(new Set());
+    });
+
+    test('ids are unique per stream: the same id in two streams is stored in both; again in the same stream is the idempotent no-op (issue 16 item 2)', async () => {
+      const shared = event('shared-id');
+      const inA = await store.append(streamName('same-id-a'), [shared]);
+      const inB = await store.append(streamName('same-id-b'), [shared]);
+      expect(inB.events).toHaveLength(1);
+      expect(inB.events[0]!.id).toBe(shared.id);
+      expect(inB.events[0]!.streamId).toBe(streamName('same-id-b'));
+      expect(inB.events[0]!.position).not.toBe(inA.events[0]!.position);
+      const head = await store.headPosition();
+      expect(await store.append(streamName('same-id-a'), [shared])).toEqual(inA);
+      expect(await store.append(streamName('same-id-b'), [shared])).toEqual(inB);
+      expect(await store.headPosition()).toBe(head);
+      for (const s of ['same-id-a', 'same-id-b']) expect((await collect(store.readStream(streamName(s)))).map((e) => e.id)).toEqual([shared.id]);
+      expect((await store.verifyChain(streamName('same-id-b'))).valid).toBe(true);
     });
 
     test('idempotency: a batch whose ids were only partly stored is refused and stores nothing', async () => {

@@ -19,12 +19,14 @@ if (url === undefined || url === '') {
 }
 
 describe('KurrentDB adapter: event ids', () => {
-  test('a UUID id is kept; any other id maps to the same RFC 9562 UUID every time', () => {
-    const uuid = '0b8f5c2e-3c1a-4f7e-9a55-2d7e1f0c9b31';
-    expect(kurrentEventUuid(uuid.toUpperCase())).toBe(uuid);
-    const mapped = kurrentEventUuid('console-import:evt_01HZX');
+  test('an id maps to the same RFC 9562 UUID every time in its stream, and to another in another stream (issue 16 item 2)', () => {
+    const mapped = kurrentEventUuid('tenant-a', 'console-import:evt_01HZX');
     expect(mapped).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(kurrentEventUuid('console-import:evt_01HZX')).toBe(mapped);
-    expect(kurrentEventUuid('console-import:evt_01HZY')).not.toBe(mapped);
+    expect(kurrentEventUuid('tenant-a', 'console-import:evt_01HZX')).toBe(mapped);
+    expect(kurrentEventUuid('tenant-a', 'console-import:evt_01HZY')).not.toBe(mapped);
+    expect(kurrentEventUuid('tenant-b', 'console-import:evt_01HZX')).not.toBe(mapped);
+    const uuid = '0b8f5c2e-3c1a-4f7e-9a55-2d7e1f0c9b31';
+    expect(kurrentEventUuid('tenant-a', uuid.toUpperCase())).toBe(kurrentEventUuid('tenant-a', uuid));
+    expect(kurrentEventUuid('tenant-a', uuid)).not.toBe(kurrentEventUuid('tenant-b', uuid));
   });
 });

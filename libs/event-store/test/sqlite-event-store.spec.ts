@@ -228,3 +228,61 @@ describe('SQLite event store: memory stays flat', () => {
     }
   });
 });
+
+describe('SQLite event store: a store made with ids unique across streams is migrated on open (issue 16 item 2)', () => {
+  /** The events table as the first schema made it: UNIQUE(id) across every stream. */
+  const FIRST_SCHEMA = `CREATE TABLE events (
+    position  INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_id TEXT    NOT NULL,
+    revision  INTEGER NOT NULL,
+    id        TEXT    NOT NULL UNIQUE,
+    type      TEXT    NOT NULL,
+    data      TEXT    NOT NULL,
+    metadata  TEXT    NOT NULL,
+    prev_hash TEXT    NOT NULL,
+    hash      TEXT    NOT NULL,
+    UNIQUE (stream_id, revision)
+  )`;
+  const dump = (path: string) => {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      return { rows: db.prepare('SELECT * FROM events ORDER BY position').all(), seq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() };
+    } finally {
+      db.close();
+    }
+  };
+
+  test('the old file opens, keeps every row byte for byte and its position counter, verifies, and then takes an id another stream has', async () => {
+    // Rows written by the store itself (so the chains are real), then moved into a file with the first schema.
+    const source = freshPath();
+    const writer = SqliteEventStore.open(source);
+    for (let i = 0; i < 30; i++) await writer.append(`tenant-${i % 3}`, [event(`old-${i}`, i)]);
+    await writer.close();
+    const path = freshPath();
+    const old = new DatabaseSync(path);
+    old.exec(FIRST_SCHEMA);
+    old.exec(`ATTACH DATABASE '${source}' AS source`);
+    old.exec('INSERT INTO events SELECT * FROM source.events ORDER BY position');
+    // A counter above the last row (its newest rows were deleted once): no position may ever be handed out again.
+    old.exec("UPDATE sqlite_sequence SET seq = 40 WHERE name = 'events'");
+    old.exec('DETACH DATABASE source');
+    expect(() => old.prepare('INSERT INTO events (stream_id, revision, id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run('tenant-9', 0, 'old-0', 't', '{}', '{}', '', '')).toThrow(/UNIQUE/);
+    old.close();
+    const before = dump(path);
+
+    const store = SqliteEventStore.open(path);
+    try {
+      expect(dump(path)).toEqual(before);
+      for (let t = 0; t < 3; t++) expect(await store.verifyChain(`tenant-${t}`)).toMatchObject({ valid: true, events: 10 });
+      const appended = await store.append('tenant-9', [event('old-0', 0)]);
+      expect(appended.events[0]).toMatchObject({ id: 'old-0', streamId: 'tenant-9', position: 41 });
+      expect(await store.append('tenant-0', [event('old-0', 0)])).toMatchObject({ nextRevision: 0, events: [expect.objectContaining({ position: 1 })] });
+    } finally {
+      await store.close();
+    }
+    // Opening again finds nothing left to migrate.
+    const again = SqliteEventStore.open(path);
+    expect(await again.verifyChain('tenant-9')).toMatchObject({ valid: true, events: 1 });
+    await again.close();
+  });
+});

@@ -28,6 +28,7 @@ export function auditRows(o: { tenantId: string; count: number; start: string; s
       source: 'api',
       correlation_id: `c-${i}`,
       causation_id: '',
+      auth: '',
       payload: JSON.stringify({ orgId: 'acme-eng', userId: `u-${i % 97}`, groupId: 'g-eng' }),
       hash: `h${position}`.padEnd(64, '0'),
     });

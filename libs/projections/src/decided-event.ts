@@ -1,11 +1,11 @@
-import { SCHEMA_VERSION, type Actor, type EventMetadata, type NewEvent, type Source } from '../../access-model/src/index.js';
+import { SCHEMA_VERSION, type Actor, type AuthRecord, type EventMetadata, type NewEvent, type Source } from '../../access-model/src/index.js';
 import type { EventToAppend, JsonValue } from '../../event-store/src/index.js';
 
 /** A decided event as the store takes it: its data, and the metadata every event carries (R60). */
 export function decidedEvent(
   tenantId: string,
   e: NewEvent,
-  meta: { actor: Actor; source: Source; occurredAt: string; recordedAt: string; correlationId: string },
+  meta: { actor: Actor; source: Source; occurredAt: string; recordedAt: string; correlationId: string; auth?: AuthRecord },
 ): EventToAppend {
   const metadata: EventMetadata = {
     tenantId,
@@ -15,6 +15,7 @@ export function decidedEvent(
     source: meta.source,
     correlationId: meta.correlationId,
     ...(e.causationId ? { causationId: e.causationId } : {}),
+    ...(meta.auth ? { auth: meta.auth } : {}),
     schemaVersion: SCHEMA_VERSION[e.type] ?? 1,
   };
   return { id: e.id, type: e.type, data: e.data as JsonValue, metadata: metadata as unknown as { [k: string]: JsonValue } };

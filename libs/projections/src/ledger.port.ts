@@ -1,3 +1,5 @@
+import type { AuthRecord, Principal } from '../../access-model/src/index.js';
+
 /**
  * The application's use cases as the HTTP app and the CLI see them. `Ledger` (ledger.ts) implements it
  * over the event store, the access-model deciders and the in-memory access projection.
@@ -26,7 +28,9 @@ export type CommandOutcome =
   /** 409: another writer appended first (expected revision did not match); nothing was appended. */
   | { readonly kind: 'conflict'; readonly detail: string }
   /** 400: the body failed validation; every failing field is listed; nothing was appended. */
-  | { readonly kind: 'invalid'; readonly errors: readonly FieldError[] };
+  | { readonly kind: 'invalid'; readonly errors: readonly FieldError[] }
+  /** 403 (issue 16 item 1): the key may not act as the claimed actor; nothing was appended (not an R22 refusal). */
+  | { readonly kind: 'actor-not-allowed'; readonly detail: string };
 
 export type ImportOutcome =
   | { readonly kind: 'imported'; readonly appended: number; readonly skipped: number }
@@ -38,6 +42,31 @@ export interface CommandOptions {
   readonly expectedRevision?: number;
 }
 
+/**
+ * Who is calling (issue 16 item 1). Over HTTP, an API key: its id, principal and scopes; a command without `actor`
+ * acts as the principal, one that names another actor needs the scope `ACT_AS_SCOPE` gives for that actor's kind.
+ * In this process (`ledger import`, the demo, tests): trusted code that names its actors itself, recorded as
+ * `{ via: 'cli' }`.
+ */
+export type AuthContext =
+  | { readonly via: 'key'; readonly keyId: string; readonly principal: Principal; readonly scopes: readonly string[] }
+  | { readonly via: 'cli' };
+
+export const IN_PROCESS: AuthContext = { via: 'cli' };
+
+/** The scope a key needs to act as an actor of each kind other than its own principal (http-api.md "Authentication"). */
+export const ACT_AS_SCOPE: Readonly<Record<Principal['kind'], string>> = {
+  system: 'admin',
+  scim: 'scim',
+  platform: 'platform',
+  member: 'act-as-member',
+};
+
+/** What an event stored under this context records in `metadata.auth`. */
+export function authRecordOf(auth: AuthContext): AuthRecord {
+  return auth.via === 'key' ? { keyId: auth.keyId, principal: auth.principal } : { via: 'cli' };
+}
+
 export interface LedgerHealth {
   readonly eventStore: boolean;
   readonly readModel: boolean;
@@ -47,8 +76,8 @@ export interface LedgerHealth {
 }
 
 export interface LedgerUseCases {
-  executeCommand(tenantId: string, body: unknown, options?: CommandOptions): Promise<CommandOutcome>;
-  importEvents(tenantId: string, ndjson: string): Promise<ImportOutcome>;
+  executeCommand(tenantId: string, body: unknown, options?: CommandOptions, auth?: AuthContext): Promise<CommandOutcome>;
+  importEvents(tenantId: string, ndjson: string, auth?: AuthContext): Promise<ImportOutcome>;
   integrity(tenantId: string): Promise<{ events: number; head: string | null; valid: boolean; firstBadPosition?: number }>;
   health(): Promise<LedgerHealth>;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BatchWorld, CommandBody, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, worldEver,
+  BatchWorld, CommandBody, describeActor, samePrincipal, type AuthRecord, type CommandAsSent, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, worldEver,
   evolve, type Actor, type Command, type Decision, type EventMetadata, type EventType, type Source,
 } from '../../access-model/src/index.js';
 import {
@@ -11,12 +11,13 @@ import {
 } from '../../event-store/src/index.js';
 import { AccessProjection, accessSnapshotPath } from './access-projection.js';
 import { AccessQueries } from './access-queries.js';
+import { ACT_AS_SCOPE, IN_PROCESS, authRecordOf } from './ledger.port.js';
 import type {
-  AppendedRef, CommandOptions, CommandOutcome, FieldError, ImportOutcome, LedgerHealth, LedgerUseCases,
+  AppendedRef, AuthContext, CommandOptions, CommandOutcome, FieldError, ImportOutcome, LedgerHealth, LedgerUseCases,
 } from './ledger.port.js';
 import { decidedEvent } from './decided-event.js';
 import { ProjectionRunner } from './projection-runner.js';
-import { issuesOf } from './validation.js';
+import { PrototypeKeyError, issuesOf, parseJsonRefusingPrototypeKeys } from './validation.js';
 
 export interface LedgerOptions {
   /** Where the embedded store and the projection snapshot live. */
@@ -49,6 +50,7 @@ class TenantLocks {
 interface PendingCommand {
   readonly command: Command;
   readonly options: CommandOptions;
+  readonly auth: AuthRecord;
   readonly resolve: (outcome: CommandOutcome) => void;
   readonly reject: (error: unknown) => void;
   attempts: number;
@@ -105,14 +107,28 @@ export class Ledger implements LedgerUseCases {
 
   // ------------------------------------------------------------------------------------------------- commands
 
-  async executeCommand(tenantId: string, body: unknown, options: CommandOptions = {}): Promise<CommandOutcome> {
+  async executeCommand(tenantId: string, body: unknown, options: CommandOptions = {}, auth: AuthContext = IN_PROCESS): Promise<CommandOutcome> {
     const parsed = CommandBody.safeParse(body);
     if (!parsed.success) return { kind: 'invalid', errors: issuesOf(parsed.error) };
-    const command = parsed.data as Command;
+    const sent = parsed.data as CommandAsSent;
+    const actor = sent.actor ?? (auth.via === 'key' ? auth.principal : undefined);
+    if (actor === undefined) return { kind: 'invalid', errors: [{ path: 'actor', message: 'is required: no API key principal to act as' }] };
+    if (auth.via === 'key' && !samePrincipal(actor, auth.principal)) {
+      // Issue 16 item 1: a key acts as its principal; claiming another actor needs that kind's act-as scope.
+      const needed = ACT_AS_SCOPE[actor.kind];
+      if (!auth.scopes.includes(needed)) {
+        return {
+          kind: 'actor-not-allowed',
+          detail: `This API key (${auth.keyId}) acts as ${describeActor(auth.principal)}; acting as ${describeActor(actor)} needs the scope ${needed}.`,
+        };
+      }
+    }
+    const command = { ...sent, actor } as Command;
+    const authRecord = authRecordOf(auth);
     return new Promise<CommandOutcome>((resolve, reject) => {
       let queue = this.queues.get(tenantId);
       if (!queue) this.queues.set(tenantId, (queue = []));
-      queue.push({ command, options, resolve, reject, attempts: 0 });
+      queue.push({ command, options, auth: authRecord, resolve, reject, attempts: 0 });
       void this.drain(tenantId);
     });
   }
@@ -156,7 +172,7 @@ export class Ledger implements LedgerUseCases {
     let stream = revision;
     try {
       for (const pending of batch) {
-        const { command, options } = pending;
+        const { command, options, auth } = pending;
         if (options.expectedRevision !== undefined && options.expectedRevision !== stream) {
           pending.resolve({ kind: 'conflict', detail: `stream ${tenantStream(tenantId)}: expected revision ${options.expectedRevision}, actual ${stream < 0 ? 'no stream' : stream}` });
           continue;
@@ -176,7 +192,7 @@ export class Ledger implements LedgerUseCases {
         const correlationId = randomUUID();
         const from = events.length;
         for (const e of decision.events) {
-          const append = decidedEvent(tenantId, e, { actor: command.actor, source: sourceOf(command.actor), occurredAt: new Date(at).toISOString(), recordedAt: new Date(this.now()).toISOString(), correlationId });
+          const append = decidedEvent(tenantId, e, { actor: command.actor, source: sourceOf(command.actor), occurredAt: new Date(at).toISOString(), recordedAt: new Date(this.now()).toISOString(), correlationId, auth });
           evolve(facts, { id: append.id, type: e.type, data: e.data as never, meta: append.metadata as unknown as EventMetadata, position: ++provisional });
           events.push(append);
         }
@@ -224,7 +240,7 @@ export class Ledger implements LedgerUseCases {
 
   // -------------------------------------------------------------------------------------------------- imports
 
-  async importEvents(tenantId: string, ndjson: string): Promise<ImportOutcome> {
+  async importEvents(tenantId: string, ndjson: string, auth: AuthContext = IN_PROCESS): Promise<ImportOutcome> {
     const errors: FieldError[] = [];
     const lines: { line: number; event: ImportLine }[] = [];
     const raw = ndjson.split('\n');
@@ -234,9 +250,9 @@ export class Ledger implements LedgerUseCases {
       const line = i + 1;
       let json: unknown;
       try {
-        json = JSON.parse(text);
-      } catch {
-        errors.push({ path: `line ${line}`, message: 'is not valid JSON' });
+        json = parseJsonRefusingPrototypeKeys(text);
+      } catch (error) {
+        errors.push(error instanceof PrototypeKeyError ? { path: `line ${line}: ${error.key}`, message: error.message } : { path: `line ${line}`, message: 'is not valid JSON' });
         continue;
       }
       const parsed = ImportLine.safeParse(json);
@@ -263,7 +279,7 @@ export class Ledger implements LedgerUseCases {
     return this.locks.run(tenantId, async () => {
       for (let attempt = 0; ; attempt++) {
         const revision = await this.caughtUp(tenantId);
-        const known = await this.store.knownIds([...ids]);
+        const known = await this.store.knownIds(tenantStream(tenantId), [...ids]);
         const fresh = lines.filter((l) => !known.has(l.event.id));
         // Facts from elsewhere skip R22 but not reference validation; a line may refer to what an earlier line of
         // the same batch creates, and to anything that ever existed (it may describe the past, R61).
@@ -276,6 +292,7 @@ export class Ledger implements LedgerUseCases {
         if (errors.length > 0) return { kind: 'invalid', status: 409, errors };
         if (fresh.length === 0) return { kind: 'imported', appended: 0, skipped: lines.length };
         const recordedAt = new Date(this.now()).toISOString();
+        const authRecord = authRecordOf(auth);
         const events: EventToAppend[] = fresh.map(({ event }) => ({
           id: event.id,
           type: event.type,
@@ -288,6 +305,7 @@ export class Ledger implements LedgerUseCases {
             source: event.source,
             ...(event.correlationId ? { correlationId: event.correlationId } : {}),
             ...(event.causationId ? { causationId: event.causationId } : {}),
+            auth: authRecord as unknown as JsonValue,
             schemaVersion: SCHEMA_VERSION[event.type] ?? 1,
           },
         }));

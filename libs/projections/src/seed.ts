@@ -76,7 +76,7 @@ export async function seedHistory(
       const occurredAt = new Date(at).toISOString();
       const correlationId = randomUUID();
       for (const e of decision.events) {
-        push(decidedEvent(tenantId, e, { actor: command.actor as Actor, source: 'seed', occurredAt, recordedAt: occurredAt, correlationId }));
+        push(decidedEvent(tenantId, e, { actor: command.actor as Actor, source: 'seed', occurredAt, recordedAt: occurredAt, correlationId, auth: { via: 'cli' } }));
       }
     } else {
       const recordedAt = new Date(clock).toISOString();
@@ -84,6 +84,7 @@ export async function seedHistory(
         report.imported++;
         const metadata: EventMetadata = {
           tenantId, occurredAt: line.occurredAt, recordedAt, actor: line.actor as Actor, source: line.source as EventMetadata['source'],
+          auth: { via: 'cli' },
           schemaVersion: SCHEMA_VERSION[line.type] ?? 1,
         };
         push({ id: line.id, type: line.type, data: line.data as JsonValue, metadata: metadata as unknown as { [k: string]: JsonValue } });

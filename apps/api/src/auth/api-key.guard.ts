@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import type { AuthContext } from '../../../../libs/projections/src/ledger.port.js';
 import { ApiKeyStore, type ApiKeyRecord } from '../keys/api-key-store.js';
 import type { Scope } from '../keys/scopes.js';
 import { ProblemException, problem } from '../problem/problem.js';
@@ -11,6 +12,13 @@ export interface AuthenticatedRequest extends FastifyRequest {
   /** The key presented, once it is known to be a valid key — also when it is then refused (403, 429): the access
    *  log names who tried. */
   apiKey?: ApiKeyRecord;
+}
+
+/** The Ledger's view of the key a guarded route authenticated (its id, principal and scopes: issue 16 item 1). */
+export function keyAuth(request: AuthenticatedRequest): AuthContext {
+  const key = request.apiKey;
+  if (!key) throw new Error('keyAuth on a route the ApiKeyGuard did not authenticate');
+  return { via: 'key', keyId: key.id, principal: key.principal, scopes: key.scopes };
 }
 
 /**

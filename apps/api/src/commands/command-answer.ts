@@ -21,6 +21,8 @@ export function commandAnswer(outcome: CommandOutcome): Answer {
       return { status: 409, body: problem(409, 'invariant-violated', outcome.detail, { rule: outcome.rule, title: 'Invariant would break' }), keep: true };
     case 'conflict':
       return { status: 409, body: problem(409, 'concurrency-conflict', outcome.detail, { title: 'Concurrency conflict' }), keep: false };
+    case 'actor-not-allowed':
+      return { status: 403, body: problem(403, 'actor-not-allowed', outcome.detail, { title: 'Actor not allowed for this API key' }), keep: false };
     case 'invalid':
       return { status: 400, body: problem(400, 'invalid-command', 'The command failed validation.', { errors: outcome.errors }), keep: false };
   }

@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../auth/api-key.guard.js';
+import { ApiKeyGuard, keyAuth, type AuthenticatedRequest } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { IdempotentExecution } from '../idempotency/idempotent-execution.js';
 import { ApiMetrics } from '../metrics/api-metrics.js';
@@ -31,7 +31,7 @@ export class CommandsController {
     const key = idempotencyKeyOf(body);
     let outcomeKind = 'replayed';
     const answer = await this.idempotency.run(tenantId, key, async () => {
-      const outcome = await this.commandBus.execute(new ExecuteLedgerCommand(tenantId, body, expectedRevision === undefined ? {} : { expectedRevision }));
+      const outcome = await this.commandBus.execute(new ExecuteLedgerCommand(tenantId, body, expectedRevision === undefined ? {} : { expectedRevision }, keyAuth(request)));
       outcomeKind = outcome.kind;
       return commandAnswer(outcome);
     });

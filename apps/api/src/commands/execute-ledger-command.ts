@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { type CommandOptions, type CommandOutcome, LEDGER, type LedgerUseCases } from '../../../../libs/projections/src/ledger.port.js';
+import { type AuthContext, type CommandOptions, type CommandOutcome, LEDGER, type LedgerUseCases } from '../../../../libs/projections/src/ledger.port.js';
 
 /** The HTTP edge's one command: hand an untrusted command body to the Ledger, which validates and decides. */
 export class ExecuteLedgerCommand extends Command<CommandOutcome> {
@@ -8,6 +8,7 @@ export class ExecuteLedgerCommand extends Command<CommandOutcome> {
     readonly tenantId: string,
     readonly body: unknown,
     readonly options: CommandOptions,
+    readonly auth: AuthContext,
   ) {
     super();
   }
@@ -18,6 +19,6 @@ export class ExecuteLedgerCommandHandler implements ICommandHandler<ExecuteLedge
   constructor(@Inject(LEDGER) private readonly ledger: LedgerUseCases) {}
 
   execute(command: ExecuteLedgerCommand): Promise<CommandOutcome> {
-    return this.ledger.executeCommand(command.tenantId, command.body, command.options);
+    return this.ledger.executeCommand(command.tenantId, command.body, command.options, command.auth);
   }
 }

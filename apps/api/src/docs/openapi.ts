@@ -73,7 +73,7 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
         post: {
           summary: 'Execute a command',
           description:
-            'Validates, authorizes (R22) and decides the command; appends its events. An `idempotencyKey` in the body makes retries safe: the same key returns the first answer and appends nothing. `If-Match: "<revision>"` makes the append conditional on the tenant stream revision (see the ETag of /integrity).',
+            'Validates, authorizes (R22) and decides the command; appends its events. Without `actor`, the command acts as the API key\'s principal; naming another actor needs the scope for its kind (admin: system, scim: scim, platform: platform, act-as-member: a member), else 403 actor-not-allowed. An `idempotencyKey` in the body makes retries safe: the same key returns the first answer and appends nothing. `If-Match: "<revision>"` makes the append conditional on the tenant stream revision (see the ETag of /integrity).',
           ...secured('commands:write'),
           parameters: [tenant, { name: 'If-Match', in: 'header', required: false, schema: { type: 'string', pattern: '^(W/)?"?\\d+"?$' } }],
           requestBody: { required: true, content: { 'application/json': { schema: commandRef } } },
@@ -86,7 +86,7 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
       '/v1/tenants/{tenantId}/events:import': {
         post: {
           summary: 'Import facts recorded elsewhere (NDJSON)',
-          description: 'One ImportLine per line. Schema and reference validation, no R22 check. A failing line is reported by number and nothing is stored; ids already stored are skipped.',
+          description: 'One ImportLine per line. Schema and reference validation, no R22 check. A failing line is reported by number and nothing is stored; ids already stored in this tenant are skipped; a `__proto__` or `constructor.prototype` key anywhere is refused.',
           ...secured('events:import'),
           parameters: [tenant],
           requestBody: { required: true, content: { 'application/x-ndjson': { schema: { type: 'string' }, itemSchema: importLineRef } } },

@@ -1,7 +1,7 @@
 import { Controller, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { LEDGER, type LedgerUseCases } from '../../../../libs/projections/src/ledger.port.js';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../auth/api-key.guard.js';
+import { ApiKeyGuard, keyAuth, type AuthenticatedRequest } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { PROBLEM_CONTENT_TYPE, ProblemException, problem } from '../problem/problem.js';
 
@@ -18,7 +18,7 @@ export class ImportController {
     if (typeof request.body !== 'string' || !/^application\/x-ndjson\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
       throw new ProblemException(problem(415, 'unsupported-media-type', 'Send the events as application/x-ndjson, one event a line.'));
     }
-    const outcome = await this.ledger.importEvents(tenantId, request.body);
+    const outcome = await this.ledger.importEvents(tenantId, request.body, keyAuth(request));
     if (outcome.kind === 'imported') {
       reply.status(200).send({ appended: outcome.appended, skipped: outcome.skipped });
       return;

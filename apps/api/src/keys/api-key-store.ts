@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { Id, type Principal } from '../../../../libs/access-model/src/envelope.js';
 import type { Scope } from './scopes.js';
 
 export interface ApiKeyRecord {
@@ -7,6 +8,8 @@ export interface ApiKeyRecord {
   readonly tenantId: string;
   readonly name: string;
   readonly scopes: readonly Scope[];
+  /** Who the key speaks for: a command without `actor` acts as this principal (issue 16 item 1). */
+  readonly principal: Principal;
   readonly createdAt: string;
   readonly revokedAt: string | null;
 }
@@ -33,16 +36,17 @@ export class ApiKeyStore {
     this.byId = db.prepare('SELECT * FROM api_keys WHERE id = ?');
   }
 
-  create(input: { tenantId: string; scopes: readonly Scope[]; name?: string; now?: Date }): CreatedApiKey {
+  create(input: { tenantId: string; scopes: readonly Scope[]; principal?: Principal; name?: string; now?: Date }): CreatedApiKey {
+    const principal = input.principal ?? { kind: 'system' };
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const createdAt = (input.now ?? new Date()).toISOString();
     const name = input.name ?? `key-${id}`;
     const scopes = [...new Set(input.scopes)].sort();
     this.db
-      .prepare('INSERT INTO api_keys (id, tenant_id, name, scopes, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, input.tenantId, name, scopes.join(' '), hashSecret(secret), createdAt);
-    return { id, tenantId: input.tenantId, name, scopes, createdAt, revokedAt: null, key: `${PREFIX}${id}_${secret}` };
+      .prepare('INSERT INTO api_keys (id, tenant_id, name, scopes, principal, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(id, input.tenantId, name, scopes.join(' '), formatPrincipal(principal), hashSecret(secret), createdAt);
+    return { id, tenantId: input.tenantId, name, scopes, principal, createdAt, revokedAt: null, key: `${PREFIX}${id}_${secret}` };
   }
 
   list(tenantId?: string): ApiKeyRecord[] {
@@ -78,6 +82,7 @@ interface Row {
   tenant_id: string;
   name: string;
   scopes: string;
+  principal: string;
   secret_hash: Uint8Array;
   created_at: string;
   revoked_at: string | null;
@@ -94,7 +99,23 @@ function toRecord(r: unknown): ApiKeyRecord {
     tenantId: row.tenant_id,
     name: row.name,
     scopes: row.scopes === '' ? [] : (row.scopes.split(' ') as Scope[]),
+    principal: parsePrincipal(row.principal) ?? { kind: 'system' },
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
   };
+}
+
+export const PRINCIPAL_CHOICES = 'system, scim, platform or member:<orgId>/<userId>';
+
+/** `system`, `scim`, `platform` or `member:<orgId>/<userId>` (ids never contain `/`): how keys store and show it. */
+export function formatPrincipal(principal: Principal): string {
+  return principal.kind === 'member' ? `member:${principal.orgId}/${principal.userId}` : principal.kind;
+}
+
+/** The principal a `formatPrincipal` text stands for, or null when it is none. */
+export function parsePrincipal(text: string): Principal | null {
+  if (text === 'system' || text === 'scim' || text === 'platform') return { kind: text };
+  const member = /^member:([^/]+)\/([^/]+)$/.exec(text);
+  if (!member || !Id.safeParse(member[1]).success || !Id.safeParse(member[2]).success) return null;
+  return { kind: 'member', orgId: member[1]!, userId: member[2]! };
 }

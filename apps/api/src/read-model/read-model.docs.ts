@@ -40,6 +40,10 @@ const AuditEvent = z.object({
   causationId: z.string().nullable(),
   data: z.unknown(),
   hash: z.string(),
+  auth: z
+    .union([z.object({ keyId: z.string(), principal: z.object({ kind: z.string(), orgId: z.string().optional(), userId: z.string().optional() }) }), z.object({ via: z.literal('cli') })])
+    .nullable()
+    .describe('Who was authenticated when the event was stored: the API key and its principal, or `{via:"cli"}`; null for events stored before this was recorded'),
 });
 const AuditEventsPage = z.object({ events: z.array(AuditEvent), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last') });
 

@@ -6,6 +6,7 @@ import type { ClosableLedger } from '../../src/app.module.js';
 import { createHttpApp, type HttpAppOptions } from '../../src/http-app.js';
 import { ApiKeyStore } from '../../src/keys/api-key-store.js';
 import { SCOPES, type Scope } from '../../src/keys/scopes.js';
+import type { Principal } from '../../../../libs/access-model/src/envelope.js';
 import { createLedger } from '../../../../libs/projections/src/index.js';
 
 export interface TestServer {
@@ -16,7 +17,8 @@ export interface TestServer {
   readonly keys: ApiKeyStore;
   /** A key with every scope for tenant `acme`. */
   readonly key: string;
-  newKey(tenantId: string, scopes: readonly Scope[]): string;
+  /** A key of the tenant with these scopes, speaking for `principal` (default system, issue 16 item 1). */
+  newKey(tenantId: string, scopes: readonly Scope[], principal?: Principal): string;
   /** Events stored for a tenant (the integrity walk's count). */
   events(tenantId?: string): Promise<number>;
   close(options?: { keepDataDir?: boolean }): Promise<void>;
@@ -35,7 +37,7 @@ export async function startTestServer(options: Partial<Omit<HttpAppOptions, 'led
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const keys = app.get(ApiKeyStore);
-  const newKey = (tenantId: string, scopes: readonly Scope[]): string => keys.create({ tenantId, scopes }).key;
+  const newKey = (tenantId: string, scopes: readonly Scope[], principal?: Principal): string => keys.create({ tenantId, scopes, ...(principal ? { principal } : {}) }).key;
   return {
     app,
     url,

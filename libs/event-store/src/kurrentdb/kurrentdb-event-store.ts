@@ -41,9 +41,9 @@ import {
  *
  *  - the hash chain, kept in each event's metadata as `$chain: { prevHash, hash, revision, id }`
  *    (the port's `metadata` is the rest; the hash covers the port's view, as in SQLite);
- *  - the port's event id, which may be any string, while KurrentDB wants UUIDs: a non-UUID id is
- *    mapped to a name-based UUID (so KurrentDB's own idempotency still sees the same id twice) and
- *    the original kept in `$chain.id`;
+ *  - the port's event id, which may be any string and is unique per stream, while KurrentDB wants
+ *    UUIDs: (stream, id) is mapped to a name-based UUID (so KurrentDB's own idempotency still sees the
+ *    same id twice in a stream, and two streams' equal ids stay two events) and the id kept in `$chain.id`;
  *  - a numeric global position: the event's $all *prepare* position, which is unique per event and
  *    grows in $all order. Reading "after p" starts the server read at { commit: p, prepare: p } and
  *    drops p itself (KurrentDB writes each event of a non-transactional append with commit ==
@@ -67,10 +67,13 @@ interface ChainMetadata {
   id: string;
 }
 
-/** A stable UUID for an arbitrary id (version nibble 8, RFC 9562 "custom"), so replays map identically. */
-export function kurrentEventUuid(id: string): string {
-  if (UUID.test(id)) return id.toLowerCase();
-  const h = sha256Hex(`access-ledger-event-id:${id}`);
+/**
+ * A stable UUID for an id in a stream (version nibble 8, RFC 9562 "custom"), so replays map identically. The stream
+ * is part of the name: ids are unique per stream (tenant), and the same id in two tenants must be two events, never
+ * one KurrentDB deduplicates (issue 16 item 2).
+ */
+export function kurrentEventUuid(streamId: string, id: string): string {
+  const h = sha256Hex(`access-ledger-event-id:${streamId}\u0000${UUID.test(id) ? id.toLowerCase() : id}`);
   const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
@@ -160,7 +163,7 @@ export class KurrentDbEventStore implements EventStore {
           streamId,
           chained.map(({ event, chain }) =>
             jsonEvent({
-              id: kurrentEventUuid(event.id),
+              id: kurrentEventUuid(streamId, event.id),
               type: event.type,
               data: event.data as JSONType,
               metadata: { ...event.metadata, [CHAIN_KEY]: chain },
@@ -289,12 +292,12 @@ export class KurrentDbEventStore implements EventStore {
     return subscription;
   }
 
-  async knownIds(ids: readonly string[]): Promise<ReadonlySet<string>> {
+  async knownIds(streamId: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
     const wanted = new Set(ids);
     const known = new Set<string>();
     if (wanted.size === 0) return known;
-    // No index by id in KurrentDB: newest first, since a retried import is usually recent.
-    for await (const event of this.readAll({ direction: 'backwards' })) {
+    // No index by id in KurrentDB: the stream newest first, since a retried import is usually recent.
+    for await (const event of this.readStream(streamId, { direction: 'backwards' })) {
       if (!wanted.has(event.id)) continue;
       known.add(event.id);
       if (known.size === wanted.size) break;

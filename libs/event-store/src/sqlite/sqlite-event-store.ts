@@ -44,20 +44,58 @@ const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, prev_h
  * `position` is the rowid; AUTOINCREMENT keeps SQLite from ever handing out a position again, even
  * after the newest rows were deleted, so a subscriber's checkpoint can never point at a different event.
  * UNIQUE(stream_id, revision) is also the index readStream and the "last event of the stream" lookup use.
+ * UNIQUE(stream_id, id): an event id is unique in its stream (a tenant), not across streams, so one tenant's ids
+ * neither block nor reveal another's (issue 16 item 2).
  */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
+const EVENTS_TABLE = (name: string) => `
+CREATE TABLE IF NOT EXISTS ${name} (
   position  INTEGER PRIMARY KEY AUTOINCREMENT,
   stream_id TEXT    NOT NULL,
   revision  INTEGER NOT NULL,
-  id        TEXT    NOT NULL UNIQUE,
+  id        TEXT    NOT NULL,
   type      TEXT    NOT NULL,
   data      TEXT    NOT NULL,
   metadata  TEXT    NOT NULL,
   prev_hash TEXT    NOT NULL,
   hash      TEXT    NOT NULL,
-  UNIQUE (stream_id, revision)
+  UNIQUE (stream_id, revision),
+  UNIQUE (stream_id, id)
 );`;
+const SCHEMA = EVENTS_TABLE('events');
+
+/** Whether `events` still has the first schema's UNIQUE(id) across all streams. */
+function hasGlobalIdUniqueness(db: DatabaseSync): boolean {
+  const indexes = db.prepare("SELECT name FROM pragma_index_list('events') WHERE \"unique\" = 1").all() as { name: string }[];
+  return indexes.some(({ name }) => {
+    const columns = db.prepare('SELECT name FROM pragma_index_info(?)').all(name) as { name: string }[];
+    return columns.length === 1 && columns[0]!.name === 'id';
+  });
+}
+
+/**
+ * Moves a store made with UNIQUE(id) to UNIQUE(stream_id, id). SQLite cannot drop a constraint, so the table is
+ * rebuilt in one transaction: every row copied as stored (same position, bytes and hashes, so every chain still
+ * verifies), and the AUTOINCREMENT counter carried over so no position is ever handed out twice. A crash before
+ * COMMIT leaves the old table as it was; the next open migrates again.
+ */
+function migrateToPerStreamIds(db: DatabaseSync): void {
+  if (!hasGlobalIdUniqueness(db)) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    if (hasGlobalIdUniqueness(db)) {
+      const sequence = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
+      db.exec(EVENTS_TABLE('events_per_stream_ids'));
+      db.exec(`INSERT INTO events_per_stream_ids (${COLUMNS}) SELECT ${COLUMNS} FROM events ORDER BY position`);
+      db.exec('DROP TABLE events');
+      db.exec('ALTER TABLE events_per_stream_ids RENAME TO events');
+      if (sequence !== undefined) db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'events'").run(sequence.seq);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
 
 /**
  * In-process wake-ups for subscriptions, keyed by database file, so that a subscription sees an
@@ -148,12 +186,13 @@ export class SqliteEventStore implements EventStore {
      */
     this.#db.exec('PRAGMA synchronous = FULL');
     this.#db.exec(SCHEMA);
+    migrateToPerStreamIds(this.#db);
 
     this.#begin = this.#db.prepare('BEGIN IMMEDIATE');
     this.#commit = this.#db.prepare('COMMIT');
     this.#rollback = this.#db.prepare('ROLLBACK');
     this.#lastOfStream = this.#db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1');
-    this.#byIds = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY position`);
+    this.#byIds = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY position`);
     this.#insert = this.#db.prepare(
       'INSERT INTO events (stream_id, revision, id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -170,7 +209,7 @@ export class SqliteEventStore implements EventStore {
     );
     for (const read of [this.#byIds, this.#allForwards, this.#allBackwards, this.#contentForwards, this.#streamForwards, this.#streamBackwards]) read.setReturnArrays(true);
     this.#head = this.#db.prepare('SELECT MAX(position) AS head FROM events');
-    this.#knownIds = this.#db.prepare('SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))');
+    this.#knownIds = this.#db.prepare('SELECT id FROM events WHERE stream_id = ? AND id IN (SELECT value FROM json_each(?))');
     this.#storedLinks = this.#db.prepare(STORED_LINKS_SQL);
     this.#storedLinks.setReturnArrays(true);
     this.#streamCount = this.#db.prepare('SELECT COUNT(*) AS n FROM events WHERE stream_id = ?');
@@ -220,7 +259,7 @@ export class SqliteEventStore implements EventStore {
     expected: ExpectedRevision,
   ): { result: AppendResult; wrote: boolean } {
     if (events.length > 0) {
-      const stored = recordsOf(this.#byIds, JSON.stringify(events.map((e) => e.id)));
+      const stored = recordsOf(this.#byIds, streamId, JSON.stringify(events.map((e) => e.id)));
       if (stored.length > 0) return { result: this.#replayOf(streamId, events, stored), wrote: false };
     }
 
@@ -328,9 +367,9 @@ export class SqliteEventStore implements EventStore {
     return subscription;
   }
 
-  async knownIds(ids: readonly string[]): Promise<ReadonlySet<string>> {
+  async knownIds(streamId: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
     this.#assertOpen();
-    const rows = this.#knownIds.all(JSON.stringify(ids)) as unknown as { id: string }[];
+    const rows = this.#knownIds.all(streamId, JSON.stringify(ids)) as unknown as { id: string }[];
     return new Set(rows.map((row) => row.id));
   }
 

@@ -19,6 +19,8 @@ export interface AuditRow {
   readonly causation_id: string;
   readonly payload: string;
   readonly hash: string;
+  /** JSON of `metadata.auth` (the authenticated key and its principal, issue 16 item 1), '' for older events. */
+  readonly auth: string;
 }
 
 export const AUDIT_COLUMNS: readonly (keyof AuditRow)[] = [
@@ -39,6 +41,7 @@ export const AUDIT_COLUMNS: readonly (keyof AuditRow)[] = [
   'causation_id',
   'payload',
   'hash',
+  'auth',
 ];
 
 type JsonObject = { readonly [key: string]: JsonValue };
@@ -78,7 +81,7 @@ function auditValuesOf(event: RecordedEvent): unknown[] {
   const payload = event.data !== null && typeof event.data === 'object' && !Array.isArray(event.data) ? event.data : JSON.stringify(event.data);
   return [
     text(metadata.tenantId) ?? '',
-    text(data.orgId) ?? '',
+    orgOf(event.type, data, actor),
     event.id,
     event.position,
     event.revision,
@@ -94,7 +97,19 @@ function auditValuesOf(event: RecordedEvent): unknown[] {
     text(metadata.causationId) ?? '',
     payload,
     event.hash,
+    metadata.auth === undefined ? '' : JSON.stringify(metadata.auth),
   ];
+}
+
+/**
+ * The organization an event is about. An AccessChangeDenied (R62) names the organization the refused command
+ * targeted in `data.orgId`; older ones lack it and get it the same way the Ledger derives it now: the refused
+ * payload's orgId, else a member actor's organization (issue 16 item 5).
+ */
+function orgOf(type: string, data: JsonObject, actor: JsonObject): string {
+  const own = text(data.orgId);
+  if (own !== undefined || type !== 'AccessChangeDenied') return own ?? '';
+  return text(objectOf(objectOf(data.command).payload).orgId) ?? (actor.kind === 'member' ? text(actor.orgId) : undefined) ?? '';
 }
 
 export function auditRowOf(event: RecordedEvent): AuditRow {

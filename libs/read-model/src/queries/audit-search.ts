@@ -74,6 +74,9 @@ export interface AuditEvent {
   readonly causationId: string | null;
   readonly data: unknown;
   readonly hash: string;
+  /** Who was authenticated when it was stored (`metadata.auth`): an API key and its principal, or `{ via: 'cli' }`;
+   *  null for events stored before it was recorded. */
+  readonly auth: unknown;
 }
 
 export interface AuditSearchPage {
@@ -99,6 +102,7 @@ interface AuditEventRow {
   causation_id: string;
   payload: string;
   hash: string;
+  auth: string;
 }
 
 export async function searchAuditEvents(client: ClickHouseClient, tenantId: string, filters: AuditSearchFilters): Promise<AuditSearchPage> {
@@ -138,7 +142,7 @@ export async function searchAuditEvents(client: ClickHouseClient, tenantId: stri
   }
   const result = await client.query({
     query: `SELECT event_id, position, revision, type, tenant_id, org_id, actor_kind, actor_org_id, actor_user_id, subject,
-                   occurred_at, recorded_at, source, correlation_id, causation_id, payload, hash
+                   occurred_at, recorded_at, source, correlation_id, causation_id, payload, hash, auth
             FROM audit_events
             WHERE ${where.join(' AND ')}
             ORDER BY occurred_at DESC, position DESC
@@ -174,5 +178,6 @@ function auditEventOf(row: AuditEventRow): AuditEvent {
     causationId: row.causation_id || null,
     data: JSON.parse(row.payload),
     hash: row.hash,
+    auth: row.auth === '' ? null : JSON.parse(row.auth),
   };
 }

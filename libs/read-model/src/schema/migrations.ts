@@ -117,6 +117,15 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE access_intervals ADD COLUMN IF NOT EXISTS is_deleted UInt8 DEFAULT 0',
     ],
   },
+  {
+    version: 6,
+    name: 'audit auth',
+    statements: [
+      // Issue 16 item 1: the authenticated key and principal beside the claimed actor, as the JSON text of the
+      // event's `metadata.auth`. Rows projected before this version read '' (their events predate the field).
+      "ALTER TABLE audit_events ADD COLUMN IF NOT EXISTS auth String DEFAULT ''",
+    ],
+  },
 ];
 
 const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
