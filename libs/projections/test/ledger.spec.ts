@@ -247,6 +247,7 @@ describe('group commit', () => {
       headPosition: () => inner.headPosition(),
       streamIds: () => inner.streamIds(),
       verifyChain: (...a) => inner.verifyChain(...a),
+      commandByKey: (...a) => inner.commandByKey(...a),
       ping: () => inner.ping(),
       close: () => inner.close(),
       append: async (streamId, events, options) => {

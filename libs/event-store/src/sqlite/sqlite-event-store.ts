@@ -12,6 +12,9 @@ import { assertValidExpectedRevision, satisfiesExpectedRevision } from '../expec
 import {
   ConcurrencyConflictError,
   IdempotencyMismatchError,
+  isStorageFull,
+  StorageFullError,
+  type AppendOptions,
   type AppendResult,
   type ChainVerification,
   type EventStore,
@@ -23,7 +26,9 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeOptions,
+  type StoredCommand,
   type Subscription,
+  type VerifyOptions,
 } from '../port.js';
 
 /** Rows per read; readers and subscriptions hold at most one page in memory. */
@@ -36,6 +41,11 @@ export interface SqliteEventStoreOptions {
   readonly parallelVerifyFrom?: number;
   /** How long a writer waits for another process's write lock before failing (SQLITE_BUSY). */
   readonly busyTimeoutMs?: number;
+  /**
+   * Tests only: `PRAGMA max_page_count`, a size limit past which writes fail with SQLITE_FULL exactly as on a full
+   * disk (issue 16 item 10).
+   */
+  readonly maxPageCount?: number;
 }
 
 const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, prev_hash, hash';
@@ -57,7 +67,15 @@ CREATE TABLE IF NOT EXISTS events (
   prev_hash TEXT    NOT NULL,
   hash      TEXT    NOT NULL,
   UNIQUE (stream_id, revision)
-);`;
+);
+CREATE TABLE IF NOT EXISTS command_keys (
+  stream_id      TEXT    NOT NULL,
+  key            TEXT    NOT NULL,
+  first_revision INTEGER NOT NULL,
+  count          INTEGER NOT NULL,
+  answer         TEXT    NOT NULL,
+  PRIMARY KEY (stream_id, key)
+) WITHOUT ROWID;`;
 
 /**
  * In-process wake-ups for subscriptions, keyed by database file, so that a subscription sees an
@@ -110,6 +128,8 @@ export class SqliteEventStore implements EventStore {
   readonly #lastOfStream: StatementSync;
   readonly #byIds: StatementSync;
   readonly #insert: StatementSync;
+  readonly #insertCommand: StatementSync;
+  readonly #commandByKey: StatementSync;
   readonly #allForwards: StatementSync;
   readonly #allBackwards: StatementSync;
   /** `#allForwards` without the chain columns (`readAllPages({ chain: false })`). */
@@ -148,6 +168,7 @@ export class SqliteEventStore implements EventStore {
      */
     this.#db.exec('PRAGMA synchronous = FULL');
     this.#db.exec(SCHEMA);
+    if (options.maxPageCount !== undefined) this.#db.exec(`PRAGMA max_page_count = ${Math.floor(options.maxPageCount)}`);
 
     this.#begin = this.#db.prepare('BEGIN IMMEDIATE');
     this.#commit = this.#db.prepare('COMMIT');
@@ -157,6 +178,8 @@ export class SqliteEventStore implements EventStore {
     this.#insert = this.#db.prepare(
       'INSERT INTO events (stream_id, revision, id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    this.#insertCommand = this.#db.prepare('INSERT INTO command_keys (stream_id, key, first_revision, count, answer) VALUES (?, ?, ?, ?, ?)');
+    this.#commandByKey = this.#db.prepare('SELECT first_revision, count, answer FROM command_keys WHERE stream_id = ? AND key = ?');
     this.#allForwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position ASC LIMIT ?`);
     this.#allBackwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position DESC LIMIT ?`);
     this.#contentForwards = this.#db.prepare(
@@ -187,7 +210,7 @@ export class SqliteEventStore implements EventStore {
   async append(
     streamId: string,
     events: readonly EventToAppend[],
-    options: { expectedRevision?: ExpectedRevision } = {},
+    options: AppendOptions = {},
   ): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
     assertValidExpectedRevision(expected);
@@ -201,14 +224,22 @@ export class SqliteEventStore implements EventStore {
     // The whole append runs synchronously between BEGIN IMMEDIATE and COMMIT: no other append of
     // this process can interleave, and BEGIN IMMEDIATE takes the write lock before we read the
     // stream's head, so another process cannot either.
-    this.#begin.run();
     let outcome: { result: AppendResult; wrote: boolean };
     try {
+      this.#begin.run();
       outcome = this.#appendInTransaction(streamId, events, expected);
+      if (outcome.wrote) {
+        // Item 9: the keys commit with the events or not at all, so a retry after any crash finds exactly what is stored.
+        for (const c of options.commands ?? []) {
+          const first = outcome.result.events[c.first];
+          if (first === undefined || c.count < 0 || c.first + c.count > events.length) throw new RangeError(`command ${c.key}: events ${c.first}..${c.first + c.count - 1} are not in this append`);
+          this.#insertCommand.run(streamId, c.key, first.revision, c.count, JSON.stringify(c.answer));
+        }
+      }
       this.#commit.run();
     } catch (error) {
       if (this.#db.isTransaction) this.#rollback.run();
-      throw error;
+      throw this.#classified(error);
     }
     if (outcome.wrote) this.#notifyAppended();
     return outcome.result;
@@ -257,6 +288,19 @@ export class SqliteEventStore implements EventStore {
       stored.every((e, i) => e.streamId === streamId && e.id === events[i]!.id && e.revision === stored[0]!.revision + i);
     if (!exact) throw new IdempotencyMismatchError(streamId, stored.map((e) => e.id));
     return { nextRevision: stored[stored.length - 1]!.revision, events: stored };
+  }
+
+  /** SQLITE_FULL (a full disk, or `maxPageCount`) becomes StorageFullError naming the file (item 10). */
+  #classified(error: unknown): unknown {
+    return isStorageFull(error) ? new StorageFullError(this.#path ?? ':memory:', { cause: error }) : error;
+  }
+
+  async commandByKey(streamId: string, key: string): Promise<StoredCommand | undefined> {
+    this.#assertOpen();
+    const row = this.#commandByKey.get(streamId, key) as { first_revision: number; count: number; answer: string } | undefined;
+    if (row === undefined) return undefined;
+    const events = row.count === 0 ? [] : recordsOf(this.#streamForwards, streamId, row.first_revision, row.count);
+    return { key, answer: JSON.parse(row.answer) as JsonValue, events };
   }
 
   #notifyAppended(): void {
@@ -357,8 +401,9 @@ export class SqliteEventStore implements EventStore {
    * from the hash the last row of the first half stores, which the first half's walk checks, so the answer — first
    * bad event, reason, count, head — is the one a single walk gives (tested against it).
    */
-  async verifyChain(streamId: string, onProgress?: (checked: number) => void): Promise<ChainVerification> {
+  async verifyChain(streamId: string, onProgress?: (checked: number) => void, options: VerifyOptions = {}): Promise<ChainVerification> {
     this.#assertOpen();
+    if (options.tail !== undefined) return this.#verifyTail(streamId, options.tail, onProgress);
     const rows = (this.#streamCount.get(streamId) as { n: number }).n;
     const links = (to: number) => storedLinks(this.#storedLinks, streamId, { from: 0, to }, () => (this.#assertOpen(), nextTurn()));
     if (rows < this.#parallelVerifyFrom || this.#path === undefined || !existsSync(CHAIN_RANGE_WORKER)) {
@@ -387,6 +432,24 @@ export class SqliteEventStore implements EventStore {
     } finally {
       await worker.terminate();
     }
+  }
+
+  /**
+   * The last `count` revisions: each row's hash recomputed from its stored text and each link checked, starting from
+   * the hash the row before the tail stores (that row itself is left to the full walk).
+   */
+  async #verifyTail(streamId: string, count: number, onProgress?: (checked: number) => void): Promise<ChainVerification> {
+    const last = this.#lastOfStream.get(streamId) as { revision: number } | undefined;
+    if (last === undefined) return { streamId, events: 0, head: null, valid: true };
+    const from = Math.max(0, last.revision - Math.max(1, count) + 1);
+    const before = from === 0 ? undefined : (this.#db.prepare('SELECT hash FROM events WHERE stream_id = ? AND revision = ?').get(streamId, from - 1) as { hash: string } | undefined);
+    const start = from === 0 ? { from, prevHash: GENESIS_HASH } : before ? { from, prevHash: before.hash } : undefined;
+    if (start === undefined) {
+      const position = (this.#db.prepare('SELECT MIN(position) AS p FROM events WHERE stream_id = ? AND revision >= ?').get(streamId, from) as { p: number }).p;
+      return { streamId, events: 0, head: null, valid: false, firstBadRevision: from - 1, firstBadPosition: position, reason: `revision ${from - 1} is missing` };
+    }
+    const links = storedLinks(this.#storedLinks, streamId, { from, to: Number.MAX_SAFE_INTEGER }, () => (this.#assertOpen(), nextTurn()));
+    return verifyStoredEvents(streamId, links, onProgress, start);
   }
 
   async ping(): Promise<void> {
