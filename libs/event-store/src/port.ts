@@ -102,6 +102,11 @@ export interface SubscribeOptions {
 /** A catch-up subscription: replays history, then continues live, with no gap and no duplicate at the switch. */
 export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
+  /**
+   * Look for new events now rather than at the next poll (a writer that lost a race to another process needs that
+   * process's events at once, issue 16 item 15). Absent where delivery is pushed.
+   */
+  poke?(): void;
 }
 
 export interface ChainVerification {

@@ -546,6 +546,11 @@ class SqliteSubscription implements Subscription {
     this.#source.onClose(this);
   }
 
+  poke(): void {
+    this.#pending = true;
+    this.#wake?.();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#release();
