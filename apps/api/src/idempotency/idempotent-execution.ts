@@ -37,7 +37,9 @@ export class IdempotentExecution {
       throw new ProblemException(problem(409, 'idempotency-key-in-use', 'A request with this idempotencyKey is still being processed; retry later.'));
     }
     const promise = this.executeReserved(tenantId, key, execute);
-    this.inFlight.set(slot, promise.then(({ status, body }) => ({ status, body })));
+    const shared = promise.then(({ status, body }) => ({ status, body }));
+    shared.catch(() => undefined); // awaited only by concurrent duplicates; the failure reaches this caller below
+    this.inFlight.set(slot, shared);
     try {
       const { status, body, replayed } = await promise;
       return { status, body, replayed: replayed ?? false };
