@@ -33,6 +33,8 @@ export interface LedgerOptions {
   readonly contentionLimitMs?: number;
   /** How many of each tenant stream's last events are verified at start, before any write (issue 16 item 11). Default 1 000. */
   readonly verifyTailEvents?: number;
+  /** Walk every whole chain in the background after start (default true; the CLI's one-shot commands skip it). */
+  readonly verifyWholeChains?: boolean;
   /** Options of the embedded store (tests: a size limit). */
   readonly sqlite?: SqliteEventStoreOptions;
   /** Most commands of one tenant decided and appended together (group commit). */
@@ -96,6 +98,7 @@ export class Ledger implements LedgerUseCases {
   private readonly broken = new Map<string, IntegrityBreak>();
   private fullWalk: Promise<void> | undefined;
   private fullWalkDone = false;
+  private walkError: unknown;
   private closing = false;
   /** Where the last write failed for want of space; cleared by the next write that succeeds (item 10). */
   private storageFull: string | undefined;
@@ -130,7 +133,7 @@ export class Ledger implements LedgerUseCases {
     // Item 11: nothing is chained onto a tail that does not verify; the whole chains are walked after start.
     await ledger.verifyTails();
     ledger.runner.start();
-    ledger.fullWalk = ledger.verifyWholeChains();
+    if (options.verifyWholeChains ?? true) ledger.fullWalk = ledger.verifyWholeChains();
     return ledger;
   }
 
@@ -154,7 +157,6 @@ export class Ledger implements LedgerUseCases {
     }
   }
 
-  private walkError: unknown;
 
   private noteVerification(streamId: string, v: ChainVerification): void {
     const tenantId = tenantOfStream(streamId);
