@@ -64,6 +64,30 @@ describe('Ledger', () => {
     }
   });
 
+  test('issue 16 item 9 — a command key is stored with its events: the same key again, even after a reopen, answers the first answer and appends nothing', async () => {
+    const dir = dataDir();
+    let ledger = await Ledger.open({ dataDir: dir });
+    const create = { type: 'CreateGroup', actor: system, idempotencyKey: 'k-1', payload: { groupId: 'g-1', name: 'G', source: 'manual' } };
+    const refused = { type: 'CreateOrganization', actor: { kind: 'platform' }, idempotencyKey: 'k-2', payload: { orgId: 'o-2', name: 'O', dualSeat: false, provisioningMode: 'invite_only', usageBased: false } };
+    try {
+      const first = await ledger.executeCommand('t1', create);
+      const denied = await ledger.executeCommand('t1', refused);
+      expect(first).toMatchObject({ kind: 'appended', events: [{ type: 'GroupCreated' }] });
+      expect(denied).toMatchObject({ kind: 'refused', rule: 'R24', events: [{ type: 'AccessChangeDenied' }] });
+      expect((await ledger.store.commandByKey('tenant-t1', 'k-1'))!.events[0]!.metadata['idempotencyKey']).toBe('k-1');
+      await ledger.close();
+      ledger = await Ledger.open({ dataDir: dir });
+      const head = await ledger.store.headPosition();
+      expect(await ledger.executeCommand('t1', create)).toEqual({ ...first, replayed: true });
+      expect(await ledger.executeCommand('t1', refused)).toEqual({ ...denied, replayed: true });
+      // Keys are per tenant.
+      expect(await ledger.executeCommand('t2', create)).toMatchObject({ kind: 'appended' });
+      expect(await ledger.store.headPosition()).toBe(head + 1);
+    } finally {
+      await ledger.close();
+    }
+  });
+
   test('R62 — an invariant violation appends nothing; a malformed body appends nothing and lists every field', async () => {
     const ledger = await Ledger.open({ dataDir: dataDir() });
     try {
