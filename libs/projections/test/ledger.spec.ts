@@ -301,4 +301,50 @@ describe('group commit', () => {
       await ledger.close();
     }
   });
+
+  test('issue 16 item 15 — a command without If-Match is decided again as long as another writer wins (no conflict), then 503; one with If-Match gets its conflict', async () => {
+    const dir = dataDir();
+    const { SqliteEventStore, tenantStream } = await import('../../event-store/src/index.js');
+    const { WriteContentionError } = await import('../src/index.js');
+    const inner = SqliteEventStore.open(join(dir, 'events.sqlite'));
+    let interferences = 0;
+    let foreign = 0;
+    // A second writer that gets in before each of the ledger's next `interferences` appends.
+    const append: EventStore['append'] = async (streamId, events, options) => {
+      if (interferences > 0) {
+        interferences--;
+        const now = new Date().toISOString();
+        await inner.append(streamId, [{
+          id: `foreign-${++foreign}`, type: 'GroupCreated', data: { groupId: `foreign-${foreign}`, name: 'Foreign', source: 'manual' },
+          metadata: { tenantId: 't1', occurredAt: now, recordedAt: now, actor: { kind: 'system' }, source: 'api', schemaVersion: 1 },
+        }]);
+      }
+      return inner.append(streamId, events, options);
+    };
+    const store = new Proxy(inner, {
+      get: (target, name) => {
+        if (name === 'append') return append;
+        const value: unknown = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as EventStore;
+    const ledger = await Ledger.on(store, { dataDir: dir, contentionLimitMs: 500 });
+    const group = (groupId: string) => ({ type: 'CreateGroup', actor: system, payload: { groupId, name: groupId, source: 'manual' } });
+    try {
+      await orgWithOwner(ledger);
+      interferences = 12; // more than the 5 retries that used to end in 409
+      expect(await ledger.executeCommand('t1', group('mine'))).toMatchObject({ kind: 'appended' });
+      expect(interferences).toBe(0);
+
+      const revision = (await inner.streamRevision(tenantStream('t1')))!;
+      interferences = 1;
+      expect(await ledger.executeCommand('t1', group('checked'), { expectedRevision: revision })).toMatchObject({ kind: 'conflict' });
+
+      interferences = Number.POSITIVE_INFINITY;
+      await expect(ledger.executeCommand('t1', group('starved'))).rejects.toBeInstanceOf(WriteContentionError);
+    } finally {
+      interferences = 0;
+      await ledger.close();
+    }
+  });
 });
