@@ -406,7 +406,8 @@ export class Ledger implements LedgerUseCases {
 
     return this.locks.run(tenantId, async () => {
       this.assertWritable(tenantId);
-      for (let attempt = 0; ; attempt++) {
+      const since = performance.now();
+      for (;;) {
         const revision = await this.caughtUp(tenantId);
         const known = await this.store.knownIds([...ids]);
         const fresh = lines.filter((l) => !known.has(l.event.id));
@@ -441,7 +442,10 @@ export class Ledger implements LedgerUseCases {
           result = await this.store.append(tenantStream(tenantId), events, { expectedRevision: revision < 0 ? 'no_stream' : revision });
           this.storageFull = undefined;
         } catch (error) {
-          if (error instanceof IdempotencyMismatchError || !(error instanceof ConcurrencyConflictError) || attempt >= 5) throw this.storageError(error, 'events');
+          if (error instanceof IdempotencyMismatchError || !(error instanceof ConcurrencyConflictError)) throw this.storageError(error, 'events');
+          // Another writer got in first: the same patience as for commands (item 15).
+          const waited = performance.now() - since;
+          if (waited >= (this.options.contentionLimitMs ?? 30_000)) throw new WriteContentionError(tenantId, waited);
           continue;
         }
         await this.projection.waitFor(tenantId, result.nextRevision);
