@@ -65,5 +65,5 @@ describe('a second writer on the same tenant', () => {
       await exited;
       await server.close({ keepDataDir: true });
     }
-  });
+  }, 120_000);
 });
