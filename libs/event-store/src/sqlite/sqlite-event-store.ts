@@ -31,6 +31,12 @@ import {
   type VerifyOptions,
 } from '../port.js';
 
+/** SQLITE_BUSY (5), possibly extended: another connection holds the lock. */
+function isBusy(error: unknown): boolean {
+  const errcode = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof errcode === 'number' && (errcode & 0xff) === 5;
+}
+
 /** Rows per read; readers and subscriptions hold at most one page in memory. */
 const PAGE_SIZE = 1000;
 
@@ -119,6 +125,7 @@ export class SqliteEventStore implements EventStore {
   readonly #db: DatabaseSync;
   readonly #notifyKey: string;
   readonly #pollIntervalMs: number;
+  readonly #busyTimeoutMs: number;
   readonly #subscriptions = new Set<SqliteSubscription>();
   #closed = false;
 
@@ -153,7 +160,8 @@ export class SqliteEventStore implements EventStore {
     this.#notifyKey = path === ':memory:' ? `:memory:${Math.random()}` : resolve(path);
     // busy_timeout: a second process (the CLI while the server runs, a crash-recovery check) waits
     // for the write lock instead of failing at once with SQLITE_BUSY.
-    this.#db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.#db = new DatabaseSync(path, { timeout: this.#busyTimeoutMs });
     this.#db.exec('PRAGMA journal_mode = WAL');
     /*
      * Durability. append() resolves only after COMMIT has returned, so what a caller saw acknowledged
@@ -224,9 +232,15 @@ export class SqliteEventStore implements EventStore {
     // The whole append runs synchronously between BEGIN IMMEDIATE and COMMIT: no other append of
     // this process can interleave, and BEGIN IMMEDIATE takes the write lock before we read the
     // stream's head, so another process cannot either.
+    // Waiting for another process's lock happens before BEGIN, on the event loop (#tryBegin); from a successful
+    // BEGIN to COMMIT nothing is awaited.
+    const deadline = performance.now() + this.#busyTimeoutMs;
+    while (!this.#tryBegin(deadline)) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      this.#assertOpen();
+    }
     let outcome: { result: AppendResult; wrote: boolean };
     try {
-      this.#begin.run();
       outcome = this.#appendInTransaction(streamId, events, expected);
       if (outcome.wrote) {
         // Item 9: the keys commit with the events or not at all, so a retry after any crash finds exactly what is stored.
@@ -288,6 +302,26 @@ export class SqliteEventStore implements EventStore {
       stored.every((e, i) => e.streamId === streamId && e.id === events[i]!.id && e.revision === stored[0]!.revision + i);
     if (!exact) throw new IdempotencyMismatchError(streamId, stored.map((e) => e.id));
     return { nextRevision: stored[stored.length - 1]!.revision, events: stored };
+  }
+
+  /**
+   * BEGIN IMMEDIATE without waiting: false while another process holds the write lock (the caller retries every
+   * 1 ms on the event loop, until `deadline`). SQLite's own busy handler sleeps in growing steps (1, 2, 5, 10, 15 …
+   * ms) with the thread blocked, so against a writer in a loop (`ledger import` beside the server) it waited ≈ 30 ms
+   * per append and lost nearly every race (issue 16 item 15). Reads keep the busy timeout: it is lifted only around
+   * the BEGIN itself.
+   */
+  #tryBegin(deadline: number): boolean {
+    this.#db.exec('PRAGMA busy_timeout = 0');
+    try {
+      this.#begin.run();
+      return true;
+    } catch (error) {
+      if (!isBusy(error) || performance.now() >= deadline) throw this.#classified(error);
+      return false;
+    } finally {
+      this.#db.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`);
+    }
   }
 
   /** SQLITE_FULL (a full disk, or `maxPageCount`) becomes StorageFullError naming the file (item 10). */
