@@ -201,8 +201,9 @@ export function verifyEvents(
   streamId: string,
   events: Iterable<RecordedEvent> | AsyncIterable<RecordedEvent>,
   onProgress?: (checked: number) => void,
+  start?: ChainStart,
 ): Promise<ChainVerification> {
-  return walk(streamId, events, eventHash, onProgress);
+  return walk(streamId, events, eventHash, onProgress, start);
 }
 
 /**

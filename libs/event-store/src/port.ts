@@ -43,6 +43,31 @@ export interface AppendResult {
   readonly events: readonly RecordedEvent[];
 }
 
+/**
+ * A command's idempotency key, written with its events in the same transaction (issue 16 item 9), so that a retry
+ * after any crash finds it exactly when the events are there. The store keeps `answer` as opaque JSON.
+ */
+export interface CommandRecord {
+  readonly key: string;
+  /** Index, in this append's `events`, of the command's first event, and how many events it appended. */
+  readonly first: number;
+  readonly count: number;
+  readonly answer: JsonValue;
+}
+
+/** A command record as stored, with the events it appended (in revision order). */
+export interface StoredCommand {
+  readonly key: string;
+  readonly answer: JsonValue;
+  readonly events: readonly RecordedEvent[];
+}
+
+export interface AppendOptions {
+  expectedRevision?: ExpectedRevision;
+  /** Idempotency keys to record atomically with the events; a key already recorded for the stream fails the append. */
+  commands?: readonly CommandRecord[];
+}
+
 export interface ReadStreamOptions {
   readonly fromRevision?: number; // inclusive; default: start (forwards) or end (backwards)
   readonly direction?: 'forwards' | 'backwards';
@@ -77,6 +102,11 @@ export interface SubscribeOptions {
 /** A catch-up subscription: replays history, then continues live, with no gap and no duplicate at the switch. */
 export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
+  /**
+   * Look for new events now rather than at the next poll (a writer that lost a race to another process needs that
+   * process's events at once, issue 16 item 15). Absent where delivery is pushed.
+   */
+  poke?(): void;
 }
 
 export interface ChainVerification {
@@ -90,8 +120,18 @@ export interface ChainVerification {
   readonly reason?: string;
 }
 
+export interface VerifyOptions {
+  /**
+   * Only the last `tail` events: their hashes recomputed and their links checked, from the hash the event before
+   * them stores (a start-up check before the stream is extended; the whole walk runs afterwards).
+   */
+  readonly tail?: number;
+}
+
 export interface EventStore {
-  append(streamId: string, events: readonly EventToAppend[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
+  append(streamId: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult>;
+  /** The command recorded under this key in this stream (see `AppendOptions.commands`), or undefined. */
+  commandByKey(streamId: string, key: string): Promise<StoredCommand | undefined>;
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /**
@@ -112,7 +152,7 @@ export interface EventStore {
   headPosition(): Promise<number>;
   /** Every stream that has events, sorted (`ledger verify` and `ledger backup` walk each one's chain). */
   streamIds(): Promise<string[]>;
-  verifyChain(streamId: string, onProgress?: (checked: number) => void): Promise<ChainVerification>;
+  verifyChain(streamId: string, onProgress?: (checked: number) => void, options?: VerifyOptions): Promise<ChainVerification>;
   /** Reachability for /ready. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -152,6 +192,30 @@ export class IdempotencyMismatchError extends Error {
   constructor(readonly streamId: string, readonly eventIds: readonly string[]) {
     super(`stream ${streamId}: event ids ${eventIds.slice(0, 5).join(', ')} were already stored in a different batch`);
   }
+}
+
+/**
+ * The disk (or the database's size limit) is full: nothing of the write was stored, and the same write can succeed
+ * once space is freed (HTTP 507 storage-full with Retry-After). `where` names the file or directory.
+ */
+export class StorageFullError extends Error {
+  override readonly name = 'StorageFullError';
+  constructor(
+    readonly where: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`storage full: ${where}`, options);
+  }
+}
+
+/** Whether an error is SQLite's "database or disk is full" or the OS's ENOSPC / EDQUOT. */
+export function isStorageFull(error: unknown): boolean {
+  const e = error as { code?: unknown; errcode?: unknown; errstr?: unknown; message?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return true;
+  // node:sqlite: code 'ERR_SQLITE_ERROR', errcode 13 (SQLITE_FULL) or an extended code whose low byte is 13.
+  if (typeof e.errcode === 'number' && (e.errcode & 0xff) === 13) return true;
+  return typeof e.message === 'string' && /database or disk is full|SQLITE_FULL/.test(e.message);
 }
 
 export function tenantStream(tenantId: string): string {

@@ -147,6 +147,40 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
       expect((await collect(store.readStream(s))).map((e) => e.id)).toEqual([batch[0]!.id, batch[1]!.id, expect.any(String)]);
     });
 
+    test('command keys (issue 16 item 9): recorded in the same append as their events, found with those events; a conflict stores neither', async () => {
+      const stream = streamName('keys');
+      expect(await store.commandByKey(stream, 'k-1')).toBeUndefined();
+      await store.append(stream, events('pre', 2));
+      const batch = events('cmd', 3);
+      const { events: stored } = await store.append(stream, batch, {
+        expectedRevision: 1,
+        commands: [
+          { key: 'k-1', first: 0, count: 2, answer: { kind: 'appended' } },
+          { key: 'k-2', first: 2, count: 1, answer: { kind: 'refused', rule: 'R24', detail: 'no' } },
+        ],
+      });
+      const one = await store.commandByKey(stream, 'k-1');
+      expect(one).toEqual({ key: 'k-1', answer: { kind: 'appended' }, events: stored.slice(0, 2) });
+      expect(await store.commandByKey(stream, 'k-2')).toEqual({ key: 'k-2', answer: { kind: 'refused', rule: 'R24', detail: 'no' }, events: stored.slice(2) });
+      // Keys are per stream.
+      expect(await store.commandByKey(streamName('other'), 'k-1')).toBeUndefined();
+      // The append that loses the race records no key either.
+      await expect(store.append(stream, events('late', 1), { expectedRevision: 1, commands: [{ key: 'k-3', first: 0, count: 1, answer: { kind: 'appended' } }] })).rejects.toBeInstanceOf(ConcurrencyConflictError);
+      expect(await store.commandByKey(stream, 'k-3')).toBeUndefined();
+      // A key already recorded fails the whole append: nothing of it is stored.
+      await expect(store.append(stream, events('again', 1), { commands: [{ key: 'k-1', first: 0, count: 1, answer: { kind: 'appended' } }] })).rejects.toThrow();
+      expect(await store.streamRevision(stream)).toBe(4);
+    });
+
+    test('verifyChain with tail checks the last events only, from the hash the event before them stores', async () => {
+      const stream = streamName('tail');
+      await store.append(stream, events('t', 7));
+      const full = await store.verifyChain(stream);
+      expect(await store.verifyChain(stream, undefined, { tail: 3 })).toEqual({ ...full, events: 3 });
+      expect(await store.verifyChain(stream, undefined, { tail: 100 })).toEqual(full);
+      expect(await store.verifyChain(streamName('none'), undefined, { tail: 3 })).toMatchObject({ valid: true, events: 0 });
+    });
+
     test('knownIds tells which ids are stored in the stream asked about', async () => {
       const a = (await store.append(streamName('known-a'), events('ka', 2))).events;
       const b = (await store.append(streamName('known-b'), events('kb', 1))).events;

@@ -5,7 +5,7 @@ import type { EventToAppend, JsonValue } from '../../event-store/src/index.js';
 export function decidedEvent(
   tenantId: string,
   e: NewEvent,
-  meta: { actor: Actor; source: Source; occurredAt: string; recordedAt: string; correlationId: string; auth?: AuthRecord },
+  meta: { actor: Actor; source: Source; occurredAt: string; recordedAt: string; correlationId: string; auth?: AuthRecord; idempotencyKey?: string },
 ): EventToAppend {
   const metadata: EventMetadata = {
     tenantId,
@@ -14,6 +14,8 @@ export function decidedEvent(
     actor: meta.actor,
     source: meta.source,
     correlationId: meta.correlationId,
+    // Evidence that two events came from one request, retried (issue 16 item 9).
+    ...(meta.idempotencyKey !== undefined ? { idempotencyKey: meta.idempotencyKey } : {}),
     ...(e.causationId ? { causationId: e.causationId } : {}),
     ...(meta.auth ? { auth: meta.auth } : {}),
     schemaVersion: SCHEMA_VERSION[e.type] ?? 1,

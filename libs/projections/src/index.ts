@@ -5,10 +5,10 @@ export { ProjectionRunner, type Projection, type RunnerOptions } from './project
 export { issuesOf } from './validation.js';
 export { AccessQueries, ACCESS_QUERIES, ACCESS_QUERY_SCHEMAS } from './access-queries.js';
 
-import { Ledger } from './ledger.js';
+import { Ledger, type LedgerOptions } from './ledger.js';
 
 /** The Ledger on the configured stores: KurrentDB when a URL is given, else SQLite in `dataDir`. */
-export function createLedger(options: { dataDir: string; kurrentdbUrl?: string; clickhouseUrl?: string; now?: () => number }): Promise<Ledger> {
+export function createLedger(options: LedgerOptions & { clickhouseUrl?: string }): Promise<Ledger> {
   return Ledger.open(options);
 }
 export { seedHistory, type SeedItem, type SeedReport } from './seed.js';

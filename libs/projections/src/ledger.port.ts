@@ -19,10 +19,13 @@ export interface AppendedRef {
 }
 
 export type CommandOutcome =
-  /** 201: the command's events were appended. */
-  | { readonly kind: 'appended'; readonly events: readonly AppendedRef[] }
+  /**
+   * 201: the command's events were appended. `replayed`: by an earlier request with the same idempotency key, whose
+   * answer this is (the key is stored with the events, issue 16 item 9); nothing was appended now.
+   */
+  | { readonly kind: 'appended'; readonly events: readonly AppendedRef[]; readonly replayed?: boolean }
   /** 403 (R22, R62): refused by the authorization rules; only the AccessChangeDenied event was appended. */
-  | { readonly kind: 'refused'; readonly rule: string; readonly detail: string; readonly events: readonly AppendedRef[] }
+  | { readonly kind: 'refused'; readonly rule: string; readonly detail: string; readonly events: readonly AppendedRef[]; readonly replayed?: boolean }
   /** 409 (R62): an invariant would break; nothing was appended. */
   | { readonly kind: 'violation'; readonly rule: string; readonly detail: string }
   /** 409: another writer appended first (expected revision did not match); nothing was appended. */
@@ -73,6 +76,52 @@ export interface LedgerHealth {
   /** Events appended but not yet applied by the access projection. */
   readonly projectionLag: number;
   readonly detail?: string;
+  /** Where the last write failed for want of space, until a write succeeds again (issue 16 item 10). */
+  readonly storageFull?: string;
+  /** Tenants whose chain failed verification; their writes are refused (issue 16 item 11). */
+  readonly integrityBroken?: readonly IntegrityBreak[];
+  /** Whether the background walk of every tenant's whole chain has finished since start. */
+  readonly integrityVerified?: boolean;
+}
+
+/** Retry-After for a full disk (507 storage-full): long enough for an operator or a cleanup job, short enough not to lose clients. */
+export const STORAGE_FULL_RETRY_AFTER_S = 30;
+
+export interface IntegrityBreak {
+  readonly tenantId: string;
+  readonly streamId: string;
+  readonly firstBadRevision?: number;
+  readonly firstBadPosition?: number;
+  readonly reason: string;
+}
+
+/**
+ * The tenant's chain does not verify (an edited or deleted row): its commands and imports are refused until an
+ * operator restores a backup and restarts (503 integrity-broken, issue 16 item 11).
+ */
+export class IntegrityBrokenError extends Error {
+  override readonly name = 'IntegrityBrokenError';
+  constructor(readonly integrityBreak: IntegrityBreak) {
+    const b = integrityBreak;
+    super(
+      `The hash chain of stream ${b.streamId} does not verify at revision ${b.firstBadRevision ?? '?'} (position ${b.firstBadPosition ?? '?'}): ${b.reason}. ` +
+        'Writes for this tenant are refused so that nothing is chained onto it. Inspect with `ledger verify`, restore the last good backup with `ledger restore`, then restart the server (it verifies again at start).',
+    );
+  }
+}
+
+/**
+ * Another writer (`ledger import`, a second process) kept appending to the tenant's stream for longer than the
+ * Ledger re-decides a command for (503 with Retry-After; nothing of the command was appended, issue 16 item 15).
+ */
+export class WriteContentionError extends Error {
+  override readonly name = 'WriteContentionError';
+  constructor(
+    readonly tenantId: string,
+    readonly waitedMs: number,
+  ) {
+    super(`Another writer kept appending to tenant ${tenantId}'s stream; the command was decided again for ${Math.round(waitedMs)} ms without landing and nothing was appended. Retry later.`);
+  }
 }
 
 export interface LedgerUseCases {

@@ -6,14 +6,16 @@ import {
   evolve, type Actor, type Command, type Decision, type EventMetadata, type EventType, type Source,
 } from '../../access-model/src/index.js';
 import {
-  ConcurrencyConflictError, IdempotencyMismatchError, openEventStore, tenantStream,
-  type EventStore, type EventToAppend, type JsonValue, type RecordedEvent,
+  ConcurrencyConflictError, IdempotencyMismatchError, isStorageFull, openEventStore, StorageFullError, tenantOfStream, tenantStream,
+  type ChainVerification, type CommandRecord, type EventStore, type EventToAppend, type JsonValue, type RecordedEvent,
+  type SqliteEventStoreOptions, type StoredCommand,
 } from '../../event-store/src/index.js';
 import { AccessProjection, accessSnapshotPath } from './access-projection.js';
 import { AccessQueries } from './access-queries.js';
 import { ACT_AS_SCOPE, IN_PROCESS, authRecordOf } from './ledger.port.js';
-import type {
-  AppendedRef, AuthContext, CommandOptions, CommandOutcome, FieldError, ImportOutcome, LedgerHealth, LedgerUseCases,
+import {
+  IntegrityBrokenError, WriteContentionError,
+  type AppendedRef, type AuthContext, type CommandOptions, type CommandOutcome, type FieldError, type ImportOutcome, type IntegrityBreak, type LedgerHealth, type LedgerUseCases,
 } from './ledger.port.js';
 import { decidedEvent } from './decided-event.js';
 import { ProjectionRunner } from './projection-runner.js';
@@ -25,8 +27,17 @@ export interface LedgerOptions {
   readonly kurrentdbUrl?: string;
   /** Clock (tests pin it). */
   readonly now?: () => number;
-  /** How many times a command is decided again when another writer appended first (without an explicit revision). */
-  readonly maxRetries?: number;
+  /**
+   * How long a command without an expected revision is decided again while another writer keeps appending first
+   * (then 503 with Retry-After, never a conflict it did not ask for: issue 16 item 15). Default 30 000 ms.
+   */
+  readonly contentionLimitMs?: number;
+  /** How many of each tenant stream's last events are verified at start, before any write (issue 16 item 11). Default 1 000. */
+  readonly verifyTailEvents?: number;
+  /** Walk every whole chain in the background after start (default true; the CLI's one-shot commands skip it). */
+  readonly verifyWholeChains?: boolean;
+  /** Options of the embedded store (tests: a size limit). */
+  readonly sqlite?: SqliteEventStoreOptions;
   /** Most commands of one tenant decided and appended together (group commit). */
   readonly maxBatch?: number;
 }
@@ -53,8 +64,19 @@ interface PendingCommand {
   readonly auth: AuthRecord;
   readonly resolve: (outcome: CommandOutcome) => void;
   readonly reject: (error: unknown) => void;
-  attempts: number;
+  /** When it was first taken (performance.now()): the contention limit counts from there. */
+  readonly since: number;
 }
+
+/** The answer a command with an idempotency key gave, as the store keeps it beside its events (item 9). */
+type RecordedAnswer = { readonly kind: 'appended' } | { readonly kind: 'refused'; readonly rule: string; readonly detail: string };
+
+function replayOf(stored: StoredCommand): CommandOutcome {
+  const answer = stored.answer as RecordedAnswer;
+  const events: AppendedRef[] = stored.events.map((e) => ({ id: e.id, type: e.type, position: e.position }));
+  return answer.kind === 'refused' ? { kind: 'refused', rule: answer.rule, detail: answer.detail, events, replayed: true } : { kind: 'appended', events, replayed: true };
+}
+
 
 function sourceOf(actor: Actor): Source {
   return actor.kind === 'scim' ? 'scim' : 'api';
@@ -74,6 +96,14 @@ export class Ledger implements LedgerUseCases {
   private readonly now: () => number;
   /** Chain walks running, by tenant (`integrity`): concurrent requests share one. */
   private readonly integrityWalks = new Map<string, Promise<{ events: number; head: string | null; valid: boolean; firstBadPosition?: number }>>();
+  /** Tenants whose chain failed verification: their writes are refused until a restart verifies again (item 11). */
+  private readonly broken = new Map<string, IntegrityBreak>();
+  private fullWalk: Promise<void> | undefined;
+  private fullWalkDone = false;
+  private walkError: unknown;
+  private closing = false;
+  /** Where the last write failed for want of space; cleared by the next write that succeeds (item 10). */
+  private storageFull: string | undefined;
 
   private constructor(
     readonly store: EventStore,
@@ -91,6 +121,7 @@ export class Ledger implements LedgerUseCases {
     const store = openEventStore({
       sqlitePath: join(options.dataDir, 'events.sqlite'),
       ...(options.kurrentdbUrl ? { kurrentdbUrl: options.kurrentdbUrl } : {}),
+      ...(options.sqlite ? { sqlite: options.sqlite } : {}),
     });
     return Ledger.on(store, options);
   }
@@ -101,8 +132,67 @@ export class Ledger implements LedgerUseCases {
     const snapshotPath = accessSnapshotPath(options.dataDir);
     const projection = AccessProjection.load(snapshotPath);
     const ledger = new Ledger(store, projection, snapshotPath, options);
+    // Item 11: nothing is chained onto a tail that does not verify; the whole chains are walked after start.
+    await ledger.verifyTails();
     ledger.runner.start();
+    if (options.verifyWholeChains ?? true) ledger.fullWalk = ledger.verifyWholeChains();
     return ledger;
+  }
+
+  /** Each tenant stream's last events, hashed again from their stored text and their links checked. */
+  private async verifyTails(): Promise<void> {
+    const tail = this.options.verifyTailEvents ?? 1000;
+    for (const streamId of await this.store.streamIds()) this.noteVerification(streamId, await this.store.verifyChain(streamId, undefined, { tail }));
+  }
+
+  /** Every tenant's whole chain, one after the other, in the background (the walk yields to the event loop). */
+  private async verifyWholeChains(): Promise<void> {
+    try {
+      for (const streamId of await this.store.streamIds()) {
+        if (this.closing) return;
+        this.noteVerification(streamId, await this.store.verifyChain(streamId));
+      }
+      this.fullWalkDone = true;
+    } catch (error) {
+      // Closing the store ends the walk with "closed"; any other failure leaves `integrityVerified` false on /ready.
+      if (!this.closing) this.walkError = error;
+    }
+  }
+
+
+  private noteVerification(streamId: string, v: ChainVerification): void {
+    const tenantId = tenantOfStream(streamId);
+    if (v.valid || tenantId === undefined || this.broken.has(tenantId)) return;
+    this.broken.set(tenantId, {
+      tenantId,
+      streamId,
+      ...(v.firstBadRevision !== undefined ? { firstBadRevision: v.firstBadRevision } : {}),
+      ...(v.firstBadPosition !== undefined ? { firstBadPosition: v.firstBadPosition } : {}),
+      reason: v.reason ?? 'does not verify',
+    });
+  }
+
+  /** Resolves once the background walk of every chain has ended (tests, `ledger verify`). */
+  async wholeChainsVerified(): Promise<void> {
+    await this.fullWalk;
+  }
+
+  private assertWritable(tenantId: string): void {
+    const b = this.broken.get(tenantId);
+    if (b) throw new IntegrityBrokenError(b);
+  }
+
+  /** A failed write: a full disk becomes StorageFullError and is remembered for /ready (item 10). */
+  private storageError(error: unknown, where: string): unknown {
+    if (error instanceof StorageFullError) {
+      this.storageFull = error.where;
+      return error;
+    }
+    if (isStorageFull(error)) {
+      this.storageFull = where;
+      return new StorageFullError(where, { cause: error });
+    }
+    return error;
   }
 
   // ------------------------------------------------------------------------------------------------- commands
@@ -125,10 +215,11 @@ export class Ledger implements LedgerUseCases {
     }
     const command = { ...sent, actor } as Command;
     const authRecord = authRecordOf(auth);
+    this.assertWritable(tenantId);
     return new Promise<CommandOutcome>((resolve, reject) => {
       let queue = this.queues.get(tenantId);
       if (!queue) this.queues.set(tenantId, (queue = []));
-      queue.push({ command, options, auth: authRecord, resolve, reject, attempts: 0 });
+      queue.push({ command, options, auth: authRecord, resolve, reject, since: performance.now() });
       void this.drain(tenantId);
     });
   }
@@ -158,9 +249,28 @@ export class Ledger implements LedgerUseCases {
   }
 
   private async commitBatch(tenantId: string, batch: PendingCommand[]): Promise<void> {
-    let revision: number;
+    // A command whose key another command of this batch carries waits for the next batch, where it finds that
+    // command's record: the store's primary key would refuse both in one append.
+    const later: PendingCommand[] = [];
     try {
+      await this.commitBatchOnce(tenantId, batch, later);
+    } finally {
+      if (later.length > 0) this.queues.get(tenantId)?.unshift(...later);
+    }
+  }
+
+  private async commitBatchOnce(tenantId: string, batch: PendingCommand[], later: PendingCommand[]): Promise<void> {
+    let revision: number;
+    const replays = new Map<PendingCommand, StoredCommand>();
+    try {
+      this.assertWritable(tenantId);
       revision = await this.caughtUp(tenantId);
+      // Item 9: a key stored with its events is a command already decided and appended, whatever crashed since.
+      for (const p of batch) {
+        const key = p.command.idempotencyKey;
+        const stored = key === undefined ? undefined : await this.store.commandByKey(tenantStream(tenantId), key);
+        if (stored) replays.set(p, stored);
+      }
     } catch (error) {
       for (const p of batch) p.reject(error);
       return;
@@ -168,11 +278,23 @@ export class Ledger implements LedgerUseCases {
     const facts = this.projection.beginWrite(tenantId);
     const decided: { pending: PendingCommand; refused?: { rule: string; detail: string }; from: number; count: number }[] = [];
     const events: EventToAppend[] = [];
+    const commands: CommandRecord[] = [];
+    const keys = new Set<string>();
     let provisional = facts.lastPosition;
     let stream = revision;
     try {
       for (const pending of batch) {
         const { command, options, auth } = pending;
+        const replay = replays.get(pending);
+        if (replay) {
+          pending.resolve(replayOf(replay));
+          continue;
+        }
+        const key = command.idempotencyKey;
+        if (key !== undefined && keys.has(key)) {
+          later.push(pending);
+          continue;
+        }
         if (options.expectedRevision !== undefined && options.expectedRevision !== stream) {
           pending.resolve({ kind: 'conflict', detail: `stream ${tenantStream(tenantId)}: expected revision ${options.expectedRevision}, actual ${stream < 0 ? 'no stream' : stream}` });
           continue;
@@ -192,11 +314,19 @@ export class Ledger implements LedgerUseCases {
         const correlationId = randomUUID();
         const from = events.length;
         for (const e of decision.events) {
-          const append = decidedEvent(tenantId, e, { actor: command.actor, source: sourceOf(command.actor), occurredAt: new Date(at).toISOString(), recordedAt: new Date(this.now()).toISOString(), correlationId, auth });
+          const append = decidedEvent(tenantId, e, {
+            actor: command.actor, source: sourceOf(command.actor), occurredAt: new Date(at).toISOString(), recordedAt: new Date(this.now()).toISOString(), correlationId, auth,
+            ...(key !== undefined ? { idempotencyKey: key } : {}),
+          });
           evolve(facts, { id: append.id, type: e.type, data: e.data as never, meta: append.metadata as unknown as EventMetadata, position: ++provisional });
           events.push(append);
         }
         stream += decision.events.length;
+        if (key !== undefined && decision.events.length > 0) {
+          keys.add(key);
+          const answer: RecordedAnswer = decision.kind === 'refused' ? { kind: 'refused', rule: decision.rule, detail: decision.reason } : { kind: 'appended' };
+          commands.push({ key, first: from, count: decision.events.length, answer });
+        }
         decided.push({ pending, from, count: decision.events.length, ...(decision.kind === 'refused' ? { refused: { rule: decision.rule, detail: decision.reason } } : {}) });
       }
     } catch (error) {
@@ -210,18 +340,26 @@ export class Ledger implements LedgerUseCases {
     }
     let stored: RecordedEvent[];
     try {
-      stored = [...(await this.store.append(tenantStream(tenantId), events, { expectedRevision: revision < 0 ? 'no_stream' : revision })).events];
+      stored = [...(await this.store.append(tenantStream(tenantId), events, { expectedRevision: revision < 0 ? 'no_stream' : revision, commands })).events];
+      this.storageFull = undefined;
     } catch (error) {
       this.projection.endWrite(tenantId, undefined);
       if (error instanceof ConcurrencyConflictError) {
-        // Another process wrote to this tenant first: catch up and decide these commands again (the explicit
-        // expected revisions among them will then answer conflict), a few times at most.
-        const retry = decided.filter((d) => ++d.pending.attempts <= (this.options.maxRetries ?? 5)).map((d) => d.pending);
-        for (const d of decided) if (d.pending.attempts > (this.options.maxRetries ?? 5)) d.pending.resolve({ kind: 'conflict', detail: error.message });
-        this.queues.get(tenantId)?.unshift(...retry);
+        // Item 15: another process wrote to this tenant first. Catch up (at once: `caughtUp` pokes the subscription)
+        // and decide these commands again; those with an expected revision then answer conflict, the others land
+        // — or, if the other writer never lets them for `contentionLimitMs`, answer 503 to be retried later.
+        const limit = this.options.contentionLimitMs ?? 30_000;
+        const now = performance.now();
+        const retry: PendingCommand[] = [];
+        for (const d of decided) {
+          if (now - d.pending.since < limit) retry.push(d.pending);
+          else d.pending.reject(new WriteContentionError(tenantId, now - d.pending.since));
+        }
+        later.unshift(...retry);
         return;
       }
-      for (const d of decided) d.pending.reject(error);
+      const failure = this.storageError(error, 'events');
+      for (const d of decided) d.pending.reject(failure);
       return;
     }
     this.projection.endWrite(tenantId, { revision: stored[stored.length - 1]!.revision, positions: stored.map((e) => e.position) });
@@ -234,7 +372,12 @@ export class Ledger implements LedgerUseCases {
   /** Waits until the projection has applied the tenant's stream as far as the store has it; returns that revision. */
   private async caughtUp(tenantId: string): Promise<number> {
     const revision = (await this.store.streamRevision(tenantStream(tenantId))) ?? -1;
-    if (revision >= 0) await this.projection.waitFor(tenantId, revision);
+    if (revision >= 0) {
+      const waiting = this.projection.waitFor(tenantId, revision);
+      // Events another process appended reach the subscription at its next poll; do not wait for it (item 15).
+      this.runner.poke();
+      await waiting;
+    }
     return revision;
   }
 
@@ -275,9 +418,12 @@ export class Ledger implements LedgerUseCases {
       ids.add(event.id);
     }
     if (errors.length > 0) return { kind: 'invalid', status: 400, errors };
+    this.assertWritable(tenantId);
 
     return this.locks.run(tenantId, async () => {
-      for (let attempt = 0; ; attempt++) {
+      this.assertWritable(tenantId);
+      const since = performance.now();
+      for (;;) {
         const revision = await this.caughtUp(tenantId);
         const known = await this.store.knownIds(tenantStream(tenantId), [...ids]);
         const fresh = lines.filter((l) => !known.has(l.event.id));
@@ -309,13 +455,19 @@ export class Ledger implements LedgerUseCases {
             schemaVersion: SCHEMA_VERSION[event.type] ?? 1,
           },
         }));
+        let result;
         try {
-          const result = await this.store.append(tenantStream(tenantId), events, { expectedRevision: revision < 0 ? 'no_stream' : revision });
-          await this.projection.waitFor(tenantId, result.nextRevision);
-          return { kind: 'imported', appended: fresh.length, skipped: lines.length - fresh.length };
+          result = await this.store.append(tenantStream(tenantId), events, { expectedRevision: revision < 0 ? 'no_stream' : revision });
+          this.storageFull = undefined;
         } catch (error) {
-          if (error instanceof IdempotencyMismatchError || !(error instanceof ConcurrencyConflictError) || attempt >= 5) throw error;
+          if (error instanceof IdempotencyMismatchError || !(error instanceof ConcurrencyConflictError)) throw this.storageError(error, 'events');
+          // Another writer got in first: the same patience as for commands (item 15).
+          const waited = performance.now() - since;
+          if (waited >= (this.options.contentionLimitMs ?? 30_000)) throw new WriteContentionError(tenantId, waited);
+          continue;
         }
+        await this.projection.waitFor(tenantId, result.nextRevision);
+        return { kind: 'imported', appended: fresh.length, skipped: lines.length - fresh.length };
       }
     });
   }
@@ -337,6 +489,7 @@ export class Ledger implements LedgerUseCases {
     if (walk === undefined) {
       walk = this.store
         .verifyChain(tenantStream(tenantId))
+        .then((v) => (this.noteVerification(tenantStream(tenantId), v), v))
         .then((v) => ({ events: v.events, head: v.head, valid: v.valid, ...(v.firstBadPosition !== undefined ? { firstBadPosition: v.firstBadPosition } : {}) }))
         .finally(() => this.integrityWalks.delete(tenantId));
       this.integrityWalks.set(tenantId, walk);
@@ -355,12 +508,31 @@ export class Ledger implements LedgerUseCases {
     }
     const projectionLag = eventStore ? await this.runner.lag() : Number.NaN;
     if (this.runner.error) detail = `access projection stopped: ${(this.runner.error as Error).message}`;
-    return { eventStore: eventStore && !this.runner.error, readModel: true, projectionLag, ...(detail ? { detail } : {}) };
+    if (this.walkError) detail = [detail, `chain verification failed: ${(this.walkError as Error).message}`].filter(Boolean).join('; ');
+    return {
+      eventStore: eventStore && !this.runner.error,
+      readModel: true,
+      projectionLag,
+      ...(detail ? { detail } : {}),
+      ...(this.storageFull !== undefined ? { storageFull: this.storageFull } : {}),
+      ...(this.broken.size > 0 ? { integrityBroken: [...this.broken.values()] } : {}),
+      integrityVerified: this.fullWalkDone,
+    };
   }
 
   private runnerFor(projection: AccessProjection): ProjectionRunner {
     const path = this.snapshotPath;
-    return new ProjectionRunner(this.store, projection, path ? { checkpoint: () => projection.saveSnapshot(path) } : {});
+    const checkpoint = async () => {
+      try {
+        await projection.saveSnapshot(path!);
+      } catch (error) {
+        // A snapshot only shortens the replay at start: on a full disk it is skipped (the last one stays whole,
+        // writes are atomic) rather than stopping the projection; /ready shows where space ran out (item 10).
+        if (!isStorageFull(error)) throw error;
+        this.storageFull = path!;
+      }
+    };
+    return new ProjectionRunner(this.store, projection, path ? { checkpoint } : {});
   }
 
   /**
@@ -382,7 +554,9 @@ export class Ledger implements LedgerUseCases {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.runner.stop();
     await this.store.close();
+    await this.fullWalk;
   }
 }

@@ -74,6 +74,11 @@ export class ProjectionRunner {
     await this.options.checkpoint?.();
   }
 
+  /** The subscription looks for new events now (another process appended: issue 16 item 15). */
+  poke(): void {
+    this.subscription?.poke?.();
+  }
+
   /** Events in the store not yet applied. */
   async lag(): Promise<number> {
     return Math.max(0, (await this.store.headPosition()) - this.projection.position);

@@ -64,6 +64,30 @@ describe('Ledger', () => {
     }
   });
 
+  test('issue 16 item 9 — a command key is stored with its events: the same key again, even after a reopen, answers the first answer and appends nothing', async () => {
+    const dir = dataDir();
+    let ledger = await Ledger.open({ dataDir: dir });
+    const create = { type: 'CreateGroup', actor: system, idempotencyKey: 'k-1', payload: { groupId: 'g-1', name: 'G', source: 'manual' } };
+    const refused = { type: 'CreateOrganization', actor: { kind: 'platform' }, idempotencyKey: 'k-2', payload: { orgId: 'o-2', name: 'O', dualSeat: false, provisioningMode: 'invite_only', usageBased: false } };
+    try {
+      const first = await ledger.executeCommand('t1', create);
+      const denied = await ledger.executeCommand('t1', refused);
+      expect(first).toMatchObject({ kind: 'appended', events: [{ type: 'GroupCreated' }] });
+      expect(denied).toMatchObject({ kind: 'refused', rule: 'R24', events: [{ type: 'AccessChangeDenied' }] });
+      expect((await ledger.store.commandByKey('tenant-t1', 'k-1'))!.events[0]!.metadata['idempotencyKey']).toBe('k-1');
+      await ledger.close();
+      ledger = await Ledger.open({ dataDir: dir });
+      const head = await ledger.store.headPosition();
+      expect(await ledger.executeCommand('t1', create)).toEqual({ ...first, replayed: true });
+      expect(await ledger.executeCommand('t1', refused)).toEqual({ ...denied, replayed: true });
+      // Keys are per tenant.
+      expect(await ledger.executeCommand('t2', create)).toMatchObject({ kind: 'appended' });
+      expect(await ledger.store.headPosition()).toBe(head + 1);
+    } finally {
+      await ledger.close();
+    }
+  });
+
   test('R62 — an invariant violation appends nothing; a malformed body appends nothing and lists every field', async () => {
     const ledger = await Ledger.open({ dataDir: dataDir() });
     try {
@@ -247,6 +271,7 @@ describe('group commit', () => {
       headPosition: () => inner.headPosition(),
       streamIds: () => inner.streamIds(),
       verifyChain: (...a) => inner.verifyChain(...a),
+      commandByKey: (...a) => inner.commandByKey(...a),
       ping: () => inner.ping(),
       close: () => inner.close(),
       append: async (streamId, events, options) => {
@@ -273,6 +298,52 @@ describe('group commit', () => {
       expect(ledger.projection.tenant('t1')!.events).toBe(4);
       expect(await inner.streamRevision(tenantStream('t1'))).toBe(3);
     } finally {
+      await ledger.close();
+    }
+  });
+
+  test('issue 16 item 15 — a command without If-Match is decided again as long as another writer wins (no conflict), then 503; one with If-Match gets its conflict', async () => {
+    const dir = dataDir();
+    const { SqliteEventStore, tenantStream } = await import('../../event-store/src/index.js');
+    const { WriteContentionError } = await import('../src/index.js');
+    const inner = SqliteEventStore.open(join(dir, 'events.sqlite'));
+    let interferences = 0;
+    let foreign = 0;
+    // A second writer that gets in before each of the ledger's next `interferences` appends.
+    const append: EventStore['append'] = async (streamId, events, options) => {
+      if (interferences > 0) {
+        interferences--;
+        const now = new Date().toISOString();
+        await inner.append(streamId, [{
+          id: `foreign-${++foreign}`, type: 'GroupCreated', data: { groupId: `foreign-${foreign}`, name: 'Foreign', source: 'manual' },
+          metadata: { tenantId: 't1', occurredAt: now, recordedAt: now, actor: { kind: 'system' }, source: 'api', schemaVersion: 1 },
+        }]);
+      }
+      return inner.append(streamId, events, options);
+    };
+    const store = new Proxy(inner, {
+      get: (target, name) => {
+        if (name === 'append') return append;
+        const value: unknown = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as EventStore;
+    const ledger = await Ledger.on(store, { dataDir: dir, contentionLimitMs: 500 });
+    const group = (groupId: string) => ({ type: 'CreateGroup', actor: system, payload: { groupId, name: groupId, source: 'manual' } });
+    try {
+      await orgWithOwner(ledger);
+      interferences = 12; // more than the 5 retries that used to end in 409
+      expect(await ledger.executeCommand('t1', group('mine'))).toMatchObject({ kind: 'appended' });
+      expect(interferences).toBe(0);
+
+      const revision = (await inner.streamRevision(tenantStream('t1')))!;
+      interferences = 1;
+      expect(await ledger.executeCommand('t1', group('checked'), { expectedRevision: revision })).toMatchObject({ kind: 'conflict' });
+
+      interferences = Number.POSITIVE_INFINITY;
+      await expect(ledger.executeCommand('t1', group('starved'))).rejects.toBeInstanceOf(WriteContentionError);
+    } finally {
+      interferences = 0;
       await ledger.close();
     }
   });

@@ -10,12 +10,13 @@ import { problem } from '../problem/problem.js';
 export function commandAnswer(outcome: CommandOutcome): Answer {
   switch (outcome.kind) {
     case 'appended':
-      return { status: 201, body: { events: outcome.events }, keep: true };
+      return { status: 201, body: { events: outcome.events }, keep: true, ...(outcome.replayed ? { replayed: true } : {}) };
     case 'refused':
       return {
         status: 403,
         body: { ...problem(403, 'command-refused', outcome.detail, { rule: outcome.rule, title: 'Command refused' }), events: outcome.events },
         keep: true,
+        ...(outcome.replayed ? { replayed: true } : {}),
       };
     case 'violation':
       return { status: 409, body: problem(409, 'invariant-violated', outcome.detail, { rule: outcome.rule, title: 'Invariant would break' }), keep: true };

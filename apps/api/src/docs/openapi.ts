@@ -79,7 +79,7 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
           requestBody: { required: true, content: { 'application/json': { schema: commandRef } } },
           responses: {
             '201': { description: 'Events appended', content: { 'application/json': { schema: appendedRef } } },
-            ...problems(400, 401, 403, 409, 413, 415, 429),
+            ...problems(400, 401, 403, 409, 413, 415, 429, 503, 507),
           },
         },
       },
@@ -92,7 +92,7 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
           requestBody: { required: true, content: { 'application/x-ndjson': { schema: { type: 'string' }, itemSchema: importLineRef } } },
           responses: {
             '200': { description: 'Imported', content: { 'application/json': { schema: importResultRef } } },
-            ...problems(400, 401, 403, 409, 413, 415, 429),
+            ...problems(400, 401, 403, 409, 413, 415, 429, 503, 507),
           },
         },
       },
@@ -123,7 +123,8 @@ const PROBLEM_TEXT: Record<number, string> = {
   413: 'Body over the limit',
   415: 'Wrong content type',
   429: 'Rate limited; see Retry-After',
-  503: 'Not ready',
+  503: 'Not ready; on writes: integrity-broken (the tenant\'s hash chain does not verify) or write-contention (see Retry-After)',
+  507: 'storage-full: nothing was stored; see Retry-After',
 };
 
 function toComponent(schema: z.ZodType, io: 'input' | 'output', components: Record<string, unknown>): Json {

@@ -9,6 +9,8 @@ export class ApiMetrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly commands: Counter<'type' | 'outcome'>;
   readonly projectionLag: Gauge;
+  readonly integrityBroken: Gauge;
+  readonly storageFull: Gauge;
 
   constructor(registry: Registry, ledger: Pick<LedgerUseCases, 'health'>) {
     this.httpDuration = new Histogram({
@@ -31,6 +33,30 @@ export class ApiMetrics {
       async collect() {
         try {
           this.set((await ledger.health()).projectionLag);
+        } catch {
+          this.set(Number.NaN);
+        }
+      },
+    });
+    this.integrityBroken = new Gauge({
+      name: 'ledger_integrity_broken_tenants',
+      help: 'Tenants whose hash chain failed verification (their writes answer 503 integrity-broken)',
+      registers: [registry],
+      async collect() {
+        try {
+          this.set((await ledger.health()).integrityBroken?.length ?? 0);
+        } catch {
+          this.set(Number.NaN);
+        }
+      },
+    });
+    this.storageFull = new Gauge({
+      name: 'ledger_storage_full',
+      help: '1 while the last write failed for want of space (writes answer 507 storage-full), else 0',
+      registers: [registry],
+      async collect() {
+        try {
+          this.set((await ledger.health()).storageFull === undefined ? 0 : 1);
         } catch {
           this.set(Number.NaN);
         }

@@ -28,15 +28,22 @@ export class OperationsController {
       reply.status(503).header('content-type', PROBLEM_CONTENT_TYPE).send(problem(503, 'not-ready', `Health check failed: ${(error as Error).message}`));
       return;
     }
-    if (health.eventStore && health.readModel) {
+    // Issue 16 items 10 and 11: a full disk or a broken chain is a reason not to send writes here.
+    const reasons: string[] = [];
+    const down = [health.eventStore ? null : 'event store', health.readModel ? null : 'read model'].filter(Boolean).join(' and ');
+    if (down) reasons.push(`${down} unreachable.`);
+    if (health.storageFull !== undefined) reasons.push(`Storage full (${health.storageFull}): writes answer 507 until one succeeds again.`);
+    for (const b of health.integrityBroken ?? []) {
+      reasons.push(`Integrity broken for tenant ${b.tenantId} (stream ${b.streamId}, revision ${b.firstBadRevision ?? '?'}, position ${b.firstBadPosition ?? '?'}): its writes answer 503 integrity-broken; restore a backup (\`ledger restore\`) and restart.`);
+    }
+    if (reasons.length === 0) {
       reply.status(200).send({ status: 'ready', ...health });
       return;
     }
-    const down = [health.eventStore ? null : 'event store', health.readModel ? null : 'read model'].filter(Boolean).join(' and ');
     reply
       .status(503)
       .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send({ ...problem(503, 'not-ready', `Not ready: ${down} unreachable.${health.detail ? ` ${health.detail}` : ''}`), health });
+      .send({ ...problem(503, 'not-ready', `Not ready: ${reasons.join(' ')}${health.detail ? ` ${health.detail}` : ''}`), health });
   }
 
   @Get('metrics')

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { NotFoundError, InvalidInputError } from '../../../../libs/projections/src/ledger.port.js';
+import { isStorageFull, StorageFullError } from '../../../../libs/event-store/src/port.js';
+import { IntegrityBrokenError, NotFoundError, InvalidInputError, STORAGE_FULL_RETRY_AFTER_S, WriteContentionError } from '../../../../libs/projections/src/ledger.port.js';
 import { type Problem, PROBLEM_CONTENT_TYPE, ProblemException, problem } from './problem.js';
 
 /**
@@ -14,10 +15,11 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const headers = exception instanceof ProblemException ? exception.headers : {};
-    const body = this.toProblem(exception);
+    const chosen = answerFor(exception);
+    const headers = exception instanceof ProblemException ? exception.headers : (chosen?.headers ?? {});
+    const body = chosen?.problem ?? this.toProblem(exception);
     // A ProblemException is an answer the code chose (503 read-model-behind, say), not a failure to log.
-    if (body.status >= 500 && !(exception instanceof ProblemException)) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (body.status >= 500 && !(exception instanceof ProblemException) && chosen === undefined) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     reply.status(body.status).headers(headers).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 
@@ -28,6 +30,20 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof HttpException) return fromHttpException(exception);
     return problem(500, 'internal', 'The server failed to process the request.');
   }
+}
+
+/** Failures of the stores that are answers, not bugs (issue 16 items 10, 11, 15). */
+function answerFor(exception: unknown): { problem: Problem; headers: Record<string, string> } | undefined {
+  if (exception instanceof StorageFullError || isStorageFull(exception)) {
+    const where = exception instanceof StorageFullError ? ` (${exception.where})` : '';
+    return {
+      problem: problem(507, 'storage-full', `The server's storage is full${where}; nothing of this request was stored. Retry after ${STORAGE_FULL_RETRY_AFTER_S} s; an operator has to free space (see /ready).`, { title: 'Insufficient Storage' }),
+      headers: { 'retry-after': String(STORAGE_FULL_RETRY_AFTER_S) },
+    };
+  }
+  if (exception instanceof IntegrityBrokenError) return { problem: problem(503, 'integrity-broken', exception.message, { title: 'Integrity broken' }), headers: {} };
+  if (exception instanceof WriteContentionError) return { problem: problem(503, 'write-contention', exception.message, { title: 'Write contention' }), headers: { 'retry-after': '1' } };
+  return undefined;
 }
 
 function fromHttpException(exception: HttpException): Problem {

@@ -31,6 +31,7 @@ const TITLES: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 /** Problem types are URNs: stable identifiers a client can switch on, with nothing to dereference. */

@@ -7,7 +7,7 @@ import { createHttpApp, type HttpAppOptions } from '../../src/http-app.js';
 import { ApiKeyStore } from '../../src/keys/api-key-store.js';
 import { SCOPES, type Scope } from '../../src/keys/scopes.js';
 import type { Principal } from '../../../../libs/access-model/src/envelope.js';
-import { createLedger } from '../../../../libs/projections/src/index.js';
+import { createLedger, type LedgerOptions } from '../../../../libs/projections/src/index.js';
 
 export interface TestServer {
   readonly app: NestFastifyApplication;
@@ -25,15 +25,18 @@ export interface TestServer {
 }
 
 /** The real Ledger (embedded stores) on a data directory. */
-export async function openLedger(dataDir: string): Promise<ClosableLedger> {
-  return createLedger({ dataDir });
+export async function openLedger(dataDir: string, options: Omit<LedgerOptions, 'dataDir'> = {}): Promise<ClosableLedger> {
+  return createLedger({ ...options, dataDir });
 }
 
 /** The real app on 127.0.0.1 with a fresh (or given) data directory. */
-export async function startTestServer(options: Partial<Omit<HttpAppOptions, 'ledger' | 'dataDir'>> & { dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: Partial<Omit<HttpAppOptions, 'ledger' | 'dataDir'>> & { dataDir?: string; ledgerOptions?: Omit<LedgerOptions, 'dataDir'> } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ledger-api-'));
-  const ledger = await openLedger(dataDir);
-  const app = await createHttpApp({ ...options, ledger, dataDir, logLevels: options.logLevels ?? [] });
+  const { ledgerOptions, ...appOptions } = options;
+  const ledger = await openLedger(dataDir, ledgerOptions);
+  const app = await createHttpApp({ ...appOptions, ledger, dataDir, logLevels: options.logLevels ?? [] });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const keys = app.get(ApiKeyStore);

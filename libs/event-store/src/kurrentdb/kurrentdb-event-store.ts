@@ -21,6 +21,7 @@ import {
   ConcurrencyConflictError,
   IdempotencyMismatchError,
   pagesOf,
+  type AppendOptions,
   type AppendResult,
   type ChainVerification,
   type EventStore,
@@ -31,8 +32,10 @@ import {
   type ReadAllPagesOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StoredCommand,
   type SubscribeOptions,
   type Subscription,
+  type VerifyOptions,
 } from '../port.js';
 
 /**
@@ -55,6 +58,17 @@ import {
  */
 
 const CHAIN_KEY = '$chain';
+/**
+ * A command's idempotency key and answer (issue 16 item 9), in the metadata of the command's first event: written in
+ * the same append as the events, so it is there exactly when they are. Outside the hashed view, like `$chain`.
+ */
+const COMMAND_KEY = '$command';
+
+interface CommandMetadata {
+  key: string;
+  count: number;
+  answer: JsonValue;
+}
 const MAX_APPEND_ATTEMPTS = 20;
 /** How many events before the head a replay is looked for, beyond the batch's own length. */
 const IDEMPOTENCY_WINDOW = 100;
@@ -87,7 +101,7 @@ function fromKurrent(resolved: ResolvedEvent | AllStreamResolvedEvent): Recorded
   const event = resolved.event;
   if (event === undefined || !event.isJson) return null;
   const raw = (event.metadata ?? {}) as { [key: string]: JsonValue };
-  const { [CHAIN_KEY]: chainValue, ...metadata } = raw;
+  const { [CHAIN_KEY]: chainValue, [COMMAND_KEY]: _command, ...metadata } = raw;
   // An event without $chain was not written through this adapter: it is kept, with empty hashes,
   // so that verifyChain reports it instead of silently skipping it.
   const chain = (chainValue ?? null) as ChainMetadata | null;
@@ -126,11 +140,18 @@ export class KurrentDbEventStore implements EventStore {
   async append(
     streamId: string,
     events: readonly EventToAppend[],
-    options: { expectedRevision?: ExpectedRevision } = {},
+    options: AppendOptions = {},
   ): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
     assertValidExpectedRevision(expected);
     const ids = new Set<string>();
+    const commandAt = new Map<number, CommandMetadata>();
+    for (const c of options.commands ?? []) {
+      if (c.count < 1 || c.first < 0 || c.first + c.count > events.length) throw new RangeError(`command ${c.key}: events ${c.first}..${c.first + c.count - 1} are not in this append`);
+      // The lookup is a backwards read of the stream: a key already there must fail the append, as SQLite's primary key does.
+      if ((await this.commandByKey(streamId, c.key)) !== undefined) throw new RangeError(`command key ${c.key} is already recorded in ${streamId}`);
+      commandAt.set(c.first, { key: c.key, count: c.count, answer: c.answer });
+    }
     for (const event of events) {
       if (ids.has(event.id)) throw new RangeError(`event id ${event.id} appears twice in one append`);
       ids.add(event.id);
@@ -151,22 +172,22 @@ export class KurrentDbEventStore implements EventStore {
 
       let prevHash = tail.length === 0 ? GENESIS_HASH : tail[0]!.hash;
       let revision = actual ?? -1;
-      const chained = events.map((event) => {
+      const chained = events.map((event, i) => {
         revision++;
         const hash = eventHash(prevHash, { ...event, streamId, revision });
         const chain: ChainMetadata = { prevHash, hash, revision, id: event.id };
         prevHash = hash;
-        return { event, chain };
+        return { event, chain, command: commandAt.get(i) };
       });
       try {
         await this.#client.appendToStream(
           streamId,
-          chained.map(({ event, chain }) =>
+          chained.map(({ event, chain, command }) =>
             jsonEvent({
               id: kurrentEventUuid(streamId, event.id),
               type: event.type,
               data: event.data as JSONType,
-              metadata: { ...event.metadata, [CHAIN_KEY]: chain },
+              metadata: { ...event.metadata, [CHAIN_KEY]: chain, ...(command ? { [COMMAND_KEY]: command as unknown as JsonValue } : {}) } as JSONType,
             }),
           ),
           { streamState: actual === null ? NO_STREAM : BigInt(actual) },
@@ -322,8 +343,33 @@ export class KurrentDbEventStore implements EventStore {
     return -1;
   }
 
-  verifyChain(streamId: string, onProgress?: (checked: number) => void): Promise<ChainVerification> {
-    return verifyEvents(streamId, this.readStream(streamId), onProgress);
+  /**
+   * KurrentDB has no secondary index: the stream is read backwards until the key's event is found, so a lookup
+   * costs a read of every event appended since that command (all of the stream for an unknown key). The Ledger
+   * asks only for commands sent with an idempotency key.
+   */
+  async commandByKey(streamId: string, key: string): Promise<StoredCommand | undefined> {
+    const read = this.#client.readStream(streamId, { direction: BACKWARDS, fromRevision: END });
+    try {
+      for await (const resolved of read) {
+        const command = (resolved.event?.metadata as { [COMMAND_KEY]?: CommandMetadata } | undefined)?.[COMMAND_KEY];
+        if (command?.key !== key) continue;
+        const events = await this.#collect(this.readStream(streamId, { fromRevision: Number(resolved.event!.revision), maxCount: command.count }));
+        return { key, answer: command.answer, events };
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return undefined;
+      throw error;
+    }
+    return undefined;
+  }
+
+  async verifyChain(streamId: string, onProgress?: (checked: number) => void, options: VerifyOptions = {}): Promise<ChainVerification> {
+    if (options.tail === undefined) return verifyEvents(streamId, this.readStream(streamId), onProgress);
+    const tail = (await this.#readTail(streamId, Math.max(1, options.tail) + 1)).reverse();
+    if (tail.length <= options.tail) return verifyEvents(streamId, tail, onProgress);
+    const [before, ...rest] = tail;
+    return verifyEvents(streamId, rest, onProgress, { from: rest[0]!.revision, prevHash: before!.hash });
   }
 
   async ping(): Promise<void> {

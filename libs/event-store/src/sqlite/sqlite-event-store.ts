@@ -12,6 +12,9 @@ import { assertValidExpectedRevision, satisfiesExpectedRevision } from '../expec
 import {
   ConcurrencyConflictError,
   IdempotencyMismatchError,
+  isStorageFull,
+  StorageFullError,
+  type AppendOptions,
   type AppendResult,
   type ChainVerification,
   type EventStore,
@@ -23,8 +26,16 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeOptions,
+  type StoredCommand,
   type Subscription,
+  type VerifyOptions,
 } from '../port.js';
+
+/** SQLITE_BUSY (5), possibly extended: another connection holds the lock. */
+function isBusy(error: unknown): boolean {
+  const errcode = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof errcode === 'number' && (errcode & 0xff) === 5;
+}
 
 /** Rows per read; readers and subscriptions hold at most one page in memory. */
 const PAGE_SIZE = 1000;
@@ -36,6 +47,11 @@ export interface SqliteEventStoreOptions {
   readonly parallelVerifyFrom?: number;
   /** How long a writer waits for another process's write lock before failing (SQLITE_BUSY). */
   readonly busyTimeoutMs?: number;
+  /**
+   * Tests only: `PRAGMA max_page_count`, a size limit past which writes fail with SQLITE_FULL exactly as on a full
+   * disk (issue 16 item 10).
+   */
+  readonly maxPageCount?: number;
 }
 
 const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, prev_hash, hash';
@@ -61,7 +77,15 @@ CREATE TABLE IF NOT EXISTS ${name} (
   UNIQUE (stream_id, revision),
   UNIQUE (stream_id, id)
 );`;
-const SCHEMA = EVENTS_TABLE('events');
+const SCHEMA = `${EVENTS_TABLE('events')}
+CREATE TABLE IF NOT EXISTS command_keys (
+  stream_id      TEXT    NOT NULL,
+  key            TEXT    NOT NULL,
+  first_revision INTEGER NOT NULL,
+  count          INTEGER NOT NULL,
+  answer         TEXT    NOT NULL,
+  PRIMARY KEY (stream_id, key)
+) WITHOUT ROWID;`;
 
 /** Whether `events` still has the first schema's UNIQUE(id) across all streams. */
 function hasGlobalIdUniqueness(db: DatabaseSync): boolean {
@@ -139,6 +163,7 @@ export class SqliteEventStore implements EventStore {
   readonly #db: DatabaseSync;
   readonly #notifyKey: string;
   readonly #pollIntervalMs: number;
+  readonly #busyTimeoutMs: number;
   readonly #subscriptions = new Set<SqliteSubscription>();
   #closed = false;
 
@@ -148,6 +173,8 @@ export class SqliteEventStore implements EventStore {
   readonly #lastOfStream: StatementSync;
   readonly #byIds: StatementSync;
   readonly #insert: StatementSync;
+  readonly #insertCommand: StatementSync;
+  readonly #commandByKey: StatementSync;
   readonly #allForwards: StatementSync;
   readonly #allBackwards: StatementSync;
   /** `#allForwards` without the chain columns (`readAllPages({ chain: false })`). */
@@ -171,7 +198,8 @@ export class SqliteEventStore implements EventStore {
     this.#notifyKey = path === ':memory:' ? `:memory:${Math.random()}` : resolve(path);
     // busy_timeout: a second process (the CLI while the server runs, a crash-recovery check) waits
     // for the write lock instead of failing at once with SQLITE_BUSY.
-    this.#db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.#db = new DatabaseSync(path, { timeout: this.#busyTimeoutMs });
     this.#db.exec('PRAGMA journal_mode = WAL');
     /*
      * Durability. append() resolves only after COMMIT has returned, so what a caller saw acknowledged
@@ -187,6 +215,7 @@ export class SqliteEventStore implements EventStore {
     this.#db.exec('PRAGMA synchronous = FULL');
     this.#db.exec(SCHEMA);
     migrateToPerStreamIds(this.#db);
+    if (options.maxPageCount !== undefined) this.#db.exec(`PRAGMA max_page_count = ${Math.floor(options.maxPageCount)}`);
 
     this.#begin = this.#db.prepare('BEGIN IMMEDIATE');
     this.#commit = this.#db.prepare('COMMIT');
@@ -196,6 +225,8 @@ export class SqliteEventStore implements EventStore {
     this.#insert = this.#db.prepare(
       'INSERT INTO events (stream_id, revision, id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    this.#insertCommand = this.#db.prepare('INSERT INTO command_keys (stream_id, key, first_revision, count, answer) VALUES (?, ?, ?, ?, ?)');
+    this.#commandByKey = this.#db.prepare('SELECT first_revision, count, answer FROM command_keys WHERE stream_id = ? AND key = ?');
     this.#allForwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position ASC LIMIT ?`);
     this.#allBackwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position DESC LIMIT ?`);
     this.#contentForwards = this.#db.prepare(
@@ -226,7 +257,7 @@ export class SqliteEventStore implements EventStore {
   async append(
     streamId: string,
     events: readonly EventToAppend[],
-    options: { expectedRevision?: ExpectedRevision } = {},
+    options: AppendOptions = {},
   ): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
     assertValidExpectedRevision(expected);
@@ -240,14 +271,28 @@ export class SqliteEventStore implements EventStore {
     // The whole append runs synchronously between BEGIN IMMEDIATE and COMMIT: no other append of
     // this process can interleave, and BEGIN IMMEDIATE takes the write lock before we read the
     // stream's head, so another process cannot either.
-    this.#begin.run();
+    // Waiting for another process's lock happens before BEGIN, on the event loop (#tryBegin); from a successful
+    // BEGIN to COMMIT nothing is awaited.
+    const deadline = performance.now() + this.#busyTimeoutMs;
+    while (!this.#tryBegin(deadline)) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      this.#assertOpen();
+    }
     let outcome: { result: AppendResult; wrote: boolean };
     try {
       outcome = this.#appendInTransaction(streamId, events, expected);
+      if (outcome.wrote) {
+        // Item 9: the keys commit with the events or not at all, so a retry after any crash finds exactly what is stored.
+        for (const c of options.commands ?? []) {
+          const first = outcome.result.events[c.first];
+          if (first === undefined || c.count < 0 || c.first + c.count > events.length) throw new RangeError(`command ${c.key}: events ${c.first}..${c.first + c.count - 1} are not in this append`);
+          this.#insertCommand.run(streamId, c.key, first.revision, c.count, JSON.stringify(c.answer));
+        }
+      }
       this.#commit.run();
     } catch (error) {
       if (this.#db.isTransaction) this.#rollback.run();
-      throw error;
+      throw this.#classified(error);
     }
     if (outcome.wrote) this.#notifyAppended();
     return outcome.result;
@@ -296,6 +341,39 @@ export class SqliteEventStore implements EventStore {
       stored.every((e, i) => e.streamId === streamId && e.id === events[i]!.id && e.revision === stored[0]!.revision + i);
     if (!exact) throw new IdempotencyMismatchError(streamId, stored.map((e) => e.id));
     return { nextRevision: stored[stored.length - 1]!.revision, events: stored };
+  }
+
+  /**
+   * BEGIN IMMEDIATE without waiting: false while another process holds the write lock (the caller retries every
+   * 1 ms on the event loop, until `deadline`). SQLite's own busy handler sleeps in growing steps (1, 2, 5, 10, 15 …
+   * ms) with the thread blocked, so against a writer in a loop (`ledger import` beside the server) it waited ≈ 30 ms
+   * per append and lost nearly every race (issue 16 item 15). Reads keep the busy timeout: it is lifted only around
+   * the BEGIN itself.
+   */
+  #tryBegin(deadline: number): boolean {
+    this.#db.exec('PRAGMA busy_timeout = 0');
+    try {
+      this.#begin.run();
+      return true;
+    } catch (error) {
+      if (!isBusy(error) || performance.now() >= deadline) throw this.#classified(error);
+      return false;
+    } finally {
+      this.#db.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`);
+    }
+  }
+
+  /** SQLITE_FULL (a full disk, or `maxPageCount`) becomes StorageFullError naming the file (item 10). */
+  #classified(error: unknown): unknown {
+    return isStorageFull(error) ? new StorageFullError(this.#path ?? ':memory:', { cause: error }) : error;
+  }
+
+  async commandByKey(streamId: string, key: string): Promise<StoredCommand | undefined> {
+    this.#assertOpen();
+    const row = this.#commandByKey.get(streamId, key) as { first_revision: number; count: number; answer: string } | undefined;
+    if (row === undefined) return undefined;
+    const events = row.count === 0 ? [] : recordsOf(this.#streamForwards, streamId, row.first_revision, row.count);
+    return { key, answer: JSON.parse(row.answer) as JsonValue, events };
   }
 
   #notifyAppended(): void {
@@ -396,8 +474,9 @@ export class SqliteEventStore implements EventStore {
    * from the hash the last row of the first half stores, which the first half's walk checks, so the answer — first
    * bad event, reason, count, head — is the one a single walk gives (tested against it).
    */
-  async verifyChain(streamId: string, onProgress?: (checked: number) => void): Promise<ChainVerification> {
+  async verifyChain(streamId: string, onProgress?: (checked: number) => void, options: VerifyOptions = {}): Promise<ChainVerification> {
     this.#assertOpen();
+    if (options.tail !== undefined) return this.#verifyTail(streamId, options.tail, onProgress);
     const rows = (this.#streamCount.get(streamId) as { n: number }).n;
     const links = (to: number) => storedLinks(this.#storedLinks, streamId, { from: 0, to }, () => (this.#assertOpen(), nextTurn()));
     if (rows < this.#parallelVerifyFrom || this.#path === undefined || !existsSync(CHAIN_RANGE_WORKER)) {
@@ -426,6 +505,24 @@ export class SqliteEventStore implements EventStore {
     } finally {
       await worker.terminate();
     }
+  }
+
+  /**
+   * The last `count` revisions: each row's hash recomputed from its stored text and each link checked, starting from
+   * the hash the row before the tail stores (that row itself is left to the full walk).
+   */
+  async #verifyTail(streamId: string, count: number, onProgress?: (checked: number) => void): Promise<ChainVerification> {
+    const last = this.#lastOfStream.get(streamId) as { revision: number } | undefined;
+    if (last === undefined) return { streamId, events: 0, head: null, valid: true };
+    const from = Math.max(0, last.revision - Math.max(1, count) + 1);
+    const before = from === 0 ? undefined : (this.#db.prepare('SELECT hash FROM events WHERE stream_id = ? AND revision = ?').get(streamId, from - 1) as { hash: string } | undefined);
+    const start = from === 0 ? { from, prevHash: GENESIS_HASH } : before ? { from, prevHash: before.hash } : undefined;
+    if (start === undefined) {
+      const position = (this.#db.prepare('SELECT MIN(position) AS p FROM events WHERE stream_id = ? AND revision >= ?').get(streamId, from) as { p: number }).p;
+      return { streamId, events: 0, head: null, valid: false, firstBadRevision: from - 1, firstBadPosition: position, reason: `revision ${from - 1} is missing` };
+    }
+    const links = storedLinks(this.#storedLinks, streamId, { from, to: Number.MAX_SAFE_INTEGER }, () => (this.#assertOpen(), nextTurn()));
+    return verifyStoredEvents(streamId, links, onProgress, start);
   }
 
   async ping(): Promise<void> {
@@ -520,6 +617,11 @@ class SqliteSubscription implements Subscription {
     this.#unlisten?.();
     this.#unlisten = null;
     this.#source.onClose(this);
+  }
+
+  poke(): void {
+    this.#pending = true;
+    this.#wake?.();
   }
 
   async close(): Promise<void> {
