@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BatchWorld, CommandBody, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, worldEver,
+  BatchWorld, CommandBody, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, eventJsonProblem, worldEver,
   evolve, type Actor, type Command, type Decision, type EventMetadata, type EventType, type Source,
 } from '../../access-model/src/index.js';
 import {
@@ -232,6 +232,12 @@ export class Ledger implements LedgerUseCases {
       const text = raw[i]!.trim();
       if (text === '') continue;
       const line = i + 1;
+      // Issue 16 item 6: checked before JSON.parse, and before anything is stored, so no projection meets it.
+      const tooMuch = eventJsonProblem(text);
+      if (tooMuch) {
+        errors.push({ path: `line ${line}`, message: tooMuch });
+        continue;
+      }
       let json: unknown;
       try {
         json = JSON.parse(text);
