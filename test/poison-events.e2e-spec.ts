@@ -91,7 +91,7 @@ describe('a poisonous event is quarantined, not a stop (issue 16 item 6)', () =>
 
     const ready = await fetch(`${url}/ready`);
     expect(ready.status).toBe(200);
-    expect((await ready.json()).readModelQuarantined).toEqual({ audit_events: { acme: 1 } });
+    expect(((await ready.json()) as { readModelQuarantined: unknown }).readModelQuarantined).toEqual({ audit_events: { acme: 1 } });
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^ledger_quarantined_events\{projection="audit_events"\} 1$/m);
     const [held] = await listQuarantined(side.readModel.client, 'audit_events');
     expect(held).toMatchObject({ projection: 'audit_events', position: poisonPosition, tenantId: 'acme', eventId: 'deep-1', type: 'AccessChangeDenied' });

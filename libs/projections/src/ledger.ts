@@ -16,6 +16,7 @@ import type {
 } from './ledger.port.js';
 import { decidedEvent } from './decided-event.js';
 import { ProjectionRunner } from './projection-runner.js';
+import { pauser } from './pauser.js';
 import { issuesOf } from './validation.js';
 
 export interface LedgerOptions {
@@ -228,7 +229,9 @@ export class Ledger implements LedgerUseCases {
     const errors: FieldError[] = [];
     const lines: { line: number; event: ImportLine }[] = [];
     const raw = ndjson.split('\n');
+    const pause = pauser();
     for (let i = 0; i < raw.length; i++) {
+      await pause();
       const text = raw[i]!.trim();
       if (text === '') continue;
       const line = i + 1;
@@ -275,6 +278,7 @@ export class Ledger implements LedgerUseCases {
         // the same batch creates, and to anything that ever existed (it may describe the past, R61).
         const world = new BatchWorld(worldEver(this.projection.factsOf(tenantId)));
         for (const { line, event } of fresh) {
+          await pause();
           const problem = checkReferences(world, event.type as EventType, event.data);
           if (problem) errors.push({ path: `line ${line}`, message: `${problem.reason} (${problem.rule})` });
           else world.record(event.type as EventType, event.data);
