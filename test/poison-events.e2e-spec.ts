@@ -22,7 +22,7 @@ let side: ReadSide;
 let ledger: Ledger;
 let url: string;
 let dataDir: string;
-const keys = { acme: '', globex: '' };
+const keys = { acme: '', globex: '', inorder: '', backdated: '' };
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'poison-events-'));
@@ -34,6 +34,8 @@ beforeAll(async () => {
   const store = app.get(ApiKeyStore);
   keys.acme = store.create({ tenantId: 'acme', scopes: SCOPES }).key;
   keys.globex = store.create({ tenantId: 'globex', scopes: SCOPES }).key;
+  keys.inorder = store.create({ tenantId: 'inorder', scopes: SCOPES }).key;
+  keys.backdated = store.create({ tenantId: 'backdated', scopes: SCOPES }).key;
 });
 afterAll(async () => {
   await app?.close();
@@ -48,7 +50,7 @@ async function send(path: string, body: string, contentType: string, key = keys.
 const command = (tenant: 'acme' | 'globex', body: object) => send(`/v1/tenants/${tenant}/commands`, JSON.stringify(body), 'application/json', keys[tenant]);
 /** The store position of a command's last event (what `minPosition` waits for). */
 const positionOf = (answer: { body: { events: { position: number }[] } }) => answer.body.events.at(-1)!.position;
-const importLines = (tenant: 'acme' | 'globex', lines: readonly object[]) => send(`/v1/tenants/${tenant}/events:import`, lines.map((l) => JSON.stringify(l)).join('\n'), 'application/x-ndjson', keys[tenant]);
+const importLines = (tenant: keyof typeof keys, lines: readonly object[]) => send(`/v1/tenants/${tenant}/events:import`, lines.map((l) => JSON.stringify(l)).join('\n'), 'application/x-ndjson', keys[tenant]);
 const system = { kind: 'system' } as const;
 const createGroup = (groupId: string, occurredAt?: string) => ({ type: 'CreateGroup', actor: system, payload: { groupId, name: groupId, source: 'manual' }, ...(occurredAt ? { occurredAt } : {}) });
 const groupLine = (id: string, groupId: string, occurredAt: string) => ({ id, type: 'GroupCreated', occurredAt, actor: { kind: 'import' }, source: 'admin_api_import', data: { groupId, name: groupId, source: 'manual' } });
@@ -144,4 +146,62 @@ describe('instants the read model cannot hold are refused at the edge (issue 16 
     const latest = await get(`/v1/tenants/acme/audit/events?subject=g-latest&minPosition=${await ledger.store.headPosition()}`);
     expect(latest.body.events.map((e: { occurredAt: string }) => e.occurredAt)).toEqual([LATEST_INSTANT]);
   });
+});
+
+describe('a back-dated import answers as the same events in order (issue 16 item 7, R61)', () => {
+  const day = (month: number, d: number, minute = 0) => new Date(Date.UTC(2026, month - 1, d, 9, minute)).toISOString();
+  const line = (tenant: string, id: string, type: string, occurredAt: string, data: object) =>
+    ({ id: `${tenant}-${id}`, type, occurredAt, actor: { kind: 'import' }, source: 'admin_api_import', data });
+  const ORG = 'org-r61';
+  /**
+   * The history: an org, members, groups granting a role with a capability (December 2025: a line may only refer to
+   * what an earlier line created), and memberships from June on, which the back-dated lines come after.
+   */
+  const history = (t: string) => [
+    line(t, 'org', 'OrganizationCreated', day(0, 1), { orgId: ORG, name: 'R61', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }),
+    line(t, 'owner', 'MemberAdded', day(0, 1, 1), { orgId: ORG, userId: 'owner', email: 'owner@r61.test', role: 'primary_owner' }),
+    line(t, 'role', 'RoleCreated', day(0, 1, 2), { orgId: ORG, roleId: 'r-cc', name: 'CC' }),
+    line(t, 'role-cc', 'RoleCapabilitySet', day(0, 1, 3), { orgId: ORG, roleId: 'r-cc', capability: 'claude_code', granted: true }),
+    ...[0, 1, 2, 3, 4, 5].map((u) => line(t, `u${u}`, 'MemberAdded', day(0, 2, u), { orgId: ORG, userId: `u${u}`, email: `u${u}@r61.test`, role: 'custom' })),
+    ...[0, 1, 2].flatMap((g) => [
+      line(t, `g${g}`, 'GroupCreated', day(0, 3, g * 2), { groupId: `g${g}`, name: `G${g}`, source: 'manual' }),
+      line(t, `a${g}`, 'RoleAssignedToGroup', day(0, 3, g * 2 + 1), { orgId: ORG, groupId: `g${g}`, roleId: 'r-cc' }),
+    ]),
+    ...[0, 1, 2, 3, 4, 5].map((u) => line(t, `m${u}`, 'UserAddedToGroup', day(6, 10 + u), { groupId: `g${u % 3}`, userId: `u${u}` })),
+    line(t, 'rm', 'UserRemovedFromGroup', day(7, 1), { groupId: 'g1', userId: 'u1' }),
+  ];
+  /** Lines dated January to March: earlier than the memberships above. */
+  const backdated = (t: string) =>
+    Array.from({ length: 40 }, (_, i) =>
+      line(t, `b${i}`, i % 2 === 0 ? 'UserAddedToGroup' : 'UserRemovedFromGroup', day(1 + Math.floor(i / 14), 1 + (i % 14) * 2), { groupId: `g${Math.floor(i / 2) % 3}`, userId: `u${Math.floor(i / 2) % 6}` }),
+    );
+
+  test('access at instants and the access intervals are the same', async () => {
+    // In order: everything in occurredAt order in one import. Back-dated: the history first, then the earlier lines.
+    const inOrder = [...backdated('inorder'), ...history('inorder')].sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
+    expect((await importLines('inorder', inOrder)).status).toBe(200);
+    expect((await importLines('backdated', history('backdated'))).status).toBe(200);
+    expect((await importLines('backdated', backdated('backdated'))).status).toBe(200);
+    await side.readModel.caughtUp(30_000);
+
+    for (const at of [day(1, 10), day(2, 20), day(3, 5), day(6, 12), day(7, 2)]) {
+      for (const user of ['u0', 'u1', 'u3']) {
+        const [a, b] = await Promise.all(['inorder', 'backdated'].map((t) => get(`/v1/tenants/${t}/orgs/${ORG}/members/${user}/access?at=${at}`, keys[t as 'inorder' | 'backdated'])));
+        expect(a!.status).toBe(200);
+        expect(JSON.stringify(b!.body).replaceAll('backdated-', '')).toEqual(JSON.stringify(a!.body).replaceAll('inorder-', ''));
+      }
+    }
+    const intervals = async (tenant: string) => {
+      const result = await side.readModel.client.query({
+        query: `SELECT user_id, permission, level, valid_from, valid_to, opened_by, closed_by FROM access_intervals FINAL
+                WHERE tenant_id = {tenant:String} AND NOT is_deleted ORDER BY user_id, permission, valid_from`,
+        query_params: { tenant },
+        format: 'JSONEachRow',
+      });
+      return JSON.stringify(await result.json()).replaceAll(`${tenant}-`, '');
+    };
+    const expected = await intervals('inorder');
+    expect(expected).toContain('capability:claude_code');
+    expect(await intervals('backdated')).toEqual(expected);
+  }, 60_000);
 });
