@@ -16,6 +16,7 @@ import { EARLIEST_INSTANT, LATEST_INSTANT, MAX_EVENT_BYTES, MAX_JSON_DEPTH } fro
 import { tenantStream } from '../libs/event-store/src/index.js';
 import { createLedger, type Ledger } from '../libs/projections/src/index.js';
 import { listQuarantined } from '../libs/read-model/src/index.js';
+import { runLedger } from './support/ledger-cli.js';
 
 let app: NestFastifyApplication;
 let side: ReadSide;
@@ -99,6 +100,28 @@ describe('a poisonous event is quarantined, not a stop (issue 16 item 6)', () =>
     expect(held).toMatchObject({ projection: 'audit_events', position: poisonPosition, tenantId: 'acme', eventId: 'deep-1', type: 'AccessChangeDenied' });
     expect(held!.error).not.toBe('');
   }, 30_000);
+
+  test('`ledger quarantine list` on a data directory the server is not running on: caught up, the event listed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quarantine-cli-'));
+    try {
+      const offline = await createLedger({ dataDir: dir });
+      for (const depth of [1000, 2000, 3000, 4000]) {
+        await offline.store.append(tenantStream('warm'), [
+          { id: `warm-${depth}`, type: 'AccessChangeDenied', data: { command: { type: 'CreateGroup', payload: JSON.parse(nested(depth)) }, reason: 'refused', rule: 'R22' }, metadata: meta('warm') },
+        ]);
+      }
+      await offline.store.append(tenantStream('acme'), [
+        { id: 'deep-cli', type: 'AccessChangeDenied', data: { command: { type: 'CreateGroup', payload: JSON.parse(nested(5000)) }, reason: 'refused', rule: 'R22' }, metadata: meta('acme') },
+      ]);
+      await offline.close();
+      const listed = await runLedger(dir, ['quarantine', 'list']);
+      expect(listed.stderr).toContain('1 event(s) in quarantine');
+      expect(listed.status).toBe(0);
+      expect(JSON.parse(listed.stdout.trim())).toMatchObject({ projection: 'audit_events', tenantId: 'acme', eventId: 'deep-cli' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   test('the edge refuses such a line (400 naming the line and the limit) and stores nothing', async () => {
     const deep = `{"id":"deep-2","type":"AccessChangeDenied","occurredAt":"2026-03-01T09:00:00.000Z","actor":{"kind":"import"},"source":"admin_api_import","data":{"command":{"type":"CreateGroup","payload":${nested(4000)}},"reason":"x","rule":"R22"}}`;
