@@ -76,16 +76,18 @@ export async function benchAccessIntervals(options: { path: string; maxEvents?: 
     if (Date.parse(e.meta.occurredAt) < t.latest) late++;
     const s = performance.now();
     const effect = t.apply(e);
-    // A late event's rewrite (R61) is counted by its recomputed changes; only in-order changes are kept for chDB.
-    const out = effect.kind === 'changes' ? effect.changes : effect.rewrite.changes;
+    // A late event's rewrite (R61, here one per event, as the projection did before merging a batch's) is counted by
+    // its recomputed changes; only in-order changes are kept for chDB.
+    const rewrite = effect.kind === 'late' ? await t.rewriteOf(effect.late) : undefined;
+    const out = effect.kind === 'changes' ? effect.changes : rewrite!.changes;
     const stat = byType.get(e.type) ?? { n: 0, ms: 0, changes: 0 };
     const ms = performance.now() - s;
     stat.n++;
     stat.ms += ms;
-    if (effect.kind === 'rewrite') {
+    if (rewrite) {
       rewrites.n++;
       rewrites.ms += ms;
-      rewrites.members += effect.rewrite.members.length;
+      rewrites.members += rewrite.members.length;
       rewrites.changes += out.length;
     }
     stat.changes += out.length;

@@ -12,6 +12,7 @@ const BENCHES = [
   { name: 'read-model', file: 'read-model.bench.js', what: 'ClickHouse ingestion, audit search, reports (issue 4)' },
   { name: 'exports', file: 'exports.bench.js', what: 'S3 Parquet and Splunk HEC delivery vs raw ClickHouse reads (issue 5)' },
   { name: 'http', file: 'http.bench.js', what: 'commands over HTTP with autocannon on loopback (issue 2)' },
+  { name: 'backdated-import', file: 'backdated-import.bench.js', what: 'back-dated NDJSON import vs the same lines in order, /health probed throughout (issue 16)' },
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

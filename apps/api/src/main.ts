@@ -153,7 +153,7 @@ export async function openReadSide(
     async health() {
       const [own, read] = await Promise.all([ledger.health(), readModel.health()]);
       const detail = [own.detail, read.detail].filter((d) => d !== undefined).join('; ');
-      return { ...own, readModel: read.reachable, readModelLag: read.lag, ...(detail ? { detail } : {}) };
+      return { ...own, readModel: read.reachable, readModelLag: read.lag, readModelQuarantined: read.quarantined, ...(detail ? { detail } : {}) };
     },
     // Order matters: jobs query ClickHouse, the projection reads the store's subscription, so both stop before
     // the store closes, and ClickHouse closes last.

@@ -5,6 +5,7 @@ import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerKeys } from './commands/keys.js';
 import { registerRebuild } from './commands/rebuild.js';
+import { registerQuarantine } from './commands/quarantine.js';
 import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
@@ -12,4 +13,4 @@ import { registerVerifyExport } from './commands/verify-export.js';
 import type { CliRegistration } from './program.js';
 
 /** Every `ledger` command, in `--help` order. Add rebuild, demo, generate, report, export, verify-export here. */
-export const REGISTRATIONS: readonly CliRegistration[] = [registerServe, registerDemo, registerKeys, registerImport, registerVerify, registerBackup, registerRebuild, registerAccess, registerReport, registerExport, registerVerifyExport];
+export const REGISTRATIONS: readonly CliRegistration[] = [registerServe, registerDemo, registerKeys, registerImport, registerVerify, registerBackup, registerRebuild, registerAccess, registerReport, registerQuarantine, registerExport, registerVerifyExport];

@@ -7,3 +7,4 @@ export * from './evolve.js';
 export * from './evaluate.js';
 export * from './queries.js';
 export * from './decide.js';
+export * from './json-limits.js';

@@ -390,17 +390,66 @@ export function memberChangesFrom(
  * role at each instant (R5, R30).
  */
 export function lateRewriteOf(tenantId: string, facts: FactStore, event: LedgerEvent): IntervalRewrite {
-  const impact = impactOf(facts, event);
-  const family: Family = impact.family.kind === 'groups' ? ALL : impact.family;
-  const at = Date.parse(event.meta.occurredAt);
+  const late = lateImpactOf(facts, event);
   const changes: AccessIntervalChange[] = [];
-  for (const m of impact.members) for (const c of memberChangesFrom(tenantId, facts, m, family, at, event.position)) changes.push(c);
+  for (const m of late.members) for (const c of memberChangesFrom(tenantId, facts, m, late.family, late.at, late.pos)) changes.push(c);
+  return rewriteOf(tenantId, facts, late, changes);
+}
+
+/** What a late event's rewrite covers: its members, the family (a group change: all), from its (occurredAt, position). */
+export interface LateImpact {
+  readonly members: readonly MemberKey[];
+  readonly family: Family;
+  readonly at: number;
+  readonly pos: number;
+}
+
+export function lateImpactOf(facts: FactStore, event: LedgerEvent): LateImpact {
+  const impact = impactOf(facts, event);
+  return { members: impact.members, family: impact.family.kind === 'groups' ? ALL : impact.family, at: Date.parse(event.meta.occurredAt), pos: event.position };
+}
+
+/**
+ * Several late events of one tenant as one rewrite (issue 16 item 7): every member any of them affects, from the
+ * earliest of them, in the family they share (all permissions when they differ). Recomputing a member's intervals from
+ * an earlier instant than needed gives the same intervals (`memberChangesFrom` is exact from any point), so one
+ * rewrite per batch replaces one per late event. Adding an event costs its own members only (a batch holds thousands).
+ */
+export class MergedLateImpact implements LateImpact {
+  private readonly byKey = new Map<string, MemberKey>();
+  family: Family;
+  at: number;
+  pos: number;
+
+  constructor(first: LateImpact) {
+    this.family = first.family;
+    this.at = first.at;
+    this.pos = first.pos;
+    this.add(first);
+  }
+
+  get members(): readonly MemberKey[] {
+    return [...this.byKey.values()];
+  }
+
+  add(impact: LateImpact): void {
+    for (const m of impact.members) this.byKey.set(`${m[0]}\u0000${m[1]}`, m);
+    if (impact.at < this.at || (impact.at === this.at && impact.pos < this.pos)) {
+      this.at = impact.at;
+      this.pos = impact.pos;
+    }
+    if (this.family.kind !== 'all' && JSON.stringify(impact.family) !== JSON.stringify(this.family)) this.family = ALL;
+  }
+}
+
+/** The rewrite of `late` with its members' changes (from `memberChangesFrom`) as computed by the caller. */
+export function rewriteOf(tenantId: string, facts: FactStore, late: LateImpact, changes: AccessIntervalChange[]): IntervalRewrite {
   return {
     tenantId,
-    members: impact.members,
-    scope: scopeOf(family),
-    from: iso(at),
-    eventsBefore: facts.eventsAt(at).filter((e) => e.pos < event.position).map((e) => e.eventId),
+    members: [...late.members],
+    scope: scopeOf(late.family),
+    from: iso(late.at),
+    eventsBefore: facts.eventsAt(late.at).filter((e) => e.pos < late.pos).map((e) => e.eventId),
     changes,
   };
 }

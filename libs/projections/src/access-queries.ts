@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  AdminArea, AdminLevel, ToolLevel, accessAt, changesOf, diffOf, holdersOf, memberKnown, orgExists, timelineOf, viewAt,
+  AdminArea, AdminLevel, INSTANT_RANGE_MESSAGE, ToolLevel, accessAt, instantInRange, changesOf, diffOf, holdersOf, memberKnown, orgExists, timelineOf, viewAt,
   type FactStore, type HoldersQuery, type Link, type MemberAccess,
 } from '../../access-model/src/index.js';
 import { InvalidInputError, NotFoundError } from './ledger.port.js';
@@ -20,6 +20,10 @@ const QueryInstant = z
     const ms = Date.parse(s.length === 10 ? `${s}T00:00:00.000Z` : s);
     if (Number.isNaN(ms)) {
       ctx.addIssue({ code: 'custom', message: 'is not a real calendar instant' });
+      return z.NEVER;
+    }
+    if (!instantInRange(ms)) {
+      ctx.addIssue({ code: 'custom', message: INSTANT_RANGE_MESSAGE });
       return z.NEVER;
     }
     return ms;

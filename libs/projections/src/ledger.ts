@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BatchWorld, CommandBody, describeActor, samePrincipal, type AuthRecord, type CommandAsSent, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, worldEver,
+  BatchWorld, CommandBody, describeActor, samePrincipal, type AuthRecord, type CommandAsSent, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, eventJsonProblem, worldEver,
   evolve, type Actor, type Command, type Decision, type EventMetadata, type EventType, type Source,
 } from '../../access-model/src/index.js';
 import {
@@ -19,6 +19,7 @@ import {
 } from './ledger.port.js';
 import { decidedEvent } from './decided-event.js';
 import { ProjectionRunner } from './projection-runner.js';
+import { pauser } from './pauser.js';
 import { PrototypeKeyError, issuesOf, parseJsonRefusingPrototypeKeys } from './validation.js';
 
 export interface LedgerOptions {
@@ -387,10 +388,18 @@ export class Ledger implements LedgerUseCases {
     const errors: FieldError[] = [];
     const lines: { line: number; event: ImportLine }[] = [];
     const raw = ndjson.split('\n');
+    const pause = pauser();
     for (let i = 0; i < raw.length; i++) {
+      await pause();
       const text = raw[i]!.trim();
       if (text === '') continue;
       const line = i + 1;
+      // Issue 16 item 6: checked before JSON.parse, and before anything is stored, so no projection meets it.
+      const tooMuch = eventJsonProblem(text);
+      if (tooMuch) {
+        errors.push({ path: `line ${line}`, message: tooMuch });
+        continue;
+      }
       let json: unknown;
       try {
         json = parseJsonRefusingPrototypeKeys(text);
@@ -431,6 +440,7 @@ export class Ledger implements LedgerUseCases {
         // the same batch creates, and to anything that ever existed (it may describe the past, R61).
         const world = new BatchWorld(worldEver(this.projection.factsOf(tenantId)));
         for (const { line, event } of fresh) {
+          await pause();
           const problem = checkReferences(world, event.type as EventType, event.data);
           if (problem) errors.push({ path: `line ${line}`, message: `${problem.reason} (${problem.rule})` });
           else world.record(event.type as EventType, event.data);

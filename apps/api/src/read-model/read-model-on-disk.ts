@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { openEventStore } from '../../../../libs/event-store/src/index.js';
 import { AccessIntervalProjection } from '../../../../libs/projections/src/access-intervals.js';
 import { accessSnapshotPath, foldedFactsOf } from '../../../../libs/projections/src/access-projection.js';
-import { AuditProjection, migrate, openClickHouse } from '../../../../libs/read-model/src/index.js';
+import { AuditProjection, listQuarantined, migrate, openClickHouse } from '../../../../libs/read-model/src/index.js';
 
 /** The read model's data directory is held by another process (the running server): chDB locks it. */
 export class ReadModelInUseError extends Error {
@@ -54,7 +54,8 @@ async function catchUp(client: ClickHouseClient, dataDir: string, options: ReadM
     const head = audit.metrics.head;
     const timer = options.onProgress ? setInterval(() => options.onProgress!(audit.metrics.checkpoint + 1, head + 1), 500) : undefined;
     try {
-      if (audit.metrics.lag > 0) await audit.run();
+      // A start retries the quarantined events (issue 16 item 6), so `ledger quarantine list` runs it when any are held.
+      if (audit.metrics.lag > 0 || (await listQuarantined(client, audit.name)).length > 0) await audit.run();
       const intervals = new AccessIntervalProjection({ client, source, headPosition, foldedFacts: () => foldedFactsOf(accessSnapshotPath(resolve(dataDir))) });
       if ((await intervals.lag()) > 0) await intervals.run();
       options.onProgress?.(audit.metrics.checkpoint + 1, head + 1);

@@ -18,6 +18,11 @@ export interface ReadModelHealth {
   readonly reachable: boolean;
   /** Events stored but not yet projected, per projection (audit_events, access_intervals). */
   readonly lag: Readonly<Record<string, number>>;
+  /**
+   * Events each projection holds in quarantine, per tenant (issue 16 item 6); only projections with some. They do
+   * not make the read model unready: the projection runs on past them (docs/read-model.md § Quarantine).
+   */
+  readonly quarantined: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly detail?: string;
 }
 
@@ -28,6 +33,8 @@ interface LiveProjection {
   stop(): Promise<void>;
   /** head − checkpoint, refreshing the head from the store. */
   lag(): Promise<number>;
+  /** Events in quarantine, per tenant. */
+  quarantined?(): Record<string, number>;
 }
 
 /** A projection the server keeps running: a failure shows on /ready and the projection starts again after a delay. */
@@ -96,7 +103,7 @@ export class ReadModel {
       readModel.followers.push(follower);
       follower.start();
     };
-    follow({ name: audit.name, start: (onError) => audit.start(onError), stop: () => audit.stop(), lag: () => audit.refreshLag() });
+    follow({ name: audit.name, start: (onError) => audit.start(onError), stop: () => audit.stop(), lag: () => audit.refreshLag(), quarantined: () => audit.quarantine.byTenant() });
     // The interval reports (access-review, holders-during, changes, privileged, sod-violations) read access_intervals.
     // It starts from the access snapshot's facts when it can, instead of folding the whole store again.
     const intervals = new AccessIntervalProjection({ client, source, headPosition, foldedFacts: () => foldedFactsOf(accessSnapshotPath(options.dataDir)) });
@@ -105,18 +112,29 @@ export class ReadModel {
     return readModel;
   }
 
+  /** Quarantined events per projection and tenant, projections with none left out. */
+  quarantined(): Record<string, Record<string, number>> {
+    const held: Record<string, Record<string, number>> = {};
+    for (const f of this.followers) {
+      const byTenant = f.projection.quarantined?.() ?? {};
+      if (Object.keys(byTenant).length > 0) held[f.projection.name] = byTenant;
+    }
+    return held;
+  }
+
   async health(): Promise<ReadModelHealth> {
     const lag: Record<string, number> = {};
+    const quarantined = this.quarantined();
     try {
       const answer = await this.client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
       await answer.json();
       for (const f of this.followers) lag[f.projection.name] = await f.projection.lag();
     } catch (error) {
-      return { reachable: false, lag, detail: `read model: ${(error as Error).message}` };
+      return { reachable: false, lag, quarantined, detail: `read model: ${(error as Error).message}` };
     }
     const failed = this.followers.filter((f) => f.failure);
-    if (failed.length > 0) return { reachable: false, lag, detail: failed.map((f) => `${f.projection.name} projection stopped: ${f.failure!.message}`).join('; ') };
-    return { reachable: true, lag };
+    if (failed.length > 0) return { reachable: false, lag, quarantined, detail: failed.map((f) => `${f.projection.name} projection stopped: ${f.failure!.message}`).join('; ') };
+    return { reachable: true, lag, quarantined };
   }
 
   /** Lag of each running projection (for /metrics). */

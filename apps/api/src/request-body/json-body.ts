@@ -1,3 +1,4 @@
+import { eventJsonProblem } from '../../../../libs/access-model/src/index.js';
 import { ProblemException, problem } from '../problem/problem.js';
 
 const SUSPICIOUS_KEY = /"(?:__proto__|constructor|prototype)"\s*:/;
@@ -9,6 +10,10 @@ const SUSPICIOUS_KEY = /"(?:__proto__|constructor|prototype)"\s*:/;
  */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw malformed('', 'the body is empty');
+  // Issue 16 item 6: a body becomes one event (a refused command is stored too, R22), so it gets an event's limits,
+  // checked before JSON.parse recurses into it.
+  const tooMuch = eventJsonProblem(text);
+  if (tooMuch) throw new ProblemException(problem(400, 'body-limit', `The body ${tooMuch}.`, { errors: [{ path: '', message: `the body ${tooMuch}` }] }));
   let value: unknown;
   try {
     value = SUSPICIOUS_KEY.test(text) ? JSON.parse(text, refusePollutingKeys) : JSON.parse(text);

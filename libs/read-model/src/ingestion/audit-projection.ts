@@ -4,6 +4,7 @@ import { LineBuffer, insertEncodedRows, type EncodedRows } from '../clickhouse.j
 import { AUDIT_COLUMNS, auditLineOf } from './audit-row.js';
 import { BatchSource, TIMEOUT, type BatchingProjectionOptions, type ProjectionProgress } from './batch-source.js';
 import { CheckpointStore, TRUNCATION_PENDING, type Checkpoint } from './checkpoint.js';
+import { Quarantine, isDataError } from './quarantine.js';
 
 /**
  * The audit trail projection: every stored event, flattened into `audit_events`, exactly once.
@@ -18,6 +19,10 @@ import { CheckpointStore, TRUNCATION_PENDING, type Checkpoint } from './checkpoi
  *
  * Backpressure: while one batch is being written, the next is read and serialised; the loop then waits for the
  * write before going on, so a fast source never runs ahead of ClickHouse by more than two batches.
+ *
+ * Quarantine (issue 16 item 6): an event that cannot be encoded, or a batch whose insert fails on its data, does not
+ * stop the projection: the batch is inserted row by row, the rows that fail are recorded in `quarantined_events`
+ * and skipped, and the checkpoint advances past them. They are tried again at the next start.
  */
 export interface AuditProjectionOptions extends BatchingProjectionOptions {
   /** Rows per insert. chDB parses JSON off the event loop, but we build the body on it: keep it moderate. */
@@ -30,6 +35,8 @@ export interface AuditProjectionMetrics extends ProjectionProgress {
   readonly insertErrors: number;
   readonly lastBatchMs: number;
   readonly generation: number;
+  /** Events of this generation in quarantine, not yet released. */
+  readonly quarantined: number;
 }
 
 const YIELD_EVERY = 1000;
@@ -49,11 +56,13 @@ export class AuditProjection {
   private stopping = false;
   private running: Promise<void> | undefined;
   private source: BatchSource | undefined;
+  readonly quarantine: Quarantine;
 
   constructor(private readonly options: AuditProjectionOptions) {
     this.client = options.client;
     this.name = options.name ?? 'audit_events';
     this.checkpoints = new CheckpointStore(options.client, this.name);
+    this.quarantine = new Quarantine(options.client, this.name);
     this.maxBatchSize = options.maxBatchSize ?? 5000;
     this.maxBatchDelayMs = options.maxBatchDelayMs ?? 250;
   }
@@ -129,17 +138,22 @@ export class AuditProjection {
       insertErrors: this.insertErrors,
       lastBatchMs: this.lastBatchMs,
       generation: this.checkpoint?.generation ?? 0,
+      quarantined: this.quarantine.count,
     };
   }
 
   private async loop(): Promise<void> {
     let checkpoint = (this.checkpoint = await this.checkpoints.load());
     if (checkpoint.pendingThrough === TRUNCATION_PENDING) checkpoint = this.checkpoint = await this.truncate(checkpoint.generation);
+    await this.retryQuarantined(checkpoint);
     // A batch announced before a crash must be rebuilt with exactly its old boundary.
     let forcedThrough = checkpoint.pendingThrough > checkpoint.position ? checkpoint.pendingThrough : undefined;
     const source = (this.source = new BatchSource(this.options.source(checkpoint.position), this.maxBatchDelayMs));
     // The batch is encoded as it fills (one line per event, straight into bytes), so cutting it costs nothing.
     const batch = new LineBuffer();
+    // The batch's events (for a row-by-row retry) and those that could not be encoded at all.
+    let batchEvents: RecordedEvent[] = [];
+    let unencodable: { event: RecordedEvent; error: unknown }[] = [];
     let batchFirst = -1;
     let sinceYield = 0;
     let lastQueued = checkpoint.position;
@@ -150,9 +164,11 @@ export class AuditProjection {
     const queued: PreparedBatch[] = [];
 
     const flush = (): Promise<void> => {
-      if (batch.lines === 0) return writing;
+      if (batchEvents.length === 0 && unencodable.length === 0) return writing;
       const rows = batch.lines;
-      const prepared: PreparedBatch = { first: batchFirst, last: lastQueued, rows, encoded: { columns: AUDIT_COLUMNS, body: batch.take(), rows } };
+      const prepared: PreparedBatch = { first: batchFirst, last: lastQueued, rows, encoded: { columns: AUDIT_COLUMNS, body: batch.take(), rows }, events: batchEvents, unencodable };
+      batchEvents = [];
+      unencodable = [];
       forcedThrough = undefined;
       const previous = writing;
       queued.push(prepared);
@@ -180,12 +196,22 @@ export class AuditProjection {
         this.head = Math.max(this.head, event.position);
         if (event.position <= lastQueued) continue;
         lastQueued = event.position;
-        if (batch.lines === 0) {
+        if (batchEvents.length === 0 && unencodable.length === 0) {
           batchFirst = event.position;
           if (forcedThrough === undefined) source.startBatch();
         }
-        batch.add(auditLineOf(event));
-        if (forcedThrough !== undefined ? event.position >= forcedThrough : batch.lines >= this.maxBatchSize) {
+        let line: string | undefined;
+        try {
+          line = auditLineOf(event);
+        } catch (error) {
+          // Data nested past JSON.stringify's stack (issue 16 item 6): no row can carry it.
+          unencodable.push({ event, error });
+        }
+        if (line !== undefined) {
+          batch.add(line);
+          batchEvents.push(event);
+        }
+        if (forcedThrough !== undefined ? event.position >= forcedThrough : batchEvents.length + unencodable.length >= this.maxBatchSize) {
           source.endBatch();
           await flush();
         } else if (++sinceYield >= YIELD_EVERY) {
@@ -204,6 +230,65 @@ export class AuditProjection {
   }
 
   /**
+   * A batch whose insert failed on its data, one row at a time: each row with its own deduplication token (so a
+   * crash in the middle and the replay of the same batch insert nothing twice); a row that fails on its data goes
+   * to quarantine. Any other failure stops the projection as before. Returns the rows inserted.
+   */
+  private async insertOneByOne(generation: number, events: readonly RecordedEvent[]): Promise<number> {
+    let inserted = 0;
+    for (const event of events) {
+      const failure = await this.insertOne(generation, event);
+      if (failure === undefined) inserted++;
+      else await this.quarantine.add(generation, event, failure.error);
+    }
+    return inserted;
+  }
+
+  /** One event's row; the error when it failed on its data. */
+  private async insertOne(generation: number, event: RecordedEvent): Promise<{ error: unknown } | undefined> {
+    try {
+      const body = Buffer.from(auditLineOf(event), 'utf8');
+      await insertEncodedRows(this.client, {
+        table: 'audit_events',
+        encoded: { columns: AUDIT_COLUMNS, body, rows: 1 },
+        deduplicationToken: `${this.name}:g${generation}:${event.position}-${event.position}`,
+      });
+      return undefined;
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      return { error };
+    }
+  }
+
+  /**
+   * At each start, the quarantined events already passed are tried again (after a fix of the code or the schema
+   * they go in, and are released); those that still fail stay. Events after the checkpoint are met by the loop.
+   */
+  private async retryQuarantined(checkpoint: Checkpoint): Promise<void> {
+    for (const held of await this.quarantine.load(checkpoint.generation)) {
+      if (held.position > checkpoint.position) continue;
+      const event = await this.eventAt(held.position);
+      if (event && (await this.insertOne(checkpoint.generation, event)) === undefined) {
+        await this.quarantine.release(held.position);
+        this.eventsProjected++;
+      }
+    }
+  }
+
+  private async eventAt(position: number): Promise<RecordedEvent | undefined> {
+    const iterable = this.options.source(position - 1);
+    const iterator = iterable[Symbol.asyncIterator]();
+    try {
+      const next = await iterator.next();
+      return !next.done && next.value.position === position ? next.value : undefined;
+    } finally {
+      const live = iterable as AsyncIterable<RecordedEvent> & { close?: () => Promise<void> };
+      if (typeof live.close === 'function') await live.close();
+      else await iterator.return?.();
+    }
+  }
+
+  /**
    * Announce (unless already announced), insert, advance. When the next batch is already cut, the advance also
    * announces it: one checkpoint write per batch instead of two while catching up.
    */
@@ -213,6 +298,7 @@ export class AuditProjection {
     if (checkpoint.pendingThrough !== last) {
       await this.checkpoints.save({ position: checkpoint.position, pendingThrough: last, generation: checkpoint.generation });
     }
+    let inserted = batch.rows;
     try {
       await insertEncodedRows(this.client, {
         table: 'audit_events',
@@ -221,12 +307,14 @@ export class AuditProjection {
       });
     } catch (error) {
       this.insertErrors++;
-      throw error;
+      if (!isDataError(error)) throw error;
+      inserted = await this.insertOneByOne(checkpoint.generation, batch.events);
     }
-    await this.options.afterInsert?.({ first, last, rows: batch.rows });
+    for (const { event, error } of batch.unencodable) await this.quarantine.add(checkpoint.generation, event, error);
+    await this.options.afterInsert?.({ first, last, rows: inserted });
     const advanced: Checkpoint = { position: last, pendingThrough: next()?.last ?? last, generation: checkpoint.generation };
     await this.checkpoints.save(advanced);
-    this.eventsProjected += batch.rows;
+    this.eventsProjected += inserted;
     this.batchesInserted++;
     this.lastBatchMs = performance.now() - started;
     return advanced;
@@ -238,4 +326,6 @@ interface PreparedBatch {
   readonly last: number;
   readonly rows: number;
   readonly encoded: EncodedRows;
+  readonly events: readonly RecordedEvent[];
+  readonly unencodable: readonly { event: RecordedEvent; error: unknown }[];
 }

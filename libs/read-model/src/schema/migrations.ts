@@ -126,6 +126,28 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE audit_events ADD COLUMN IF NOT EXISTS auth String DEFAULT ''",
     ],
   },
+  {
+    version: 7,
+    name: 'quarantined events',
+    statements: [
+      // Issue 16 item 6: an event a projection cannot take is recorded here and skipped, so one event never stops
+      // a projection. A retry that succeeds re-inserts the key with released = 1 and a higher version; readers use
+      // FINAL. Per generation: a rebuild replays everything, so an older generation's quarantine no longer applies.
+      `CREATE TABLE IF NOT EXISTS quarantined_events (
+        projection_name String,
+        generation UInt32,
+        position UInt64,
+        tenant_id String,
+        event_id String,
+        type String,
+        error String,
+        first_seen DateTime64(3, 'UTC'),
+        released UInt8 DEFAULT 0,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY (projection_name, generation, position)`,
+    ],
+  },
 ];
 
 const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
