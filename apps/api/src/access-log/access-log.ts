@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { redactSecrets } from '../auth/credentials-in-url.js';
 import type { ApiKeyRecord } from '../keys/api-key-store.js';
 
 /**
@@ -9,13 +10,14 @@ import type { ApiKeyRecord } from '../keys/api-key-store.js';
  * Probes and scrapes (`/health`, `/ready`, `/metrics`) are logged only when they fail.
  * Every answer carries `X-Request-Id`: the caller's own (1–128 characters of [A-Za-z0-9._:-]), or a fresh UUID;
  * the line has it too. `LOG_FORMAT=json` writes one JSON object a line (for a log shipper), `text` a readable line.
- * The line never holds a secret: the API key is named by its id, the `Authorization` header is never read here.
+ * The line never holds a secret: the API key is named by its id, the `Authorization` header is never read here, no
+ * other header is logged, and a key put in the URL is cut to its id (`lk_<id>_[redacted]`; issue 16 item 3).
  */
 export interface AccessLogEntry {
   readonly time: string;
   readonly requestId: string;
   readonly method: string;
-  /** The path and query as requested. */
+  /** The path and query as requested, with key-shaped values and credential parameters redacted. */
   readonly url: string;
   /** The route's pattern (`/v1/tenants/:tenantId/commands`), or null when no route matched. */
   readonly route: string | null;
@@ -66,7 +68,7 @@ export function installAccessLog(fastify: FastifyInstance, write?: (entry: Acces
       time: new Date().toISOString(),
       requestId: ids.get(request) ?? '',
       method: request.method,
-      url: request.url,
+      url: redactSecrets(request.url),
       route: request.routeOptions.url ?? null,
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
