@@ -11,7 +11,9 @@ import { sendProblemAndClose } from './authenticate.js';
 const KEY_SHAPED = /(lk_[0-9a-f]{16}_)[A-Za-z0-9_-]{43}/g;
 const HAS_KEY = new RegExp(KEY_SHAPED.source);
 /** Query parameters that carry credentials by convention, whatever their value looks like. */
-const CREDENTIAL_PARAMS = /([?&;](?:key|api_key|apikey|api-key|access_token|token|bearer|authorization)=)[^&;#]*/gi;
+const CREDENTIAL_PARAMS = /([?&;](?:key|api_key|apikey|api-key|access_token|token|bearer|authorization)=)([^&;#]*)/gi;
+/** A key already cut to its id by the first pass: the id is kept, it names which key to revoke. */
+const REDACTED_KEY = /^lk_[0-9a-f]{16}_\[redacted\]$/;
 const CREDENTIAL_PARAM_NAMES = new Set(['key', 'api_key', 'apikey', 'api-key', 'access_token', 'token', 'bearer', 'authorization']);
 
 function decoded(url: string): string {
@@ -24,7 +26,8 @@ function decoded(url: string): string {
 
 /** The URL with every key-shaped value cut to its id (`lk_<id>_[redacted]`) and credential parameters emptied. */
 export function redactSecrets(url: string): string {
-  const redact = (s: string) => s.replace(KEY_SHAPED, '$1[redacted]').replace(CREDENTIAL_PARAMS, '$1[redacted]');
+  const redact = (s: string) =>
+    s.replace(KEY_SHAPED, '$1[redacted]').replace(CREDENTIAL_PARAMS, (_all, name: string, value: string) => `${name}${REDACTED_KEY.test(value) ? value : '[redacted]'}`);
   const once = redact(url);
   // A %-encoded key (`lk%5F…`) is only visible decoded: then the decoded URL, redacted, is what gets logged.
   return HAS_KEY.test(decoded(once)) ? redact(decoded(url)) : once;
