@@ -33,6 +33,8 @@ export const ApiConfig = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Lowered at start to `ulimit -n` minus 256 when that is smaller (Linux). */
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(10_000),
+  /** Unanswered pipelined requests one connection may have before it is closed. */
+  HTTP_MAX_PIPELINED: z.coerce.number().int().positive().default(32),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** `text` (readable) or `json` (one object a line, for a log shipper): the access log's lines. */
   LOG_FORMAT: z.enum(['text', 'json']).default('text'),

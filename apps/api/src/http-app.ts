@@ -8,7 +8,7 @@ import { ApiMetrics } from './metrics/api-metrics.js';
 import { parseJsonBody } from './request-body/json-body.js';
 import { installEarlyAuthentication } from './auth/authenticate.js';
 import { installCredentialsInUrlRefusal } from './auth/credentials-in-url.js';
-import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, serverOptions } from './http-limits.js';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_PIPELINED, installPipeliningBound, serverOptions } from './http-limits.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
 import { DEFAULT_ANONYMOUS_RATE_LIMIT, installAnonymousRateLimit } from './rate-limit/anonymous-rate-limit.js';
 import type { RateLimit } from './rate-limit/token-bucket.js';
@@ -75,6 +75,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
 
   // Order matters: the request id first (every answer has one), then refusals that need no body, cheapest first.
   installAccessLog(fastify, options.accessLog);
+  installPipeliningBound(fastify, connections.maxPipelined ?? DEFAULT_MAX_PIPELINED);
   installCredentialsInUrlRefusal(fastify);
   installAnonymousRateLimit(fastify, options.anonymousRateLimit ?? DEFAULT_ANONYMOUS_RATE_LIMIT);
   installEarlyAuthentication(fastify, app.get(ApiKeyStore));

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
 
 /**
  * Issue 16 item 12: slow and idle connections are closed, and the number of connections stays below the
@@ -13,6 +14,8 @@ export interface ConnectionLimits {
   readonly keepAliveTimeoutMs: number;
   /** Connections beyond this are closed as soon as they are accepted (Node `maxConnections`). */
   readonly maxConnections: number;
+  /** Requests one connection may have unanswered at once (pipelined) before it is closed; default DEFAULT_MAX_PIPELINED. */
+  readonly maxPipelined?: number;
 }
 
 /**
@@ -59,4 +62,33 @@ export function descriptorLimit(limitsFile = '/proc/self/limits'): number | unde
 export function connectionCap(configured: number, fdLimit: number | undefined): number {
   if (fdLimit === undefined) return configured;
   return Math.max(1, Math.min(configured, fdLimit - RESERVED_DESCRIPTORS));
+}
+
+/** Default for HTTP_MAX_PIPELINED: far above what a browser or an HTTP client library pipelines (none, mostly). */
+export const DEFAULT_MAX_PIPELINED = 32;
+
+/**
+ * Issue 16 item 14: a client may pipeline requests, and Node answers them in order, holding every answer not yet
+ * written; a client that sends thousands and reads none makes the server hold thousands of answers. Requests are
+ * counted per connection from arrival to the end of their answer; past `maxPipelined` the connection is destroyed
+ * (nothing it sent after that is handled).
+ */
+export function installPipeliningBound(fastify: FastifyInstance, maxPipelined: number): void {
+  const inFlight = new WeakMap<object, number>();
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const socket = request.raw.socket;
+    const n = (inFlight.get(socket) ?? 0) + 1;
+    inFlight.set(socket, n);
+    if (n > maxPipelined) {
+      socket.destroy();
+      return; // the request is dropped with its connection: no answer to write
+    }
+    done();
+  });
+  // A request whose client went away needs no decrement: its connection, and the count with it, is gone.
+  fastify.addHook('onResponse', (request, _reply, done) => {
+    const socket = request.raw.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1);
+    done();
+  });
 }

@@ -83,6 +83,7 @@ export async function serve(
         headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
         keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
         maxConnections,
+        maxPipelined: config.HTTP_MAX_PIPELINED,
       },
       bodyLimits: { commandBytes: config.COMMAND_BODY_LIMIT, importBytes: config.IMPORT_BODY_LIMIT },
       ...(config.ACCESS_LOG ? { accessLog: (entry: AccessLogEntry) => write(formatAccessLog(entry, config.LOG_FORMAT)) } : {}),
