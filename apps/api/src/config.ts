@@ -30,7 +30,7 @@ export const ApiConfig = z.object({
   /** Issue 16 item 12 (apps/api/src/http-limits.ts has the reasons for the defaults). */
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(65_000),
   /** Lowered at start to `ulimit -n` minus 256 when that is smaller (Linux). */
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(10_000),
   /** Unanswered pipelined requests one connection may have before it is closed. */

@@ -20,13 +20,14 @@ export interface ConnectionLimits {
 
 /**
  * Defaults. 300 s for a request lets a 64 MiB import (IMPORT_BODY_LIMIT) through a 2 Mbit/s link (≈ 270 s);
- * 10 s for headers is far beyond any honest client; 10 000 connections stay below the usual `ulimit -n` of
- * 65 536 with room for the stores' files.
+ * 10 s for headers is far beyond any honest client; 65 s keep-alive outlives the usual 60 s idle timeout of a load
+ * balancer in front (else it may reuse a connection the server is closing: 502s); 10 000 connections stay below
+ * the usual `ulimit -n` of 65 536 with room for the stores' files.
  */
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   requestTimeoutMs: 300_000,
   headersTimeoutMs: 10_000,
-  keepAliveTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 65_000,
   maxConnections: 10_000,
 };
 
