@@ -118,6 +118,7 @@ describe('a key in the URL (issue 16 item 3): refused with 400 credentials-in-ur
       `/v1/tenants/acme/integrity?access_token=${key}`,
       `/v1/tenants/acme/audit/events?q=${key}&limit=1`,
       `/v1/tenants/acme/${key}/integrity`,
+      `/v1/tenants/${key}/integrity`,
       `/docs#${key}`,
       `/no/such/route?x=${encodeURIComponent(key).replaceAll('_', '%5F')}`,
     ];

@@ -37,6 +37,11 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Probes and scrapes come every few seconds: logged only when they fail. */
 const QUIET_ROUTES = new Set(['/health', '/ready', '/metrics']);
 
+/** A tenant id is what the caller put in the path: a key put there instead is logged cut to its id too. */
+function redactTenant(tenantId: string | undefined): string | null {
+  return tenantId === undefined ? null : redactSecrets(tenantId);
+}
+
 /** The caller's request id when it is a sane one, else a new one. */
 export function requestIdOf(header: string | string[] | undefined): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
@@ -73,7 +78,7 @@ export function installAccessLog(fastify: FastifyInstance, write?: (entry: Acces
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
       bytes: length === undefined ? null : Number(length),
-      tenantId: (request.params as Record<string, string | undefined> | undefined)?.tenantId ?? null,
+      tenantId: redactTenant((request.params as Record<string, string | undefined> | undefined)?.tenantId),
       keyId: (request as FastifyRequest & { apiKey?: ApiKeyRecord }).apiKey?.id ?? null,
       remote: request.ip,
     });
