@@ -41,9 +41,29 @@ export function credentialsInUrl(url: string): boolean {
   return [...new URLSearchParams(url.slice(query + 1).split('#')[0]).keys()].some((name) => CREDENTIAL_PARAM_NAMES.has(name.toLowerCase()));
 }
 
-/** Refuses (400 `credentials-in-url`) before anything else is done with the request: no routing to a handler, no body read. */
+/** The name of a header other than `Authorization` that holds a key-shaped value (`X-Api-Key`, `Cookie`, …), if any. */
+export function credentialsInOtherHeader(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === 'authorization' || value === undefined) continue;
+    if ((Array.isArray(value) ? value : [value]).some((v) => HAS_KEY.test(v))) return name;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses (400 `credentials-in-url`, or `credentials-outside-authorization` for another header) before anything
+ * else is done with the request: no handler, no body read.
+ */
 export function installCredentialsInUrlRefusal(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
+    const header = credentialsInOtherHeader(request.headers);
+    if (header !== undefined) {
+      sendProblemAndClose(
+        reply,
+        new ProblemException(problem(400, 'credentials-outside-authorization', `The ${header} header holds an API key. Send the key as \`Authorization: Bearer <key>\` only.`)),
+      );
+      return;
+    }
     if (!credentialsInUrl(request.url)) {
       done();
       return;
