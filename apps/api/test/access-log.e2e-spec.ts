@@ -145,6 +145,9 @@ describe('a key in the URL (issue 16 item 3): refused with 400 credentials-in-ur
       const entry = await entryOf(answer.requestId);
       expect(entry.url).toBe(`/docs/openapi.json?${name}=[redacted]`);
     }
+    const encoded = await get('/docs/openapi.json?api%5Fkey=hunter2-encoded-name');
+    expect(encoded.status).toBe(400);
+    expect((await entryOf(encoded.requestId)).url).toBe('/docs/openapi.json?api_key=[redacted]');
     expect(JSON.stringify(entries)).not.toContain('hunter2');
   });
 

@@ -29,8 +29,10 @@ export function redactSecrets(url: string): string {
   const redact = (s: string) =>
     s.replace(KEY_SHAPED, '$1[redacted]').replace(CREDENTIAL_PARAMS, (_all, name: string, value: string) => `${name}${REDACTED_KEY.test(value) ? value : '[redacted]'}`);
   const once = redact(url);
-  // A %-encoded key (`lk%5F…`) is only visible decoded: then the decoded URL, redacted, is what gets logged.
-  return HAS_KEY.test(decoded(once)) ? redact(decoded(url)) : once;
+  // A %-encoded key or parameter name (`lk%5F…`, `api%5Fkey=`) is only visible decoded: then the decoded URL,
+  // redacted, is what gets logged.
+  const revealed = decoded(once);
+  return redact(revealed) === revealed ? once : redact(decoded(url));
 }
 
 /** Whether the request target carries a credential: a key-shaped value anywhere, or a credential parameter. */
