@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,9 @@ import { openApiDatabase } from '../apps/api/src/storage/api-database.js';
  * Load: AddUserToGroup / RemoveUserFromGroup on a seeded organization, every request a distinct body, sent
  * by an owner (so R22 is decided on each). Same-run baseline: `GET /health` on the same server and
  * connections, the HTTP stack's ceiling. Targets: ≥ 2 000 commands/s, p99 ≤ 20 ms.
+ * Then the same command load again with 1 000 idle keep-alive connections held open beside it (issue 16 item 12:
+ * idle connections must cost descriptors, not throughput), and once more without them; the ratio is against the mean
+ * of the two runs without.
  */
 
 export interface HttpBenchOptions {
@@ -20,6 +24,8 @@ export interface HttpBenchOptions {
   readonly connections?: number; // default 16
   readonly users?: number; // seeded members (default 1 000)
   readonly groups?: number; // seeded groups (default 50)
+  /** Idle keep-alive connections held open during the second command run (default 1 000). */
+  readonly idleConnections?: number;
   /** Send an idempotencyKey with every command (one more SQLite write each; default false). */
   readonly idempotencyKeys?: boolean;
   readonly log?: (line: string) => void;
@@ -37,6 +43,9 @@ export interface HttpBenchRow {
 
 export interface HttpBenchResult {
   readonly commands: HttpBenchRow;
+  /** The same load with `idleConnections` idle keep-alive connections open, then again without them. */
+  readonly commandsWithIdle: HttpBenchRow;
+  readonly commandsAfter: HttpBenchRow;
   readonly baseline: HttpBenchRow;
   /** The same command load on `Ledger.executeCommand` in this process, without HTTP: the Ledger's own ceiling. */
   readonly inProcess: HttpBenchRow;
@@ -135,7 +144,8 @@ async function benchInProcess(users: number, groups: number, connections: number
 async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const main = join(import.meta.dirname, '../apps/api/src/main.js');
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LEDGER_DATA_DIR: dataDir, RATE_LIMIT_PER_SECOND: '0', KURRENTDB_URL: '', CLICKHOUSE_URL: '' },
+    // A keep-alive timeout longer than a run, so the idle connections stay open through it.
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LEDGER_DATA_DIR: dataDir, RATE_LIMIT_PER_SECOND: '0', HTTP_KEEP_ALIVE_TIMEOUT_MS: '120000', KURRENTDB_URL: '', CLICKHOUSE_URL: '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -147,6 +157,31 @@ async function startServer(dataDir: string): Promise<{ child: ChildProcess; url:
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * `count` keep-alive connections, each having had one `GET /health` answered and then left idle: what a crowd of
+ * pooled but quiet clients holds on the server.
+ */
+async function openIdleConnections(url: string, count: number): Promise<Socket[]> {
+  const { hostname, port } = new URL(url);
+  const open = (): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(`GET /health HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`));
+      let seen = '';
+      const onData = (chunk: Buffer): void => {
+        seen += chunk.toString('latin1');
+        if (/\r\n\r\n[\s\S]*\}/.test(seen)) {
+          socket.off('data', onData);
+          resolve(socket);
+        }
+      };
+      socket.on('data', onData);
+      socket.once('error', reject);
+    });
+  const sockets: Socket[] = [];
+  for (let i = 0; i < count; i += 100) sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, count - i) }, open))));
+  return sockets;
 }
 
 function row(name: string, r: AutocannonResult): HttpBenchRow {
@@ -183,30 +218,47 @@ export async function benchHttp(opts: HttpBenchOptions = {}): Promise<HttpBenchR
     log(`HTTP commands: ${connections} connections, ${duration} s, ${users} members × ${groups} groups, server pid ${child.pid}`);
     await autocannon({ ...common, duration: 2, url: `${url}/health` }); // warm-up
     const baseline = row('GET /health (baseline)', await autocannon({ ...common, duration, url: `${url}/health` }));
-    const commandsResult = await autocannon({
-      ...common,
-      url,
-      duration,
-      requests: [
-        {
-          method: 'POST',
-          path: `/v1/tenants/${TENANT}/commands`,
-          headers: { ...auth, 'content-type': 'application/json' },
-          setupRequest: (req: AutocannonRequest) => ({ ...req, body: commandBody() }),
-        },
-      ],
-    });
+    const commandLoad = () =>
+      autocannon({
+        ...common,
+        url,
+        duration,
+        requests: [
+          {
+            method: 'POST',
+            path: `/v1/tenants/${TENANT}/commands`,
+            headers: { ...auth, 'content-type': 'application/json' },
+            setupRequest: (req: AutocannonRequest) => ({ ...req, body: commandBody() }),
+          },
+        ],
+      });
+    const commandsResult = await commandLoad();
     const commands = row('POST commands (Add/RemoveUserFromGroup)', commandsResult);
+    const idleCount = opts.idleConnections ?? 1000;
+    const idle = await openIdleConnections(url, idleCount);
+    let commandsWithIdle: HttpBenchRow;
+    try {
+      commandsWithIdle = row(`POST commands, ${idleCount} idle connections open`, await commandLoad());
+      const stillOpen = idle.filter((s) => !s.destroyed && s.readyState === 'open').length;
+      if (stillOpen < idleCount) log(`note: ${idleCount - stillOpen} of the idle connections were closed during the run`);
+    } finally {
+      for (const socket of idle) socket.destroy();
+    }
+    // Again without them: the store grows and the machine's load drifts between runs, so the idle run is compared
+    // with the mean of the runs before and after it.
+    const commandsAfter = row('POST commands, none open again', await commandLoad());
     child.kill('SIGTERM'); // the in-process run gets the cores to itself
     await new Promise((r) => child.once('exit', r));
     const inProcess = await benchInProcess(users, groups, connections, duration, opts.idempotencyKeys ?? false);
     log(`${'route'.padEnd(42)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'ok'.padStart(8)} ${'errors'.padStart(8)}`);
-    for (const r of [baseline, commands, inProcess]) {
+    for (const r of [baseline, commands, commandsWithIdle, commandsAfter, inProcess]) {
       log(`${r.name.padEnd(42)} ${String(r.perSecond).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.ok).padStart(8)} ${String(r.errors).padStart(8)}`);
     }
     if (commandsResult.statusCodeStats) log(`command statuses: ${JSON.stringify(Object.fromEntries(Object.entries(commandsResult.statusCodeStats).map(([s, v]) => [s, v.count])))}`);
+    const none = (commands.perSecond + commandsAfter.perSecond) / 2;
+    log(`commands/s with ${idleCount} idle connections open / with none (mean of the runs before and after): ${(commandsWithIdle.perSecond / Math.max(1, none)).toFixed(2)}`);
     log(`targets: ≥ 2000 commands/s (${commands.perSecond >= 2000 ? 'met' : 'NOT met'}), p99 ≤ 20 ms (${commands.p99Ms <= 20 ? 'met' : 'NOT met'})`);
-    return { commands, baseline, inProcess, node: process.version };
+    return { commands, commandsWithIdle, commandsAfter, baseline, inProcess, node: process.version };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');

@@ -24,6 +24,17 @@ export const ApiConfig = z.object({
   IMPORT_BODY_LIMIT: Bytes.default(64 * 1024 * 1024),
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(1000),
   RATE_LIMIT_BURST: z.coerce.number().min(1).default(2000),
+  /** Requests without an API key (docs, metrics, unknown paths), per client address; /health and /ready are never limited. 0 disables. */
+  RATE_LIMIT_ANON_PER_SECOND: z.coerce.number().min(0).default(20),
+  RATE_LIMIT_ANON_BURST: z.coerce.number().min(1).default(100),
+  /** Issue 16 item 12 (apps/api/src/http-limits.ts has the reasons for the defaults). */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(65_000),
+  /** Lowered at start to `ulimit -n` minus 256 when that is smaller (Linux). */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(10_000),
+  /** Unanswered pipelined requests one connection may have before it is closed. */
+  HTTP_MAX_PIPELINED: z.coerce.number().int().positive().default(32),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** `text` (readable) or `json` (one object a line, for a log shipper): the access log's lines. */
   LOG_FORMAT: z.enum(['text', 'json']).default('text'),
@@ -31,6 +42,9 @@ export const ApiConfig = z.object({
   ACCESS_LOG: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** How long an audit or report request with `minPosition` waits for the read model to hold it (then 503). */
   READ_MODEL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_READ_WAIT_MS),
+}).refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {
+  path: ['HTTP_HEADERS_TIMEOUT_MS'],
+  message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the request timeout includes the headers)',
 });
 export type ApiConfig = z.infer<typeof ApiConfig> & { readonly dataDir: string };
 

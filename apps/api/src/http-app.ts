@@ -6,6 +6,12 @@ import { AppModule, type AppModuleOptions } from './app.module.js';
 import { installAccessLog, type AccessLogEntry, type LogFormat } from './access-log/access-log.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
 import { parseJsonBody } from './request-body/json-body.js';
+import { installEarlyAuthentication } from './auth/authenticate.js';
+import { installCredentialsInUrlRefusal } from './auth/credentials-in-url.js';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_PIPELINED, installPipeliningBound, serverOptions } from './http-limits.js';
+import { ApiKeyStore } from './keys/api-key-store.js';
+import { DEFAULT_ANONYMOUS_RATE_LIMIT, installAnonymousRateLimit } from './rate-limit/anonymous-rate-limit.js';
+import type { RateLimit } from './rate-limit/token-bucket.js';
 
 export interface BodyLimits {
   /** Largest command body in bytes (default 1 MiB). */
@@ -23,6 +29,10 @@ export interface HttpAppOptions extends AppModuleOptions {
   readonly accessLog?: (entry: AccessLogEntry) => void;
   /** `json`: NestJS's own lines (errors, warnings) as JSON objects too, like the access log's. */
   readonly logFormat?: LogFormat;
+  /** Header, request and keep-alive timeouts and the connection cap (http-limits.ts). */
+  readonly connectionLimits?: ConnectionLimits;
+  /** Requests without an API key, per client address (anonymous-rate-limit.ts); perSecond 0 disables. */
+  readonly anonymousRateLimit?: RateLimit;
 }
 
 /**
@@ -31,8 +41,12 @@ export interface HttpAppOptions extends AppModuleOptions {
  */
 export async function createHttpApp(options: HttpAppOptions): Promise<NestFastifyApplication> {
   const limits = options.bodyLimits ?? DEFAULT_BODY_LIMITS;
+  const connections = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
   const adapter = new FastifyAdapter({
     bodyLimit: Math.max(limits.commandBytes, limits.importBytes),
+    http: serverOptions(connections),
+    requestTimeout: connections.requestTimeoutMs,
+    keepAliveTimeout: connections.keepAliveTimeoutMs,
     // `__proto__` / `constructor.prototype` keys in JSON are refused (400) rather than stripped.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -48,6 +62,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   // flight when the close begins says `Connection: close`, so its keep-alive socket does not hold the close
   // open until the keep-alive timeout.
   const fastify = adapter.getInstance();
+  fastify.server.maxConnections = connections.maxConnections;
   let closing = false;
   fastify.addHook('preClose', (done) => {
     closing = true;
@@ -58,7 +73,12 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     done(null, payload);
   });
 
+  // Order matters: the request id first (every answer has one), then refusals that need no body, cheapest first.
   installAccessLog(fastify, options.accessLog);
+  installPipeliningBound(fastify, connections.maxPipelined ?? DEFAULT_MAX_PIPELINED);
+  installCredentialsInUrlRefusal(fastify);
+  installAnonymousRateLimit(fastify, options.anonymousRateLimit ?? DEFAULT_ANONYMOUS_RATE_LIMIT);
+  installEarlyAuthentication(fastify, app.get(ApiKeyStore));
   const metrics = app.get(ApiMetrics);
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration.observe(

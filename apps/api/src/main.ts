@@ -16,6 +16,7 @@ import { readModelRoutes } from './read-model/read-model.routes.js';
 import { type ApiConfig, loadConfig } from './config.js';
 import { formatAccessLog, type AccessLogEntry } from './access-log/access-log.js';
 import { createHttpApp } from './http-app.js';
+import { connectionCap, descriptorLimit } from './http-limits.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
 import { ensureBootstrapKey } from './keys/bootstrap-key.js';
 import { openApiDatabase } from './storage/api-database.js';
@@ -66,6 +67,9 @@ export async function serve(
     await ledger.close();
     throw new Error(`cannot open the read model: ${(error as Error).message}`, { cause: error });
   }
+  const fdLimit = descriptorLimit();
+  const maxConnections = connectionCap(config.HTTP_MAX_CONNECTIONS, fdLimit);
+  if (maxConnections < config.HTTP_MAX_CONNECTIONS) log(`HTTP_MAX_CONNECTIONS ${config.HTTP_MAX_CONNECTIONS} lowered to ${maxConnections}: the descriptor limit (ulimit -n) is ${fdLimit}`);
   let app: NestFastifyApplication | undefined;
   try {
     app = await createHttpApp({
@@ -73,6 +77,14 @@ export async function serve(
       dataDir: config.dataDir,
       ...(extras.registry ? { registry: extras.registry } : {}),
       rateLimit: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
+      anonymousRateLimit: { perSecond: config.RATE_LIMIT_ANON_PER_SECOND, burst: config.RATE_LIMIT_ANON_BURST },
+      connectionLimits: {
+        requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+        keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        maxConnections,
+        maxPipelined: config.HTTP_MAX_PIPELINED,
+      },
       bodyLimits: { commandBytes: config.COMMAND_BODY_LIMIT, importBytes: config.IMPORT_BODY_LIMIT },
       ...(config.ACCESS_LOG ? { accessLog: (entry: AccessLogEntry) => write(formatAccessLog(entry, config.LOG_FORMAT)) } : {}),
       logFormat: config.LOG_FORMAT,

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { formatAccessLog, type AccessLogEntry } from '../src/access-log/access-log.js';
+import { openRaw } from './support/raw-socket.js';
 import { createOrg, post, startTestServer, type TestServer } from './support/test-server.js';
 
 let server: TestServer;
@@ -94,5 +95,75 @@ describe('access log', () => {
     expect(text).not.toContain('\n');
     expect(text).toContain(`${entry.method} ${entry.url} ${entry.status}`);
     expect(text).toContain(`req=${entry.requestId}`);
+  });
+});
+
+describe('a key in the URL (issue 16 item 3): refused with 400 credentials-in-url, and never logged', () => {
+  /** The request target as sent on the wire (fetch would normalize it, and drop a fragment). */
+  async function get(target: string, authorization?: string): Promise<{ status: number; body: string; requestId: string }> {
+    const raw = await openRaw(server.url);
+    raw.socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${authorization ? `Authorization: ${authorization}\r\n` : ''}Connection: close\r\n\r\n`);
+    const answer = await raw.response(5000);
+    raw.socket.destroy();
+    return { status: answer.status, body: answer.body, requestId: answer.headers['x-request-id']! };
+  }
+
+  test('in a query parameter of any name, in a path segment, after a #, %-encoded; with or without a valid Authorization header', async () => {
+    const key = server.newKey('acme', ['audit:read']);
+    const keyId = server.keys.authenticate(key)!.id;
+    const secret = key.slice(`lk_${keyId}_`.length);
+    const targets = [
+      `/v1/tenants/acme/integrity?key=${key}`,
+      `/v1/tenants/acme/integrity?api_key=${key}`,
+      `/v1/tenants/acme/integrity?access_token=${key}`,
+      `/v1/tenants/acme/audit/events?q=${key}&limit=1`,
+      `/v1/tenants/acme/${key}/integrity`,
+      `/v1/tenants/${key}/integrity`,
+      `/docs#${key}`,
+      `/no/such/route?x=${encodeURIComponent(key).replaceAll('_', '%5F')}`,
+    ];
+    for (const target of targets) {
+      for (const authorization of [undefined, `Bearer ${server.key}`]) {
+        const answer = await get(target, authorization);
+        expect({ target, status: answer.status }).toEqual({ target, status: 400 });
+        const body = JSON.parse(answer.body);
+        expect(body).toMatchObject({ type: 'urn:access-ledger:problem:credentials-in-url', status: 400 });
+        expect(body.detail).toContain('Authorization: Bearer <key>');
+        const entry = await entryOf(answer.requestId);
+        expect(entry.status).toBe(400);
+        expect(entry.url).toContain(`lk_${keyId}_[redacted]`);
+        for (const line of [JSON.stringify(entry), formatAccessLog(entry, 'json'), formatAccessLog(entry, 'text')]) expect(line).not.toContain(secret);
+      }
+    }
+    expect(JSON.stringify(entries)).not.toContain(secret);
+  });
+
+  test('credential parameters are refused and emptied in the log whatever their value looks like', async () => {
+    for (const name of ['key', 'api_key', 'access_token', 'token']) {
+      const answer = await get(`/docs/openapi.json?${name}=hunter2-not-a-key-shape`);
+      expect(answer.status).toBe(400);
+      const entry = await entryOf(answer.requestId);
+      expect(entry.url).toBe(`/docs/openapi.json?${name}=[redacted]`);
+    }
+    const encoded = await get('/docs/openapi.json?api%5Fkey=hunter2-encoded-name');
+    expect(encoded.status).toBe(400);
+    expect((await entryOf(encoded.requestId)).url).toBe('/docs/openapi.json?api_key=[redacted]');
+    expect(JSON.stringify(entries)).not.toContain('hunter2');
+  });
+
+  test('a key in another header (X-Api-Key, Cookie): 400 credentials-outside-authorization naming the header', async () => {
+    for (const [name, value] of [['X-Api-Key', server.key], ['Cookie', `session=${server.key}`]] as const) {
+      const raw = await openRaw(server.url);
+      raw.socket.write(`GET /v1/tenants/acme/integrity HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${server.key}\r\n${name}: ${value}\r\n\r\n`);
+      const answer = await raw.response(5000);
+      raw.socket.destroy();
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.body)).toMatchObject({ type: 'urn:access-ledger:problem:credentials-outside-authorization', detail: expect.stringContaining(name.toLowerCase()) });
+    }
+  });
+
+  test('the same key in the Authorization header is accepted, and other query parameters are not refused', async () => {
+    const answer = await get('/v1/tenants/acme/integrity?verbose=1', `Bearer ${server.key}`);
+    expect(answer.status).toBe(200);
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { redactSecrets } from '../auth/credentials-in-url.js';
 import type { ApiKeyRecord } from '../keys/api-key-store.js';
 
 /**
@@ -9,13 +10,14 @@ import type { ApiKeyRecord } from '../keys/api-key-store.js';
  * Probes and scrapes (`/health`, `/ready`, `/metrics`) are logged only when they fail.
  * Every answer carries `X-Request-Id`: the caller's own (1–128 characters of [A-Za-z0-9._:-]), or a fresh UUID;
  * the line has it too. `LOG_FORMAT=json` writes one JSON object a line (for a log shipper), `text` a readable line.
- * The line never holds a secret: the API key is named by its id, the `Authorization` header is never read here.
+ * The line never holds a secret: the API key is named by its id, the `Authorization` header is never read here, no
+ * other header is logged, and a key put in the URL is cut to its id (`lk_<id>_[redacted]`; issue 16 item 3).
  */
 export interface AccessLogEntry {
   readonly time: string;
   readonly requestId: string;
   readonly method: string;
-  /** The path and query as requested. */
+  /** The path and query as requested, with key-shaped values and credential parameters redacted. */
   readonly url: string;
   /** The route's pattern (`/v1/tenants/:tenantId/commands`), or null when no route matched. */
   readonly route: string | null;
@@ -34,6 +36,11 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Probes and scrapes come every few seconds: logged only when they fail. */
 const QUIET_ROUTES = new Set(['/health', '/ready', '/metrics']);
+
+/** A tenant id is what the caller put in the path: a key put there instead is logged cut to its id too. */
+function redactTenant(tenantId: string | undefined): string | null {
+  return tenantId === undefined ? null : redactSecrets(tenantId);
+}
 
 /** The caller's request id when it is a sane one, else a new one. */
 export function requestIdOf(header: string | string[] | undefined): string {
@@ -66,12 +73,12 @@ export function installAccessLog(fastify: FastifyInstance, write?: (entry: Acces
       time: new Date().toISOString(),
       requestId: ids.get(request) ?? '',
       method: request.method,
-      url: request.url,
+      url: redactSecrets(request.url),
       route: request.routeOptions.url ?? null,
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
       bytes: length === undefined ? null : Number(length),
-      tenantId: (request.params as Record<string, string | undefined> | undefined)?.tenantId ?? null,
+      tenantId: redactTenant((request.params as Record<string, string | undefined> | undefined)?.tenantId),
       keyId: (request as FastifyRequest & { apiKey?: ApiKeyRecord }).apiKey?.id ?? null,
       remote: request.ip,
     });

@@ -6,6 +6,7 @@ import { ApiKeyStore, type ApiKeyRecord } from '../keys/api-key-store.js';
 import type { Scope } from '../keys/scopes.js';
 import { ProblemException, problem } from '../problem/problem.js';
 import { TokenBuckets } from '../rate-limit/token-bucket.js';
+import { authenticateBearer, forbidden } from './authenticate.js';
 import { REQUIRED_SCOPE } from './require-scope.js';
 
 export interface AuthenticatedRequest extends FastifyRequest {
@@ -38,28 +39,16 @@ export class ApiKeyGuard implements CanActivate {
     const scope = this.reflector.get<Scope | undefined>(REQUIRED_SCOPE, context.getHandler());
     if (scope === undefined) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const key = this.authenticate(request.headers.authorization);
+    // Set by the onRequest hook (authenticate.ts) before the body was read; authenticated here only when the app
+    // was assembled without it.
+    const key = request.apiKey ?? authenticateBearer(this.keys, request.headers.authorization);
     request.apiKey = key;
     const tenantId = (request.params as Record<string, string | undefined>).tenantId;
-    if (key.tenantId !== tenantId || !key.scopes.includes(scope)) {
-      throw new ProblemException(problem(403, 'forbidden', `This API key may not use this route for this tenant (needs scope ${scope}).`));
-    }
+    if (key.tenantId !== tenantId || !key.scopes.includes(scope)) throw forbidden(scope);
     const wait = this.buckets.take(key.id, Date.now());
     if (wait > 0) {
       throw new ProblemException(problem(429, 'rate-limited', `Too many requests for this API key; retry in ${wait} s.`), { 'retry-after': String(wait) });
     }
     return true;
-  }
-
-  private authenticate(header: string | undefined): ApiKeyRecord {
-    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) {
-      throw new ProblemException(problem(401, 'unauthenticated', 'Send an API key as `Authorization: Bearer <key>`.'), { 'www-authenticate': 'Bearer' });
-    }
-    const key = this.keys.authenticate(match[1]!);
-    if (!key) {
-      throw new ProblemException(problem(401, 'unauthenticated', 'The API key is unknown or revoked.'), { 'www-authenticate': 'Bearer error="invalid_token"' });
-    }
-    return key;
   }
 }

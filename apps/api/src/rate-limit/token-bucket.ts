@@ -25,4 +25,18 @@ export class TokenBuckets {
     }
     return Math.ceil((1 - bucket.tokens) / this.limit.perSecond);
   }
+
+  /**
+   * Forgets buckets that have refilled to `burst` (their next `take` would start full anyway), so buckets keyed by
+   * client address do not grow without bound.
+   */
+  prune(nowMs: number): void {
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + ((nowMs - bucket.at) / 1000) * this.limit.perSecond >= this.limit.burst) this.buckets.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
 }
