@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { asLedgerEvent } from '../libs/access-model/src/index.js';
-import { SqliteEventStore } from '../libs/event-store/src/index.js';
-import { TenantIntervals } from '../libs/projections/src/access-intervals.js';
-import { AccessIntervalWriter, migrate, openClickHouse, type AccessIntervalChange } from '../libs/read-model/src/index.js';
+import { asLedgerEvent } from '@access-ledger/access-model';
+import { SqliteEventStore } from '@access-ledger/event-store';
+import { TenantIntervals } from '@access-ledger/projections';
+import { AccessIntervalWriter, migrate, openClickHouse, type AccessIntervalChange } from '@access-ledger/read-model';
 
 /**
  * Issue 4's access intervals on the cached generated history (≈ 2 million events, tenant `bench`, seeded by

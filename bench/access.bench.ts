@@ -6,10 +6,11 @@ import { newEnforcer, newModelFromString } from 'casbin';
 import {
   FactReader, INITIAL_CAPABILITIES, K, accessAt, availability, capabilityOf, holdersOf, memberCore, rolePaths, viewAt,
   type FactStore, type GroupFacts, type ProvisioningMode,
-} from '../libs/access-model/src/index.js';
-import { SqliteEventStore } from '../libs/event-store/src/index.js';
-import { benchmarkHistory, generateHistory, type HistoryOptions } from '../libs/history/src/index.js';
-import { AccessProjection, ProjectionRunner, seedHistory, type SeedReport } from '../libs/projections/src/index.js';
+} from '@access-ledger/access-model';
+import { SqliteEventStore } from '@access-ledger/event-store';
+import { benchmarkHistory, generateHistory, type HistoryOptions } from '@access-ledger/history';
+import { seedHistory, type SeedReport } from '@access-ledger/ledger';
+import { AccessProjection, ProjectionRunner } from '@access-ledger/projections';
 
 /**
  * Issue 3's figures on a generated history (≈ 2 million events by default): full rebuild against a bare

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
-import { canonicalJson, eventHash, GENESIS_HASH } from '../libs/event-store/src/chain.js';
-import type { EventToAppend } from '../libs/event-store/src/port.js';
-import { SqliteEventStore } from '../libs/event-store/src/sqlite/sqlite-event-store.js';
+import { canonicalJson, eventHash, GENESIS_HASH } from '@access-ledger/event-store';
+import type { EventToAppend } from '@access-ledger/event-store';
+import { SqliteEventStore } from '@access-ledger/event-store';
 
 /**
  * Append throughput of the SQLite event store against a same-run baseline: a bare `node:sqlite`

@@ -110,7 +110,7 @@ function commandBodies(users: number, groups: number, connections: number, idemp
 
 /** The same load without HTTP: `connections` concurrent callers of Ledger.executeCommand for `duration` s. */
 async function benchInProcess(users: number, groups: number, connections: number, duration: number, idempotencyKeys: boolean): Promise<HttpBenchRow> {
-  const { createLedger } = await import('../libs/projections/src/index.js');
+  const { createLedger } = await import('@access-ledger/ledger');
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-inproc-bench-'));
   const ledger = await createLedger({ dataDir });
   try {

@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chdbOf, openClickHouse } from '../libs/read-model/src/clickhouse.js';
-import { AccessIntervalWriter, type AccessIntervalChange } from '../libs/read-model/src/ingestion/access-intervals.js';
-import { AuditProjection } from '../libs/read-model/src/ingestion/audit-projection.js';
-import { AUDIT_COLUMNS, auditLineOf } from '../libs/read-model/src/ingestion/audit-row.js';
-import { migrate } from '../libs/read-model/src/schema/migrations.js';
-import { accessChanges } from '../libs/read-model/src/queries/access-changes.js';
-import { accessReviewRows } from '../libs/read-model/src/queries/access-review.js';
-import { AuditSearchQuery, searchAuditEvents, type AuditSearchQuery as AuditSearchInput } from '../libs/read-model/src/queries/audit-search.js';
+import { chdbOf, openClickHouse } from '@access-ledger/read-model';
+import { AccessIntervalWriter, type AccessIntervalChange } from '@access-ledger/read-model';
+import { AuditProjection } from '@access-ledger/read-model';
+import { AUDIT_COLUMNS, auditLineOf } from '@access-ledger/read-model';
+import { migrate } from '@access-ledger/read-model';
+import { accessChanges } from '@access-ledger/read-model';
+import { accessReviewRows } from '@access-ledger/read-model';
+import { AuditSearchQuery, searchAuditEvents, type AuditSearchQuery as AuditSearchInput } from '@access-ledger/read-model';
 import { syntheticEvent, syntheticEvents } from '../libs/read-model/test/synthetic-history.js';
 
 /**

@@ -11,7 +11,7 @@ import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES } from '../apps/api/src/keys/scopes.js';
 import { accessRoutes } from '../apps/api/src/main.js';
-import { createLedger } from '../libs/projections/src/index.js';
+import { createLedger } from '@access-ledger/ledger';
 
 let app: NestFastifyApplication;
 let url: string;

@@ -12,9 +12,9 @@ import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES, type Scope } from '../apps/api/src/keys/scopes.js';
 import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
-import type { Principal } from '../libs/access-model/src/envelope.js';
-import { tenantStream, type RecordedEvent } from '../libs/event-store/src/index.js';
-import { createLedger, type Ledger } from '../libs/projections/src/index.js';
+import type { Principal } from '@access-ledger/access-model';
+import { tenantStream, type RecordedEvent } from '@access-ledger/event-store';
+import { createLedger, type Ledger } from '@access-ledger/ledger';
 
 let app: NestFastifyApplication;
 let side: ReadSide;

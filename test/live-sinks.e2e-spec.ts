@@ -13,7 +13,7 @@ import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES } from '../apps/api/src/keys/scopes.js';
 import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
-import { createLedger } from '../libs/projections/src/index.js';
+import { createLedger } from '@access-ledger/ledger';
 import { startHecReceiver, type HecReceiver } from './support/hec-receiver.js';
 
 const TOKEN = '11111111-2222-3333-4444-555555555555';

@@ -12,10 +12,10 @@ import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES } from '../apps/api/src/keys/scopes.js';
 import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
-import { EARLIEST_INSTANT, LATEST_INSTANT, MAX_EVENT_BYTES, MAX_JSON_DEPTH } from '../libs/access-model/src/index.js';
-import { tenantStream } from '../libs/event-store/src/index.js';
-import { createLedger, type Ledger } from '../libs/projections/src/index.js';
-import { listQuarantined } from '../libs/read-model/src/index.js';
+import { EARLIEST_INSTANT, LATEST_INSTANT, MAX_EVENT_BYTES, MAX_JSON_DEPTH } from '@access-ledger/access-model';
+import { tenantStream } from '@access-ledger/event-store';
+import { createLedger, type Ledger } from '@access-ledger/ledger';
+import { listQuarantined } from '@access-ledger/read-model';
 import { runLedger } from './support/ledger-cli.js';
 
 let app: NestFastifyApplication;

@@ -12,8 +12,8 @@ import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES } from '../apps/api/src/keys/scopes.js';
 import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
-import { createLedger } from '../libs/projections/src/index.js';
-import { ingestAccessIntervalChanges, type AccessIntervalChange } from '../libs/read-model/src/index.js';
+import { createLedger } from '@access-ledger/ledger';
+import { ingestAccessIntervalChanges, type AccessIntervalChange } from '@access-ledger/read-model';
 import { LEDGER_CLI, runLedger } from './support/ledger-cli.js';
 
 let app: NestFastifyApplication;

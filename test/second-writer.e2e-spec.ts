@@ -16,7 +16,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 describe('a second writer on the same tenant', () => {
   it('commands without If-Match all land (zero 409) while another process imports in a loop; a stale If-Match answers 409', async () => {
-    if (!existsSync(join(root, 'dist/libs/projections/src/ledger.js'))) throw new Error('run `npm run build` (npm test does) before this suite');
+    if (!existsSync(join(root, 'dist/libs/ledger/src/ledger.js'))) throw new Error('run `npm run build` (npm test does) before this suite');
     const dataDir = mkdtempSync(join(tmpdir(), 'ledger-second-writer-'));
     dirs.push(dataDir);
     const server = await startTestServer({ dataDir, rateLimit: { perSecond: 0, burst: 1 } });

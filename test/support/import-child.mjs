@@ -2,7 +2,7 @@
 // imports batches of GroupCreated lines into one tenant through the compiled Ledger, in a loop, printing
 // `ack <batch>` after each, until killed or `batches` are done.
 // Usage: node import-child.mjs <data dir> <tenant> <lines per batch> <batches | "forever">
-import { Ledger } from '../../dist/libs/projections/src/ledger.js';
+import { Ledger } from '@access-ledger/ledger';
 
 const [dataDir, tenantId, sizeArg, countArg] = process.argv.slice(2);
 const size = Number(sizeArg);

@@ -3,8 +3,8 @@ import { type DynamicModule, Inject, Module, type ModuleMetadata, type OnApplica
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { CommandBody, EVENT_DATA, ImportLine } from '../../../libs/access-model/src/index.js';
-import { LEDGER, type LedgerUseCases } from '../../../libs/projections/src/ledger.port.js';
+import { CommandBody, EVENT_DATA, ImportLine } from '@access-ledger/access-model';
+import { LEDGER, type LedgerUseCases } from '@access-ledger/ledger';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { CommandsController } from './commands/commands.controller.js';
 import { ExecuteLedgerCommandHandler } from './commands/execute-ledger-command.js';

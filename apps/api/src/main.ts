@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Registry } from 'prom-client';
 import type { Provider } from '@nestjs/common';
 import type { z } from 'zod';
-import { ACCESS_QUERIES, createLedger, type Ledger } from '../../../libs/projections/src/index.js';
+import { ACCESS_QUERIES, createLedger, type Ledger } from '@access-ledger/ledger';
 import { AccessController } from './access/access.controller.js';
 import { ACCESS_PATHS } from './access/access.docs.js';
 import type { ClosableLedger } from './app.module.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { CommandBody } from '../../../libs/access-model/src/index.js';
+import { CommandBody } from '@access-ledger/access-model';
 import { createOrg, post, startTestServer, type TestServer } from './support/test-server.js';
 
 /**

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
-import { openEventStore, type EventStore } from '../../../libs/event-store/src/index.js';
-import { createLedger } from '../../../libs/projections/src/index.js';
+import { openEventStore, type EventStore } from '@access-ledger/event-store';
+import { createLedger } from '@access-ledger/ledger';
 
 export type OpenedLedger = Awaited<ReturnType<typeof createLedger>>;
 

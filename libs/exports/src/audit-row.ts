@@ -2,8 +2,8 @@
  * The exported unit: one row of the ClickHouse audit trail (`audit_events`, owned by the read model), i.e. one stored
  * event, flattened; instants are ISO-8601 UTC with milliseconds. Its type and column order are the read model's.
  */
-export { AUDIT_COLUMNS, type AuditRow } from '../../read-model/src/ingestion/audit-row.js';
-import type { AuditRow } from '../../read-model/src/ingestion/audit-row.js';
+export { AUDIT_COLUMNS, type AuditRow } from '@access-ledger/read-model';
+import type { AuditRow } from '@access-ledger/read-model';
 
 /** What one export or one delivery step covers: the tenant's events with occurredAt in [from, to) and position ≤ upToPosition. */
 export interface AuditRange {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Instant } from '../../access-model/src/envelope.js';
+import { Id, Instant } from '@access-ledger/access-model';
 
 /**
  * Sink configuration and export requests: validated once at the edge (HTTP, CLI, config file),

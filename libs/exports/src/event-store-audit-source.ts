@@ -1,6 +1,6 @@
-import type { EventStore } from '../../event-store/src/port.js';
-import { tenantStream } from '../../event-store/src/port.js';
-import { auditRowOf } from '../../read-model/src/index.js';
+import type { EventStore } from '@access-ledger/event-store';
+import { tenantStream } from '@access-ledger/event-store';
+import { auditRowOf } from '@access-ledger/read-model';
 import type { AuditRow, AuditRowSource, PageQuery } from './audit-row.js';
 
 /**

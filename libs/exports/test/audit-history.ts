@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { migrate, openClickHouse } from '../../read-model/src/index.js';
+import { migrate, openClickHouse } from '@access-ledger/read-model';
 import type { AuditRow } from '../src/audit-row.js';
 
 /** Test data builder: a tenant's audit rows, `stepMs` apart from `start`, at consecutive positions. */

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import {
   BatchWorld, checkReferences, decide, evolve, FactStore, worldEver,
   type Command, type EventMetadata, type EventType, type LedgerEvent,
-} from '../../access-model/src/index.js';
+} from '@access-ledger/access-model';
 import { demoHistory, generateHistory, type HistoryOptions } from '../src/index.js';
 import { smallOptions } from './small-options.js';
 

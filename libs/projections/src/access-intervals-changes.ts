@@ -2,8 +2,8 @@ import {
   ADMIN_AREAS, FactReader, K, NOW, accessOf, adminLevelOf, capabilityCatalog, capabilityOf, consoleAccessOf, memberCore, permissionsOf,
   rolePaths, spendLimitOf, toolLevelOf, type AdminArea, type EventRef, type FactStore, type LedgerEvent, type MemberAccess,
   type MemberCore, type RolePaths, type View,
-} from '../../access-model/src/index.js';
-import type { AccessIntervalChange, IntervalRewrite, PermissionScope } from '../../read-model/src/index.js';
+} from '@access-ledger/access-model';
+import type { AccessIntervalChange, IntervalRewrite, PermissionScope } from '@access-ledger/read-model';
 
 /**
  * What the evaluator says, as the rows of `access_intervals` (docs/access-intervals.md): for every event, the

@@ -1,8 +1,8 @@
-import { FactStore, asLedgerEvent, evolve, type LedgerEvent } from '../../access-model/src/index.js';
-import type { RecordedEvent } from '../../event-store/src/port.js';
+import { FactStore, asLedgerEvent, evolve, type LedgerEvent } from '@access-ledger/access-model';
+import type { RecordedEvent } from '@access-ledger/event-store';
 import {
   AccessIntervalWriter, BatchSource, CheckpointStore, TIMEOUT, TRUNCATION_PENDING, type BatchingProjectionOptions, type ProjectionProgress, type AccessIntervalChange, type Checkpoint, type IntervalRewrite,
-} from '../../read-model/src/index.js';
+} from '@access-ledger/read-model';
 import type { FoldedFacts } from './access-projection.js';
 import { MergedLateImpact, changesOfEvent, lateImpactOf, memberChangesFrom, rewriteOf, type LateImpact } from './access-intervals-changes.js';
 

@@ -2,8 +2,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { FactStore, KEYS, StringTable, asLedgerEvent, evolve, type FactStoreSnapshot, type KeySpaceSnapshot } from '../../access-model/src/index.js';
-import type { RecordedEvent } from '../../event-store/src/port.js';
+import { FactStore, KEYS, StringTable, asLedgerEvent, evolve, type FactStoreSnapshot, type KeySpaceSnapshot } from '@access-ledger/access-model';
+import type { RecordedEvent } from '@access-ledger/event-store';
 
 /** One tenant's folded history: the bitemporal facts, and how far its stream has been applied. */
 export interface TenantAccess {

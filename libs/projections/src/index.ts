@@ -1,14 +1,4 @@
-export * from './ledger.port.js';
-export { Ledger, type LedgerOptions } from './ledger.js';
 export { AccessProjection, accessSnapshotPath, foldedFactsOf, type FoldedFacts, type TenantAccess } from './access-projection.js';
 export { ProjectionRunner, type Projection, type RunnerOptions } from './projection-runner.js';
-export { issuesOf } from './validation.js';
-export { AccessQueries, ACCESS_QUERIES, ACCESS_QUERY_SCHEMAS } from './access-queries.js';
-
-import { Ledger, type LedgerOptions } from './ledger.js';
-
-/** The Ledger on the configured stores: KurrentDB when a URL is given, else SQLite in `dataDir`. */
-export function createLedger(options: LedgerOptions & { clickhouseUrl?: string }): Promise<Ledger> {
-  return Ledger.open(options);
-}
-export { seedHistory, type SeedItem, type SeedReport } from './seed.js';
+export { pauser } from './pauser.js';
+export * from './access-intervals.js';

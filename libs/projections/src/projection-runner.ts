@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent, Subscription } from '../../event-store/src/port.js';
+import type { EventStore, RecordedEvent, Subscription } from '@access-ledger/event-store';
 import { pauser } from './pauser.js';
 
 /** Anything that folds recorded events in position order and knows the last position it applied. */

@@ -2,10 +2,10 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FactStore, evolve, type Actor, type EventType, type LedgerEvent } from '../../access-model/src/index.js';
-import type { RecordedEvent } from '../../event-store/src/port.js';
-import { migrate, openClickHouse } from '../../read-model/src/index.js';
-import type { AccessIntervalRow } from '../../read-model/src/ingestion/access-intervals.js';
+import { FactStore, evolve, type Actor, type EventType, type LedgerEvent } from '@access-ledger/access-model';
+import type { RecordedEvent } from '@access-ledger/event-store';
+import { migrate, openClickHouse } from '@access-ledger/read-model';
+import type { AccessIntervalRow } from '@access-ledger/read-model';
 
 /**
  * Fixtures of the access-interval specs: generated histories folded through the real deciders (as in

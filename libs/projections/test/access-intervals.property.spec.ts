@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClickHouseClient } from '@clickhouse/client';
 import fc from 'fast-check';
-import { K, NOW, accessAt, viewAt } from '../../access-model/src/index.js';
-import { AccessIntervalWriter } from '../../read-model/src/index.js';
+import { K, NOW, accessAt, viewAt } from '@access-ledger/access-model';
+import { AccessIntervalWriter } from '@access-ledger/read-model';
 import { AccessIntervalProjection, impactOf, intervalChangesOfHistory, intervalPermissionsOf } from '../src/access-intervals.js';
 import { deliveredLate, generatedHistory, heldAt, intervalRows, lateEventsOf, openDb, sourceOf, withoutTenant, type History } from './access-intervals-fixture.js';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { LedgerEvent } from '../../access-model/src/index.js';
+import type { LedgerEvent } from '@access-ledger/access-model';
 import {
   AccessChangesQuery, AccessIntervalWriter, AccessReviewQuery, PermissionHoldersQuery, PrivilegedAccessQuery, SodViolationsQuery, accessChanges,
   accessReview, permissionHolders, privilegedAccess, sodViolations,
-} from '../../read-model/src/index.js';
+} from '@access-ledger/read-model';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -19,11 +19,11 @@ export { migrate, appliedMigrations, MIGRATIONS, OPEN_END, type Migration } from
 
 // Ingestion
 export { AuditProjection, type AuditProjectionOptions, type AuditProjectionMetrics } from './ingestion/audit-projection.js';
-export { AUDIT_COLUMNS, auditRowOf, subjectOf, type AuditRow } from './ingestion/audit-row.js';
+export { AUDIT_COLUMNS, auditLineOf, auditRowOf, subjectOf, type AuditRow } from './ingestion/audit-row.js';
 export { CheckpointStore, TRUNCATION_PENDING, projectedThrough, untilProjected, type Checkpoint, type ProjectedTable } from './ingestion/checkpoint.js';
 export { BatchSource, TIMEOUT, type BatchingProjectionOptions, type ProjectionProgress } from './ingestion/batch-source.js';
 export { Quarantine, listQuarantined, isDataError, type QuarantinedEvent } from './ingestion/quarantine.js';
-export { AccessIntervalWriter, ingestAccessIntervalChanges, type AccessIntervalChange, type IntervalRewrite, type PermissionScope } from './ingestion/access-intervals.js';
+export { AccessIntervalWriter, ingestAccessIntervalChanges, type AccessIntervalRow, type AccessIntervalChange, type IntervalRewrite, type PermissionScope } from './ingestion/access-intervals.js';
 
 // Queries
 export { AuditSearchQuery, searchAuditEvents, type AuditSearchFilters, type AuditEvent, type AuditSearchPage } from './queries/audit-search.js';

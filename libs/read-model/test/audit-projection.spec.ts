@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { RecordedEvent } from '../../event-store/src/port.js';
+import type { RecordedEvent } from '@access-ledger/event-store';
 import { AuditProjection } from '../src/ingestion/audit-projection.js';
 import { AUDIT_COLUMNS, auditLineOf, auditRowOf } from '../src/ingestion/audit-row.js';
 import { CheckpointStore } from '../src/ingestion/checkpoint.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { RecordedEvent } from '../../event-store/src/port.js';
+import type { RecordedEvent } from '@access-ledger/event-store';
 import { AuditProjection } from '../src/ingestion/audit-projection.js';
 import { listQuarantined } from '../src/ingestion/quarantine.js';
 import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';

@@ -1,4 +1,4 @@
-import type { JsonValue, RecordedEvent } from '../../event-store/src/port.js';
+import type { JsonValue, RecordedEvent } from '@access-ledger/event-store';
 
 /**
  * Test data builder for RecordedEvent-shaped histories (what the event store hands to projections):

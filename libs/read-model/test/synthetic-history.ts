@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../../event-store/src/port.js';
+import type { RecordedEvent } from '@access-ledger/event-store';
 
 /**
  * A deterministic synthetic history for crash tests and the benchmark when libs/history is not used:

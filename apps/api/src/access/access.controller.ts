@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
-import { ACCESS_QUERIES, type AccessQueries } from '../../../../libs/projections/src/access-queries.js';
+import { ACCESS_QUERIES, type AccessQueries } from '@access-ledger/ledger';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACCESS_QUERY_SCHEMAS } from '../../../../libs/projections/src/access-queries.js';
+import { ACCESS_QUERY_SCHEMAS } from '@access-ledger/ledger';
 import { pathParameter, queryParameters, queryProblems } from '../docs/openapi.js';
 
 /**

@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import type { AuthContext } from '../../../../libs/projections/src/ledger.port.js';
+import type { AuthContext } from '@access-ledger/ledger';
 import { ApiKeyStore, type ApiKeyRecord } from '../keys/api-key-store.js';
 import type { Scope } from '../keys/scopes.js';
 import { ProblemException, problem } from '../problem/problem.js';

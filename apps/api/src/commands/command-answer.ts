@@ -1,4 +1,4 @@
-import type { CommandOutcome } from '../../../../libs/projections/src/ledger.port.js';
+import type { CommandOutcome } from '@access-ledger/ledger';
 import type { Answer } from '../idempotency/idempotent-execution.js';
 import { problem } from '../problem/problem.js';
 

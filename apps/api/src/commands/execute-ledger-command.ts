@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { type AuthContext, type CommandOptions, type CommandOutcome, LEDGER, type LedgerUseCases } from '../../../../libs/projections/src/ledger.port.js';
+import { type AuthContext, type CommandOptions, type CommandOutcome, LEDGER, type LedgerUseCases } from '@access-ledger/ledger';
 
 /** The HTTP edge's one command: hand an untrusted command body to the Ledger, which validates and decides. */
 export class ExecuteLedgerCommand extends Command<CommandOutcome> {

@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { join } from 'node:path';
 import {
   ClickHouseAuditTable, ExportJobs, SinkFollower, SqliteExportStateStore, type ContinuousSinkConfig, type FollowerStatus, type SinkConfig,
-} from '../../../../libs/exports/src/index.js';
+} from '@access-ledger/exports';
 
 /**
  * One-shot exports as the server runs them: jobs in `$dataDir/exports.sqlite`, rows from the read model's

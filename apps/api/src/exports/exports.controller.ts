@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { SinkConfigurationError, type ExportJob, type ExportJobs, type FollowerStatus } from '../../../../libs/exports/src/index.js';
-import { InvalidInputError, NotFoundError } from '../../../../libs/projections/src/ledger.port.js';
-import { issuesOf } from '../../../../libs/projections/src/validation.js';
+import { SinkConfigurationError, type ExportJob, type ExportJobs, type FollowerStatus } from '@access-ledger/exports';
+import { InvalidInputError, NotFoundError } from '@access-ledger/ledger';
+import { issuesOf } from '@access-ledger/ledger';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { ProblemException, problem } from '../problem/problem.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ExportRequest } from '../../../../libs/exports/src/index.js';
+import { ExportRequest } from '@access-ledger/exports';
 
 /** The export routes in the OpenAPI document; the request body is the library's `ExportRequest` schema. */
 const problems = (...statuses: number[]) =>

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ContinuousSinkConfig, SinkConfig } from '../../../../libs/exports/src/index.js';
+import { ContinuousSinkConfig, SinkConfig } from '@access-ledger/exports';
 
 /**
  * The sinks a deployment configures, in one JSON file (`LEDGER_SINKS_FILE`), so that secrets stay out of the

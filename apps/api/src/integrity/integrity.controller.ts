@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { LEDGER, type LedgerUseCases } from '../../../../libs/projections/src/ledger.port.js';
+import { LEDGER, type LedgerUseCases } from '@access-ledger/ledger';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { Id, type Principal } from '../../../../libs/access-model/src/envelope.js';
+import { Id, type Principal } from '@access-ledger/access-model';
 import type { Scope } from './scopes.js';
 
 export interface ApiKeyRecord {

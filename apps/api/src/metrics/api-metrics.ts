@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { LedgerUseCases } from '../../../../libs/projections/src/ledger.port.js';
+import type { LedgerUseCases } from '@access-ledger/ledger';
 
 /** Injection token of the shared prom-client Registry; other modules register their gauges on it. */
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');

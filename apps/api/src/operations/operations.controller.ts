@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
-import { LEDGER, type LedgerUseCases } from '../../../../libs/projections/src/ledger.port.js';
+import { LEDGER, type LedgerUseCases } from '@access-ledger/ledger';
 import { METRICS_REGISTRY } from '../metrics/api-metrics.js';
 import { PROBLEM_CONTENT_TYPE, problem } from '../problem/problem.js';
 

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { isStorageFull, StorageFullError } from '../../../../libs/event-store/src/port.js';
-import { IntegrityBrokenError, NotFoundError, InvalidInputError, STORAGE_FULL_RETRY_AFTER_S, WriteContentionError } from '../../../../libs/projections/src/ledger.port.js';
+import { isStorageFull, StorageFullError } from '@access-ledger/event-store';
+import { IntegrityBrokenError, NotFoundError, InvalidInputError, STORAGE_FULL_RETRY_AFTER_S, WriteContentionError } from '@access-ledger/ledger';
 import { type Problem, PROBLEM_CONTENT_TYPE, ProblemException, problem } from './problem.js';
 
 /**

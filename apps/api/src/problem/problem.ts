@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { z } from 'zod';
-import type { FieldError } from '../../../../libs/projections/src/ledger.port.js';
+import type { FieldError } from '@access-ledger/ledger';
 
 /** An RFC 9457 problem document, the body of every error answer (http-api.md "Errors"); also its OpenAPI schema. */
 export const ProblemSchema = z.object({

@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import type { FieldError } from '../../../../libs/projections/src/ledger.port.js';
-import { issuesOf } from '../../../../libs/projections/src/validation.js';
-import { projectedThrough, untilProjected, type ProjectedTable } from '../../../../libs/read-model/src/index.js';
+import type { FieldError } from '@access-ledger/ledger';
+import { issuesOf } from '@access-ledger/ledger';
+import { projectedThrough, untilProjected, type ProjectedTable } from '@access-ledger/read-model';
 import { ProblemException, problem } from '../problem/problem.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { join, resolve } from 'node:path';
-import { openEventStore } from '../../../../libs/event-store/src/index.js';
-import { AccessIntervalProjection } from '../../../../libs/projections/src/access-intervals.js';
-import { accessSnapshotPath, foldedFactsOf } from '../../../../libs/projections/src/access-projection.js';
-import { AuditProjection, listQuarantined, migrate, openClickHouse } from '../../../../libs/read-model/src/index.js';
+import { openEventStore } from '@access-ledger/event-store';
+import { AccessIntervalProjection } from '@access-ledger/projections';
+import { accessSnapshotPath, foldedFactsOf } from '@access-ledger/projections';
+import { AuditProjection, listQuarantined, migrate, openClickHouse } from '@access-ledger/read-model';
 
 /** The read model's data directory is held by another process (the running server): chDB locks it. */
 export class ReadModelInUseError extends Error {

@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Param, Query, Res, UseGuards } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyReply } from 'fastify';
-import { NotFoundError } from '../../../../libs/projections/src/ledger.port.js';
-import { searchAuditEvents, type AuditSearchPage } from '../../../../libs/read-model/src/index.js';
+import { NotFoundError } from '@access-ledger/ledger';
+import { searchAuditEvents, type AuditSearchPage } from '@access-ledger/read-model';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { PROJECTED_THROUGH_HEADER, readProjected } from './freshness.js';

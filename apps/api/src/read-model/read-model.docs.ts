@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuditSearchQuery } from '../../../../libs/read-model/src/index.js';
+import { AuditSearchQuery } from '@access-ledger/read-model';
 import { MinPosition } from './freshness.js';
 import { REPORTS, ReportFormat } from './reports.js';
 import { pathParameter, queryParameters, queryProblems } from '../docs/openapi.js';

@@ -1,9 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { join } from 'node:path';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
-import { AccessIntervalProjection } from '../../../../libs/projections/src/access-intervals.js';
-import { accessSnapshotPath, foldedFactsOf } from '../../../../libs/projections/src/access-projection.js';
-import { AuditProjection, migrate, openClickHouse } from '../../../../libs/read-model/src/index.js';
+import type { EventStore } from '@access-ledger/event-store';
+import { AccessIntervalProjection } from '@access-ledger/projections';
+import { accessSnapshotPath, foldedFactsOf } from '@access-ledger/projections';
+import { AuditProjection, migrate, openClickHouse } from '@access-ledger/read-model';
 
 export interface ReadModelOptions {
   readonly dataDir: string;

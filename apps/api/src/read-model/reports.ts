@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { Id } from '../../../../libs/access-model/src/envelope.js';
-import { InvalidInputError } from '../../../../libs/projections/src/ledger.port.js';
-import { issuesOf } from '../../../../libs/projections/src/validation.js';
+import { Id } from '@access-ledger/access-model';
+import { InvalidInputError } from '@access-ledger/ledger';
+import { issuesOf } from '@access-ledger/ledger';
 import { takeMinPosition } from './freshness.js';
 import {
   AccessChangesQuery,
@@ -22,7 +22,7 @@ import {
   sodViolations,
   toCsv,
   type ProjectedTable,
-} from '../../../../libs/read-model/src/index.js';
+} from '@access-ledger/read-model';
 
 /**
  * The compliance reports of one organization (`GET /v1/tenants/{t}/orgs/{o}/reports/{name}`, `ledger report <name>`):

@@ -1,4 +1,4 @@
-import { eventJsonProblem } from '../../../../libs/access-model/src/index.js';
+import { eventJsonProblem } from '@access-ledger/access-model';
 import { ProblemException, problem } from '../problem/problem.js';
 
 const SUSPICIOUS_KEY = /"(?:__proto__|constructor|prototype)"\s*:/;

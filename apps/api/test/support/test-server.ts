@@ -6,8 +6,8 @@ import type { ClosableLedger } from '../../src/app.module.js';
 import { createHttpApp, type HttpAppOptions } from '../../src/http-app.js';
 import { ApiKeyStore } from '../../src/keys/api-key-store.js';
 import { SCOPES, type Scope } from '../../src/keys/scopes.js';
-import type { Principal } from '../../../../libs/access-model/src/envelope.js';
-import { createLedger, type LedgerOptions } from '../../../../libs/projections/src/index.js';
+import type { Principal } from '@access-ledger/access-model';
+import { createLedger, type LedgerOptions } from '@access-ledger/ledger';
 
 export interface TestServer {
   readonly app: NestFastifyApplication;

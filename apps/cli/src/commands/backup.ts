@@ -38,7 +38,7 @@ function isEmptyDir(dir: string): boolean {
 }
 
 async function backupTo(dataDir: string, target: string): Promise<BackupManifest> {
-  const { backupSqliteFile, sha256OfFile, SqliteEventStore, tenantOfStream } = await import('../../../../libs/event-store/src/index.js');
+  const { backupSqliteFile, sha256OfFile, SqliteEventStore, tenantOfStream } = await import('@access-ledger/event-store');
   if (process.env.KURRENTDB_URL) {
     throw new CliError('the event store is KurrentDB (KURRENTDB_URL): back it up with KurrentDB\'s own backup; this command copies the embedded store', 2);
   }
@@ -91,7 +91,7 @@ async function backupTo(dataDir: string, target: string): Promise<BackupManifest
 }
 
 async function restoreFrom(source: string, dataDir: string): Promise<BackupManifest> {
-  const { copyFileDurably, sha256OfFile } = await import('../../../../libs/event-store/src/index.js');
+  const { copyFileDurably, sha256OfFile } = await import('@access-ledger/event-store');
   const manifestPath = join(source, MANIFEST);
   if (!existsSync(manifestPath)) throw new CliError(`${source} is not a complete backup: it has no ${MANIFEST}`, 2);
   const parsed = BackupManifest.safeParse(JSON.parse(readFileSync(manifestPath, 'utf8')));

@@ -18,9 +18,9 @@ export function registerDemo(program: Command): void {
     .option('--host <host>', 'address to bind (env HOST)', process.env.HOST ?? '127.0.0.1')
     .addHelpText('after', '\nExamples:\n  $ ledger demo\n  $ ledger --data-dir ./bigdata demo --preset benchmark --no-serve\n')
     .action(async (options: { preset: string; seed?: string; users?: string; serve: boolean; port: string; host: string }, command: Command) => {
-      const { benchmarkHistory, demoHistory, estimateCommands, generateHistory } = await import('../../../../libs/history/src/index.js');
-      const { seedHistory } = await import('../../../../libs/projections/src/index.js');
-      const { tenantStream } = await import('../../../../libs/event-store/src/port.js');
+      const { benchmarkHistory, demoHistory, estimateCommands, generateHistory } = await import('@access-ledger/history');
+      const { seedHistory } = await import('@access-ledger/ledger');
+      const { tenantStream } = await import('@access-ledger/event-store');
       const { withLedger } = await import('../ledger-on-disk.js');
       const base = options.preset === 'benchmark' ? benchmarkHistory : options.preset === 'demo' ? demoHistory : undefined;
       if (!base) throw new CliError(`unknown preset ${options.preset}: use demo or benchmark`, 2);

@@ -6,9 +6,9 @@ import { CliError, dataDirOf } from '../program.js';
  * library's `exportS3Command` / `exportSplunkCommand`). Like `ledger report`, it opens the data directory's chDB, so
  * the server must not be running on it; a running server exports through `POST /v1/tenants/{t}/exports`.
  */
-async function onReadModel(dataDir: string, work: (table: import('../../../../libs/exports/src/index.js').ClickHouseAuditTable) => Promise<number>): Promise<void> {
+async function onReadModel(dataDir: string, work: (table: import('@access-ledger/exports').ClickHouseAuditTable) => Promise<number>): Promise<void> {
   const [{ ClickHouseAuditTable }, { withReadModelOnDisk, ReadModelInUseError }] = await Promise.all([
-    import('../../../../libs/exports/src/index.js'),
+    import('@access-ledger/exports'),
     import('../../../api/src/read-model/read-model-on-disk.js'),
   ]);
   try {
@@ -45,7 +45,7 @@ export function registerExport(program: Command): void {
     .option('--writer <writer>', 'clickhouse (ClickHouse writes the objects) or upload (Node uploads them)', 'clickhouse')
     .addHelpText('after', '\nExample:\n  $ ledger export s3 -t demo --from 2026-01-01T00:00:00.000Z --to 2026-04-01T00:00:00.000Z --uri s3://audit-archive/ledger\n')
     .action(async (o: { tenant: string; from: string; to: string; uri: string; format: string; endpoint?: string; pathStyle?: boolean; region: string; writer: string }, command: Command) => {
-      const { exportS3Command } = await import('../../../../libs/exports/src/index.js');
+      const { exportS3Command } = await import('@access-ledger/exports');
       await onReadModel(dataDirOf(command), (table) =>
         exportS3Command(table, {
           tenant: o.tenant,
@@ -76,7 +76,7 @@ export function registerExport(program: Command): void {
     .option('--dead-letter <file>', 'NDJSON file for events Splunk refuses (default ./splunk-dead-letter-<time>.ndjson)')
     .addHelpText('after', '\nExample:\n  $ ledger export splunk -t demo --from 2026-03-01T00:00:00.000Z --to 2026-03-02T00:00:00.000Z --url https://splunk:8088 --token $HEC_TOKEN --ack\n')
     .action(async (o: { tenant: string; from: string; to: string; url: string; token: string; index?: string; source: string; sourcetype: string; ack?: boolean; deadLetter?: string }, command: Command) => {
-      const { exportSplunkCommand } = await import('../../../../libs/exports/src/index.js');
+      const { exportSplunkCommand } = await import('@access-ledger/exports');
       await onReadModel(dataDirOf(command), (table) =>
         exportSplunkCommand(table, {
           tenant: o.tenant,

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import type { FieldError } from '../../../../libs/projections/src/ledger.port.js';
+import type { FieldError } from '@access-ledger/ledger';
 import type { OpenedLedger } from '../ledger-on-disk.js';
 import { CliError, dataDirOf } from '../program.js';
 import { progressOnStderr, type Progress } from '../progress.js';

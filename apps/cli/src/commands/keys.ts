@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { ApiKeyStore, PRINCIPAL_CHOICES, formatPrincipal, parsePrincipal } from '../../../api/src/keys/api-key-store.js';
-import type { Principal } from '../../../../libs/access-model/src/envelope.js';
+import type { Principal } from '@access-ledger/access-model';
 import { SCOPES, Scope } from '../../../api/src/keys/scopes.js';
 import { openApiDatabase } from '../../../api/src/storage/api-database.js';
-import { Id } from '../../../../libs/access-model/src/envelope.js';
+import { Id } from '@access-ledger/access-model';
 import { CliError, dataDirOf } from '../program.js';
 
 function withKeys<T>(command: Command, work: (keys: ApiKeyStore) => T): T {

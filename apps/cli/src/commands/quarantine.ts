@@ -18,7 +18,7 @@ export function registerQuarantine(program: Command): void {
     )
     .action(async (_options: unknown, command: Command) => {
       const [{ CheckpointStore, listQuarantined }, { withReadModelOnDisk, ReadModelInUseError }] = await Promise.all([
-        import('../../../../libs/read-model/src/index.js'),
+        import('@access-ledger/read-model'),
         import('../../../api/src/read-model/read-model-on-disk.js'),
       ]);
       try {

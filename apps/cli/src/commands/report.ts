@@ -46,7 +46,7 @@ function objectOf(pairs: readonly [string, string][]): Record<string, unknown> {
 async function write(name: string, format: string, body: unknown): Promise<void> {
   if (typeof body === 'string') return void process.stdout.write(body);
   if (name === 'audit' && format === 'csv') {
-    const { toCsv } = await import('../../../../libs/read-model/src/index.js');
+    const { toCsv } = await import('@access-ledger/read-model');
     const page = body as { events: Record<string, unknown>[]; nextCursor: string | null };
     process.stdout.write(toCsv(page.events));
     if (page.nextCursor) process.stderr.write(`more events: -p cursor=${page.nextCursor}\n`);
@@ -84,8 +84,8 @@ async function viaServer(name: string, options: ReportOptions, url: string, key:
 async function onDisk(name: string, options: ReportOptions, dataDir: string): Promise<void> {
   const [{ searchAuditEvents }, { InvalidInputError }, reports, { withReadModelOnDisk, ReadModelInUseError }, { progressOnStderr }] =
     await Promise.all([
-      import('../../../../libs/read-model/src/index.js'),
-      import('../../../../libs/projections/src/ledger.port.js'),
+      import('@access-ledger/read-model'),
+      import('@access-ledger/ledger'),
       import('../../../api/src/read-model/reports.js'),
       import('../../../api/src/read-model/read-model-on-disk.js'),
       import('../progress.js'),

@@ -27,7 +27,7 @@ export function registerVerifyExport(program: Command): void {
         if (eq <= 0) throw new CliError(`--expect-head ${pair}: expected tenant=digest`, 2);
         expectHead[pair.slice(0, eq)] = pair.slice(eq + 1);
       }
-      const { verifyExportCommand } = await import('../../../../libs/exports/src/index.js');
+      const { verifyExportCommand } = await import('@access-ledger/exports');
       process.exitCode = await verifyExportCommand(uri, {
         region: o.region,
         ...(o.endpoint ? { endpoint: o.endpoint } : {}),

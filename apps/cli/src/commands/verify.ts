@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { tenantOfStream, tenantStream } from '../../../../libs/event-store/src/port.js';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
+import { tenantOfStream, tenantStream } from '@access-ledger/event-store';
+import type { EventStore } from '@access-ledger/event-store';
 import { CliError, dataDirOf } from '../program.js';
 import { progressOnStderr } from '../progress.js';
 

@@ -1,4 +1,4 @@
-import { generateHistory, type HistoryOptions } from '../../../history/src/index.js';
+import { generateHistory, type HistoryOptions } from '@access-ledger/history';
 import { FactStore, decide, evolve, type Command, type EventType, type LedgerEvent } from '../../src/index.js';
 
 /**

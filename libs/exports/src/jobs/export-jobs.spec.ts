@@ -12,8 +12,8 @@ import { verifyExport } from '../s3/verify-export.js';
 import { SqliteExportStateStore, type ExportJob } from './export-state.js';
 import { ExportJobs } from './export-jobs.js';
 import { SinkFollower } from './sink-follower.js';
-import { SqliteEventStore } from '../../../event-store/src/index.js';
-import { tenantStream } from '../../../event-store/src/port.js';
+import { SqliteEventStore } from '@access-ledger/event-store';
+import { tenantStream } from '@access-ledger/event-store';
 import { EventStoreAuditSource } from '../event-store-audit-source.js';
 
 const TOKEN = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { RecordedEvent } from '../../../event-store/src/port.js';
+import type { RecordedEvent } from '@access-ledger/event-store';
 import { LineBuffer, insertEncodedRows, type EncodedRows } from '../clickhouse.js';
 import { AUDIT_COLUMNS, auditLineOf } from './audit-row.js';
 import { BatchSource, TIMEOUT, type BatchingProjectionOptions, type ProjectionProgress } from './batch-source.js';

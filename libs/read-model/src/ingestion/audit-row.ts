@@ -1,4 +1,4 @@
-import type { JsonValue, RecordedEvent } from '../../../event-store/src/port.js';
+import type { JsonValue, RecordedEvent } from '@access-ledger/event-store';
 
 /** One `audit_events` row (the shape /tmp/audit-schema.md fixes), as sent to ClickHouse in JSONEachRow. */
 export interface AuditRow {

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { RecordedEvent } from '../../../event-store/src/port.js';
+import type { RecordedEvent } from '@access-ledger/event-store';
 
 export const TIMEOUT = Symbol('timeout');
 

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { Instant } from '../../../access-model/src/envelope.js';
+import { Instant } from '@access-ledger/access-model';
 
 /**
  * Audit search (GET /v1/tenants/{t}/audit/events): newest first, keyset pagination on (occurred_at, position),

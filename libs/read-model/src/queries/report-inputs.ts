@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Instant } from '../../../access-model/src/envelope.js';
+import { Id, Instant } from '@access-ledger/access-model';
 import { OPEN_END } from '../schema/migrations.js';
 
 /**

@@ -2,10 +2,11 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventStore } from '../../event-store/src/index.js';
-import { K, KW, accessAt, viewAt, type FactStore } from '../../access-model/src/index.js';
+import type { EventStore } from '@access-ledger/event-store';
+import { K, KW, accessAt, viewAt, type FactStore } from '@access-ledger/access-model';
 import { runLedger } from '../../../test/support/ledger-cli.js';
-import { AccessProjection, Ledger, ProjectionRunner } from '../src/index.js';
+import { AccessProjection, ProjectionRunner } from '@access-ledger/projections';
+import { Ledger } from '../src/index.js';
 
 const dirs: string[] = [];
 function dataDir(): string {
@@ -203,7 +204,7 @@ describe('Ledger', () => {
 describe('integrity', () => {
   test('requests that arrive while a chain walk runs share it; a later one walks the chain again (an old row edited since must show)', async () => {
     const dir = dataDir();
-    const { SqliteEventStore } = await import('../../event-store/src/index.js');
+    const { SqliteEventStore } = await import('@access-ledger/event-store');
     const inner = SqliteEventStore.open(join(dir, 'events.sqlite'));
     let walks = 0;
     const store = new Proxy(inner, {
@@ -257,7 +258,7 @@ describe('group commit', () => {
 
   test('when another writer appends first, the provisional events vanish and the commands are decided again', async () => {
     const dir = dataDir();
-    const { SqliteEventStore, tenantStream } = await import('../../event-store/src/index.js');
+    const { SqliteEventStore, tenantStream } = await import('@access-ledger/event-store');
     const inner = SqliteEventStore.open(join(dir, 'events.sqlite'));
     let interfere = false;
     // The real store, with a second writer slipping in just before the ledger's append, once.
@@ -304,7 +305,7 @@ describe('group commit', () => {
 
   test('issue 16 item 15 — a command without If-Match is decided again as long as another writer wins (no conflict), then 503; one with If-Match gets its conflict', async () => {
     const dir = dataDir();
-    const { SqliteEventStore, tenantStream } = await import('../../event-store/src/index.js');
+    const { SqliteEventStore, tenantStream } = await import('@access-ledger/event-store');
     const { WriteContentionError } = await import('../src/index.js');
     const inner = SqliteEventStore.open(join(dir, 'events.sqlite'));
     let interferences = 0;

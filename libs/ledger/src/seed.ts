@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   FactStore, SCHEMA_VERSION, decide, evolve, type Actor, type Command, type EventMetadata, type EventType,
-} from '../../access-model/src/index.js';
-import { tenantStream, type EventStore, type EventToAppend, type JsonValue } from '../../event-store/src/index.js';
+} from '@access-ledger/access-model';
+import { tenantStream, type EventStore, type EventToAppend, type JsonValue } from '@access-ledger/event-store';
 import { decidedEvent } from './decided-event.js';
 
 /** What a history generator yields (libs/history): commands to decide, or facts to import late. */

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import {
   BatchWorld, CommandBody, describeActor, samePrincipal, type AuthRecord, type CommandAsSent, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, eventJsonProblem, worldEver,
   evolve, type Actor, type Command, type Decision, type EventMetadata, type EventType, type Source,
-} from '../../access-model/src/index.js';
+} from '@access-ledger/access-model';
 import {
   ConcurrencyConflictError, IdempotencyMismatchError, isStorageFull, openEventStore, StorageFullError, tenantOfStream, tenantStream,
   type ChainVerification, type CommandRecord, type EventStore, type EventToAppend, type JsonValue, type RecordedEvent,
   type SqliteEventStoreOptions, type StoredCommand,
-} from '../../event-store/src/index.js';
-import { AccessProjection, accessSnapshotPath } from './access-projection.js';
+} from '@access-ledger/event-store';
+import { AccessProjection, accessSnapshotPath } from '@access-ledger/projections';
 import { AccessQueries } from './access-queries.js';
 import { ACT_AS_SCOPE, IN_PROCESS, authRecordOf } from './ledger.port.js';
 import {
@@ -18,8 +18,8 @@ import {
   type AppendedRef, type AuthContext, type CommandOptions, type CommandOutcome, type FieldError, type ImportOutcome, type IntegrityBreak, type LedgerHealth, type LedgerUseCases,
 } from './ledger.port.js';
 import { decidedEvent } from './decided-event.js';
-import { ProjectionRunner } from './projection-runner.js';
-import { pauser } from './pauser.js';
+import { ProjectionRunner } from '@access-ledger/projections';
+import { pauser } from '@access-ledger/projections';
 import { PrototypeKeyError, issuesOf, parseJsonRefusingPrototypeKeys } from './validation.js';
 
 export interface LedgerOptions {

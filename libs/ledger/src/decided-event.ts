@@ -1,5 +1,5 @@
-import { SCHEMA_VERSION, type Actor, type AuthRecord, type EventMetadata, type NewEvent, type Source } from '../../access-model/src/index.js';
-import type { EventToAppend, JsonValue } from '../../event-store/src/index.js';
+import { SCHEMA_VERSION, type Actor, type AuthRecord, type EventMetadata, type NewEvent, type Source } from '@access-ledger/access-model';
+import type { EventToAppend, JsonValue } from '@access-ledger/event-store';
 
 /** A decided event as the store takes it: its data, and the metadata every event carries (R60). */
 export function decidedEvent(

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demoHistory, generateHistory } from '../../history/src/index.js';
+import { demoHistory, generateHistory } from '@access-ledger/history';
 import { Ledger, seedHistory } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'seed-'));

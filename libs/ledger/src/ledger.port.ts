@@ -1,4 +1,4 @@
-import type { AuthRecord, Principal } from '../../access-model/src/index.js';
+import type { AuthRecord, Principal } from '@access-ledger/access-model';
 
 /**
  * The application's use cases as the HTTP app and the CLI see them. `Ledger` (ledger.ts) implements it

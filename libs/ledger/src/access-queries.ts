@@ -2,7 +2,7 @@ import { z } from 'zod';
 import {
   AdminArea, AdminLevel, INSTANT_RANGE_MESSAGE, ToolLevel, accessAt, instantInRange, changesOf, diffOf, holdersOf, memberKnown, orgExists, timelineOf, viewAt,
   type FactStore, type HoldersQuery, type Link, type MemberAccess,
-} from '../../access-model/src/index.js';
+} from '@access-ledger/access-model';
 import { InvalidInputError, NotFoundError } from './ledger.port.js';
 import { issuesOf } from './validation.js';
 

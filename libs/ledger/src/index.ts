@@ -1,0 +1,12 @@
+export * from './ledger.port.js';
+export { Ledger, type LedgerOptions } from './ledger.js';
+export { issuesOf } from './validation.js';
+export { AccessQueries, ACCESS_QUERIES, ACCESS_QUERY_SCHEMAS } from './access-queries.js';
+export { seedHistory, type SeedItem, type SeedReport } from './seed.js';
+
+import { Ledger, type LedgerOptions } from './ledger.js';
+
+/** The Ledger on the configured stores: KurrentDB when a URL is given, else SQLite in `dataDir`. */
+export function createLedger(options: LedgerOptions & { clickhouseUrl?: string }): Promise<Ledger> {
+  return Ledger.open(options);
+}
