@@ -18,6 +18,7 @@ import { tenantStream, type EventToAppend } from '../libs/event-store/src/index.
 import { accessQuarantinePath } from '../libs/projections/src/access-quarantine.js';
 import { createLedger, type Ledger } from '../libs/projections/src/index.js';
 import { listQuarantined } from '../libs/read-model/src/index.js';
+import { runLedger } from './support/ledger-cli.js';
 
 const meta = (tenantId: string, schemaVersion = 1) => ({ tenantId, occurredAt: '2026-03-01T09:00:00.000Z', recordedAt: '2026-03-01T09:00:00.000Z', actor: { kind: 'system' }, source: 'api', schemaVersion });
 const org = (tenantId: string): EventToAppend => ({
@@ -128,3 +129,20 @@ describe('the access projection\'s quarantine across restarts (issue 16 item 6)'
     }
   }, 60_000);
 });
+
+test('`ledger quarantine list` (server stopped) prints the interval projection\'s and the access projection\'s held events', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'poison-folds-cli-'));
+  try {
+    const ledger = await createLedger({ dataDir: dir });
+    await ledger.store.append(tenantStream('acme'), [org('acme'), toolless('acme', 'acme-bad')]);
+    await ledger.runner.catchUp();
+    await ledger.close();
+    const listed = await runLedger(dir, ['quarantine', 'list']);
+    expect(listed.status).toBe(0);
+    expect(listed.stderr).toContain('2 event(s) in quarantine');
+    const lines = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { projection: string; tenantId: string; eventId: string });
+    expect(lines.map((l) => [l.projection, l.tenantId, l.eventId])).toEqual([['access_intervals', 'acme', 'acme-bad'], ['access', 'acme', 'acme-bad']]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
