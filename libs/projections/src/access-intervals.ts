@@ -311,6 +311,9 @@ export class AccessIntervalProjection {
       source.endBatch();
       batchOpen = false;
       if (last < 0 && released.length === 0) return;
+      // A retried event's rewrite must see the facts through the checkpoint at least: the table holds the later
+      // events' intervals. Until the replay gets there, it waits (the replay's last event opens the batch again).
+      if (last < 0 && this.folded < checkpoint.position) return;
       let rows = await this.writer.write(changes);
       let rewritten = 0;
       // After the batch's own changes: the rewrite reads the intervals open before the late events from the table.
@@ -357,6 +360,7 @@ export class AccessIntervalProjection {
           } catch (error) {
             // Held already (still failing), or failing only with this build: either way not in the facts.
             if (!held) await this.quarantine.add(checkpoint.generation, stored, error);
+            if (released.length > 0 && stored.position === checkpoint.position) openBatch();
             continue;
           }
           if (held) {
@@ -364,8 +368,8 @@ export class AccessIntervalProjection {
             // without it — exactly a late event's case (R61): rewrite its members from its instant on.
             addLate(tenant, lateImpactOf(tenant.facts, event));
             released.push(stored.position);
-            openBatch();
           }
+          if (released.length > 0 && stored.position === checkpoint.position) openBatch();
           if (performance.now() - slice > LOOP_YIELD_AFTER_MS) {
             await new Promise((resume) => setImmediate(resume));
             slice = performance.now();
