@@ -164,6 +164,27 @@ export function evolve(facts: FactStore, event: LedgerEvent): void {
   fold(facts, event.data as never, stamp);
 }
 
+/**
+ * Fold one event, or nothing of it (issue 16 item 6): a folder that throws on data it cannot take (a shape from an
+ * older schema, a field missing) may already have written some facts, and those are taken back before the error goes
+ * on, so a projection can skip the event and keep a fact store that is exactly "every other event folded". Inside a
+ * writer's speculation (group commit) the speculation's own rollback covers the whole batch instead.
+ */
+export function evolveWhole(facts: FactStore, event: LedgerEvent): void {
+  if (facts.speculating) {
+    evolve(facts, event);
+    return;
+  }
+  facts.beginSpeculation();
+  try {
+    evolve(facts, event);
+  } catch (error) {
+    facts.rollbackSpeculation();
+    throw error;
+  }
+  facts.commitSpeculation([event.position]);
+}
+
 /** A stored event (as the event store returns it) as the model folds it, its data upcast to the current schema. */
 export function asLedgerEvent(stored: {
   readonly id: string;

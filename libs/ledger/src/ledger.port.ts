@@ -82,6 +82,13 @@ export interface LedgerHealth {
   readonly integrityBroken?: readonly IntegrityBreak[];
   /** Whether the background walk of every tenant's whole chain has finished since start. */
   readonly integrityVerified?: boolean;
+  /** Events the access projection could not fold and skipped, per tenant (issue 16 item 6); absent when none. */
+  readonly accessProjectionQuarantined?: Readonly<Record<string, number>>;
+  /** Set when quarantined events before the snapshot fold with this build: what to run to take them. */
+  readonly accessProjectionRebuild?: string;
+  /** The read model's quarantined events, per projection and tenant (set by the server's read side). */
+  readonly readModelLag?: Readonly<Record<string, number>>;
+  readonly readModelQuarantined?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** Retry-After for a full disk (507 storage-full): long enough for an operator or a cleanup job, short enough not to lose clients. */

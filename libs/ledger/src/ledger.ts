@@ -10,7 +10,7 @@ import {
   type ChainVerification, type CommandRecord, type EventStore, type EventToAppend, type JsonValue, type RecordedEvent,
   type SqliteEventStoreOptions, type StoredCommand,
 } from '@access-ledger/event-store';
-import { AccessProjection, accessSnapshotPath } from '@access-ledger/projections';
+import { AccessProjection, AccessQuarantine, accessQuarantinePath, accessSnapshotPath } from '@access-ledger/projections';
 import { AccessQueries } from './access-queries.js';
 import { ACT_AS_SCOPE, IN_PROCESS, authRecordOf } from './ledger.port.js';
 import {
@@ -131,8 +131,9 @@ export class Ledger implements LedgerUseCases {
   static async on(store: EventStore, options: LedgerOptions): Promise<Ledger> {
     mkdirSync(options.dataDir, { recursive: true });
     const snapshotPath = accessSnapshotPath(options.dataDir);
-    const projection = AccessProjection.load(snapshotPath);
+    const projection = AccessProjection.load(snapshotPath, accessQuarantinePath(options.dataDir));
     const ledger = new Ledger(store, projection, snapshotPath, options);
+    await projection.recheckQuarantine((position) => ledger.eventAt(position));
     // Item 11: nothing is chained onto a tail that does not verify; the whole chains are walked after start.
     await ledger.verifyTails();
     ledger.runner.start();
@@ -519,8 +520,13 @@ export class Ledger implements LedgerUseCases {
     const projectionLag = eventStore ? await this.runner.lag() : Number.NaN;
     if (this.runner.error) detail = `access projection stopped: ${(this.runner.error as Error).message}`;
     if (this.walkError) detail = [detail, `chain verification failed: ${(this.walkError as Error).message}`].filter(Boolean).join('; ');
+    const quarantine = this.projection.quarantine;
     return {
       eventStore: eventStore && !this.runner.error,
+      ...(quarantine.count > 0 ? { accessProjectionQuarantined: quarantine.byTenant() } : {}),
+      ...(quarantine.foldsNow.size > 0
+        ? { accessProjectionRebuild: `${quarantine.foldsNow.size} quarantined event(s) before the access snapshot fold with this build: run \`ledger rebuild\` to take them` }
+        : {}),
       readModel: true,
       projectionLag,
       ...(detail ? { detail } : {}),
@@ -528,6 +534,11 @@ export class Ledger implements LedgerUseCases {
       ...(this.broken.size > 0 ? { integrityBroken: [...this.broken.values()] } : {}),
       integrityVerified: this.fullWalkDone,
     };
+  }
+
+  private async eventAt(position: number): Promise<RecordedEvent | undefined> {
+    for await (const event of this.store.readAll({ after: position - 1, maxCount: 1 })) return event.position === position ? event : undefined;
+    return undefined;
   }
 
   private runnerFor(projection: AccessProjection): ProjectionRunner {
@@ -552,7 +563,8 @@ export class Ledger implements LedgerUseCases {
   async rebuild(onProgress?: (position: number, head: number) => void): Promise<{ events: number; ms: number }> {
     await this.runner.stop();
     const started = performance.now();
-    const fresh = new AccessProjection();
+    // A rebuild meets every event again: the quarantine starts empty and holds what still fails.
+    const fresh = new AccessProjection(AccessQuarantine.fresh(this.snapshotPath ? accessQuarantinePath(this.options.dataDir) : undefined));
     const runner = this.runnerFor(fresh);
     await runner.catchUp(onProgress);
     const ms = performance.now() - started;

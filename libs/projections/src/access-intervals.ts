@@ -1,7 +1,7 @@
-import { FactStore, asLedgerEvent, evolve, type LedgerEvent } from '@access-ledger/access-model';
+import { FactStore, asLedgerEvent, evolve, evolveWhole, type LedgerEvent } from '@access-ledger/access-model';
 import type { RecordedEvent } from '@access-ledger/event-store';
 import {
-  AccessIntervalWriter, BatchSource, CheckpointStore, TIMEOUT, TRUNCATION_PENDING, type BatchingProjectionOptions, type ProjectionProgress, type AccessIntervalChange, type Checkpoint, type IntervalRewrite,
+  AccessIntervalWriter, BatchSource, CheckpointStore, Quarantine, TIMEOUT, TRUNCATION_PENDING, type BatchingProjectionOptions, type ProjectionProgress, type AccessIntervalChange, type Checkpoint, type IntervalRewrite,
 } from '@access-ledger/read-model';
 import type { FoldedFacts } from './access-projection.js';
 import { MergedLateImpact, changesOfEvent, lateImpactOf, memberChangesFrom, rewriteOf, type LateImpact } from './access-intervals-changes.js';
@@ -43,16 +43,34 @@ export class TenantIntervals {
     return this.frontier;
   }
 
-  /** Folds the event without producing changes (replaying up to a checkpoint). */
+  /** Folds the event without producing changes (replaying up to a checkpoint); one that throws leaves no fact. */
   fold(event: LedgerEvent): void {
-    evolve(this.facts, event);
+    evolveWhole(this.facts, event);
     this.frontier = Math.max(this.frontier, Date.parse(event.meta.occurredAt));
   }
 
-  /** Folds the event and returns what it does to the table. */
+  /**
+   * Folds the event and returns what it does to the table. All or nothing (issue 16 item 6): if the fold or the
+   * changes throw, the facts are as they were, so the projection can quarantine the event and go on.
+   */
   apply(event: LedgerEvent): IntervalEffect {
     const late = Date.parse(event.meta.occurredAt) < this.frontier;
-    this.fold(event);
+    const frontier = this.frontier;
+    this.facts.beginSpeculation();
+    try {
+      evolve(this.facts, event);
+      this.frontier = Math.max(this.frontier, Date.parse(event.meta.occurredAt));
+      const effect = this.effectOf(event, late);
+      this.facts.commitSpeculation([event.position]);
+      return effect;
+    } catch (error) {
+      this.facts.rollbackSpeculation();
+      this.frontier = frontier;
+      throw error;
+    }
+  }
+
+  private effectOf(event: LedgerEvent, late: boolean): IntervalEffect {
     if (!late) return { kind: 'changes', changes: changesOfEvent(this.tenantId, this.facts, event) };
     const impact = lateImpactOf(this.facts, event);
     // Nobody affected (names, API keys, refusals): nothing to rewrite, nothing to wait for.
@@ -102,6 +120,8 @@ export interface AccessIntervalMetrics extends ProjectionProgress {
   readonly changesWritten: number;
   readonly rowsInserted: number;
   readonly lateEvents: number;
+  /** Events of this generation in quarantine (issue 16 item 6), not yet released. */
+  readonly quarantined: number;
 }
 
 
@@ -135,11 +155,13 @@ export class AccessIntervalProjection {
   private stopping = false;
   private running: Promise<void> | undefined;
   private source: BatchSource | undefined;
+  readonly quarantine: Quarantine;
 
   constructor(private readonly options: AccessIntervalProjectionOptions) {
     this.name = options.name ?? 'access_intervals';
     this.writer = new AccessIntervalWriter(options.client);
     this.checkpoints = new CheckpointStore(options.client, this.name);
+    this.quarantine = new Quarantine(options.client, this.name);
   }
 
   /** The producer state of a tenant (its facts as folded by this projection). */
@@ -204,7 +226,7 @@ export class AccessIntervalProjection {
 
   get metrics(): AccessIntervalMetrics {
     const checkpoint = this.checkpoint?.position ?? -1;
-    return { checkpoint, head: this.head, lag: Math.max(0, this.head - checkpoint), ...this.counts };
+    return { checkpoint, head: this.head, lag: Math.max(0, this.head - checkpoint), ...this.counts, quarantined: this.quarantine.count };
   }
 
   /**
@@ -262,6 +284,7 @@ export class AccessIntervalProjection {
     let checkpoint = (this.checkpoint = await this.checkpoints.load());
     if (checkpoint.pendingThrough === TRUNCATION_PENDING) checkpoint = this.checkpoint = await this.truncate(checkpoint.generation);
     if (this.folded < 0 && checkpoint.position >= 0) this.startFromFolded(checkpoint.position);
+    await this.quarantine.load(checkpoint.generation);
     // The facts are in memory only: fold everything up to the checkpoint again (without writing), then go on.
     const source = (this.source = new BatchSource(this.options.source(this.folded), this.options.maxBatchDelayMs ?? 250));
     const maxEvents = this.options.maxBatchEvents ?? 2000;
@@ -271,10 +294,26 @@ export class AccessIntervalProjection {
     let events = 0;
     /** The batch's late events, merged per tenant. */
     let late = new Map<TenantIntervals, MergedLateImpact>();
+    /** Quarantined events that fold now (issue 16 item 6): released once the batch's rewrite has put them in. */
+    let released: number[] = [];
+    let batchOpen = false;
+    const openBatch = () => {
+      if (!batchOpen) source.startBatch();
+      batchOpen = true;
+    };
+    const addLate = (tenant: TenantIntervals, impact: LateImpact) => {
+      const merged = late.get(tenant);
+      if (merged) merged.add(impact);
+      else late.set(tenant, new MergedLateImpact(impact));
+    };
     let slice = performance.now();
     const flush = async () => {
       source.endBatch();
-      if (last < 0) return;
+      batchOpen = false;
+      if (last < 0 && released.length === 0) return;
+      // A retried event's rewrite must see the facts through the checkpoint at least: the table holds the later
+      // events' intervals. Until the replay gets there, it waits (the replay's last event opens the batch again).
+      if (last < 0 && this.folded < checkpoint.position) return;
       let rows = await this.writer.write(changes);
       let rewritten = 0;
       // After the batch's own changes: the rewrite reads the intervals open before the late events from the table.
@@ -283,13 +322,17 @@ export class AccessIntervalProjection {
         rows += await this.writer.rewrite(rewrite);
         rewritten += rewrite.changes.length;
       }
-      await this.options.afterInsert?.({ first, last, rows });
-      checkpoint = this.checkpoint = { position: last, pendingThrough: last, generation: checkpoint.generation };
-      await this.checkpoints.save(checkpoint);
+      for (const position of released) await this.quarantine.release(position);
+      if (last >= 0) {
+        await this.options.afterInsert?.({ first, last, rows });
+        checkpoint = this.checkpoint = { position: last, pendingThrough: last, generation: checkpoint.generation };
+        await this.checkpoints.save(checkpoint);
+      }
       this.counts.changesWritten += changes.length + rewritten;
       this.counts.rowsInserted += rows;
       changes = [];
       late = new Map();
+      released = [];
       first = last = -1;
       events = 0;
       slice = performance.now();
@@ -308,29 +351,51 @@ export class AccessIntervalProjection {
         this.folded = stored.position;
         const tenant = this.tenantOf(stored);
         if (!tenant) continue;
-        const event = asLedgerEvent(stored);
+        const held = this.quarantine.has(stored.position);
         if (stored.position <= checkpoint.position) {
-          tenant.fold(event);
+          let event: LedgerEvent;
+          try {
+            event = asLedgerEvent(stored);
+            tenant.fold(event);
+          } catch (error) {
+            // Held already (still failing), or failing only with this build: either way not in the facts.
+            if (!held) await this.quarantine.add(checkpoint.generation, stored, error);
+            if (released.length > 0 && stored.position === checkpoint.position) openBatch();
+            continue;
+          }
+          if (held) {
+            // Retried at start, and it folds now: the table lacks its changes, and later events were written
+            // without it — exactly a late event's case (R61): rewrite its members from its instant on.
+            addLate(tenant, lateImpactOf(tenant.facts, event));
+            released.push(stored.position);
+          }
+          if (released.length > 0 && stored.position === checkpoint.position) openBatch();
           if (performance.now() - slice > LOOP_YIELD_AFTER_MS) {
             await new Promise((resume) => setImmediate(resume));
             slice = performance.now();
           }
           continue;
         }
-        if (Date.parse(event.meta.occurredAt) < tenant.latest) this.counts.lateEvents++;
-        const effect = tenant.apply(event);
+        let effect: IntervalEffect = { kind: 'changes', changes: [] };
+        try {
+          const event = asLedgerEvent(stored);
+          const isLate = Date.parse(event.meta.occurredAt) < tenant.latest;
+          effect = tenant.apply(event);
+          if (isLate) this.counts.lateEvents++;
+          // Held by a run that crashed before its checkpoint, and taken this time.
+          if (held) released.push(stored.position);
+        } catch (error) {
+          // Issue 16 item 6: recorded and skipped (nothing of it in the facts); the checkpoint passes it.
+          await this.quarantine.add(checkpoint.generation, stored, error);
+        }
         if (effect.kind === 'changes') for (const c of effect.changes) changes.push(c);
         this.counts.eventsProjected++;
         if (first < 0) {
           first = stored.position;
-          source.startBatch();
+          openBatch();
         }
         last = stored.position;
-        if (effect.kind === 'late') {
-          const merged = late.get(tenant);
-          if (merged) merged.add(effect.late);
-          else late.set(tenant, new MergedLateImpact(effect.late));
-        }
+        if (effect.kind === 'late') addLate(tenant, effect.late);
         if (++events >= maxEvents) await flush();
         else if (performance.now() - slice > LOOP_YIELD_AFTER_MS) {
           await new Promise((resume) => setImmediate(resume));

@@ -2,8 +2,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { FactStore, KEYS, StringTable, asLedgerEvent, evolve, type FactStoreSnapshot, type KeySpaceSnapshot } from '@access-ledger/access-model';
+import { FactStore, KEYS, StringTable, asLedgerEvent, evolveWhole, type FactStoreSnapshot, type KeySpaceSnapshot } from '@access-ledger/access-model';
 import type { RecordedEvent } from '@access-ledger/event-store';
+import { AccessQuarantine, type HeldEvent } from './access-quarantine.js';
 
 /** One tenant's folded history: the bitemporal facts, and how far its stream has been applied. */
 export interface TenantAccess {
@@ -28,6 +29,11 @@ interface SnapshotFile {
   readonly keys: KeySpaceSnapshot;
   readonly strings: string[];
   readonly tenants: [string, { revision: number; events: number; facts: FactStoreSnapshot }][];
+  /**
+   * Events at or before `position` that are not in the facts (quarantined, issue 16 item 6). Optional: snapshots
+   * written before it have none, and read the same.
+   */
+  readonly quarantined?: HeldEvent[];
 }
 
 /** Where a data directory keeps the access projection's snapshot. */
@@ -53,6 +59,8 @@ export function foldedFactsOf(snapshotPath: string): FoldedFacts | undefined {
     return undefined; // unreadable: the caller folds the store instead, as it would without a snapshot
   }
   if (projection.position < 0) return undefined;
+  // Facts missing a quarantined event are not what folding the store gives: the other projection folds it itself.
+  if (projection.quarantine.count > 0) return undefined;
   return { position: projection.position, tenants: projection.tenantIds().map((id) => [id, projection.factsOf(id)] as const) };
 }
 
@@ -76,6 +84,9 @@ export class AccessProjection {
   /** The facts come from the events' content; the chain is verified elsewhere (`ledger verify`, /integrity). */
   readonly readsChain = false;
   applied = 0;
+
+  /** `quarantine`: where events it cannot fold are recorded (issue 16 item 6); in memory only when not given. */
+  constructor(readonly quarantine = new AccessQuarantine(undefined)) {}
 
   tenant(tenantId: string): TenantAccess | undefined {
     return this.tenants.get(tenantId);
@@ -108,14 +119,47 @@ export class AccessProjection {
       const tenant = this.ensure(tenantId);
       // The writer of this process folded its own events when it stored them (group commit): skip them here.
       if (stored.revision > tenant.revision) {
-        evolve(tenant.facts, asLedgerEvent(stored));
+        if (this.fold(tenant, stored)) tenant.events++;
         tenant.revision = stored.revision;
-        tenant.events++;
       }
     }
     this.position = stored.position;
     this.applied++;
     if (this.waiters.length > 0) this.wake();
+  }
+
+  /**
+   * Issue 16 item 6: an event that cannot be upcast or folded is quarantined (recorded, nothing of it in the facts)
+   * and skipped, and the projection goes on — for its tenant and every other. One held since an earlier run and
+   * folded now (the code was fixed) is released.
+   */
+  private fold(tenant: TenantAccess, stored: RecordedEvent): boolean {
+    try {
+      evolveWhole(tenant.facts, asLedgerEvent(stored));
+    } catch (error) {
+      this.quarantine.add(stored, error);
+      return false;
+    }
+    this.quarantine.release(stored.position);
+    return true;
+  }
+
+  /**
+   * At start: which held events before the snapshot's position fold now on their own (in an empty fact store: what
+   * they meet in the tenant's facts is not replayed here). Those need a `ledger rebuild` to be taken.
+   */
+  async recheckQuarantine(eventAt: (position: number) => Promise<RecordedEvent | undefined>): Promise<void> {
+    for (const held of this.quarantine.list()) {
+      if (held.position > this.position) continue;
+      const stored = await eventAt(held.position);
+      if (stored === undefined) continue;
+      try {
+        evolveWhole(new FactStore(), asLedgerEvent(stored));
+        this.quarantine.foldsNow.add(held.position);
+      } catch {
+        // Still fails: it stays held, as listed.
+      }
+    }
   }
 
   /** Group commit: the writer is about to fold provisional events into the tenant's facts. */
@@ -187,7 +231,7 @@ export class AccessProjection {
     if (!this.quiescent) return undefined;
     const strings = new StringTable();
     const tenants = [...this.tenants].map(([id, t]): SnapshotFile['tenants'][number] => [id, { revision: t.revision, events: t.events, facts: t.facts.toSnapshot(strings) }]);
-    const file: SnapshotFile = { format: SNAPSHOT_FORMAT, position: this.position, keys: KEYS.toSnapshot(strings), strings: strings.values, tenants };
+    const file: SnapshotFile = { format: SNAPSHOT_FORMAT, position: this.position, keys: KEYS.toSnapshot(strings), strings: strings.values, tenants, quarantined: this.quarantine.list() };
     return serialize(file);
   }
 
@@ -209,17 +253,20 @@ export class AccessProjection {
     return true;
   }
 
-  /** A projection restored from a snapshot, or an empty one when there is none (or it is of another format). */
-  static load(path: string): AccessProjection {
-    const projection = new AccessProjection();
+  /**
+   * A projection restored from a snapshot, or an empty one when there is none (or it is of another format), with the
+   * quarantine recorded at `quarantinePath` (and in the snapshot).
+   */
+  static load(path: string, quarantinePath?: string): AccessProjection {
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
     } catch {
-      return projection;
+      return new AccessProjection(AccessQuarantine.load(quarantinePath));
     }
     const file = deserialize(bytes) as SnapshotFile;
-    if (file.format !== SNAPSHOT_FORMAT) return projection;
+    if (file.format !== SNAPSHOT_FORMAT) return new AccessProjection(AccessQuarantine.fresh(quarantinePath));
+    const projection = new AccessProjection(AccessQuarantine.load(quarantinePath, file.quarantined ?? []));
     projection.position = file.position;
     const names = { keys: KEYS.restore(file.keys, file.strings), strings: file.strings };
     for (const [id, t] of file.tenants) {

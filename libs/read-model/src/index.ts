@@ -22,7 +22,7 @@ export { AuditProjection, type AuditProjectionOptions, type AuditProjectionMetri
 export { AUDIT_COLUMNS, auditLineOf, auditRowOf, subjectOf, type AuditRow } from './ingestion/audit-row.js';
 export { CheckpointStore, TRUNCATION_PENDING, projectedThrough, untilProjected, type Checkpoint, type ProjectedTable } from './ingestion/checkpoint.js';
 export { BatchSource, TIMEOUT, type BatchingProjectionOptions, type ProjectionProgress } from './ingestion/batch-source.js';
-export { Quarantine, listQuarantined, isDataError, type QuarantinedEvent } from './ingestion/quarantine.js';
+export { Quarantine, listQuarantined, isDataError, describeError, type QuarantinedEvent } from './ingestion/quarantine.js';
 export { AccessIntervalWriter, ingestAccessIntervalChanges, type AccessIntervalRow, type AccessIntervalChange, type IntervalRewrite, type PermissionScope } from './ingestion/access-intervals.js';
 
 // Queries

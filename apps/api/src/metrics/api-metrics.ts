@@ -11,6 +11,7 @@ export class ApiMetrics {
   readonly projectionLag: Gauge;
   readonly integrityBroken: Gauge;
   readonly storageFull: Gauge;
+  readonly quarantined: Gauge<'projection'>;
 
   constructor(registry: Registry, ledger: Pick<LedgerUseCases, 'health'>) {
     this.httpDuration = new Histogram({
@@ -59,6 +60,27 @@ export class ApiMetrics {
           this.set((await ledger.health()).storageFull === undefined ? 0 : 1);
         } catch {
           this.set(Number.NaN);
+        }
+      },
+    });
+    // Issue 16 item 6: the access projection's (projection="access", in the data directory) and the read model's
+    // (in quarantined_events), from the same health answer /ready shows.
+    this.quarantined = new Gauge({
+      name: 'ledger_quarantined_events',
+      help: 'Events a projection could not take, recorded and skipped (issue 16 item 6)',
+      labelNames: ['projection'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const total = (byTenant: Readonly<Record<string, number>> | undefined) => Object.values(byTenant ?? {}).reduce((a, b) => a + b, 0);
+        try {
+          const health = await ledger.health();
+          this.set({ projection: 'access' }, total(health.accessProjectionQuarantined));
+          // Every read-model projection has a series (0 when none held), as `access` has.
+          for (const projection of Object.keys(health.readModelLag ?? {})) this.set({ projection }, 0);
+          for (const [projection, byTenant] of Object.entries(health.readModelQuarantined ?? {})) this.set({ projection }, total(byTenant));
+        } catch {
+          this.set({ projection: 'access' }, Number.NaN);
         }
       },
     });

@@ -21,19 +21,6 @@ export class ReadModelMetrics {
         }
       },
     });
-    new Gauge({
-      name: 'ledger_quarantined_events',
-      help: 'Events a projection could not take, recorded in quarantined_events and skipped (issue 16 item 6)',
-      labelNames: ['projection'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.set({ projection: audit.name }, 0);
-        for (const [projection, byTenant] of Object.entries(readModel.quarantined())) {
-          this.set({ projection }, Object.values(byTenant).reduce((a, b) => a + b, 0));
-        }
-      },
-    });
     const series: [string, string, () => number][] = [
       ['ledger_read_model_checkpoint_position', 'Store position of the last event in the audit trail', () => audit.metrics.checkpoint],
       ['ledger_read_model_events_projected', 'Events written to the audit trail by this process', () => audit.metrics.eventsProjected],

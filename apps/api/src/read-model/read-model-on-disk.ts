@@ -57,7 +57,7 @@ async function catchUp(client: ClickHouseClient, dataDir: string, options: ReadM
       // A start retries the quarantined events (issue 16 item 6), so `ledger quarantine list` runs it when any are held.
       if (audit.metrics.lag > 0 || (await listQuarantined(client, audit.name)).length > 0) await audit.run();
       const intervals = new AccessIntervalProjection({ client, source, headPosition, foldedFacts: () => foldedFactsOf(accessSnapshotPath(resolve(dataDir))) });
-      if ((await intervals.lag()) > 0) await intervals.run();
+      if ((await intervals.lag()) > 0 || (await listQuarantined(client, intervals.name)).length > 0) await intervals.run();
       options.onProgress?.(audit.metrics.checkpoint + 1, head + 1);
     } finally {
       if (timer) clearInterval(timer);

@@ -108,7 +108,7 @@ export class ReadModel {
     // It starts from the access snapshot's facts when it can, instead of folding the whole store again.
     const intervals = new AccessIntervalProjection({ client, source, headPosition, foldedFacts: () => foldedFactsOf(accessSnapshotPath(options.dataDir)) });
     await intervals.prepare();
-    follow({ name: intervals.name, start: (onError) => intervals.start(onError), stop: () => intervals.stop(), lag: () => intervals.lag() });
+    follow({ name: intervals.name, start: (onError) => intervals.start(onError), stop: () => intervals.stop(), lag: () => intervals.lag(), quarantined: () => intervals.quarantine.byTenant() });
     return readModel;
   }
 

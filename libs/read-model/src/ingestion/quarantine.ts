@@ -68,7 +68,7 @@ export class Quarantine {
       tenantId: typeof event.metadata.tenantId === 'string' ? event.metadata.tenantId : '',
       eventId: event.id,
       type: event.type,
-      error: describe(error),
+      error: describeError(error),
       firstSeen: new Date().toISOString(),
     };
     await this.write(record, false);
@@ -112,8 +112,8 @@ export async function listQuarantined(client: ClickHouseClient, projection?: str
   }));
 }
 
-/** The error as one line, bounded: it is stored and shown on /ready. */
-function describe(error: unknown): string {
+/** The error as one line, bounded: it is stored and shown on /ready (by every projection's quarantine). */
+export function describeError(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.replace(/\s+/g, ' ').slice(0, 1000);
 }
