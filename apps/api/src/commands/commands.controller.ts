@@ -1,20 +1,24 @@
 import { Controller, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
+import { LEDGER, type LedgerUseCases } from '@access-ledger/ledger';
 import { ApiKeyGuard, keyAuth, type AuthenticatedRequest } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { IdempotentExecution } from '../idempotency/idempotent-execution.js';
 import { ApiMetrics } from '../metrics/api-metrics.js';
 import { PROBLEM_CONTENT_TYPE, ProblemException, problem } from '../problem/problem.js';
 import { commandAnswer } from './command-answer.js';
-import { ExecuteLedgerCommand } from './execute-ledger-command.js';
 import { expectedRevisionFrom } from './if-match.js';
 
+/**
+ * The route calls the Ledger's use case directly, without a CommandBus in between: `Ledger.executeCommand` is already
+ * the command handler the style guide describes (validate, load the state, call the pure decider, append — with group
+ * commit), and there is one command route and one handler, so a bus would only forward (issue 10 item 5).
+ */
 @Controller('v1/tenants/:tenantId')
 @UseGuards(ApiKeyGuard)
 export class CommandsController {
   constructor(
-    @Inject(CommandBus) private readonly commandBus: CommandBus,
+    @Inject(LEDGER) private readonly ledger: LedgerUseCases,
     @Inject(IdempotentExecution) private readonly idempotency: IdempotentExecution,
     @Inject(ApiMetrics) private readonly metrics: ApiMetrics,
   ) {}
@@ -31,7 +35,7 @@ export class CommandsController {
     const key = idempotencyKeyOf(body);
     let outcomeKind = 'replayed';
     const answer = await this.idempotency.run(tenantId, key, async () => {
-      const outcome = await this.commandBus.execute(new ExecuteLedgerCommand(tenantId, body, expectedRevision === undefined ? {} : { expectedRevision }, keyAuth(request)));
+      const outcome = await this.ledger.executeCommand(tenantId, body, expectedRevision === undefined ? {} : { expectedRevision }, keyAuth(request));
       outcomeKind = outcome.kind;
       return commandAnswer(outcome);
     });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, dataDirOf } from '../program.js';
+import { CliError, configOf } from '../program.js';
 
 /**
  * `ledger quarantine list` (issue 16 item 6): the events a read-model projection could not take, one JSON line each.
@@ -19,10 +19,10 @@ export function registerQuarantine(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       const [{ CheckpointStore, listQuarantined }, { withReadModelOnDisk, ReadModelInUseError }] = await Promise.all([
         import('@access-ledger/read-model'),
-        import('../../../api/src/read-model/read-model-on-disk.js'),
+        import('../../../api/src/server.js'),
       ]);
       try {
-        const held = await withReadModelOnDisk(dataDirOf(command), async (client) => {
+        const held = await withReadModelOnDisk(configOf(command), async (client) => {
           // The current generation's (a rebuild replays everything, so an older generation's no longer applies).
           const { generation } = await new CheckpointStore(client, 'audit_events').load();
           return listQuarantined(client, 'audit_events', generation);
