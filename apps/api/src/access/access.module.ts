@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ACCESS_QUERIES, type AccessQueries } from '@access-ledger/ledger';
 import type { Feature } from '../feature.js';
 import { AccessController } from './access.controller.js';
-import { ACCESS_PATHS } from './access.docs.js';
+import { ACCESS_PATHS } from './access.routes.js';
 
 /** http-api.md § Access queries, over the ledger's access projection. */
 @Module({})
