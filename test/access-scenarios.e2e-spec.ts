@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES } from '../apps/api/src/keys/scopes.js';
-import { accessRoutes } from '../apps/api/src/main.js';
-import { createLedger } from '@access-ledger/ledger';
+import { composeServer } from '../apps/api/src/compose.js';
+import { QUIET, testConfig } from '../apps/api/test/support/test-server.js';
 
 let app: NestFastifyApplication;
 let url: string;
@@ -21,10 +20,7 @@ let orgs = 0;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'scenarios-'));
-  const ledger = await createLedger({ dataDir });
-  app = await createHttpApp({ ledger, dataDir, logLevels: [], ...accessRoutes(ledger) });
-  await app.listen(0, '127.0.0.1');
-  url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  ({ app, url } = await composeServer(testConfig(dataDir), { ...QUIET, readSide: false }));
   key = app.get(ApiKeyStore).create({ tenantId: 'acme', scopes: SCOPES }).key;
 });
 

@@ -71,14 +71,16 @@ describe('architecture: libraries are reached by name only', () => {
     expect(bad).toEqual([]);
   });
 
-  test('a library never imports itself by name, and the libraries depend on each other without a cycle', () => {
+  test('a library's sources never import it by name, and the libraries depend on each other without a cycle', () => {
     const edges = new Map<string, Set<string>>(libs.map((l) => [l, new Set<string>()]));
     for (const { file, specifier } of allImports) {
       const from = packageOf(join(root, file));
       if (from === undefined || from.startsWith('app:') || !specifier.startsWith('@access-ledger/')) continue;
       const to = specifier.slice('@access-ledger/'.length);
+      // Its own tests may use the public face; its sources use relative paths.
+      if (!file.includes('/src/')) continue;
       expect(`${file} → ${to}`).not.toBe(`${file} → ${from}`);
-      if (file.includes('/src/')) edges.get(from)!.add(to);
+      edges.get(from)!.add(to);
     }
     const state = new Map<string, 'visiting' | 'done'>();
     const cycles: string[] = [];
@@ -100,6 +102,40 @@ describe('architecture: libraries are reached by name only', () => {
     const outside = allImports
       .filter(({ file }) => file.startsWith('libs/access-model/src/'))
       .filter(({ specifier }) => !specifier.startsWith('.') && specifier !== 'zod')
+      .map(({ file, specifier }) => `${file}: ${specifier}`);
+    expect(outside).toEqual([]);
+  });
+});
+
+/** The files of an app another app may import: its light public face and, loaded on use, its server. */
+const APP_ENTRIES = ['index.ts', 'server.ts'];
+
+describe('architecture: apps and configuration', () => {
+  test('an app reaches another app only through its src/index.ts or src/server.ts', () => {
+    const bad = allImports
+      .filter(({ file, specifier }) => file.startsWith('apps/') && file.includes('/src/') && specifier.startsWith('.'))
+      .filter(({ file, specifier }) => {
+        const target = relative(root, resolve(dirname(join(root, file)), specifier)).replace(/\.js$/, '.ts');
+        const [top, app, src, ...rest] = target.split(sep);
+        if (top !== 'apps' || app === file.split('/')[1]) return false;
+        return !(src === 'src' && rest.length === 1 && APP_ENTRIES.includes(rest[0]!));
+      })
+      .map(({ file, specifier }) => `${file}: ${specifier}`);
+    expect(bad).toEqual([]);
+  });
+
+  test('only the config library reads process.env in the sources of the libraries and apps', () => {
+    const readers = files
+      .filter((f) => /^(libs|apps)\/[^/]+\/src\//.test(f) && !f.endsWith('.spec.ts'))
+      .filter((f) => /process\.env\b/.test(readFileSync(join(root, f), 'utf8')))
+      .filter((f) => f !== 'libs/config/src/config.ts');
+    expect(readers).toEqual([]);
+  });
+
+  test('the config library imports nothing but zod and Node', () => {
+    const outside = allImports
+      .filter(({ file }) => file.startsWith('libs/config/src/'))
+      .filter(({ specifier }) => !specifier.startsWith('.') && specifier !== 'zod' && !specifier.startsWith('node:'))
       .map(({ file, specifier }) => `${file}: ${specifier}`);
     expect(outside).toEqual([]);
   });

@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES, type Scope } from '../apps/api/src/keys/scopes.js';
-import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
+import { composeServer, type ReadSide } from '../apps/api/src/compose.js';
+import { QUIET, testConfig } from '../apps/api/test/support/test-server.js';
 import type { Principal } from '@access-ledger/access-model';
 import { tenantStream, type RecordedEvent } from '@access-ledger/event-store';
-import { createLedger, type Ledger } from '@access-ledger/ledger';
+import type { Ledger } from '@access-ledger/ledger';
 
 let app: NestFastifyApplication;
 let side: ReadSide;
@@ -70,11 +70,9 @@ const group = (groupId: string, actor?: object) => ({ type: 'CreateGroup', ...(a
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'forgery-isolation-'));
-  ledger = await createLedger({ dataDir });
-  side = await openReadSide(ledger, { dataDir, readWaitMs: 5000 });
-  app = await createHttpApp({ ledger: side.ledger, dataDir, logLevels: [], ...combineRoutes(accessRoutes(ledger), side.routes) });
-  await app.listen(0, '127.0.0.1');
-  url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const server = await composeServer(testConfig(dataDir, { READ_MODEL_WAIT_MS: '5000' }), QUIET);
+  ({ app, url, core: ledger } = server);
+  side = server.readSide!;
   store = app.get(ApiKeyStore);
   admin = newKey(SCOPES, system).key;
   const setup = [

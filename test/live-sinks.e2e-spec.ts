@@ -8,12 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadSinksFile } from '../apps/api/src/exports/sinks-file.js';
-import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES } from '../apps/api/src/keys/scopes.js';
-import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
-import { createLedger } from '@access-ledger/ledger';
+import { composeServer, type ReadSide } from '../apps/api/src/compose.js';
+import { loadSinksFile } from '../apps/api/src/exports/sinks-file.js';
+import { QUIET, testConfig } from '../apps/api/test/support/test-server.js';
 import { startHecReceiver, type HecReceiver } from './support/hec-receiver.js';
 
 const TOKEN = '11111111-2222-3333-4444-555555555555';
@@ -31,12 +30,10 @@ beforeAll(async () => {
   writeFileSync(sinksPath, JSON.stringify({
     live: [{ name: 'splunk-live', tenantId: 'acme', pollIntervalMs: 50, sink: { kind: 'splunk', url: hec.url, token: TOKEN, ack: true, ackPollIntervalMs: 20, maxBatchDelayMs: 50 } }],
   }));
-  const ledger = await createLedger({ dataDir });
-  side = await openReadSide(ledger, { dataDir, sinks: loadSinksFile(sinksPath) });
-  app = await createHttpApp({ ledger: side.ledger, dataDir, logLevels: [], ...combineRoutes(accessRoutes(ledger), side.routes) });
-  await app.listen(0, '127.0.0.1');
-  await side.exports.startLiveSinks();
-  url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  // The live sinks start with the server, as with LEDGER_SINKS_FILE in production.
+  const server = await composeServer(testConfig(dataDir, { LEDGER_SINKS_FILE: sinksPath }), QUIET);
+  ({ app, url } = server);
+  side = server.readSide!;
   key = app.get(ApiKeyStore).create({ tenantId: 'acme', scopes: SCOPES }).key;
 }, 60_000);
 

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES } from '../apps/api/src/keys/scopes.js';
-import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
+import { composeServer, type ReadSide } from '../apps/api/src/compose.js';
+import { QUIET, testConfig } from '../apps/api/test/support/test-server.js';
 import { EARLIEST_INSTANT, LATEST_INSTANT, MAX_EVENT_BYTES, MAX_JSON_DEPTH } from '@access-ledger/access-model';
 import { tenantStream } from '@access-ledger/event-store';
 import { createLedger, type Ledger } from '@access-ledger/ledger';
@@ -27,11 +27,9 @@ const keys = { acme: '', globex: '', inorder: '', backdated: '' };
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'poison-events-'));
-  ledger = await createLedger({ dataDir });
-  side = await openReadSide(ledger, { dataDir, readWaitMs: 5000 });
-  app = await createHttpApp({ ledger: side.ledger, dataDir, logLevels: [], ...combineRoutes(accessRoutes(ledger), side.routes) });
-  await app.listen(0, '127.0.0.1');
-  url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const server = await composeServer(testConfig(dataDir, { READ_MODEL_WAIT_MS: '5000' }), QUIET);
+  ({ app, url, core: ledger } = server);
+  side = server.readSide!;
   const store = app.get(ApiKeyStore);
   keys.acme = store.create({ tenantId: 'acme', scopes: SCOPES }).key;
   keys.globex = store.create({ tenantId: 'globex', scopes: SCOPES }).key;

@@ -9,10 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES } from '../apps/api/src/keys/scopes.js';
-import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
+import { composeServer, type ReadSide } from '../apps/api/src/compose.js';
+import { QUIET, testConfig } from '../apps/api/test/support/test-server.js';
 import { KW, UPCASTERS } from '@access-ledger/access-model';
 import { tenantStream, type EventToAppend } from '@access-ledger/event-store';
 import { accessQuarantinePath } from '@access-ledger/projections';
@@ -40,11 +40,9 @@ describe('the access and interval projections quarantine an event they cannot fo
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'poison-folds-'));
-    ledger = await createLedger({ dataDir });
-    side = await openReadSide(ledger, { dataDir, readWaitMs: 5000 });
-    app = await createHttpApp({ ledger: side.ledger, dataDir, logLevels: [], ...combineRoutes(accessRoutes(ledger), side.routes) });
-    await app.listen(0, '127.0.0.1');
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    const server = await composeServer(testConfig(dataDir, { READ_MODEL_WAIT_MS: '5000' }), QUIET);
+    ({ app, url, core: ledger } = server);
+    side = server.readSide!;
     const store = app.get(ApiKeyStore);
     keys.acme = store.create({ tenantId: 'acme', scopes: SCOPES }).key;
     keys.globex = store.create({ tenantId: 'globex', scopes: SCOPES }).key;

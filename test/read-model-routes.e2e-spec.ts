@@ -8,11 +8,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createHttpApp } from '../apps/api/src/http-app.js';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES } from '../apps/api/src/keys/scopes.js';
-import { accessRoutes, combineRoutes, openReadSide, type ReadSide } from '../apps/api/src/main.js';
-import { createLedger } from '@access-ledger/ledger';
+import { composeServer, type ReadSide } from '../apps/api/src/compose.js';
+import { QUIET, testConfig } from '../apps/api/test/support/test-server.js';
 import { ingestAccessIntervalChanges, type AccessIntervalChange } from '@access-ledger/read-model';
 import { LEDGER_CLI, runLedger } from './support/ledger-cli.js';
 
@@ -48,12 +47,10 @@ const ACME_EVENTS = 11;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'read-model-routes-'));
-  const ledger = await createLedger({ dataDir });
   // minPosition waits up to 2 s here (10 s by default), so the 503 case below stays short.
-  side = await openReadSide(ledger, { dataDir, readWaitMs: 2000 });
-  app = await createHttpApp({ ledger: side.ledger, dataDir, logLevels: [], ...combineRoutes(accessRoutes(ledger), side.routes) });
-  await app.listen(0, '127.0.0.1');
-  url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const server = await composeServer(testConfig(dataDir, { READ_MODEL_WAIT_MS: '2000' }), QUIET);
+  ({ app, url } = server);
+  side = server.readSide!;
   const store = app.get(ApiKeyStore);
   keys.acme = store.create({ tenantId: 'acme', scopes: SCOPES }).key;
   keys.globex = store.create({ tenantId: 'globex', scopes: SCOPES }).key;

@@ -6,17 +6,17 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { CommandBody, EVENT_DATA, ImportLine } from '@access-ledger/access-model';
 import { LEDGER, type LedgerUseCases } from '@access-ledger/ledger';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
-import { CommandsController } from './commands/commands.controller.js';
-import { ExecuteLedgerCommandHandler } from './commands/execute-ledger-command.js';
-import { DOCS_PAGE, DocsController, OPENAPI_DOCUMENT } from './docs/docs.controller.js';
-import { buildOpenApi, type DocumentedSchemas, renderDocsPage } from './docs/openapi.js';
+import { CommandsModule } from './commands/commands.module.js';
+import { DocsModule } from './docs/docs.module.js';
+import { buildOpenApi, type DocumentedSchemas } from './docs/openapi.js';
+import type { Feature } from './feature.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { IdempotentExecution } from './idempotency/idempotent-execution.js';
-import { ImportController } from './imports/import.controller.js';
-import { IntegrityController } from './integrity/integrity.controller.js';
+import { ImportsModule } from './imports/imports.module.js';
+import { IntegrityModule } from './integrity/integrity.module.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
 import { ApiMetrics, METRICS_REGISTRY } from './metrics/api-metrics.js';
-import { OperationsController } from './operations/operations.controller.js';
+import { OperationsModule } from './operations/operations.module.js';
 import { ProblemFilter } from './problem/problem.filter.js';
 import { type RateLimit, TokenBuckets } from './rate-limit/token-bucket.js';
 import { openApiDatabase } from './storage/api-database.js';
@@ -35,8 +35,10 @@ export interface AppModuleOptions {
   readonly schemas?: DocumentedSchemas;
   /** Close the ledger when the app shuts down (default true: the app owns it). */
   readonly closeLedgerOnShutdown?: boolean;
+  /** More feature modules (access queries, audit and reports, exports: compose.ts chooses them), each with its docs. */
+  readonly features?: readonly Feature[];
   /**
-   * More routes (access queries, audit, exports, SCIM): their modules, controllers and providers. Controllers
+   * More routes outside a feature (a test's own controller): modules, controllers and providers. Controllers
    * use `@UseGuards(ApiKeyGuard)` and `@RequireScope(...)` on `/v1/tenants/:tenantId/...` paths and throw
    * `ProblemException` / `NotFoundError` / `InvalidInputError` for errors; LEDGER, METRICS_REGISTRY and the
    * guard's dependencies are available to them.
@@ -72,13 +74,31 @@ export class AppModule {
       registry = new Registry();
       collectDefaultMetrics({ register: registry });
     }
-    const document = buildOpenApi({ commandBody: CommandBody, importLine: ImportLine, eventData: EVENT_DATA, ...options.schemas });
+    const features = options.features ?? [];
+    const document = buildOpenApi({
+      commandBody: CommandBody,
+      importLine: ImportLine,
+      eventData: EVENT_DATA,
+      ...options.schemas,
+      paths: Object.assign({}, ...features.map((f) => f.docs?.paths ?? {}), options.schemas?.paths),
+      components: Object.assign({}, ...features.map((f) => f.docs?.components ?? {}), options.schemas?.components),
+    });
     return {
       module: AppModule,
-      // Global, so that route modules passed in `imports` can use the guard and inject LEDGER / METRICS_REGISTRY.
+      // Global, so that the feature modules can use the guard and inject LEDGER / METRICS_REGISTRY.
       global: true,
-      imports: [CqrsModule.forRoot(), ...(options.imports ?? [])],
-      controllers: [CommandsController, ImportController, IntegrityController, OperationsController, DocsController, ...(options.controllers ?? [])],
+      // What is served: the write side's routes, operations and docs always; the features compose.ts chose.
+      imports: [
+        CqrsModule.forRoot(),
+        CommandsModule,
+        ImportsModule,
+        IntegrityModule,
+        OperationsModule,
+        DocsModule.forDocument(document),
+        ...features.map((f) => f.module),
+        ...(options.imports ?? []),
+      ],
+      controllers: [...(options.controllers ?? [])],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
         { provide: LEDGER, useValue: options.ledger },
@@ -89,15 +109,12 @@ export class AppModule {
         { provide: TokenBuckets, useValue: new TokenBuckets(options.rateLimit ?? DEFAULT_RATE_LIMIT) },
         { provide: METRICS_REGISTRY, useValue: registry },
         { provide: ApiMetrics, useValue: new ApiMetrics(registry, options.ledger) },
-        { provide: OPENAPI_DOCUMENT, useValue: document },
-        { provide: DOCS_PAGE, useValue: renderDocsPage(document) },
         { provide: APP_FILTER, useClass: ProblemFilter },
         ApiKeyGuard,
         ApiLifecycle,
-        ExecuteLedgerCommandHandler,
         ...(options.providers ?? []),
       ],
-      exports: [METRICS_REGISTRY, LEDGER, ApiKeyStore, ApiKeyGuard, TokenBuckets],
+      exports: [METRICS_REGISTRY, LEDGER, ApiKeyStore, ApiKeyGuard, TokenBuckets, IdempotentExecution, ApiMetrics],
     };
   }
 }

@@ -3,7 +3,7 @@
  * ones already open keep being served. Small limits, bounded loops on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '@access-ledger/config';
 import { connectionCap, descriptorLimit, RESERVED_DESCRIPTORS } from '../src/http-limits.js';
 import { openRaw, type RawSocket } from './support/raw-socket.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -111,7 +111,7 @@ describe(`connection cap (${CAP})`, () => {
 
 describe('configuration', () => {
   test('defaults: 300 s per request, 10 s for headers, 65 s keep-alive, 10 000 connections, 32 pipelined; headers longer than the request refused', () => {
-    expect(loadConfig({})).toMatchObject({ HTTP_REQUEST_TIMEOUT_MS: 300_000, HTTP_HEADERS_TIMEOUT_MS: 10_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000, HTTP_MAX_CONNECTIONS: 10_000, HTTP_MAX_PIPELINED: 32, RATE_LIMIT_ANON_PER_SECOND: 20, RATE_LIMIT_ANON_BURST: 100 });
-    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS/);
+    expect(loadConfig({}, {})).toMatchObject({ HTTP_REQUEST_TIMEOUT_MS: 300_000, HTTP_HEADERS_TIMEOUT_MS: 10_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000, HTTP_MAX_CONNECTIONS: 10_000, HTTP_MAX_PIPELINED: 32, RATE_LIMIT_ANON_PER_SECOND: 20, RATE_LIMIT_ANON_BURST: 100 });
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' }, {})).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS/);
   });
 });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { type ConfigOverrides, type LedgerConfig, loadConfig } from '@access-ledger/config';
 
 /**
  * A CLI command registers itself on the program. `registrations.ts` lists them in `--help` order; adding a
@@ -21,12 +22,25 @@ export function buildProgram(registrations: readonly CliRegistration[]): Command
     .description('access-ledger: event-sourced audit and compliance ledger for AI-assistant access control')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
-    .option('--data-dir <dir>', 'data directory (env LEDGER_DATA_DIR)', process.env.LEDGER_DATA_DIR ?? './data');
+    .option('--data-dir <dir>', 'data directory (env LEDGER_DATA_DIR, default ./data)');
   for (const register of registrations) register(program);
   return program;
 }
 
-/** The root program's `--data-dir`, for a subcommand's action. */
+/**
+ * The configuration a subcommand runs with: the environment, read and validated by @access-ledger/config, with the
+ * root `--data-dir` and the subcommand's own flags (`overrides`, undefined when not given) on top.
+ */
+export function configOf(command: Command, overrides: ConfigOverrides = {}): LedgerConfig {
+  const { dataDir } = command.optsWithGlobals() as { dataDir?: string };
+  try {
+    return loadConfig({ LEDGER_DATA_DIR: dataDir, ...overrides });
+  } catch (error) {
+    throw new CliError((error as Error).message, 2);
+  }
+}
+
+/** The absolute data directory (`--data-dir`, else LEDGER_DATA_DIR, else ./data), for a subcommand's action. */
 export function dataDirOf(command: Command): string {
-  return (command.optsWithGlobals() as { dataDir: string }).dataDir;
+  return configOf(command).dataDir;
 }

@@ -14,14 +14,14 @@ export { KurrentDbEventStore, kurrentEventUuid } from './kurrentdb/kurrentdb-eve
 export interface EventStoreConfig {
   /** SQLite file used when no KurrentDB URL is configured (e.g. `$LEDGER_DATA_DIR/events.sqlite`). */
   readonly sqlitePath: string;
-  /** KurrentDB connection string; defaults to the `KURRENTDB_URL` environment variable. */
+  /** KurrentDB connection string (the KURRENTDB_URL setting, read by @access-ledger/config); absent or empty: SQLite. */
   readonly kurrentdbUrl?: string;
   readonly sqlite?: SqliteEventStoreOptions;
 }
 
 /** KurrentDB when a connection string is configured (http-api.md, "Running"), else the embedded SQLite store. */
 export function openEventStore(config: EventStoreConfig): EventStore {
-  const url = config.kurrentdbUrl ?? process.env['KURRENTDB_URL'];
+  const url = config.kurrentdbUrl;
   if (url !== undefined && url !== '') return KurrentDbEventStore.connect(url);
   return SqliteEventStore.open(config.sqlitePath, config.sqlite);
 }

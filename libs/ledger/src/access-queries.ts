@@ -7,8 +7,9 @@ import { InvalidInputError, NotFoundError } from './ledger.port.js';
 import { issuesOf } from './validation.js';
 
 /**
- * The access questions of http-api.md § Access queries: validate the query string, read the tenant's facts once the
- * projection has caught up, answer at `at` as known at `knownAt` (R60; both default to now).
+ * The access questions of http-api.md § Access queries: read the tenant's facts once the projection has caught up,
+ * answer at `at` as known at `knownAt` (R60; both default to now). The query strings are parsed at the edge with
+ * `ACCESS_QUERY_SCHEMAS` (the route's pipe, the CLI's options); the methods take the parsed, typed values.
  */
 
 /** An ISO-8601 instant; `Z` or an offset, with or without milliseconds, or a date (midnight UTC). */
@@ -60,11 +61,18 @@ const TimelineQuery = z
   .object({ from: QueryInstant.optional(), to: QueryInstant.optional(), knownAt: QueryInstant.optional() })
   .refine((q) => q.to === undefined || q.from === undefined || q.to >= q.from, { path: ['to'], message: 'must not be before from' });
 
-function parse<T extends z.ZodTypeAny>(schema: T, query: unknown): z.infer<T> {
+/** A query string parsed with its schema; a failure lists every failing field (400 at the route). */
+export function parseAccessQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
   const parsed = schema.safeParse(query ?? {});
   if (!parsed.success) throw new InvalidInputError(issuesOf(parsed.error));
   return parsed.data;
 }
+
+/** The parsed query of each access question (`explain` defaults to false). */
+export type MemberAccessQuery = Omit<z.output<typeof AccessQuery>, 'explain'> & { readonly explain?: boolean };
+export type HoldersAccessQuery = z.output<typeof HoldersQuerySchema>;
+export type WindowAccessQuery = z.output<typeof WindowQuery>;
+export type TimelineAccessQuery = z.output<typeof TimelineQuery>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -111,18 +119,16 @@ export class AccessQueries {
     return facts;
   }
 
-  async memberAccess(tenantId: string, orgId: string, userId: string, query: unknown) {
-    const q = parse(AccessQuery, query);
+  async memberAccess(tenantId: string, orgId: string, userId: string, q: MemberAccessQuery) {
     const at = q.at ?? this.now();
     const knownAt = q.knownAt ?? this.now();
     const facts = await this.memberFacts(tenantId, orgId, userId, knownAt);
     const access = accessAt(facts, viewAt(at, knownAt), orgId, userId);
     if (!access) throw new NotFoundError(`${userId} was not a member of ${orgId} at ${iso(at)}`);
-    return present(access, at, q.explain);
+    return present(access, at, q.explain ?? false);
   }
 
-  async holders(tenantId: string, orgId: string, query: unknown) {
-    const q = parse(HoldersQuerySchema, query);
+  async holders(tenantId: string, orgId: string, q: HoldersAccessQuery) {
     const at = q.at ?? this.now();
     const knownAt = q.knownAt ?? this.now();
     const facts = await this.orgFacts(tenantId, orgId, knownAt);
@@ -135,24 +141,21 @@ export class AccessQueries {
     return { orgId, at: iso(at), holders: holdersOf(facts, viewAt(at, knownAt), orgId, holdersQuery) };
   }
 
-  async diff(tenantId: string, orgId: string, userId: string, query: unknown) {
-    const q = parse(WindowQuery, query);
+  async diff(tenantId: string, orgId: string, userId: string, q: WindowAccessQuery) {
     const to = q.to ?? this.now();
     const knownAt = q.knownAt ?? this.now();
     const facts = await this.memberFacts(tenantId, orgId, userId, knownAt);
     return { orgId, userId, from: iso(q.from), to: iso(to), ...diffOf(facts, orgId, userId, q.from, to, knownAt) };
   }
 
-  async changes(tenantId: string, orgId: string, query: unknown) {
-    const q = parse(WindowQuery, query);
+  async changes(tenantId: string, orgId: string, q: WindowAccessQuery) {
     const to = q.to ?? this.now();
     const knownAt = q.knownAt ?? this.now();
     const facts = await this.orgFacts(tenantId, orgId, knownAt);
     return { orgId, from: iso(q.from), to: iso(to), changes: changesOf(facts, orgId, q.from, to, knownAt) };
   }
 
-  async timeline(tenantId: string, orgId: string, userId: string, query: unknown) {
-    const q = parse(TimelineQuery, query);
+  async timeline(tenantId: string, orgId: string, userId: string, q: TimelineAccessQuery) {
     const to = q.to ?? this.now();
     const knownAt = q.knownAt ?? this.now();
     const facts = await this.memberFacts(tenantId, orgId, userId, knownAt);
@@ -161,7 +164,7 @@ export class AccessQueries {
   }
 }
 
-/** The query-string schemas of the access routes (the OpenAPI document is generated from them). */
+/** The query-string schemas of the access routes: the route parses with them and the OpenAPI document is generated from them. */
 export const ACCESS_QUERY_SCHEMAS = { access: AccessQuery, holders: HoldersQuerySchema, window: WindowQuery, timeline: TimelineQuery } as const;
 
 /** Injection token for NestJS. */

@@ -135,7 +135,7 @@ describe('Ledger', () => {
       expect(await ledger.store.headPosition()).toBe(head);
       expect(await ledger.importEvents('t1', good)).toEqual({ kind: 'imported', appended: 2, skipped: 0 });
       expect(await ledger.importEvents('t1', good)).toEqual({ kind: 'imported', appended: 0, skipped: 2 });
-      const then = await ledger.queries.memberAccess('t1', 'acme', 'carl', { at: '2020-06-01T00:00:00.000Z' });
+      const then = await ledger.queries.memberAccess('t1', 'acme', 'carl', { at: Date.parse('2020-06-01T00:00:00.000Z') });
       expect(then.builtInRole).toBe('user');
     } finally {
       await ledger.close();

@@ -21,7 +21,7 @@ import { Readable } from 'node:stream';
  *   and silently drop it. The defaults below are sent with every call, so each call resets the token.
  */
 export interface OpenClickHouseOptions {
-  /** ClickHouse server URL (http[s]://user:pass@host:8123). Defaults to `CLICKHOUSE_URL`. */
+  /** ClickHouse server URL (http[s]://user:pass@host:8123). The CLICKHOUSE_URL setting, read by @access-ledger/config; absent: chDB. */
   readonly url?: string;
   /** Embedded chDB data directory; used when no URL is given. */
   readonly dataPath?: string;
@@ -48,7 +48,7 @@ const backends = new WeakMap<ClickHouseClient, ReadModelBackend>();
 const chdbExtensions = new WeakMap<ClickHouseClient, ChdbConnection['chdb']>();
 
 export function openClickHouse(options: OpenClickHouseOptions = {}): ClickHouseClient {
-  const url = options.url ?? process.env.CLICKHOUSE_URL;
+  const url = options.url;
   if (url) {
     const client = createClient({
       url,

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import type { LedgerConfig } from '@access-ledger/config';
 import { openEventStore } from '@access-ledger/event-store';
 import { AccessIntervalProjection } from '@access-ledger/projections';
 import { accessSnapshotPath, foldedFactsOf } from '@access-ledger/projections';
@@ -21,22 +22,26 @@ export interface ReadModelOnDiskOptions {
  * so the answer covers every stored event. With CLICKHOUSE_URL the server's own projection fills the tables, so nothing is projected here
  * (two writers would cut batches differently and defeat the insert deduplication).
  */
-export async function withReadModelOnDisk<T>(dataDir: string, work: (client: ClickHouseClient) => Promise<T>, options: ReadModelOnDiskOptions = {}): Promise<T> {
-  const clickhouseUrl = process.env.CLICKHOUSE_URL;
+export async function withReadModelOnDisk<T>(
+  config: Pick<LedgerConfig, 'dataDir' | 'CLICKHOUSE_URL' | 'KURRENTDB_URL'>,
+  work: (client: ClickHouseClient) => Promise<T>,
+  options: ReadModelOnDiskOptions = {},
+): Promise<T> {
+  const { dataDir, CLICKHOUSE_URL: clickhouseUrl } = config;
   let client: ClickHouseClient;
   try {
-    client = openClickHouse(clickhouseUrl ? { url: clickhouseUrl } : { dataPath: join(resolve(dataDir), 'clickhouse') });
+    client = openClickHouse(clickhouseUrl ? { url: clickhouseUrl } : { dataPath: join(dataDir, 'clickhouse') });
     await migrate(client);
   } catch (error) {
     if (/Cannot lock file|another server instance|Failed to create connection/i.test(String((error as Error).message) + String((error as Error).cause ?? ''))) {
       throw new ReadModelInUseError(
-        `the read model in ${resolve(dataDir)}/clickhouse is in use by another process (is the server running?); ask the server instead with --url and --key`,
+        `the read model in ${dataDir}/clickhouse is in use by another process (is the server running?); ask the server instead with --url and --key`,
       );
     }
     throw error;
   }
   try {
-    if (!clickhouseUrl) await catchUp(client, dataDir, options);
+    if (!clickhouseUrl) await catchUp(client, config, options);
     return await work(client);
   } finally {
     await client.close();
@@ -44,8 +49,9 @@ export async function withReadModelOnDisk<T>(dataDir: string, work: (client: Cli
 }
 
 /** The audit trail and the access intervals brought up to the store's head (each ends with the store's events). */
-async function catchUp(client: ClickHouseClient, dataDir: string, options: ReadModelOnDiskOptions): Promise<void> {
-  const store = openEventStore({ sqlitePath: join(resolve(dataDir), 'events.sqlite') });
+async function catchUp(client: ClickHouseClient, config: Pick<LedgerConfig, 'dataDir' | 'KURRENTDB_URL'>, options: ReadModelOnDiskOptions): Promise<void> {
+  const { dataDir } = config;
+  const store = openEventStore({ sqlitePath: join(dataDir, 'events.sqlite'), ...(config.KURRENTDB_URL ? { kurrentdbUrl: config.KURRENTDB_URL } : {}) });
   try {
     const source = (after: number) => store.readAll({ after });
     const headPosition = () => store.headPosition();
@@ -56,7 +62,7 @@ async function catchUp(client: ClickHouseClient, dataDir: string, options: ReadM
     try {
       // A start retries the quarantined events (issue 16 item 6), so `ledger quarantine list` runs it when any are held.
       if (audit.metrics.lag > 0 || (await listQuarantined(client, audit.name)).length > 0) await audit.run();
-      const intervals = new AccessIntervalProjection({ client, source, headPosition, foldedFacts: () => foldedFactsOf(accessSnapshotPath(resolve(dataDir))) });
+      const intervals = new AccessIntervalProjection({ client, source, headPosition, foldedFacts: () => foldedFactsOf(accessSnapshotPath(dataDir)) });
       if ((await intervals.lag()) > 0 || (await listQuarantined(client, intervals.name)).length > 0) await intervals.run();
       options.onProgress?.(audit.metrics.checkpoint + 1, head + 1);
     } finally {

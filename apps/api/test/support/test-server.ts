@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ClosableLedger } from '../../src/app.module.js';
-import { createHttpApp, type HttpAppOptions } from '../../src/http-app.js';
+import { composeServer, type ServerOverrides } from '../../src/compose.js';
+import type { HttpAppOptions } from '../../src/http-app.js';
 import { ApiKeyStore } from '../../src/keys/api-key-store.js';
 import { SCOPES, type Scope } from '../../src/keys/scopes.js';
 import type { Principal } from '@access-ledger/access-model';
-import { createLedger, type LedgerOptions } from '@access-ledger/ledger';
+import { loadConfig, type ConfigOverrides, type LedgerConfig } from '@access-ledger/config';
+import type { LedgerOptions } from '@access-ledger/ledger';
 
 export interface TestServer {
   readonly app: NestFastifyApplication;
@@ -24,21 +26,35 @@ export interface TestServer {
   close(options?: { keepDataDir?: boolean }): Promise<void>;
 }
 
-/** The real Ledger (embedded stores) on a data directory. */
-export async function openLedger(dataDir: string, options: Omit<LedgerOptions, 'dataDir'> = {}): Promise<ClosableLedger> {
-  return createLedger({ ...options, dataDir });
+/**
+ * A test's configuration: the environment (so KURRENTDB_URL / CLICKHOUSE_URL still choose the stores) with port 0 on
+ * loopback, `dataDir`, no access log, and the test's own variables on top.
+ */
+export function testConfig(dataDir: string, variables: ConfigOverrides = {}): LedgerConfig {
+  return loadConfig({ PORT: '0', HOST: '127.0.0.1', ACCESS_LOG: 'false', ...variables, LEDGER_DATA_DIR: dataDir });
 }
 
-/** The real app on 127.0.0.1 with a fresh (or given) data directory. */
+/** What a test server leaves out: no bootstrap key, no lines of its own, no NestJS log. */
+export const QUIET = { bootstrapKey: false, write: () => undefined, http: { logLevels: [] } } as const satisfies ServerOverrides;
+
+/**
+ * The real app on 127.0.0.1 with a fresh (or given) data directory, from the composition root: the write side, integrity,
+ * operations and docs, without the read model and the access queries unless `overrides` asks for them.
+ */
 export async function startTestServer(
-  options: Partial<Omit<HttpAppOptions, 'ledger' | 'dataDir'>> & { dataDir?: string; ledgerOptions?: Omit<LedgerOptions, 'dataDir'> } = {},
+  options: Partial<Omit<HttpAppOptions, 'ledger' | 'dataDir'>> & { dataDir?: string; ledgerOptions?: Omit<LedgerOptions, 'dataDir'>; overrides?: ServerOverrides } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ledger-api-'));
-  const { ledgerOptions, ...appOptions } = options;
-  const ledger = await openLedger(dataDir, ledgerOptions);
-  const app = await createHttpApp({ ...appOptions, ledger, dataDir, logLevels: options.logLevels ?? [] });
-  await app.listen(0, '127.0.0.1');
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const { ledgerOptions, overrides, dataDir: _dataDir, ...appOptions } = options;
+  const server = await composeServer(testConfig(dataDir), {
+    ...QUIET,
+    readSide: false,
+    accessQueries: false,
+    ...(ledgerOptions ? { ledgerOptions } : {}),
+    ...overrides,
+    http: { logLevels: [], ...appOptions },
+  });
+  const { app, url, ledger } = server;
   const keys = app.get(ApiKeyStore);
   const newKey = (tenantId: string, scopes: readonly Scope[], principal?: Principal): string => keys.create({ tenantId, scopes, ...(principal ? { principal } : {}) }).key;
   return {

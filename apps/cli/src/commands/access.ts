@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dataDirOf } from '../program.js';
+import { configOf } from '../program.js';
 
 export function registerAccess(program: Command): void {
   program
@@ -13,14 +13,16 @@ export function registerAccess(program: Command): void {
     .option('--no-explain', 'omit the explanation chains')
     .addHelpText('after', '\nExample:\n  $ ledger access -t demo -o org-1 -u u-00017 --at 2026-01-15T00:00:00.000Z\n')
     .action(async (options: { tenant: string; org: string; user: string; at?: string; knownAt?: string; explain: boolean }, command: Command) => {
-      const { withLedger } = await import('../ledger-on-disk.js');
-      await withLedger(dataDirOf(command), async (ledger) => {
+      const [{ withLedger }, { ACCESS_QUERY_SCHEMAS, parseAccessQuery }] = await Promise.all([import('../ledger-on-disk.js'), import('@access-ledger/ledger')]);
+      // Parsed before the store opens, with the route's own schema (the same instants are accepted and refused).
+      const query = parseAccessQuery(ACCESS_QUERY_SCHEMAS.access, {
+        ...(options.at ? { at: options.at } : {}),
+        ...(options.knownAt ? { knownAt: options.knownAt } : {}),
+        explain: String(options.explain),
+      });
+      await withLedger(configOf(command), async (ledger) => {
         await ledger.runner.catchUp();
-        const answer = await ledger.queries.memberAccess(options.tenant, options.org, options.user, {
-          ...(options.at ? { at: options.at } : {}),
-          ...(options.knownAt ? { knownAt: options.knownAt } : {}),
-          explain: String(options.explain),
-        });
+        const answer = await ledger.queries.memberAccess(options.tenant, options.org, options.user, query);
         process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
       });
     });

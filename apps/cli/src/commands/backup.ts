@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { CliError, dataDirOf } from '../program.js';
+import type { LedgerConfig } from '@access-ledger/config';
+import { CliError, configOf, dataDirOf } from '../program.js';
 import { progressOnStderr } from '../progress.js';
 
 /**
@@ -37,9 +38,10 @@ function isEmptyDir(dir: string): boolean {
   return !existsSync(dir) || readdirSync(dir).length === 0;
 }
 
-async function backupTo(dataDir: string, target: string): Promise<BackupManifest> {
+async function backupTo(config: LedgerConfig, target: string): Promise<BackupManifest> {
   const { backupSqliteFile, sha256OfFile, SqliteEventStore, tenantOfStream } = await import('@access-ledger/event-store');
-  if (process.env.KURRENTDB_URL) {
+  const { dataDir } = config;
+  if (config.KURRENTDB_URL) {
     throw new CliError('the event store is KurrentDB (KURRENTDB_URL): back it up with KurrentDB\'s own backup; this command copies the embedded store', 2);
   }
   if (!existsSync(join(dataDir, 'events.sqlite'))) throw new CliError(`no event store in ${dataDir} (events.sqlite): nothing to back up`, 2);
@@ -131,7 +133,7 @@ export function registerBackup(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ ledger --data-dir ./data backup --to /backups/ledger-2026-11-26\n  $ ledger restore --from /backups/ledger-2026-11-26 --data-dir ./data-restored\n')
     .action(async (options: { to: string; json: boolean }, command: Command) => {
       const started = Date.now();
-      const manifest = await backupTo(resolve(dataDirOf(command)), resolve(options.to));
+      const manifest = await backupTo(configOf(command), resolve(options.to));
       if (options.json) process.stdout.write(`${JSON.stringify(manifest)}\n`);
       else process.stdout.write(`backed up ${summary(manifest)} to ${resolve(options.to)} in ${((Date.now() - started) / 1000).toFixed(1)} s; chains verified\n`);
     });
@@ -145,7 +147,7 @@ export function registerBackup(program: Command): void {
     .requiredOption('--from <dir>', 'the backup directory (with its manifest.json)')
     .addHelpText('after', '\nExample:\n  $ ledger restore --from /backups/ledger-2026-11-26 --data-dir ./data-restored && ledger --data-dir ./data-restored verify\n')
     .action(async (options: { from: string }, command: Command) => {
-      const dataDir = resolve(dataDirOf(command));
+      const dataDir = dataDirOf(command);
       const manifest = await restoreFrom(resolve(options.from), dataDir);
       process.stdout.write(`restored ${summary(manifest)} (backup of ${manifest.createdAt}) into ${dataDir}; the projections rebuild from the events at the next start\n`);
     });

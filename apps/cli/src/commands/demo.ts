@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CliError, dataDirOf } from '../program.js';
+import { CliError, configOf } from '../program.js';
 import { progressOnStderr } from '../progress.js';
 
 export function registerDemo(program: Command): void {
@@ -14,10 +13,10 @@ export function registerDemo(program: Command): void {
     .option('--seed <n>', 'generator seed (same seed, same history)')
     .option('--users <n>', 'override the number of users of the preset')
     .option('--no-serve', 'only seed, do not start the server')
-    .option('-p, --port <port>', 'port (env PORT)', process.env.PORT ?? '8080')
-    .option('--host <host>', 'address to bind (env HOST)', process.env.HOST ?? '127.0.0.1')
+    .option('-p, --port <port>', 'port (env PORT, default 8080)')
+    .option('--host <host>', 'address to bind (env HOST, default 127.0.0.1)')
     .addHelpText('after', '\nExamples:\n  $ ledger demo\n  $ ledger --data-dir ./bigdata demo --preset benchmark --no-serve\n')
-    .action(async (options: { preset: string; seed?: string; users?: string; serve: boolean; port: string; host: string }, command: Command) => {
+    .action(async (options: { preset: string; seed?: string; users?: string; serve: boolean; port?: string; host?: string }, command: Command) => {
       const { benchmarkHistory, demoHistory, estimateCommands, generateHistory } = await import('@access-ledger/history');
       const { seedHistory } = await import('@access-ledger/ledger');
       const { tenantStream } = await import('@access-ledger/event-store');
@@ -31,8 +30,8 @@ export function registerDemo(program: Command): void {
         return n;
       };
       const history = { ...base, ...(options.seed ? { seed: number(options.seed, 'seed')! } : {}), ...(options.users ? { users: number(options.users, 'users')! } : {}) };
-      const dataDir = resolve(dataDirOf(command));
-      await withLedger(dataDir, async (ledger) => {
+      const config = configOf(command, { PORT: options.port, HOST: options.host });
+      await withLedger(config, async (ledger) => {
         if ((await ledger.store.streamRevision(tenantStream('demo'))) !== null) {
           process.stderr.write('tenant demo already has events: not seeding again\n');
           return;
@@ -45,9 +44,7 @@ export function registerDemo(program: Command): void {
         process.stderr.write(`seeded tenant demo: ${report.events} events from ${report.commands} commands (${report.refused} refused attempts, ${report.imported} late imports)\n`);
       });
       if (!options.serve) return;
-      const { loadConfig } = await import('../../../api/src/config.js');
-      const { closeOnSignals, serve } = await import('../../../api/src/main.js');
-      const config = loadConfig({ ...process.env, PORT: options.port, HOST: options.host, LEDGER_DATA_DIR: dataDir });
-      closeOnSignals(await serve(config), config.SHUTDOWN_TIMEOUT_MS);
+      const { closeOnSignals, composeServer } = await import('../../../api/src/server.js');
+      closeOnSignals(await composeServer(config), config.SHUTDOWN_TIMEOUT_MS);
     });
 }

@@ -1,18 +1,19 @@
 import type { Command } from 'commander';
-import { CliError, dataDirOf } from '../program.js';
+import type { LedgerConfig } from '@access-ledger/config';
+import { CliError, configOf } from '../program.js';
 
 /**
  * `ledger export s3|splunk`: a one-shot export of a tenant's audit trail from the read model in --data-dir (the
  * library's `exportS3Command` / `exportSplunkCommand`). Like `ledger report`, it opens the data directory's chDB, so
  * the server must not be running on it; a running server exports through `POST /v1/tenants/{t}/exports`.
  */
-async function onReadModel(dataDir: string, work: (table: import('@access-ledger/exports').ClickHouseAuditTable) => Promise<number>): Promise<void> {
+async function onReadModel(config: LedgerConfig, work: (table: import('@access-ledger/exports').ClickHouseAuditTable) => Promise<number>): Promise<void> {
   const [{ ClickHouseAuditTable }, { withReadModelOnDisk, ReadModelInUseError }] = await Promise.all([
     import('@access-ledger/exports'),
-    import('../../../api/src/read-model/read-model-on-disk.js'),
+    import('../../../api/src/server.js'),
   ]);
   try {
-    process.exitCode = await withReadModelOnDisk(dataDir, (client) => work(new ClickHouseAuditTable(client)));
+    process.exitCode = await withReadModelOnDisk(config, (client) => work(new ClickHouseAuditTable(client)));
   } catch (error) {
     if (error instanceof ReadModelInUseError) throw new CliError(error.message, 2);
     throw error;
@@ -46,7 +47,7 @@ export function registerExport(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ ledger export s3 -t demo --from 2026-01-01T00:00:00.000Z --to 2026-04-01T00:00:00.000Z --uri s3://audit-archive/ledger\n')
     .action(async (o: { tenant: string; from: string; to: string; uri: string; format: string; endpoint?: string; pathStyle?: boolean; region: string; writer: string }, command: Command) => {
       const { exportS3Command } = await import('@access-ledger/exports');
-      await onReadModel(dataDirOf(command), (table) =>
+      await onReadModel(configOf(command), (table) =>
         exportS3Command(table, {
           tenant: o.tenant,
           from: o.from,
@@ -68,22 +69,25 @@ export function registerExport(program: Command): void {
     .requiredOption('--from <instant>', 'start, inclusive (ISO-8601)')
     .requiredOption('--to <instant>', 'end, exclusive (ISO-8601)')
     .requiredOption('--url <url>', 'HEC base URL, e.g. https://splunk:8088')
-    .requiredOption('--token <token>', 'HEC token (env SPLUNK_HEC_TOKEN)', process.env.SPLUNK_HEC_TOKEN)
+    .option('--token <token>', 'HEC token (env SPLUNK_HEC_TOKEN; one of the two is required)')
     .option('--index <index>', "index (the token's default when omitted)")
     .option('--source <source>', 'source', 'access-ledger')
     .option('--sourcetype <sourcetype>', 'sourcetype', 'access-ledger:audit')
     .option('--ack', 'wait for indexer acknowledgement (must be enabled on the token)')
     .option('--dead-letter <file>', 'NDJSON file for events Splunk refuses (default ./splunk-dead-letter-<time>.ndjson)')
     .addHelpText('after', '\nExample:\n  $ ledger export splunk -t demo --from 2026-03-01T00:00:00.000Z --to 2026-03-02T00:00:00.000Z --url https://splunk:8088 --token $HEC_TOKEN --ack\n')
-    .action(async (o: { tenant: string; from: string; to: string; url: string; token: string; index?: string; source: string; sourcetype: string; ack?: boolean; deadLetter?: string }, command: Command) => {
+    .action(async (o: { tenant: string; from: string; to: string; url: string; token?: string; index?: string; source: string; sourcetype: string; ack?: boolean; deadLetter?: string }, command: Command) => {
+      const config = configOf(command, { SPLUNK_HEC_TOKEN: o.token });
+      const token = config.SPLUNK_HEC_TOKEN;
+      if (!token) throw new CliError("required option '--token <token>' not specified (nor SPLUNK_HEC_TOKEN)", 1);
       const { exportSplunkCommand } = await import('@access-ledger/exports');
-      await onReadModel(dataDirOf(command), (table) =>
+      await onReadModel(config, (table) =>
         exportSplunkCommand(table, {
           tenant: o.tenant,
           from: o.from,
           to: o.to,
           url: o.url,
-          token: o.token,
+          token,
           source: o.source,
           sourcetype: o.sourcetype,
           ack: o.ack ?? false,

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { FieldError } from '@access-ledger/ledger';
 import type { OpenedLedger } from '../ledger-on-disk.js';
-import { CliError, dataDirOf } from '../program.js';
+import { CliError, configOf } from '../program.js';
 import { progressOnStderr, type Progress } from '../progress.js';
 
 export interface ImportReport {
@@ -84,7 +84,7 @@ export function registerImport(program: Command): void {
       const { withLedger } = await import('../ledger-on-disk.js'); // loaded on use, like every store
       const started = performance.now();
       const progress = progressOnStderr('import', size, 'bytes');
-      const report = await withLedger(dataDirOf(command), (ledger) => importFile(ledger, options.tenant, file, batchSize, progress)).finally(() => progress.stop());
+      const report = await withLedger(configOf(command), (ledger) => importFile(ledger, options.tenant, file, batchSize, progress)).finally(() => progress.stop());
       const seconds = (performance.now() - started) / 1000;
       if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else process.stdout.write(`appended ${report.appended}, skipped ${report.skipped} (${report.lines} lines read in ${seconds.toFixed(1)} s)\n`);

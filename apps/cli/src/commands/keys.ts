@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { ApiKeyStore, PRINCIPAL_CHOICES, formatPrincipal, parsePrincipal } from '../../../api/src/keys/api-key-store.js';
+import { ApiKeyStore, PRINCIPAL_CHOICES, formatPrincipal, openApiDatabase, parsePrincipal, SCOPES, Scope } from '../../../api/src/index.js';
 import type { Principal } from '@access-ledger/access-model';
-import { SCOPES, Scope } from '../../../api/src/keys/scopes.js';
-import { openApiDatabase } from '../../../api/src/storage/api-database.js';
 import { Id } from '@access-ledger/access-model';
 import { CliError, dataDirOf } from '../program.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, dataDirOf } from '../program.js';
+import { CliError, configOf } from '../program.js';
 
 /**
  * `ledger quarantine list` (issue 16 item 6): the events a projection could not take, one JSON line each — the read
@@ -21,12 +21,12 @@ export function registerQuarantine(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       const [{ CheckpointStore, listQuarantined }, { withReadModelOnDisk, ReadModelInUseError }, { AccessQuarantine, accessQuarantinePath }] = await Promise.all([
         import('@access-ledger/read-model'),
-        import('../../../api/src/read-model/read-model-on-disk.js'),
+        import('../../../api/src/server.js'),
         import('@access-ledger/projections'),
       ]);
       try {
-        const dataDir = dataDirOf(command);
-        const readModel = await withReadModelOnDisk(dataDir, async (client) => {
+        const config = configOf(command);
+        const readModel = await withReadModelOnDisk(config, async (client) => {
           const held = [];
           for (const projection of ['audit_events', 'access_intervals']) {
             // The current generation's (a rebuild replays everything, so an older generation's no longer applies).
@@ -35,7 +35,7 @@ export function registerQuarantine(program: Command): void {
           }
           return held;
         });
-        const access = AccessQuarantine.load(accessQuarantinePath(dataDir)).list().map((h) => ({ projection: 'access', ...h }));
+        const access = AccessQuarantine.load(accessQuarantinePath(config.dataDir)).list().map((h) => ({ projection: 'access', ...h }));
         const held = [...readModel, ...access];
         for (const event of held) process.stdout.write(`${JSON.stringify(event)}\n`);
         process.stderr.write(`${held.length} event(s) in quarantine\n`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dataDirOf } from '../program.js';
+import { configOf } from '../program.js';
 import { progressOnStderr } from '../progress.js';
 
 export function registerRebuild(program: Command): void {
@@ -12,7 +12,7 @@ export function registerRebuild(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ ledger --data-dir ./data rebuild\n')
     .action(async (_options: unknown, command: Command) => {
       const { withLedger } = await import('../ledger-on-disk.js');
-      await withLedger(dataDirOf(command), async (ledger) => {
+      await withLedger(configOf(command), async (ledger) => {
         const head = await ledger.store.headPosition();
         const progress = progressOnStderr('rebuild', Math.max(head, 0), 'positions');
         const { events, ms } = await ledger.rebuild((position, total) => progress.update(position, `head ${total}`)).finally(() => progress.stop());

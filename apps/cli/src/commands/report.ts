@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { CliError, dataDirOf } from '../program.js';
+import type { LedgerConfig } from '@access-ledger/config';
+import { CliError, configOf } from '../program.js';
 
 /** The report names (the catalog lives in apps/api/src/read-model/reports.ts; `audit` is the audit search). */
 const REPORT_NAMES = ['audit', 'access-review', 'holders-during', 'changes', 'privileged', 'sod-violations', 'orphaned-api-keys', 'custom-without-group'];
@@ -81,15 +82,13 @@ async function viaServer(name: string, options: ReportOptions, url: string, key:
 }
 
 /** On the data directory: chDB opened by this process (the server must not be running on it). */
-async function onDisk(name: string, options: ReportOptions, dataDir: string): Promise<void> {
-  const [{ searchAuditEvents }, { InvalidInputError }, reports, { withReadModelOnDisk, ReadModelInUseError }, { progressOnStderr }] =
-    await Promise.all([
-      import('@access-ledger/read-model'),
-      import('@access-ledger/ledger'),
-      import('../../../api/src/read-model/reports.js'),
-      import('../../../api/src/read-model/read-model-on-disk.js'),
-      import('../progress.js'),
-    ]);
+async function onDisk(name: string, options: ReportOptions, config: LedgerConfig): Promise<void> {
+  const [{ searchAuditEvents }, { InvalidInputError }, { reports, withReadModelOnDisk, ReadModelInUseError }, { progressOnStderr }] = await Promise.all([
+    import('@access-ledger/read-model'),
+    import('@access-ledger/ledger'),
+    import('../../../api/src/server.js'),
+    import('../progress.js'),
+  ]);
   const query = objectOf(queryOf(name, options));
   // Validate before opening anything: a bad period or format is refused like the route refuses it (400 → exit 2).
   let run: (client: Parameters<typeof searchAuditEvents>[0]) => Promise<unknown>;
@@ -109,7 +108,7 @@ async function onDisk(name: string, options: ReportOptions, dataDir: string): Pr
   }
   let progress: ReturnType<typeof progressOnStderr> | undefined;
   try {
-    const body = await withReadModelOnDisk(dataDir, run, {
+    const body = await withReadModelOnDisk(config, run, {
       onProgress: (done, head) => {
         if (done >= head && !progress) return;
         progress ??= progressOnStderr('audit trail catch-up', head, 'events');
@@ -137,8 +136,8 @@ export function registerReport(program: Command): void {
     .option('--to <instant>', 'end of the period, exclusive (ISO-8601)')
     .option('-f, --format <format>', 'json or csv', 'json')
     .option('-p, --param <key=value>', 'another query parameter, repeatable (permission=…, levels=…, bucket=week, pairs=…, includeSuspended=true; audit: actor, subject, type, limit, cursor)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--url <url>', 'ask this running server instead of opening the data directory (env LEDGER_URL)', process.env.LEDGER_URL)
-    .option('--key <key>', 'API key for --url (env LEDGER_KEY)', process.env.LEDGER_KEY)
+    .option('--url <url>', 'ask this running server instead of opening the data directory (env LEDGER_URL)')
+    .option('--key <key>', 'API key for --url (env LEDGER_KEY)')
     .addHelpText(
       'after',
       '\nWhere the answer comes from:\n' +
@@ -162,11 +161,12 @@ export function registerReport(program: Command): void {
       if (!REPORT_NAMES.includes(name)) throw new CliError(`unknown report "${name}": one of ${REPORT_NAMES.join(', ')}`, 2);
       if (options.format !== 'json' && options.format !== 'csv') throw new CliError(`--format ${options.format}: json or csv`, 2);
       if (name !== 'audit' && !options.org) throw new CliError(`report ${name} needs --org`, 2);
-      if (options.url) {
-        if (!options.key) throw new CliError('--url needs --key (or LEDGER_KEY)', 2);
-        await viaServer(name, options, options.url, options.key);
+      const config = configOf(command, { LEDGER_URL: options.url, LEDGER_KEY: options.key });
+      if (config.LEDGER_URL) {
+        if (!config.LEDGER_KEY) throw new CliError('--url needs --key (or LEDGER_KEY)', 2);
+        await viaServer(name, options, config.LEDGER_URL, config.LEDGER_KEY);
       } else {
-        await onDisk(name, options, dataDirOf(command));
+        await onDisk(name, options, config);
       }
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { tenantOfStream, tenantStream } from '@access-ledger/event-store';
 import type { EventStore } from '@access-ledger/event-store';
-import { CliError, dataDirOf } from '../program.js';
+import { CliError, configOf } from '../program.js';
 import { progressOnStderr } from '../progress.js';
 
 async function tenantsIn(store: EventStore): Promise<string[]> {
@@ -17,7 +17,7 @@ export function registerVerify(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ ledger verify\n  $ ledger --data-dir ./data verify --tenant acme\n')
     .action(async (options: { tenant?: string; json: boolean }, command: Command) => {
       const { withEventStore } = await import('../ledger-on-disk.js'); // loaded on use, like every store
-      const invalid = await withEventStore(dataDirOf(command), async (store) => {
+      const invalid = await withEventStore(configOf(command), async (store) => {
         const tenants = options.tenant ? [options.tenant] : await tenantsIn(store);
         if (tenants.length === 0) process.stderr.write('no events stored\n');
         let bad = 0;

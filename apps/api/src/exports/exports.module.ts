@@ -1,16 +1,28 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Feature } from '../feature.js';
 import type { ExportService } from './export-service.js';
 import { EXPORT_JOBS, ExportsController, LIVE_SINKS } from './exports.controller.js';
 import { EXPORT_COMPONENTS, EXPORT_PATHS } from './exports.docs.js';
 
-/** The export routes over the server's ExportService, for `createHttpApp` (main.ts and the e2e tests). */
-export function exportRoutes(exports: ExportService) {
+/** http-api.md § Exports: export jobs and live sinks over the server's ExportService. */
+@Module({})
+export class ExportsModule {
+  static forExports(exports: ExportService): DynamicModule {
+    return {
+      module: ExportsModule,
+      controllers: [ExportsController],
+      providers: [
+        { provide: EXPORT_JOBS, useValue: exports.jobs },
+        { provide: LIVE_SINKS, useValue: exports },
+      ],
+    };
+  }
+}
+
+export function exportsFeature(exports: ExportService): Feature {
   return {
-    controllers: [ExportsController],
-    providers: [
-      { provide: EXPORT_JOBS, useValue: exports.jobs },
-      { provide: LIVE_SINKS, useValue: exports },
-    ],
-    schemas: {
+    module: ExportsModule.forExports(exports),
+    docs: {
       paths: {
         ...EXPORT_PATHS,
         '/v1/tenants/{tenantId}/exports/sinks': {

@@ -1,0 +1,29 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { DEFAULT_READ_WAIT_MS } from '@access-ledger/config';
+import type { Feature } from '../feature.js';
+import { METRICS_REGISTRY } from '../metrics/api-metrics.js';
+import { READ_MODEL_CLIENT, READ_MODEL_READS, ReadModelController, type ReadModelReads } from './read-model.controller.js';
+import { READ_MODEL_COMPONENTS, READ_MODEL_PATHS } from './read-model.docs.js';
+import { ReadModelMetrics } from './read-model-metrics.js';
+import type { ReadModel } from './read-model.js';
+
+/** http-api.md § Audit and reports: the audit search and the reports over a running read model, and its metrics. */
+@Module({})
+export class ReadModelModule {
+  static forReadModel(readModel: ReadModel, reads: ReadModelReads = { maxWaitMs: DEFAULT_READ_WAIT_MS }): DynamicModule {
+    return {
+      module: ReadModelModule,
+      controllers: [ReadModelController],
+      providers: [
+        { provide: READ_MODEL_CLIENT, useValue: readModel.client },
+        { provide: READ_MODEL_READS, useValue: reads },
+        { provide: ReadModelMetrics, useFactory: (registry: Registry) => new ReadModelMetrics(registry, readModel), inject: [METRICS_REGISTRY] },
+      ],
+    };
+  }
+}
+
+export function readModelFeature(readModel: ReadModel, reads?: ReadModelReads): Feature {
+  return { module: ReadModelModule.forReadModel(readModel, reads), docs: { paths: READ_MODEL_PATHS, components: READ_MODEL_COMPONENTS } };
+}
