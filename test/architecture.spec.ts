@@ -71,7 +71,7 @@ describe('architecture: libraries are reached by name only', () => {
     expect(bad).toEqual([]);
   });
 
-  test('a library's sources never import it by name, and the libraries depend on each other without a cycle', () => {
+  test('the sources of a library never import it by name, and the libraries depend on each other without a cycle', () => {
     const edges = new Map<string, Set<string>>(libs.map((l) => [l, new Set<string>()]));
     for (const { file, specifier } of allImports) {
       const from = packageOf(join(root, file));
