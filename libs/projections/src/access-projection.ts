@@ -46,12 +46,8 @@ export interface FoldedFacts {
  * interval projection, at start: loading is faster than folding the store again). Undefined when there is none.
  */
 export function foldedFactsOf(snapshotPath: string): FoldedFacts | undefined {
-  let projection: AccessProjection;
-  try {
-    projection = AccessProjection.load(snapshotPath);
-  } catch {
-    return undefined; // unreadable: the caller folds the store instead, as it would without a snapshot
-  }
+  // A snapshot that cannot be read is an error here too (AccessProjection.load): the ledger refuses to start on it.
+  const projection = AccessProjection.load(snapshotPath);
   if (projection.position < 0) return undefined;
   return { position: projection.position, tenants: projection.tenantIds().map((id) => [id, projection.factsOf(id)] as const) };
 }
@@ -209,21 +205,42 @@ export class AccessProjection {
     return true;
   }
 
-  /** A projection restored from a snapshot, or an empty one when there is none (or it is of another format). */
-  static load(path: string): AccessProjection {
+  /**
+   * A projection restored from the snapshot at `path`. Only a snapshot that is not there starts empty (a first start,
+   * or one discarded), and one of another format version is rebuilt from the events (said on `log`: the fold takes a
+   * while). Any other failure — a file that cannot be read, truncated or corrupt bytes — throws with the path: a silent
+   * fresh start would hide the fault and cost a fold of the whole store.
+   */
+  static load(path: string, log: (line: string) => void = logToStderr): AccessProjection {
     const projection = new AccessProjection();
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return projection;
+      throw new Error(`cannot read the access snapshot ${path}: ${messageOf(error)}`, { cause: error });
+    }
+    let file: SnapshotFile;
+    try {
+      file = deserialize(bytes) as SnapshotFile;
+    } catch (error) {
+      throw new Error(`the access snapshot ${path} is corrupt (${bytes.length} bytes): ${messageOf(error)}`, { cause: error });
+    }
+    if (typeof file !== 'object' || file === null || typeof file.format !== 'number') {
+      throw new Error(`${path} is not an access snapshot (no format version)`);
+    }
+    if (file.format !== SNAPSHOT_FORMAT) {
+      log(`access snapshot ${path} is of format ${file.format}, this version reads ${SNAPSHOT_FORMAT}: rebuilding the projection from the events`);
       return projection;
     }
-    const file = deserialize(bytes) as SnapshotFile;
-    if (file.format !== SNAPSHOT_FORMAT) return projection;
-    projection.position = file.position;
-    const names = { keys: KEYS.restore(file.keys, file.strings), strings: file.strings };
-    for (const [id, t] of file.tenants) {
-      projection.tenants.set(id, { facts: FactStore.fromSnapshot(t.facts, names), revision: t.revision, events: t.events });
+    try {
+      projection.position = file.position;
+      const names = { keys: KEYS.restore(file.keys, file.strings), strings: file.strings };
+      for (const [id, t] of file.tenants) {
+        projection.tenants.set(id, { facts: FactStore.fromSnapshot(t.facts, names), revision: t.revision, events: t.events });
+      }
+    } catch (error) {
+      throw new Error(`the access snapshot ${path} is corrupt: ${messageOf(error)}`, { cause: error });
     }
     return projection;
   }
@@ -231,6 +248,16 @@ export class AccessProjection {
   static discard(path: string): void {
     rmSync(path, { force: true });
   }
+}
+
+function logToStderr(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function messageOf(error: unknown): string {
+  // Not `instanceof Error`: errors raised by Node's built-ins may come from another realm (under jest's VM modules).
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }
 
 /** Temporary file, fsync, rename, fsync of the directory: the file at `path` is the old one or the new one. */
