@@ -153,6 +153,39 @@ test('a Splunk job that failed while Splunk was down is retried and continues af
   state.close();
 });
 
+/** The SQLite state store, except that saving a job's failed state fails (as a full disk would). */
+class FailingOnFailedStateStore extends SqliteExportStateStore {
+  failing = true;
+  override saveJob(job: ExportJob): void {
+    if (this.failing && job.status === 'failed') throw new Error('SQLITE_FULL: database or disk is full');
+    super.saveJob(job);
+  }
+}
+
+test('a job whose failed state cannot be saved answers "failed" with both errors, is logged, and can be retried — it never stays "running"', async () => {
+  const state = new FailingOnFailedStateStore(':memory:');
+  const logged: string[] = [];
+  const jobs = new ExportJobs({ table, state, dataDir, sinks: sinks(), log: (line) => logged.push(line) });
+  const splunk = { retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 }, maxBatchBytes: 8192 };
+  const { exportId } = await jobs.start('acme', { ...body, sink: 'splunk', splunk });
+  hec.failNext(10_000, 503);
+  await jobs.whenIdle();
+  hec.failNext(0);
+  // The store still holds the last state it took (a restart runs the job again); this process answers the truth.
+  expect(state.job('acme', exportId)?.status).toBe('running');
+  const failed = jobs.get('acme', exportId)!;
+  expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining('SinkUnavailableError: Splunk HEC at') });
+  expect(failed.error).toContain('this state could not be saved: Error: SQLITE_FULL: database or disk is full');
+  expect(jobs.list('acme').find((j) => j.exportId === exportId)?.status).toBe('failed');
+  expect(logged).toEqual([expect.stringMatching(new RegExp(`^export acme/${exportId} failed \\(SinkUnavailableError: .*\\), and saving its failed state failed: Error: SQLITE_FULL`))]);
+  state.failing = false;
+  expect(jobs.retry('acme', exportId)).toBe(true);
+  await jobs.whenIdle();
+  expect(jobs.get('acme', exportId)).toMatchObject({ status: 'succeeded', error: null });
+  expect(state.job('acme', exportId)?.status).toBe('succeeded');
+  state.close();
+});
+
 describe('continuous sinks follow the log from their checkpoint', () => {
   test('Splunk follower: delivers history, then new rows live; a restart resumes from the checkpoint', async () => {
     const state = new SqliteExportStateStore(':memory:');
