@@ -37,8 +37,10 @@ export type CommandOutcome =
 
 export type ImportOutcome =
   | { readonly kind: 'imported'; readonly appended: number; readonly skipped: number }
-  /** 400 (schema) or 409 (reference validation): errors by line number; nothing of the batch was stored. */
-  | { readonly kind: 'invalid'; readonly status: 400 | 409; readonly errors: readonly FieldError[] };
+  /** Lines that fail the event schema: errors by line number; nothing of the batch was stored. */
+  | { readonly kind: 'invalid'; readonly errors: readonly FieldError[] }
+  /** Lines that refer to things that do not exist (reference validation): errors by line number; nothing was stored. */
+  | { readonly kind: 'unknown-reference'; readonly errors: readonly FieldError[] };
 
 export interface CommandOptions {
   /** Optimistic concurrency on the tenant stream (If-Match / `expectedRevision`); omitted = no check. */

@@ -419,14 +419,14 @@ export class Ledger implements LedgerUseCases {
       }
       lines.push({ line, event: { ...parsed.data, data: data.data as Record<string, unknown> } });
     }
-    if (errors.length > 0) return { kind: 'invalid', status: 400, errors };
+    if (errors.length > 0) return { kind: 'invalid', errors };
     if (lines.length === 0) return { kind: 'imported', appended: 0, skipped: 0 };
     const ids = new Set<string>();
     for (const { line, event } of lines) {
       if (ids.has(event.id)) errors.push({ path: `line ${line}: id`, message: `repeats id ${event.id} of an earlier line` });
       ids.add(event.id);
     }
-    if (errors.length > 0) return { kind: 'invalid', status: 400, errors };
+    if (errors.length > 0) return { kind: 'invalid', errors };
     this.assertWritable(tenantId);
 
     return this.locks.run(tenantId, async () => {
@@ -445,7 +445,7 @@ export class Ledger implements LedgerUseCases {
           if (problem) errors.push({ path: `line ${line}`, message: `${problem.reason} (${problem.rule})` });
           else world.record(event.type as EventType, event.data);
         }
-        if (errors.length > 0) return { kind: 'invalid', status: 409, errors };
+        if (errors.length > 0) return { kind: 'unknown-reference', errors };
         if (fresh.length === 0) return { kind: 'imported', appended: 0, skipped: lines.length };
         const recordedAt = new Date(this.now()).toISOString();
         const authRecord = authRecordOf(auth);
