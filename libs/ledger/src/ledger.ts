@@ -50,7 +50,7 @@ class TenantLocks {
   run<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(tenantId) ?? Promise.resolve();
     const next = previous.then(work, work);
-    const tail = next.catch(() => undefined);
+    const tail = next.catch(() => undefined); // the failure reaches this caller through `next`; the next work still runs
     this.tails.set(tenantId, tail);
     void tail.then(() => {
       if (this.tails.get(tenantId) === tail) this.tails.delete(tenantId);

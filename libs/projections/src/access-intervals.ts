@@ -172,8 +172,11 @@ export class AccessIntervalProjection {
     if (this.folded < 0 && checkpoint.position >= 0 && checkpoint.pendingThrough !== TRUNCATION_PENDING) this.startFromFolded(checkpoint.position);
   }
 
-  /** Starts projecting in the background (a live subscription never ends); `stop()` ends it. */
-  start(onError: (error: unknown) => void = () => undefined): void {
+  /**
+   * Starts projecting in the background (a live subscription never ends); `stop()` ends it. A run that fails goes to
+   * `onError` (required: a projection that stops without anyone knowing is a silent, growing lag).
+   */
+  start(onError: (error: unknown) => void): void {
     void this.run().catch(onError);
   }
 
@@ -181,7 +184,7 @@ export class AccessIntervalProjection {
     this.stopping = true;
     const running = this.running;
     await this.source?.close();
-    await running?.catch(() => undefined);
+    await running?.catch(() => undefined); // a failed run was already reported to start()'s onError
   }
 
   /** Resolves once the running projection has written everything up to the store's head (needs `headPosition`). */

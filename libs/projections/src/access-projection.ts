@@ -200,6 +200,7 @@ export class AccessProjection {
       await previous;
       await writeAtomically(path, bytes);
     })();
+    // The chain only orders the writes: a failed write reaches this caller (`await write`), not the next writer.
     this.writing = write.catch(() => undefined);
     await write;
     return true;

@@ -34,6 +34,7 @@ export class ApiMetrics {
         try {
           this.set((await ledger.health()).projectionLag);
         } catch {
+          // A scrape must not fail for one gauge: NaN shows "unknown" on /metrics, and /ready reports the failure.
           this.set(Number.NaN);
         }
       },
@@ -46,6 +47,7 @@ export class ApiMetrics {
         try {
           this.set((await ledger.health()).integrityBroken?.length ?? 0);
         } catch {
+          // A scrape must not fail for one gauge: NaN shows "unknown" on /metrics, and /ready reports the failure.
           this.set(Number.NaN);
         }
       },
@@ -58,6 +60,7 @@ export class ApiMetrics {
         try {
           this.set((await ledger.health()).storageFull === undefined ? 0 : 1);
         } catch {
+          // A scrape must not fail for one gauge: NaN shows "unknown" on /metrics, and /ready reports the failure.
           this.set(Number.NaN);
         }
       },

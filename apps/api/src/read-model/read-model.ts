@@ -91,7 +91,7 @@ export class ReadModel {
     try {
       await migrate(client);
     } catch (error) {
-      await client.close().catch(() => undefined);
+      await client.close().catch(() => undefined); // the migration's error is the one to report, not a close after it
       throw error;
     }
     const source = (after: number) => store.subscribeToAll({ after });

@@ -79,8 +79,11 @@ export class AuditProjection {
     }
   }
 
-  /** Starts projecting in the background (a live subscription never ends); `stop()` ends it. */
-  start(onError: (error: unknown) => void = () => undefined): void {
+  /**
+   * Starts projecting in the background (a live subscription never ends); `stop()` ends it. A run that fails goes to
+   * `onError` (required: a projection that stops without anyone knowing is a silent, growing lag).
+   */
+  start(onError: (error: unknown) => void): void {
     void this.run().catch(onError);
   }
 
@@ -88,7 +91,7 @@ export class AuditProjection {
     this.stopping = true;
     const running = this.running;
     await this.source?.close();
-    await running?.catch(() => undefined);
+    await running?.catch(() => undefined); // a failed run was already reported to start()'s onError
   }
 
   /**
