@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventStore } from '@access-ledger/event-store';
-import { K, KW, accessAt, viewAt, type FactStore } from '@access-ledger/access-model';
+import { lookupKey, internKey, accessAt, viewAt, type FactStore } from '@access-ledger/access-model';
 import { runLedger } from '../../../test/support/ledger-cli.js';
 import { AccessProjection, ProjectionRunner } from '@access-ledger/projections';
 import { Ledger } from '../src/index.js';
@@ -167,7 +167,7 @@ describe('Ledger', () => {
 
   test('a snapshot written by another process (its own fact-key numbering) answers like a fresh fold', async () => {
     // Names this process knows and the other does not, so that the two number the same names differently.
-    for (let i = 0; i < 50; i++) KW.memberRole(`elsewhere-${i}`, `someone-${i}`);
+    for (let i = 0; i < 50; i++) internKey.memberRole(`elsewhere-${i}`, `someone-${i}`);
     const dir = dataDir();
     let ledger = await Ledger.open({ dataDir: dir });
     const run = await orgWithOwner(ledger);
@@ -194,7 +194,7 @@ describe('Ledger', () => {
         const answer = (facts: FactStore) => JSON.parse(JSON.stringify(accessAt(facts, view, 'acme', userId))) as unknown;
         expect(answer(ledger.projection.factsOf('t1'))).toEqual(answer(fresh.factsOf('t1')));
       }
-      expect([...ledger.projection.factsOf('t1').items(K.usersOfGroup('g3'), viewAt(Number.POSITIVE_INFINITY))]).toEqual(['u3']);
+      expect([...ledger.projection.factsOf('t1').items(lookupKey.usersOfGroup('g3'), viewAt(Number.POSITIVE_INFINITY))]).toEqual(['u3']);
     } finally {
       await ledger.close();
     }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClickHouseClient } from '@clickhouse/client';
 import fc from 'fast-check';
-import { K, NOW, accessAt, viewAt } from '@access-ledger/access-model';
+import { lookupKey, NOW, accessAt, viewAt } from '@access-ledger/access-model';
 import { AccessIntervalWriter } from '@access-ledger/read-model';
 import { AccessIntervalProjection, impactOf, intervalChangesOfHistory, intervalPermissionsOf } from '../src/access-intervals.js';
 import { deliveredLate, generatedHistory, heldAt, intervalRows, lateEventsOf, openDb, sourceOf, withoutTenant, type History } from './access-intervals-fixture.js';
@@ -29,7 +29,7 @@ const liveLate = new Map<number, { history: History; stretches: { from: number; 
 
 function members(h: History): [string, string][] {
   const out: [string, string][] = [];
-  for (const orgId of h.facts.items(K.orgs, NOW)) for (const userId of h.facts.items(K.members(orgId), NOW)) out.push([orgId, userId]);
+  for (const orgId of h.facts.items(lookupKey.orgs, NOW)) for (const userId of h.facts.items(lookupKey.members(orgId), NOW)) out.push([orgId, userId]);
   return out;
 }
 
