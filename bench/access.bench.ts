@@ -13,7 +13,7 @@ import { seedHistory, type SeedReport } from '@access-ledger/ledger';
 import { AccessProjection, ProjectionRunner } from '@access-ledger/projections';
 
 /**
- * Issue 3's figures on a generated history (≈ 2 million events by default): full rebuild against a bare
+ * The access projection's figures on a generated history (≈ 2 million events by default): full rebuild against a bare
  * read-and-JSON.parse of the same rows, one member's access with explanation at random instants, holders of a
  * capability across all members, resident memory of the state, and the same effective-access checks answered by
  * casbin loaded with today's state as policies. Every baseline is measured in the same run.

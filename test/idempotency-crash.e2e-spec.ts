@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { SERVER_MAIN, startServerProcess, type ServerProcess } from './support/server-process.js';
 
 /**
- * Issue 16 item 9: idempotency keys survive a crash. The real server, in its own process, takes commands with
+ * Idempotency keys survive a crash. The real server, in its own process, takes commands with
  * idempotency keys under load and is SIGKILLed mid-flight, several times; every key is retried after each restart
  * until answered. Then every key's events are stored exactly once, and every retry got the first answer — also for
  * a command that was committed but whose answer the kill swallowed.

@@ -7,7 +7,7 @@ import { SCOPES } from '../apps/api/src/keys/scopes.js';
 import { createGroup, post, startTestServer, type TestServer } from '../apps/api/test/support/test-server.js';
 
 /**
- * Issue 16 item 11: a chain whose rows were edited or deleted is neither served as valid nor extended. The tail of
+ * A chain whose rows were edited or deleted is neither served as valid nor extended. The tail of
  * every tenant stream is verified at start, the whole chains in the background; the broken tenant's writes answer
  * 503 integrity-broken naming where, other tenants keep writing, /ready names the tenant.
  */

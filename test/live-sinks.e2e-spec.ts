@@ -1,5 +1,5 @@
 /**
- * Configured live sinks (issue 5): the server follows the event log into Splunk from each sink's checkpoint, through
+ * Configured live sinks: the server follows the event log into Splunk from each sink's checkpoint, through
  * the real pipeline — commands over HTTP, the SQLite store, the audit projection into chDB, the follower, a strict
  * local HEC receiver with acknowledgements — and a sink that cannot work stops the start with its name.
  */

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createGroup, post, startTestServer } from '../apps/api/test/support/test-server.js';
 
 /**
- * Issue 16 item 15: a second process appending to the same tenant (`ledger import` while the server runs) never
+ * A second process appending to the same tenant (`ledger import` while the server runs) never
  * makes a command without If-Match see a conflict; a command with a stale If-Match still gets its 409.
  */
 const root = resolve(import.meta.dirname, '..');

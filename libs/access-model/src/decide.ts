@@ -452,7 +452,7 @@ export function decide(facts: FactStore, command: Command, ctx: DecideContext): 
 
 /**
  * The organization a refused command targeted, recorded on its AccessChangeDenied so the audit trail filtered by
- * organization shows the attempts made in it (R62, issue 16 item 5): the payload's orgId, else a member actor's
+ * organization shows the attempts made in it (R62): the payload's orgId, else a member actor's
  * organization; none for commands without one (CreateGroup, AddCapabilityToCatalog by a non-member).
  */
 function deniedOrg(command: Command): { orgId?: string } {

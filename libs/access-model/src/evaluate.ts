@@ -425,7 +425,7 @@ export function consoleAccessOf(r: FactReader, m: MemberCore): ConsoleAccess {
 
 /**
  * An answer's object keyed by ids (connectors, tools, workspaces, capabilities): without a prototype, an id such as
- * `__proto__` or `constructor` is an own key like any other instead of reaching Object.prototype (issue 16 item 4).
+ * `__proto__` or `constructor` is an own key like any other instead of reaching Object.prototype.
  */
 function idRecord<V>(): Record<string, V> {
   return Object.create(null) as Record<string, V>;

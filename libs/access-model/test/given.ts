@@ -112,7 +112,7 @@ export class Outcome {
   }
 
   /** R22/R24: refused, recorded as one AccessChangeDenied carrying the command and the organization it targeted
-   *  (the payload's, else a member actor's: issue 16 item 5), and no state change (R62). */
+   *  (the payload's, else a member actor's), and no state change (R62). */
   thenRefused(rule: string, reason?: RegExp): this {
     expect(this.decision).toMatchObject({ kind: 'refused', rule });
     const refused = this.decision as Extract<Decision, { kind: 'refused' }>;

@@ -65,7 +65,7 @@ describe('Ledger', () => {
     }
   });
 
-  test('issue 16 item 9 — a command key is stored with its events: the same key again, even after a reopen, answers the first answer and appends nothing', async () => {
+  test('a command key is stored with its events: the same key again, even after a reopen, answers the first answer and appends nothing', async () => {
     const dir = dataDir();
     let ledger = await Ledger.open({ dataDir: dir });
     const create = { type: 'CreateGroup', actor: system, idempotencyKey: 'k-1', payload: { groupId: 'g-1', name: 'G', source: 'manual' } };
@@ -303,7 +303,7 @@ describe('group commit', () => {
     }
   });
 
-  test('issue 16 item 15 — a command without If-Match is decided again as long as another writer wins (no conflict), then 503; one with If-Match gets its conflict', async () => {
+  test('a command without If-Match is decided again as long as another writer wins (no conflict), then 503; one with If-Match gets its conflict', async () => {
     const dir = dataDir();
     const { SqliteEventStore, tenantStream } = await import('@access-ledger/event-store');
     const { WriteContentionError } = await import('../src/index.js');

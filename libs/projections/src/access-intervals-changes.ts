@@ -410,7 +410,7 @@ export function lateImpactOf(facts: FactStore, event: LedgerEvent): LateImpact {
 }
 
 /**
- * Several late events of one tenant as one rewrite (issue 16 item 7): every member any of them affects, from the
+ * Several late events of one tenant as one rewrite: every member any of them affects, from the
  * earliest of them, in the family they share (all permissions when they differ). Recomputing a member's intervals from
  * an earlier instant than needed gives the same intervals (`memberChangesFrom` is exact from any point), so one
  * rewrite per batch replaces one per late event. Adding an event costs its own members only (a batch holds thousands).

@@ -14,7 +14,7 @@ export {
 /**
  * What one event does to the table: changes at its instant (`write`), or, for a late event (R61), the members whose
  * intervals must be recomputed from its instant on (`late`; the projection merges a batch's late events into one
- * rewrite per tenant, issue 16 item 7).
+ * rewrite per tenant).
  */
 export type IntervalEffect =
   | { readonly kind: 'changes'; readonly changes: AccessIntervalChange[] }
@@ -62,7 +62,7 @@ export class TenantIntervals {
   /**
    * The rewrite of (merged) late events over the facts as they stand now. Each member's walk is synchronous and a
    * batch can hold thousands of members: it yields to the event loop every few milliseconds, so the server keeps
-   * answering (issue 16 item 7).
+   * answering.
    */
   async rewriteOf(late: LateImpact): Promise<IntervalRewrite> {
     const changes: AccessIntervalChange[] = [];
@@ -115,7 +115,7 @@ export interface AccessIntervalMetrics extends ProjectionProgress {
  * batch, and the writer makes the replay converge — opening what is open at the same level is a no-op, closing what
  * is closed is a no-op, and every other row a replay writes has the key (valid_from, opened_by) of a row the
  * batch wrote, with a higher version, so the last write of each key is the one the first run made (tested).
- * Late events (R61) are merged per tenant within a batch (issue 16 item 7: one rewrite per late event cost ≈ 28 ms,
+ * Late events (R61) are merged per tenant within a batch (one rewrite per late event cost ≈ 28 ms,
  * so a back-dated import of 16 000 lines took minutes): at the end of the batch its changes are inserted, then one
  * rewrite per tenant of every member its late events affect, from the earliest of them (which reads the table as
  * those changes left it), then the checkpoint. Replayed, the rewrite recomputes the same stretch from the facts and

@@ -335,7 +335,7 @@ describe('exactly once', () => {
           if (when(b)) throw new Error('crash after insert, before checkpoint');
         },
       });
-    // A batch's late events are rewritten together at its end (issue 16 item 7): crash right after a batch with late
+    // A batch's late events are rewritten together at its end: crash right after a batch with late
     // events whose insert changed rows (the 2nd, then the 3rd such), then in the batch that holds the last late event.
     const holdsLate = (b: { first: number; last: number }) => late.some((p) => p >= b.first && p <= b.last);
     let rewrites = 0;

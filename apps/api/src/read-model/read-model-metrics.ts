@@ -24,7 +24,7 @@ export class ReadModelMetrics {
     });
     new Gauge({
       name: 'ledger_quarantined_events',
-      help: 'Events a projection could not take, recorded in quarantined_events and skipped (issue 16 item 6)',
+      help: 'Events a projection could not take, recorded in quarantined_events and skipped',
       labelNames: ['projection'],
       registers: [registry],
       collect() {

@@ -49,7 +49,7 @@ export interface SqliteEventStoreOptions {
   readonly busyTimeoutMs?: number;
   /**
    * Tests only: `PRAGMA max_page_count`, a size limit past which writes fail with SQLITE_FULL exactly as on a full
-   * disk (issue 16 item 10).
+   * disk.
    */
   readonly maxPageCount?: number;
 }
@@ -61,7 +61,7 @@ const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, prev_h
  * after the newest rows were deleted, so a subscriber's checkpoint can never point at a different event.
  * UNIQUE(stream_id, revision) is also the index readStream and the "last event of the stream" lookup use.
  * UNIQUE(stream_id, id): an event id is unique in its stream (a tenant), not across streams, so one tenant's ids
- * neither block nor reveal another's (issue 16 item 2).
+ * neither block nor reveal another's.
  */
 const EVENTS_TABLE = (name: string) => `
 CREATE TABLE IF NOT EXISTS ${name} (
@@ -282,7 +282,7 @@ export class SqliteEventStore implements EventStore {
     try {
       outcome = this.#appendInTransaction(streamId, events, expected);
       if (outcome.wrote) {
-        // Item 9: the keys commit with the events or not at all, so a retry after any crash finds exactly what is stored.
+        // The keys commit with the events or not at all, so a retry after any crash finds exactly what is stored.
         for (const c of options.commands ?? []) {
           const first = outcome.result.events[c.first];
           if (first === undefined || c.count < 0 || c.first + c.count > events.length) throw new RangeError(`command ${c.key}: events ${c.first}..${c.first + c.count - 1} are not in this append`);
@@ -347,7 +347,7 @@ export class SqliteEventStore implements EventStore {
    * BEGIN IMMEDIATE without waiting: false while another process holds the write lock (the caller retries every
    * 1 ms on the event loop, until `deadline`). SQLite's own busy handler sleeps in growing steps (1, 2, 5, 10, 15 …
    * ms) with the thread blocked, so against a writer in a loop (`ledger import` beside the server) it waited ≈ 30 ms
-   * per append and lost nearly every race (issue 16 item 15). Reads keep the busy timeout: it is lifted only around
+   * per append and lost nearly every race. Reads keep the busy timeout: it is lifted only around
    * the BEGIN itself.
    */
   #tryBegin(deadline: number): boolean {
@@ -363,7 +363,7 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  /** SQLITE_FULL (a full disk, or `maxPageCount`) becomes StorageFullError naming the file (item 10). */
+  /** SQLITE_FULL (a full disk, or `maxPageCount`) becomes StorageFullError naming the file. */
   #classified(error: unknown): unknown {
     return isStorageFull(error) ? new StorageFullError(this.#path ?? ':memory:', { cause: error }) : error;
   }
