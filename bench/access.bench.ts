@@ -154,7 +154,7 @@ async function casbinOfToday(facts: FactStore) {
     const groupsInOrg = new Set<string>();
     for (const userId of r.items(lookupKey.members(orgId))) {
       const m = memberCore(r, orgId, userId);
-      if (!m || m.status !== 'active') continue;
+      if (m?.status !== 'active') continue;
       if (m.role !== 'custom') {
         groupings.push([userId, 'builtin:full', orgId]);
         continue;

@@ -15,7 +15,9 @@ const KEYS = 3000;
 const ROUNDS = 12;
 const CONCURRENCY = 64;
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** Key i: a group to create (201), or every third an organization the platform may not create (403 R24, AccessChangeDenied). */
 function commandOf(i: number): Record<string, unknown> {

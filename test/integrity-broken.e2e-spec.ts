@@ -12,7 +12,9 @@ import { createGroup, post, startTestServer, type TestServer } from '../apps/api
  * 503 integrity-broken naming where, other tenants keep writing, /ready names the tenant.
  */
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** A data directory with 30 events for tenant acme and 3 for globex; returns it and the keys. */
 async function history(): Promise<{ dataDir: string; acme: string; globex: string }> {

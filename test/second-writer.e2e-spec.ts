@@ -12,7 +12,9 @@ import { createGroup, post, startTestServer } from '../apps/api/test/support/tes
 const root = resolve(import.meta.dirname, '..');
 const child = join(root, 'test/support/import-child.mjs');
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('a second writer on the same tenant', () => {
   it('commands without If-Match all land (zero 409) while another process imports in a loop; a stale If-Match answers 409', async () => {

@@ -58,7 +58,9 @@ describe('fact store (R60, R61)', () => {
     const facts = new FactStore();
     const ids = ['0190a5b2-7c3d-4e5f-8a9b-0c1d2e3f4a5b', 'imported-42', '0190A5B2-7C3D-4E5F-8A9B-0C1D2E3F4A5B', '0190a5b2x7c3d-4e5f-8a9b-0c1d2e3f4a5b', 'ffffffff-ffff-ffff-ffff-ffffffffffff', ''];
     const key = internKey.groupName('facts-spec-ids');
-    ids.forEach((id, i) => facts.write(key, i, facts.note(id, 'GroupRenamed', system, i, i, i)));
+    ids.forEach((id, i) => {
+      facts.write(key, i, facts.note(id, 'GroupRenamed', system, i, i, i));
+    });
     expect(facts.history(key).map((v) => v.ev.eventId)).toEqual(ids);
   });
 

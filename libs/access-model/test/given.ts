@@ -100,6 +100,7 @@ export class Outcome {
   ) {}
 
   /** Accepted with exactly these events, in order; every event after the first is caused by the first. */
+  // biome-ignore lint/suspicious/noThenProperty: given(…).when(…).then(…) is the specification's wording; a Given is never awaited.
   then(...expected: ExpectedEvent[]): this {
     expect(this.decision).toMatchObject({ kind: 'accepted' });
     const events = (this.decision as { events: NewEvent[] }).events;

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BatchWorld, CommandBody, describeActor, samePrincipal, type AuthRecord, type CommandAsSent, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, eventJsonProblem, worldEver,
+  BatchWorld, CommandBody, describeActor, samePrincipal, type AuthRecord, type CommandAsSent, EVENT_DATA, type FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, eventJsonProblem, worldEver,
   evolve, type Actor, type Command, type Decision, type EventMetadata, type EventType, type Source,
 } from '@access-ledger/access-model';
 import {
   ConcurrencyConflictError, IdempotencyMismatchError, isStorageFull, openEventStore, StorageFullError, tenantOfStream, tenantStream,
-  type ChainVerification, type CommandRecord, type EventStore, type EventToAppend, type JsonValue, type RecordedEvent,
+  type AppendResult, type ChainVerification, type CommandRecord, type EventStore, type EventToAppend, type JsonValue, type RecordedEvent,
   type SqliteEventStoreOptions, type StoredCommand,
 } from '@access-ledger/event-store';
 import { AccessProjection, accessSnapshotPath } from '@access-ledger/projections';
@@ -465,7 +465,7 @@ export class Ledger implements LedgerUseCases {
             schemaVersion: SCHEMA_VERSION[event.type] ?? 1,
           },
         }));
-        let result;
+        let result: AppendResult;
         try {
           result = await this.store.append(tenantStream(tenantId), events, { expectedRevision: revision < 0 ? 'no_stream' : revision });
           this.storageFull = undefined;
@@ -499,7 +499,10 @@ export class Ledger implements LedgerUseCases {
     if (walk === undefined) {
       walk = this.store
         .verifyChain(tenantStream(tenantId))
-        .then((v) => (this.noteVerification(tenantStream(tenantId), v), v))
+        .then((v) => {
+          this.noteVerification(tenantStream(tenantId), v);
+          return v;
+        })
         .then((v) => ({ events: v.events, head: v.head, valid: v.valid, ...(v.firstBadPosition !== undefined ? { firstBadPosition: v.firstBadPosition } : {}) }))
         .finally(() => this.integrityWalks.delete(tenantId));
       this.integrityWalks.set(tenantId, walk);

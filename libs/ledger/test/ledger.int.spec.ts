@@ -209,7 +209,10 @@ describe('integrity', () => {
     let walks = 0;
     const store = new Proxy(inner, {
       get(target, key) {
-        if (key === 'verifyChain') return (...a: Parameters<EventStore['verifyChain']>) => (walks++, target.verifyChain(...a));
+        if (key === 'verifyChain') return (...a: Parameters<EventStore['verifyChain']>) => {
+            walks++;
+            return target.verifyChain(...a);
+          };
         const value = Reflect.get(target, key, target) as unknown;
         return typeof value === 'function' ? value.bind(target) : value;
       },

@@ -302,7 +302,9 @@ export function changesOfEvent(tenantId: string, facts: FactStore, event: Ledger
   const before = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position }, members, family);
   const after = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 }, members, family);
   const out: AccessIntervalChange[] = [];
-  members.forEach((m, i) => out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, iso(at), event.id)));
+  members.forEach((m, i) => {
+    out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, iso(at), event.id));
+  });
   return out;
 }
 

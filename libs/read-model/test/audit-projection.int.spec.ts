@@ -81,7 +81,9 @@ describe.each(BACKENDS)('audit trail projection (%s)', (backend) => {
   it('stores each payload byte for byte as JSON.stringify of the data, however awkward its strings', async () => {
     const names = ['quote " and backslash \\', 'tab\tnew\nline', 'ünïcödé ✓ 𝄞', '{"looks":"like json"}', '', '\u0000 nul'];
     let h = new RecordedHistory('awk', '2026-03-01T09:00:00.000Z');
-    names.forEach((name, i) => (h = h.add('GroupCreated', { groupId: `g-${i}`, name, source: 'manual', nested: { list: [1, 'two', null] } })));
+    names.forEach((name, i) => {
+      h = h.add('GroupCreated', { groupId: `g-${i}`, name, source: 'manual', nested: { list: [1, 'two', null] } });
+    });
     const events = h.events;
     await new AuditProjection({ client: db.client, source: (after) => fromArray(events, after) }).run();
     const stored = await rows<{ position: number | string; payload: string }>(db.client, "SELECT position, payload FROM audit_events WHERE tenant_id = 'awk' ORDER BY position");

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ACCESS_QUERY_SCHEMAS } from '@access-ledger/ledger';
 import { pathParameter, queryParameters, queryProblems } from '../docs/openapi.js';
 

@@ -478,7 +478,10 @@ export class SqliteEventStore implements EventStore {
     this.#assertOpen();
     if (options.tail !== undefined) return this.#verifyTail(streamId, options.tail, onProgress);
     const rows = (this.#streamCount.get(streamId) as { n: number }).n;
-    const links = (to: number) => storedLinks(this.#storedLinks, streamId, { from: 0, to }, () => (this.#assertOpen(), nextTurn()));
+    const links = (to: number) => storedLinks(this.#storedLinks, streamId, { from: 0, to }, () => {
+      this.#assertOpen();
+      return nextTurn();
+    });
     if (rows < this.#parallelVerifyFrom || this.#path === undefined || !existsSync(CHAIN_RANGE_WORKER)) {
       return verifyStoredEvents(streamId, links(Number.MAX_SAFE_INTEGER), onProgress);
     }
@@ -490,7 +493,10 @@ export class SqliteEventStore implements EventStore {
     const tail = new Promise<ChainVerification>((resolve, reject) => {
       worker.on('message', (m: { progress?: number; result?: ChainVerification }) => {
         if (m.result) resolve(m.result);
-        else if (m.progress !== undefined) ((secondHalf = m.progress), report());
+        else if (m.progress !== undefined) {
+          secondHalf = m.progress;
+          report();
+        }
       });
       worker.on('error', reject);
       worker.on('exit', (code) => reject(new Error(`chain walk worker exited (${code}) without an answer`)));
@@ -498,7 +504,10 @@ export class SqliteEventStore implements EventStore {
     tail.catch(() => undefined); // not awaited when the first half already failed
 
     try {
-      const head = await verifyStoredEvents(streamId, links(split.revision), (checked) => ((firstHalf = checked), report()));
+      const head = await verifyStoredEvents(streamId, links(split.revision), (checked) => {
+        firstHalf = checked;
+        report();
+      });
       if (!head.valid) return head;
       const rest = await tail;
       return { ...rest, events: head.events + rest.events };
@@ -521,7 +530,10 @@ export class SqliteEventStore implements EventStore {
       const position = (this.#db.prepare('SELECT MIN(position) AS p FROM events WHERE stream_id = ? AND revision >= ?').get(streamId, from) as { p: number }).p;
       return { streamId, events: 0, head: null, valid: false, firstBadRevision: from - 1, firstBadPosition: position, reason: `revision ${from - 1} is missing` };
     }
-    const links = storedLinks(this.#storedLinks, streamId, { from, to: Number.MAX_SAFE_INTEGER }, () => (this.#assertOpen(), nextTurn()));
+    const links = storedLinks(this.#storedLinks, streamId, { from, to: Number.MAX_SAFE_INTEGER }, () => {
+      this.#assertOpen();
+      return nextTurn();
+    });
     return verifyStoredEvents(streamId, links, onProgress, start);
   }
 

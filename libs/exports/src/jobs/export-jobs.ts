@@ -111,7 +111,7 @@ export class ExportJobs {
    */
   retry(tenantId: string, exportId: string): boolean {
     const job = this.current(tenantId, exportId);
-    if (!job || job.status !== 'failed') return false;
+    if (job?.status !== 'failed') return false;
     this.enqueue(this.update(job, { status: 'queued', error: null, finishedAt: null }));
     return true;
   }

@@ -115,7 +115,9 @@ function orgOf(type: string, data: JsonObject, actor: JsonObject): string {
 export function auditRowOf(event: RecordedEvent): AuditRow {
   const values = auditValuesOf(event);
   const row: Record<string, unknown> = {};
-  AUDIT_COLUMNS.forEach((column, i) => (row[column] = values[i]));
+  AUDIT_COLUMNS.forEach((column, i) => {
+    row[column] = values[i];
+  });
   row.payload = JSON.stringify(event.data);
   return row as unknown as AuditRow;
 }
