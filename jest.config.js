@@ -13,7 +13,8 @@ const swc = {
 export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
-  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  // Three levels, told apart by name (README "Tests"): unit `*.spec.ts`, integration `*.int.spec.ts`, end to end `*.e2e-spec.ts`.
+  testMatch: ['**/*.spec.ts', '**/*.int.spec.ts', '**/*.e2e-spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   // Libraries by name, from their sources (the packages' `exports` point at the compiled output for Node).
   moduleNameMapper: { '^@access-ledger/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },

@@ -8,7 +8,7 @@ import { TenantIntervals } from '@access-ledger/projections';
 import { AccessIntervalWriter, migrate, openClickHouse, type AccessIntervalChange } from '@access-ledger/read-model';
 
 /**
- * Issue 4's access intervals on the cached generated history (≈ 2 million events, tenant `bench`, seeded by
+ * The access intervals on the cached generated history (≈ 2 million events, tenant `bench`, seeded by
  * `bench/access.bench.ts`): how long producing the intervals from the evaluator takes, against folding the same
  * events alone (the same run), and how fast the changes go into chDB through AccessIntervalWriter.
  *

@@ -4,7 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
 import { newEnforcer, newModelFromString } from 'casbin';
 import {
-  FactReader, INITIAL_CAPABILITIES, K, accessAt, availability, capabilityOf, holdersOf, memberCore, rolePaths, viewAt,
+  FactReader, INITIAL_CAPABILITIES, lookupKey, accessAt, availability, capabilityOf, holdersOf, memberCore, rolePaths, viewAt,
   type FactStore, type GroupFacts, type ProvisioningMode,
 } from '@access-ledger/access-model';
 import { SqliteEventStore } from '@access-ledger/event-store';
@@ -13,7 +13,7 @@ import { seedHistory, type SeedReport } from '@access-ledger/ledger';
 import { AccessProjection, ProjectionRunner } from '@access-ledger/projections';
 
 /**
- * Issue 3's figures on a generated history (≈ 2 million events by default): full rebuild against a bare
+ * The access projection's figures on a generated history (≈ 2 million events by default): full rebuild against a bare
  * read-and-JSON.parse of the same rows, one member's access with explanation at random instants, holders of a
  * capability across all members, resident memory of the state, and the same effective-access checks answered by
  * casbin loaded with today's state as policies. Every baseline is measured in the same run.
@@ -117,7 +117,7 @@ function bareReadAndParse(path: string): { events: number; ms: number } {
 function membersOf(facts: FactStore): { orgId: string; userId: string }[] {
   const out: { orgId: string; userId: string }[] = [];
   const now = viewAt(Number.POSITIVE_INFINITY);
-  for (const orgId of facts.items(K.orgs, now)) for (const userId of facts.items(K.members(orgId), now)) out.push({ orgId, userId });
+  for (const orgId of facts.items(lookupKey.orgs, now)) for (const userId of facts.items(lookupKey.members(orgId), now)) out.push({ orgId, userId });
   return out;
 }
 
@@ -143,33 +143,33 @@ async function casbinOfToday(facts: FactStore) {
   const r = new FactReader(facts, viewAt(Number.POSITIVE_INFINITY));
   const policies: string[][] = [];
   const groupings: string[][] = [];
-  for (const orgId of facts.items(K.orgs, r.view)) {
+  for (const orgId of facts.items(lookupKey.orgs, r.view)) {
     const available = INITIAL_CAPABILITIES.filter((c) => availability(r, orgId, c).granted);
     for (const c of available) policies.push(['builtin:full', orgId, c]);
-    for (const roleId of r.items(K.roles(orgId))) {
-      if (r.value(K.role(orgId, roleId)) !== true) continue;
-      for (const c of available) if (r.value(K.roleCapability(orgId, roleId, c)) === true) policies.push([`role:${roleId}`, orgId, c]);
+    for (const roleId of r.items(lookupKey.roles(orgId))) {
+      if (r.value(lookupKey.role(orgId, roleId)) !== true) continue;
+      for (const c of available) if (r.value(lookupKey.roleCapability(orgId, roleId, c)) === true) policies.push([`role:${roleId}`, orgId, c]);
     }
-    const mode = r.value<ProvisioningMode>(K.orgMode(orgId));
+    const mode = r.value<ProvisioningMode>(lookupKey.orgMode(orgId));
     const groupsInOrg = new Set<string>();
-    for (const userId of r.items(K.members(orgId))) {
+    for (const userId of r.items(lookupKey.members(orgId))) {
       const m = memberCore(r, orgId, userId);
-      if (!m || m.status !== 'active') continue;
+      if (m?.status !== 'active') continue;
       if (m.role !== 'custom') {
         groupings.push([userId, 'builtin:full', orgId]);
         continue;
       }
-      for (const groupId of r.items(K.groupsOfUser(userId))) {
-        if (r.value(K.inGroup(groupId, userId)) !== true) continue;
-        const group = r.value<GroupFacts | null>(K.group(groupId));
+      for (const groupId of r.items(lookupKey.groupsOfUser(userId))) {
+        if (r.value(lookupKey.inGroup(groupId, userId)) !== true) continue;
+        const group = r.value<GroupFacts | null>(lookupKey.group(groupId));
         if (!group || (group.source === 'scim' && mode !== 'scim')) continue;
         groupings.push([userId, `group:${groupId}`, orgId]);
         groupsInOrg.add(groupId);
       }
     }
     for (const groupId of groupsInOrg) {
-      for (const roleId of r.items(K.rolesOfGroup(orgId, groupId))) {
-        if (r.value(K.assigned(orgId, groupId, roleId)) === true && r.value(K.role(orgId, roleId)) === true) groupings.push([`group:${groupId}`, `role:${roleId}`, orgId]);
+      for (const roleId of r.items(lookupKey.rolesOfGroup(orgId, groupId))) {
+        if (r.value(lookupKey.assigned(orgId, groupId, roleId)) === true && r.value(lookupKey.role(orgId, roleId)) === true) groupings.push([`group:${groupId}`, `role:${roleId}`, orgId]);
       }
     }
   }

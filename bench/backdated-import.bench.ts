@@ -7,7 +7,7 @@ import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { openApiDatabase } from '../apps/api/src/storage/api-database.js';
 
 /**
- * Back-dated imports (issue 16 item 7, R61): the real server (compiled `apps/api/src/main.js`, embedded SQLite and
+ * Back-dated imports (R61): the real server (compiled `apps/api/src/main.js`, embedded SQLite and
  * chDB) in a child process with some history, then one NDJSON import of `lines` group-membership events whose
  * occurredAt are all earlier than that history, so every one is late for the access projection and the interval
  * projection. Same-run baseline: the same lines on an identical server, dated after the history (in order).
@@ -177,7 +177,7 @@ export async function benchBackdatedImport(opts: BackdatedBenchOptions = {}): Pr
   log(`back-dated import: ${lines} lines (group adds/removes over ${members} members × ${groups} groups) after ${opts.history ?? 5000} events of history, one import request`);
   const inOrder = await run('in order (baseline)', history, linesNdjson(lines, members, groups, AFTER_START), lines, opts.serverFlags ?? [], log);
   const backdated = await run('back-dated (R61)', history, linesNdjson(lines, members, groups, BACKDATED_START), lines, opts.serverFlags ?? [], log);
-  log(`targets (issue 16 item 7): back-dated import ≤ 10 s → ${backdated.importSeconds <= 10 ? 'met' : 'NOT met'}; /health ≤ 100 ms throughout → ${backdated.healthMaxMs <= 100 && backdated.healthFailures === 0 ? 'met' : 'NOT met'}`);
+  log(`targets: back-dated import ≤ 10 s → ${backdated.importSeconds <= 10 ? 'met' : 'NOT met'}; /health ≤ 100 ms throughout → ${backdated.healthMaxMs <= 100 && backdated.healthFailures === 0 ? 'met' : 'NOT met'}`);
   return { backdated, inOrder };
 }
 

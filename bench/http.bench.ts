@@ -14,8 +14,8 @@ import { openApiDatabase } from '../apps/api/src/storage/api-database.js';
  * Load: AddUserToGroup / RemoveUserFromGroup on a seeded organization, every request a distinct body, sent
  * by an owner (so R22 is decided on each). Same-run baseline: `GET /health` on the same server and
  * connections, the HTTP stack's ceiling. Targets: ≥ 2 000 commands/s, p99 ≤ 20 ms.
- * Then the same command load again with 1 000 idle keep-alive connections held open beside it (issue 16 item 12:
- * idle connections must cost descriptors, not throughput), and once more without them; the ratio is against the mean
+ * Then the same command load again with 1 000 idle keep-alive connections held open beside it
+ * (idle connections must cost descriptors, not throughput), and once more without them; the ratio is against the mean
  * of the two runs without.
  */
 

@@ -7,12 +7,12 @@ import { fileURLToPath } from 'node:url';
  * colour another's figures), in this order. Each prints its figures next to the same-run baselines the issues name.
  */
 const BENCHES = [
-  { name: 'event-store', file: 'event-store.bench.js', what: 'append throughput vs a bare node:sqlite insert loop (issue 2)' },
-  { name: 'access', file: 'access.bench.js', what: 'rebuild, access at an instant, holders, memory, casbin (issue 3)' },
-  { name: 'read-model', file: 'read-model.bench.js', what: 'ClickHouse ingestion, audit search, reports (issue 4)' },
-  { name: 'exports', file: 'exports.bench.js', what: 'S3 Parquet and Splunk HEC delivery vs raw ClickHouse reads (issue 5)' },
-  { name: 'http', file: 'http.bench.js', what: 'commands over HTTP with autocannon on loopback (issue 2)' },
-  { name: 'backdated-import', file: 'backdated-import.bench.js', what: 'back-dated NDJSON import vs the same lines in order, /health probed throughout (issue 16)' },
+  { name: 'event-store', file: 'event-store.bench.js', what: 'append throughput vs a bare node:sqlite insert loop' },
+  { name: 'access', file: 'access.bench.js', what: 'rebuild, access at an instant, holders, memory, casbin' },
+  { name: 'read-model', file: 'read-model.bench.js', what: 'ClickHouse ingestion, audit search, reports' },
+  { name: 'exports', file: 'exports.bench.js', what: 'S3 Parquet and Splunk HEC delivery vs raw ClickHouse reads' },
+  { name: 'http', file: 'http.bench.js', what: 'commands over HTTP with autocannon on loopback' },
+  { name: 'backdated-import', file: 'backdated-import.bench.js', what: 'back-dated NDJSON import vs the same lines in order, /health probed throughout' },
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,7 +1,7 @@
 /**
- * Issue 16, "Forgery and isolation", end to end on the real server (embedded SQLite store, chDB read model):
- * keys speak for a principal and a command's actor is derived from it (item 1), event ids are unique per tenant
- * (item 2), and a refused command is filed under the organization it targeted (item 5).
+ * Forgery and isolation, end to end on the real server (embedded SQLite store, chDB read model):
+ * keys speak for a principal and a command's actor is derived from it, event ids are unique per tenant,
+ * and a refused command is filed under the organization it targeted.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -88,7 +88,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('item 1: keys speak for a principal; the actor is derived from it', () => {
+describe('Keys speak for a principal; the actor is derived from it', () => {
   test('R22/R24: a commands:write key of a member cannot claim system, platform or another member: 403 actor-not-allowed, nothing stored', async () => {
     const { key, id } = newKey(['commands:write'], user);
     const before = await count();
@@ -164,7 +164,7 @@ describe('item 1: keys speak for a principal; the actor is derived from it', () 
   });
 });
 
-describe('item 2: event ids are unique per tenant', () => {
+describe('Event ids are unique per tenant', () => {
   test('an id tenant globex imported first is appended, not skipped, when tenant acme imports it; a re-import in acme skips it', async () => {
     const line = { id: 'shared-import-id', type: 'GroupCreated', occurredAt: '2026-01-01T00:00:00.000Z', actor: { kind: 'import' }, source: 'admin_api_import', data: { groupId: 'g-shared', name: 'Shared', source: 'manual' } };
     const globex = newKey(['events:import'], system, 'globex');
@@ -177,7 +177,7 @@ describe('item 2: event ids are unique per tenant', () => {
   });
 });
 
-describe('item 4: ids such as __proto__ and constructor', () => {
+describe('Ids such as __proto__ and constructor', () => {
   const awkward = ['__proto__', 'constructor', 'hasOwnProperty', 'toString'];
 
   async function getJson(path: string): Promise<{ status: number; body: any }> {
@@ -234,7 +234,7 @@ describe('item 4: ids such as __proto__ and constructor', () => {
   });
 });
 
-describe('item 5: AccessChangeDenied records the organization the refused command targeted', () => {
+describe('AccessChangeDenied records the organization the refused command targeted', () => {
   test('R62: a command refused in org-1 is listed by the audit search filtered by orgId=org-1', async () => {
     const plain = newKey(['commands:write'], user);
     const inPayload = await send(plain.key, { type: 'SetOrgSpendCeiling', payload: { orgId: 'org-1', cents: 100 } });

@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { SERVER_MAIN, startServerProcess, type ServerProcess } from './support/server-process.js';
 
 /**
- * Issue 16 item 9: idempotency keys survive a crash. The real server, in its own process, takes commands with
+ * Idempotency keys survive a crash. The real server, in its own process, takes commands with
  * idempotency keys under load and is SIGKILLed mid-flight, several times; every key is retried after each restart
  * until answered. Then every key's events are stored exactly once, and every retry got the first answer — also for
  * a command that was committed but whose answer the kill swallowed.
@@ -15,7 +15,9 @@ const KEYS = 3000;
 const ROUNDS = 12;
 const CONCURRENCY = 64;
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** Key i: a group to create (201), or every third an organization the platform may not create (403 R24, AccessChangeDenied). */
 function commandOf(i: number): Record<string, unknown> {

@@ -7,12 +7,14 @@ import { SCOPES } from '../apps/api/src/keys/scopes.js';
 import { createGroup, post, startTestServer, type TestServer } from '../apps/api/test/support/test-server.js';
 
 /**
- * Issue 16 item 11: a chain whose rows were edited or deleted is neither served as valid nor extended. The tail of
+ * A chain whose rows were edited or deleted is neither served as valid nor extended. The tail of
  * every tenant stream is verified at start, the whole chains in the background; the broken tenant's writes answer
  * 503 integrity-broken naming where, other tenants keep writing, /ready names the tenant.
  */
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** A data directory with 30 events for tenant acme and 3 for globex; returns it and the keys. */
 async function history(): Promise<{ dataDir: string; acme: string; globex: string }> {

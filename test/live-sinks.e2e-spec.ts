@@ -1,5 +1,5 @@
 /**
- * Configured live sinks (issue 5): the server follows the event log into Splunk from each sink's checkpoint, through
+ * Configured live sinks: the server follows the event log into Splunk from each sink's checkpoint, through
  * the real pipeline — commands over HTTP, the SQLite store, the audit projection into chDB, the follower, a strict
  * local HEC receiver with acknowledgements — and a sink that cannot work stops the start with its name.
  */
@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES } from '../apps/api/src/keys/scopes.js';
-import { composeServer, type ReadSide } from '../apps/api/src/compose.js';
+import { composeServer } from '../apps/api/src/compose.js';
 import { loadSinksFile } from '../apps/api/src/exports/sinks-file.js';
 import { QUIET, testConfig } from '../apps/api/test/support/test-server.js';
 import { startHecReceiver, type HecReceiver } from './support/hec-receiver.js';
 
 const TOKEN = '11111111-2222-3333-4444-555555555555';
 let app: NestFastifyApplication;
-let side: ReadSide;
 let hec: HecReceiver;
 let url: string;
 let key: string;
@@ -33,7 +32,6 @@ beforeAll(async () => {
   // The live sinks start with the server, as with LEDGER_SINKS_FILE in production.
   const server = await composeServer(testConfig(dataDir, { LEDGER_SINKS_FILE: sinksPath }), QUIET);
   ({ app, url } = server);
-  side = server.readSide!;
   key = app.get(ApiKeyStore).create({ tenantId: 'acme', scopes: SCOPES }).key;
 }, 60_000);
 

@@ -1,5 +1,5 @@
 /**
- * One bad input must not stop anything (issue 16 items 6 and 8), against the real server with its embedded SQLite
+ * One bad input must not stop anything, against the real server with its embedded SQLite
  * store and chDB read model: an event no projection can take is quarantined and the others go on, for every
  * tenant; the edge refuses JSON nested or sized past one event's limits, and instants the read model cannot hold.
  */
@@ -61,7 +61,7 @@ async function get(path: string, key = keys.acme): Promise<{ status: number; bod
 }
 
 
-describe('a poisonous event is quarantined, not a stop (issue 16 item 6)', () => {
+describe('a poisonous event is quarantined, not a stop', () => {
   const meta = (tenantId: string) => ({ tenantId, occurredAt: '2026-03-01T09:00:00.000Z', recordedAt: '2026-03-01T09:00:00.000Z', actor: { kind: 'system' }, source: 'api', schemaVersion: 1 });
   const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
@@ -144,7 +144,7 @@ describe('a poisonous event is quarantined, not a stop (issue 16 item 6)', () =>
   });
 });
 
-describe('instants the read model cannot hold are refused at the edge (issue 16 item 8)', () => {
+describe('instants the read model cannot hold are refused at the edge', () => {
   const range = `must be between ${EARLIEST_INSTANT} and ${LATEST_INSTANT}`;
 
   test.each(['0000-01-01T00:00:00.000Z', '1899-12-31T23:59:59.999Z', '2300-01-01T00:00:00.000Z'])('%s: command and import → 400 naming the range', async (instant) => {
@@ -169,7 +169,7 @@ describe('instants the read model cannot hold are refused at the edge (issue 16 
   });
 });
 
-describe('a back-dated import answers as the same events in order (issue 16 item 7, R61)', () => {
+describe('a back-dated import answers as the same events in order (R61)', () => {
   const day = (month: number, d: number, minute = 0) => new Date(Date.UTC(2026, month - 1, d, 9, minute)).toISOString();
   const line = (tenant: string, id: string, type: string, occurredAt: string, data: object) =>
     ({ id: `${tenant}-${id}`, type, occurredAt, actor: { kind: 'import' }, source: 'admin_api_import', data });

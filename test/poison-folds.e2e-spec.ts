@@ -1,5 +1,5 @@
 /**
- * Issue 16 item 6 for the projections that fold events into facts: an event stored in a shape the code cannot fold
+ * The projections that fold events into facts: an event stored in a shape the code cannot fold
  * (data that passes the store but not `evolve`, a data shape of an older schema with no upcaster) is quarantined by
  * the in-memory access projection (recorded in the data directory) and by the interval projection (in
  * quarantined_events), and both go on for every tenant — against the real server with SQLite and chDB.
@@ -13,7 +13,7 @@ import { ApiKeyStore } from '../apps/api/src/keys/api-key-store.js';
 import { SCOPES } from '../apps/api/src/keys/scopes.js';
 import { composeServer, type ReadSide } from '../apps/api/src/compose.js';
 import { QUIET, testConfig } from '../apps/api/test/support/test-server.js';
-import { KW, UPCASTERS } from '@access-ledger/access-model';
+import { internKey, UPCASTERS } from '@access-ledger/access-model';
 import { tenantStream, type EventToAppend } from '@access-ledger/event-store';
 import { accessQuarantinePath } from '@access-ledger/projections';
 import { createLedger, type Ledger } from '@access-ledger/ledger';
@@ -30,7 +30,7 @@ const toolless = (tenantId: string, id: string): EventToAppend => ({ id, type: '
 /** A shape of schema version 0, which this build cannot upcast. */
 const oldShape = (tenantId: string, id: string): EventToAppend => ({ id, type: 'ConnectorAdded', metadata: meta(tenantId, 0), data: { orgId: 'org', connectorId: 'c-old', name: 'Old', tools: ['search'] } });
 
-describe('the access and interval projections quarantine an event they cannot fold (issue 16 item 6)', () => {
+describe('the access and interval projections quarantine an event they cannot fold', () => {
   let app: NestFastifyApplication;
   let side: ReadSide;
   let ledger: Ledger;
@@ -66,8 +66,8 @@ describe('the access and interval projections quarantine an event they cannot fo
     expect([acme.status, globex.status]).toEqual([201, 201]);
 
     const facts = ledger.projection.factsOf('acme');
-    expect(facts.written(KW.connector('org', 'c-bad'))).toBe(false); // evolve had written it before throwing
-    expect(facts.written(KW.org('org'))).toBe(true);
+    expect(facts.written(internKey.connector('org', 'c-bad'))).toBe(false); // evolve had written it before throwing
+    expect(facts.written(internKey.org('org'))).toBe(true);
     await side.readModel.caughtUp(20_000);
 
     const ready = await fetch(`${url}/ready`);
@@ -88,7 +88,7 @@ describe('the access and interval projections quarantine an event they cannot fo
   }, 60_000);
 });
 
-describe('the access projection\'s quarantine across restarts (issue 16 item 6)', () => {
+describe('the access projection\'s quarantine across restarts', () => {
   test('still held after a restart; after a fix, /ready says a rebuild takes what is behind the snapshot, and `rebuild` does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'poison-folds-restart-'));
     try {
@@ -113,8 +113,8 @@ describe('the access projection\'s quarantine across restarts (issue 16 item 6)'
         await ledger.rebuild();
         expect((await ledger.health()).accessProjectionQuarantined).toEqual({ acme: 1 });
         expect((await ledger.health()).accessProjectionRebuild).toBeUndefined();
-        expect(ledger.projection.factsOf('acme').written(KW.connector('org', 'c-old'))).toBe(true);
-        expect(ledger.projection.factsOf('globex').written(KW.org('org'))).toBe(true);
+        expect(ledger.projection.factsOf('acme').written(internKey.connector('org', 'c-old'))).toBe(true);
+        expect(ledger.projection.factsOf('globex').written(internKey.org('org'))).toBe(true);
         await ledger.close();
       } finally {
         delete UPCASTERS.ConnectorAdded;

@@ -6,13 +6,15 @@ import { join, resolve } from 'node:path';
 import { createGroup, post, startTestServer } from '../apps/api/test/support/test-server.js';
 
 /**
- * Issue 16 item 15: a second process appending to the same tenant (`ledger import` while the server runs) never
+ * A second process appending to the same tenant (`ledger import` while the server runs) never
  * makes a command without If-Match see a conflict; a command with a stale If-Match still gets its 409.
  */
 const root = resolve(import.meta.dirname, '..');
 const child = join(root, 'test/support/import-child.mjs');
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('a second writer on the same tenant', () => {
   it('commands without If-Match all land (zero 409) while another process imports in a loop; a stale If-Match answers 409', async () => {

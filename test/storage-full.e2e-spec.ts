@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createGroup, post, startTestServer, type TestServer } from '../apps/api/test/support/test-server.js';
 
 /**
- * Issue 16 item 10: a full disk answers 507 problem+json storage-full with Retry-After, /ready says why, and when
+ * A full disk answers 507 problem+json storage-full with Retry-After, /ready says why, and when
  * space returns the next write succeeds at once with nothing acknowledged lost. On a real 30 MB tmpfs when this
  * process may mount one (root); otherwise (or with LEDGER_TEST_NO_TMPFS=1) on SQLite's own size limit (max_page_count),
  * a real SQLITE_FULL too.

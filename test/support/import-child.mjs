@@ -1,4 +1,4 @@
-// A second writer on a data directory, as `ledger import` is while the server takes commands (issue 16 item 15):
+// A second writer on a data directory, as `ledger import` is while the server takes commands:
 // imports batches of GroupCreated lines into one tenant through the compiled Ledger, in a loop, printing
 // `ack <batch>` after each, until killed or `batches` are done.
 // Usage: node import-child.mjs <data dir> <tenant> <lines per batch> <batches | "forever">

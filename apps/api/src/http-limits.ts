@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 
 /**
- * Issue 16 item 12: slow and idle connections are closed, and the number of connections stays below the
+ * Slow and idle connections are closed, and the number of connections stays below the
  * process's file-descriptor limit, so a slowloris or a crowd of idle sockets cannot starve `/health` and commands.
  */
 export interface ConnectionLimits {
@@ -69,7 +69,7 @@ export function connectionCap(configured: number, fdLimit: number | undefined): 
 export const DEFAULT_MAX_PIPELINED = 32;
 
 /**
- * Issue 16 item 14: a client may pipeline requests, and Node answers them in order, holding every answer not yet
+ * A client may pipeline requests, and Node answers them in order, holding every answer not yet
  * written; a client that sends thousands and reads none makes the server hold thousands of answers. Requests are
  * counted per connection from arrival to the end of their answer; past `maxPipelined` the connection is destroyed
  * (nothing it sent after that is handled).

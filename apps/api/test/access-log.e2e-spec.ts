@@ -98,7 +98,7 @@ describe('access log', () => {
   });
 });
 
-describe('a key in the URL (issue 16 item 3): refused with 400 credentials-in-url, and never logged', () => {
+describe('a key in the URL: refused with 400 credentials-in-url, and never logged', () => {
   /** The request target as sent on the wire (fetch would normalize it, and drop a fragment). */
   async function get(target: string, authorization?: string): Promise<{ status: number; body: string; requestId: string }> {
     const raw = await openRaw(server.url);

@@ -1,5 +1,5 @@
 /**
- * Issue 16 item 14: requests without a key cannot take the server. The OpenAPI document is served from one cached
+ * Requests without a key cannot take the server. The OpenAPI document is served from one cached
  * buffer (ETag, 304), and every anonymous route but the probes is rate-limited per client address.
  */
 import { setFlagsFromString } from 'node:v8';

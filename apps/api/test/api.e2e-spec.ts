@@ -182,6 +182,18 @@ describe('imports', () => {
     expect(await server.events()).toBe(before);
   });
 
+  it('answers 400 invalid-import for lines failing the schema and 409 import-reference-error for unknown references', async () => {
+    const invalid = await expectProblem(await ndjson(`{"id": 5}\n`), 400);
+    expect(invalid).toMatchObject({ type: 'urn:access-ledger:problem:invalid-import', detail: 'Some lines failed validation; nothing was imported.' });
+    const before = await server.events();
+    const unknownGroup = JSON.stringify({
+      id: 'imp-ref', type: 'UserAddedToGroup', occurredAt: '2026-01-01T00:00:01.000Z', actor: { kind: 'import' }, source: 'console_import', data: { groupId: 'no-such-group', userId: 'nobody' },
+    });
+    const conflict = await expectProblem(await ndjson(`${line('imp-4', 'g-imp-4')}\n${unknownGroup}\n`), 409);
+    expect(conflict).toMatchObject({ type: 'urn:access-ledger:problem:import-reference-error', detail: 'Some lines refer to things that do not exist; nothing was imported.', errors: [{ path: expect.stringMatching(/^line 2/) }] });
+    expect(await server.events()).toBe(before);
+  });
+
   it('refuses JSON on the import route (415) and bodies over the import limit (413)', async () => {
     await expectProblem(await post(`${server.url}/v1/tenants/acme/events:import`, server.key, {}), 415);
     await expectProblem(await ndjson(`${line('imp-big', 'x'.repeat(300 * 1024))}\n`), 413);

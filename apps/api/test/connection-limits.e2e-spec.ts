@@ -1,5 +1,5 @@
 /**
- * Issue 16 item 12: slow and idle connections are closed, and connections beyond the cap are dropped while the
+ * Slow and idle connections are closed, and connections beyond the cap are dropped while the
  * ones already open keep being served. Small limits, bounded loops on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';

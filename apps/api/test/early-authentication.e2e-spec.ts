@@ -1,5 +1,5 @@
 /**
- * Issue 16 item 13: a `/v1/` request is authenticated from its headers, before its body is read. The import below
+ * A `/v1/` request is authenticated from its headers, before its body is read. The import below
  * announces 20 MiB and sends none of it: the refusal can only come before the body.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -27,7 +27,7 @@ function importHead(authorization?: string, tenantId = 'acme'): string {
   ].join('\r\n');
 }
 
-describe('authentication before the body (issue 16 item 13)', () => {
+describe('authentication before the body', () => {
   test.each([
     ['no key', undefined, 401, 'Bearer'],
     ['an unknown key', `Bearer lk_0123456789abcdef_${'A'.repeat(43)}`, 401, 'Bearer error="invalid_token"'],

@@ -18,7 +18,9 @@ const freshDir = (): string => {
   dirs.push(dir);
   return dir;
 };
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('bootstrap key', () => {
   it('a fresh data directory gets one key with every scope for tenant demo, written with mode 0600', async () => {

@@ -50,7 +50,7 @@ describe('ledger keys', () => {
     expect(ledger('keys', 'revoke', id).status).not.toBe(0);
   });
 
-  it('a key that writes events must name its principal; a bad principal names the choices (issue 16 item 1)', () => {
+  it('a key that writes events must name its principal; a bad principal names the choices', () => {
     const missing = ledger('keys', 'create', '--tenant', 'acme', '--scopes', 'events:import');
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('--principal is required with scope events:import: system, scim, platform or member:<orgId>/<userId>');

@@ -98,7 +98,7 @@ export const CommandActor = Principal;
 export type CommandActor = z.infer<typeof CommandActor>;
 
 const commandEnvelope = {
-  /** Optional: absent, the actor is the API key's principal (issue 16 item 1). */
+  /** Optional: absent, the actor is the API key's principal. */
   actor: CommandActor.optional(),
   occurredAt: Instant.optional(),
   idempotencyKey: z.string().min(1).max(256).optional(),
@@ -126,7 +126,7 @@ const EXTRA_DATA: Partial<Record<string, z.ZodRawShape>> = {
 
 export const AccessChangeDeniedData = z
   .object({
-    /** The organization the refused command targeted (issue 16 item 5); absent for commands without one, and in
+    /** The organization the refused command targeted; absent for commands without one, and in
      *  events stored before it was recorded (the audit row derives it the same way). */
     orgId: Id.optional(),
     command: z.object({ type: z.string().max(64), payload: z.unknown() }),
@@ -186,7 +186,7 @@ export const ImportLine = z
     actor: Actor,
     source: Source,
     data: z.record(z.string(), z.unknown()),
-    // The same id grammar as every other id (issue 16 item 4); commands make these as UUIDs, which fit it.
+    // The same id grammar as every other id; commands make these as UUIDs, which fit it.
     correlationId: Id.optional(),
     causationId: Id.optional(),
   })

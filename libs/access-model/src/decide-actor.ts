@@ -1,5 +1,5 @@
 import { adminLevelOf, memberCore, rolePaths, type MemberCore, type RolePaths } from './evaluate.js';
-import { K, type MemberStatus } from './fact-keys.js';
+import { lookupKey, type MemberStatus } from './fact-keys.js';
 import type { FactReader } from './facts.js';
 import { isOwner, type AdminArea, type BuiltInRole, type ConsoleRole, type WorkspaceRole } from './vocabulary.js';
 
@@ -20,8 +20,8 @@ export class ActingMember {
 
   /** The actor as a member of `orgId`, or undefined when they are not an active member of it (R22). */
   static of(r: FactReader, orgId: string, userId: string): ActingMember | undefined {
-    if (r.value<MemberStatus>(K.memberStatus(orgId, userId)) !== 'active') return undefined;
-    const role = r.value<BuiltInRole>(K.memberRole(orgId, userId));
+    if (r.value<MemberStatus>(lookupKey.memberStatus(orgId, userId)) !== 'active') return undefined;
+    const role = r.value<BuiltInRole>(lookupKey.memberRole(orgId, userId));
     return role === undefined ? undefined : new ActingMember(r, orgId, userId, role);
   }
 
@@ -46,7 +46,7 @@ export class ActingMember {
   }
 
   consoleRole(): ConsoleRole | null {
-    return this.r.value<ConsoleRole | null>(K.consoleRole(this.orgId, this.userId)) ?? null;
+    return this.r.value<ConsoleRole | null>(lookupKey.consoleRole(this.orgId, this.userId)) ?? null;
   }
 
   /**
@@ -64,15 +64,15 @@ export class ActingMember {
 
   /** R52: `workspace_admin` manages the members of its workspace; R51: Console admins are workspace admins everywhere. */
   managesWorkspaceMembersOf(workspaceId: string): boolean {
-    return this.consoleRole() === 'admin' || this.r.value<WorkspaceRole | null>(K.workspaceRole(this.orgId, workspaceId, this.userId)) === 'workspace_admin';
+    return this.consoleRole() === 'admin' || this.r.value<WorkspaceRole | null>(lookupKey.workspaceRole(this.orgId, workspaceId, this.userId)) === 'workspace_admin';
   }
 }
 
 const NO_PATHS: RolePaths = { paths: [], excluded: [] };
 
 export function managesApiKeys(r: FactReader, orgId: string, userId: string, workspaceId: string): boolean {
-  const consoleRole = r.value<ConsoleRole | null>(K.consoleRole(orgId, userId));
+  const consoleRole = r.value<ConsoleRole | null>(lookupKey.consoleRole(orgId, userId));
   if (consoleRole === 'developer' || consoleRole === 'admin') return true;
-  const wsRole = r.value<WorkspaceRole | null>(K.workspaceRole(orgId, workspaceId, userId));
+  const wsRole = r.value<WorkspaceRole | null>(lookupKey.workspaceRole(orgId, workspaceId, userId));
   return wsRole === 'workspace_developer' || wsRole === 'workspace_admin';
 }

@@ -1,4 +1,4 @@
-import { K, type MemberStatus } from './fact-keys.js';
+import { lookupKey, type MemberStatus } from './fact-keys.js';
 import type { FactReader } from './facts.js';
 import { mappedRoleRank, type BuiltInRole, type MappableRole } from './vocabulary.js';
 
@@ -44,23 +44,23 @@ class MappingView {
   ) {}
 
   enabled(orgId: string): boolean {
-    return this.change.enabledOrgId === orgId || this.r.value<boolean>(K.groupMappingsEnabled(orgId)) === true;
+    return this.change.enabledOrgId === orgId || this.r.value<boolean>(lookupKey.groupMappingsEnabled(orgId)) === true;
   }
 
   mappingOf(orgId: string, groupId: string): MappableRole | null {
     const m = this.change.mapping;
     if (m !== undefined && m.orgId === orgId && m.groupId === groupId) return m.role;
-    return this.r.value<MappableRole | null>(K.mapping(orgId, groupId)) ?? null;
+    return this.r.value<MappableRole | null>(lookupKey.mapping(orgId, groupId)) ?? null;
   }
 
   groupLive(groupId: string): boolean {
-    return groupId !== this.change.deletedGroupId && this.r.value(K.group(groupId)) != null;
+    return groupId !== this.change.deletedGroupId && this.r.value(lookupKey.group(groupId)) != null;
   }
 
   inGroup(groupId: string, userId: string): boolean {
     const m = this.change.membership;
     if (m !== undefined && m.groupId === groupId && m.userId === userId) return m.inGroup;
-    return this.r.value<boolean>(K.inGroup(groupId, userId)) === true;
+    return this.r.value<boolean>(lookupKey.inGroup(groupId, userId)) === true;
   }
 
   /** The highest role mapped over the live groups the user is in, or undefined when no mapping covers them. */
@@ -72,7 +72,7 @@ class MappingView {
       if (role !== null && (best === undefined || mappedRoleRank(role) > mappedRoleRank(best))) best = role;
     };
     const joining = this.change.membership?.userId === userId ? this.change.membership.groupId : undefined;
-    for (const groupId of this.r.items(K.groupsOfUser(userId))) if (groupId !== joining) consider(groupId);
+    for (const groupId of this.r.items(lookupKey.groupsOfUser(userId))) if (groupId !== joining) consider(groupId);
     if (joining !== undefined) consider(joining);
     return best;
   }
@@ -82,8 +82,8 @@ class MappingView {
     if (!this.enabled(orgId)) return undefined;
     const added = this.change.added;
     const isAdded = added !== undefined && added.orgId === orgId && added.userId === userId;
-    const status = isAdded ? 'active' : this.r.value<MemberStatus>(K.memberStatus(orgId, userId));
-    const from = isAdded ? added.role : this.r.value<BuiltInRole>(K.memberRole(orgId, userId));
+    const status = isAdded ? 'active' : this.r.value<MemberStatus>(lookupKey.memberStatus(orgId, userId));
+    const from = isAdded ? added.role : this.r.value<BuiltInRole>(lookupKey.memberRole(orgId, userId));
     if (status === undefined || status === 'removed' || from === undefined || from === 'primary_owner') return undefined;
     const role = this.mappedRole(orgId, userId);
     return role === undefined || role === from ? undefined : { orgId, userId, from, role };
@@ -91,7 +91,7 @@ class MappingView {
 
   usersIn(groupId: string): string[] {
     const users: string[] = [];
-    for (const userId of this.r.items(K.usersOfGroup(groupId))) if (this.inGroup(groupId, userId)) users.push(userId);
+    for (const userId of this.r.items(lookupKey.usersOfGroup(groupId))) if (this.inGroup(groupId, userId)) users.push(userId);
     return users;
   }
 }
@@ -106,13 +106,13 @@ export function mappedRoleChanges(r: FactReader, change: MappingChange): MappedR
 
   if (change.membership !== undefined) {
     const { groupId, userId } = change.membership;
-    for (const orgId of r.items(K.userOrgs(userId))) {
+    for (const orgId of r.items(lookupKey.userOrgs(userId))) {
       if (view.enabled(orgId) && view.mappingOf(orgId, groupId) !== null) push(view.recompute(orgId, userId));
     }
   } else if (change.deletedGroupId !== undefined) {
     const groupId = change.deletedGroupId;
     const orgs: string[] = [];
-    for (const orgId of r.items(K.orgs)) if (view.enabled(orgId) && view.mappingOf(orgId, groupId) !== null) orgs.push(orgId);
+    for (const orgId of r.items(lookupKey.orgs)) if (view.enabled(orgId) && view.mappingOf(orgId, groupId) !== null) orgs.push(orgId);
     if (orgs.length === 0) return out;
     for (const userId of view.usersIn(groupId)) for (const orgId of orgs) push(view.recompute(orgId, userId));
   } else if (change.mapping !== undefined) {
@@ -122,7 +122,7 @@ export function mappedRoleChanges(r: FactReader, change: MappingChange): MappedR
   } else if (change.enabledOrgId !== undefined) {
     const orgId = change.enabledOrgId;
     const users = new Set<string>();
-    for (const groupId of r.items(K.mappings(orgId))) {
+    for (const groupId of r.items(lookupKey.mappings(orgId))) {
       if (view.mappingOf(orgId, groupId) === null || !view.groupLive(groupId)) continue;
       for (const userId of view.usersIn(groupId)) users.add(userId);
     }

@@ -1,5 +1,5 @@
 import type { EventType } from './catalog.js';
-import { K, type FactKey } from './fact-keys.js';
+import { lookupKey, type FactKey } from './fact-keys.js';
 import type { FactStore, View } from './facts.js';
 
 /**
@@ -42,30 +42,30 @@ class WorldAt implements World {
   }
 
   orgExists(orgId: string): boolean {
-    return this.value(K.org(orgId)) != null;
+    return this.value(lookupKey.org(orgId)) != null;
   }
   memberExists(orgId: string, userId: string): boolean {
-    const status = this.value<string>(K.memberStatus(orgId, userId));
+    const status = this.value<string>(lookupKey.memberStatus(orgId, userId));
     return status === 'active' || status === 'suspended';
   }
   groupExists(groupId: string): boolean {
-    return this.value(K.group(groupId)) != null;
+    return this.value(lookupKey.group(groupId)) != null;
   }
   roleExists(orgId: string, roleId: string): boolean {
-    return this.value(K.role(orgId, roleId)) === true;
+    return this.value(lookupKey.role(orgId, roleId)) === true;
   }
   connectorExists(orgId: string, connectorId: string): boolean {
-    return this.value(K.connector(orgId, connectorId)) != null;
+    return this.value(lookupKey.connector(orgId, connectorId)) != null;
   }
   toolExists(orgId: string, connectorId: string, toolName: string): boolean {
-    return this.connectorExists(orgId, connectorId) && this.value(K.tool(orgId, connectorId, toolName)) === true;
+    return this.connectorExists(orgId, connectorId) && this.value(lookupKey.tool(orgId, connectorId, toolName)) === true;
   }
   workspaceExists(orgId: string, workspaceId: string): boolean {
-    const ws = this.value<{ archived: boolean }>(K.workspace(orgId, workspaceId));
+    const ws = this.value<{ archived: boolean }>(lookupKey.workspace(orgId, workspaceId));
     return ws != null && !ws.archived;
   }
   apiKeyExists(orgId: string, workspaceId: string, apiKeyId: string): boolean {
-    return this.value<string>(K.apiKeyStatus(orgId, workspaceId, apiKeyId)) === 'active';
+    return this.value<string>(lookupKey.apiKeyStatus(orgId, workspaceId, apiKeyId)) === 'active';
   }
 }
 
@@ -78,28 +78,28 @@ class WorldEver implements World {
   }
 
   orgExists(orgId: string): boolean {
-    return this.ever(K.org(orgId));
+    return this.ever(lookupKey.org(orgId));
   }
   memberExists(orgId: string, userId: string): boolean {
-    return this.ever(K.memberStatus(orgId, userId));
+    return this.ever(lookupKey.memberStatus(orgId, userId));
   }
   groupExists(groupId: string): boolean {
-    return this.ever(K.group(groupId));
+    return this.ever(lookupKey.group(groupId));
   }
   roleExists(orgId: string, roleId: string): boolean {
-    return this.ever(K.role(orgId, roleId));
+    return this.ever(lookupKey.role(orgId, roleId));
   }
   connectorExists(orgId: string, connectorId: string): boolean {
-    return this.ever(K.connector(orgId, connectorId));
+    return this.ever(lookupKey.connector(orgId, connectorId));
   }
   toolExists(orgId: string, connectorId: string, toolName: string): boolean {
-    return this.ever(K.tool(orgId, connectorId, toolName));
+    return this.ever(lookupKey.tool(orgId, connectorId, toolName));
   }
   workspaceExists(orgId: string, workspaceId: string): boolean {
-    return this.ever(K.workspace(orgId, workspaceId));
+    return this.ever(lookupKey.workspace(orgId, workspaceId));
   }
   apiKeyExists(orgId: string, workspaceId: string, apiKeyId: string): boolean {
-    return this.ever(K.apiKey(orgId, workspaceId, apiKeyId));
+    return this.ever(lookupKey.apiKey(orgId, workspaceId, apiKeyId));
   }
 }
 

@@ -2,7 +2,7 @@ import { COMMANDS, type Command, type CommandPayload, type CommandType, type Eve
 import { ActingMember } from './decide-actor.js';
 import { mappedRoleChanges, type MappedRoleChange, type MappingChange } from './decide-mappings.js';
 import { checkReferences, worldAt, type Problem } from './decide-world.js';
-import { K, type FactKey, type ApiKeyFacts, type MemberStatus, type OrgFacts } from './fact-keys.js';
+import { lookupKey, type FactKey, type ApiKeyFacts, type MemberStatus, type OrgFacts } from './fact-keys.js';
 import { FactReader, NOW, type FactStore } from './facts.js';
 import { INITIAL_CAPABILITIES, isOwner, type AdminArea, type BuiltInRole, type MappableRole } from './vocabulary.js';
 
@@ -97,16 +97,16 @@ function needsConsoleManager(what: string) {
     a.isConsoleManager() ? undefined : refusal('R22', `${who(a)} needs the Console admin role or user_management = manage to ${what} (R22, R50)`);
 }
 
-const memberRole = (r: FactReader, o: string, u: string) => r.value<BuiltInRole>(K.memberRole(o, u));
-const memberStatus = (r: FactReader, o: string, u: string) => r.value<MemberStatus>(K.memberStatus(o, u));
-const primaryOwnerOf = (r: FactReader, o: string) => r.value<string>(K.primaryOwner(o));
+const memberRole = (r: FactReader, o: string, u: string) => r.value<BuiltInRole>(lookupKey.memberRole(o, u));
+const memberStatus = (r: FactReader, o: string, u: string) => r.value<MemberStatus>(lookupKey.memberStatus(o, u));
+const primaryOwnerOf = (r: FactReader, o: string) => r.value<string>(lookupKey.primaryOwner(o));
 /** Ids are never reused: anything with a version at any instant ever existed. */
 const everExisted = (facts: FactStore, key: FactKey) => facts.written(key);
 const reused = (what: string): Problem => violation('R62', `${what} already exists or existed; ids are never reused (R62)`);
 
 function inCatalog(r: FactReader, capability: string): boolean {
   if ((INITIAL_CAPABILITIES as readonly string[]).includes(capability)) return true;
-  for (const c of r.items(K.catalog)) if (c === capability) return true;
+  for (const c of r.items(lookupKey.catalog)) if (c === capability) return true;
   return false;
 }
 function catalogHas(input: Input<'SetOrganizationCapability' | 'SetPlatformOverride' | 'SetRoleCapability'>): Problem | undefined {
@@ -138,14 +138,14 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   // ---------------------------------------------------------------------------------------------- organizations
   CreateOrganization: {
     member: { onlyBy: 'the system' },
-    invariants: ({ facts, p }) => (everExisted(facts, K.org(p.orgId)) ? reused(`organization ${p.orgId}`) : undefined),
+    invariants: ({ facts, p }) => (everExisted(facts, lookupKey.org(p.orgId)) ? reused(`organization ${p.orgId}`) : undefined),
   },
   SetOrganizationCapability: { member: needsOwner('switch capabilities (R2)'), invariants: catalogHas },
   SetPlatformOverride: { member: { onlyBy: 'the platform (R1) or the system' }, invariants: catalogHas },
   AddCapabilityToCatalog: {
     member: { onlyBy: 'the platform or the system' },
     invariants: ({ facts, p }) => {
-      const known = (INITIAL_CAPABILITIES as readonly string[]).includes(p.capability) || [...facts.items(K.catalog, NOW)].includes(p.capability);
+      const known = (INITIAL_CAPABILITIES as readonly string[]).includes(p.capability) || [...facts.items(lookupKey.catalog, NOW)].includes(p.capability);
       return known ? violation('R62', `capability ${p.capability} is already in the catalog (R3)`) : undefined;
     },
   },
@@ -163,13 +163,13 @@ const RULES: { [T in CommandType]: Rules<T> } = {
       const status = memberStatus(r, p.orgId, p.userId);
       if (status === 'active' || status === 'suspended') return violation('R62', `${p.userId} is already a member of ${p.orgId} (${status})`);
       if (p.role === 'primary_owner') {
-        if (everExisted(facts, K.primaryOwner(p.orgId))) {
+        if (everExisted(facts, lookupKey.primaryOwner(p.orgId))) {
           return violation('R23', `${p.orgId} already has a primary owner; a second one only through TransferPrimaryOwnership (R23)`);
         }
       } else if (primaryOwnerOf(r, p.orgId) === undefined) {
         return violation('R23', `${p.orgId} has no primary owner yet; its first member must be added as primary_owner (R23)`);
       }
-      if (p.seat !== undefined && r.value<OrgFacts>(K.org(p.orgId))?.dualSeat !== true) {
+      if (p.seat !== undefined && r.value<OrgFacts>(lookupKey.org(p.orgId))?.dualSeat !== true) {
         return violation('R62', `${p.orgId} is not on a dual-seat plan; members have no seat type there (R8)`);
       }
       return undefined;
@@ -194,7 +194,7 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   ChangeMemberSeat: {
     member: MEMBERS,
     invariants: ({ r, p }) =>
-      r.value<OrgFacts>(K.org(p.orgId))?.dualSeat === true ? undefined : violation('R62', `${p.orgId} is not on a dual-seat plan; seats cannot change there (R8)`),
+      r.value<OrgFacts>(lookupKey.org(p.orgId))?.dualSeat === true ? undefined : violation('R62', `${p.orgId} is not on a dual-seat plan; seats cannot change there (R8)`),
   },
   SuspendMember: {
     member: MEMBERS,
@@ -231,7 +231,7 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   CreateGroup: {
     member: GROUPS,
     tenantLevel: true,
-    invariants: ({ facts, p }) => (everExisted(facts, K.group(p.groupId)) ? reused(`group ${p.groupId}`) : undefined),
+    invariants: ({ facts, p }) => (everExisted(facts, lookupKey.group(p.groupId)) ? reused(`group ${p.groupId}`) : undefined),
   },
   RenameGroup: { member: GROUPS, tenantLevel: true },
   DeleteGroup: { member: GROUPS, tenantLevel: true, mapping: ({ p }) => ({ deletedGroupId: p.groupId }) },
@@ -239,9 +239,9 @@ const RULES: { [T in CommandType]: Rules<T> } = {
     member: GROUPS,
     tenantLevel: true,
     invariants: ({ r, p }) => {
-      if (r.value<boolean>(K.inGroup(p.groupId, p.userId)) === true) return violation('R62', `${p.userId} is already in group ${p.groupId}`);
+      if (r.value<boolean>(lookupKey.inGroup(p.groupId, p.userId)) === true) return violation('R62', `${p.userId} is already in group ${p.groupId}`);
       // Decision: users are known to the tenant through their memberships; a group may only reference a member.
-      for (const orgId of r.items(K.userOrgs(p.userId))) {
+      for (const orgId of r.items(lookupKey.userOrgs(p.userId))) {
         const status = memberStatus(r, orgId, p.userId);
         if (status === 'active' || status === 'suspended') return undefined;
       }
@@ -252,14 +252,14 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   RemoveUserFromGroup: {
     member: GROUPS,
     tenantLevel: true,
-    invariants: ({ r, p }) => (r.value<boolean>(K.inGroup(p.groupId, p.userId)) === true ? undefined : violation('R62', `${p.userId} is not in group ${p.groupId}`)),
+    invariants: ({ r, p }) => (r.value<boolean>(lookupKey.inGroup(p.groupId, p.userId)) === true ? undefined : violation('R62', `${p.userId} is not in group ${p.groupId}`)),
     mapping: ({ p }) => ({ membership: { groupId: p.groupId, userId: p.userId, inGroup: false } }),
   },
 
   // ---------------------------------------------------------------------------------------------- custom roles
   CreateRole: {
     member: ROLES_OF_ORG,
-    invariants: ({ facts, p }) => (everExisted(facts, K.role(p.orgId, p.roleId)) ? reused(`role ${p.roleId} in ${p.orgId}`) : undefined),
+    invariants: ({ facts, p }) => (everExisted(facts, lookupKey.role(p.orgId, p.roleId)) ? reused(`role ${p.roleId} in ${p.orgId}`) : undefined),
   },
   RenameRole: { member: ROLES_OF_ORG },
   DeleteRole: { member: ROLES_OF_ORG },
@@ -270,17 +270,17 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   AssignRoleToGroup: {
     member: ROLES_OF_ORG,
     invariants: ({ r, p }) =>
-      r.value<boolean>(K.assigned(p.orgId, p.groupId, p.roleId)) === true ? violation('R62', `role ${p.roleId} is already assigned to group ${p.groupId} in ${p.orgId}`) : undefined,
+      r.value<boolean>(lookupKey.assigned(p.orgId, p.groupId, p.roleId)) === true ? violation('R62', `role ${p.roleId} is already assigned to group ${p.groupId} in ${p.orgId}`) : undefined,
   },
   UnassignRoleFromGroup: {
     member: ROLES_OF_ORG,
     invariants: ({ r, p }) =>
-      r.value<boolean>(K.assigned(p.orgId, p.groupId, p.roleId)) === true ? undefined : violation('R62', `role ${p.roleId} is not assigned to group ${p.groupId} in ${p.orgId}`),
+      r.value<boolean>(lookupKey.assigned(p.orgId, p.groupId, p.roleId)) === true ? undefined : violation('R62', `role ${p.roleId} is not assigned to group ${p.groupId} in ${p.orgId}`),
   },
   SetGroupRoleMapping: {
     member: needsArea('identity_access', 'change group mappings'),
     target: (a, { r, p }) => {
-      const current = r.value<MappableRole | null>(K.mapping(p.orgId, p.idpGroupId)) ?? null;
+      const current = r.value<MappableRole | null>(lookupKey.mapping(p.orgId, p.idpGroupId)) ?? null;
       return p.role === 'owner' || current === 'owner' ? ownerMakesOwners(a, `map group ${p.idpGroupId} from ${current ?? 'nothing'} to ${p.role ?? 'nothing'}`) : undefined;
     },
     mapping: ({ p }) => ({ mapping: { orgId: p.orgId, groupId: p.idpGroupId, role: p.role } }),
@@ -289,12 +289,12 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   // ------------------------------------------------------------------------------------------------- connectors
   AddConnector: {
     member: needsOwner('add connectors'),
-    invariants: ({ facts, p }) => (everExisted(facts, K.connector(p.orgId, p.connectorId)) ? reused(`connector ${p.connectorId} in ${p.orgId}`) : undefined),
+    invariants: ({ facts, p }) => (everExisted(facts, lookupKey.connector(p.orgId, p.connectorId)) ? reused(`connector ${p.connectorId} in ${p.orgId}`) : undefined),
   },
   AddConnectorTools: {
     member: needsOwner('add connector tools'),
     invariants: ({ r, p }) => {
-      const present = p.tools.filter((t) => r.value<boolean>(K.tool(p.orgId, p.connectorId, t)) === true);
+      const present = p.tools.filter((t) => r.value<boolean>(lookupKey.tool(p.orgId, p.connectorId, t)) === true);
       return present.length > 0 ? violation('R62', `connector ${p.connectorId} already has ${present.join(', ')}`) : undefined;
     },
   },
@@ -304,12 +304,12 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   EnableConnectorPermissions: {
     member: needsOwner('enable connector permissions (R11)'),
     invariants: ({ r, p }) =>
-      r.value<boolean>(K.connectorPermissions(p.orgId)) === true ? violation('R62', `connector permissions are already enabled in ${p.orgId}`) : undefined,
+      r.value<boolean>(lookupKey.connectorPermissions(p.orgId)) === true ? violation('R62', `connector permissions are already enabled in ${p.orgId}`) : undefined,
     // R12: seed every existing custom role with "All connectors" = always_allow, so nobody's level moves.
     causes: ({ r, p }) => {
       const seeds: Derived[] = [];
-      for (const roleId of r.items(K.roles(p.orgId))) {
-        if (r.value(K.role(p.orgId, roleId)) !== true) continue;
+      for (const roleId of r.items(lookupKey.roles(p.orgId))) {
+        if (r.value(lookupKey.role(p.orgId, roleId)) !== true) continue;
         seeds.push({ type: 'RoleConnectorPermissionSet', data: { orgId: p.orgId, roleId, connectorId: '*', level: 'always_allow' } });
       }
       return seeds;
@@ -325,7 +325,7 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   SetConsoleRole: { member: needsConsoleManager('set Console roles') },
   CreateWorkspace: {
     member: needsConsoleManager('create workspaces'),
-    invariants: ({ facts, p }) => (everExisted(facts, K.workspace(p.orgId, p.workspaceId)) ? reused(`workspace ${p.workspaceId} in ${p.orgId}`) : undefined),
+    invariants: ({ facts, p }) => (everExisted(facts, lookupKey.workspace(p.orgId, p.workspaceId)) ? reused(`workspace ${p.workspaceId} in ${p.orgId}`) : undefined),
   },
   ArchiveWorkspace: { member: needsConsoleManager('archive workspaces') },
   SetWorkspaceRole: {
@@ -346,7 +346,7 @@ const RULES: { [T in CommandType]: Rules<T> } = {
         : refusal('R22', `${who(a)} may create API keys only in their own name; creating one for ${p.createdBy} needs the Console admin role or user_management = manage (R22, R53)`);
     },
     invariants: ({ facts, r, p }) => {
-      if (everExisted(facts, K.apiKey(p.orgId, p.workspaceId, p.apiKeyId))) return reused(`API key ${p.apiKeyId} in workspace ${p.workspaceId}`);
+      if (everExisted(facts, lookupKey.apiKey(p.orgId, p.workspaceId, p.apiKeyId))) return reused(`API key ${p.apiKeyId} in workspace ${p.workspaceId}`);
       return memberStatus(r, p.orgId, p.createdBy) === 'active' ? undefined : violation('R62', `${p.createdBy} is not an active member of ${p.orgId} and cannot create API keys (R53)`);
     },
   },
@@ -354,7 +354,7 @@ const RULES: { [T in CommandType]: Rules<T> } = {
     member: (a, { r, p }) => {
       if (a.managesApiKeysIn(p.workspaceId) || a.isConsoleManager()) return undefined;
       // R53: a key records its creator, who may revoke it.
-      const key = r.value<ApiKeyFacts>(K.apiKey(p.orgId, p.workspaceId, p.apiKeyId));
+      const key = r.value<ApiKeyFacts>(lookupKey.apiKey(p.orgId, p.workspaceId, p.apiKeyId));
       return key?.createdBy === a.userId ? undefined : refusal('R22', `${who(a)} may not revoke API keys in workspace ${p.workspaceId} they did not create (R22, R53)`);
     },
   },
@@ -452,7 +452,7 @@ export function decide(facts: FactStore, command: Command, ctx: DecideContext): 
 
 /**
  * The organization a refused command targeted, recorded on its AccessChangeDenied so the audit trail filtered by
- * organization shows the attempts made in it (R62, issue 16 item 5): the payload's orgId, else a member actor's
+ * organization shows the attempts made in it (R62): the payload's orgId, else a member actor's
  * organization; none for commands without one (CreateGroup, AddCapabilityToCatalog by a non-member).
  */
 function deniedOrg(command: Command): { orgId?: string } {

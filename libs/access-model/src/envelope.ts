@@ -10,7 +10,7 @@ import { z } from 'zod';
 export const Id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:@-]+$/, 'must be 1–128 characters of A-Z a-z 0-9 . _ : @ -');
 
 /**
- * The instants every store and read model can represent (issue 16 item 8): ClickHouse documents DateTime64 (and
+ * The instants every store and read model can represent: ClickHouse documents DateTime64 (and
  * Date32) from 1900-01-01 to 2299-12-31, and some versions read year 0000 as "no year" (the current one). An
  * instant outside this range is refused at the edge instead of being stored and reported as another instant.
  */
@@ -41,7 +41,7 @@ export const Actor = z.discriminatedUnion('kind', [
 export type Actor = z.infer<typeof Actor>;
 
 /**
- * Who an API key speaks for (issue 16 item 1): an operator integration (`system`), a SCIM connector, the platform
+ * Who an API key speaks for: an operator integration (`system`), a SCIM connector, the platform
  * operator, or one member of one organization. A command's actor defaults to its key's principal.
  */
 export const Principal = z.discriminatedUnion('kind', [

@@ -1,4 +1,4 @@
-import { K, type GroupFacts, type MemberStatus } from './fact-keys.js';
+import { lookupKey, type GroupFacts, type MemberStatus } from './fact-keys.js';
 import type { EventRef, FactReader, Version } from './facts.js';
 import { describeActor, type Actor } from './envelope.js';
 import {
@@ -74,11 +74,11 @@ export interface MemberCore {
 
 /** The member as of the reader's instant, or undefined if (org, user) was never a member by then. */
 export function memberCore(r: FactReader, orgId: string, userId: string): MemberCore | undefined {
-  const role = r.get<BuiltInRole>(K.memberRole(orgId, userId));
-  const status = r.get<MemberStatus>(K.memberStatus(orgId, userId));
+  const role = r.get<BuiltInRole>(lookupKey.memberRole(orgId, userId));
+  const status = r.get<MemberStatus>(lookupKey.memberStatus(orgId, userId));
   if (role === undefined || status === undefined) return undefined;
-  const seat = r.get<Seat | null>(K.memberSeat(orgId, userId));
-  const org = r.value<{ dualSeat: boolean }>(K.org(orgId));
+  const seat = r.get<Seat | null>(lookupKey.memberSeat(orgId, userId));
+  const org = r.value<{ dualSeat: boolean }>(lookupKey.org(orgId));
   return {
     orgId,
     userId,
@@ -114,18 +114,18 @@ interface GroupRoles {
 /** The roles a group holds in an organization at the reader's instant (shared by every member of the group). */
 function groupRoles(r: FactReader, orgId: string, groupId: string): GroupRoles | undefined {
   return r.memo(`groupRoles|${orgId}|${groupId}`, () => {
-    const group = r.get<GroupFacts | null>(K.group(groupId));
+    const group = r.get<GroupFacts | null>(lookupKey.group(groupId));
     if (group === undefined) return undefined;
     if (group.value === null) return { excluded: link(group, `group ${groupId} was deleted`), roles: [] };
     const roles: { roleId: string; assigned: Link }[] = [];
-    for (const roleId of r.items(K.rolesOfGroup(orgId, groupId))) {
-      const assigned = r.get<boolean>(K.assigned(orgId, groupId, roleId));
+    for (const roleId of r.items(lookupKey.rolesOfGroup(orgId, groupId))) {
+      const assigned = r.get<boolean>(lookupKey.assigned(orgId, groupId, roleId));
       if (assigned?.value !== true) continue;
-      if (r.value<boolean | null>(K.role(orgId, roleId)) !== true) continue;
+      if (r.value<boolean | null>(lookupKey.role(orgId, roleId)) !== true) continue;
       roles.push({ roleId, assigned: link(assigned, `group ${groupId} is assigned role ${roleId} in ${orgId}`) });
     }
     // R31: in invite-only and JIT organizations, SCIM-sourced groups grant nothing through custom roles.
-    const mode = r.value<ProvisioningMode>(K.orgMode(orgId));
+    const mode = r.value<ProvisioningMode>(lookupKey.orgMode(orgId));
     if (roles.length > 0 && group.value.source === 'scim' && mode !== 'scim') {
       return { excluded: link(group, `group ${groupId} comes from SCIM and ${orgId} provisions by ${mode ?? 'invite_only'}, so its roles grant nothing (R31)`), roles: [] };
     }
@@ -136,8 +136,8 @@ function groupRoles(r: FactReader, orgId: string, groupId: string): GroupRoles |
 export function rolePaths(r: FactReader, orgId: string, userId: string): RolePaths {
   const paths: RolePath[] = [];
   const excluded: Link[] = [];
-  for (const groupId of r.items(K.groupsOfUser(userId))) {
-    const inGroup = r.get<boolean>(K.inGroup(groupId, userId));
+  for (const groupId of r.items(lookupKey.groupsOfUser(userId))) {
+    const inGroup = r.get<boolean>(lookupKey.inGroup(groupId, userId));
     if (inGroup?.value !== true) continue;
     const held = groupRoles(r, orgId, groupId);
     if (held === undefined) continue;
@@ -165,14 +165,14 @@ export interface Granted {
 /** The capability catalog at the reader's instant: the initial one plus those added by events (R3). */
 export function capabilityCatalog(r: FactReader): string[] {
   const caps = new Set<string>(INITIAL_CAPABILITIES);
-  for (const c of r.items(K.catalog)) caps.add(c);
+  for (const c of r.items(lookupKey.catalog)) caps.add(c);
   return [...caps];
 }
 
 /** R1, R2: available = organization toggle on and no platform override. */
 export function availability(r: FactReader, orgId: string, capability: string): Granted {
-  const toggle = r.get<boolean>(K.orgCapability(orgId, capability));
-  const override = r.get<boolean>(K.platformOverride(orgId, capability));
+  const toggle = r.get<boolean>(lookupKey.orgCapability(orgId, capability));
+  const override = r.get<boolean>(lookupKey.platformOverride(orgId, capability));
   if (override?.value === true) {
     return { granted: false, why: [link(override, `the platform disabled ${capability} for ${orgId} at contract level (R1)`)] };
   }
@@ -201,7 +201,7 @@ export function capabilityOf(r: FactReader, m: MemberCore, capability: string, p
   }
   // R5: a custom member has C when at least one role assigned to one of their groups grants it (additive).
   for (const path of paths.paths) {
-    const grant = r.get<boolean>(K.roleCapability(m.orgId, path.roleId, capability));
+    const grant = r.get<boolean>(lookupKey.roleCapability(m.orgId, path.roleId, capability));
     if (grant?.value === true) {
       const why = [m.roleLink, ...path.links, link(grant, `role ${path.roleId} grants ${capability}`), ...available.why];
       return seatCut ? { granted: false, why: [...why, seatCut] } : { granted: true, why };
@@ -210,7 +210,7 @@ export function capabilityOf(r: FactReader, m: MemberCore, capability: string, p
   // R6: no group, or no role that grants it: nothing — not even chat.
   const missing: Link[] = [m.roleLink, ...paths.excluded];
   for (const path of paths.paths) {
-    const grant = r.get<boolean>(K.roleCapability(m.orgId, path.roleId, capability));
+    const grant = r.get<boolean>(lookupKey.roleCapability(m.orgId, path.roleId, capability));
     if (grant !== undefined) missing.push(link(grant, `role ${path.roleId} does not grant ${capability}`));
     else missing.push(...path.links);
   }
@@ -232,23 +232,23 @@ export interface Leveled<L> {
 
 /** R10: the organization-wide level of a tool (tool row, else connector-wide row, else always_allow). */
 export function orgToolLevel(r: FactReader, orgId: string, connectorId: string, toolName: string): Leveled<ToolLevel> {
-  const own = r.get<ToolLevel>(K.toolPolicy(orgId, connectorId, toolName));
+  const own = r.get<ToolLevel>(lookupKey.toolPolicy(orgId, connectorId, toolName));
   if (own) return { level: own.value, why: [link(own, `the organization-wide policy sets ${connectorId}/${toolName} to ${own.value} (R10)`)] };
-  const all = r.get<ToolLevel>(K.toolPolicy(orgId, connectorId, '*'));
+  const all = r.get<ToolLevel>(lookupKey.toolPolicy(orgId, connectorId, '*'));
   if (all) return { level: all.value, why: [link(all, `the organization-wide policy sets every ${connectorId} tool to ${all.value} (R10)`)] };
   return { level: 'always_allow', why: [] };
 }
 
 /** R14: one role's level for one tool. */
 export function roleToolLevel(r: FactReader, orgId: string, roleId: string, connectorId: string, toolName: string): Leveled<ToolLevel> {
-  const own = r.get<ConnectorRowLevel>(K.roleConnector(orgId, roleId, connectorId));
+  const own = r.get<ConnectorRowLevel>(lookupKey.roleConnector(orgId, roleId, connectorId));
   if (own !== undefined) {
     if (own.value !== 'custom') return { level: own.value, why: [link(own, `role ${roleId} sets ${connectorId} to ${own.value}`)] };
-    const tool = r.get<ToolLevel>(K.roleTool(orgId, roleId, connectorId, toolName));
+    const tool = r.get<ToolLevel>(lookupKey.roleTool(orgId, roleId, connectorId, toolName));
     if (tool) return { level: tool.value, why: [link(own, `role ${roleId} sets ${connectorId} to custom`), link(tool, `role ${roleId} sets ${connectorId}/${toolName} to ${tool.value}`)] };
     return { level: 'blocked', why: [link(own, `role ${roleId} sets ${connectorId} to custom with no level for ${toolName}, so it is blocked (R14)`)] };
   }
-  const all = r.get<ConnectorRowLevel>(K.roleConnector(orgId, roleId, '*'));
+  const all = r.get<ConnectorRowLevel>(lookupKey.roleConnector(orgId, roleId, '*'));
   if (all === undefined) return { level: 'blocked', why: [] };
   if (all.value === 'custom') {
     return { level: 'blocked', why: [link(all, `role ${roleId} sets "All connectors" to custom and has no row for ${connectorId}, so it is blocked (R14)`)] };
@@ -257,9 +257,9 @@ export function roleToolLevel(r: FactReader, orgId: string, roleId: string, conn
 }
 
 export function toolExists(r: FactReader, orgId: string, connectorId: string, toolName: string): Version | undefined {
-  const connector = r.get<unknown>(K.connector(orgId, connectorId));
+  const connector = r.get<unknown>(lookupKey.connector(orgId, connectorId));
   if (connector?.value == null) return connector;
-  const tool = r.get<boolean>(K.tool(orgId, connectorId, toolName));
+  const tool = r.get<boolean>(lookupKey.tool(orgId, connectorId, toolName));
   return tool;
 }
 
@@ -272,7 +272,7 @@ export function toolLevelOf(r: FactReader, m: MemberCore, connectorId: string, t
   if (m.status !== 'active') return { level: 'blocked', why: [m.statusLink] };
   const org = orgToolLevel(r, m.orgId, connectorId, toolName);
   if (isFullMember(m.role)) return { level: org.level, why: [m.roleLink, ...org.why] }; // R16, R4
-  const enabled = r.get<boolean>(K.connectorPermissions(m.orgId));
+  const enabled = r.get<boolean>(lookupKey.connectorPermissions(m.orgId));
   if (enabled?.value !== true) {
     return { level: org.level, why: [m.roleLink, ...org.why] }; // R11
   }
@@ -313,7 +313,7 @@ export function adminLevelOf(r: FactReader, m: MemberCore, area: AdminArea, path
   let best: AdminLevel = 'none';
   let why: Link[] = [m.roleLink];
   for (const path of paths.paths) {
-    const level = r.get<AdminLevel>(K.roleAdmin(m.orgId, path.roleId, area));
+    const level = r.get<AdminLevel>(lookupKey.roleAdmin(m.orgId, path.roleId, area));
     if (level !== undefined && adminRank(level.value) > adminRank(best)) {
       best = level.value;
       why = [m.roleLink, ...path.links, link(level, `role ${path.roleId} gives ${area} = ${level.value}`)];
@@ -330,8 +330,8 @@ export interface SpendLimit {
 }
 
 export function spendLimitOf(r: FactReader, m: MemberCore): SpendLimit {
-  const ceiling = r.get<number | null>(K.spendCeiling(m.orgId));
-  const individual = r.get<number | null>(K.memberLimit(m.orgId, m.userId));
+  const ceiling = r.get<number | null>(lookupKey.spendCeiling(m.orgId));
+  const individual = r.get<number | null>(lookupKey.memberLimit(m.orgId, m.userId));
   let cents: number | null = null;
   let why: Link[] = [];
   if (individual?.value != null) {
@@ -340,12 +340,12 @@ export function spendLimitOf(r: FactReader, m: MemberCore): SpendLimit {
     why = [link(individual, `${m.userId} has an individual limit of ${individual.value} cents (R41)`)];
   } else {
     // R42: several group limits → lowest or highest, as the organization's precedence says (lowest by default).
-    const precedence = r.get<SpendingPrecedence>(K.spendingPrecedence(m.orgId));
+    const precedence = r.get<SpendingPrecedence>(lookupKey.spendingPrecedence(m.orgId));
     const highest = precedence?.value === 'highest';
-    for (const groupId of r.items(K.groupsOfUser(m.userId))) {
-      if (r.value<boolean>(K.inGroup(groupId, m.userId)) !== true) continue;
-      if (r.value<GroupFacts | null>(K.group(groupId)) == null) continue;
-      const limit = r.get<number | null>(K.groupLimit(m.orgId, groupId));
+    for (const groupId of r.items(lookupKey.groupsOfUser(m.userId))) {
+      if (r.value<boolean>(lookupKey.inGroup(groupId, m.userId)) !== true) continue;
+      if (r.value<GroupFacts | null>(lookupKey.group(groupId)) == null) continue;
+      const limit = r.get<number | null>(lookupKey.groupLimit(m.orgId, groupId));
       if (limit?.value == null) continue;
       if (cents === null || (highest ? limit.value > cents : limit.value < cents)) {
         cents = limit.value;
@@ -393,21 +393,21 @@ export interface ConsoleAccess {
 }
 
 export function consoleAccessOf(r: FactReader, m: MemberCore): ConsoleAccess {
-  const roleVersion = r.get<ConsoleRole | null>(K.consoleRole(m.orgId, m.userId));
+  const roleVersion = r.get<ConsoleRole | null>(lookupKey.consoleRole(m.orgId, m.userId));
   const role = m.status === 'active' ? (roleVersion?.value ?? null) : null;
   const why: Link[] = roleVersion?.value ? [link(roleVersion, `${m.userId} has the Console role ${roleVersion.value} (R50)`)] : [];
   const permissions = role ? CONSOLE_PERMISSIONS[role] : [];
   const workspaces = idRecord<readonly string[]>();
   if (m.status !== 'active') return { role: null, permissions: [], workspaces, why: [m.statusLink] };
   const everywhere = role ? (ORG_ROLE_IN_WORKSPACES[role] ?? []) : [];
-  const mine = new Set(r.items(K.workspacesOfUser(m.orgId, m.userId)));
-  for (const workspaceId of r.items(K.workspaces(m.orgId))) {
-    const ws = r.value<{ archived: boolean }>(K.workspace(m.orgId, workspaceId));
+  const mine = new Set(r.items(lookupKey.workspacesOfUser(m.orgId, m.userId)));
+  for (const workspaceId of r.items(lookupKey.workspaces(m.orgId))) {
+    const ws = r.value<{ archived: boolean }>(lookupKey.workspace(m.orgId, workspaceId));
     if (ws === undefined || ws.archived) continue;
     const perms = new Set<string>(everywhere);
     if (mine.has(workspaceId)) {
       // R52: a workspace role adds to the organization role, never removes.
-      const wsRole = r.get<WorkspaceRole | null>(K.workspaceRole(m.orgId, workspaceId, m.userId));
+      const wsRole = r.get<WorkspaceRole | null>(lookupKey.workspaceRole(m.orgId, workspaceId, m.userId));
       if (wsRole?.value) {
         for (const p of WORKSPACE_PERMISSIONS[wsRole.value]) perms.add(p);
         why.push(link(wsRole, `${m.userId} is ${wsRole.value} in workspace ${workspaceId} (R52)`));
@@ -425,7 +425,7 @@ export function consoleAccessOf(r: FactReader, m: MemberCore): ConsoleAccess {
 
 /**
  * An answer's object keyed by ids (connectors, tools, workspaces, capabilities): without a prototype, an id such as
- * `__proto__` or `constructor` is an own key like any other instead of reaching Object.prototype (issue 16 item 4).
+ * `__proto__` or `constructor` is an own key like any other instead of reaching Object.prototype.
  */
 function idRecord<V>(): Record<string, V> {
   return Object.create(null) as Record<string, V>;
@@ -455,12 +455,12 @@ export function accessOf(r: FactReader, orgId: string, userId: string): MemberAc
   for (const c of capabilityCatalog(r)) capabilities[c] = capabilityOf(r, m, c, paths);
   const tools = idRecord<Record<string, Leveled<ToolLevel>>>();
   const connectorMenu: string[] = [];
-  for (const connectorId of r.items(K.connectors(orgId))) {
-    if (r.value(K.connector(orgId, connectorId)) == null) continue;
+  for (const connectorId of r.items(lookupKey.connectors(orgId))) {
+    if (r.value(lookupKey.connector(orgId, connectorId)) == null) continue;
     const row = idRecord<Leveled<ToolLevel>>();
     let inMenu = false;
-    for (const toolName of r.items(K.tools(orgId, connectorId))) {
-      if (r.value<boolean>(K.tool(orgId, connectorId, toolName)) !== true) continue;
+    for (const toolName of r.items(lookupKey.tools(orgId, connectorId))) {
+      if (r.value<boolean>(lookupKey.tool(orgId, connectorId, toolName)) !== true) continue;
       const level = toolLevelOf(r, m, connectorId, toolName, paths);
       row[toolName] = level;
       if (level.level !== 'blocked') inMenu = true;

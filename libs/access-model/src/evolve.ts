@@ -1,6 +1,6 @@
 import type { EventMetadata } from './envelope.js';
 import { SCHEMA_VERSION, upcast, type EventData, type EventType } from './catalog.js';
-import { KW as K } from './fact-keys.js';
+import { internKey } from './fact-keys.js';
 import type { FactStore, Stamp } from './facts.js';
 import { INITIAL_CAPABILITIES } from './vocabulary.js';
 
@@ -22,132 +22,132 @@ type Folder<E extends EventType> = (facts: FactStore, data: EventData<E>, ev: St
  */
 const FOLD: { [E in EventType]: Folder<E> } = {
   OrganizationCreated(f, d, ev) {
-    f.addToSet(K.orgs, d.orgId, ev);
-    f.write(K.org(d.orgId), { name: d.name, dualSeat: d.dualSeat, usageBased: d.usageBased }, ev);
-    f.write(K.orgMode(d.orgId), d.provisioningMode, ev);
+    f.addToSet(internKey.orgs, d.orgId, ev);
+    f.write(internKey.org(d.orgId), { name: d.name, dualSeat: d.dualSeat, usageBased: d.usageBased }, ev);
+    f.write(internKey.orgMode(d.orgId), d.provisioningMode, ev);
     // Decision (spec silent): the capabilities the product ships with start switched on; ones added to the catalog
     // later start off (R3), which needs no write: an absent toggle is off.
-    for (const c of INITIAL_CAPABILITIES) f.write(K.orgCapability(d.orgId, c), true, ev);
+    for (const c of INITIAL_CAPABILITIES) f.write(internKey.orgCapability(d.orgId, c), true, ev);
   },
-  OrganizationCapabilitySet: (f, d, ev) => f.write(K.orgCapability(d.orgId, d.capability), d.enabled, ev),
-  PlatformOverrideSet: (f, d, ev) => f.write(K.platformOverride(d.orgId, d.capability), d.disabled, ev),
-  CapabilityAddedToCatalog: (f, d, ev) => f.addToSet(K.catalog, d.capability, ev),
-  ProvisioningModeSet: (f, d, ev) => f.write(K.orgMode(d.orgId), d.mode, ev),
-  GroupMappingsEnabledSet: (f, d, ev) => f.write(K.groupMappingsEnabled(d.orgId), d.enabled, ev),
-  SpendingPrecedenceSet: (f, d, ev) => f.write(K.spendingPrecedence(d.orgId), d.precedence, ev),
+  OrganizationCapabilitySet: (f, d, ev) => f.write(internKey.orgCapability(d.orgId, d.capability), d.enabled, ev),
+  PlatformOverrideSet: (f, d, ev) => f.write(internKey.platformOverride(d.orgId, d.capability), d.disabled, ev),
+  CapabilityAddedToCatalog: (f, d, ev) => f.addToSet(internKey.catalog, d.capability, ev),
+  ProvisioningModeSet: (f, d, ev) => f.write(internKey.orgMode(d.orgId), d.mode, ev),
+  GroupMappingsEnabledSet: (f, d, ev) => f.write(internKey.groupMappingsEnabled(d.orgId), d.enabled, ev),
+  SpendingPrecedenceSet: (f, d, ev) => f.write(internKey.spendingPrecedence(d.orgId), d.precedence, ev),
 
   MemberAdded(f, d, ev) {
-    f.addToSet(K.members(d.orgId), d.userId, ev);
-    f.addToSet(K.userOrgs(d.userId), d.orgId, ev);
-    f.write(K.memberRole(d.orgId, d.userId), d.role, ev);
-    f.write(K.memberSeat(d.orgId, d.userId), d.seat ?? null, ev);
-    f.write(K.memberStatus(d.orgId, d.userId), 'active', ev);
-    f.write(K.memberEmail(d.orgId, d.userId), d.email, ev);
+    f.addToSet(internKey.members(d.orgId), d.userId, ev);
+    f.addToSet(internKey.userOrgs(d.userId), d.orgId, ev);
+    f.write(internKey.memberRole(d.orgId, d.userId), d.role, ev);
+    f.write(internKey.memberSeat(d.orgId, d.userId), d.seat ?? null, ev);
+    f.write(internKey.memberStatus(d.orgId, d.userId), 'active', ev);
+    f.write(internKey.memberEmail(d.orgId, d.userId), d.email, ev);
     // A membership starts afresh: no individual limit, no Console role carried over from an earlier one.
-    f.write(K.memberLimit(d.orgId, d.userId), null, ev);
-    f.write(K.consoleRole(d.orgId, d.userId), null, ev);
-    if (d.role === 'primary_owner') f.write(K.primaryOwner(d.orgId), d.userId, ev);
+    f.write(internKey.memberLimit(d.orgId, d.userId), null, ev);
+    f.write(internKey.consoleRole(d.orgId, d.userId), null, ev);
+    if (d.role === 'primary_owner') f.write(internKey.primaryOwner(d.orgId), d.userId, ev);
   },
   MemberRoleChanged(f, d, ev) {
-    f.write(K.memberRole(d.orgId, d.userId), d.role, ev);
-    if (d.role === 'primary_owner') f.write(K.primaryOwner(d.orgId), d.userId, ev);
+    f.write(internKey.memberRole(d.orgId, d.userId), d.role, ev);
+    if (d.role === 'primary_owner') f.write(internKey.primaryOwner(d.orgId), d.userId, ev);
   },
-  MemberSeatChanged: (f, d, ev) => f.write(K.memberSeat(d.orgId, d.userId), d.seat, ev),
-  MemberSuspended: (f, d, ev) => f.write(K.memberStatus(d.orgId, d.userId), 'suspended', ev),
-  MemberReactivated: (f, d, ev) => f.write(K.memberStatus(d.orgId, d.userId), 'active', ev),
-  MemberRemoved: (f, d, ev) => f.write(K.memberStatus(d.orgId, d.userId), 'removed', ev),
+  MemberSeatChanged: (f, d, ev) => f.write(internKey.memberSeat(d.orgId, d.userId), d.seat, ev),
+  MemberSuspended: (f, d, ev) => f.write(internKey.memberStatus(d.orgId, d.userId), 'suspended', ev),
+  MemberReactivated: (f, d, ev) => f.write(internKey.memberStatus(d.orgId, d.userId), 'active', ev),
+  MemberRemoved: (f, d, ev) => f.write(internKey.memberStatus(d.orgId, d.userId), 'removed', ev),
   PrimaryOwnershipTransferred(f, d, ev) {
-    const from = d.fromUserId ?? f.get<string>(K.primaryOwner(d.orgId), { at: ev.at, knownAt: Infinity, beforePos: ev.pos })?.value;
-    if (from !== undefined && from !== d.toUserId) f.write(K.memberRole(d.orgId, from), 'owner', ev);
-    f.write(K.memberRole(d.orgId, d.toUserId), 'primary_owner', ev);
-    f.write(K.primaryOwner(d.orgId), d.toUserId, ev);
+    const from = d.fromUserId ?? f.get<string>(internKey.primaryOwner(d.orgId), { at: ev.at, knownAt: Infinity, beforePos: ev.pos })?.value;
+    if (from !== undefined && from !== d.toUserId) f.write(internKey.memberRole(d.orgId, from), 'owner', ev);
+    f.write(internKey.memberRole(d.orgId, d.toUserId), 'primary_owner', ev);
+    f.write(internKey.primaryOwner(d.orgId), d.toUserId, ev);
   },
 
   GroupCreated(f, d, ev) {
-    f.addToSet(K.groups, d.groupId, ev);
-    f.write(K.group(d.groupId), { source: d.source }, ev);
-    f.write(K.groupName(d.groupId), d.name, ev);
+    f.addToSet(internKey.groups, d.groupId, ev);
+    f.write(internKey.group(d.groupId), { source: d.source }, ev);
+    f.write(internKey.groupName(d.groupId), d.name, ev);
   },
-  GroupRenamed: (f, d, ev) => f.write(K.groupName(d.groupId), d.name, ev),
-  GroupDeleted: (f, d, ev) => f.write(K.group(d.groupId), null, ev),
+  GroupRenamed: (f, d, ev) => f.write(internKey.groupName(d.groupId), d.name, ev),
+  GroupDeleted: (f, d, ev) => f.write(internKey.group(d.groupId), null, ev),
   UserAddedToGroup(f, d, ev) {
-    f.addToSet(K.groupsOfUser(d.userId), d.groupId, ev);
-    f.addToSet(K.usersOfGroup(d.groupId), d.userId, ev);
-    f.write(K.inGroup(d.groupId, d.userId), true, ev);
+    f.addToSet(internKey.groupsOfUser(d.userId), d.groupId, ev);
+    f.addToSet(internKey.usersOfGroup(d.groupId), d.userId, ev);
+    f.write(internKey.inGroup(d.groupId, d.userId), true, ev);
   },
-  UserRemovedFromGroup: (f, d, ev) => f.write(K.inGroup(d.groupId, d.userId), false, ev),
+  UserRemovedFromGroup: (f, d, ev) => f.write(internKey.inGroup(d.groupId, d.userId), false, ev),
 
   RoleCreated(f, d, ev) {
-    f.addToSet(K.roles(d.orgId), d.roleId, ev);
-    f.write(K.role(d.orgId, d.roleId), true, ev);
-    f.write(K.roleName(d.orgId, d.roleId), d.name, ev);
+    f.addToSet(internKey.roles(d.orgId), d.roleId, ev);
+    f.write(internKey.role(d.orgId, d.roleId), true, ev);
+    f.write(internKey.roleName(d.orgId, d.roleId), d.name, ev);
     // R7: a new custom role grants chat and nothing else.
-    f.write(K.roleCapability(d.orgId, d.roleId, 'chat'), true, ev);
+    f.write(internKey.roleCapability(d.orgId, d.roleId, 'chat'), true, ev);
     // R13: created while connector permissions are enabled → "All connectors" at needs_approval.
-    const enabled = f.get<boolean>(K.connectorPermissions(d.orgId), { at: ev.at, knownAt: Infinity, beforePos: ev.pos })?.value;
-    if (enabled === true) f.write(K.roleConnector(d.orgId, d.roleId, '*'), 'needs_approval', ev);
+    const enabled = f.get<boolean>(internKey.connectorPermissions(d.orgId), { at: ev.at, knownAt: Infinity, beforePos: ev.pos })?.value;
+    if (enabled === true) f.write(internKey.roleConnector(d.orgId, d.roleId, '*'), 'needs_approval', ev);
   },
-  RoleRenamed: (f, d, ev) => f.write(K.roleName(d.orgId, d.roleId), d.name, ev),
-  RoleDeleted: (f, d, ev) => f.write(K.role(d.orgId, d.roleId), null, ev),
-  RoleCapabilitySet: (f, d, ev) => f.write(K.roleCapability(d.orgId, d.roleId, d.capability), d.granted, ev),
-  RoleAdminPermissionSet: (f, d, ev) => f.write(K.roleAdmin(d.orgId, d.roleId, d.area), d.level, ev),
-  RoleConnectorPermissionSet: (f, d, ev) => f.write(K.roleConnector(d.orgId, d.roleId, d.connectorId), d.level, ev),
-  RoleToolPermissionSet: (f, d, ev) => f.write(K.roleTool(d.orgId, d.roleId, d.connectorId, d.toolName), d.level, ev),
+  RoleRenamed: (f, d, ev) => f.write(internKey.roleName(d.orgId, d.roleId), d.name, ev),
+  RoleDeleted: (f, d, ev) => f.write(internKey.role(d.orgId, d.roleId), null, ev),
+  RoleCapabilitySet: (f, d, ev) => f.write(internKey.roleCapability(d.orgId, d.roleId, d.capability), d.granted, ev),
+  RoleAdminPermissionSet: (f, d, ev) => f.write(internKey.roleAdmin(d.orgId, d.roleId, d.area), d.level, ev),
+  RoleConnectorPermissionSet: (f, d, ev) => f.write(internKey.roleConnector(d.orgId, d.roleId, d.connectorId), d.level, ev),
+  RoleToolPermissionSet: (f, d, ev) => f.write(internKey.roleTool(d.orgId, d.roleId, d.connectorId, d.toolName), d.level, ev),
   RoleAssignedToGroup(f, d, ev) {
-    f.addToSet(K.rolesOfGroup(d.orgId, d.groupId), d.roleId, ev);
-    f.write(K.assigned(d.orgId, d.groupId, d.roleId), true, ev);
+    f.addToSet(internKey.rolesOfGroup(d.orgId, d.groupId), d.roleId, ev);
+    f.write(internKey.assigned(d.orgId, d.groupId, d.roleId), true, ev);
   },
-  RoleUnassignedFromGroup: (f, d, ev) => f.write(K.assigned(d.orgId, d.groupId, d.roleId), false, ev),
+  RoleUnassignedFromGroup: (f, d, ev) => f.write(internKey.assigned(d.orgId, d.groupId, d.roleId), false, ev),
   GroupRoleMappingSet(f, d, ev) {
-    f.addToSet(K.mappings(d.orgId), d.idpGroupId, ev);
-    f.write(K.mapping(d.orgId, d.idpGroupId), d.role, ev);
+    f.addToSet(internKey.mappings(d.orgId), d.idpGroupId, ev);
+    f.write(internKey.mapping(d.orgId, d.idpGroupId), d.role, ev);
   },
 
   ConnectorAdded(f, d, ev) {
-    f.addToSet(K.connectors(d.orgId), d.connectorId, ev);
-    f.write(K.connector(d.orgId, d.connectorId), { name: d.name }, ev);
+    f.addToSet(internKey.connectors(d.orgId), d.connectorId, ev);
+    f.write(internKey.connector(d.orgId, d.connectorId), { name: d.name }, ev);
     for (const t of d.tools) {
-      f.addToSet(K.tools(d.orgId, d.connectorId), t, ev);
-      f.write(K.tool(d.orgId, d.connectorId, t), true, ev);
+      f.addToSet(internKey.tools(d.orgId, d.connectorId), t, ev);
+      f.write(internKey.tool(d.orgId, d.connectorId, t), true, ev);
     }
   },
   ConnectorToolsAdded(f, d, ev) {
     for (const t of d.tools) {
-      f.addToSet(K.tools(d.orgId, d.connectorId), t, ev);
-      f.write(K.tool(d.orgId, d.connectorId, t), true, ev);
+      f.addToSet(internKey.tools(d.orgId, d.connectorId), t, ev);
+      f.write(internKey.tool(d.orgId, d.connectorId, t), true, ev);
     }
   },
   // R18: removed tools and connectors are blocked from this instant; the roles' rows stay in their history.
   ConnectorToolsRemoved(f, d, ev) {
-    for (const t of d.tools) f.write(K.tool(d.orgId, d.connectorId, t), false, ev);
+    for (const t of d.tools) f.write(internKey.tool(d.orgId, d.connectorId, t), false, ev);
   },
-  ConnectorRemoved: (f, d, ev) => f.write(K.connector(d.orgId, d.connectorId), null, ev),
-  OrgToolPolicySet: (f, d, ev) => f.write(K.toolPolicy(d.orgId, d.connectorId, d.toolName), d.level, ev),
-  ConnectorPermissionsEnabled: (f, d, ev) => f.write(K.connectorPermissions(d.orgId), true, ev),
+  ConnectorRemoved: (f, d, ev) => f.write(internKey.connector(d.orgId, d.connectorId), null, ev),
+  OrgToolPolicySet: (f, d, ev) => f.write(internKey.toolPolicy(d.orgId, d.connectorId, d.toolName), d.level, ev),
+  ConnectorPermissionsEnabled: (f, d, ev) => f.write(internKey.connectorPermissions(d.orgId), true, ev),
 
-  OrgSpendCeilingSet: (f, d, ev) => f.write(K.spendCeiling(d.orgId), d.cents, ev),
-  GroupSpendLimitSet: (f, d, ev) => f.write(K.groupLimit(d.orgId, d.groupId), d.cents, ev),
-  MemberSpendLimitSet: (f, d, ev) => f.write(K.memberLimit(d.orgId, d.userId), d.cents, ev),
+  OrgSpendCeilingSet: (f, d, ev) => f.write(internKey.spendCeiling(d.orgId), d.cents, ev),
+  GroupSpendLimitSet: (f, d, ev) => f.write(internKey.groupLimit(d.orgId, d.groupId), d.cents, ev),
+  MemberSpendLimitSet: (f, d, ev) => f.write(internKey.memberLimit(d.orgId, d.userId), d.cents, ev),
 
-  ConsoleRoleSet: (f, d, ev) => f.write(K.consoleRole(d.orgId, d.userId), d.role, ev),
+  ConsoleRoleSet: (f, d, ev) => f.write(internKey.consoleRole(d.orgId, d.userId), d.role, ev),
   WorkspaceCreated(f, d, ev) {
-    f.addToSet(K.workspaces(d.orgId), d.workspaceId, ev);
-    f.write(K.workspace(d.orgId, d.workspaceId), { name: d.name, archived: false }, ev);
+    f.addToSet(internKey.workspaces(d.orgId), d.workspaceId, ev);
+    f.write(internKey.workspace(d.orgId, d.workspaceId), { name: d.name, archived: false }, ev);
   },
   WorkspaceArchived(f, d, ev) {
-    const name = f.get<{ name: string }>(K.workspace(d.orgId, d.workspaceId), { at: ev.at, knownAt: Infinity, beforePos: ev.pos })?.value?.name;
-    f.write(K.workspace(d.orgId, d.workspaceId), { name: name ?? d.workspaceId, archived: true }, ev);
+    const name = f.get<{ name: string }>(internKey.workspace(d.orgId, d.workspaceId), { at: ev.at, knownAt: Infinity, beforePos: ev.pos })?.value?.name;
+    f.write(internKey.workspace(d.orgId, d.workspaceId), { name: name ?? d.workspaceId, archived: true }, ev);
   },
   WorkspaceRoleSet(f, d, ev) {
-    f.addToSet(K.workspacesOfUser(d.orgId, d.userId), d.workspaceId, ev);
-    f.write(K.workspaceRole(d.orgId, d.workspaceId, d.userId), d.role, ev);
+    f.addToSet(internKey.workspacesOfUser(d.orgId, d.userId), d.workspaceId, ev);
+    f.write(internKey.workspaceRole(d.orgId, d.workspaceId, d.userId), d.role, ev);
   },
   ApiKeyCreated(f, d, ev) {
-    f.addToSet(K.apiKeys(d.orgId), `${d.workspaceId}|${d.apiKeyId}`, ev);
-    f.write(K.apiKey(d.orgId, d.workspaceId, d.apiKeyId), { name: d.name, createdBy: d.createdBy, workspaceId: d.workspaceId }, ev);
-    f.write(K.apiKeyStatus(d.orgId, d.workspaceId, d.apiKeyId), 'active', ev);
+    f.addToSet(internKey.apiKeys(d.orgId), `${d.workspaceId}|${d.apiKeyId}`, ev);
+    f.write(internKey.apiKey(d.orgId, d.workspaceId, d.apiKeyId), { name: d.name, createdBy: d.createdBy, workspaceId: d.workspaceId }, ev);
+    f.write(internKey.apiKeyStatus(d.orgId, d.workspaceId, d.apiKeyId), 'active', ev);
   },
-  ApiKeyRevoked: (f, d, ev) => f.write(K.apiKeyStatus(d.orgId, d.workspaceId, d.apiKeyId), 'revoked', ev),
+  ApiKeyRevoked: (f, d, ev) => f.write(internKey.apiKeyStatus(d.orgId, d.workspaceId, d.apiKeyId), 'revoked', ev),
 
   // Refusals are audit facts only (R62): they change no access.
   AccessChangeDenied: () => {},
@@ -165,7 +165,7 @@ export function evolve(facts: FactStore, event: LedgerEvent): void {
 }
 
 /**
- * Fold one event, or nothing of it (issue 16 item 6): a folder that throws on data it cannot take (a shape from an
+ * Fold one event, or nothing of it: a folder that throws on data it cannot take (a shape from an
  * older schema, a field missing) may already have written some facts, and those are taken back before the error goes
  * on, so a projection can skip the event and keep a fact store that is exactly "every other event folded". Inside a
  * writer's speculation (group commit) the speculation's own rollback covers the whole batch instead.

@@ -235,10 +235,10 @@ function keysOf(step: (parent: number, segment: string) => number): Keys {
  * The names facts are read by: a name never written is `NO_FACT` (-1), which has no versions and no items — so a
  * lookup of an unknown id (a request for a member that does not exist) adds nothing to the key space.
  */
-export const K: Keys = keysOf((parent, segment) => KEYS.find(parent, segment));
+export const lookupKey: Keys = keysOf((parent, segment) => KEYS.find(parent, segment));
 
 /** The names facts are written by (evolve.ts): interned on first use. */
-export const KW: Keys = keysOf((parent, segment) => KEYS.child(parent, segment));
+export const internKey: Keys = keysOf((parent, segment) => KEYS.child(parent, segment));
 
 export type MemberStatus = 'active' | 'suspended' | 'removed';
 export interface OrgFacts { readonly name: string; readonly dualSeat: boolean; readonly usageBased: boolean }

@@ -1,5 +1,7 @@
 import type { Actor } from './envelope.js';
-import { StringTable, type FactKey, type SnapshotNames } from './fact-keys.js';
+import { EventTable, LONG_FACT, LazyVersion, grow, versionChain } from './fact-columns.js';
+import type { FactKey, SnapshotNames, StringTable } from './fact-keys.js';
+import { columnsOf, snapshotOf, type FactStoreSnapshot } from './fact-snapshot.js';
 
 /**
  * The state every event folds into: a bitemporal fact store.
@@ -17,13 +19,7 @@ import { StringTable, type FactKey, type SnapshotNames } from './fact-keys.js';
  * Which facts an event writes depends only on the event (evolve.ts), so insertion order does not change the result.
  * Facts are keyed by interned names (`FactKey`, fact-keys.ts).
  *
- * Memory and speed: millions of events have to fit and be folded fast, so the store is columnar and keeps few
- * objects for the garbage collector to trace. Each event folded gets a sequence number and one row in typed arrays
- * (occurredAt, recordedAt, position, type, actor, its id packed in 16 bytes when it is a UUID). A fact is a small
- * integer (the only per-fact object is its key in the index); its versions are rows of other typed arrays, chained
- * from the newest back in (occurredAt, position) order, and a fact with many versions also gets an ordered array of
- * them for binary search. Set items remember the sequence number of the event that added them (a small integer, not
- * a boxed instant). The objects a reader sees (`Version`, `EventRef`) are made only when asked for.
+ * How the versions are laid out in memory: fact-columns.ts; the snapshot format: fact-snapshot.ts.
  */
 
 /** The event behind a fact version: the link an explanation shows (§10). */
@@ -61,201 +57,10 @@ export interface View {
 
 export const NOW: View = { at: Number.POSITIVE_INFINITY, knownAt: Number.POSITIVE_INFINITY };
 
-/** Interns actors: members by organization and user (no key string built per event), the others by kind. */
-class ActorInterner {
-  readonly values: Actor[] = [];
-  private readonly members = new Map<string, Map<string, number>>();
-  private readonly others = new Map<string, number>();
-
-  intern(actor: Actor): number {
-    let index: Map<string, number> | undefined;
-    let key: string;
-    if (actor.kind === 'member') {
-      index = this.members.get(actor.orgId);
-      if (index === undefined) {
-        index = new Map();
-        this.members.set(actor.orgId, index);
-      }
-      key = actor.userId;
-    } else {
-      index = this.others;
-      key = actor.kind;
-    }
-    let i = index.get(key);
-    if (i === undefined) {
-      i = this.values.length;
-      this.values.push(actor);
-      index.set(key, i);
-    }
-    return i;
-  }
-}
-
-function grow<A extends Float64Array | Uint32Array | Int32Array | Uint8Array>(a: A, n: number): A {
-  if (n < a.length) return a;
-  const b = new (a.constructor as new (n: number) => A)(Math.max(1024, a.length * 2));
-  b.set(a);
-  return b;
-}
-
-const HEX_VALUE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
-const HEX_DIGIT = '0123456789abcdef';
-
-/** A canonical lowercase UUID into 16 bytes at `offset`; false for any other id (the bytes are then meaningless). */
-function packUuid(id: string, out: Uint8Array, offset: number): boolean {
-  if (id.length !== 36) return false;
-  let j = offset;
-  for (let i = 0; i < 36; ) {
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (id.charCodeAt(i) !== 45) return false;
-      i++;
-      continue;
-    }
-    const c1 = id.charCodeAt(i);
-    const c2 = id.charCodeAt(i + 1);
-    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
-    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
-    if (hi < 0 || lo < 0) return false;
-    out[j++] = (hi << 4) | lo;
-    i += 2;
-  }
-  return true;
-}
-
-function unpackUuid(bytes: Uint8Array, offset: number): string {
-  let id = '';
-  for (let k = 0; k < 16; k++) {
-    if (k === 4 || k === 6 || k === 8 || k === 10) id += '-';
-    const b = bytes[offset + k]!;
-    id += HEX_DIGIT[b >> 4]! + HEX_DIGIT[b & 15]!;
-  }
-  return id;
-}
-
-/** Sequence-numbered events: one row each, in typed arrays. */
-class EventTable {
-  at = new Float64Array(1024);
-  rec = new Float64Array(1024);
-  pos = new Float64Array(1024);
-  kind = new Uint32Array(1024); // type index << 20 | actor index: up to 4 096 types, 1 048 576 actors
-  /** Event ids that are UUIDs, 16 bytes each (a string per event would be millions of objects to trace). */
-  idBytes = new Uint8Array(16 * 1024);
-  /** The other ids (imported events may carry their own). */
-  otherIds = new Map<number, string>();
-  count = 0;
-  /** Types are interned, so a row holds a small index, not a copy. */
-  readonly types = new StringTable();
-  readonly actors = new ActorInterner();
-
-  get length(): number {
-    return this.count;
-  }
-
-  add(id: string, type: string, actor: Actor, at: number, rec: number, pos: number): number {
-    const seq = this.count++;
-    this.at = grow(this.at, seq);
-    this.rec = grow(this.rec, seq);
-    this.pos = grow(this.pos, seq);
-    this.kind = grow(this.kind, seq);
-    this.idBytes = grow(this.idBytes, seq * 16 + 15);
-    this.at[seq] = at;
-    this.rec[seq] = rec;
-    this.pos[seq] = pos;
-    const t = this.types.id(type);
-    const a = this.actors.intern(actor);
-    this.kind[seq] = (t << 20) | a;
-    if (!packUuid(id, this.idBytes, seq * 16)) this.otherIds.set(seq, id);
-    return seq;
-  }
-
-  id(seq: number): string {
-    return this.otherIds.get(seq) ?? unpackUuid(this.idBytes, seq * 16);
-  }
-
-  truncate(length: number): void {
-    for (let seq = length; seq < this.count; seq++) this.otherIds.delete(seq);
-    this.count = length;
-  }
-
-  ref(seq: number): EventRef {
-    const kind = this.kind[seq]!;
-    const at = this.at[seq]!;
-    return {
-      eventId: this.id(seq),
-      type: this.types.values[kind >>> 20]!,
-      occurredAt: new Date(at).toISOString(),
-      actor: this.actors.values[kind & 0xfffff]!,
-      at,
-      pos: this.pos[seq]!,
-      rec: this.rec[seq]!,
-    };
-  }
-
-  /** Does event `a` come after (at, pos) in (occurredAt, position) order? */
-  after(a: number, at: number, pos: number): boolean {
-    const x = this.at[a]!;
-    return x > at || (x === at && this.pos[a]! > pos);
-  }
-
-  visible(seq: number, view: View): boolean {
-    const at = this.at[seq]!;
-    if (at > view.at) return false;
-    if (view.beforePos !== undefined && at === view.at && this.pos[seq]! >= view.beforePos) return false;
-    return true;
-  }
-}
-
-class LazyVersion<V> implements Version<V> {
-  constructor(
-    private readonly table: EventTable,
-    private readonly seq: number,
-    readonly value: V,
-  ) {}
-
-  get ev(): EventRef {
-    return this.table.ref(this.seq);
-  }
-}
-
-/** A fact with more versions than this also keeps them in an ordered array, for binary search at an instant. */
-const LONG_FACT = 8;
-
-/**
- * A fact store as plain data, cheap to serialize: typed arrays, and strings only where they are values. Fact keys are
- * this process's (`KEYS.toSnapshot` goes with them) and set items are ids into the snapshot's strings.
- */
-export interface FactStoreSnapshot {
-  readonly events: {
-    at: Float64Array;
-    rec: Float64Array;
-    pos: Float64Array;
-    kind: Uint32Array;
-    idBytes: Uint8Array;
-    otherIds: Map<number, string>;
-    types: string[];
-    actors: Actor[];
-  };
-  readonly facts: {
-    /** (key, fact id) pairs. */
-    index: Int32Array;
-    ids: number;
-    last: Int32Array;
-    count: Uint32Array;
-    seq: Uint32Array;
-    prev: Int32Array;
-    values: unknown[];
-  };
-  /** Set i is `keys[i]`, with `sizes[i]` (item, seq) entries, one set after another in `items`/`seqs`. */
-  readonly sets: { keys: Int32Array; sizes: Int32Array; items: Int32Array; seqs: Int32Array };
-  readonly order: Int32Array;
-  readonly versionCount: number;
-}
-
 export class FactStore {
   private table = new EventTable();
   /** Fact key → this store's fact id. */
-  private readonly index = new Map<FactKey, number>();
+  private index = new Map<FactKey, number>();
   private factIds = 0;
   /** By fact id: its newest version in (occurredAt, position) order, and how many it has. */
   private last = new Int32Array(1024);
@@ -265,10 +70,10 @@ export class FactStore {
   private vPrev = new Int32Array(1024);
   private vValue: unknown[] = [];
   /** Facts with more than LONG_FACT versions: their versions, oldest first. */
-  private readonly long = new Map<number, number[]>();
+  private long = new Map<number, number[]>();
   /** Sets of ids ever seen under a key (members of an org, groups of a user…), each with the seq of the event that
    *  added it first in occurredAt order. */
-  private readonly sets = new Map<FactKey, Map<string, number>>();
+  private sets = new Map<FactKey, Map<string, number>>();
   /** Every event's seq in (occurredAt, position) order: what timelines name as the cause of a change. */
   private order: number[] = [];
   private versionCount = 0;
@@ -311,9 +116,7 @@ export class FactStore {
   private chain(fact: number): number[] {
     const long = this.long.get(fact);
     if (long !== undefined) return long;
-    const out: number[] = [];
-    for (let v = this.last[fact]!; v >= 0; v = this.vPrev[v]!) out.push(v);
-    return out.reverse();
+    return versionChain(this.last, this.vPrev, fact);
   }
 
   write(key: FactKey, value: unknown, stamp: Stamp): void {
@@ -548,57 +351,13 @@ export class FactStore {
   }
 
   /**
-   * Plain data for a snapshot (see FactStoreSnapshot); set items are entered into `strings`. Typed arrays are views
-   * of the store's own (serializing a view writes only its bytes): serialize before the store changes.
+   * Plain data for a snapshot (fact-snapshot.ts); set items are entered into `strings`. Typed arrays are views of the
+   * store's own (serializing a view writes only its bytes): serialize before the store changes.
    */
   toSnapshot(strings: StringTable): FactStoreSnapshot {
     if (this.speculation) throw new Error('cannot snapshot while a speculation is open');
-    const t = this.table;
-    const n = t.length;
-    const versions = this.vValue.length;
-    const index = new Int32Array(this.index.size * 2);
-    let i = 0;
-    this.index.forEach((fact, key) => {
-      index[i++] = key;
-      index[i++] = fact;
-    });
-    let entries = 0;
-    for (const set of this.sets.values()) entries += set.size;
-    const sets = { keys: new Int32Array(this.sets.size), sizes: new Int32Array(this.sets.size), items: new Int32Array(entries), seqs: new Int32Array(entries) };
-    let s = 0;
-    let e = 0;
-    this.sets.forEach((set, key) => {
-      sets.keys[s] = key;
-      sets.sizes[s++] = set.size;
-      set.forEach((seq, item) => {
-        sets.items[e] = strings.id(item);
-        sets.seqs[e++] = seq;
-      });
-    });
-    return {
-      events: {
-        at: t.at.subarray(0, n),
-        rec: t.rec.subarray(0, n),
-        pos: t.pos.subarray(0, n),
-        kind: t.kind.subarray(0, n),
-        idBytes: t.idBytes.subarray(0, n * 16),
-        otherIds: t.otherIds,
-        types: t.types.values,
-        actors: t.actors.values,
-      },
-      facts: {
-        index,
-        ids: this.factIds,
-        last: this.last.subarray(0, this.factIds),
-        count: this.count.subarray(0, this.factIds),
-        seq: this.vSeq.subarray(0, versions),
-        prev: this.vPrev.subarray(0, versions),
-        values: this.vValue,
-      },
-      sets,
-      order: new Int32Array(this.order),
-      versionCount: this.versionCount,
-    };
+    const { table, index, factIds, last, count, vSeq, vPrev, vValue, long, sets, order, versionCount, maxPos } = this;
+    return snapshotOf({ table, index, factIds, last, count, vSeq, vPrev, vValue, long, sets, order, versionCount, maxPos }, strings);
   }
 
   /**
@@ -607,36 +366,20 @@ export class FactStore {
    */
   static fromSnapshot(snapshot: FactStoreSnapshot, names: SnapshotNames): FactStore {
     const store = new FactStore();
-    const t = store.table;
-    const e = snapshot.events;
-    for (const type of e.types) t.types.id(type);
-    for (const actor of e.actors) t.actors.intern(actor);
-    t.at = new Float64Array(e.at);
-    t.rec = new Float64Array(e.rec);
-    t.pos = new Float64Array(e.pos);
-    t.kind = new Uint32Array(e.kind);
-    t.idBytes = new Uint8Array(e.idBytes);
-    t.otherIds = new Map(e.otherIds);
-    t.count = e.at.length;
-    const f = snapshot.facts;
-    for (let i = 0; i < f.index.length; i += 2) store.index.set(names.keys[f.index[i]!]! as FactKey, f.index[i + 1]!);
-    store.factIds = f.ids;
-    store.last = new Int32Array(f.last);
-    store.count = new Uint32Array(f.count);
-    store.vSeq = new Uint32Array(f.seq);
-    store.vPrev = new Int32Array(f.prev);
-    store.vValue = f.values.slice();
-    for (const fact of store.index.values()) if (store.count[fact]! > LONG_FACT) store.long.set(fact, store.chain(fact));
-    const sets = snapshot.sets;
-    let entry = 0;
-    for (let s = 0; s < sets.keys.length; s++) {
-      const set = new Map<string, number>();
-      for (const end = entry + sets.sizes[s]!; entry < end; entry++) set.set(names.strings[sets.items[entry]!]!, sets.seqs[entry]!);
-      store.sets.set(names.keys[sets.keys[s]!]! as FactKey, set);
-    }
-    store.order = Array.from(snapshot.order);
-    store.versionCount = snapshot.versionCount;
-    for (let i = 0; i < e.pos.length; i++) if (e.pos[i]! > store.maxPos) store.maxPos = e.pos[i]!;
+    const c = columnsOf(snapshot, names);
+    store.table = c.table;
+    store.index = c.index;
+    store.factIds = c.factIds;
+    store.last = c.last;
+    store.count = c.count;
+    store.vSeq = c.vSeq;
+    store.vPrev = c.vPrev;
+    store.vValue = c.vValue;
+    store.long = c.long;
+    store.sets = c.sets;
+    store.order = c.order;
+    store.versionCount = c.versionCount;
+    store.maxPos = c.maxPos;
     return store;
   }
 }

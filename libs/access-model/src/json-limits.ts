@@ -1,5 +1,5 @@
 /**
- * Limits on one event's JSON at the edge (issue 16 item 6): a command body or an import line nesting thousands of
+ * Limits on one event's JSON at the edge: a command body or an import line nesting thousands of
  * arrays was accepted, then no projection could take it (the ClickHouse insert failed on it forever). Both limits
  * are far above anything the catalog produces (its deepest event, AccessChangeDenied, nests 6 levels; its largest,
  * ConnectorAdded with 500 tools of 128 characters, ≈ 66 KB).

@@ -2,7 +2,7 @@ import {
   accessOf, adminLevelOf, availability, capabilityOf, link, memberCore, permissionsOf, rolePaths, toolLevelOf,
   type Link, type MemberAccess, type RolePaths,
 } from './evaluate.js';
-import { K, type FactKey } from './fact-keys.js';
+import { lookupKey, type FactKey } from './fact-keys.js';
 import { FactReader, type EventRef, type FactStore, type View } from './facts.js';
 import { adminRank, toolRank, type AdminArea, type AdminLevel, type ToolLevel } from './vocabulary.js';
 
@@ -22,12 +22,12 @@ export function accessAt(facts: FactStore, view: View, orgId: string, userId: st
 }
 
 export function orgExists(facts: FactStore, view: View, orgId: string): boolean {
-  return facts.get(K.org(orgId), view) !== undefined;
+  return facts.get(lookupKey.org(orgId), view) !== undefined;
 }
 
 /** Was (org, user) ever a member, as known at the view's knownAt (any occurredAt)? */
 export function memberKnown(facts: FactStore, knownAt: number, orgId: string, userId: string): boolean {
-  return facts.get(K.memberRole(orgId, userId), { at: Number.POSITIVE_INFINITY, knownAt }) !== undefined;
+  return facts.get(lookupKey.memberRole(orgId, userId), { at: Number.POSITIVE_INFINITY, knownAt }) !== undefined;
 }
 
 export type HoldersQuery =
@@ -46,15 +46,15 @@ export interface Holder {
  */
 function customCandidates(r: FactReader, orgId: string, grants: (roleId: string) => boolean): Set<string> {
   const candidates = new Set<string>();
-  for (const groupId of r.items(K.groups)) {
+  for (const groupId of r.items(lookupKey.groups)) {
     let holds = false;
-    for (const roleId of r.items(K.rolesOfGroup(orgId, groupId))) {
-      if (r.value<boolean>(K.assigned(orgId, groupId, roleId)) === true && r.value(K.role(orgId, roleId)) === true && grants(roleId)) {
+    for (const roleId of r.items(lookupKey.rolesOfGroup(orgId, groupId))) {
+      if (r.value<boolean>(lookupKey.assigned(orgId, groupId, roleId)) === true && r.value(lookupKey.role(orgId, roleId)) === true && grants(roleId)) {
         holds = true;
         break;
       }
     }
-    if (holds) for (const userId of r.items(K.usersOfGroup(groupId))) candidates.add(userId);
+    if (holds) for (const userId of r.items(lookupKey.usersOfGroup(groupId))) candidates.add(userId);
   }
   return candidates;
 }
@@ -66,12 +66,12 @@ export function holdersOf(facts: FactStore, view: View, orgId: string, query: Ho
   if ('capability' in query && !availability(r, orgId, query.capability).granted) return holders; // R1, R2
   let candidates: Set<string> | undefined;
   if ('capability' in query) {
-    candidates = customCandidates(r, orgId, (roleId) => r.value<boolean>(K.roleCapability(orgId, roleId, query.capability)) === true);
+    candidates = customCandidates(r, orgId, (roleId) => r.value<boolean>(lookupKey.roleCapability(orgId, roleId, query.capability)) === true);
   } else if ('adminArea' in query) {
     const min = adminRank(query.minLevel);
-    candidates = customCandidates(r, orgId, (roleId) => adminRank(r.value<AdminLevel>(K.roleAdmin(orgId, roleId, query.adminArea)) ?? 'none') >= Math.max(min, 1));
+    candidates = customCandidates(r, orgId, (roleId) => adminRank(r.value<AdminLevel>(lookupKey.roleAdmin(orgId, roleId, query.adminArea)) ?? 'none') >= Math.max(min, 1));
   }
-  for (const userId of r.items(K.members(orgId))) {
+  for (const userId of r.items(lookupKey.members(orgId))) {
     const m = memberCore(r, orgId, userId);
     if (m === undefined || m.status !== 'active') continue;
     if (m.role === 'custom' && candidates !== undefined && !candidates.has(userId)) continue;
@@ -175,7 +175,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** A member's permissions as intervals over (from, to], each with the event that opened and the one that closed it. */
 export function timelineOf(facts: FactStore, orgId: string, userId: string, from: number, to: number, knownAt = Number.POSITIVE_INFINITY): Interval[] {
   // Start at the member's first appearance so that intervals open before `from` still name the event that opened them.
-  const first = facts.history(K.memberRole(orgId, userId)).find((v) => v.ev.rec <= knownAt)?.ev.at;
+  const first = facts.history(lookupKey.memberRole(orgId, userId)).find((v) => v.ev.rec <= knownAt)?.ev.at;
   const start = first !== undefined && first < from ? first - 1 : from;
   const { initial, transitions } = transitionsOf(facts, orgId, userId, start, to, knownAt);
   const open = new Map<string, { level: string; from: number; openedBy: string | null }>();
@@ -208,7 +208,7 @@ export interface MemberChange extends Change {
 /** Every member's access changes in (from, to], each with the events that caused it. */
 export function changesOf(facts: FactStore, orgId: string, from: number, to: number, knownAt = Number.POSITIVE_INFINITY): MemberChange[] {
   const out: MemberChange[] = [];
-  for (const userId of facts.items(K.members(orgId), viewAt(to, knownAt))) {
+  for (const userId of facts.items(lookupKey.members(orgId), viewAt(to, knownAt))) {
     const { transitions } = transitionsOf(facts, orgId, userId, from, to, knownAt);
     for (const { at, diff, causes } of transitions) {
       const causedBy = causes.map((ev) => link({ value: null, ev }, `${ev.type} took effect`));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { K, type BuiltInRole } from '../src/index.js';
+import { lookupKey, type BuiltInRole } from '../src/index.js';
 import { acme, aGroup, aMember, as, inGroup, organization } from './builders.js';
 import { e, given, platform, scim, system } from './given.js';
 
@@ -20,7 +20,7 @@ describe('AddMember', () => {
 
   it('scenario 14 (R22, R62): an admin tries to create an owner → refused, recorded as AccessChangeDenied, no state change', () => {
     const outcome = given(acme()).when(as('admin').AddMember({ ...newcomer, role: 'owner' })).thenRefused('R22', /only an owner may make or unmake an owner/);
-    expect(outcome.facts.history(K.memberStatus('acme', 'new'))).toHaveLength(0);
+    expect(outcome.facts.history(lookupKey.memberStatus('acme', 'new'))).toHaveLength(0);
   });
 
   it('R22: a custom member with user_management = manage may not add an owner either', () => {
@@ -147,7 +147,7 @@ describe('ChangeMemberRole', () => {
 
   it('scenario 14 (R22): an admin tries to make a user an owner → refused, recorded, no state change', () => {
     const outcome = given(acme()).when(as('admin').ChangeMemberRole(change('user', 'owner'))).thenRefused('R22', /only an owner/);
-    expect(outcome.reader().value(K.memberRole('acme', 'user'))).toBe('user');
+    expect(outcome.reader().value(lookupKey.memberRole('acme', 'user'))).toBe('user');
   });
 
   it('R22: an admin may not unmake an owner', () => {
@@ -309,9 +309,9 @@ describe('TransferPrimaryOwnership', () => {
       .when(as('po').TransferPrimaryOwnership({ orgId: 'acme', toUserId: 'owner' }))
       .then(e.PrimaryOwnershipTransferred({ orgId: 'acme', toUserId: 'owner', fromUserId: 'po' }));
     const r = outcome.reader();
-    expect(r.value(K.memberRole('acme', 'po'))).toBe('owner');
-    expect(r.value(K.memberRole('acme', 'owner'))).toBe('primary_owner');
-    expect(r.value(K.primaryOwner('acme'))).toBe('owner');
+    expect(r.value(lookupKey.memberRole('acme', 'po'))).toBe('owner');
+    expect(r.value(lookupKey.memberRole('acme', 'owner'))).toBe('primary_owner');
+    expect(r.value(lookupKey.primaryOwner('acme'))).toBe('owner');
   });
 
   it('R22: an owner who is not the primary owner is refused', () => {

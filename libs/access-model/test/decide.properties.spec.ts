@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
-  CommandBody, COMMAND_TYPES, COMMANDS, EVENT_DATA, FactReader, FactStore, K, NOW, decide, evolve, isOwner,
+  CommandBody, COMMAND_TYPES, COMMANDS, EVENT_DATA, FactReader, FactStore, lookupKey, NOW, decide, evolve, isOwner,
   type BuiltInRole, type Command, type CommandActor, type MemberStatus,
 } from '../src/index.js';
 
@@ -89,8 +89,8 @@ const PRELUDE: Command[] = [
 
 function primaryOwners(r: FactReader, orgId: string): string[] {
   return USERS.filter((u) => {
-    const status = r.value<MemberStatus>(K.memberStatus(orgId, u));
-    return r.value<BuiltInRole>(K.memberRole(orgId, u)) === 'primary_owner' && (status === 'active' || status === 'suspended');
+    const status = r.value<MemberStatus>(lookupKey.memberStatus(orgId, u));
+    return r.value<BuiltInRole>(lookupKey.memberRole(orgId, u)) === 'primary_owner' && (status === 'active' || status === 'suspended');
   });
 }
 
@@ -103,7 +103,7 @@ function run(commands: Array<Command | undefined>): void {
     if (c === undefined) continue;
     t += 1000;
     const before = new FactReader(facts, NOW);
-    const actorWasOwner = c.actor.kind === 'member' && isOwner(before.value<BuiltInRole>(K.memberRole(c.actor.orgId, c.actor.userId)));
+    const actorWasOwner = c.actor.kind === 'member' && isOwner(before.value<BuiltInRole>(lookupKey.memberRole(c.actor.orgId, c.actor.userId)));
     const decision = decide(facts, c, { at: t, newId: () => `e${++ids}` });
     if (decision.kind === 'violation') continue;
     const iso = new Date(t).toISOString();
@@ -112,8 +112,8 @@ function run(commands: Array<Command | undefined>): void {
       expect(EVENT_DATA[event.type]!.safeParse(event.data).error).toBeUndefined();
       if (event.type === 'MemberRoleChanged' || event.type === 'MemberAdded') {
         const { orgId, userId, role } = event.data as { orgId: string; userId: string; role: BuiltInRole };
-        const from = before.value<BuiltInRole>(K.memberRole(orgId, userId));
-        const status = before.value<MemberStatus>(K.memberStatus(orgId, userId));
+        const from = before.value<BuiltInRole>(lookupKey.memberRole(orgId, userId));
+        const status = before.value<MemberStatus>(lookupKey.memberStatus(orgId, userId));
         // R22: only an owner (or a system actor) makes or unmakes an owner.
         if (c.actor.kind === 'member' && (isOwner(role) || (status !== 'removed' && isOwner(from)))) expect(actorWasOwner).toBe(true);
       }
@@ -129,7 +129,7 @@ function run(commands: Array<Command | undefined>): void {
     for (const orgId of ORGS) {
       const owners = primaryOwners(after, orgId);
       expect(owners.length).toBeLessThanOrEqual(1); // R23
-      if (owners.length === 1) expect(after.value(K.primaryOwner(orgId))).toBe(owners[0]);
+      if (owners.length === 1) expect(after.value(lookupKey.primaryOwner(orgId))).toBe(owners[0]);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { FactStore, K, KEYS, KW, KeySpace, NO_FACT, StringTable, type Actor, type View } from '../src/index.js';
+import { FactStore, lookupKey, KEYS, internKey, KeySpace, NO_FACT, StringTable, type Actor, type View } from '../src/index.js';
 
 /**
  * The fact store's own contract (R60, R61), against a naive reference: a list of (occurredAt, position,
@@ -37,7 +37,7 @@ describe('fact store (R60, R61)', () => {
     fc.assert(
       fc.property(writesArb, fc.array(fc.record({ at: fc.integer({ min: -1, max: 42 }), knownAt: fc.integer({ min: 0, max: 80 }), before: fc.option(fc.integer({ min: 0, max: 45 }), { nil: undefined }) }), { minLength: 1, maxLength: 30 }), (ws, views) => {
         const facts = new FactStore();
-        const key = KW.memberSeat('facts-spec', `u-${ws.length}`);
+        const key = internKey.memberSeat('facts-spec', `u-${ws.length}`);
         const writes: Written[] = [];
         ws.forEach((w, pos) => {
           const stamp = facts.note(`ev-${pos}`, 'MemberSeatChanged', system, w.at, w.at + w.lag, pos);
@@ -57,15 +57,17 @@ describe('fact store (R60, R61)', () => {
   test('event ids come back exactly: UUIDs (packed) and any other id', () => {
     const facts = new FactStore();
     const ids = ['0190a5b2-7c3d-4e5f-8a9b-0c1d2e3f4a5b', 'imported-42', '0190A5B2-7C3D-4E5F-8A9B-0C1D2E3F4A5B', '0190a5b2x7c3d-4e5f-8a9b-0c1d2e3f4a5b', 'ffffffff-ffff-ffff-ffff-ffffffffffff', ''];
-    const key = KW.groupName('facts-spec-ids');
-    ids.forEach((id, i) => facts.write(key, i, facts.note(id, 'GroupRenamed', system, i, i, i)));
+    const key = internKey.groupName('facts-spec-ids');
+    ids.forEach((id, i) => {
+      facts.write(key, i, facts.note(id, 'GroupRenamed', system, i, i, i));
+    });
     expect(facts.history(key).map((v) => v.ev.eventId)).toEqual(ids);
   });
 
   test('a snapshot restored gives the same answers, its keys by name', () => {
     const facts = new FactStore();
-    const a = KW.memberRole('snap-org', 'snap-u1');
-    const members = KW.members('snap-org');
+    const a = internKey.memberRole('snap-org', 'snap-u1');
+    const members = internKey.members('snap-org');
     for (let i = 0; i < 12; i++) {
       const stamp = facts.note(`e${i}`, 'MemberRoleChanged', system, 100 - i * 3, 100 - i * 3, i);
       facts.write(a, `role-${i}`, stamp);
@@ -84,7 +86,7 @@ describe('fact store (R60, R61)', () => {
   });
 
   test('names of a snapshot restored in another key space (another process) are the same names', () => {
-    const samples = [K.orgs, KW.memberRole('snap-org', 'snap-u1'), KW.roleTool('names-org', 'r-1', 'jira', 'search'), KW.inGroup('g-1', 'u-1')];
+    const samples = [lookupKey.orgs, internKey.memberRole('snap-org', 'snap-u1'), internKey.roleTool('names-org', 'r-1', 'jira', 'search'), internKey.inGroup('g-1', 'u-1')];
     const strings = new StringTable();
     const snapshot = structuredClone({ keys: KEYS.toSnapshot(strings), strings: strings.values });
     const elsewhere = new KeySpace();
@@ -98,8 +100,8 @@ describe('fact store (R60, R61)', () => {
 
   test('a rolled-back speculation leaves no version, no set item and no event behind', () => {
     const facts = new FactStore();
-    const key = KW.memberStatus('spec-org', 'spec-u');
-    const set = KW.members('spec-org');
+    const key = internKey.memberStatus('spec-org', 'spec-u');
+    const set = internKey.members('spec-org');
     facts.write(key, 'active', facts.note('a', 'MemberAdded', system, 10, 10, 1));
     facts.addToSet(set, 'spec-u', { seq: 0, at: 10, pos: 1 });
     const before = { size: facts.size, events: facts.events, history: facts.history(key).map((v) => v.value) };
@@ -107,19 +109,19 @@ describe('fact store (R60, R61)', () => {
     for (let i = 0; i < 10; i++) {
       const stamp = facts.note(`s${i}`, 'MemberSuspended', system, 5 + i, 20, 2 + i);
       facts.write(key, `s${i}`, stamp);
-      facts.write(KW.memberStatus('spec-org', `new-${i}`), 'active', stamp);
+      facts.write(internKey.memberStatus('spec-org', `new-${i}`), 'active', stamp);
       facts.addToSet(set, `new-${i}`, stamp);
     }
     facts.rollbackSpeculation();
     expect({ size: facts.size, events: facts.events, history: facts.history(key).map((v) => v.value) }).toEqual(before);
     expect([...facts.items(set, { at: Infinity, knownAt: Infinity })]).toEqual(['spec-u']);
-    expect(facts.written(K.memberStatus('spec-org', 'new-3'))).toBe(false);
+    expect(facts.written(lookupKey.memberStatus('spec-org', 'new-3'))).toBe(false);
   });
 
   test('reading unknown ids adds nothing to the key space', () => {
     const size = KEYS.size;
-    for (let i = 0; i < 100; i++) expect(K.memberRole(`no-such-org-${i}`, `no-such-user-${i}`)).toBe(NO_FACT);
-    expect(K.roleTool('acme', 'nope', 'nope', 'nope')).toBe(NO_FACT);
+    for (let i = 0; i < 100; i++) expect(lookupKey.memberRole(`no-such-org-${i}`, `no-such-user-${i}`)).toBe(NO_FACT);
+    expect(lookupKey.roleTool('acme', 'nope', 'nope', 'nope')).toBe(NO_FACT);
     expect(KEYS.size).toBe(size);
     expect(new FactStore().get(NO_FACT, { at: Infinity, knownAt: Infinity })).toBeUndefined();
   });

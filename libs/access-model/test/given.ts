@@ -100,6 +100,7 @@ export class Outcome {
   ) {}
 
   /** Accepted with exactly these events, in order; every event after the first is caused by the first. */
+  // biome-ignore lint/suspicious/noThenProperty: given(…).when(…).then(…) is the specification's wording; a Given is never awaited.
   then(...expected: ExpectedEvent[]): this {
     expect(this.decision).toMatchObject({ kind: 'accepted' });
     const events = (this.decision as { events: NewEvent[] }).events;
@@ -112,7 +113,7 @@ export class Outcome {
   }
 
   /** R22/R24: refused, recorded as one AccessChangeDenied carrying the command and the organization it targeted
-   *  (the payload's, else a member actor's: issue 16 item 5), and no state change (R62). */
+   *  (the payload's, else a member actor's), and no state change (R62). */
   thenRefused(rule: string, reason?: RegExp): this {
     expect(this.decision).toMatchObject({ kind: 'refused', rule });
     const refused = this.decision as Extract<Decision, { kind: 'refused' }>;

@@ -44,7 +44,7 @@ export interface AppendResult {
 }
 
 /**
- * A command's idempotency key, written with its events in the same transaction (issue 16 item 9), so that a retry
+ * A command's idempotency key, written with its events in the same transaction, so that a retry
  * after any crash finds it exactly when the events are there. The store keeps `answer` as opaque JSON.
  */
 export interface CommandRecord {
@@ -104,7 +104,7 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
   /**
    * Look for new events now rather than at the next poll (a writer that lost a race to another process needs that
-   * process's events at once, issue 16 item 15). Absent where delivery is pushed.
+   * process's events at once). Absent where delivery is pushed.
    */
   poke?(): void;
 }
@@ -142,7 +142,7 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /**
    * Which of these event ids are stored in this stream (the import skips them, http-api.md). Ids are unique per
-   * stream, not across streams: the same id in another tenant's stream is another event (issue 16 item 2).
+   * stream, not across streams: the same id in another tenant's stream is another event.
    * Cheap on SQLite (an index); on KurrentDB, which has no index by id, it reads the stream backwards.
    */
   knownIds(streamId: string, ids: readonly string[]): Promise<ReadonlySet<string>>;

@@ -147,7 +147,7 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
       expect((await collect(store.readStream(s))).map((e) => e.id)).toEqual([batch[0]!.id, batch[1]!.id, expect.any(String)]);
     });
 
-    test('command keys (issue 16 item 9): recorded in the same append as their events, found with those events; a conflict stores neither', async () => {
+    test('command keys: recorded in the same append as their events, found with those events; a conflict stores neither', async () => {
       const stream = streamName('keys');
       expect(await store.commandByKey(stream, 'k-1')).toBeUndefined();
       await store.append(stream, events('pre', 2));
@@ -192,7 +192,7 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
       expect(await store.knownIds(streamName('known-a'), [])).toEqual(new Set());
     });
 
-    test('ids are unique per stream: the same id in two streams is stored in both; again in the same stream is the idempotent no-op (issue 16 item 2)', async () => {
+    test('ids are unique per stream: the same id in two streams is stored in both; again in the same stream is the idempotent no-op', async () => {
       const shared = event('shared-id');
       const inA = await store.append(streamName('same-id-a'), [shared]);
       const inB = await store.append(streamName('same-id-b'), [shared]);

@@ -1,5 +1,5 @@
 /**
- * Exports of the audit trail to S3 and Splunk HEC (issue 5). What other libraries and apps may use:
+ * Exports of the audit trail to S3 and Splunk HEC. What other libraries and apps may use:
  * - schemas: ExportRequest (POST /v1/tenants/{t}/exports), SinkConfig / S3SinkConfig / HecSinkConfig,
  *   ContinuousSinkConfig (configured live sinks);
  * - ExportJobs (one-shot jobs: start/get/list/resume) over SqliteExportStateStore;

@@ -155,7 +155,9 @@ function buildSchedule(ctx: HistoryContext): Step[] {
   const steps: Step[] = [
     [0.03, (c) => enableGroupMappings(c, 2)],
     [0.10, (c) => setCapability(c, 0, 'fast_mode', true)],
-    [0.12, (c) => orgs.forEach((org) => setCapability(c, org.index, 'cowork', true))],
+    [0.12, (c) => {
+      for (const org of orgs) setCapability(c, org.index, 'cowork', true);
+    }],
     [0.15, (c) => {
       const org = orgs.find((x) => x.index > 0 && x.profile.usageBased) ?? orgs[0]!;
       if (org.profile.usageBased) setPrecedence(c, org.index, 'highest');

@@ -44,7 +44,7 @@ function someGroup(ctx: HistoryContext): number | undefined {
 export function joinSomeGroups(ctx: HistoryContext, u: number, count: number): void {
   const { state } = ctx;
   const all = state.groups[0];
-  if (all !== undefined && all.scim && state.mayJoinGroup(0, u)) addToGroup(ctx, 0, u);
+  if (all?.scim && state.mayJoinGroup(0, u)) addToGroup(ctx, 0, u);
   for (let i = 0, tries = 0; i < count && tries < count * 4; tries++) {
     const g = someGroup(ctx);
     if (g === undefined) return;

@@ -14,7 +14,7 @@ export function decidedEvent(
     actor: meta.actor,
     source: meta.source,
     correlationId: meta.correlationId,
-    // Evidence that two events came from one request, retried (issue 16 item 9).
+    // Evidence that two events came from one request, retried.
     ...(meta.idempotencyKey !== undefined ? { idempotencyKey: meta.idempotencyKey } : {}),
     ...(e.causationId ? { causationId: e.causationId } : {}),
     ...(meta.auth ? { auth: meta.auth } : {}),

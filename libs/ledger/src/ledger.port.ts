@@ -21,7 +21,7 @@ export interface AppendedRef {
 export type CommandOutcome =
   /**
    * 201: the command's events were appended. `replayed`: by an earlier request with the same idempotency key, whose
-   * answer this is (the key is stored with the events, issue 16 item 9); nothing was appended now.
+   * answer this is (the key is stored with the events); nothing was appended now.
    */
   | { readonly kind: 'appended'; readonly events: readonly AppendedRef[]; readonly replayed?: boolean }
   /** 403 (R22, R62): refused by the authorization rules; only the AccessChangeDenied event was appended. */
@@ -32,13 +32,15 @@ export type CommandOutcome =
   | { readonly kind: 'conflict'; readonly detail: string }
   /** 400: the body failed validation; every failing field is listed; nothing was appended. */
   | { readonly kind: 'invalid'; readonly errors: readonly FieldError[] }
-  /** 403 (issue 16 item 1): the key may not act as the claimed actor; nothing was appended (not an R22 refusal). */
+  /** 403: the key may not act as the claimed actor; nothing was appended (not an R22 refusal). */
   | { readonly kind: 'actor-not-allowed'; readonly detail: string };
 
 export type ImportOutcome =
   | { readonly kind: 'imported'; readonly appended: number; readonly skipped: number }
-  /** 400 (schema) or 409 (reference validation): errors by line number; nothing of the batch was stored. */
-  | { readonly kind: 'invalid'; readonly status: 400 | 409; readonly errors: readonly FieldError[] };
+  /** Lines that fail the event schema: errors by line number; nothing of the batch was stored. */
+  | { readonly kind: 'invalid'; readonly errors: readonly FieldError[] }
+  /** Lines that refer to things that do not exist (reference validation): errors by line number; nothing was stored. */
+  | { readonly kind: 'unknown-reference'; readonly errors: readonly FieldError[] };
 
 export interface CommandOptions {
   /** Optimistic concurrency on the tenant stream (If-Match / `expectedRevision`); omitted = no check. */
@@ -46,7 +48,7 @@ export interface CommandOptions {
 }
 
 /**
- * Who is calling (issue 16 item 1). Over HTTP, an API key: its id, principal and scopes; a command without `actor`
+ * Who is calling. Over HTTP, an API key: its id, principal and scopes; a command without `actor`
  * acts as the principal, one that names another actor needs the scope `ACT_AS_SCOPE` gives for that actor's kind.
  * In this process (`ledger import`, the demo, tests): trusted code that names its actors itself, recorded as
  * `{ via: 'cli' }`.
@@ -76,13 +78,13 @@ export interface LedgerHealth {
   /** Events appended but not yet applied by the access projection. */
   readonly projectionLag: number;
   readonly detail?: string;
-  /** Where the last write failed for want of space, until a write succeeds again (issue 16 item 10). */
+  /** Where the last write failed for want of space, until a write succeeds again. */
   readonly storageFull?: string;
-  /** Tenants whose chain failed verification; their writes are refused (issue 16 item 11). */
+  /** Tenants whose chain failed verification; their writes are refused. */
   readonly integrityBroken?: readonly IntegrityBreak[];
   /** Whether the background walk of every tenant's whole chain has finished since start. */
   readonly integrityVerified?: boolean;
-  /** Events the access projection could not fold and skipped, per tenant (issue 16 item 6); absent when none. */
+  /** Events the access projection could not fold and skipped, per tenant; absent when none. */
   readonly accessProjectionQuarantined?: Readonly<Record<string, number>>;
   /** Set when quarantined events before the snapshot fold with this build: what to run to take them. */
   readonly accessProjectionRebuild?: string;
@@ -104,7 +106,7 @@ export interface IntegrityBreak {
 
 /**
  * The tenant's chain does not verify (an edited or deleted row): its commands and imports are refused until an
- * operator restores a backup and restarts (503 integrity-broken, issue 16 item 11).
+ * operator restores a backup and restarts (503 integrity-broken).
  */
 export class IntegrityBrokenError extends Error {
   override readonly name = 'IntegrityBrokenError';
@@ -119,7 +121,7 @@ export class IntegrityBrokenError extends Error {
 
 /**
  * Another writer (`ledger import`, a second process) kept appending to the tenant's stream for longer than the
- * Ledger re-decides a command for (503 with Retry-After; nothing of the command was appended, issue 16 item 15).
+ * Ledger re-decides a command for (503 with Retry-After; nothing of the command was appended).
  */
 export class WriteContentionError extends Error {
   override readonly name = 'WriteContentionError';

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BatchWorld, CommandBody, describeActor, samePrincipal, type AuthRecord, type CommandAsSent, EVENT_DATA, FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, eventJsonProblem, worldEver,
+  BatchWorld, CommandBody, describeActor, samePrincipal, type AuthRecord, type CommandAsSent, EVENT_DATA, type FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, eventJsonProblem, worldEver,
   evolve, type Actor, type Command, type Decision, type EventMetadata, type EventType, type Source,
 } from '@access-ledger/access-model';
 import {
   ConcurrencyConflictError, IdempotencyMismatchError, isStorageFull, openEventStore, StorageFullError, tenantOfStream, tenantStream,
-  type ChainVerification, type CommandRecord, type EventStore, type EventToAppend, type JsonValue, type RecordedEvent,
+  type AppendResult, type ChainVerification, type CommandRecord, type EventStore, type EventToAppend, type JsonValue, type RecordedEvent,
   type SqliteEventStoreOptions, type StoredCommand,
 } from '@access-ledger/event-store';
 import { AccessProjection, AccessQuarantine, accessQuarantinePath, accessSnapshotPath } from '@access-ledger/projections';
@@ -30,10 +30,10 @@ export interface LedgerOptions {
   readonly now?: () => number;
   /**
    * How long a command without an expected revision is decided again while another writer keeps appending first
-   * (then 503 with Retry-After, never a conflict it did not ask for: issue 16 item 15). Default 30 000 ms.
+   * (then 503 with Retry-After, never a conflict it did not ask for). Default 30 000 ms.
    */
   readonly contentionLimitMs?: number;
-  /** How many of each tenant stream's last events are verified at start, before any write (issue 16 item 11). Default 1 000. */
+  /** How many of each tenant stream's last events are verified at start, before any write. Default 1 000. */
   readonly verifyTailEvents?: number;
   /** Walk every whole chain in the background after start (default true; the CLI's one-shot commands skip it). */
   readonly verifyWholeChains?: boolean;
@@ -50,7 +50,7 @@ class TenantLocks {
   run<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(tenantId) ?? Promise.resolve();
     const next = previous.then(work, work);
-    const tail = next.catch(() => undefined);
+    const tail = next.catch(() => undefined); // the failure reaches this caller through `next`; the next work still runs
     this.tails.set(tenantId, tail);
     void tail.then(() => {
       if (this.tails.get(tenantId) === tail) this.tails.delete(tenantId);
@@ -69,7 +69,7 @@ interface PendingCommand {
   readonly since: number;
 }
 
-/** The answer a command with an idempotency key gave, as the store keeps it beside its events (item 9). */
+/** The answer a command with an idempotency key gave, as the store keeps it beside its events. */
 type RecordedAnswer = { readonly kind: 'appended' } | { readonly kind: 'refused'; readonly rule: string; readonly detail: string };
 
 function replayOf(stored: StoredCommand): CommandOutcome {
@@ -97,13 +97,13 @@ export class Ledger implements LedgerUseCases {
   private readonly now: () => number;
   /** Chain walks running, by tenant (`integrity`): concurrent requests share one. */
   private readonly integrityWalks = new Map<string, Promise<{ events: number; head: string | null; valid: boolean; firstBadPosition?: number }>>();
-  /** Tenants whose chain failed verification: their writes are refused until a restart verifies again (item 11). */
+  /** Tenants whose chain failed verification: their writes are refused until a restart verifies again. */
   private readonly broken = new Map<string, IntegrityBreak>();
   private fullWalk: Promise<void> | undefined;
   private fullWalkDone = false;
   private walkError: unknown;
   private closing = false;
-  /** Where the last write failed for want of space; cleared by the next write that succeeds (item 10). */
+  /** Where the last write failed for want of space; cleared by the next write that succeeds. */
   private storageFull: string | undefined;
 
   private constructor(
@@ -134,7 +134,7 @@ export class Ledger implements LedgerUseCases {
     const projection = AccessProjection.load(snapshotPath, accessQuarantinePath(options.dataDir));
     const ledger = new Ledger(store, projection, snapshotPath, options);
     await projection.recheckQuarantine((position) => ledger.eventAt(position));
-    // Item 11: nothing is chained onto a tail that does not verify; the whole chains are walked after start.
+    // Nothing is chained onto a tail that does not verify; the whole chains are walked after start.
     await ledger.verifyTails();
     ledger.runner.start();
     if (options.verifyWholeChains ?? true) ledger.fullWalk = ledger.verifyWholeChains();
@@ -184,7 +184,7 @@ export class Ledger implements LedgerUseCases {
     if (b) throw new IntegrityBrokenError(b);
   }
 
-  /** A failed write: a full disk becomes StorageFullError and is remembered for /ready (item 10). */
+  /** A failed write: a full disk becomes StorageFullError and is remembered for /ready. */
   private storageError(error: unknown, where: string): unknown {
     if (error instanceof StorageFullError) {
       this.storageFull = error.where;
@@ -206,7 +206,7 @@ export class Ledger implements LedgerUseCases {
     const actor = sent.actor ?? (auth.via === 'key' ? auth.principal : undefined);
     if (actor === undefined) return { kind: 'invalid', errors: [{ path: 'actor', message: 'is required: no API key principal to act as' }] };
     if (auth.via === 'key' && !samePrincipal(actor, auth.principal)) {
-      // Issue 16 item 1: a key acts as its principal; claiming another actor needs that kind's act-as scope.
+      // A key acts as its principal; claiming another actor needs that kind's act-as scope.
       const needed = ACT_AS_SCOPE[actor.kind];
       if (!auth.scopes.includes(needed)) {
         return {
@@ -267,7 +267,7 @@ export class Ledger implements LedgerUseCases {
     try {
       this.assertWritable(tenantId);
       revision = await this.caughtUp(tenantId);
-      // Item 9: a key stored with its events is a command already decided and appended, whatever crashed since.
+      // A key stored with its events is a command already decided and appended, whatever crashed since.
       for (const p of batch) {
         const key = p.command.idempotencyKey;
         const stored = key === undefined ? undefined : await this.store.commandByKey(tenantStream(tenantId), key);
@@ -347,7 +347,7 @@ export class Ledger implements LedgerUseCases {
     } catch (error) {
       this.projection.endWrite(tenantId, undefined);
       if (error instanceof ConcurrencyConflictError) {
-        // Item 15: another process wrote to this tenant first. Catch up (at once: `caughtUp` pokes the subscription)
+        // Another process wrote to this tenant first. Catch up (at once: `caughtUp` pokes the subscription)
         // and decide these commands again; those with an expected revision then answer conflict, the others land
         // — or, if the other writer never lets them for `contentionLimitMs`, answer 503 to be retried later.
         const limit = this.options.contentionLimitMs ?? 30_000;
@@ -376,7 +376,7 @@ export class Ledger implements LedgerUseCases {
     const revision = (await this.store.streamRevision(tenantStream(tenantId))) ?? -1;
     if (revision >= 0) {
       const waiting = this.projection.waitFor(tenantId, revision);
-      // Events another process appended reach the subscription at its next poll; do not wait for it (item 15).
+      // Events another process appended reach the subscription at its next poll; do not wait for it.
       this.runner.poke();
       await waiting;
     }
@@ -395,7 +395,7 @@ export class Ledger implements LedgerUseCases {
       const text = raw[i]!.trim();
       if (text === '') continue;
       const line = i + 1;
-      // Issue 16 item 6: checked before JSON.parse, and before anything is stored, so no projection meets it.
+      // Checked before JSON.parse, and before anything is stored, so no projection meets it.
       const tooMuch = eventJsonProblem(text);
       if (tooMuch) {
         errors.push({ path: `line ${line}`, message: tooMuch });
@@ -420,14 +420,14 @@ export class Ledger implements LedgerUseCases {
       }
       lines.push({ line, event: { ...parsed.data, data: data.data as Record<string, unknown> } });
     }
-    if (errors.length > 0) return { kind: 'invalid', status: 400, errors };
+    if (errors.length > 0) return { kind: 'invalid', errors };
     if (lines.length === 0) return { kind: 'imported', appended: 0, skipped: 0 };
     const ids = new Set<string>();
     for (const { line, event } of lines) {
       if (ids.has(event.id)) errors.push({ path: `line ${line}: id`, message: `repeats id ${event.id} of an earlier line` });
       ids.add(event.id);
     }
-    if (errors.length > 0) return { kind: 'invalid', status: 400, errors };
+    if (errors.length > 0) return { kind: 'invalid', errors };
     this.assertWritable(tenantId);
 
     return this.locks.run(tenantId, async () => {
@@ -446,7 +446,7 @@ export class Ledger implements LedgerUseCases {
           if (problem) errors.push({ path: `line ${line}`, message: `${problem.reason} (${problem.rule})` });
           else world.record(event.type as EventType, event.data);
         }
-        if (errors.length > 0) return { kind: 'invalid', status: 409, errors };
+        if (errors.length > 0) return { kind: 'unknown-reference', errors };
         if (fresh.length === 0) return { kind: 'imported', appended: 0, skipped: lines.length };
         const recordedAt = new Date(this.now()).toISOString();
         const authRecord = authRecordOf(auth);
@@ -466,13 +466,13 @@ export class Ledger implements LedgerUseCases {
             schemaVersion: SCHEMA_VERSION[event.type] ?? 1,
           },
         }));
-        let result;
+        let result: AppendResult;
         try {
           result = await this.store.append(tenantStream(tenantId), events, { expectedRevision: revision < 0 ? 'no_stream' : revision });
           this.storageFull = undefined;
         } catch (error) {
           if (error instanceof IdempotencyMismatchError || !(error instanceof ConcurrencyConflictError)) throw this.storageError(error, 'events');
-          // Another writer got in first: the same patience as for commands (item 15).
+          // Another writer got in first: the same patience as for commands.
           const waited = performance.now() - since;
           if (waited >= (this.options.contentionLimitMs ?? 30_000)) throw new WriteContentionError(tenantId, waited);
           continue;
@@ -500,7 +500,10 @@ export class Ledger implements LedgerUseCases {
     if (walk === undefined) {
       walk = this.store
         .verifyChain(tenantStream(tenantId))
-        .then((v) => (this.noteVerification(tenantStream(tenantId), v), v))
+        .then((v) => {
+          this.noteVerification(tenantStream(tenantId), v);
+          return v;
+        })
         .then((v) => ({ events: v.events, head: v.head, valid: v.valid, ...(v.firstBadPosition !== undefined ? { firstBadPosition: v.firstBadPosition } : {}) }))
         .finally(() => this.integrityWalks.delete(tenantId));
       this.integrityWalks.set(tenantId, walk);
@@ -548,7 +551,7 @@ export class Ledger implements LedgerUseCases {
         await projection.saveSnapshot(path!);
       } catch (error) {
         // A snapshot only shortens the replay at start: on a full disk it is skipped (the last one stays whole,
-        // writes are atomic) rather than stopping the projection; /ready shows where space ran out (item 10).
+        // writes are atomic) rather than stopping the projection; /ready shows where space ran out.
         if (!isStorageFull(error)) throw error;
         this.storageFull = path!;
       }

@@ -11,7 +11,7 @@ export function issuesOf(error: z.ZodError): FieldError[] {
 
 const PROTOTYPE_KEY = /"(?:__proto__|constructor|prototype)"\s*:/;
 
-/** A key JSON.parse would have kept as an own property but that reaches prototypes elsewhere (issue 16 item 4). */
+/** A key JSON.parse would have kept as an own property but that reaches prototypes elsewhere. */
 export class PrototypeKeyError extends Error {
   override readonly name = 'PrototypeKeyError';
   constructor(readonly key: string) {

@@ -1,5 +1,5 @@
 import {
-  ADMIN_AREAS, FactReader, K, NOW, accessOf, adminLevelOf, capabilityCatalog, capabilityOf, consoleAccessOf, memberCore, permissionsOf,
+  ADMIN_AREAS, FactReader, lookupKey, NOW, accessOf, adminLevelOf, capabilityCatalog, capabilityOf, consoleAccessOf, memberCore, permissionsOf,
   rolePaths, spendLimitOf, toolLevelOf, type AdminArea, type EventRef, type FactStore, type LedgerEvent, type MemberAccess,
   type MemberCore, type RolePaths, type View,
 } from '@access-ledger/access-model';
@@ -72,20 +72,20 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
   const out = new Map<string, MemberKey>();
   const add = (o: string, u: string) => out.set(`${o}|${u}`, [o, u]);
   const orgMembers = (o: string) => {
-    for (const u of facts.items(K.members(o), NOW)) add(o, u);
+    for (const u of facts.items(lookupKey.members(o), NOW)) add(o, u);
   };
   const everyone = () => {
-    for (const o of facts.items(K.orgs, NOW)) orgMembers(o);
+    for (const o of facts.items(lookupKey.orgs, NOW)) orgMembers(o);
   };
   const userEverywhere = (u: string) => {
-    for (const o of facts.items(K.userOrgs(u), NOW)) add(o, u);
+    for (const o of facts.items(lookupKey.userOrgs(u), NOW)) add(o, u);
   };
   const groupUsers = (g: string, o: string | undefined) => {
-    for (const u of facts.items(K.usersOfGroup(g), NOW)) (o === undefined ? userEverywhere(u) : add(o, u));
+    for (const u of facts.items(lookupKey.usersOfGroup(g), NOW)) (o === undefined ? userEverywhere(u) : add(o, u));
   };
   const roleHolders = (o: string, roleId: string) => {
-    for (const g of facts.items(K.groups, NOW)) {
-      for (const r of facts.items(K.rolesOfGroup(o, g), NOW)) if (r === roleId) groupUsers(g, o);
+    for (const g of facts.items(lookupKey.groups, NOW)) {
+      for (const r of facts.items(lookupKey.rolesOfGroup(o, g), NOW)) if (r === roleId) groupUsers(g, o);
     }
   };
   const connectorId = str(d, 'connectorId');
@@ -213,7 +213,7 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
     case 'groups': {
       // Full members' capabilities, tools and admin levels do not depend on their groups (R4, R16, R21).
       if (m.role !== 'custom') return familyPermissions(r, orgId, userId, { kind: 'spend' });
-      if (r.value<boolean>(K.connectorPermissions(orgId)) === true) return intervalPermissionsOf(accessOf(r, orgId, userId));
+      if (r.value<boolean>(lookupKey.connectorPermissions(orgId)) === true) return intervalPermissionsOf(accessOf(r, orgId, userId));
       // R11: without connector permissions a custom member's tools are the organization's levels whatever their
       // roles, so only capabilities, admin levels and the spend limit can follow a group change (no event that
       // changes groups enables connector permissions, so both sides of the diff skip the same tools).
@@ -234,7 +234,7 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
       break;
     case 'tools': {
       const p = paths();
-      const connectors = family.connectorId === undefined ? [...r.items(K.connectors(orgId))] : [family.connectorId];
+      const connectors = family.connectorId === undefined ? [...r.items(lookupKey.connectors(orgId))] : [family.connectorId];
       for (const c of connectors) toolsOf(r, m, c, p, out);
       break;
     }
@@ -260,9 +260,9 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
 
 /** As accessOf lists tools: connectors still present, tools still present, levels above blocked. */
 function toolsOf(r: FactReader, m: MemberCore, connectorId: string, paths: RolePaths, out: Map<string, string>): void {
-  if (r.value(K.connector(m.orgId, connectorId)) == null) return;
-  for (const toolName of r.items(K.tools(m.orgId, connectorId))) {
-    if (r.value<boolean>(K.tool(m.orgId, connectorId, toolName)) !== true) continue;
+  if (r.value(lookupKey.connector(m.orgId, connectorId)) == null) return;
+  for (const toolName of r.items(lookupKey.tools(m.orgId, connectorId))) {
+    if (r.value<boolean>(lookupKey.tool(m.orgId, connectorId, toolName)) !== true) continue;
     const { level } = toolLevelOf(r, m, connectorId, toolName, paths);
     if (level !== 'blocked') out.set(`tool:${connectorId}/${toolName}`, level);
   }
@@ -302,7 +302,9 @@ export function changesOfEvent(tenantId: string, facts: FactStore, event: Ledger
   const before = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position }, members, family);
   const after = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 }, members, family);
   const out: AccessIntervalChange[] = [];
-  members.forEach((m, i) => out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, iso(at), event.id)));
+  members.forEach((m, i) => {
+    out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, iso(at), event.id));
+  });
   return out;
 }
 
@@ -410,7 +412,7 @@ export function lateImpactOf(facts: FactStore, event: LedgerEvent): LateImpact {
 }
 
 /**
- * Several late events of one tenant as one rewrite (issue 16 item 7): every member any of them affects, from the
+ * Several late events of one tenant as one rewrite: every member any of them affects, from the
  * earliest of them, in the family they share (all permissions when they differ). Recomputing a member's intervals from
  * an earlier instant than needed gives the same intervals (`memberChangesFrom` is exact from any point), so one
  * rewrite per batch replaces one per late event. Adding an event costs its own members only (a batch holds thousands).

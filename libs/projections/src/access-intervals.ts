@@ -14,7 +14,7 @@ export {
 /**
  * What one event does to the table: changes at its instant (`write`), or, for a late event (R61), the members whose
  * intervals must be recomputed from its instant on (`late`; the projection merges a batch's late events into one
- * rewrite per tenant, issue 16 item 7).
+ * rewrite per tenant).
  */
 export type IntervalEffect =
   | { readonly kind: 'changes'; readonly changes: AccessIntervalChange[] }
@@ -50,7 +50,7 @@ export class TenantIntervals {
   }
 
   /**
-   * Folds the event and returns what it does to the table. All or nothing (issue 16 item 6): if the fold or the
+   * Folds the event and returns what it does to the table. All or nothing: if the fold or the
    * changes throw, the facts are as they were, so the projection can quarantine the event and go on.
    */
   apply(event: LedgerEvent): IntervalEffect {
@@ -80,7 +80,7 @@ export class TenantIntervals {
   /**
    * The rewrite of (merged) late events over the facts as they stand now. Each member's walk is synchronous and a
    * batch can hold thousands of members: it yields to the event loop every few milliseconds, so the server keeps
-   * answering (issue 16 item 7).
+   * answering.
    */
   async rewriteOf(late: LateImpact): Promise<IntervalRewrite> {
     const changes: AccessIntervalChange[] = [];
@@ -120,7 +120,7 @@ export interface AccessIntervalMetrics extends ProjectionProgress {
   readonly changesWritten: number;
   readonly rowsInserted: number;
   readonly lateEvents: number;
-  /** Events of this generation in quarantine (issue 16 item 6), not yet released. */
+  /** Events of this generation in quarantine, not yet released. */
   readonly quarantined: number;
 }
 
@@ -135,7 +135,7 @@ export interface AccessIntervalMetrics extends ProjectionProgress {
  * batch, and the writer makes the replay converge — opening what is open at the same level is a no-op, closing what
  * is closed is a no-op, and every other row a replay writes has the key (valid_from, opened_by) of a row the
  * batch wrote, with a higher version, so the last write of each key is the one the first run made (tested).
- * Late events (R61) are merged per tenant within a batch (issue 16 item 7: one rewrite per late event cost ≈ 28 ms,
+ * Late events (R61) are merged per tenant within a batch (one rewrite per late event cost ≈ 28 ms,
  * so a back-dated import of 16 000 lines took minutes): at the end of the batch its changes are inserted, then one
  * rewrite per tenant of every member its late events affect, from the earliest of them (which reads the table as
  * those changes left it), then the checkpoint. Replayed, the rewrite recomputes the same stretch from the facts and
@@ -194,8 +194,11 @@ export class AccessIntervalProjection {
     if (this.folded < 0 && checkpoint.position >= 0 && checkpoint.pendingThrough !== TRUNCATION_PENDING) this.startFromFolded(checkpoint.position);
   }
 
-  /** Starts projecting in the background (a live subscription never ends); `stop()` ends it. */
-  start(onError: (error: unknown) => void = () => undefined): void {
+  /**
+   * Starts projecting in the background (a live subscription never ends); `stop()` ends it. A run that fails goes to
+   * `onError` (required: a projection that stops without anyone knowing is a silent, growing lag).
+   */
+  start(onError: (error: unknown) => void): void {
     void this.run().catch(onError);
   }
 
@@ -203,7 +206,7 @@ export class AccessIntervalProjection {
     this.stopping = true;
     const running = this.running;
     await this.source?.close();
-    await running?.catch(() => undefined);
+    await running?.catch(() => undefined); // a failed run was already reported to start()'s onError
   }
 
   /** Resolves once the running projection has written everything up to the store's head (needs `headPosition`). */
@@ -294,7 +297,7 @@ export class AccessIntervalProjection {
     let events = 0;
     /** The batch's late events, merged per tenant. */
     let late = new Map<TenantIntervals, MergedLateImpact>();
-    /** Quarantined events that fold now (issue 16 item 6): released once the batch's rewrite has put them in. */
+    /** Quarantined events that fold now: released once the batch's rewrite has put them in. */
     let released: number[] = [];
     let batchOpen = false;
     const openBatch = () => {
@@ -385,7 +388,7 @@ export class AccessIntervalProjection {
           // Held by a run that crashed before its checkpoint, and taken this time.
           if (held) released.push(stored.position);
         } catch (error) {
-          // Issue 16 item 6: recorded and skipped (nothing of it in the facts); the checkpoint passes it.
+          // Recorded and skipped (nothing of it in the facts); the checkpoint passes it.
           await this.quarantine.add(checkpoint.generation, stored, error);
         }
         if (effect.kind === 'changes') for (const c of effect.changes) changes.push(c);

@@ -30,7 +30,7 @@ interface SnapshotFile {
   readonly strings: string[];
   readonly tenants: [string, { revision: number; events: number; facts: FactStoreSnapshot }][];
   /**
-   * Events at or before `position` that are not in the facts (quarantined, issue 16 item 6). Optional: snapshots
+   * Events at or before `position` that are not in the facts (quarantined). Optional: snapshots
    * written before it have none, and read the same.
    */
   readonly quarantined?: HeldEvent[];
@@ -52,12 +52,8 @@ export interface FoldedFacts {
  * interval projection, at start: loading is faster than folding the store again). Undefined when there is none.
  */
 export function foldedFactsOf(snapshotPath: string): FoldedFacts | undefined {
-  let projection: AccessProjection;
-  try {
-    projection = AccessProjection.load(snapshotPath);
-  } catch {
-    return undefined; // unreadable: the caller folds the store instead, as it would without a snapshot
-  }
+  // A snapshot that cannot be read is an error here too (AccessProjection.load): the ledger refuses to start on it.
+  const projection = AccessProjection.load(snapshotPath);
   if (projection.position < 0) return undefined;
   // Facts missing a quarantined event are not what folding the store gives: the other projection folds it itself.
   if (projection.quarantine.count > 0) return undefined;
@@ -85,7 +81,7 @@ export class AccessProjection {
   readonly readsChain = false;
   applied = 0;
 
-  /** `quarantine`: where events it cannot fold are recorded (issue 16 item 6); in memory only when not given. */
+  /** `quarantine`: where events it cannot fold are recorded; in memory only when not given. */
   constructor(readonly quarantine = new AccessQuarantine(undefined)) {}
 
   tenant(tenantId: string): TenantAccess | undefined {
@@ -129,7 +125,7 @@ export class AccessProjection {
   }
 
   /**
-   * Issue 16 item 6: an event that cannot be upcast or folded is quarantined (recorded, nothing of it in the facts)
+   * An event that cannot be upcast or folded is quarantined (recorded, nothing of it in the facts)
    * and skipped, and the projection goes on — for its tenant and every other. One held since an earlier run and
    * folded now (the code was fixed) is released.
    */
@@ -248,29 +244,49 @@ export class AccessProjection {
       await previous;
       await writeAtomically(path, bytes);
     })();
+    // The chain only orders the writes: a failed write reaches this caller (`await write`), not the next writer.
     this.writing = write.catch(() => undefined);
     await write;
     return true;
   }
 
   /**
-   * A projection restored from a snapshot, or an empty one when there is none (or it is of another format), with the
-   * quarantine recorded at `quarantinePath` (and in the snapshot).
+   * A projection restored from the snapshot at `path`, with the quarantine recorded at `quarantinePath` (and in the
+   * snapshot). Only a snapshot that is not there starts empty (a first start,
+   * or one discarded), and one of another format version is rebuilt from the events (said on `log`: the fold takes a
+   * while). Any other failure — a file that cannot be read, truncated or corrupt bytes — throws with the path: a silent
+   * fresh start would hide the fault and cost a fold of the whole store.
    */
-  static load(path: string, quarantinePath?: string): AccessProjection {
+  static load(path: string, quarantinePath?: string, log: (line: string) => void = logToStderr): AccessProjection {
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
-    } catch {
-      return new AccessProjection(AccessQuarantine.load(quarantinePath));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new AccessProjection(AccessQuarantine.load(quarantinePath));
+      throw new Error(`cannot read the access snapshot ${path}: ${messageOf(error)}`, { cause: error });
     }
-    const file = deserialize(bytes) as SnapshotFile;
-    if (file.format !== SNAPSHOT_FORMAT) return new AccessProjection(AccessQuarantine.fresh(quarantinePath));
+    let file: SnapshotFile;
+    try {
+      file = deserialize(bytes) as SnapshotFile;
+    } catch (error) {
+      throw new Error(`the access snapshot ${path} is corrupt (${bytes.length} bytes): ${messageOf(error)}`, { cause: error });
+    }
+    if (typeof file !== 'object' || file === null || typeof file.format !== 'number') {
+      throw new Error(`${path} is not an access snapshot (no format version)`);
+    }
+    if (file.format !== SNAPSHOT_FORMAT) {
+      log(`access snapshot ${path} is of format ${file.format}, this version reads ${SNAPSHOT_FORMAT}: rebuilding the projection from the events`);
+      return new AccessProjection(AccessQuarantine.fresh(quarantinePath));
+    }
     const projection = new AccessProjection(AccessQuarantine.load(quarantinePath, file.quarantined ?? []));
-    projection.position = file.position;
-    const names = { keys: KEYS.restore(file.keys, file.strings), strings: file.strings };
-    for (const [id, t] of file.tenants) {
-      projection.tenants.set(id, { facts: FactStore.fromSnapshot(t.facts, names), revision: t.revision, events: t.events });
+    try {
+      projection.position = file.position;
+      const names = { keys: KEYS.restore(file.keys, file.strings), strings: file.strings };
+      for (const [id, t] of file.tenants) {
+        projection.tenants.set(id, { facts: FactStore.fromSnapshot(t.facts, names), revision: t.revision, events: t.events });
+      }
+    } catch (error) {
+      throw new Error(`the access snapshot ${path} is corrupt: ${messageOf(error)}`, { cause: error });
     }
     return projection;
   }
@@ -278,6 +294,16 @@ export class AccessProjection {
   static discard(path: string): void {
     rmSync(path, { force: true });
   }
+}
+
+function logToStderr(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function messageOf(error: unknown): string {
+  // Not `instanceof Error`: errors raised by Node's built-ins may come from another realm (under jest's VM modules).
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }
 
 /** Temporary file, fsync, rename, fsync of the directory: the file at `path` is the old one or the new one. */

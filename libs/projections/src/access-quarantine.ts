@@ -4,7 +4,7 @@ import type { RecordedEvent } from '@access-ledger/event-store';
 import { describeError } from '@access-ledger/read-model';
 
 /**
- * An event the access projection could not fold (issue 16 item 6): its upcast or `evolve` threw. The projection
+ * An event the access projection could not fold: its upcast or `evolve` threw. The projection
  * skips it (none of its facts stay: `evolveWhole`) and goes on, for its tenant and every other.
  */
 export interface HeldEvent {

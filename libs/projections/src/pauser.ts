@@ -1,5 +1,5 @@
 /**
- * Yields to the event loop once a synchronous stretch has run `sliceMs` (issue 16 item 7): parsing and checking an
+ * Yields to the event loop once a synchronous stretch has run `sliceMs`: parsing and checking an
  * import of 50 000 lines takes about a second, during which /health and every other request would wait.
  */
 export function pauser(sliceMs = 10): () => Promise<void> | undefined {

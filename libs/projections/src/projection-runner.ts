@@ -50,7 +50,7 @@ export class ProjectionRunner {
         for await (const event of subscription) {
           this.projection.apply(event);
           this.sinceCheckpoint++;
-          // A page of the subscription is folded without a macrotask in between (issue 16 item 7: a 50 000-line
+          // A page of the subscription is folded without a macrotask in between (a 50 000-line
           // import kept /health waiting): let other work in every few milliseconds.
           await pause();
           if (this.checkpointDue()) await this.checkpointNow();
@@ -79,7 +79,7 @@ export class ProjectionRunner {
     await this.options.checkpoint?.();
   }
 
-  /** The subscription looks for new events now (another process appended: issue 16 item 15). */
+  /** The subscription looks for new events now (another process appended). */
   poke(): void {
     this.subscription?.poke?.();
   }

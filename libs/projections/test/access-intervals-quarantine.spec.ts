@@ -1,11 +1,11 @@
 /**
- * Issue 16 item 6 for the interval projection: an event it cannot fold (an old data shape no upcaster takes, data
+ * The interval projection: an event it cannot fold (an old data shape no upcaster takes, data
  * `evolve` throws on halfway) is quarantined in `quarantined_events` (projection `access_intervals`), nothing of it
  * stays in the tenant's facts, the checkpoint passes it and every tenant goes on; a start after a fix takes it.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { KW, UPCASTERS, type LedgerEvent } from '@access-ledger/access-model';
+import { internKey, UPCASTERS, type LedgerEvent } from '@access-ledger/access-model';
 import { listQuarantined } from '@access-ledger/read-model';
 import { AccessIntervalProjection } from '../src/access-intervals.js';
 import { event, intervalRows, openDb, sourceOf, withoutTenant } from './access-intervals-fixture.js';
@@ -42,7 +42,7 @@ const oldShape = (e: LedgerEvent): LedgerEvent => ({ ...e, meta: { ...e.meta, sc
 const toolless = (tenantId: string, position: number): LedgerEvent =>
   ({ ...event(position, 'ConnectorAdded', '2026-01-08T00:00:00.000Z', { orgId: 'org', connectorId: 'c-bad', name: 'Bad' }, tenantId), id: `${tenantId}-bad` });
 
-describe('access_intervals quarantine (issue 16 item 6)', () => {
+describe('access_intervals quarantine', () => {
   test('events it cannot fold are quarantined and skipped, for their tenant only; the other tenant is projected whole', async () => {
     const poisoned = [...history('p1', oldShape), toolless('p1', 12)];
     const clean = history('c1', (e) => e, 12);
@@ -60,7 +60,7 @@ describe('access_intervals quarantine (issue 16 item 6)', () => {
     expect(held[0]!.error).toContain('no upcaster for UserAddedToGroup from schema version 0');
     expect(held[1]!.error).toContain('not iterable');
     // All or nothing: the connector the folder added before it threw is not in the facts.
-    expect(projection.tenant('p1')!.facts.written(KW.connector('org', 'c-bad'))).toBe(false);
+    expect(projection.tenant('p1')!.facts.written(internKey.connector('org', 'c-bad'))).toBe(false);
     // The other tenant has everything; the poisoned one everything but u-2's membership.
     const cleanRows = await intervalRows(db.client, 'c1');
     expect(cleanRows.some((r) => r.user_id === 'u-2' && r.permission === 'capability:claude_code')).toBe(true);

@@ -1,9 +1,9 @@
-/** Issue 16 item 6: the access projection's quarantine file, across starts without a snapshot. */
+/** The access projection's quarantine file, across starts without a snapshot. */
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KW, UPCASTERS } from '@access-ledger/access-model';
+import { internKey, UPCASTERS } from '@access-ledger/access-model';
 import { AccessProjection } from '../src/access-projection.js';
 import { accessQuarantinePath } from '../src/access-quarantine.js';
 import { event, recorded } from './access-intervals-fixture.js';
@@ -31,7 +31,7 @@ describe('access projection quarantine', () => {
     expect(first.position).toBe(2);
     expect(first.quarantine.byTenant()).toEqual({ a: 1 });
     expect(first.tenant('a')!.revision).toBe(1); // a reader waiting for the tenant's revision is not left waiting
-    expect(first.factsOf('b').written(KW.org('org'))).toBe(true);
+    expect(first.factsOf('b').written(internKey.org('org'))).toBe(true);
 
     // No snapshot was taken (a crash): the next start folds everything again, from the file's record.
     expect(AccessProjection.load(snapshot, path).quarantine.count).toBe(1);
@@ -40,7 +40,7 @@ describe('access projection quarantine', () => {
       const second = AccessProjection.load(snapshot, path);
       for (const e of [orgCreated('a', 0), oldConnector('a', 1)]) second.apply(e);
       expect(second.quarantine.count).toBe(0);
-      expect(second.factsOf('a').written(KW.tool('org', 'c', 'search'))).toBe(true);
+      expect(second.factsOf('a').written(internKey.tool('org', 'c', 'search'))).toBe(true);
     } finally {
       delete UPCASTERS.ConnectorAdded;
     }

@@ -1,5 +1,5 @@
 /**
- * The ClickHouse read model (issue 4): the audit trail, access intervals and the compliance reports over them.
+ * The ClickHouse read model: the audit trail, access intervals and the compliance reports over them.
  * Routes and `ledger report …` commands parse their inputs with the zod schemas exported here and call the
  * query functions, which return plain rows (render with `toCsv` for CSV).
  */

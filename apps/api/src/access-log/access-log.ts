@@ -11,7 +11,7 @@ import type { ApiKeyRecord } from '../keys/api-key-store.js';
  * Every answer carries `X-Request-Id`: the caller's own (1–128 characters of [A-Za-z0-9._:-]), or a fresh UUID;
  * the line has it too. `LOG_FORMAT=json` writes one JSON object a line (for a log shipper), `text` a readable line.
  * The line never holds a secret: the API key is named by its id, the `Authorization` header is never read here, no
- * other header is logged, and a key put in the URL is cut to its id (`lk_<id>_[redacted]`; issue 16 item 3).
+ * other header is logged, and a key put in the URL is cut to its id (`lk_<id>_[redacted]`).
  */
 export interface AccessLogEntry {
   readonly time: string;

@@ -15,7 +15,7 @@ export interface AuthenticatedRequest extends FastifyRequest {
   apiKey?: ApiKeyRecord;
 }
 
-/** The Ledger's view of the key a guarded route authenticated (its id, principal and scopes: issue 16 item 1). */
+/** The Ledger's view of the key a guarded route authenticated (its id, principal and scopes). */
 export function keyAuth(request: AuthenticatedRequest): AuthContext {
   const key = request.apiKey;
   if (!key) throw new Error('keyAuth on a route the ApiKeyGuard did not authenticate');

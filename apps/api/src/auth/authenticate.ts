@@ -30,7 +30,7 @@ export function forbidden(scope: Scope | undefined): ProblemException {
 export const SCOPE_ROUTE_CONFIG = 'requiredScope';
 
 /**
- * Issue 16 item 13: `/v1/` routes authenticate in `onRequest`, before Fastify reads the body, so a request without a
+ * `/v1/` routes authenticate in `onRequest`, before Fastify reads the body, so a request without a
  * valid key for the tenant costs its headers only, not a 60 MB import. The refusal says `Connection: close`: Node
  * then closes the socket instead of reading the unread body to reach a next request. The ApiKeyGuard still checks
  * the route's scope and the key's rate limit, with the key set here.

@@ -3,7 +3,7 @@ import { ProblemException, problem } from '../problem/problem.js';
 import { sendProblemAndClose } from './authenticate.js';
 
 /**
- * Issue 16 item 3: an API key belongs in the `Authorization` header only. A URL is logged (access log, proxies,
+ * An API key belongs in the `Authorization` header only. A URL is logged (access log, proxies,
  * browser history), so a key put there is refused, and never written anywhere in full.
  */
 

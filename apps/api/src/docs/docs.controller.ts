@@ -27,7 +27,7 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 }
 
 /**
- * /docs and /docs/openapi.json. Both are serialized once at start (issue 16 item 14: a 131 KB document
+ * /docs and /docs/openapi.json. Both are serialized once at start (a 131 KB document
  * re-serialized per request let pipelined anonymous requests take the event loop and the heap) and answer 304 to
  * a matching `If-None-Match`.
  */

@@ -20,7 +20,7 @@ export class IdempotencyStore {
   constructor(private readonly db: DatabaseSync) {
     // A pending row left by a crash would block its key forever; the server owns the data directory, so nothing
     // is in flight when it starts. Dropping it is safe: the event store, which records a key in the same
-    // transaction as its command's events, answers a command that committed before the crash (issue 16 item 9).
+    // transaction as its command's events, answers a command that committed before the crash.
     db.prepare("DELETE FROM idempotency WHERE state = 'pending'").run();
   }
 

@@ -11,7 +11,7 @@ export interface Answer extends StoredAnswer {
 /**
  * Runs a command at most once per (tenant, idempotency key). Concurrent duplicates inside this process
  * wait for the first one's answer. The truth is the event store, which records a key in the same transaction as
- * its command's events (issue 16 item 9): a command committed but not answered before a crash is found there on
+ * its command's events: a command committed but not answered before a crash is found there on
  * retry. The API database keeps answers too (violations, which append nothing, only there) and its reservation
  * guards a key across processes; a reservation a crash left pending is dropped at start, which is safe because
  * the store decides.

@@ -5,6 +5,12 @@ import { ApiKeyGuard, keyAuth, type AuthenticatedRequest } from '../auth/api-key
 import { RequireScope } from '../auth/require-scope.js';
 import { PROBLEM_CONTENT_TYPE, ProblemException, problem } from '../problem/problem.js';
 
+/** A refused import as HTTP: lines that fail the schema are the client's error (400), unknown references a conflict with the ledger's state (409). */
+const IMPORT_REFUSALS = {
+  invalid: { status: 400, type: 'invalid-import', detail: 'Some lines failed validation; nothing was imported.' },
+  'unknown-reference': { status: 409, type: 'import-reference-error', detail: 'Some lines refer to things that do not exist; nothing was imported.' },
+} as const;
+
 @Controller('v1/tenants/:tenantId')
 @UseGuards(ApiKeyGuard)
 export class ImportController {
@@ -23,10 +29,10 @@ export class ImportController {
       reply.status(200).send({ appended: outcome.appended, skipped: outcome.skipped });
       return;
     }
-    const detail = outcome.status === 400 ? 'Some lines failed validation; nothing was imported.' : 'Some lines refer to things that do not exist; nothing was imported.';
+    const answer = IMPORT_REFUSALS[outcome.kind];
     reply
-      .status(outcome.status)
+      .status(answer.status)
       .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send(problem(outcome.status, outcome.status === 400 ? 'invalid-import' : 'import-reference-error', detail, { errors: outcome.errors }));
+      .send(problem(answer.status, answer.type, answer.detail, { errors: outcome.errors }));
   }
 }

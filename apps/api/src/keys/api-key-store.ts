@@ -8,7 +8,7 @@ export interface ApiKeyRecord {
   readonly tenantId: string;
   readonly name: string;
   readonly scopes: readonly Scope[];
-  /** Who the key speaks for: a command without `actor` acts as this principal (issue 16 item 1). */
+  /** Who the key speaks for: a command without `actor` acts as this principal. */
   readonly principal: Principal;
   readonly createdAt: string;
   readonly revokedAt: string | null;

@@ -35,6 +35,7 @@ export class ApiMetrics {
         try {
           this.set((await ledger.health()).projectionLag);
         } catch {
+          // A scrape must not fail for one gauge: NaN shows "unknown" on /metrics, and /ready reports the failure.
           this.set(Number.NaN);
         }
       },
@@ -47,6 +48,7 @@ export class ApiMetrics {
         try {
           this.set((await ledger.health()).integrityBroken?.length ?? 0);
         } catch {
+          // A scrape must not fail for one gauge: NaN shows "unknown" on /metrics, and /ready reports the failure.
           this.set(Number.NaN);
         }
       },
@@ -59,15 +61,16 @@ export class ApiMetrics {
         try {
           this.set((await ledger.health()).storageFull === undefined ? 0 : 1);
         } catch {
+          // A scrape must not fail for one gauge: NaN shows "unknown" on /metrics, and /ready reports the failure.
           this.set(Number.NaN);
         }
       },
     });
-    // Issue 16 item 6: the access projection's (projection="access", in the data directory) and the read model's
+    // The access projection's (projection="access", in the data directory) and the read model's
     // (in quarantined_events), from the same health answer /ready shows.
     this.quarantined = new Gauge({
       name: 'ledger_quarantined_events',
-      help: 'Events a projection could not take, recorded and skipped (issue 16 item 6)',
+      help: 'Events a projection could not take, recorded and skipped',
       labelNames: ['projection'],
       registers: [registry],
       async collect() {

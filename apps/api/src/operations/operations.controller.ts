@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
-import { LEDGER, type LedgerUseCases } from '@access-ledger/ledger';
+import { LEDGER, type LedgerHealth, type LedgerUseCases } from '@access-ledger/ledger';
 import { METRICS_REGISTRY } from '../metrics/api-metrics.js';
 import { PROBLEM_CONTENT_TYPE, problem } from '../problem/problem.js';
 
@@ -21,14 +21,14 @@ export class OperationsController {
   /** Readiness: the event store and the read model are reachable (503 otherwise). */
   @Get('ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
-    let health;
+    let health: LedgerHealth;
     try {
       health = await this.ledger.health();
     } catch (error) {
       reply.status(503).header('content-type', PROBLEM_CONTENT_TYPE).send(problem(503, 'not-ready', `Health check failed: ${(error as Error).message}`));
       return;
     }
-    // Issue 16 items 10 and 11: a full disk or a broken chain is a reason not to send writes here.
+    // A full disk or a broken chain is a reason not to send writes here.
     const reasons: string[] = [];
     const down = [health.eventStore ? null : 'event store', health.readModel ? null : 'read model'].filter(Boolean).join(' and ');
     if (down) reasons.push(`${down} unreachable.`);

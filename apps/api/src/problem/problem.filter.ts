@@ -32,7 +32,7 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
-/** Failures of the stores that are answers, not bugs (issue 16 items 10, 11, 15). */
+/** Failures of the stores that are answers, not bugs. */
 function answerFor(exception: unknown): { problem: Problem; headers: Record<string, string> } | undefined {
   if (exception instanceof StorageFullError || isStorageFull(exception)) {
     const where = exception instanceof StorageFullError ? ` (${exception.where})` : '';

@@ -13,7 +13,7 @@ const PROBES = new Set(['/health', '/ready']);
 const PRUNE_ABOVE = 10_000;
 
 /**
- * Issue 16 item 14: every route that takes no API key (/docs, /docs/openapi.json, /metrics, unknown paths) is
+ * Every route that takes no API key (/docs, /docs/openapi.json, /metrics, unknown paths) is
  * rate-limited per client address, so one client pipelining requests it never reads cannot take the server;
  * `/v1/` routes are limited per key (ApiKeyGuard) and refused before their body without one (authenticate.ts).
  */

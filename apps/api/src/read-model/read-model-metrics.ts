@@ -17,6 +17,7 @@ export class ReadModelMetrics {
         try {
           for (const [projection, lag] of Object.entries(await readModel.lags())) this.set({ projection }, lag);
         } catch {
+          // A scrape must not fail for one gauge: NaN shows "unknown" on /metrics, and /ready reports the failure.
           this.set({ projection: audit.name }, Number.NaN);
         }
       },

@@ -60,7 +60,7 @@ async function catchUp(client: ClickHouseClient, config: Pick<LedgerConfig, 'dat
     const head = audit.metrics.head;
     const timer = options.onProgress ? setInterval(() => options.onProgress!(audit.metrics.checkpoint + 1, head + 1), 500) : undefined;
     try {
-      // A start retries the quarantined events (issue 16 item 6), so `ledger quarantine list` runs it when any are held.
+      // A start retries the quarantined events, so `ledger quarantine list` runs it when any are held.
       if (audit.metrics.lag > 0 || (await listQuarantined(client, audit.name)).length > 0) await audit.run();
       const intervals = new AccessIntervalProjection({ client, source, headPosition, foldedFacts: () => foldedFactsOf(accessSnapshotPath(dataDir)) });
       if ((await intervals.lag()) > 0 || (await listQuarantined(client, intervals.name)).length > 0) await intervals.run();

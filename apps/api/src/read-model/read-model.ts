@@ -19,7 +19,7 @@ export interface ReadModelHealth {
   /** Events stored but not yet projected, per projection (audit_events, access_intervals). */
   readonly lag: Readonly<Record<string, number>>;
   /**
-   * Events each projection holds in quarantine, per tenant (issue 16 item 6); only projections with some. They do
+   * Events each projection holds in quarantine, per tenant; only projections with some. They do
    * not make the read model unready: the projection runs on past them (docs/read-model.md § Quarantine).
    */
   readonly quarantined: Readonly<Record<string, Readonly<Record<string, number>>>>;
@@ -91,7 +91,7 @@ export class ReadModel {
     try {
       await migrate(client);
     } catch (error) {
-      await client.close().catch(() => undefined);
+      await client.close().catch(() => undefined); // the migration's error is the one to report, not a close after it
       throw error;
     }
     const source = (after: number) => store.subscribeToAll({ after });

@@ -10,7 +10,7 @@ const SUSPICIOUS_KEY = /"(?:__proto__|constructor|prototype)"\s*:/;
  */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw malformed('', 'the body is empty');
-  // Issue 16 item 6: a body becomes one event (a refused command is stored too, R22), so it gets an event's limits,
+  // A body becomes one event (a refused command is stored too, R22), so it gets an event's limits,
   // checked before JSON.parse recurses into it.
   const tooMuch = eventJsonProblem(text);
   if (tooMuch) throw new ProblemException(problem(400, 'body-limit', `The body ${tooMuch}.`, { errors: [{ path: '', message: `the body ${tooMuch}` }] }));

@@ -34,7 +34,7 @@ export function openApiDatabase(dataDir: string): DatabaseSync {
       PRIMARY KEY (tenant_id, key)
     );
   `);
-  // Issue 16 item 1: every key speaks for a principal (api-key-store.ts). Keys made before this column existed
+  // Every key speaks for a principal (api-key-store.ts). Keys made before this column existed
   // were trusted to act as anyone; they become `system`, the operator integration (README "API keys").
   const columns = db.prepare('PRAGMA table_info(api_keys)').all() as { name: string }[];
   if (!columns.some((c) => c.name === 'principal')) db.exec(`ALTER TABLE api_keys ADD COLUMN principal TEXT NOT NULL DEFAULT 'system'`);

@@ -19,7 +19,7 @@ export interface TestServer {
   readonly keys: ApiKeyStore;
   /** A key with every scope for tenant `acme`. */
   readonly key: string;
-  /** A key of the tenant with these scopes, speaking for `principal` (default system, issue 16 item 1). */
+  /** A key of the tenant with these scopes, speaking for `principal` (default system). */
   newKey(tenantId: string, scopes: readonly Scope[], principal?: Principal): string;
   /** Events stored for a tenant (the integrity walk's count). */
   events(tenantId?: string): Promise<number>;

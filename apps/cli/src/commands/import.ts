@@ -12,7 +12,8 @@ export interface ImportReport {
   readonly lines: number;
   /** Present when a batch failed: its errors with line numbers of the file; earlier batches stayed stored. */
   readonly errors?: readonly FieldError[];
-  readonly status?: 400 | 409;
+  /** Why that batch was refused: lines failing the schema, or references to things that do not exist. */
+  readonly refusal?: 'invalid' | 'unknown-reference';
 }
 
 /**
@@ -32,10 +33,10 @@ export async function importFile(ledger: OpenedLedger, tenantId: string, file: s
   const flush = async (): Promise<ImportReport | undefined> => {
     if (batch.length === 0) return undefined;
     const outcome = await ledger.importEvents(tenantId, batch.join('\n'));
-    if (outcome.kind === 'invalid') {
+    if (outcome.kind !== 'imported') {
       const offset = batchFirstLine - 1;
       const errors = outcome.errors.map((e) => ({ ...e, path: e.path.replace(/^line (\d+)/, (_m, n: string) => `line ${Number(n) + offset}`) }));
-      return { appended, skipped, lines: lineNo, errors, status: outcome.status };
+      return { appended, skipped, lines: lineNo, errors, refusal: outcome.kind };
     }
     appended += outcome.appended;
     skipped += outcome.skipped;
@@ -92,7 +93,7 @@ export function registerImport(program: Command): void {
         const shown = report.errors.slice(0, 100);
         for (const e of shown) process.stderr.write(`${e.path}: ${e.message}\n`);
         if (report.errors.length > shown.length) process.stderr.write(`… and ${report.errors.length - shown.length} more errors\n`);
-        throw new CliError(`import stopped: the batch with these lines was not stored (${report.status === 409 ? 'references to unknown things' : 'invalid lines'}); earlier batches were`, 2);
+        throw new CliError(`import stopped: the batch with these lines was not stored (${report.refusal === 'unknown-reference' ? 'references to unknown things' : 'invalid lines'}); earlier batches were`, 2);
       }
     });
 }

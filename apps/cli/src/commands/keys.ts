@@ -20,7 +20,7 @@ function parseScopes(list: string): Scope[] {
   return scopes as Scope[];
 }
 
-/** Keys that write events must say whom they speak for; read-only keys default to `system` (issue 16 item 1). */
+/** Keys that write events must say whom they speak for; read-only keys default to `system`. */
 function parsePrincipalOption(text: string | undefined, scopes: readonly Scope[]): Principal {
   if (text === undefined) {
     const writing = scopes.filter((s) => s === 'commands:write' || s === 'events:import');

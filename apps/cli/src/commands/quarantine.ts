@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CliError, configOf } from '../program.js';
 
 /**
- * `ledger quarantine list` (issue 16 item 6): the events a projection could not take, one JSON line each — the read
+ * `ledger quarantine list`: the events a projection could not take, one JSON line each — the read
  * model's (`audit_events`, `access_intervals`) and the access projection's (`access`, recorded in the data directory).
  * Opening the read model on disk catches its projections up first, and every start retries their quarantined events,
  * so what they list is what still fails with the code and schema of this build. The access projection's list is as

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { K, accessAt, holdersOf, permissionsOf, viewAt } from '../../src/index.js';
+import { lookupKey, accessAt, holdersOf, permissionsOf, viewAt } from '../../src/index.js';
 import { generatedHistory, type History } from './generated-history.js';
 import { naivePermissionsAt } from './naive-reference.js';
 
@@ -31,8 +31,8 @@ describe('time travel (R60, R61)', () => {
             at = Math.max(at, Date.parse(e.meta.occurredAt));
           }
           const members: [string, string][] = [];
-          for (const orgId of h.facts.items(K.orgs, viewAt(Number.POSITIVE_INFINITY))) {
-            for (const userId of h.facts.items(K.members(orgId), viewAt(Number.POSITIVE_INFINITY))) members.push([orgId, userId]);
+          for (const orgId of h.facts.items(lookupKey.orgs, viewAt(Number.POSITIVE_INFINITY))) {
+            for (const userId of h.facts.items(lookupKey.members(orgId), viewAt(Number.POSITIVE_INFINITY))) members.push([orgId, userId]);
           }
           const [orgId, userId] = members[who % members.length]!;
           const fast = accessAt(h.facts, viewAt(at, knownAt), orgId, userId);
@@ -50,9 +50,9 @@ describe('time travel (R60, R61)', () => {
       fc.property(fc.integer({ min: 1, max: 6 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(), fc.nat(), (seed, when, pick, orgPick) => {
         const h = history(seed);
         const at = Math.floor(h.start + when * (h.end - h.start));
-        const orgs = [...h.facts.items(K.orgs, viewAt(Number.POSITIVE_INFINITY))];
+        const orgs = [...h.facts.items(lookupKey.orgs, viewAt(Number.POSITIVE_INFINITY))];
         const orgId = orgs[orgPick % orgs.length]!;
-        const members = [...h.facts.items(K.members(orgId), viewAt(at))];
+        const members = [...h.facts.items(lookupKey.members(orgId), viewAt(at))];
         const answers = members.map((u) => [u, accessAt(h.facts, viewAt(at), orgId, u)] as const);
         if (pick % 2 === 0) {
           const capability = ['chat', 'web_search', 'claude_code', 'research', 'cowork'][pick % 5]!;

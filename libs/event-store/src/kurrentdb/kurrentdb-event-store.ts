@@ -59,7 +59,7 @@ import {
 
 const CHAIN_KEY = '$chain';
 /**
- * A command's idempotency key and answer (issue 16 item 9), in the metadata of the command's first event: written in
+ * A command's idempotency key and answer, in the metadata of the command's first event: written in
  * the same append as the events, so it is there exactly when they are. Outside the hashed view, like `$chain`.
  */
 const COMMAND_KEY = '$command';
@@ -84,7 +84,7 @@ interface ChainMetadata {
 /**
  * A stable UUID for an id in a stream (version nibble 8, RFC 9562 "custom"), so replays map identically. The stream
  * is part of the name: ids are unique per stream (tenant), and the same id in two tenants must be two events, never
- * one KurrentDB deduplicates (issue 16 item 2).
+ * one KurrentDB deduplicates.
  */
 export function kurrentEventUuid(streamId: string, id: string): string {
   const h = sha256Hex(`access-ledger-event-id:${streamId}\u0000${UUID.test(id) ? id.toLowerCase() : id}`);

@@ -49,7 +49,7 @@ export interface SqliteEventStoreOptions {
   readonly busyTimeoutMs?: number;
   /**
    * Tests only: `PRAGMA max_page_count`, a size limit past which writes fail with SQLITE_FULL exactly as on a full
-   * disk (issue 16 item 10).
+   * disk.
    */
   readonly maxPageCount?: number;
 }
@@ -61,7 +61,7 @@ const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, prev_h
  * after the newest rows were deleted, so a subscriber's checkpoint can never point at a different event.
  * UNIQUE(stream_id, revision) is also the index readStream and the "last event of the stream" lookup use.
  * UNIQUE(stream_id, id): an event id is unique in its stream (a tenant), not across streams, so one tenant's ids
- * neither block nor reveal another's (issue 16 item 2).
+ * neither block nor reveal another's.
  */
 const EVENTS_TABLE = (name: string) => `
 CREATE TABLE IF NOT EXISTS ${name} (
@@ -282,7 +282,7 @@ export class SqliteEventStore implements EventStore {
     try {
       outcome = this.#appendInTransaction(streamId, events, expected);
       if (outcome.wrote) {
-        // Item 9: the keys commit with the events or not at all, so a retry after any crash finds exactly what is stored.
+        // The keys commit with the events or not at all, so a retry after any crash finds exactly what is stored.
         for (const c of options.commands ?? []) {
           const first = outcome.result.events[c.first];
           if (first === undefined || c.count < 0 || c.first + c.count > events.length) throw new RangeError(`command ${c.key}: events ${c.first}..${c.first + c.count - 1} are not in this append`);
@@ -347,7 +347,7 @@ export class SqliteEventStore implements EventStore {
    * BEGIN IMMEDIATE without waiting: false while another process holds the write lock (the caller retries every
    * 1 ms on the event loop, until `deadline`). SQLite's own busy handler sleeps in growing steps (1, 2, 5, 10, 15 …
    * ms) with the thread blocked, so against a writer in a loop (`ledger import` beside the server) it waited ≈ 30 ms
-   * per append and lost nearly every race (issue 16 item 15). Reads keep the busy timeout: it is lifted only around
+   * per append and lost nearly every race. Reads keep the busy timeout: it is lifted only around
    * the BEGIN itself.
    */
   #tryBegin(deadline: number): boolean {
@@ -363,7 +363,7 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  /** SQLITE_FULL (a full disk, or `maxPageCount`) becomes StorageFullError naming the file (item 10). */
+  /** SQLITE_FULL (a full disk, or `maxPageCount`) becomes StorageFullError naming the file. */
   #classified(error: unknown): unknown {
     return isStorageFull(error) ? new StorageFullError(this.#path ?? ':memory:', { cause: error }) : error;
   }
@@ -478,7 +478,10 @@ export class SqliteEventStore implements EventStore {
     this.#assertOpen();
     if (options.tail !== undefined) return this.#verifyTail(streamId, options.tail, onProgress);
     const rows = (this.#streamCount.get(streamId) as { n: number }).n;
-    const links = (to: number) => storedLinks(this.#storedLinks, streamId, { from: 0, to }, () => (this.#assertOpen(), nextTurn()));
+    const links = (to: number) => storedLinks(this.#storedLinks, streamId, { from: 0, to }, () => {
+      this.#assertOpen();
+      return nextTurn();
+    });
     if (rows < this.#parallelVerifyFrom || this.#path === undefined || !existsSync(CHAIN_RANGE_WORKER)) {
       return verifyStoredEvents(streamId, links(Number.MAX_SAFE_INTEGER), onProgress);
     }
@@ -490,7 +493,10 @@ export class SqliteEventStore implements EventStore {
     const tail = new Promise<ChainVerification>((resolve, reject) => {
       worker.on('message', (m: { progress?: number; result?: ChainVerification }) => {
         if (m.result) resolve(m.result);
-        else if (m.progress !== undefined) ((secondHalf = m.progress), report());
+        else if (m.progress !== undefined) {
+          secondHalf = m.progress;
+          report();
+        }
       });
       worker.on('error', reject);
       worker.on('exit', (code) => reject(new Error(`chain walk worker exited (${code}) without an answer`)));
@@ -498,7 +504,10 @@ export class SqliteEventStore implements EventStore {
     tail.catch(() => undefined); // not awaited when the first half already failed
 
     try {
-      const head = await verifyStoredEvents(streamId, links(split.revision), (checked) => ((firstHalf = checked), report()));
+      const head = await verifyStoredEvents(streamId, links(split.revision), (checked) => {
+        firstHalf = checked;
+        report();
+      });
       if (!head.valid) return head;
       const rest = await tail;
       return { ...rest, events: head.events + rest.events };
@@ -521,7 +530,10 @@ export class SqliteEventStore implements EventStore {
       const position = (this.#db.prepare('SELECT MIN(position) AS p FROM events WHERE stream_id = ? AND revision >= ?').get(streamId, from) as { p: number }).p;
       return { streamId, events: 0, head: null, valid: false, firstBadRevision: from - 1, firstBadPosition: position, reason: `revision ${from - 1} is missing` };
     }
-    const links = storedLinks(this.#storedLinks, streamId, { from, to: Number.MAX_SAFE_INTEGER }, () => (this.#assertOpen(), nextTurn()));
+    const links = storedLinks(this.#storedLinks, streamId, { from, to: Number.MAX_SAFE_INTEGER }, () => {
+      this.#assertOpen();
+      return nextTurn();
+    });
     return verifyStoredEvents(streamId, links, onProgress, start);
   }
 

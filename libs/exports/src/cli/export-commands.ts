@@ -11,7 +11,7 @@ import { verifyExport, type ExportVerification } from '../s3/verify-export.js';
 /**
  * What the CLI runs for `ledger export s3|splunk …` and `ledger verify-export s3://bucket/prefix`:
  * parsed options in, a progress bar on stderr, a summary on stdout, an exit code out
- * (0 done, 1 failed, 2 configuration refused). The lead's commander program maps flags to these options.
+ * (0 done, 1 failed, 2 configuration refused). The CLI's commander program (apps/cli) maps flags to these options.
  */
 export interface CliOutput {
   readonly out: (line: string) => void;

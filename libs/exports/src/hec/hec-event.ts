@@ -41,7 +41,7 @@ function parsePayload(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return text;
+    return text; // not JSON: Splunk gets the text as it is, nothing is lost
   }
 }
 

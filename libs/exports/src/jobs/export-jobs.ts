@@ -20,6 +20,8 @@ export interface ExportJobsDeps {
   readonly sinks?: Readonly<Record<string, SinkConfig>>;
   readonly now?: () => Date;
   readonly newId?: () => string;
+  /** Where a failure the caller cannot see goes (a job's state that could not be saved); default stderr. */
+  readonly log?: (line: string) => void;
 }
 
 /**
@@ -34,10 +36,18 @@ export class ExportJobs {
   private chain: Promise<void> = Promise.resolve();
   private readonly now: () => Date;
   private readonly newId: () => string;
+  private readonly log: (line: string) => void;
+  /**
+   * Jobs whose end could not be saved (the state store failed), by `tenantId/exportId`: `get`, `list` and `retry`
+   * answer with this state instead of the stored one, so a job never shows "running" for ever. The store still holds
+   * the earlier state, so a restart runs the job again (`resume`).
+   */
+  private readonly unsaved = new Map<string, ExportJob>();
 
   constructor(private readonly deps: ExportJobsDeps) {
     this.now = deps.now ?? (() => new Date());
     this.newId = deps.newId ?? (() => `exp-${randomUUID()}`);
+    this.log = deps.log ?? ((line) => process.stderr.write(`${line}\n`));
   }
 
   /** Accepts an export: 202 material. Throws z.ZodError for a bad body, SinkConfigurationError for a sink that cannot work. */
@@ -72,12 +82,19 @@ export class ExportJobs {
 
   /** The job as clients see it (secrets redacted), or null when this tenant has no such export. */
   get(tenantId: string, exportId: string): ExportJob | null {
-    const job = this.deps.state.job(tenantId, exportId);
+    const job = this.current(tenantId, exportId);
     return job ? { ...job, sink: redactSink(job.sink) } : null;
   }
 
   list(tenantId: string): ExportJob[] {
-    return this.deps.state.jobs({ tenantId }).map((j) => ({ ...j, sink: redactSink(j.sink) }));
+    return this.deps.state.jobs({ tenantId }).map((stored) => {
+      const j = this.unsaved.get(keyOf(stored.tenantId, stored.exportId)) ?? stored;
+      return { ...j, sink: redactSink(j.sink) };
+    });
+  }
+
+  private current(tenantId: string, exportId: string): ExportJob | null {
+    return this.unsaved.get(keyOf(tenantId, exportId)) ?? this.deps.state.job(tenantId, exportId);
   }
 
   /** At start-up: queue again every job a previous process left queued or running. Returns their ids. */
@@ -93,8 +110,8 @@ export class ExportJobs {
    * tenant has no such job or it has not failed.
    */
   retry(tenantId: string, exportId: string): boolean {
-    const job = this.deps.state.job(tenantId, exportId);
-    if (!job || job.status !== 'failed') return false;
+    const job = this.current(tenantId, exportId);
+    if (job?.status !== 'failed') return false;
     this.enqueue(this.update(job, { status: 'queued', error: null, finishedAt: null }));
     return true;
   }
@@ -105,12 +122,17 @@ export class ExportJobs {
   }
 
   private enqueue(job: ExportJob): void {
-    this.chain = this.chain.then(() => this.run(job.tenantId, job.exportId)).catch(() => {});
+    // `run` records its own failures in the job; what still escapes it (the state store failing to read the job)
+    // is logged here, so one job's failure neither stops the jobs queued after it nor goes unseen.
+    this.chain = this.chain
+      .then(() => this.run(job.tenantId, job.exportId))
+      .catch((e: unknown) => this.log(`export ${job.tenantId}/${job.exportId}: ${errorText(e)}`));
   }
 
   private update(job: ExportJob, change: Partial<ExportJob>): ExportJob {
     const next = { ...job, ...change, updatedAt: this.now().toISOString() };
     this.deps.state.saveJob(next);
+    this.unsaved.delete(keyOf(job.tenantId, job.exportId));
     return next;
   }
 
@@ -126,7 +148,16 @@ export class ExportJobs {
       this.update(job, { status: 'succeeded', finishedAt: this.now().toISOString() });
     } catch (e) {
       const latest = this.deps.state.job(tenantId, exportId) ?? job;
-      this.update(latest, { status: 'failed', error: `${(e as Error).name}: ${(e as Error).message}`, finishedAt: this.now().toISOString() });
+      const error = errorText(e);
+      try {
+        this.update(latest, { status: 'failed', error, finishedAt: this.now().toISOString() });
+      } catch (saveError) {
+        // The job has ended whether or not the store took it: answer "failed" from memory, and say why it is not stored.
+        const at = this.now().toISOString();
+        const failed: ExportJob = { ...latest, status: 'failed', error: `${error} (this state could not be saved: ${errorText(saveError)})`, finishedAt: at, updatedAt: at };
+        this.unsaved.set(keyOf(tenantId, exportId), failed);
+        this.log(`export ${tenantId}/${exportId} failed (${error}), and saving its failed state failed: ${errorText(saveError)}`);
+      }
     }
   }
 
@@ -198,6 +229,15 @@ export class ExportJobs {
       throw e;
     }
   }
+}
+
+function keyOf(tenantId: string, exportId: string): string {
+  return `${tenantId}/${exportId}`;
+}
+
+function errorText(error: unknown): string {
+  const e = error as { name?: unknown; message?: unknown } | null;
+  return typeof e?.message === 'string' ? `${String(e.name ?? 'Error')}: ${e.message}` : String(error);
 }
 
 function defaultSink(sinks: Readonly<Record<string, SinkConfig>> | undefined, kind: 's3' | 'splunk'): SinkConfig | undefined {

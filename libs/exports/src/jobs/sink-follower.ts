@@ -1,6 +1,6 @@
 import type { AuditRowSource } from '../audit-row.js';
 import type { ClickHouseAuditTable } from '../clickhouse-audit-table.js';
-import type { ContinuousSinkConfig, HecSinkConfig, S3SinkConfig } from '../config.js';
+import type { ContinuousSinkConfig, HecSinkConfig } from '../config.js';
 import { HecDelivery, type HecDeliveryStats } from '../hec/hec-delivery.js';
 import { parseS3Uri } from '../s3/layout.js';
 import { exportToS3, type S3ExportResult } from '../s3/s3-export.js';

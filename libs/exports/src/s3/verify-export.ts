@@ -145,6 +145,6 @@ async function readJson<T>(store: S3ObjectStore, bucket: string, key: string): P
   try {
     return JSON.parse(body.toString('utf8')) as T;
   } catch {
-    return null;
+    return null; // the caller reports an unparsable record as `digest-altered`, like a missing one
   }
 }

@@ -20,7 +20,7 @@ import { Quarantine, isDataError } from './quarantine.js';
  * Backpressure: while one batch is being written, the next is read and serialised; the loop then waits for the
  * write before going on, so a fast source never runs ahead of ClickHouse by more than two batches.
  *
- * Quarantine (issue 16 item 6): an event that cannot be encoded, or a batch whose insert fails on its data, does not
+ * Quarantine: an event that cannot be encoded, or a batch whose insert fails on its data, does not
  * stop the projection: the batch is inserted row by row, the rows that fail are recorded in `quarantined_events`
  * and skipped, and the checkpoint advances past them. They are tried again at the next start.
  */
@@ -79,8 +79,11 @@ export class AuditProjection {
     }
   }
 
-  /** Starts projecting in the background (a live subscription never ends); `stop()` ends it. */
-  start(onError: (error: unknown) => void = () => undefined): void {
+  /**
+   * Starts projecting in the background (a live subscription never ends); `stop()` ends it. A run that fails goes to
+   * `onError` (required: a projection that stops without anyone knowing is a silent, growing lag).
+   */
+  start(onError: (error: unknown) => void): void {
     void this.run().catch(onError);
   }
 
@@ -88,7 +91,7 @@ export class AuditProjection {
     this.stopping = true;
     const running = this.running;
     await this.source?.close();
-    await running?.catch(() => undefined);
+    await running?.catch(() => undefined); // a failed run was already reported to start()'s onError
   }
 
   /**
@@ -204,7 +207,7 @@ export class AuditProjection {
         try {
           line = auditLineOf(event);
         } catch (error) {
-          // Data nested past JSON.stringify's stack (issue 16 item 6): no row can carry it.
+          // Data nested past JSON.stringify's stack: no row can carry it.
           unencodable.push({ event, error });
         }
         if (line !== undefined) {

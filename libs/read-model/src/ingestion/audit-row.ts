@@ -1,6 +1,6 @@
 import type { JsonValue, RecordedEvent } from '@access-ledger/event-store';
 
-/** One `audit_events` row (the shape /tmp/audit-schema.md fixes), as sent to ClickHouse in JSONEachRow. */
+/** One `audit_events` row (the table of schema/migrations.ts, described in docs/read-model.md), as sent to ClickHouse in JSONEachRow. */
 export interface AuditRow {
   readonly tenant_id: string;
   readonly org_id: string;
@@ -19,7 +19,7 @@ export interface AuditRow {
   readonly causation_id: string;
   readonly payload: string;
   readonly hash: string;
-  /** JSON of `metadata.auth` (the authenticated key and its principal, issue 16 item 1), '' for older events. */
+  /** JSON of `metadata.auth` (the authenticated key and its principal), '' for older events. */
   readonly auth: string;
 }
 
@@ -104,7 +104,7 @@ function auditValuesOf(event: RecordedEvent): unknown[] {
 /**
  * The organization an event is about. An AccessChangeDenied (R62) names the organization the refused command
  * targeted in `data.orgId`; older ones lack it and get it the same way the Ledger derives it now: the refused
- * payload's orgId, else a member actor's organization (issue 16 item 5).
+ * payload's orgId, else a member actor's organization.
  */
 function orgOf(type: string, data: JsonObject, actor: JsonObject): string {
   const own = text(data.orgId);
@@ -115,7 +115,9 @@ function orgOf(type: string, data: JsonObject, actor: JsonObject): string {
 export function auditRowOf(event: RecordedEvent): AuditRow {
   const values = auditValuesOf(event);
   const row: Record<string, unknown> = {};
-  AUDIT_COLUMNS.forEach((column, i) => (row[column] = values[i]));
+  AUDIT_COLUMNS.forEach((column, i) => {
+    row[column] = values[i];
+  });
   row.payload = JSON.stringify(event.data);
   return row as unknown as AuditRow;
 }

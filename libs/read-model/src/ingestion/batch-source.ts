@@ -65,7 +65,7 @@ export class BatchSource {
   async close(): Promise<void> {
     const iterable = this.iterable as AsyncIterable<RecordedEvent> & { close?: () => Promise<void> };
     if (typeof iterable.close === 'function') await iterable.close();
-    else void this.iterator.return?.()?.catch(() => undefined);
+    else void this.iterator.return?.()?.catch(() => undefined); // abandoned on purpose: nothing more is read from it
   }
 
   /** When the loop ends: the clock stops, and a finite source with no pending `next()` is returned. */

@@ -3,7 +3,7 @@ import type { RecordedEvent } from '@access-ledger/event-store';
 import { insertRows } from '../clickhouse.js';
 
 /**
- * Events a projection could not take (issue 16 item 6), in `quarantined_events`: recorded with the error, skipped,
+ * Events a projection could not take, in `quarantined_events`: recorded with the error, skipped,
  * and tried again when the projection next starts (after a fix, a restart releases what it can now take). One
  * event that no row can hold must never stop a projection, for its tenant or any other (docs/read-model.md).
  */

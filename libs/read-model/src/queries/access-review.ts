@@ -1,6 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { OPEN_END } from '../schema/migrations.js';
 import { Id, Instant, openEndToNull } from './report-inputs.js';
 
 /**

@@ -23,7 +23,7 @@ function decodeCursor(text: string): CursorPayload | undefined {
     const parsed = CursorPayload.safeParse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
     return parsed.success ? parsed.data : undefined;
   } catch {
-    return undefined;
+    return undefined; // not base64url JSON: the schema answers "is not a cursor this API returned"
   }
 }
 

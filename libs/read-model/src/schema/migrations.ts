@@ -121,7 +121,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 6,
     name: 'audit auth',
     statements: [
-      // Issue 16 item 1: the authenticated key and principal beside the claimed actor, as the JSON text of the
+      // The authenticated key and principal beside the claimed actor, as the JSON text of the
       // event's `metadata.auth`. Rows projected before this version read '' (their events predate the field).
       "ALTER TABLE audit_events ADD COLUMN IF NOT EXISTS auth String DEFAULT ''",
     ],
@@ -130,7 +130,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 7,
     name: 'quarantined events',
     statements: [
-      // Issue 16 item 6: an event a projection cannot take is recorded here and skipped, so one event never stops
+      // An event a projection cannot take is recorded here and skipped, so one event never stops
       // a projection. A retry that succeeds re-inserts the key with released = 1 and a higher version; readers use
       // FINAL. Per generation: a rebuild replays everything, so an older generation's quarantine no longer applies.
       `CREATE TABLE IF NOT EXISTS quarantined_events (

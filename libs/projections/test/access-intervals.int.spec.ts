@@ -44,11 +44,6 @@ function acme(tenantId: string): LedgerEvent[] {
   ];
 }
 
-/** R61: u-late joins the group on 02-15, imported after everything above. */
-function lateJoin(tenantId: string): LedgerEvent {
-  return event(14, 'UserAddedToGroup', '2026-02-15T00:00:00.000Z', { groupId: 'g-eng', userId: 'u-late' }, tenantId);
-}
-
 const of = (rows: IntervalRow[], userId: string, permission: string) => rows.filter((r) => r.user_id === userId && r.permission === permission);
 const d = (day: string) => `2026-${day}T00:00:00.000Z`;
 
@@ -244,7 +239,10 @@ describe('starting from the access snapshot’s facts', () => {
     const source = sourceOf(events);
     const restarted = new AccessIntervalProjection({
       client: db.client, name: 'ai-fsnap', maxBatchEvents: 300,
-      source: (after) => (asked.push(after), source(after)),
+      source: (after) => {
+        asked.push(after);
+        return source(after);
+      },
       foldedFacts: () => foldedFactsOf(path),
     });
     await restarted.prepare();
@@ -276,7 +274,13 @@ describe('starting from the access snapshot’s facts', () => {
       const asked: number[] = [];
       let loads = 0;
       const source = sourceOf(events);
-      const projection = new AccessIntervalProjection({ client: db.client, name: 'ai-fahead', source: (after) => (asked.push(after), source(after)), foldedFacts: () => (loads++, foldedFacts()) });
+      const projection = new AccessIntervalProjection({ client: db.client, name: 'ai-fahead', source: (after) => {
+        asked.push(after);
+        return source(after);
+      }, foldedFacts: () => {
+        loads++;
+        return foldedFacts();
+      } });
       await projection.prepare();
       await projection.run();
       expect(loads).toBe(1); // an unusable snapshot is not loaded a second time when the run starts
@@ -335,7 +339,7 @@ describe('exactly once', () => {
           if (when(b)) throw new Error('crash after insert, before checkpoint');
         },
       });
-    // A batch's late events are rewritten together at its end (issue 16 item 7): crash right after a batch with late
+    // A batch's late events are rewritten together at its end: crash right after a batch with late
     // events whose insert changed rows (the 2nd, then the 3rd such), then in the batch that holds the last late event.
     const holdsLate = (b: { first: number; last: number }) => late.some((p) => p >= b.first && p <= b.last);
     let rewrites = 0;

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClickHouseClient } from '@clickhouse/client';
 import fc from 'fast-check';
-import { K, NOW, accessAt, viewAt } from '@access-ledger/access-model';
+import { lookupKey, NOW, accessAt, viewAt } from '@access-ledger/access-model';
 import { AccessIntervalWriter } from '@access-ledger/read-model';
 import { AccessIntervalProjection, impactOf, intervalChangesOfHistory, intervalPermissionsOf } from '../src/access-intervals.js';
 import { deliveredLate, generatedHistory, heldAt, intervalRows, lateEventsOf, openDb, sourceOf, withoutTenant, type History } from './access-intervals-fixture.js';
 
 /**
- * Issue 4: for random (member, permission, instant), the access intervals in ClickHouse agree with the evaluator of
+ * For random (member, permission, instant), the access intervals in ClickHouse agree with the evaluator of
  * the effective-access projection, on histories generated and folded through the real deciders — also with late
  * events (R61) projected live, anywhere, between a late event's occurredAt and the frontier it arrived at included.
  * Recording a late event's effect at the frontier instead (what the live projection did before) fails the last two
@@ -29,7 +29,7 @@ const liveLate = new Map<number, { history: History; stretches: { from: number; 
 
 function members(h: History): [string, string][] {
   const out: [string, string][] = [];
-  for (const orgId of h.facts.items(K.orgs, NOW)) for (const userId of h.facts.items(K.members(orgId), NOW)) out.push([orgId, userId]);
+  for (const orgId of h.facts.items(lookupKey.orgs, NOW)) for (const userId of h.facts.items(lookupKey.members(orgId), NOW)) out.push([orgId, userId]);
   return out;
 }
 
@@ -71,7 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => db?.close());
 
-describe('access intervals agree with the evaluator (issue 4)', () => {
+describe('access intervals agree with the evaluator', () => {
   test('the generated histories are rich enough: many members, changes of every family, late imports in the late ones', () => {
     const h = live.get(1)!;
     expect(h.events.length).toBeGreaterThan(500);

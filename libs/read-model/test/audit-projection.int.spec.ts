@@ -54,7 +54,7 @@ describe.each(BACKENDS)('audit trail projection (%s)', (backend) => {
     expect(JSON.parse(auditRowOf(key!).payload)).toEqual({ orgId: 'acme-eng', workspaceId: 'w-1', apiKeyId: 'k-1', name: 'ci', createdBy: 'u-1' });
   });
 
-  it('R62 (issue 16 item 5): an AccessChangeDenied is filed under the organization its refused command targeted, also when stored without data.orgId', () => {
+  it('R62: an AccessChangeDenied is filed under the organization its refused command targeted, also when stored without data.orgId', () => {
     const denied = (data: Record<string, unknown>, actor: object) =>
       auditRowOf(new RecordedHistory('acme', '2026-03-01T09:00:00.000Z').by(actor as never).add('AccessChangeDenied', { reason: 'no', rule: 'R22', ...data }).events[0]!).org_id;
     expect(denied({ orgId: 'org-x', command: { type: 'CreateGroup', payload: {} } }, owner)).toBe('org-x');
@@ -63,7 +63,7 @@ describe.each(BACKENDS)('audit trail projection (%s)', (backend) => {
     expect(denied({ command: { type: 'CreateGroup', payload: { groupId: 'g' } } }, { kind: 'scim' })).toBe('');
   });
 
-  it('records the authenticated key beside the actor as the JSON of metadata.auth, empty for older events (issue 16 item 1)', () => {
+  it('records the authenticated key beside the actor as the JSON of metadata.auth, empty for older events', () => {
     const [event] = history().events;
     expect(auditRowOf(event!).auth).toBe('');
     const auth = { keyId: '0123456789abcdef', principal: { kind: 'scim' } };
@@ -81,7 +81,9 @@ describe.each(BACKENDS)('audit trail projection (%s)', (backend) => {
   it('stores each payload byte for byte as JSON.stringify of the data, however awkward its strings', async () => {
     const names = ['quote " and backslash \\', 'tab\tnew\nline', 'ünïcödé ✓ 𝄞', '{"looks":"like json"}', '', '\u0000 nul'];
     let h = new RecordedHistory('awk', '2026-03-01T09:00:00.000Z');
-    names.forEach((name, i) => (h = h.add('GroupCreated', { groupId: `g-${i}`, name, source: 'manual', nested: { list: [1, 'two', null] } })));
+    names.forEach((name, i) => {
+      h = h.add('GroupCreated', { groupId: `g-${i}`, name, source: 'manual', nested: { list: [1, 'two', null] } });
+    });
     const events = h.events;
     await new AuditProjection({ client: db.client, source: (after) => fromArray(events, after) }).run();
     const stored = await rows<{ position: number | string; payload: string }>(db.client, "SELECT position, payload FROM audit_events WHERE tenant_id = 'awk' ORDER BY position");

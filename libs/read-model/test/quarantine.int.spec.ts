@@ -5,7 +5,7 @@ import { listQuarantined } from '../src/ingestion/quarantine.js';
 import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
 import { fromArray, RecordedHistory } from './recorded-history.js';
 
-/** Issue 16 item 6: an event the audit trail cannot take is quarantined, the rest of its batch goes in. */
+/** An event the audit trail cannot take is quarantined, the rest of its batch goes in. */
 describe.each(BACKENDS)('audit projection quarantine (%s)', (backend) => {
   let db: ClickHouseFixture;
   beforeAll(async () => {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { openApiDatabase } from '../storage/api-database.js';
-import { IdempotencyStore } from './idempotency-store.js';
+import { openApiDatabase } from '../src/storage/api-database.js';
+import { IdempotencyStore } from '../src/idempotency/idempotency-store.js';
 
 describe('IdempotencyStore (SQLite)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-idem-'));

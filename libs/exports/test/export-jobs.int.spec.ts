@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHecReceiver, type HecReceiver } from '../../../../test/support/hec-receiver.js';
-import { startS3rver, type S3rverProcess } from '../../../../test/support/s3rver-process.js';
-import { auditRows, openTestReadModel } from '../../test/audit-history.js';
-import { ClickHouseAuditTable } from '../clickhouse-audit-table.js';
-import { ContinuousSinkConfig, type SinkConfig } from '../config.js';
-import { S3ObjectStore } from '../s3/s3-store.js';
-import { verifyExport } from '../s3/verify-export.js';
-import { SqliteExportStateStore, type ExportJob } from './export-state.js';
-import { ExportJobs } from './export-jobs.js';
-import { SinkFollower } from './sink-follower.js';
+import { startHecReceiver, type HecReceiver } from '../../../test/support/hec-receiver.js';
+import { startS3rver, type S3rverProcess } from '../../../test/support/s3rver-process.js';
+import { auditRows, openTestReadModel } from './audit-history.js';
+import { ClickHouseAuditTable } from '../src/clickhouse-audit-table.js';
+import { ContinuousSinkConfig, type SinkConfig } from '../src/config.js';
+import { S3ObjectStore } from '../src/s3/s3-store.js';
+import { verifyExport } from '../src/s3/verify-export.js';
+import { SqliteExportStateStore, type ExportJob } from '../src/jobs/export-state.js';
+import { ExportJobs } from '../src/jobs/export-jobs.js';
+import { SinkFollower } from '../src/jobs/sink-follower.js';
 import { SqliteEventStore } from '@access-ledger/event-store';
 import { tenantStream } from '@access-ledger/event-store';
-import { EventStoreAuditSource } from '../event-store-audit-source.js';
+import { EventStoreAuditSource } from '../src/event-store-audit-source.js';
 
 const TOKEN = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 let s3: S3rverProcess;
@@ -150,6 +150,39 @@ test('a Splunk job that failed while Splunk was down is retried and continues af
   expect(rows.every((r) => arrived.has(r.event_id))).toBe(true);
   const resent = hec.events.slice(beforeRetry).map((e) => Number(e.event['position']));
   expect(Math.min(...resent)).toBe(failed.checkpoint! + 1);
+  state.close();
+});
+
+/** The SQLite state store, except that saving a job's failed state fails (as a full disk would). */
+class FailingOnFailedStateStore extends SqliteExportStateStore {
+  failing = true;
+  override saveJob(job: ExportJob): void {
+    if (this.failing && job.status === 'failed') throw new Error('SQLITE_FULL: database or disk is full');
+    super.saveJob(job);
+  }
+}
+
+test('a job whose failed state cannot be saved answers "failed" with both errors, is logged, and can be retried — it never stays "running"', async () => {
+  const state = new FailingOnFailedStateStore(':memory:');
+  const logged: string[] = [];
+  const jobs = new ExportJobs({ table, state, dataDir, sinks: sinks(), log: (line) => logged.push(line) });
+  const splunk = { retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 }, maxBatchBytes: 8192 };
+  const { exportId } = await jobs.start('acme', { ...body, sink: 'splunk', splunk });
+  hec.failNext(10_000, 503);
+  await jobs.whenIdle();
+  hec.failNext(0);
+  // The store still holds the last state it took (a restart runs the job again); this process answers the truth.
+  expect(state.job('acme', exportId)?.status).toBe('running');
+  const failed = jobs.get('acme', exportId)!;
+  expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining('SinkUnavailableError: Splunk HEC at') });
+  expect(failed.error).toContain('this state could not be saved: Error: SQLITE_FULL: database or disk is full');
+  expect(jobs.list('acme').find((j) => j.exportId === exportId)?.status).toBe('failed');
+  expect(logged).toEqual([expect.stringMatching(new RegExp(`^export acme/${exportId} failed \\(SinkUnavailableError: .*\\), and saving its failed state failed: Error: SQLITE_FULL`))]);
+  state.failing = false;
+  expect(jobs.retry('acme', exportId)).toBe(true);
+  await jobs.whenIdle();
+  expect(jobs.get('acme', exportId)).toMatchObject({ status: 'succeeded', error: null });
+  expect(state.job('acme', exportId)?.status).toBe('succeeded');
   state.close();
 });
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { startS3rver, type S3rverProcess } from '../../../../test/support/s3rver-process.js';
-import { auditRows, openTestReadModel } from '../../test/audit-history.js';
-import { ClickHouseAuditTable } from '../clickhouse-audit-table.js';
-import { S3SinkConfig } from '../config.js';
-import { exportToS3 } from './s3-export.js';
-import { S3ObjectStore } from './s3-store.js';
-import { verifyExport } from './verify-export.js';
-import { exportS3Command, verifyExportCommand } from '../cli/export-commands.js';
+import { startS3rver, type S3rverProcess } from '../../../test/support/s3rver-process.js';
+import { auditRows, openTestReadModel } from './audit-history.js';
+import { ClickHouseAuditTable } from '../src/clickhouse-audit-table.js';
+import { S3SinkConfig } from '../src/config.js';
+import { exportToS3 } from '../src/s3/s3-export.js';
+import { S3ObjectStore } from '../src/s3/s3-store.js';
+import { verifyExport } from '../src/s3/verify-export.js';
+import { exportS3Command, verifyExportCommand } from '../src/cli/export-commands.js';
 
 let s3: S3rverProcess;
 let rm: Awaited<ReturnType<typeof openTestReadModel>>;

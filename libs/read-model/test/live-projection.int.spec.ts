@@ -63,7 +63,9 @@ describe.each(BACKENDS)('audit projection fed live by the SQLite event store (%s
     await store.append(tenantStream('acme'), [5, 6, 7].map(memberAdded));
     const resumed = make();
     expect(await resumed.refreshLag()).toBe(3);
-    resumed.start();
+    resumed.start((error) => {
+      throw error;
+    });
     await until(() => resumed.metrics.eventsProjected === 3);
     await resumed.stop();
 

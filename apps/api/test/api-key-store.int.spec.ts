@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { openApiDatabase } from '../storage/api-database.js';
-import { ApiKeyStore, formatPrincipal, parsePrincipal } from './api-key-store.js';
+import { openApiDatabase } from '../src/storage/api-database.js';
+import { ApiKeyStore, formatPrincipal, parsePrincipal } from '../src/keys/api-key-store.js';
 
-describe('API keys speak for a principal (issue 16 item 1)', () => {
+describe('API keys speak for a principal', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-keys-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

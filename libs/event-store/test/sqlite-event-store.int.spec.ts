@@ -229,7 +229,7 @@ describe('SQLite event store: memory stays flat', () => {
   });
 });
 
-describe('SQLite event store: a store made with ids unique across streams is migrated on open (issue 16 item 2)', () => {
+describe('SQLite event store: a store made with ids unique across streams is migrated on open', () => {
   /** The events table as the first schema made it: UNIQUE(id) across every stream. */
   const FIRST_SCHEMA = `CREATE TABLE events (
     position  INTEGER PRIMARY KEY AUTOINCREMENT,
