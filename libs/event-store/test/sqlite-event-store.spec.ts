@@ -370,6 +370,20 @@ describe('SQLite large appends in a worker thread (issue 16 item 7)', () => {
     }
   }, 30_000);
 
+  test('knownIds over more ids than one slice answers exactly the stored ones', async () => {
+    requireAppendWorker();
+    const store = SqliteEventStore.open(freshPath(), { workerAppendFrom: 1000, appendWorkerFile: appendWorker });
+    try {
+      await store.append('tenant-known', many('k', 6000));
+      await store.append('tenant-elsewhere', many('k', 5));
+      const asked = Array.from({ length: 12_000 }, (_, i) => (i % 2 === 0 ? `k-${i / 2}` : `unknown-${i}`));
+      const known = await store.knownIds('tenant-known', asked);
+      expect(known).toEqual(new Set(Array.from({ length: 6000 }, (_, i) => `k-${i}`)));
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+
   test('close() waits for a worker append under way: what it acknowledged is stored', async () => {
     requireAppendWorker();
     const path = freshPath();
