@@ -53,6 +53,12 @@ function isBusy(error: unknown): boolean {
 
 /** Rows per read; readers and subscriptions hold at most one page in memory. */
 const PAGE_SIZE = 1000;
+/**
+ * Rows per read of a subscription. A page is read and parsed in one synchronous step, and a server runs several
+ * subscriptions at once (audit, access, intervals) whose steps share an event-loop turn: 1 000 rows (≈ 10–15 ms each)
+ * made turns of 60 ms and more while a large import was projected, so /health waited (issue 16 item 7).
+ */
+const SUBSCRIPTION_PAGE_SIZE = 250;
 
 export interface SqliteEventStoreOptions {
   /** How often an idle subscription looks for events appended by another process. */
@@ -463,7 +469,7 @@ export class SqliteEventStore implements EventStore {
     const subscription = new SqliteSubscription({
       after: options.after ?? -1,
       pollIntervalMs: this.#pollIntervalMs,
-      readPage: (after) => recordsOf(this.#allForwards, after, Number.MAX_SAFE_INTEGER, PAGE_SIZE),
+      readPage: (after) => recordsOf(this.#allForwards, after, Number.MAX_SAFE_INTEGER, SUBSCRIPTION_PAGE_SIZE),
       listen: (wake) => {
         listeners.add(wake);
         return () => listeners.delete(wake);
@@ -630,7 +636,7 @@ class SqliteSubscription implements Subscription {
           last = event.position;
           yield event;
         }
-        if (rows.length === PAGE_SIZE) continue;
+        if (rows.length === SUBSCRIPTION_PAGE_SIZE) continue;
         await this.#idle();
       }
     } finally {
