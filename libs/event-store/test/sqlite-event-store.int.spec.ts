@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson, eventHash } from '../src/chain.js';
 import { SqliteEventStore } from '../src/sqlite/sqlite-event-store.js';
-import type { EventToAppend, RecordedEvent } from '../src/port.js';
+import { StorageFullError, type EventToAppend, type RecordedEvent } from '../src/port.js';
 import { eventStoreContract } from './event-store.contract.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -23,6 +23,18 @@ afterAll(() => {
 });
 
 eventStoreContract('sqlite', async () => ({ store: SqliteEventStore.open(freshPath(), { pollIntervalMs: 50 }) }));
+
+/** The compiled append worker: the sources under jest use it when told to (`appendWorkerFile`). */
+const appendWorker = join(here, '../../../dist/libs/event-store/src/sqlite/append-worker.js');
+const requireAppendWorker = () => {
+  if (!existsSync(appendWorker)) throw new Error(`${appendWorker} is missing: run \`npm run build\` (npm test does) before this suite`);
+};
+
+// Every append of at least one event through the worker thread, against the same contract.
+eventStoreContract('sqlite, appends in a worker thread', async () => {
+  requireAppendWorker();
+  return { store: SqliteEventStore.open(freshPath(), { pollIntervalMs: 50, workerAppendFrom: 1, appendWorkerFile: appendWorker }) };
+});
 
 const event = (id: string, n: number): EventToAppend => ({
   id,
@@ -286,3 +298,111 @@ describe('SQLite event store: a store made with ids unique across streams is mig
     await again.close();
   });
 });
+
+describe('SQLite large appends in a worker thread', () => {
+  const many = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => event(`${prefix}-${i}`, i));
+
+  test('a large append leaves the event loop free, and a small one in this thread meanwhile lands too: both chains valid, the answers what is stored', async () => {
+    requireAppendWorker();
+    const path = freshPath();
+    const store = SqliteEventStore.open(path, { workerAppendFrom: 1000, appendWorkerFile: appendWorker });
+    try {
+      let turns = 0;
+      const counting = setInterval(() => turns++, 0);
+      let turnsWhenDone = -1;
+      const large = store.append('tenant-large', many('big', 5000)).finally(() => (turnsWhenDone = turns));
+      // In this thread (below the threshold): into the same stream and into another, while the large one is under way.
+      const small = await store.append('tenant-large', many('small', 3));
+      const other = await store.append('tenant-other', many('other', 2));
+      const big = await large;
+      clearInterval(counting);
+      // The in-thread path awaits nothing while the lock is free; only the worker path turns the loop meanwhile.
+      expect(turnsWhenDone).toBeGreaterThan(0);
+
+      expect(big.events).toHaveLength(5000);
+      expect(small.events).toHaveLength(3);
+      expect(other.events).toHaveLength(2);
+      const stored = await collect(store.readStream('tenant-large'));
+      expect(stored).toHaveLength(5003);
+      expect(stored.map((e) => e.revision)).toEqual(Array.from({ length: 5003 }, (_, i) => i));
+      const byId = new Map(stored.map((e) => [e.id, e]));
+      for (const answered of [...big.events, ...small.events]) expect(byId.get(answered.id)).toEqual(answered);
+      expect(big.nextRevision).toBe(big.events.at(-1)!.revision);
+      expect(await store.verifyChain('tenant-large')).toMatchObject({ valid: true, events: 5003 });
+      expect(await store.verifyChain('tenant-other')).toMatchObject({ valid: true, events: 2 });
+      // The hashes are the chain's own, not the worker's idea of it: recomputed from the events as given.
+      for (const e of stored) expect(e.hash).toBe(eventHash(e.prevHash, e));
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
+  test('a subscription of this process sees a worker append at once, and a replay of it is answered with the stored events', async () => {
+    requireAppendWorker();
+    const store = SqliteEventStore.open(freshPath(), { pollIntervalMs: 60_000, workerAppendFrom: 10, appendWorkerFile: appendWorker });
+    try {
+      const subscription = store.subscribeToAll();
+      const batch = many('sub', 20);
+      const first = await store.append('tenant-sub', batch);
+      const seen: RecordedEvent[] = [];
+      for await (const e of subscription) {
+        seen.push(e);
+        if (seen.length === 20) break;
+      }
+      expect(seen).toEqual(first.events);
+      expect(await store.append('tenant-sub', batch, { expectedRevision: 'no_stream' })).toEqual(first);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+
+  test('storage full in the worker is the StorageFullError of the in-thread path, and nothing of the batch is stored', async () => {
+    requireAppendWorker();
+    const path = freshPath();
+    const store = SqliteEventStore.open(path, { maxPageCount: 40, workerAppendFrom: 100, appendWorkerFile: appendWorker });
+    try {
+      await store.append('tenant-full', many('fits', 3));
+      await expect(store.append('tenant-full', many('too-much', 5000))).rejects.toBeInstanceOf(StorageFullError);
+      expect(await store.streamRevision('tenant-full')).toBe(2);
+      expect((await store.append('tenant-full', many('after', 1))).events[0]!.revision).toBe(3);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+
+  test('knownIds over more ids than one slice answers exactly the stored ones', async () => {
+    requireAppendWorker();
+    const store = SqliteEventStore.open(freshPath(), { workerAppendFrom: 1000, appendWorkerFile: appendWorker });
+    try {
+      await store.append('tenant-known', many('k', 6000));
+      await store.append('tenant-elsewhere', many('k', 5));
+      const asked = Array.from({ length: 12_000 }, (_, i) => (i % 2 === 0 ? `k-${i / 2}` : `unknown-${i}`));
+      const known = await store.knownIds('tenant-known', asked);
+      expect(known).toEqual(new Set(Array.from({ length: 6000 }, (_, i) => `k-${i}`)));
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+
+  test('close() waits for a worker append under way: what it acknowledged is stored', async () => {
+    requireAppendWorker();
+    const path = freshPath();
+    const store = SqliteEventStore.open(path, { workerAppendFrom: 10, appendWorkerFile: appendWorker });
+    const appending = store.append('tenant-closing', many('closing', 3000));
+    await store.close();
+    const result = await appending;
+    const again = SqliteEventStore.open(path);
+    try {
+      expect(await again.streamRevision('tenant-closing')).toBe(result.nextRevision);
+      expect(await again.verifyChain('tenant-closing')).toMatchObject({ valid: true, events: 3000 });
+    } finally {
+      await again.close();
+    }
+  }, 30_000);
+});
+
+async function collect(events: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  for await (const e of events) out.push(e);
+  return out;
+}

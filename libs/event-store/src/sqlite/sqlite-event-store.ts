@@ -3,15 +3,29 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { canonicalJson, eventHashOfCanonical, GENESIS_HASH, verifyStoredEvents } from '../chain.js';
+import { canonicalJson, GENESIS_HASH, verifyStoredEvents } from '../chain.js';
+import {
+  appendErrorOf,
+  appendInTransaction,
+  appendStatements,
+  EVENT_COLUMNS as COLUMNS,
+  recordsOf,
+  type AppendErrorData,
+  type AppendOutcome,
+  type AppendStatements,
+} from './append-transaction.js';
+import type { AppendChunk, AppendWorkerData } from './append-worker.js';
 import { nextTurn, STORED_LINKS_SQL, storedLinks } from './stored-links.js';
 
 /** The compiled worker beside this module; absent when the sources run directly (tests), which walk in one thread. */
 const CHAIN_RANGE_WORKER = fileURLToPath(new URL('./chain-range-worker.js', import.meta.url));
-import { assertValidExpectedRevision, satisfiesExpectedRevision } from '../expected-revision.js';
+/** Likewise for large appends: absent under jest (sources), where every append runs in the caller's thread. */
+const APPEND_WORKER = fileURLToPath(new URL('./append-worker.js', import.meta.url));
+/** Events canonicalized per event-loop turn while a large append is handed to its worker. */
+const WORKER_CHUNK = 1000;
+const KNOWN_IDS_SLICE = 5000;
+import { assertValidExpectedRevision } from '../expected-revision.js';
 import {
-  ConcurrencyConflictError,
-  IdempotencyMismatchError,
   isStorageFull,
   StorageFullError,
   type AppendOptions,
@@ -39,6 +53,12 @@ function isBusy(error: unknown): boolean {
 
 /** Rows per read; readers and subscriptions hold at most one page in memory. */
 const PAGE_SIZE = 1000;
+/**
+ * Rows per read of a subscription. A page is read and parsed in one synchronous step, and a server runs several
+ * subscriptions at once (audit, access, intervals) whose steps share an event-loop turn: 1 000 rows (≈ 10–15 ms each)
+ * made turns of 60 ms and more while a large import was projected, so /health waited.
+ */
+const SUBSCRIPTION_PAGE_SIZE = 250;
 
 export interface SqliteEventStoreOptions {
   /** How often an idle subscription looks for events appended by another process. */
@@ -52,9 +72,15 @@ export interface SqliteEventStoreOptions {
    * disk.
    */
   readonly maxPageCount?: number;
+  /**
+   * Appends of at least this many events run in a worker thread on a connection of their own (default 2 000), so the
+   * caller's event loop stays free while they hash and insert. In memory, and when the compiled
+   * worker is not beside this module (sources under jest), every append runs in the caller's thread.
+   */
+  readonly workerAppendFrom?: number;
+  /** Tests only: the compiled `append-worker.js` to use when the sources run under jest. */
+  readonly appendWorkerFile?: string;
 }
-
-const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, prev_hash, hash';
 
 /**
  * `position` is the rowid; AUTOINCREMENT keeps SQLite from ever handing out a position again, even
@@ -137,28 +163,6 @@ function listenersOf(key: string): Set<() => void> {
   return set;
 }
 
-/**
- * A row of a read statement (COLUMNS order, or without the chain columns) as a recorded event. Rows come as arrays:
- * node:sqlite builds a null-prototype object per row otherwise, which costs more than the rest of a read.
- */
-function recordedOf(a: readonly unknown[]): RecordedEvent {
-  return {
-    id: a[3] as string,
-    type: a[4] as string,
-    data: JSON.parse(a[5] as string) as JsonValue,
-    metadata: JSON.parse(a[6] as string) as { [key: string]: JsonValue },
-    streamId: a[1] as string,
-    revision: a[2] as number,
-    position: a[0] as number,
-    prevHash: (a[7] as string | undefined) ?? '',
-    hash: (a[8] as string | undefined) ?? '',
-  };
-}
-
-function recordsOf(statement: StatementSync, ...params: (string | number)[]): RecordedEvent[] {
-  return (statement.all(...params) as unknown as unknown[][]).map(recordedOf);
-}
-
 export class SqliteEventStore implements EventStore {
   readonly #db: DatabaseSync;
   readonly #notifyKey: string;
@@ -171,9 +175,7 @@ export class SqliteEventStore implements EventStore {
   readonly #commit: StatementSync;
   readonly #rollback: StatementSync;
   readonly #lastOfStream: StatementSync;
-  readonly #byIds: StatementSync;
-  readonly #insert: StatementSync;
-  readonly #insertCommand: StatementSync;
+  readonly #appendStatements: AppendStatements;
   readonly #commandByKey: StatementSync;
   readonly #allForwards: StatementSync;
   readonly #allBackwards: StatementSync;
@@ -190,6 +192,12 @@ export class SqliteEventStore implements EventStore {
   /** The database file (undefined in memory: no second connection can read it). */
   readonly #path: string | undefined;
   readonly #parallelVerifyFrom: number;
+  readonly #maxPageCount: number | undefined;
+  readonly #workerAppendFrom: number;
+  /** The compiled append worker, or undefined when large appends run in this thread too. */
+  readonly #appendWorker: string | undefined;
+  /** Appends running in a worker: close() waits for them. */
+  readonly #inWorker = new Set<Promise<unknown>>();
 
   private constructor(path: string, options: SqliteEventStoreOptions) {
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
@@ -216,16 +224,16 @@ export class SqliteEventStore implements EventStore {
     this.#db.exec(SCHEMA);
     migrateToPerStreamIds(this.#db);
     if (options.maxPageCount !== undefined) this.#db.exec(`PRAGMA max_page_count = ${Math.floor(options.maxPageCount)}`);
+    this.#maxPageCount = options.maxPageCount;
+    this.#workerAppendFrom = Math.max(1, options.workerAppendFrom ?? 2000);
+    const appendWorker = options.appendWorkerFile ?? APPEND_WORKER;
+    this.#appendWorker = this.#path !== undefined && existsSync(appendWorker) ? appendWorker : undefined;
 
     this.#begin = this.#db.prepare('BEGIN IMMEDIATE');
     this.#commit = this.#db.prepare('COMMIT');
     this.#rollback = this.#db.prepare('ROLLBACK');
     this.#lastOfStream = this.#db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1');
-    this.#byIds = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY position`);
-    this.#insert = this.#db.prepare(
-      'INSERT INTO events (stream_id, revision, id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.#insertCommand = this.#db.prepare('INSERT INTO command_keys (stream_id, key, first_revision, count, answer) VALUES (?, ?, ?, ?, ?)');
+    this.#appendStatements = appendStatements(this.#db);
     this.#commandByKey = this.#db.prepare('SELECT first_revision, count, answer FROM command_keys WHERE stream_id = ? AND key = ?');
     this.#allForwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position ASC LIMIT ?`);
     this.#allBackwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position DESC LIMIT ?`);
@@ -238,7 +246,7 @@ export class SqliteEventStore implements EventStore {
     this.#streamBackwards = this.#db.prepare(
       `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
     );
-    for (const read of [this.#byIds, this.#allForwards, this.#allBackwards, this.#contentForwards, this.#streamForwards, this.#streamBackwards]) read.setReturnArrays(true);
+    for (const read of [this.#allForwards, this.#allBackwards, this.#contentForwards, this.#streamForwards, this.#streamBackwards]) read.setReturnArrays(true);
     this.#head = this.#db.prepare('SELECT MAX(position) AS head FROM events');
     this.#knownIds = this.#db.prepare('SELECT id FROM events WHERE stream_id = ? AND id IN (SELECT value FROM json_each(?))');
     this.#storedLinks = this.#db.prepare(STORED_LINKS_SQL);
@@ -267,80 +275,107 @@ export class SqliteEventStore implements EventStore {
       if (ids.has(event.id)) throw new RangeError(`event id ${event.id} appears twice in one append`);
       ids.add(event.id);
     }
+    const commands = options.commands ?? [];
+    const outcome =
+      this.#appendWorker !== undefined && events.length >= this.#workerAppendFrom
+        ? await this.#appendInWorker(this.#appendWorker, streamId, events, expected, commands)
+        : await this.#appendHere(streamId, events, expected, commands);
+    switch (outcome.kind) {
+      case 'replay':
+        return outcome.result;
+      case 'unchanged':
+        return { nextRevision: outcome.nextRevision, events: [] };
+      case 'written': {
+        this.#notifyAppended();
+        const { firstRevision, prevHash, positions, hashes } = outcome;
+        const recorded = events.map((event, i): RecordedEvent => ({
+          streamId,
+          revision: firstRevision + i,
+          id: event.id,
+          type: event.type,
+          data: event.data,
+          metadata: event.metadata,
+          position: positions[i]!,
+          prevHash: i === 0 ? prevHash : hashes[i - 1]!,
+          hash: hashes[i]!,
+        }));
+        return { nextRevision: firstRevision + events.length - 1, events: recorded };
+      }
+    }
+  }
 
-    // The whole append runs synchronously between BEGIN IMMEDIATE and COMMIT: no other append of
-    // this process can interleave, and BEGIN IMMEDIATE takes the write lock before we read the
-    // stream's head, so another process cannot either.
-    // Waiting for another process's lock happens before BEGIN, on the event loop (#tryBegin); from a successful
-    // BEGIN to COMMIT nothing is awaited.
+  /**
+   * The whole append runs synchronously between BEGIN IMMEDIATE and COMMIT: no other append of this process can
+   * interleave, and BEGIN IMMEDIATE takes the write lock before we read the stream's head, so another process (or an
+   * append worker) cannot either. Waiting for another connection's lock happens before BEGIN, on the event loop
+   * (#tryBegin); from a successful BEGIN to COMMIT nothing is awaited.
+   */
+  async #appendHere(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision, commands: AppendOptions['commands'] & {}): Promise<AppendOutcome> {
     const deadline = performance.now() + this.#busyTimeoutMs;
     while (!this.#tryBegin(deadline)) {
       await new Promise((resolve) => setTimeout(resolve, 1));
       this.#assertOpen();
     }
-    let outcome: { result: AppendResult; wrote: boolean };
     try {
-      outcome = this.#appendInTransaction(streamId, events, expected);
-      if (outcome.wrote) {
-        // The keys commit with the events or not at all, so a retry after any crash finds exactly what is stored.
-        for (const c of options.commands ?? []) {
-          const first = outcome.result.events[c.first];
-          if (first === undefined || c.count < 0 || c.first + c.count > events.length) throw new RangeError(`command ${c.key}: events ${c.first}..${c.first + c.count - 1} are not in this append`);
-          this.#insertCommand.run(streamId, c.key, first.revision, c.count, JSON.stringify(c.answer));
-        }
-      }
+      const batch = {
+        ids: events.map((e) => e.id),
+        types: events.map((e) => e.type),
+        canonical: (i: number) => [canonicalJson(events[i]!.data), canonicalJson(events[i]!.metadata)] as const,
+      };
+      const outcome = appendInTransaction(this.#appendStatements, streamId, batch, expected, commands);
       this.#commit.run();
+      return outcome;
     } catch (error) {
       if (this.#db.isTransaction) this.#rollback.run();
       throw this.#classified(error);
     }
-    if (outcome.wrote) this.#notifyAppended();
-    return outcome.result;
-  }
-
-  #appendInTransaction(
-    streamId: string,
-    events: readonly EventToAppend[],
-    expected: ExpectedRevision,
-  ): { result: AppendResult; wrote: boolean } {
-    if (events.length > 0) {
-      const stored = recordsOf(this.#byIds, streamId, JSON.stringify(events.map((e) => e.id)));
-      if (stored.length > 0) return { result: this.#replayOf(streamId, events, stored), wrote: false };
-    }
-
-    const last = this.#lastOfStream.get(streamId) as { revision: number; hash: string } | undefined;
-    const actual = last === undefined ? null : last.revision;
-    if (!satisfiesExpectedRevision(expected, actual)) throw new ConcurrencyConflictError(streamId, expected, actual);
-    if (events.length === 0) return { result: { nextRevision: actual ?? -1, events: [] }, wrote: false };
-
-    let prevHash = last === undefined ? GENESIS_HASH : last.hash;
-    let revision = actual ?? -1;
-    const recorded: RecordedEvent[] = [];
-    for (const event of events) {
-      revision++;
-      const content = { streamId, revision, id: event.id, type: event.type, data: event.data, metadata: event.metadata };
-      // Stored text is the canonical form, so what is read back hashes exactly as it did here.
-      const data = canonicalJson(event.data);
-      const metadata = canonicalJson(event.metadata);
-      const hash = eventHashOfCanonical(prevHash, streamId, revision, event.id, event.type, data, metadata);
-      const { lastInsertRowid } = this.#insert.run(streamId, revision, event.id, event.type, data, metadata, prevHash, hash);
-      recorded.push({ ...content, position: Number(lastInsertRowid), prevHash, hash });
-      prevHash = hash;
-    }
-    return { result: { nextRevision: revision, events: recorded }, wrote: true };
   }
 
   /**
-   * Some ids of the batch are stored already. That is an idempotent replay only when all of them are,
-   * in this stream, as this exact run of consecutive revisions; then the stored events are the answer
-   * whatever revision was expected (the first attempt's expectation held, or it would not be stored).
+   * A large append in a worker thread: hashing and inserting 50 000 events took ≈ 1 s in one
+   * synchronous transaction, during which the server answered nothing. Here the events are canonicalized in chunks,
+   * one event-loop turn each, and handed over; the worker runs the same transaction (`appendInTransaction`) on its own
+   * connection, so the file's write lock serializes it with every other writer exactly as another process would be
+   * (this thread's appends meanwhile wait in #tryBegin), and readers on this connection see the events only once
+   * committed (WAL). Errors come back as data and are rebuilt as the classes the in-thread path throws.
    */
-  #replayOf(streamId: string, events: readonly EventToAppend[], stored: RecordedEvent[]): AppendResult {
-    const exact =
-      stored.length === events.length &&
-      stored.every((e, i) => e.streamId === streamId && e.id === events[i]!.id && e.revision === stored[0]!.revision + i);
-    if (!exact) throw new IdempotencyMismatchError(streamId, stored.map((e) => e.id));
-    return { nextRevision: stored[stored.length - 1]!.revision, events: stored };
+  async #appendInWorker(file: string, streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision, commands: AppendOptions['commands'] & {}): Promise<AppendOutcome> {
+    const job: AppendWorkerData = { path: this.#path!, busyTimeoutMs: this.#busyTimeoutMs, maxPageCount: this.#maxPageCount, streamId, expected, commands, count: events.length };
+    const worker = new Worker(file, { workerData: job });
+    const answer = new Promise<{ outcome: AppendOutcome } | { error: AppendErrorData }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`append worker exited (${code}) without an answer`)));
+    });
+    answer.catch(() => undefined); // awaited below, once every chunk is sent; this only keeps an early failure from counting as unhandled meanwhile
+    const running = (async () => {
+      try {
+        for (let from = 0; from < events.length; from += WORKER_CHUNK) {
+          const slice = events.slice(from, from + WORKER_CHUNK);
+          const chunk: AppendChunk = {
+            ids: slice.map((e) => e.id),
+            types: slice.map((e) => e.type),
+            data: slice.map((e) => canonicalJson(e.data)),
+            metadata: slice.map((e) => canonicalJson(e.metadata)),
+          };
+          worker.postMessage(chunk);
+          if (from + WORKER_CHUNK < events.length) await nextTurn();
+        }
+        const reply = await answer;
+        if ('error' in reply) throw this.#classified(appendErrorOf(reply.error));
+        return reply.outcome;
+      } finally {
+        // The worker closed its connection before answering; one that died without answering had not committed, and
+        // its connection's end rolls back whatever it had begun.
+        await worker.terminate();
+      }
+    })();
+    this.#inWorker.add(running);
+    try {
+      return await running;
+    } finally {
+      this.#inWorker.delete(running);
+    }
   }
 
   /**
@@ -434,7 +469,7 @@ export class SqliteEventStore implements EventStore {
     const subscription = new SqliteSubscription({
       after: options.after ?? -1,
       pollIntervalMs: this.#pollIntervalMs,
-      readPage: (after) => recordsOf(this.#allForwards, after, Number.MAX_SAFE_INTEGER, PAGE_SIZE),
+      readPage: (after) => recordsOf(this.#allForwards, after, Number.MAX_SAFE_INTEGER, SUBSCRIPTION_PAGE_SIZE),
       listen: (wake) => {
         listeners.add(wake);
         return () => listeners.delete(wake);
@@ -445,10 +480,19 @@ export class SqliteEventStore implements EventStore {
     return subscription;
   }
 
+  /** In slices of KNOWN_IDS_SLICE ids, one event-loop turn each: the 50 000 ids of a large import took ≈ 60 ms at once. */
   async knownIds(streamId: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
     this.#assertOpen();
-    const rows = this.#knownIds.all(streamId, JSON.stringify(ids)) as unknown as { id: string }[];
-    return new Set(rows.map((row) => row.id));
+    const known = new Set<string>();
+    for (let from = 0; from < ids.length; from += KNOWN_IDS_SLICE) {
+      if (from > 0) {
+        await nextTurn();
+        this.#assertOpen();
+      }
+      const rows = this.#knownIds.all(streamId, JSON.stringify(ids.slice(from, from + KNOWN_IDS_SLICE))) as unknown as { id: string }[];
+      for (const row of rows) known.add(row.id);
+    }
+    return known;
   }
 
   async streamRevision(streamId: string): Promise<number | null> {
@@ -546,6 +590,8 @@ export class SqliteEventStore implements EventStore {
     if (this.#closed) return;
     await Promise.all([...this.#subscriptions].map((s) => s.close()));
     this.#closed = true;
+    // An append acknowledged after close would be one the caller cannot read back here; let those under way finish.
+    await Promise.allSettled([...this.#inWorker]);
     this.#db.close();
   }
 
@@ -602,7 +648,7 @@ class SqliteSubscription implements Subscription {
           last = event.position;
           yield event;
         }
-        if (rows.length === PAGE_SIZE) continue;
+        if (rows.length === SUBSCRIPTION_PAGE_SIZE) continue;
         await this.#idle();
       }
     } finally {
