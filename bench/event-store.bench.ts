@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
-import { canonicalJson, eventHash, GENESIS_HASH } from '@access-ledger/event-store';
+import { canonicalJson, eventHash, GENESIS_HASH, SqliteEventStore } from '@access-ledger/event-store';
 import type { EventToAppend } from '@access-ledger/event-store';
-import { SqliteEventStore } from '@access-ledger/event-store';
 
 /**
  * Append throughput of the SQLite event store against a same-run baseline: a bare `node:sqlite`

@@ -3,14 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chdbOf, openClickHouse } from '@access-ledger/read-model';
-import { AccessIntervalWriter, type AccessIntervalChange } from '@access-ledger/read-model';
-import { AuditProjection } from '@access-ledger/read-model';
-import { AUDIT_COLUMNS, auditLineOf } from '@access-ledger/read-model';
-import { migrate } from '@access-ledger/read-model';
-import { accessChanges } from '@access-ledger/read-model';
-import { accessReviewRows } from '@access-ledger/read-model';
-import { AuditSearchQuery, searchAuditEvents, type AuditSearchQuery as AuditSearchInput } from '@access-ledger/read-model';
+import { chdbOf, openClickHouse, AccessIntervalWriter, type AccessIntervalChange, AuditProjection, AUDIT_COLUMNS, auditLineOf, migrate, accessChanges, accessReviewRows, AuditSearchQuery, searchAuditEvents, type AuditSearchQuery as AuditSearchInput } from '@access-ledger/read-model';
 import { syntheticEvent, syntheticEvents } from '../libs/read-model/test/synthetic-history.js';
 
 /**

@@ -12,8 +12,7 @@ import { verifyExport } from '../src/s3/verify-export.js';
 import { SqliteExportStateStore, type ExportJob } from '../src/jobs/export-state.js';
 import { ExportJobs } from '../src/jobs/export-jobs.js';
 import { SinkFollower } from '../src/jobs/sink-follower.js';
-import { SqliteEventStore } from '@access-ledger/event-store';
-import { tenantStream } from '@access-ledger/event-store';
+import { SqliteEventStore, tenantStream } from '@access-ledger/event-store';
 import { EventStoreAuditSource } from '../src/event-store-audit-source.js';
 
 const TOKEN = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';

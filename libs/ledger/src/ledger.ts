@@ -10,7 +10,7 @@ import {
   type AppendResult, type ChainVerification, type CommandRecord, type EventStore, type EventToAppend, type JsonValue, type RecordedEvent,
   type SqliteEventStoreOptions, type StoredCommand,
 } from '@access-ledger/event-store';
-import { AccessProjection, AccessQuarantine, accessQuarantinePath, accessSnapshotPath } from '@access-ledger/projections';
+import { AccessProjection, AccessQuarantine, accessQuarantinePath, accessSnapshotPath, ProjectionRunner, pauser } from '@access-ledger/projections';
 import { AccessQueries } from './access-queries.js';
 import { ACT_AS_SCOPE, IN_PROCESS, authRecordOf } from './ledger.port.js';
 import {
@@ -18,8 +18,6 @@ import {
   type AppendedRef, type AuthContext, type CommandOptions, type CommandOutcome, type FieldError, type ImportOutcome, type IntegrityBreak, type LedgerHealth, type LedgerUseCases,
 } from './ledger.port.js';
 import { decidedEvent } from './decided-event.js';
-import { ProjectionRunner } from '@access-ledger/projections';
-import { pauser } from '@access-ledger/projections';
 import { PrototypeKeyError, issuesOf, parseJsonRefusingPrototypeKeys } from './validation.js';
 
 export interface LedgerOptions {

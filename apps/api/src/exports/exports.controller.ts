@@ -2,8 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res, UseGuards } 
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { SinkConfigurationError, type ExportJob, type ExportJobs, type FollowerStatus } from '@access-ledger/exports';
-import { InvalidInputError, NotFoundError } from '@access-ledger/ledger';
-import { issuesOf } from '@access-ledger/ledger';
+import { InvalidInputError, NotFoundError, issuesOf } from '@access-ledger/ledger';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { ProblemException, problem } from '../problem/problem.js';

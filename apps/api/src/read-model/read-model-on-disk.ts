@@ -2,8 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { join } from 'node:path';
 import type { LedgerConfig } from '@access-ledger/config';
 import { openEventStore } from '@access-ledger/event-store';
-import { AccessIntervalProjection } from '@access-ledger/projections';
-import { accessSnapshotPath, foldedFactsOf } from '@access-ledger/projections';
+import { AccessIntervalProjection, accessSnapshotPath, foldedFactsOf } from '@access-ledger/projections';
 import { AuditProjection, listQuarantined, migrate, openClickHouse } from '@access-ledger/read-model';
 
 /** The read model's data directory is held by another process (the running server): chDB locks it. */

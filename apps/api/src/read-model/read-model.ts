@@ -1,8 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { join } from 'node:path';
 import type { EventStore } from '@access-ledger/event-store';
-import { AccessIntervalProjection } from '@access-ledger/projections';
-import { accessSnapshotPath, foldedFactsOf } from '@access-ledger/projections';
+import { AccessIntervalProjection, accessSnapshotPath, foldedFactsOf } from '@access-ledger/projections';
 import { AuditProjection, migrate, openClickHouse } from '@access-ledger/read-model';
 
 export interface ReadModelOptions {

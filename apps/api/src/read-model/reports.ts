@@ -1,8 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { Id } from '@access-ledger/access-model';
-import { InvalidInputError } from '@access-ledger/ledger';
-import { issuesOf } from '@access-ledger/ledger';
+import { InvalidInputError, issuesOf } from '@access-ledger/ledger';
 import { takeMinPosition } from './freshness.js';
 import {
   AccessChangesQuery,
