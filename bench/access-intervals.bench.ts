@@ -24,7 +24,12 @@ export interface AccessIntervalsBenchResult {
   readonly ingestChangesPerSecond: number | null;
 }
 
-export async function benchAccessIntervals(options: { path: string; maxEvents?: number; ingest?: boolean; log?: (line: string) => void }): Promise<AccessIntervalsBenchResult> {
+export async function benchAccessIntervals(options: {
+  path: string;
+  maxEvents?: number;
+  ingest?: boolean;
+  log?: (line: string) => void;
+}): Promise<AccessIntervalsBenchResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const max = options.maxEvents ?? Number.POSITIVE_INFINITY;
   const read = async function* () {
@@ -54,7 +59,9 @@ export async function benchAccessIntervals(options: { path: string; maxEvents?: 
     }
   }
   const foldMs = performance.now() - t0;
-  log(`fold only: ${events.toLocaleString('en')} events in ${(foldMs / 1000).toFixed(1)} s = ${Math.round(events / (foldMs / 1000)).toLocaleString('en')} events/s`);
+  log(
+    `fold only: ${events.toLocaleString('en')} events in ${(foldMs / 1000).toFixed(1)} s = ${Math.round(events / (foldMs / 1000)).toLocaleString('en')} events/s`,
+  );
 
   // Producing the intervals: fold + evaluate the affected members before and after each event.
   const tenants = new Map<string, TenantIntervals>();
@@ -100,10 +107,17 @@ export async function benchAccessIntervals(options: { path: string; maxEvents?: 
     }
   }
   const produceMs = performance.now() - t0;
-  log(`intervals: ${i.toLocaleString('en')} events → ${changes.toLocaleString('en')} open/close changes (${late} late events) in ${(produceMs / 1000).toFixed(1)} s = ${Math.round(i / (produceMs / 1000)).toLocaleString('en')} events/s (fold alone: ${Math.round(events / (foldMs / 1000)).toLocaleString('en')} events/s)`);
-  if (rewrites.n > 0) log(`  late events (R61): ${rewrites.n} rewrites in ${(rewrites.ms / 1000).toFixed(1)} s (${(rewrites.ms / rewrites.n).toFixed(1)} ms each), ${rewrites.members.toLocaleString('en')} members re-evaluated, ${rewrites.changes.toLocaleString('en')} changes recomputed`);
+  log(
+    `intervals: ${i.toLocaleString('en')} events → ${changes.toLocaleString('en')} open/close changes (${late} late events) in ${(produceMs / 1000).toFixed(1)} s = ${Math.round(i / (produceMs / 1000)).toLocaleString('en')} events/s (fold alone: ${Math.round(events / (foldMs / 1000)).toLocaleString('en')} events/s)`,
+  );
+  if (rewrites.n > 0)
+    log(
+      `  late events (R61): ${rewrites.n} rewrites in ${(rewrites.ms / 1000).toFixed(1)} s (${(rewrites.ms / rewrites.n).toFixed(1)} ms each), ${rewrites.members.toLocaleString('en')} members re-evaluated, ${rewrites.changes.toLocaleString('en')} changes recomputed`,
+    );
   const top = [...byType].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
-  log(`  costliest event types: ${top.map(([type, s]) => `${type} ${s.n.toLocaleString('en')}× ${(s.ms / 1000).toFixed(1)} s (${(s.ms / s.n).toFixed(2)} ms each, ${s.changes.toLocaleString('en')} changes)`).join('; ')}`);
+  log(
+    `  costliest event types: ${top.map(([type, s]) => `${type} ${s.n.toLocaleString('en')}× ${(s.ms / 1000).toFixed(1)} s (${(s.ms / s.n).toFixed(2)} ms each, ${s.changes.toLocaleString('en')} changes)`).join('; ')}`,
+  );
 
   let ingestChangesPerSecond: number | null = null;
   if (kept.length > 0) {
@@ -117,7 +131,9 @@ export async function benchAccessIntervals(options: { path: string; maxEvents?: 
       for (let k = 0; k < kept.length; k += 20_000) rows += await writer.write(kept.slice(k, k + 20_000));
       const ingestMs = performance.now() - t0;
       ingestChangesPerSecond = kept.length / (ingestMs / 1000);
-      log(`chDB: ${kept.length.toLocaleString('en')} changes (the first ones) → ${rows.toLocaleString('en')} rows in ${(ingestMs / 1000).toFixed(1)} s = ${Math.round(ingestChangesPerSecond).toLocaleString('en')} changes/s (batches of 20 000)`);
+      log(
+        `chDB: ${kept.length.toLocaleString('en')} changes (the first ones) → ${rows.toLocaleString('en')} rows in ${(ingestMs / 1000).toFixed(1)} s = ${Math.round(ingestChangesPerSecond).toLocaleString('en')} changes/s (batches of 20 000)`,
+      );
     } finally {
       await client.close();
       rmSync(dataPath, { recursive: true, force: true });

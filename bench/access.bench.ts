@@ -4,8 +4,19 @@ import { DatabaseSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
 import { newEnforcer, newModelFromString } from 'casbin';
 import {
-  FactReader, INITIAL_CAPABILITIES, lookupKey, accessAt, availability, capabilityOf, holdersOf, memberCore, rolePaths, viewAt,
-  type FactStore, type GroupFacts, type ProvisioningMode,
+  FactReader,
+  INITIAL_CAPABILITIES,
+  lookupKey,
+  accessAt,
+  availability,
+  capabilityOf,
+  holdersOf,
+  memberCore,
+  rolePaths,
+  viewAt,
+  type FactStore,
+  type GroupFacts,
+  type ProvisioningMode,
 } from '@access-ledger/access-model';
 import { SqliteEventStore } from '@access-ledger/event-store';
 import { benchmarkHistory, generateHistory, type HistoryOptions } from '@access-ledger/history';
@@ -169,7 +180,8 @@ async function casbinOfToday(facts: FactStore) {
     }
     for (const groupId of groupsInOrg) {
       for (const roleId of r.items(lookupKey.rolesOfGroup(orgId, groupId))) {
-        if (r.value(lookupKey.assigned(orgId, groupId, roleId)) === true && r.value(lookupKey.role(orgId, roleId)) === true) groupings.push([`group:${groupId}`, `role:${roleId}`, orgId]);
+        if (r.value(lookupKey.assigned(orgId, groupId, roleId)) === true && r.value(lookupKey.role(orgId, roleId)) === true)
+          groupings.push([`group:${groupId}`, `role:${roleId}`, orgId]);
       }
     }
   }
@@ -183,7 +195,9 @@ export async function benchAccess(options: AccessBenchOptions = {}): Promise<Acc
   const log = options.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const history = options.history ?? ACCESS_BENCH_HISTORY;
   const { path, report } = await benchmarkDataset(history, options.cacheDir ?? resolve('.bench-data'), log);
-  log(`history: ${report.events.toLocaleString('en')} events (${report.commands.toLocaleString('en')} commands, ${report.refused} refused, ${report.imported} imported late)`);
+  log(
+    `history: ${report.events.toLocaleString('en')} events (${report.commands.toLocaleString('en')} commands, ${report.refused} refused, ${report.imported} imported late)`,
+  );
 
   // Baseline and rebuild, same run, same rows.
   const bare = bareReadAndParse(path);
@@ -199,7 +213,9 @@ export async function benchAccess(options: AccessBenchOptions = {}): Promise<Acc
   const rssMB = process.memoryUsage().rss / 1e6;
   const rebuildEventsPerSecond = projection.applied / (rebuildMs / 1000);
   const bareEventsPerSecond = bare.events / (bare.ms / 1000);
-  log(`rebuild: ${projection.applied.toLocaleString('en')} events in ${(rebuildMs / 1000).toFixed(1)} s = ${Math.round(rebuildEventsPerSecond).toLocaleString('en')} events/s; bare read+JSON.parse ${Math.round(bareEventsPerSecond).toLocaleString('en')} events/s; ratio ${(rebuildEventsPerSecond / bareEventsPerSecond).toFixed(2)} (target ≥ 200 000 events/s)`);
+  log(
+    `rebuild: ${projection.applied.toLocaleString('en')} events in ${(rebuildMs / 1000).toFixed(1)} s = ${Math.round(rebuildEventsPerSecond).toLocaleString('en')} events/s; bare read+JSON.parse ${Math.round(bareEventsPerSecond).toLocaleString('en')} events/s; ratio ${(rebuildEventsPerSecond / bareEventsPerSecond).toFixed(2)} (target ≥ 200 000 events/s)`,
+  );
   log(`state: ${stateHeapMB.toFixed(0)} MB of heap (process RSS ${rssMB.toFixed(0)} MB; target ≤ 1 GB)`);
 
   const facts = projection.factsOf('bench');
@@ -221,10 +237,18 @@ export async function benchAccess(options: AccessBenchOptions = {}): Promise<Acc
     if (answer !== undefined) byThird[Math.min(2, Math.floor(((at - start) / (end - start)) * 3))]!.push(ms);
   }
   accessTimes.sort((a, b) => a - b);
-  log(`member access with explanation at a random instant: p50 ${percentile(accessTimes, 50).toFixed(2)} ms, p99 ${percentile(accessTimes, 99).toFixed(2)} ms (target p50 ≤ 5 ms)`);
+  log(
+    `member access with explanation at a random instant: p50 ${percentile(accessTimes, 50).toFixed(2)} ms, p99 ${percentile(accessTimes, 99).toFixed(2)} ms (target p50 ≤ 5 ms)`,
+  );
   // The cost does not grow with how far back the instant is (docs/access.md, "Complexity"): p50 by year of the
   // history, over the samples where the member existed at that instant (the others answer 404 at once).
-  const thirds = byThird.map((t) => `${percentile(t.sort((a, b) => a - b), 50).toFixed(2)} ms (${t.length})`);
+  const thirds = byThird.map(
+    (t) =>
+      `${percentile(
+        t.sort((a, b) => a - b),
+        50,
+      ).toFixed(2)} ms (${t.length})`,
+  );
   log(`  p50 by year of the instant, members who existed then (samples): first ${thirds[0]}, second ${thirds[1]}, third ${thirds[2]}`);
 
   // Holders of a capability across all members of an organization.
@@ -240,7 +264,9 @@ export async function benchAccess(options: AccessBenchOptions = {}): Promise<Acc
   }
   holderTimes.sort((a, b) => a - b);
   const perOrg = Math.round(members.length / orgs.length);
-  log(`holders of a capability at a random instant (≈ ${perOrg.toLocaleString('en')} members an organization): p50 ${percentile(holderTimes, 50).toFixed(1)} ms (target ≤ 200 ms)`);
+  log(
+    `holders of a capability at a random instant (≈ ${perOrg.toLocaleString('en')} members an organization): p50 ${percentile(holderTimes, 50).toFixed(1)} ms (target ≤ 200 ms)`,
+  );
 
   // The same checks, today, against casbin.
   const { enforcer, policies, groupings } = await casbinOfToday(facts);
@@ -254,7 +280,11 @@ export async function benchAccess(options: AccessBenchOptions = {}): Promise<Acc
   let t0 = performance.now();
   for (const c of checks) {
     const m = memberCore(now, c.orgId, c.userId);
-    ours.push(m !== undefined && m.status === 'active' && capabilityOf(now, m, c.capability, m.role === 'custom' ? rolePaths(now, c.orgId, c.userId) : { paths: [], excluded: [] }).granted);
+    ours.push(
+      m !== undefined &&
+        m.status === 'active' &&
+        capabilityOf(now, m, c.capability, m.role === 'custom' ? rolePaths(now, c.orgId, c.userId) : { paths: [], excluded: [] }).granted,
+    );
   }
   const oursMs = performance.now() - t0;
   const theirs: boolean[] = [];
@@ -264,12 +294,23 @@ export async function benchAccess(options: AccessBenchOptions = {}): Promise<Acc
   const agree = ours.filter((x, i) => x === theirs[i]).length / checks.length;
   const oursChecksPerSecond = checks.length / (oursMs / 1000);
   const casbinChecksPerSecond = checks.length / (casbinMs / 1000);
-  log(`effective-access checks today: ours ${Math.round(oursChecksPerSecond).toLocaleString('en')}/s, casbin ${Math.round(casbinChecksPerSecond).toLocaleString('en')}/s (ratio ${(oursChecksPerSecond / casbinChecksPerSecond).toFixed(2)}; casbin loaded with ${policies.toLocaleString('en')} policies and ${groupings.toLocaleString('en')} groupings); answers agree on ${(agree * 100).toFixed(2)} % (the rest: R8 chat seats, which casbin's model here cannot express). casbin cannot answer at an instant in the past, as known at another, nor say why.`);
+  log(
+    `effective-access checks today: ours ${Math.round(oursChecksPerSecond).toLocaleString('en')}/s, casbin ${Math.round(casbinChecksPerSecond).toLocaleString('en')}/s (ratio ${(oursChecksPerSecond / casbinChecksPerSecond).toFixed(2)}; casbin loaded with ${policies.toLocaleString('en')} policies and ${groupings.toLocaleString('en')} groupings); answers agree on ${(agree * 100).toFixed(2)} % (the rest: R8 chat seats, which casbin's model here cannot express). casbin cannot answer at an instant in the past, as known at another, nor say why.`,
+  );
   await store.close();
   return {
-    events: projection.applied, rebuildEventsPerSecond, bareEventsPerSecond, rebuildRatio: rebuildEventsPerSecond / bareEventsPerSecond,
-    accessP50Ms: percentile(accessTimes, 50), accessP99Ms: percentile(accessTimes, 99), holdersP50Ms: percentile(holderTimes, 50),
-    stateHeapMB, rssMB, oursChecksPerSecond, casbinChecksPerSecond, casbinAgreement: agree,
+    events: projection.applied,
+    rebuildEventsPerSecond,
+    bareEventsPerSecond,
+    rebuildRatio: rebuildEventsPerSecond / bareEventsPerSecond,
+    accessP50Ms: percentile(accessTimes, 50),
+    accessP99Ms: percentile(accessTimes, 99),
+    holdersP50Ms: percentile(holderTimes, 50),
+    stateHeapMB,
+    rssMB,
+    oursChecksPerSecond,
+    casbinChecksPerSecond,
+    casbinAgreement: agree,
   };
 }
 

@@ -93,9 +93,7 @@ function timeBare(path: string, stream: string, events: EventToAppend[], batchSi
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');
-  const insert = db.prepare(
-    'INSERT INTO events (stream_id, revision, id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  );
+  const insert = db.prepare('INSERT INTO events (stream_id, revision, id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   const started = process.hrtime.bigint();
   for (let i = 0; i < rows.length; i += batchSize) {
     db.exec('BEGIN IMMEDIATE');

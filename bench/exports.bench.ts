@@ -97,7 +97,13 @@ export async function benchExports(opts: ExportsBenchOptions = {}): Promise<Expo
       const baseline = await timed(async () => (await table.render(range, 'parquet')).length);
       const s3 = await startS3rver({ buckets: ['bench-exports'], directory: join(dir, 's3rver') });
       cleanup.push(() => s3.stop());
-      const config = S3SinkConfig.parse({ kind: 's3', uri: 's3://bench-exports/audit', endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials });
+      const config = S3SinkConfig.parse({
+        kind: 's3',
+        uri: 's3://bench-exports/audit',
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        credentials: s3.credentials,
+      });
       const store = new S3ObjectStore(config);
       cleanup.push(() => store.destroy());
       const run = await timed(() => exportToS3({ table, store, config }, { exportId: 'bench', tenantId, from, to, upToPosition }));
@@ -115,7 +121,13 @@ export async function benchExports(opts: ExportsBenchOptions = {}): Promise<Expo
       const uploadConfig = S3SinkConfig.parse({ ...config, uri: 's3://bench-exports/upload', writer: 'upload' });
       const upload = await timed(() => exportToS3({ table, store, config: uploadConfig }, { exportId: 'bench-upload', tenantId, from, to, upToPosition }));
       const ups = upload.value.rows / upload.seconds;
-      result.s3Upload = { rows: upload.value.rows, seconds: upload.seconds, rowsPerSecond: Math.round(ups), baselineRowsPerSecond: Math.round(base), ratio: ups / base };
+      result.s3Upload = {
+        rows: upload.value.rows,
+        seconds: upload.seconds,
+        rowsPerSecond: Math.round(ups),
+        baselineRowsPerSecond: Math.round(base),
+        ratio: ups / base,
+      };
       log(
         `S3 Parquet export: ${fmt(rps)} rows/s (${run.value.objects.length} objects, ${(result.s3.bytes / 1e6).toFixed(1)} MB, ${run.seconds.toFixed(1)} s)` +
           ` | raw ClickHouse Parquet read ${fmt(base)} rows/s (${(baseline.value / 1e6).toFixed(1)} MB, ${baseline.seconds.toFixed(1)} s) | ratio ${(rps / base).toFixed(2)}`,
@@ -150,7 +162,9 @@ export async function benchExports(opts: ExportsBenchOptions = {}): Promise<Expo
           return { n: p.length, last: p.length ? { occurredAt: p.at(-1)!.occurredAt, position: p.at(-1)!.position } : null };
         }),
       );
-      log(`raw ClickHouse paging: ${fmt(rowsRead.value / rowsRead.seconds)} rows/s as JS objects, ${fmt(baseline.value / baseline.seconds)} rows/s as encoded HEC lines`);
+      log(
+        `raw ClickHouse paging: ${fmt(rowsRead.value / rowsRead.seconds)} rows/s as JS objects, ${fmt(baseline.value / baseline.seconds)} rows/s as encoded HEC lines`,
+      );
       const token = '00000000-0000-4000-8000-000000000000';
       const receiver = await startReceiver({ token, ack: true, retainEvents: false });
       cleanup.push(() => receiver.stop());

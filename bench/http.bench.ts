@@ -77,7 +77,8 @@ const OWNER = 'u-owner';
 
 function seedNdjson(users: number, groups: number): string {
   const at = '2026-01-01T00:00:00.000Z';
-  const line = (id: string, type: string, data: Record<string, unknown>) => JSON.stringify({ id, type, occurredAt: at, actor: { kind: 'system' }, source: 'seed', data });
+  const line = (id: string, type: string, data: Record<string, unknown>) =>
+    JSON.stringify({ id, type, occurredAt: at, actor: { kind: 'system' }, source: 'seed', data });
   return [
     line('seed-org', 'OrganizationCreated', { orgId: ORG, name: 'Bench Org', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }),
     line('seed-owner', 'MemberAdded', { orgId: ORG, userId: OWNER, email: 'owner@bench.test', role: 'primary_owner' }),
@@ -134,7 +135,15 @@ async function benchInProcess(users: number, groups: number, connections: number
     const seconds = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
     const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 100) / 100;
-    return { name: 'Ledger.executeCommand in-process', requests: latencies.length, ok: latencies.length - errors, errors, perSecond: Math.round((latencies.length - errors) / seconds), p50Ms: at(0.5), p99Ms: at(0.99) };
+    return {
+      name: 'Ledger.executeCommand in-process',
+      requests: latencies.length,
+      ok: latencies.length - errors,
+      errors,
+      perSecond: Math.round((latencies.length - errors) / seconds),
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+    };
   } finally {
     await ledger.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -145,7 +154,16 @@ async function startServer(dataDir: string): Promise<{ child: ChildProcess; url:
   const main = join(import.meta.dirname, '../apps/api/src/main.js');
   const child = spawn(process.execPath, [main], {
     // A keep-alive timeout longer than a run, so the idle connections stay open through it.
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LEDGER_DATA_DIR: dataDir, RATE_LIMIT_PER_SECOND: '0', HTTP_KEEP_ALIVE_TIMEOUT_MS: '120000', KURRENTDB_URL: '', CLICKHOUSE_URL: '' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LEDGER_DATA_DIR: dataDir,
+      RATE_LIMIT_PER_SECOND: '0',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '120000',
+      KURRENTDB_URL: '',
+      CLICKHOUSE_URL: '',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -209,7 +227,11 @@ export async function benchHttp(opts: HttpBenchOptions = {}): Promise<HttpBenchR
   const { child, url } = await startServer(dataDir);
   try {
     const auth = { authorization: `Bearer ${key}` };
-    const seeded = await fetch(`${url}/v1/tenants/${TENANT}/events:import`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-ndjson' }, body: seedNdjson(users, groups) });
+    const seeded = await fetch(`${url}/v1/tenants/${TENANT}/events:import`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-ndjson' },
+      body: seedNdjson(users, groups),
+    });
     if (seeded.status !== 200) throw new Error(`seeding failed: ${seeded.status} ${await seeded.text()}`);
 
     const commandBody = commandBodies(users, groups, connections, opts.idempotencyKeys ?? false);
@@ -252,11 +274,16 @@ export async function benchHttp(opts: HttpBenchOptions = {}): Promise<HttpBenchR
     const inProcess = await benchInProcess(users, groups, connections, duration, opts.idempotencyKeys ?? false);
     log(`${'route'.padEnd(42)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'ok'.padStart(8)} ${'errors'.padStart(8)}`);
     for (const r of [baseline, commands, commandsWithIdle, commandsAfter, inProcess]) {
-      log(`${r.name.padEnd(42)} ${String(r.perSecond).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.ok).padStart(8)} ${String(r.errors).padStart(8)}`);
+      log(
+        `${r.name.padEnd(42)} ${String(r.perSecond).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.ok).padStart(8)} ${String(r.errors).padStart(8)}`,
+      );
     }
-    if (commandsResult.statusCodeStats) log(`command statuses: ${JSON.stringify(Object.fromEntries(Object.entries(commandsResult.statusCodeStats).map(([s, v]) => [s, v.count])))}`);
+    if (commandsResult.statusCodeStats)
+      log(`command statuses: ${JSON.stringify(Object.fromEntries(Object.entries(commandsResult.statusCodeStats).map(([s, v]) => [s, v.count])))}`);
     const none = (commands.perSecond + commandsAfter.perSecond) / 2;
-    log(`commands/s with ${idleCount} idle connections open / with none (mean of the runs before and after): ${(commandsWithIdle.perSecond / Math.max(1, none)).toFixed(2)}`);
+    log(
+      `commands/s with ${idleCount} idle connections open / with none (mean of the runs before and after): ${(commandsWithIdle.perSecond / Math.max(1, none)).toFixed(2)}`,
+    );
     log(`targets: ≥ 2000 commands/s (${commands.perSecond >= 2000 ? 'met' : 'NOT met'}), p99 ≤ 20 ms (${commands.p99Ms <= 20 ? 'met' : 'NOT met'})`);
     return { commands, commandsWithIdle, commandsAfter, baseline, inProcess, node: process.version };
   } finally {

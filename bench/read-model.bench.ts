@@ -3,7 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chdbOf, openClickHouse, AccessIntervalWriter, type AccessIntervalChange, AuditProjection, AUDIT_COLUMNS, auditLineOf, migrate, accessChanges, accessReviewRows, AuditSearchQuery, searchAuditEvents, type AuditSearchQuery as AuditSearchInput } from '@access-ledger/read-model';
+import {
+  chdbOf,
+  openClickHouse,
+  AccessIntervalWriter,
+  type AccessIntervalChange,
+  AuditProjection,
+  AUDIT_COLUMNS,
+  auditLineOf,
+  migrate,
+  accessChanges,
+  accessReviewRows,
+  AuditSearchQuery,
+  searchAuditEvents,
+  type AuditSearchQuery as AuditSearchInput,
+} from '@access-ledger/read-model';
 import { syntheticEvent, syntheticEvents } from '../libs/read-model/test/synthetic-history.js';
 
 /**
@@ -83,7 +97,7 @@ function percentile(sorted: readonly number[], p: number): number {
 /** Deterministic pseudo-random numbers, so every run asks the same questions. */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const SEARCH_KINDS = ['newest two pages', 'by type', 'by subject', 'org + period', 'actor before an instant'] as const;
@@ -122,7 +136,16 @@ function* intervalChanges(members: number): Generator<AccessIntervalChange> {
   const random = lcg(11);
   const start = Date.parse('2023-03-01T00:00:00.000Z');
   const span = 3 * 365 * 86_400_000;
-  const permissions = ['capability:chat', 'capability:claude_code', 'capability:cowork', 'tool:jira/search', 'tool:github/create_pr', 'admin:billing', 'admin:identity_access', 'role:admin'];
+  const permissions = [
+    'capability:chat',
+    'capability:claude_code',
+    'capability:cowork',
+    'tool:jira/search',
+    'tool:github/create_pr',
+    'admin:billing',
+    'admin:identity_access',
+    'role:admin',
+  ];
   const changes: AccessIntervalChange[] = [];
   for (let m = 0; m < members; m++) {
     const orgId = `org${m % 4}`;
@@ -133,7 +156,16 @@ function* intervalChanges(members: number): Generator<AccessIntervalChange> {
       const kind = held.has(permission) ? 'close' : 'open';
       if (kind === 'open') held.add(permission);
       else held.delete(permission);
-      changes.push({ tenantId: 'bench', orgId, userId: `u${m}`, permission, level: permission.startsWith('admin:') ? 'manage' : 'granted', at, eventId: `ev-${m}-${k}`, kind });
+      changes.push({
+        tenantId: 'bench',
+        orgId,
+        userId: `u${m}`,
+        permission,
+        level: permission.startsWith('admin:') ? 'manage' : 'granted',
+        at,
+        eventId: `ev-${m}-${k}`,
+        kind,
+      });
     }
   }
   // Changes must arrive in time order per member; sorting the whole list keeps that and mixes members.
@@ -191,7 +223,9 @@ export async function benchReadModel(opts: ReadModelBenchOptions = {}): Promise<
     t = performance.now();
     const changes = await accessChanges(client, 'bench', 'org1', { from: '2025-04-01T00:00:00.000Z', to: '2025-07-01T00:00:00.000Z' });
     const quarterlyChangesMs = Math.round(performance.now() - t);
-    log(`intervals: ${intervals} rows written; access review of every member of an org at an instant ${accessReviewMs} ms (${review.length} rows); quarterly changes ${quarterlyChangesMs} ms (${changes.length} rows)`);
+    log(
+      `intervals: ${intervals} rows written; access review of every member of an org at an instant ${accessReviewMs} ms (${review.length} rows); quarterly changes ${quarterlyChangesMs} ms (${changes.length} rows)`,
+    );
 
     return {
       events: count,

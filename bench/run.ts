@@ -28,7 +28,9 @@ for (const bench of BENCHES) {
   process.stdout.write(`\n=== ${bench.name}: ${bench.what}\n`);
   const started = Date.now();
   const run = spawnSync(process.execPath, ['--expose-gc', join(here, bench.file)], { stdio: 'inherit', env: process.env });
-  process.stdout.write(`=== ${bench.name}: ${run.status === 0 ? 'done' : `FAILED (exit ${run.status ?? run.signal})`} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  process.stdout.write(
+    `=== ${bench.name}: ${run.status === 0 ? 'done' : `FAILED (exit ${run.status ?? run.signal})`} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+  );
   if (run.status !== 0) failed++;
 }
 process.exit(failed > 0 ? 1 : 0);

@@ -210,9 +210,18 @@ describe('§11 scenarios through the HTTP API', () => {
     await ok('SetRoleCapability', { orgId: o, roleId: r, capability: 'research', granted: true }, owner(o), jan(6));
     await ok('AssignRoleToGroup', { orgId: o, groupId: g, roleId: r }, owner(o), jan(7));
     await ok('SetRoleCapability', { orgId: o, roleId: r, capability: 'memory', granted: true }, owner(o), '2026-03-01T00:00:00.000Z');
-    const line = { id: `late-sync-${g}`, type: 'UserAddedToGroup', occurredAt: '2026-02-01T00:00:00.000Z', actor: { kind: 'scim' }, source: 'scim', data: { groupId: g, userId: 'u' } };
+    const line = {
+      id: `late-sync-${g}`,
+      type: 'UserAddedToGroup',
+      occurredAt: '2026-02-01T00:00:00.000Z',
+      actor: { kind: 'scim' },
+      source: 'scim',
+      data: { groupId: g, userId: 'u' },
+    };
     const imported = await fetch(`${url}/v1/tenants/acme/events:import`, {
-      method: 'POST', headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${key}` }, body: `${JSON.stringify(line)}\n`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${key}` },
+      body: `${JSON.stringify(line)}\n`,
     });
     expect(imported.status).toBe(200);
     const between = await access(o, 'u', '&at=2026-02-15T00:00:00.000Z');
@@ -268,7 +277,11 @@ describe('access queries', () => {
     const diff = await get(`/orgs/${o}/members/u/access/diff?from=${t0}`);
     expect(diff.body.gained.map((c: any) => c.permission)).toEqual(expect.arrayContaining(['capability:chat', 'capability:research']));
     const timeline = await get(`/orgs/${o}/members/u/access/timeline`);
-    expect(timeline.body.intervals.find((i: any) => i.permission === 'capability:research')).toMatchObject({ level: 'granted', to: null, openedBy: expect.any(String) });
+    expect(timeline.body.intervals.find((i: any) => i.permission === 'capability:research')).toMatchObject({
+      level: 'granted',
+      to: null,
+      openedBy: expect.any(String),
+    });
     const changes = await get(`/orgs/${o}/access/changes?from=${t0}`);
     expect(changes.body.changes.some((c: any) => c.userId === 'u' && c.permission === 'capability:research' && c.kind === 'gained')).toBe(true);
     expect((await get(`/orgs/nope/members/u/access`)).status).toBe(404);
@@ -284,7 +297,12 @@ describe('OpenAPI', () => {
   test('/docs/openapi.json describes the access routes with the query parameters their schemas validate', async () => {
     const doc = (await (await fetch(`${url}/docs/openapi.json`)).json()) as { paths: Record<string, { get?: { parameters: { name: string; in: string }[] } }> };
     const access = doc.paths['/v1/tenants/{tenantId}/orgs/{orgId}/members/{userId}/access']!.get!;
-    expect(access.parameters.filter((p) => p.in === 'query').map((p) => p.name).sort()).toEqual(['at', 'explain', 'knownAt']);
+    expect(
+      access.parameters
+        .filter((p) => p.in === 'query')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['at', 'explain', 'knownAt']);
     const holders = doc.paths['/v1/tenants/{tenantId}/orgs/{orgId}/access/holders']!.get!;
     expect(holders.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['capability', 'tool', 'adminArea', 'minLevel']));
   });

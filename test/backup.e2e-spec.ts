@@ -49,12 +49,22 @@ describe('ledger backup / restore', () => {
     const ledger = await createLedger({ dataDir });
     try {
       for (const tenant of ['acme', 'globex']) {
-        const created = await ledger.executeCommand(tenant, { type: 'CreateOrganization', actor: system, occurredAt: at(0), payload: { orgId: 'org-1', name: tenant, dualSeat: false, provisioningMode: 'invite_only', usageBased: false } });
+        const created = await ledger.executeCommand(tenant, {
+          type: 'CreateOrganization',
+          actor: system,
+          occurredAt: at(0),
+          payload: { orgId: 'org-1', name: tenant, dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+        });
         expect(created.kind).toBe('appended');
       }
       for (let i = 0; i < 50; i++) {
         const role = i === 0 ? 'primary_owner' : 'user';
-        const added = await ledger.executeCommand('acme', { type: 'AddMember', actor: system, occurredAt: at(1 + i), payload: { orgId: 'org-1', userId: `u${i}`, email: `u${i}@acme.test`, role } });
+        const added = await ledger.executeCommand('acme', {
+          type: 'AddMember',
+          actor: system,
+          occurredAt: at(1 + i),
+          payload: { orgId: 'org-1', userId: `u${i}`, email: `u${i}@acme.test`, role },
+        });
         expect(added).toMatchObject({ kind: 'appended' });
       }
     } finally {
@@ -75,7 +85,12 @@ describe('ledger backup / restore', () => {
     const writer = (async () => {
       while (writing) {
         const role = written === 0 ? 'primary_owner' : 'user';
-        const added = await ledger.executeCommand('globex', { type: 'AddMember', actor: system, occurredAt: at(100 + written), payload: { orgId: 'org-1', userId: `g${written}`, email: `g${written}@globex.test`, role } });
+        const added = await ledger.executeCommand('globex', {
+          type: 'AddMember',
+          actor: system,
+          occurredAt: at(100 + written),
+          payload: { orgId: 'org-1', userId: `g${written}`, email: `g${written}@globex.test`, role },
+        });
         if (added.kind !== 'appended') throw new Error(`AddMember → ${JSON.stringify(added)}`);
         written++;
         await new Promise((r) => setTimeout(r, 1));

@@ -60,7 +60,11 @@ async function until(exportId: string, timeoutMs = 20_000): Promise<any> {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'exports-routes-'));
-  const [ledger, s3rver, receiver] = await Promise.all([createLedger({ dataDir }), startS3rver({ buckets: [BUCKET] }), startHecReceiver({ token: HEC_TOKEN, ack: true })]);
+  const [ledger, s3rver, receiver] = await Promise.all([
+    createLedger({ dataDir }),
+    startS3rver({ buckets: [BUCKET] }),
+    startHecReceiver({ token: HEC_TOKEN, ack: true }),
+  ]);
   s3 = s3rver;
   hec = receiver;
   const server = await composeServer(testConfig(dataDir), { ...QUIET, ledger });
@@ -71,10 +75,18 @@ beforeAll(async () => {
   keys.globex = store.create({ tenantId: 'globex', scopes: SCOPES }).key;
   keys.acmeReadOnly = store.create({ tenantId: 'acme', scopes: ['audit:read'] }).key;
 
-  await command('CreateOrganization', { orgId: 'org-1', name: 'Acme', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }, '2026-03-01T09:00:00.000Z');
+  await command(
+    'CreateOrganization',
+    { orgId: 'org-1', name: 'Acme', dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+    '2026-03-01T09:00:00.000Z',
+  );
   // R23: the first member is the primary owner.
   for (let i = 0; i < 20; i++) {
-    await command('AddMember', { orgId: 'org-1', userId: `u-${i}`, email: `u${i}@acme.test`, role: i === 0 ? 'primary_owner' : 'user' }, new Date(Date.UTC(2026, 2, 1, 10, i)).toISOString());
+    await command(
+      'AddMember',
+      { orgId: 'org-1', userId: `u-${i}`, email: `u${i}@acme.test`, role: i === 0 ? 'primary_owner' : 'user' },
+      new Date(Date.UTC(2026, 2, 1, 10, i)).toISOString(),
+    );
   }
   await command('CreateGroup', { groupId: 'g-late', name: 'Next day', source: 'manual' }, '2026-03-02T08:00:00.000Z');
   await side.readModel.caughtUp();
@@ -144,7 +156,10 @@ describe('POST /v1/tenants/{t}/exports and GET …/exports/{id}', () => {
     const res = await request('POST', '/v1/tenants/acme/exports', keys.acme, { sink: 's3', ...DAY, s3: s3Settings('s3://missing-bucket/x') });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
-    expect(res.body).toMatchObject({ type: 'urn:access-ledger:problem:sink-configuration', detail: `S3 bucket "missing-bucket" does not exist at ${s3.endpoint}` });
+    expect(res.body).toMatchObject({
+      type: 'urn:access-ledger:problem:sink-configuration',
+      detail: `S3 bucket "missing-bucket" does not exist at ${s3.endpoint}`,
+    });
     expect((await request('GET', '/v1/tenants/acme/exports', keys.acme)).body.exports).toHaveLength(before);
   });
 
@@ -163,7 +178,10 @@ describe('POST /v1/tenants/{t}/exports and GET …/exports/{id}', () => {
     const before = (await request('GET', '/v1/tenants/acme/exports', keys.acme)).body.exports.length;
     const refused = await request('POST', '/v1/tenants/acme/exports', keys.acme, { sink: 'splunk', ...DAY, splunk: { url: hec.url, token: 'wrong' } });
     expect(refused.status).toBe(400);
-    expect(refused.body).toMatchObject({ type: 'urn:access-ledger:problem:sink-configuration', detail: expect.stringContaining('Splunk refused the HEC token') });
+    expect(refused.body).toMatchObject({
+      type: 'urn:access-ledger:problem:sink-configuration',
+      detail: expect.stringContaining('Splunk refused the HEC token'),
+    });
     expect((await request('GET', '/v1/tenants/acme/exports', keys.acme)).body.exports).toHaveLength(before);
   });
 
@@ -181,15 +199,23 @@ describe('POST /v1/tenants/{t}/exports and GET …/exports/{id}', () => {
 /** The compiled CLI (`npm run build` first; `npm test` does) as a child process with Node 24. */
 const cli = LEDGER_CLI;
 // The AWS chain (environment) supplies s3rver's credentials, as for any S3.
-const ledger = (dir: string, ...args: string[]) => runLedger(dir, args, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' });
+const ledger = (dir: string, ...args: string[]) =>
+  runLedger(dir, args, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' });
 
 describe('ledger export s3 and ledger verify-export', () => {
-  test('export from a data directory into s3rver, verify it (exit 0), and verify the route\'s export against its kept head', async () => {
+  test("export from a data directory into s3rver, verify it (exit 0), and verify the route's export against its kept head", async () => {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
     const dir = mkdtempSync(join(tmpdir(), 'export-cli-'));
     try {
       const line = (id: string, type: string, minute: number, data: object) =>
-        JSON.stringify({ id, type, occurredAt: new Date(Date.UTC(2026, 2, 1, 10, minute)).toISOString(), actor: { kind: 'import' }, source: 'console_import', data });
+        JSON.stringify({
+          id,
+          type,
+          occurredAt: new Date(Date.UTC(2026, 2, 1, 10, minute)).toISOString(),
+          actor: { kind: 'import' },
+          source: 'console_import',
+          data,
+        });
       writeFileSync(
         join(dir, 'events.ndjson'),
         [
@@ -198,12 +224,30 @@ describe('ledger export s3 and ledger verify-export', () => {
         ].join('\n') + '\n',
       );
       expect((await ledger(dir, 'import', join(dir, 'events.ndjson'), '--tenant', 'nine')).status).toBe(0);
-      const exported = await ledger(dir, 'export', 's3', '-t', 'nine', '--from', DAY.from, '--to', DAY.to, '--uri', `s3://${BUCKET}/cli`, '--endpoint', s3.endpoint, '--format', 'jsonl');
+      const exported = await ledger(
+        dir,
+        'export',
+        's3',
+        '-t',
+        'nine',
+        '--from',
+        DAY.from,
+        '--to',
+        DAY.to,
+        '--uri',
+        `s3://${BUCKET}/cli`,
+        '--endpoint',
+        s3.endpoint,
+        '--format',
+        'jsonl',
+      );
       expect(exported.stderr).toBe('');
       expect(exported.status).toBe(0);
       expect(exported.stdout).toContain(`exported 2 rows in 1 objects to s3://${BUCKET}/cli`);
 
-      const routeHead = (await request('GET', '/v1/tenants/acme/exports', keys.acme)).body.exports.find((e: any) => e.status === 'succeeded' && e.sink.kind === 's3').digests.digest;
+      const routeHead = (await request('GET', '/v1/tenants/acme/exports', keys.acme)).body.exports.find(
+        (e: any) => e.status === 'succeeded' && e.sink.kind === 's3',
+      ).digests.digest;
       const [fromCli, fromRoute, badUri] = await Promise.all([
         ledger(dir, 'verify-export', `s3://${BUCKET}/cli`, '--endpoint', s3.endpoint),
         ledger(dir, 'verify-export', `s3://${BUCKET}/audit`, '--endpoint', s3.endpoint, '--expect-head', `acme=${routeHead}`),

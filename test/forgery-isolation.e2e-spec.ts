@@ -66,7 +66,11 @@ async function stored(tenant = 'acme'): Promise<RecordedEvent[]> {
 
 const count = async (tenant = 'acme') => (await ledger.integrity(tenant)).events;
 const transfer = (actor?: object) => ({ type: 'TransferPrimaryOwnership', ...(actor ? { actor } : {}), payload: { orgId: 'org-1', toUserId: 'u1' } });
-const group = (groupId: string, actor?: object) => ({ type: 'CreateGroup', ...(actor ? { actor } : {}), payload: { groupId, name: groupId, source: 'manual' } });
+const group = (groupId: string, actor?: object) => ({
+  type: 'CreateGroup',
+  ...(actor ? { actor } : {}),
+  payload: { groupId, name: groupId, source: 'manual' },
+});
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'forgery-isolation-'));
@@ -76,7 +80,11 @@ beforeAll(async () => {
   store = app.get(ApiKeyStore);
   admin = newKey(SCOPES, system).key;
   const setup = [
-    { type: 'CreateOrganization', actor: system, payload: { orgId: 'org-1', name: 'Acme', dualSeat: false, provisioningMode: 'invite_only', usageBased: false } },
+    {
+      type: 'CreateOrganization',
+      actor: system,
+      payload: { orgId: 'org-1', name: 'Acme', dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+    },
     { type: 'AddMember', actor: system, payload: { orgId: 'org-1', userId: 'po', email: 'po@acme.test', role: 'primary_owner' } },
     { type: 'AddMember', actor: owner, payload: { orgId: 'org-1', userId: 'u1', email: 'u1@acme.test', role: 'user' } },
   ];
@@ -106,7 +114,7 @@ describe('Keys speak for a principal; the actor is derived from it', () => {
     expect((await stored()).some((e) => e.type === 'AccessChangeDenied')).toBe(false);
   });
 
-  test('the issue\'s exact attack: a commands:write-only scim key sending TransferPrimaryOwnership as system gets 403, nothing stored', async () => {
+  test("the issue's exact attack: a commands:write-only scim key sending TransferPrimaryOwnership as system gets 403, nothing stored", async () => {
     const { key } = newKey(['commands:write'], { kind: 'scim' });
     const before = await count();
     const answer = await send(key, transfer(system));
@@ -156,7 +164,14 @@ describe('Keys speak for a principal; the actor is derived from it', () => {
     expect((await audit('subject=u7')).find((e) => e.id === eventId)).toMatchObject({ actor: owner, auth });
 
     const importer = newKey(['events:import'], system);
-    const line = { id: 'imp-auth-1', type: 'GroupCreated', occurredAt: '2026-01-01T00:00:00.000Z', actor: { kind: 'import' }, source: 'admin_api_import', data: { groupId: 'g-imported', name: 'Imported', source: 'manual' } };
+    const line = {
+      id: 'imp-auth-1',
+      type: 'GroupCreated',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      actor: { kind: 'import' },
+      source: 'admin_api_import',
+      data: { groupId: 'g-imported', name: 'Imported', source: 'manual' },
+    };
     expect(await importLines(importer.key, [line])).toEqual({ status: 200, body: { appended: 1, skipped: 0 } });
     const importedAuth = { keyId: importer.id, principal: system };
     expect((await stored()).find((e) => e.id === 'imp-auth-1')!.metadata).toMatchObject({ actor: { kind: 'import' }, auth: importedAuth });
@@ -166,7 +181,14 @@ describe('Keys speak for a principal; the actor is derived from it', () => {
 
 describe('Event ids are unique per tenant', () => {
   test('an id tenant globex imported first is appended, not skipped, when tenant acme imports it; a re-import in acme skips it', async () => {
-    const line = { id: 'shared-import-id', type: 'GroupCreated', occurredAt: '2026-01-01T00:00:00.000Z', actor: { kind: 'import' }, source: 'admin_api_import', data: { groupId: 'g-shared', name: 'Shared', source: 'manual' } };
+    const line = {
+      id: 'shared-import-id',
+      type: 'GroupCreated',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      actor: { kind: 'import' },
+      source: 'admin_api_import',
+      data: { groupId: 'g-shared', name: 'Shared', source: 'manual' },
+    };
     const globex = newKey(['events:import'], system, 'globex');
     const acme = newKey(['events:import'], system);
     expect(await importLines(globex.key, [line], 'globex')).toEqual({ status: 200, body: { appended: 1, skipped: 0 } });
@@ -185,9 +207,13 @@ describe('Ids such as __proto__ and constructor', () => {
     return { status: res.status, body: await res.json() };
   }
 
-  test('R17: connectors and tools named __proto__, constructor, hasOwnProperty, toString appear in a member\'s /access answer and in holders', async () => {
+  test("R17: connectors and tools named __proto__, constructor, hasOwnProperty, toString appear in a member's /access answer and in holders", async () => {
     for (const connectorId of awkward) {
-      const added = await send(admin, { type: 'AddConnector', actor: system, payload: { orgId: 'org-1', connectorId, name: connectorId, tools: [...awkward, 'search'] } });
+      const added = await send(admin, {
+        type: 'AddConnector',
+        actor: system,
+        payload: { orgId: 'org-1', connectorId, name: connectorId, tools: [...awkward, 'search'] },
+      });
       expect(added.status).toBe(201);
     }
     const { status, body } = await getJson('members/po/access');
@@ -209,14 +235,25 @@ describe('Ids such as __proto__ and constructor', () => {
 
   test('an imported line with a __proto__ or constructor.prototype key anywhere is refused with 400 naming the line; nothing is stored', async () => {
     const importer = newKey(['events:import'], system);
-    const good = { id: 'proto-ok', type: 'GroupCreated', occurredAt: '2026-01-01T00:00:00.000Z', actor: { kind: 'import' }, source: 'admin_api_import', data: { groupId: 'g-proto', name: 'P', source: 'manual' } };
+    const good = {
+      id: 'proto-ok',
+      type: 'GroupCreated',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      actor: { kind: 'import' },
+      source: 'admin_api_import',
+      data: { groupId: 'g-proto', name: 'P', source: 'manual' },
+    };
     const before = await count();
     const body = [
       JSON.stringify(good),
       '{"id":"proto-1","type":"GroupCreated","occurredAt":"2026-01-01T00:00:00.000Z","actor":{"kind":"import"},"source":"admin_api_import","data":{"groupId":"g-p1","name":"P","source":"manual","__proto__":{"admin":true}}}',
       '{"id":"proto-2","type":"GroupCreated","occurredAt":"2026-01-01T00:00:00.000Z","actor":{"kind":"import"},"source":"admin_api_import","data":{"groupId":"g-p2","name":"P","source":"manual","constructor":{"prototype":{"admin":true}}}}',
     ].join('\n');
-    const res = await fetch(`${url}/v1/tenants/acme/events:import`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${importer.key}` }, body });
+    const res = await fetch(`${url}/v1/tenants/acme/events:import`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${importer.key}` },
+      body,
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { errors: unknown[] }).errors).toEqual([
       { path: 'line 2: __proto__', message: 'the key __proto__ is not allowed (prototype pollution)' },
@@ -227,7 +264,15 @@ describe('Ids such as __proto__ and constructor', () => {
 
   test('one id grammar: an imported correlationId or causationId outside it is refused like any other id', async () => {
     const importer = newKey(['events:import'], system);
-    const line = { id: 'grammar-1', type: 'GroupCreated', occurredAt: '2026-01-01T00:00:00.000Z', actor: { kind: 'import' }, source: 'admin_api_import', correlationId: 'has space', data: { groupId: 'g-grammar', name: 'G', source: 'manual' } };
+    const line = {
+      id: 'grammar-1',
+      type: 'GroupCreated',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      actor: { kind: 'import' },
+      source: 'admin_api_import',
+      correlationId: 'has space',
+      data: { groupId: 'g-grammar', name: 'G', source: 'manual' },
+    };
     const answer = await importLines(importer.key, [line]);
     expect(answer.status).toBe(400);
     expect(answer.body.errors).toEqual([{ path: 'line 1: correlationId', message: 'must be 1–128 characters of A-Z a-z 0-9 . _ : @ -' }]);

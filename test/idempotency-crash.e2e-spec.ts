@@ -23,7 +23,12 @@ afterAll(() => {
 function commandOf(i: number): Record<string, unknown> {
   const idempotencyKey = `crash-key-${i}`;
   if (i % 3 === 0) {
-    return { type: 'CreateOrganization', actor: { kind: 'platform' }, idempotencyKey, payload: { orgId: `org-${i}`, name: `Org ${i}`, dualSeat: false, provisioningMode: 'invite_only', usageBased: false } };
+    return {
+      type: 'CreateOrganization',
+      actor: { kind: 'platform' },
+      idempotencyKey,
+      payload: { orgId: `org-${i}`, name: `Org ${i}`, dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+    };
   }
   return { type: 'CreateGroup', actor: { kind: 'system' }, idempotencyKey, payload: { groupId: `g-${i}`, name: `Group ${i}`, source: 'manual' } };
 }
@@ -116,7 +121,9 @@ describe('idempotency keys survive SIGKILL of the server', () => {
       db.close();
     }
     const twice = [...perKey].filter(([, n]) => n !== 1);
-    process.stdout.write(`idempotency crash: ${ROUNDS} kills, ${replayedFirst} keys committed before a kill and first answered after it, ${twice.length} keys stored more than once\n`);
+    process.stdout.write(
+      `idempotency crash: ${ROUNDS} kills, ${replayedFirst} keys committed before a kill and first answered after it, ${twice.length} keys stored more than once\n`,
+    );
     expect(twice).toEqual([]);
     expect(perKey.size).toBe(KEYS);
   }, 240_000); // ≈ 20 s alone, ≈ 45 s beside the rest of the suite on 2 cores

@@ -26,9 +26,19 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'live-sinks-'));
   hec = await startHecReceiver({ token: TOKEN, ack: true });
   const sinksPath = join(dataDir, 'sinks.json');
-  writeFileSync(sinksPath, JSON.stringify({
-    live: [{ name: 'splunk-live', tenantId: 'acme', pollIntervalMs: 50, sink: { kind: 'splunk', url: hec.url, token: TOKEN, ack: true, ackPollIntervalMs: 20, maxBatchDelayMs: 50 } }],
-  }));
+  writeFileSync(
+    sinksPath,
+    JSON.stringify({
+      live: [
+        {
+          name: 'splunk-live',
+          tenantId: 'acme',
+          pollIntervalMs: 50,
+          sink: { kind: 'splunk', url: hec.url, token: TOKEN, ack: true, ackPollIntervalMs: 20, maxBatchDelayMs: 50 },
+        },
+      ],
+    }),
+  );
   // The live sinks start with the server, as with LEDGER_SINKS_FILE in production.
   const server = await composeServer(testConfig(dataDir, { LEDGER_SINKS_FILE: sinksPath }), QUIET);
   ({ app, url } = server);
@@ -66,7 +76,9 @@ describe('live sinks', () => {
     let checkpoint = sinks[0]!.checkpoint ?? 0;
     while (checkpoint < ids.length && Date.now() < deadline2) {
       await new Promise((r) => setTimeout(r, 100));
-      const again = (await (await fetch(`${url}/v1/tenants/acme/exports/sinks`, { headers: { authorization: `Bearer ${key}` } })).json()) as typeof res extends never ? never : { sinks: { checkpoint: number }[] };
+      const again = (await (
+        await fetch(`${url}/v1/tenants/acme/exports/sinks`, { headers: { authorization: `Bearer ${key}` } })
+      ).json()) as typeof res extends never ? never : { sinks: { checkpoint: number }[] };
       checkpoint = again.sinks[0]!.checkpoint;
     }
     expect(checkpoint).toBeGreaterThanOrEqual(ids.length);

@@ -49,10 +49,23 @@ async function send(path: string, body: string, contentType: string, key = keys.
 const command = (tenant: 'acme' | 'globex', body: object) => send(`/v1/tenants/${tenant}/commands`, JSON.stringify(body), 'application/json', keys[tenant]);
 /** The store position of a command's last event (what `minPosition` waits for). */
 const positionOf = (answer: { body: { events: { position: number }[] } }) => answer.body.events.at(-1)!.position;
-const importLines = (tenant: keyof typeof keys, lines: readonly object[]) => send(`/v1/tenants/${tenant}/events:import`, lines.map((l) => JSON.stringify(l)).join('\n'), 'application/x-ndjson', keys[tenant]);
+const importLines = (tenant: keyof typeof keys, lines: readonly object[]) =>
+  send(`/v1/tenants/${tenant}/events:import`, lines.map((l) => JSON.stringify(l)).join('\n'), 'application/x-ndjson', keys[tenant]);
 const system = { kind: 'system' } as const;
-const createGroup = (groupId: string, occurredAt?: string) => ({ type: 'CreateGroup', actor: system, payload: { groupId, name: groupId, source: 'manual' }, ...(occurredAt ? { occurredAt } : {}) });
-const groupLine = (id: string, groupId: string, occurredAt: string) => ({ id, type: 'GroupCreated', occurredAt, actor: { kind: 'import' }, source: 'admin_api_import', data: { groupId, name: groupId, source: 'manual' } });
+const createGroup = (groupId: string, occurredAt?: string) => ({
+  type: 'CreateGroup',
+  actor: system,
+  payload: { groupId, name: groupId, source: 'manual' },
+  ...(occurredAt ? { occurredAt } : {}),
+});
+const groupLine = (id: string, groupId: string, occurredAt: string) => ({
+  id,
+  type: 'GroupCreated',
+  occurredAt,
+  actor: { kind: 'import' },
+  source: 'admin_api_import',
+  data: { groupId, name: groupId, source: 'manual' },
+});
 
 async function get(path: string, key = keys.acme): Promise<{ status: number; body: any; text: string }> {
   const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key}` } });
@@ -60,22 +73,38 @@ async function get(path: string, key = keys.acme): Promise<{ status: number; bod
   return { status: res.status, text, body: (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : undefined };
 }
 
-
 describe('a poisonous event is quarantined, not a stop', () => {
-  const meta = (tenantId: string) => ({ tenantId, occurredAt: '2026-03-01T09:00:00.000Z', recordedAt: '2026-03-01T09:00:00.000Z', actor: { kind: 'system' }, source: 'api', schemaVersion: 1 });
+  const meta = (tenantId: string) => ({
+    tenantId,
+    occurredAt: '2026-03-01T09:00:00.000Z',
+    recordedAt: '2026-03-01T09:00:00.000Z',
+    actor: { kind: 'system' },
+    source: 'api',
+    schemaVersion: 1,
+  });
   const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
-  test('an event stored before the edge limits (5 000 nested arrays) is quarantined; both tenants\' later events are projected', async () => {
+  test("an event stored before the edge limits (5 000 nested arrays) is quarantined; both tenants' later events are projected", async () => {
     // Written to the store directly, as it was stored before the edge check existed.
     // The store's canonical JSON recurses too: cold (interpreted) it overflows on 5 000 levels, warm it takes them,
     // as it did when such events were imported. Events of 1 000–4 000 levels, which every projection takes, warm it.
     for (const depth of [1000, 2000, 3000, 4000]) {
       await ledger.store.append(tenantStream('warm'), [
-        { id: `warm-${depth}`, type: 'AccessChangeDenied', data: { command: { type: 'CreateGroup', payload: JSON.parse(nested(depth)) }, reason: 'refused', rule: 'R22' }, metadata: meta('warm') },
+        {
+          id: `warm-${depth}`,
+          type: 'AccessChangeDenied',
+          data: { command: { type: 'CreateGroup', payload: JSON.parse(nested(depth)) }, reason: 'refused', rule: 'R22' },
+          metadata: meta('warm'),
+        },
       ]);
     }
     const poison = await ledger.store.append(tenantStream('acme'), [
-      { id: 'deep-1', type: 'AccessChangeDenied', data: { command: { type: 'CreateGroup', payload: JSON.parse(nested(5000)) }, reason: 'refused', rule: 'R22' }, metadata: meta('acme') },
+      {
+        id: 'deep-1',
+        type: 'AccessChangeDenied',
+        data: { command: { type: 'CreateGroup', payload: JSON.parse(nested(5000)) }, reason: 'refused', rule: 'R22' },
+        metadata: meta('acme'),
+      },
     ]);
     const poisonPosition = poison.events[0]!.position;
     const acme = await command('acme', createGroup('g-after'));
@@ -105,11 +134,21 @@ describe('a poisonous event is quarantined, not a stop', () => {
       const offline = await createLedger({ dataDir: dir });
       for (const depth of [1000, 2000, 3000, 4000]) {
         await offline.store.append(tenantStream('warm'), [
-          { id: `warm-${depth}`, type: 'AccessChangeDenied', data: { command: { type: 'CreateGroup', payload: JSON.parse(nested(depth)) }, reason: 'refused', rule: 'R22' }, metadata: meta('warm') },
+          {
+            id: `warm-${depth}`,
+            type: 'AccessChangeDenied',
+            data: { command: { type: 'CreateGroup', payload: JSON.parse(nested(depth)) }, reason: 'refused', rule: 'R22' },
+            metadata: meta('warm'),
+          },
         ]);
       }
       await offline.store.append(tenantStream('acme'), [
-        { id: 'deep-cli', type: 'AccessChangeDenied', data: { command: { type: 'CreateGroup', payload: JSON.parse(nested(5000)) }, reason: 'refused', rule: 'R22' }, metadata: meta('acme') },
+        {
+          id: 'deep-cli',
+          type: 'AccessChangeDenied',
+          data: { command: { type: 'CreateGroup', payload: JSON.parse(nested(5000)) }, reason: 'refused', rule: 'R22' },
+          metadata: meta('acme'),
+        },
       ]);
       await offline.close();
       const listed = await runLedger(dir, ['quarantine', 'list']);
@@ -126,8 +165,14 @@ describe('a poisonous event is quarantined, not a stop', () => {
     const ok = JSON.stringify(groupLine('ok-1', 'g-ok-1', '2026-03-01T09:00:00.000Z'));
     const res = await send('/v1/tenants/acme/events:import', `${ok}\n${deep}`, 'application/x-ndjson');
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ path: 'line 2', message: `nests arrays/objects more than ${MAX_JSON_DEPTH} levels deep; at most ${MAX_JSON_DEPTH} are allowed` }]);
-    const big = JSON.stringify({ ...groupLine('big-1', 'g-big', '2026-03-01T09:00:00.000Z'), correlationId: 'x', data: { groupId: 'g-big', name: 'x'.repeat(MAX_EVENT_BYTES), source: 'manual' } });
+    expect(res.body.errors).toEqual([
+      { path: 'line 2', message: `nests arrays/objects more than ${MAX_JSON_DEPTH} levels deep; at most ${MAX_JSON_DEPTH} are allowed` },
+    ]);
+    const big = JSON.stringify({
+      ...groupLine('big-1', 'g-big', '2026-03-01T09:00:00.000Z'),
+      correlationId: 'x',
+      data: { groupId: 'g-big', name: 'x'.repeat(MAX_EVENT_BYTES), source: 'manual' },
+    });
     const tooBig = await send('/v1/tenants/acme/events:import', big, 'application/x-ndjson');
     expect(tooBig.status).toBe(400);
     expect(tooBig.body.errors[0].path).toBe('line 1');
@@ -147,16 +192,19 @@ describe('a poisonous event is quarantined, not a stop', () => {
 describe('instants the read model cannot hold are refused at the edge', () => {
   const range = `must be between ${EARLIEST_INSTANT} and ${LATEST_INSTANT}`;
 
-  test.each(['0000-01-01T00:00:00.000Z', '1899-12-31T23:59:59.999Z', '2300-01-01T00:00:00.000Z'])('%s: command and import → 400 naming the range', async (instant) => {
-    const cmd = await command('acme', createGroup('g-range', instant));
-    expect(cmd.status).toBe(400);
-    expect(cmd.body.errors).toContainEqual({ path: 'occurredAt', message: range });
-    const imp = await importLines('acme', [groupLine('range-1', 'g-range', instant)]);
-    expect(imp.status).toBe(400);
-    expect(imp.body.errors).toContainEqual({ path: 'line 1: occurredAt', message: range });
-    const access = await get(`/v1/tenants/acme/orgs/org-x/members/u-x/access?at=${instant}`);
-    expect(access.status).toBe(400);
-  });
+  test.each(['0000-01-01T00:00:00.000Z', '1899-12-31T23:59:59.999Z', '2300-01-01T00:00:00.000Z'])(
+    '%s: command and import → 400 naming the range',
+    async (instant) => {
+      const cmd = await command('acme', createGroup('g-range', instant));
+      expect(cmd.status).toBe(400);
+      expect(cmd.body.errors).toContainEqual({ path: 'occurredAt', message: range });
+      const imp = await importLines('acme', [groupLine('range-1', 'g-range', instant)]);
+      expect(imp.status).toBe(400);
+      expect(imp.body.errors).toContainEqual({ path: 'line 1: occurredAt', message: range });
+      const access = await get(`/v1/tenants/acme/orgs/org-x/members/u-x/access?at=${instant}`);
+      expect(access.status).toBe(400);
+    },
+  );
 
   test('the bounds are accepted and come back exactly through the audit API', async () => {
     const first = await command('acme', createGroup('g-earliest', EARLIEST_INSTANT));
@@ -171,8 +219,14 @@ describe('instants the read model cannot hold are refused at the edge', () => {
 
 describe('a back-dated import answers as the same events in order (R61)', () => {
   const day = (month: number, d: number, minute = 0) => new Date(Date.UTC(2026, month - 1, d, 9, minute)).toISOString();
-  const line = (tenant: string, id: string, type: string, occurredAt: string, data: object) =>
-    ({ id: `${tenant}-${id}`, type, occurredAt, actor: { kind: 'import' }, source: 'admin_api_import', data });
+  const line = (tenant: string, id: string, type: string, occurredAt: string, data: object) => ({
+    id: `${tenant}-${id}`,
+    type,
+    occurredAt,
+    actor: { kind: 'import' },
+    source: 'admin_api_import',
+    data,
+  });
   const ORG = 'org-r61';
   /**
    * The history: an org, members, groups granting a role with a capability (December 2025: a line may only refer to
@@ -194,7 +248,10 @@ describe('a back-dated import answers as the same events in order (R61)', () => 
   /** Lines dated January to March: earlier than the memberships above. */
   const backdated = (t: string) =>
     Array.from({ length: 40 }, (_, i) =>
-      line(t, `b${i}`, i % 2 === 0 ? 'UserAddedToGroup' : 'UserRemovedFromGroup', day(1 + Math.floor(i / 14), 1 + (i % 14) * 2), { groupId: `g${Math.floor(i / 2) % 3}`, userId: `u${Math.floor(i / 2) % 6}` }),
+      line(t, `b${i}`, i % 2 === 0 ? 'UserAddedToGroup' : 'UserRemovedFromGroup', day(1 + Math.floor(i / 14), 1 + (i % 14) * 2), {
+        groupId: `g${Math.floor(i / 2) % 3}`,
+        userId: `u${Math.floor(i / 2) % 6}`,
+      }),
     );
 
   test('access at instants and the access intervals are the same', async () => {
@@ -207,7 +264,9 @@ describe('a back-dated import answers as the same events in order (R61)', () => 
 
     for (const at of [day(1, 10), day(2, 20), day(3, 5), day(6, 12), day(7, 2)]) {
       for (const user of ['u0', 'u1', 'u3']) {
-        const [a, b] = await Promise.all(['inorder', 'backdated'].map((t) => get(`/v1/tenants/${t}/orgs/${ORG}/members/${user}/access?at=${at}`, keys[t as 'inorder' | 'backdated'])));
+        const [a, b] = await Promise.all(
+          ['inorder', 'backdated'].map((t) => get(`/v1/tenants/${t}/orgs/${ORG}/members/${user}/access?at=${at}`, keys[t as 'inorder' | 'backdated'])),
+        );
         expect(a!.status).toBe(200);
         expect(JSON.stringify(b!.body).replaceAll('backdated-', '')).toEqual(JSON.stringify(a!.body).replaceAll('inorder-', ''));
       }

@@ -20,15 +20,34 @@ import { createLedger, type Ledger } from '@access-ledger/ledger';
 import { listQuarantined } from '@access-ledger/read-model';
 import { runLedger } from './support/ledger-cli.js';
 
-const meta = (tenantId: string, schemaVersion = 1) => ({ tenantId, occurredAt: '2026-03-01T09:00:00.000Z', recordedAt: '2026-03-01T09:00:00.000Z', actor: { kind: 'system' }, source: 'api', schemaVersion });
+const meta = (tenantId: string, schemaVersion = 1) => ({
+  tenantId,
+  occurredAt: '2026-03-01T09:00:00.000Z',
+  recordedAt: '2026-03-01T09:00:00.000Z',
+  actor: { kind: 'system' },
+  source: 'api',
+  schemaVersion,
+});
 const org = (tenantId: string): EventToAppend => ({
-  id: `${tenantId}-org`, type: 'OrganizationCreated', metadata: meta(tenantId),
+  id: `${tenantId}-org`,
+  type: 'OrganizationCreated',
+  metadata: meta(tenantId),
   data: { orgId: 'org', name: 'Org', dualSeat: false, usageBased: false, provisioningMode: 'invite_only' },
 });
 /** Passes the store; `evolve` adds the connector, then throws at its missing `tools`. */
-const toolless = (tenantId: string, id: string): EventToAppend => ({ id, type: 'ConnectorAdded', metadata: meta(tenantId), data: { orgId: 'org', connectorId: 'c-bad', name: 'Bad' } });
+const toolless = (tenantId: string, id: string): EventToAppend => ({
+  id,
+  type: 'ConnectorAdded',
+  metadata: meta(tenantId),
+  data: { orgId: 'org', connectorId: 'c-bad', name: 'Bad' },
+});
 /** A shape of schema version 0, which this build cannot upcast. */
-const oldShape = (tenantId: string, id: string): EventToAppend => ({ id, type: 'ConnectorAdded', metadata: meta(tenantId, 0), data: { orgId: 'org', connectorId: 'c-old', name: 'Old', tools: ['search'] } });
+const oldShape = (tenantId: string, id: string): EventToAppend => ({
+  id,
+  type: 'ConnectorAdded',
+  metadata: meta(tenantId, 0),
+  data: { orgId: 'org', connectorId: 'c-old', name: 'Old', tools: ['search'] },
+});
 
 describe('the access and interval projections quarantine an event they cannot fold', () => {
   let app: NestFastifyApplication;
@@ -53,7 +72,12 @@ describe('the access and interval projections quarantine an event they cannot fo
   });
 
   const command = async (tenant: keyof typeof keys, body: object) => {
-    const res = await fetch(`${url}/v1/tenants/${tenant}/commands`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${keys[tenant]}` }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${url}/v1/tenants/${tenant}/commands`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys[tenant]}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
     return { status: res.status, body: (await res.json()) as { events: { position: number }[] } };
   };
   const createGroup = (groupId: string) => ({ type: 'CreateGroup', actor: { kind: 'system' }, payload: { groupId, name: groupId, source: 'manual' } });
@@ -80,15 +104,21 @@ describe('the access and interval projections quarantine an event they cannot fo
     expect(metrics).toMatch(/^ledger_quarantined_events\{projection="access_intervals"\} 2$/m);
     expect(metrics).toMatch(/^ledger_quarantined_events\{projection="audit_events"\} 0$/m);
 
-    const recorded = readFileSync(accessQuarantinePath(dataDir), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { held: Record<string, unknown> });
-    expect(recorded.map((r) => [r.held.tenantId, r.held.eventId, r.held.type])).toEqual([['acme', 'acme-bad', 'ConnectorAdded'], ['acme', 'acme-old', 'ConnectorAdded']]);
+    const recorded = readFileSync(accessQuarantinePath(dataDir), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { held: Record<string, unknown> });
+    expect(recorded.map((r) => [r.held.tenantId, r.held.eventId, r.held.type])).toEqual([
+      ['acme', 'acme-bad', 'ConnectorAdded'],
+      ['acme', 'acme-old', 'ConnectorAdded'],
+    ]);
     expect(recorded[0]!.held.error).toContain('not iterable');
     expect(recorded[1]!.held.error).toContain('no upcaster for ConnectorAdded from schema version 0');
     expect((await listQuarantined(side.readModel.client, 'access_intervals')).map((h) => h.eventId)).toEqual(['acme-bad', 'acme-old']);
   }, 60_000);
 });
 
-describe('the access projection\'s quarantine across restarts', () => {
+describe("the access projection's quarantine across restarts", () => {
   test('still held after a restart; after a fix, /ready says a rebuild takes what is behind the snapshot, and `rebuild` does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'poison-folds-restart-'));
     try {
@@ -120,7 +150,10 @@ describe('the access projection\'s quarantine across restarts', () => {
         delete UPCASTERS.ConnectorAdded;
       }
       // The file was started again by the rebuild: only what still fails is in it.
-      const lines = readFileSync(accessQuarantinePath(dir), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { held?: { eventId: string } });
+      const lines = readFileSync(accessQuarantinePath(dir), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { held?: { eventId: string } });
       expect(lines.map((l) => l.held?.eventId)).toEqual(['acme-bad']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -128,7 +161,7 @@ describe('the access projection\'s quarantine across restarts', () => {
   }, 60_000);
 });
 
-test('`ledger quarantine list` (server stopped) prints the interval projection\'s and the access projection\'s held events', async () => {
+test("`ledger quarantine list` (server stopped) prints the interval projection's and the access projection's held events", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'poison-folds-cli-'));
   try {
     const ledger = await createLedger({ dataDir: dir });
@@ -138,8 +171,14 @@ test('`ledger quarantine list` (server stopped) prints the interval projection\'
     const listed = await runLedger(dir, ['quarantine', 'list']);
     expect(listed.status).toBe(0);
     expect(listed.stderr).toContain('2 event(s) in quarantine');
-    const lines = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { projection: string; tenantId: string; eventId: string });
-    expect(lines.map((l) => [l.projection, l.tenantId, l.eventId])).toEqual([['access_intervals', 'acme', 'acme-bad'], ['access', 'acme', 'acme-bad']]);
+    const lines = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { projection: string; tenantId: string; eventId: string });
+    expect(lines.map((l) => [l.projection, l.tenantId, l.eventId])).toEqual([
+      ['access_intervals', 'acme', 'acme-bad'],
+      ['access', 'acme', 'acme-bad'],
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

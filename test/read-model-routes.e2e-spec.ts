@@ -67,7 +67,12 @@ beforeAll(async () => {
   await command('acme', 'ReactivateMember', { orgId: 'org-1', userId: 'u2' }, minute(8), owner);
   await command('acme', 'RemoveUserFromGroup', { groupId: 'g-eng', userId: 'u1' }, minute(9));
   await command('acme', 'RemoveMember', { orgId: 'org-1', userId: 'u2' }, minute(10), owner);
-  await command('globex', 'CreateOrganization', { orgId: 'org-1', name: 'Globex', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }, minute(0));
+  await command(
+    'globex',
+    'CreateOrganization',
+    { orgId: 'org-1', name: 'Globex', dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+    minute(0),
+  );
   await command('globex', 'AddMember', { orgId: 'org-1', userId: 'gpo', email: 'gpo@globex.test', role: 'primary_owner' }, minute(1));
   await side.readModel.caughtUp();
 }, 60_000);
@@ -258,7 +263,9 @@ describe('GET /v1/tenants/{t}/orgs/{o}/reports/…', () => {
     ]);
     const sod = await get(`${base}/sod-violations?${period}`);
     expect(sod.status).toBe(200);
-    expect(sod.body.violations).toEqual([expect.objectContaining({ userId: 'alice', permissionA: 'admin:billing', permissionB: 'admin:identity_access', from: at(3), to: at(10) })]);
+    expect(sod.body.violations).toEqual([
+      expect.objectContaining({ userId: 'alice', permissionA: 'admin:billing', permissionB: 'admin:identity_access', from: at(3), to: at(10) }),
+    ]);
     const changes = await get(`${base}/changes?${period}`);
     expect(changes.status).toBe(200);
     expect(changes.body.changes.filter((c: any) => c.userId === 'bob').map((c: any) => c.change)).toEqual(['gained', 'lost']);
@@ -331,7 +338,11 @@ describe('how current an answer is: Ledger-Projected-Through and minPosition (re
   });
 
   test('every audit and report answer says through which store position its table was complete', async () => {
-    const position = await positionOf('CreateOrganization', { orgId: 'ini-1', name: 'Initech', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }, minute(0));
+    const position = await positionOf(
+      'CreateOrganization',
+      { orgId: 'ini-1', name: 'Initech', dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+      minute(0),
+    );
     await side.readModel.caughtUp();
     const audit = await getWithHeaders(`/v1/tenants/${tenant}/audit/events`);
     expect(audit.status).toBe(200);
@@ -344,7 +355,11 @@ describe('how current an answer is: Ledger-Projected-Through and minPosition (re
   });
 
   test('minPosition: an answer right after a command includes that command, in the audit trail and in the interval reports', async () => {
-    await positionOf('CreateOrganization', { orgId: 'ini-2', name: 'Initech 2', dualSeat: false, provisioningMode: 'invite_only', usageBased: false }, minute(0));
+    await positionOf(
+      'CreateOrganization',
+      { orgId: 'ini-2', name: 'Initech 2', dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+      minute(0),
+    );
     const position = await positionOf('AddMember', { orgId: 'ini-2', userId: 'milton', email: 'milton@initech.test', role: 'primary_owner' }, minute(1));
     // No catch-up here: the projections batch for up to 250 ms, so only the wait makes the answer hold the event.
     const audit = await getWithHeaders(`/v1/tenants/${tenant}/audit/events?minPosition=${position}&subject=milton`);
@@ -398,11 +413,15 @@ describe('operations', () => {
   test('/docs/openapi.json documents the audit, report and export routes with their parameters', async () => {
     const doc = (await get('/docs/openapi.json')).body;
     const audit = doc.paths['/v1/tenants/{tenantId}/audit/events'].get;
-    expect(audit.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['orgId', 'actor', 'subject', 'type', 'from', 'to', 'limit', 'cursor', 'minPosition']));
+    expect(audit.parameters.map((p: any) => p.name)).toEqual(
+      expect.arrayContaining(['orgId', 'actor', 'subject', 'type', 'from', 'to', 'limit', 'cursor', 'minPosition']),
+    );
     expect(audit.responses['200'].headers['Ledger-Projected-Through']).toBeDefined();
     expect(audit.responses['503']).toBeDefined();
     for (const name of ['access-review', 'holders-during', 'changes', 'privileged', 'sod-violations', 'orphaned-api-keys', 'custom-without-group'])
-      expect(doc.paths[`/v1/tenants/{tenantId}/orgs/{orgId}/reports/${name}`].get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['format', 'minPosition']));
+      expect(doc.paths[`/v1/tenants/{tenantId}/orgs/{orgId}/reports/${name}`].get.parameters.map((p: any) => p.name)).toEqual(
+        expect.arrayContaining(['format', 'minPosition']),
+      );
     expect(doc.paths['/v1/tenants/{tenantId}/exports'].post).toBeDefined();
     expect(doc.paths['/v1/tenants/{tenantId}/exports/{exportId}'].get).toBeDefined();
   });
@@ -414,7 +433,14 @@ const ledger = (dir: string, ...args: string[]) => runLedger(dir, args, { LEDGER
 
 describe('ledger report', () => {
   const line = (id: string, type: string, minute: number, data: object) =>
-    JSON.stringify({ id, type, occurredAt: new Date(Date.UTC(2026, 0, 5, 10, minute)).toISOString(), actor: { kind: 'import' }, source: 'console_import', data });
+    JSON.stringify({
+      id,
+      type,
+      occurredAt: new Date(Date.UTC(2026, 0, 5, 10, minute)).toISOString(),
+      actor: { kind: 'import' },
+      source: 'console_import',
+      data,
+    });
 
   test('on a data directory the server is not running on: imports in, the audit trail caught up, the report out (JSON and CSV)', async () => {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);

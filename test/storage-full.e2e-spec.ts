@@ -60,7 +60,11 @@ describe(`storage full (${mounted ? '30 MB tmpfs' : 'SQLite max_page_count'})`, 
   it('writes answer 507 storage-full with Retry-After, /ready 503 says why; once space is back writes succeed and nothing acknowledged is lost', async () => {
     const dataDir = join(root, 'data');
     const acknowledged: string[] = [];
-    let server: TestServer = await startTestServer({ dataDir, rateLimit: { perSecond: 0, burst: 1 }, ...(mounted ? {} : { ledgerOptions: { sqlite: { maxPageCount: 60 } } }) });
+    let server: TestServer = await startTestServer({
+      dataDir,
+      rateLimit: { perSecond: 0, burst: 1 },
+      ...(mounted ? {} : { ledgerOptions: { sqlite: { maxPageCount: 60 } } }),
+    });
     const send = async (groupId: string, extra: Record<string, unknown> = {}): Promise<Response> => {
       const response = await post(`${server.url}/v1/tenants/acme/commands`, server.key, { ...createGroup(groupId), ...extra });
       if (response.status === 201) acknowledged.push(groupId);

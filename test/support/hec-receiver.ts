@@ -183,7 +183,10 @@ export async function startHecReceiver(options: HecReceiverOptions): Promise<Hec
     if (failures.left > 0) {
       failures.left--;
       const s = failures.status;
-      return answer(s, s === 503 ? { text: 'Server is busy', code: 9 } : s === 429 ? { text: 'Too many requests', code: 9 } : { text: 'Internal server error', code: 8 });
+      return answer(
+        s,
+        s === 503 ? { text: 'Server is busy', code: 9 } : s === 429 ? { text: 'Too many requests', code: 9 } : { text: 'Internal server error', code: 8 },
+      );
     }
     if (!gzip) return answer(415, { text: 'this receiver requires Content-Encoding: gzip', code: 6 });
     let text: string;
@@ -258,7 +261,8 @@ export async function startHecReceiver(options: HecReceiverOptions): Promise<Hec
     if (e === null || typeof e !== 'object' || Array.isArray(e)) return { text: 'Invalid data format', code: 6 };
     if (!('event' in e)) return { text: 'Event field is required', code: 12 };
     const ev = e['event'];
-    if (ev === '' || ev === null || (typeof ev === 'object' && Object.keys(ev as object).length === 0)) return { text: 'Event field cannot be blank', code: 13 };
+    if (ev === '' || ev === null || (typeof ev === 'object' && Object.keys(ev as object).length === 0))
+      return { text: 'Event field cannot be blank', code: 13 };
     if (typeof e['time'] !== 'number' || !Number.isFinite(e['time'])) return { text: 'Invalid data format', code: 6 };
     if (e['index'] !== undefined && !indexes.has(String(e['index']))) return { text: 'Incorrect index', code: 7 };
     if (reject && typeof ev === 'object' && reject(ev as Record<string, unknown>)) return { text: 'Invalid data format', code: 6 };

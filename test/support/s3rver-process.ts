@@ -53,9 +53,13 @@ export async function startS3rver(options: { buckets?: readonly string[]; direct
   const s3rverModule = createRequire(import.meta.url).resolve('s3rver');
   // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its legacy
   // provider: without this flag every listing longer than one page (1000 keys) fails with a 500.
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD_SCRIPT, s3rverModule, JSON.stringify({ directory, buckets: options.buckets ?? [] })], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', '-e', CHILD_SCRIPT, s3rverModule, JSON.stringify({ directory, buckets: options.buckets ?? [] })],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   const port = await readPort(child);
   const endpoint = `http://127.0.0.1:${port}`;
   const clients: S3Client[] = [];

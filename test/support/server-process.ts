@@ -22,7 +22,17 @@ export interface ServerProcess {
  */
 export function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [SERVER_MAIN], {
-    env: { ...process.env, LEDGER_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ACCESS_LOG: 'false', RATE_LIMIT_PER_SECOND: '0', KURRENTDB_URL: '', CLICKHOUSE_URL: '', ...env },
+    env: {
+      ...process.env,
+      LEDGER_DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ACCESS_LOG: 'false',
+      RATE_LIMIT_PER_SECOND: '0',
+      KURRENTDB_URL: '',
+      CLICKHOUSE_URL: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<NodeJS.Signals | number | null>((done) => child.on('exit', (code, signal) => done(signal ?? code)));

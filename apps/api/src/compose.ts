@@ -96,7 +96,8 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
   const features: Feature[] = [...((overrides.accessQueries ?? true) ? [accessFeature(ledger.queries)] : []), ...(readSide?.features ?? [])];
   const fdLimit = descriptorLimit();
   const maxConnections = connectionCap(config.HTTP_MAX_CONNECTIONS, fdLimit);
-  if (maxConnections < config.HTTP_MAX_CONNECTIONS) log(`HTTP_MAX_CONNECTIONS ${config.HTTP_MAX_CONNECTIONS} lowered to ${maxConnections}: the descriptor limit (ulimit -n) is ${fdLimit}`);
+  if (maxConnections < config.HTTP_MAX_CONNECTIONS)
+    log(`HTTP_MAX_CONNECTIONS ${config.HTTP_MAX_CONNECTIONS} lowered to ${maxConnections}: the descriptor limit (ulimit -n) is ${fdLimit}`);
   let app: NestFastifyApplication | undefined;
   try {
     app = await createHttpApp({
@@ -134,7 +135,7 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
     if (resumed.length > 0) log(`resuming ${resumed.length} export job(s): ${resumed.join(', ')}`);
   }
   // Nest may name the IPv4 loopback [::1]; the address bound is the one to print and to call.
-  const listening = overrides.listen ?? true ? await app.getUrl() : '';
+  const listening = (overrides.listen ?? true) ? await app.getUrl() : '';
   const url = config.HOST === '127.0.0.1' ? listening.replace('[::1]', '127.0.0.1') : listening;
   if (url) log(`access-ledger listening on ${url} (data in ${config.dataDir}); API docs at ${url}/docs`);
   let closing: Promise<void> | undefined;

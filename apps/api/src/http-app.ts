@@ -55,7 +55,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     logger: options.logFormat === 'json' ? new ConsoleLogger({ json: true, logLevels }) : logLevels,
   });
-  app.useBodyParser('application/json', { bodyLimit: limits.commandBytes }, (_req: unknown, body: Buffer) => Promise.resolve(parseJsonBody(body.toString('utf8'))));
+  app.useBodyParser('application/json', { bodyLimit: limits.commandBytes }, (_req: unknown, body: Buffer) =>
+    Promise.resolve(parseJsonBody(body.toString('utf8'))),
+  );
   app.useBodyParser('application/x-ndjson', { bodyLimit: limits.importBytes }, (_req: unknown, body: Buffer) => Promise.resolve(body.toString('utf8')));
 
   // Graceful close: the server stops listening and idle connections are closed at once; a response still in

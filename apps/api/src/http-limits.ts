@@ -35,7 +35,12 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 export const RESERVED_DESCRIPTORS = 256;
 
 /** The Node `http.createServer` options these limits need at construction. */
-export function serverOptions(limits: ConnectionLimits): { connectionsCheckingInterval: number; headersTimeout: number; requestTimeout: number; keepAliveTimeout: number } {
+export function serverOptions(limits: ConnectionLimits): {
+  connectionsCheckingInterval: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+} {
   return {
     // Node checks header/request deadlines every `connectionsCheckingInterval` (default 30 s): a slowloris would
     // live up to 30 s past the headers timeout. A quarter of it, within [50 ms, 1 s], keeps the check cheap.

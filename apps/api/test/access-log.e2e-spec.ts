@@ -152,13 +152,19 @@ describe('a key in the URL: refused with 400 credentials-in-url, and never logge
   });
 
   test('a key in another header (X-Api-Key, Cookie): 400 credentials-outside-authorization naming the header', async () => {
-    for (const [name, value] of [['X-Api-Key', server.key], ['Cookie', `session=${server.key}`]] as const) {
+    for (const [name, value] of [
+      ['X-Api-Key', server.key],
+      ['Cookie', `session=${server.key}`],
+    ] as const) {
       const raw = await openRaw(server.url);
       raw.socket.write(`GET /v1/tenants/acme/integrity HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${server.key}\r\n${name}: ${value}\r\n\r\n`);
       const answer = await raw.response(5000);
       raw.socket.destroy();
       expect(answer.status).toBe(400);
-      expect(JSON.parse(answer.body)).toMatchObject({ type: 'urn:access-ledger:problem:credentials-outside-authorization', detail: expect.stringContaining(name.toLowerCase()) });
+      expect(JSON.parse(answer.body)).toMatchObject({
+        type: 'urn:access-ledger:problem:credentials-outside-authorization',
+        detail: expect.stringContaining(name.toLowerCase()),
+      });
     }
   });
 

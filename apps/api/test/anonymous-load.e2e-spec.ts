@@ -63,7 +63,11 @@ describe('anonymous rate limit per client address (1/s, bursts of 5 here)', () =
     expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
     expect(statuses.slice(5)).toEqual([429, 429, 429]);
     expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(await refused!.json()).toMatchObject({ type: 'urn:access-ledger:problem:rate-limited', status: 429, detail: expect.stringContaining('1/s, bursts of 5') });
+    expect(await refused!.json()).toMatchObject({
+      type: 'urn:access-ledger:problem:rate-limited',
+      status: 429,
+      detail: expect.stringContaining('1/s, bursts of 5'),
+    });
     expect((await fetch(`${limited.url}/metrics`)).status).toBe(429);
     expect((await fetch(`${limited.url}/no/such/route`)).status).toBe(429);
 
@@ -81,34 +85,38 @@ describe('pipelined requests that are never read', () => {
   test.each([
     ['with the anonymous rate limit', { perSecond: 20, burst: 100 }],
     ['without it (the per-connection bound alone)', { perSecond: 0, burst: 1 }],
-  ])('20 sockets × 2 000 pipelined GET /docs/openapi.json, %s: every such connection is closed, memory stays bounded, /health answers at once', async (_name, anonymousRateLimit) => {
-    const server = await startTestServer({ anonymousRateLimit, connectionLimits: { ...DEFAULT_CONNECTION_LIMITS, maxPipelined: 8 } });
-    const sockets: RawSocket[] = [];
-    try {
-      const request = 'GET /docs/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
-      const before = retainedMb();
-      for (let i = 0; i < 20; i++) {
-        const raw = await openRaw(server.url);
-        raw.socket.pause(); // never read what the server answers
-        raw.socket.write(request.repeat(2000));
-        sockets.push(raw);
+  ])(
+    '20 sockets × 2 000 pipelined GET /docs/openapi.json, %s: every such connection is closed, memory stays bounded, /health answers at once',
+    async (_name, anonymousRateLimit) => {
+      const server = await startTestServer({ anonymousRateLimit, connectionLimits: { ...DEFAULT_CONNECTION_LIMITS, maxPipelined: 8 } });
+      const sockets: RawSocket[] = [];
+      try {
+        const request = 'GET /docs/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+        const before = retainedMb();
+        for (let i = 0; i < 20; i++) {
+          const raw = await openRaw(server.url);
+          raw.socket.pause(); // never read what the server answers
+          raw.socket.write(request.repeat(2000));
+          sockets.push(raw);
+        }
+        // The clients never read, so they cannot see the close: the server's count of connections says it.
+        const connections = (): Promise<number> =>
+          new Promise((resolve, reject) => server.app.getHttpServer().getConnections((e: Error | null, n: number) => (e ? reject(e) : resolve(n))));
+        for (let i = 0; i < 500 && (await connections()) > 0; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(await connections()).toBe(0);
+        const started = performance.now();
+        const health = await fetch(`${server.url}/health`);
+        expect(health.status).toBe(200);
+        expect(performance.now() - started).toBeLessThan(1000);
+        // Unbounded, 40 000 answers of the document would be gigabytes; at most 8 a connection are ever queued, and
+        // nothing of them is retained once the connections are gone.
+        expect(retainedMb() - before).toBeLessThan(50);
+      } finally {
+        for (const raw of sockets) raw.socket.destroy();
+        await server.close();
       }
-      // The clients never read, so they cannot see the close: the server's count of connections says it.
-      const connections = (): Promise<number> => new Promise((resolve, reject) => server.app.getHttpServer().getConnections((e: Error | null, n: number) => (e ? reject(e) : resolve(n))));
-      for (let i = 0; i < 500 && (await connections()) > 0; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(await connections()).toBe(0);
-      const started = performance.now();
-      const health = await fetch(`${server.url}/health`);
-      expect(health.status).toBe(200);
-      expect(performance.now() - started).toBeLessThan(1000);
-      // Unbounded, 40 000 answers of the document would be gigabytes; at most 8 a connection are ever queued, and
-      // nothing of them is retained once the connections are gone.
-      expect(retainedMb() - before).toBeLessThan(50);
-    } finally {
-      for (const raw of sockets) raw.socket.destroy();
-      await server.close();
-    }
-  });
+    },
+  );
 
   test('a client that pipelines within the bound gets every answer, in order', async () => {
     const server = await startTestServer({ connectionLimits: { ...DEFAULT_CONNECTION_LIMITS, maxPipelined: 8 } });

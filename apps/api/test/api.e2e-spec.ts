@@ -164,7 +164,14 @@ describe('idempotency keys', () => {
 
 describe('imports', () => {
   const line = (id: string, groupId: string) =>
-    JSON.stringify({ id, type: 'GroupCreated', occurredAt: '2026-01-01T00:00:00.000Z', actor: { kind: 'import' }, source: 'console_import', data: { groupId, name: groupId, source: 'manual' } });
+    JSON.stringify({
+      id,
+      type: 'GroupCreated',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      actor: { kind: 'import' },
+      source: 'console_import',
+      data: { groupId, name: groupId, source: 'manual' },
+    });
   const ndjson = (body: string) => post(`${server.url}/v1/tenants/acme/events:import`, server.key, body, { 'content-type': 'application/x-ndjson' });
 
   it('appends NDJSON lines and answers {appended, skipped}', async () => {
@@ -187,10 +194,19 @@ describe('imports', () => {
     expect(invalid).toMatchObject({ type: 'urn:access-ledger:problem:invalid-import', detail: 'Some lines failed validation; nothing was imported.' });
     const before = await server.events();
     const unknownGroup = JSON.stringify({
-      id: 'imp-ref', type: 'UserAddedToGroup', occurredAt: '2026-01-01T00:00:01.000Z', actor: { kind: 'import' }, source: 'console_import', data: { groupId: 'no-such-group', userId: 'nobody' },
+      id: 'imp-ref',
+      type: 'UserAddedToGroup',
+      occurredAt: '2026-01-01T00:00:01.000Z',
+      actor: { kind: 'import' },
+      source: 'console_import',
+      data: { groupId: 'no-such-group', userId: 'nobody' },
     });
     const conflict = await expectProblem(await ndjson(`${line('imp-4', 'g-imp-4')}\n${unknownGroup}\n`), 409);
-    expect(conflict).toMatchObject({ type: 'urn:access-ledger:problem:import-reference-error', detail: 'Some lines refer to things that do not exist; nothing was imported.', errors: [{ path: expect.stringMatching(/^line 2/) }] });
+    expect(conflict).toMatchObject({
+      type: 'urn:access-ledger:problem:import-reference-error',
+      detail: 'Some lines refer to things that do not exist; nothing was imported.',
+      errors: [{ path: expect.stringMatching(/^line 2/) }],
+    });
     expect(await server.events()).toBe(before);
   });
 
@@ -217,9 +233,15 @@ describe('operations', () => {
   });
 
   it('/docs/openapi.json is OpenAPI 3.1 with the command schemas; /docs renders it', async () => {
-    const doc = (await (await fetch(`${server.url}/docs/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, { oneOf?: unknown[]; anyOf?: unknown[] }> } };
+    const doc = (await (await fetch(`${server.url}/docs/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, { oneOf?: unknown[]; anyOf?: unknown[] }> };
+    };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/tenants/{tenantId}/commands', '/v1/tenants/{tenantId}/events:import', '/v1/tenants/{tenantId}/integrity']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/tenants/{tenantId}/commands', '/v1/tenants/{tenantId}/events:import', '/v1/tenants/{tenantId}/integrity']),
+    );
     const commandBody = doc.components.schemas.CommandBody!;
     expect((commandBody.oneOf ?? commandBody.anyOf ?? []).length).toBeGreaterThanOrEqual(40);
     expect(doc.components.schemas['EventData.UserAddedToGroup']).toBeDefined();

@@ -48,7 +48,9 @@ describe('timeouts (headers 300 ms, request 1 s, keep-alive 300 ms)', () => {
 
   test('a body that never finishes is cut at the request timeout', async () => {
     const raw = await openRaw(timeouts.url);
-    raw.socket.write(`POST /v1/tenants/acme/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${timeouts.key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+    raw.socket.write(
+      `POST /v1/tenants/acme/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${timeouts.key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+    );
     const dribble = setInterval(() => !raw.closed && raw.socket.write(' '), 50);
     try {
       expect(await raw.closedWithin(4000)).toBe(true);
@@ -111,7 +113,17 @@ describe(`connection cap (${CAP})`, () => {
 
 describe('configuration', () => {
   test('defaults: 300 s per request, 10 s for headers, 65 s keep-alive, 10 000 connections, 32 pipelined; headers longer than the request refused', () => {
-    expect(loadConfig({}, {})).toMatchObject({ HTTP_REQUEST_TIMEOUT_MS: 300_000, HTTP_HEADERS_TIMEOUT_MS: 10_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000, HTTP_MAX_CONNECTIONS: 10_000, HTTP_MAX_PIPELINED: 32, RATE_LIMIT_ANON_PER_SECOND: 20, RATE_LIMIT_ANON_BURST: 100 });
-    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' }, {})).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS/);
+    expect(loadConfig({}, {})).toMatchObject({
+      HTTP_REQUEST_TIMEOUT_MS: 300_000,
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000,
+      HTTP_MAX_CONNECTIONS: 10_000,
+      HTTP_MAX_PIPELINED: 32,
+      RATE_LIMIT_ANON_PER_SECOND: 20,
+      RATE_LIMIT_ANON_BURST: 100,
+    });
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' }, {})).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS/,
+    );
   });
 });

@@ -31,17 +31,20 @@ describe('authentication before the body', () => {
   test.each([
     ['no key', undefined, 401, 'Bearer'],
     ['an unknown key', `Bearer lk_0123456789abcdef_${'A'.repeat(43)}`, 401, 'Bearer error="invalid_token"'],
-  ])('%s: 401 problem+json after the headers alone, and the connection is closed instead of reading 20 MiB', async (_name, authorization, status, challenge) => {
-    const raw = await openRaw(server.url);
-    raw.socket.write(importHead(authorization));
-    const answer = await raw.response(5000);
-    expect(answer.status).toBe(status);
-    expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(answer.headers['www-authenticate']).toBe(challenge);
-    expect(answer.headers['connection']).toBe('close');
-    expect(JSON.parse(answer.body)).toMatchObject({ type: 'urn:access-ledger:problem:unauthenticated', status: 401 });
-    expect(await raw.closedWithin(2000)).toBe(true);
-  });
+  ])(
+    '%s: 401 problem+json after the headers alone, and the connection is closed instead of reading 20 MiB',
+    async (_name, authorization, status, challenge) => {
+      const raw = await openRaw(server.url);
+      raw.socket.write(importHead(authorization));
+      const answer = await raw.response(5000);
+      expect(answer.status).toBe(status);
+      expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(answer.headers['www-authenticate']).toBe(challenge);
+      expect(answer.headers['connection']).toBe('close');
+      expect(JSON.parse(answer.body)).toMatchObject({ type: 'urn:access-ledger:problem:unauthenticated', status: 401 });
+      expect(await raw.closedWithin(2000)).toBe(true);
+    },
+  );
 
   test('a key of another tenant, and a key without the route’s scope: 403 naming the scope, before the body', async () => {
     for (const key of [server.newKey('globex', ['events:import']), server.newKey('acme', ['commands:write'])]) {
@@ -56,7 +59,14 @@ describe('authentication before the body', () => {
 
   test('a valid key: the body is read and the import runs (no early answer)', async () => {
     const raw = await openRaw(server.url);
-    const line = JSON.stringify({ id: 'early-auth-1', type: 'GroupCreated', occurredAt: '2026-01-01T00:00:00.000Z', actor: { kind: 'import' }, source: 'console_import', data: { groupId: 'g-early', name: 'Early', source: 'manual' } });
+    const line = JSON.stringify({
+      id: 'early-auth-1',
+      type: 'GroupCreated',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      actor: { kind: 'import' },
+      source: 'console_import',
+      data: { groupId: 'g-early', name: 'Early', source: 'manual' },
+    });
     raw.socket.write(importHead(`Bearer ${server.key}`).replace(`Content-Length: ${BODY_BYTES}`, `Content-Length: ${Buffer.byteLength(line)}`));
     await new Promise((r) => setTimeout(r, 100));
     expect(raw.received()).toBe('');

@@ -20,7 +20,22 @@ const hostileKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toS
 const hostileString = fc.oneof(
   fc.string(),
   fc.string({ unit: 'grapheme', maxLength: 50 }),
-  fc.constantFrom('', ' ', '\u0000', '\uD800', '\u202E', '%00', '../../etc/passwd', '<script>', "' OR 1=1 --", '1e309', 'NaN', 'null', 'true', '2026-02-30T00:00:00.000Z'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    '\uD800',
+    '\u202E',
+    '%00',
+    '../../etc/passwd',
+    '<script>',
+    "' OR 1=1 --",
+    '1e309',
+    'NaN',
+    'null',
+    'true',
+    '2026-02-30T00:00:00.000Z',
+  ),
   fc.integer({ min: 1000, max: 70_000 }).map((n) => 'x'.repeat(n)),
 );
 const scalar = fc.oneof(hostileString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.bigInt().map(String));
@@ -34,7 +49,23 @@ const deepNesting = fc.integer({ min: 50, max: 5000 }).map((depth) => '['.repeat
 const VALID = { type: 'CreateGroup', actor: { kind: 'system' }, payload: { groupId: 'g-1', name: 'Group', source: 'manual' } };
 /** Near-misses: a valid command with one field replaced by something hostile. */
 const nearMiss = fc
-  .tuple(fc.constantFrom('type', 'actor', 'payload', 'occurredAt', 'idempotencyKey', 'payload.groupId', 'payload.name', 'payload.source', 'actor.kind', '__proto__', 'payload.__proto__', 'constructor'), hostileValue)
+  .tuple(
+    fc.constantFrom(
+      'type',
+      'actor',
+      'payload',
+      'occurredAt',
+      'idempotencyKey',
+      'payload.groupId',
+      'payload.name',
+      'payload.source',
+      'actor.kind',
+      '__proto__',
+      'payload.__proto__',
+      'constructor',
+    ),
+    hostileValue,
+  )
   .map(([path, value]) => {
     const body = structuredClone(VALID) as Record<string, unknown>;
     const [head, tail] = path.split('.') as [string, string | undefined];
@@ -59,13 +90,27 @@ const commandBody = fc.oneof(
   nearMiss,
   deepNesting,
   fc.string({ maxLength: 200 }), // mostly not JSON at all
-  fc.constantFrom('{"type":"CreateGroup"', '{"a":1}{"b":2}', '\uFEFF{}', '{"type": 1e309}', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}', '[]', '""', '0'),
+  fc.constantFrom(
+    '{"type":"CreateGroup"',
+    '{"a":1}{"b":2}',
+    '\uFEFF{}',
+    '{"type": 1e309}',
+    '{"__proto__":{"polluted":1}}',
+    '{"constructor":{"prototype":{"polluted":1}}}',
+    '[]',
+    '""',
+    '0',
+  ),
 );
 
 const importLine = fc.oneof(
   hostileValue.map((v) => JSON.stringify(v) ?? 'null'),
   fc.string({ maxLength: 100 }),
-  fc.constantFrom('{"id":"x","type":"GroupCreated"', '{"__proto__":{}}', '{"id":"e1","type":"NoSuchEvent","occurredAt":"2026-01-01T00:00:00.000Z","actor":{"kind":"import"},"source":"seed","data":{}}'),
+  fc.constantFrom(
+    '{"id":"x","type":"GroupCreated"',
+    '{"__proto__":{}}',
+    '{"id":"e1","type":"NoSuchEvent","occurredAt":"2026-01-01T00:00:00.000Z","actor":{"kind":"import"},"source":"seed","data":{}}',
+  ),
 );
 /** NDJSON with at least one broken line among possibly good ones, or blank/garbage bodies. */
 const importBody = fc
@@ -74,11 +119,20 @@ const importBody = fc
   // Only blank lines is an empty import (200, nothing appended), not a broken one.
   .filter((body) => body.trim() !== '');
 
-const contentTypes = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/x-ndjson', 'text/plain', 'application/xml', 'multipart/form-data; boundary=x', '');
+const contentTypes = fc.constantFrom(
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/x-ndjson',
+  'text/plain',
+  'application/xml',
+  'multipart/form-data; boundary=x',
+  '',
+);
 
 async function expectRejected(response: { statusCode: number; headers: Record<string, unknown>; body: string }): Promise<void> {
   if (response.statusCode < 400 || response.statusCode >= 500) throw new Error(`status ${response.statusCode}: ${response.body.slice(0, 300)}`);
-  if (!String(response.headers['content-type']).startsWith('application/problem+json')) throw new Error(`content-type ${String(response.headers['content-type'])}`);
+  if (!String(response.headers['content-type']).startsWith('application/problem+json'))
+    throw new Error(`content-type ${String(response.headers['content-type'])}`);
   const problem = JSON.parse(response.body) as Record<string, unknown>;
   if (problem.status !== response.statusCode || typeof problem.type !== 'string' || typeof problem.title !== 'string' || typeof problem.detail !== 'string') {
     throw new Error(`not a problem document: ${response.body.slice(0, 300)}`);
@@ -122,16 +176,20 @@ describe('hostile input (property-based, fast-check)', () => {
 
   it('hostile tenant ids and authorization headers → 4xx problem+json', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 40 }), fc.oneof(fc.constant(undefined), fc.string({ maxLength: 80 }), fc.constant(`Bearer ${server.key}`)), async (tenant, authorization) => {
-        const response = await server.app.inject({
-          method: 'POST',
-          url: `/v1/tenants/${encodeURIComponent(tenant)}/commands`,
-          headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization: authorization.replace(/[\r\n]/g, '') }) },
-          payload: JSON.stringify(VALID),
-        });
-        if (tenant === 'acme' && authorization === `Bearer ${server.key}`) return;
-        await expectRejected(response);
-      }),
+      fc.asyncProperty(
+        fc.string({ maxLength: 40 }),
+        fc.oneof(fc.constant(undefined), fc.string({ maxLength: 80 }), fc.constant(`Bearer ${server.key}`)),
+        async (tenant, authorization) => {
+          const response = await server.app.inject({
+            method: 'POST',
+            url: `/v1/tenants/${encodeURIComponent(tenant)}/commands`,
+            headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization: authorization.replace(/[\r\n]/g, '') }) },
+            payload: JSON.stringify(VALID),
+          });
+          if (tenant === 'acme' && authorization === `Bearer ${server.key}`) return;
+          await expectRejected(response);
+        },
+      ),
       { numRuns: 300 },
     );
   });

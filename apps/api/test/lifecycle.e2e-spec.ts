@@ -129,12 +129,16 @@ describe('more routes', () => {
       controllers: [EchoTenantController],
       schemas: { paths: { '/v1/tenants/{tenantId}/echo': { get: { summary: 'Echo', responses: {} } } } },
     });
-    const get = (key: string | undefined, tenant = 'acme') => fetch(`${server.url}/v1/tenants/${tenant}/echo`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+    const get = (key: string | undefined, tenant = 'acme') =>
+      fetch(`${server.url}/v1/tenants/${tenant}/echo`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
     expect(await (await get(server.newKey('acme', ['access:read']))).json()).toEqual({ tenantId: 'acme' });
     expect((await get(undefined)).status).toBe(401);
     expect((await get(server.newKey('acme', ['commands:write']))).status).toBe(403);
     expect((await get(server.key, 'globex')).status).toBe(403);
-    const doc = (await (await fetch(`${server.url}/docs/openapi.json`)).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    const doc = (await (await fetch(`${server.url}/docs/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
     expect(doc.paths['/v1/tenants/{tenantId}/echo']).toBeDefined();
     expect(doc.components.schemas.CommandBody).toBeDefined();
     await server.close();

@@ -13,4 +13,17 @@ import { registerVerifyExport } from './commands/verify-export.js';
 import type { CliRegistration } from './program.js';
 
 /** Every `ledger` command, in `--help` order. Add rebuild, demo, generate, report, export, verify-export here. */
-export const REGISTRATIONS: readonly CliRegistration[] = [registerServe, registerDemo, registerKeys, registerImport, registerVerify, registerBackup, registerRebuild, registerAccess, registerReport, registerQuarantine, registerExport, registerVerifyExport];
+export const REGISTRATIONS: readonly CliRegistration[] = [
+  registerServe,
+  registerDemo,
+  registerKeys,
+  registerImport,
+  registerVerify,
+  registerBackup,
+  registerRebuild,
+  registerAccess,
+  registerReport,
+  registerQuarantine,
+  registerExport,
+  registerVerifyExport,
+];

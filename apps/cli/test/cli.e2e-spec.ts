@@ -15,7 +15,11 @@ const cli = join(root, 'dist/apps/cli/src/main.js');
 let dataDir: string;
 
 function ledger(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(node, [cli, '--data-dir', dataDir, ...args], { encoding: 'utf8', env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '' }, timeout: 60_000 });
+  const r = spawnSync(node, [cli, '--data-dir', dataDir, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '' },
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -32,7 +36,18 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('ledger keys', () => {
   it('create prints a key once, list shows it without the secret, revoke revokes it', () => {
-    const created = ledger('keys', 'create', '--tenant', 'acme', '--scopes', 'commands:write,audit:read', '--principal', 'member:acme-eng/u-ci', '--name', 'ci');
+    const created = ledger(
+      'keys',
+      'create',
+      '--tenant',
+      'acme',
+      '--scopes',
+      'commands:write,audit:read',
+      '--principal',
+      'member:acme-eng/u-ci',
+      '--name',
+      'ci',
+    );
     expect(created.status).toBe(0);
     const key = created.stdout.trim();
     expect(key).toMatch(/^lk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
@@ -121,7 +136,10 @@ describe('ledger import and verify', () => {
     const dataColumn = columns.find((c) => c === 'data' || c === 'data_json')!;
     const positionColumn = columns.find((c) => c === 'position' || c === 'global_position')!;
     const victim = db.prepare(`SELECT ${positionColumn} AS p FROM ${table} ORDER BY ${positionColumn} LIMIT 1 OFFSET 3`).get() as { p: number };
-    db.prepare(`UPDATE ${table} SET ${dataColumn} = ? WHERE ${positionColumn} = ?`).run(JSON.stringify({ groupId: 'g-evil', name: 'x', source: 'manual' }), victim.p);
+    db.prepare(`UPDATE ${table} SET ${dataColumn} = ? WHERE ${positionColumn} = ?`).run(
+      JSON.stringify({ groupId: 'g-evil', name: 'x', source: 'manual' }),
+      victim.p,
+    );
     db.close();
 
     const bad = ledger('verify', '--tenant', 'acme');
@@ -155,7 +173,9 @@ describe('ledger serve', () => {
   it('LOG_FORMAT=json: every line on stdout is one JSON object, the access log’s and the server’s own', async () => {
     const fresh = mkdtempSync(join(tmpdir(), 'ledger-serve-json-'));
     try {
-      const child = spawn(node, [cli, '--data-dir', fresh, 'serve', '--port', '0'], { env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '', LOG_FORMAT: 'json' } });
+      const child = spawn(node, [cli, '--data-dir', fresh, 'serve', '--port', '0'], {
+        env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '', LOG_FORMAT: 'json' },
+      });
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
@@ -168,9 +188,18 @@ describe('ledger serve', () => {
       while (!out.includes('json-check') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      const lines = out.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      const lines = out
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(lines.some((l) => String(l['msg']).includes(key))).toBe(true); // the bootstrap key, printed once at start
-      expect(lines.find((l) => l['requestId'] === 'json-check')).toMatchObject({ msg: 'request', method: 'GET', status: 200, tenantId: 'demo', route: '/v1/tenants/:tenantId/integrity' });
+      expect(lines.find((l) => l['requestId'] === 'json-check')).toMatchObject({
+        msg: 'request',
+        method: 'GET',
+        status: 200,
+        tenantId: 'demo',
+        route: '/v1/tenants/:tenantId/integrity',
+      });
     } finally {
       rmSync(fresh, { recursive: true, force: true });
     }

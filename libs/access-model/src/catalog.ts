@@ -1,8 +1,19 @@
 import { z } from 'zod';
 import { Actor, Id, Instant, Principal, Source } from './envelope.js';
 import {
-  AdminArea, AdminLevel, BuiltInRole, CapabilityName, ConnectorRowLevel, ConsoleRole, GroupSource, MappableRole,
-  ProvisioningMode, Seat, SpendingPrecedence, ToolLevel, WorkspaceRole,
+  AdminArea,
+  AdminLevel,
+  BuiltInRole,
+  CapabilityName,
+  ConnectorRowLevel,
+  ConsoleRole,
+  GroupSource,
+  MappableRole,
+  ProvisioningMode,
+  Seat,
+  SpendingPrecedence,
+  ToolLevel,
+  WorkspaceRole,
 } from './vocabulary.js';
 
 /**
@@ -15,12 +26,20 @@ import {
 
 const Cents = z.number().int('must be whole cents').min(0, 'must not be below zero (R62)').max(Number.MAX_SAFE_INTEGER);
 const ToolName = Id;
-const Tools = z.array(ToolName).min(1).max(500).refine((t) => new Set(t).size === t.length, 'must not repeat a tool');
+const Tools = z
+  .array(ToolName)
+  .min(1)
+  .max(500)
+  .refine((t) => new Set(t).size === t.length, 'must not repeat a tool');
 /** `*` stands for "All connectors" (R12–R14) or every tool of a connector (org-wide policy). */
 const ConnectorOrAll = z.union([z.literal('*'), Id]);
 const ToolOrAll = z.union([z.literal('*'), ToolName]);
 const Name = z.string().min(1).max(256);
-const Email = z.string().min(3).max(320).regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
+const Email = z
+  .string()
+  .min(3)
+  .max(320)
+  .regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
 
 const orgScoped = { orgId: Id };
 const member = { orgId: Id, userId: Id };
@@ -36,7 +55,10 @@ function payload<T extends z.ZodRawShape>(shape: T) {
 /** Payload schemas by command type, with the event each produces. */
 export const COMMANDS = {
   // organizations
-  CreateOrganization: { event: 'OrganizationCreated', payload: payload({ orgId: Id, name: Name, dualSeat: z.boolean(), provisioningMode: ProvisioningMode, usageBased: z.boolean() }) },
+  CreateOrganization: {
+    event: 'OrganizationCreated',
+    payload: payload({ orgId: Id, name: Name, dualSeat: z.boolean(), provisioningMode: ProvisioningMode, usageBased: z.boolean() }),
+  },
   SetOrganizationCapability: { event: 'OrganizationCapabilitySet', payload: payload({ ...orgScoped, capability: CapabilityName, enabled: z.boolean() }) },
   SetPlatformOverride: { event: 'PlatformOverrideSet', payload: payload({ ...orgScoped, capability: CapabilityName, disabled: z.boolean() }) },
   AddCapabilityToCatalog: { event: 'CapabilityAddedToCatalog', payload: payload({ capability: CapabilityName }) },
@@ -69,7 +91,18 @@ export const COMMANDS = {
   UnassignRoleFromGroup: { event: 'RoleUnassignedFromGroup', payload: payload(assignment) },
   SetGroupRoleMapping: { event: 'GroupRoleMappingSet', payload: payload({ ...orgScoped, idpGroupId: Id, role: MappableRole.nullable() }) },
   // connectors
-  AddConnector: { event: 'ConnectorAdded', payload: payload({ ...orgScoped, connectorId: Id, name: Name, tools: z.array(ToolName).max(500).refine((t) => new Set(t).size === t.length, 'must not repeat a tool') }) },
+  AddConnector: {
+    event: 'ConnectorAdded',
+    payload: payload({
+      ...orgScoped,
+      connectorId: Id,
+      name: Name,
+      tools: z
+        .array(ToolName)
+        .max(500)
+        .refine((t) => new Set(t).size === t.length, 'must not repeat a tool'),
+    }),
+  },
   AddConnectorTools: { event: 'ConnectorToolsAdded', payload: payload(connectorTools) },
   RemoveConnectorTools: { event: 'ConnectorToolsRemoved', payload: payload(connectorTools) },
   RemoveConnector: { event: 'ConnectorRemoved', payload: payload({ ...orgScoped, connectorId: Id }) },
@@ -107,13 +140,18 @@ const commandEnvelope = {
 /** The body of `POST /v1/tenants/{t}/commands`. */
 export const CommandBody = z.discriminatedUnion(
   'type',
-  COMMAND_TYPES.map((type) =>
-    z.object({ type: z.literal(type), ...commandEnvelope, payload: COMMANDS[type].payload }).strict(),
-  ) as unknown as [z.ZodObject<{ type: z.ZodLiteral<CommandType> }>, ...z.ZodObject<{ type: z.ZodLiteral<CommandType> }>[]],
+  COMMAND_TYPES.map((type) => z.object({ type: z.literal(type), ...commandEnvelope, payload: COMMANDS[type].payload }).strict()) as unknown as [
+    z.ZodObject<{ type: z.ZodLiteral<CommandType> }>,
+    ...z.ZodObject<{ type: z.ZodLiteral<CommandType> }>[],
+  ],
 );
 /** A command as sent: the actor may be left to the key's principal. */
-export type CommandAsSent = { [T in CommandType]: { type: T; actor?: CommandActor; occurredAt?: string; idempotencyKey?: string; payload: CommandPayload<T> } }[CommandType];
-export type Command = { [T in CommandType]: { type: T; actor: CommandActor; occurredAt?: string; idempotencyKey?: string; payload: CommandPayload<T> } }[CommandType];
+export type CommandAsSent = {
+  [T in CommandType]: { type: T; actor?: CommandActor; occurredAt?: string; idempotencyKey?: string; payload: CommandPayload<T> };
+}[CommandType];
+export type Command = {
+  [T in CommandType]: { type: T; actor: CommandActor; occurredAt?: string; idempotencyKey?: string; payload: CommandPayload<T> };
+}[CommandType];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Events

@@ -64,7 +64,9 @@ export class ActingMember {
 
   /** R52: `workspace_admin` manages the members of its workspace; R51: Console admins are workspace admins everywhere. */
   managesWorkspaceMembersOf(workspaceId: string): boolean {
-    return this.consoleRole() === 'admin' || this.r.value<WorkspaceRole | null>(lookupKey.workspaceRole(this.orgId, workspaceId, this.userId)) === 'workspace_admin';
+    return (
+      this.consoleRole() === 'admin' || this.r.value<WorkspaceRole | null>(lookupKey.workspaceRole(this.orgId, workspaceId, this.userId)) === 'workspace_admin'
+    );
   }
 }
 

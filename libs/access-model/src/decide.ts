@@ -85,12 +85,10 @@ const refusal = (rule: string, reason: string): Problem => ({ rule, reason });
 const violation = refusal;
 
 function needsArea(area: AdminArea, what: string) {
-  return (a: ActingMember): Problem | undefined =>
-    a.manages(area) ? undefined : refusal('R22', `${who(a)} needs ${area} = manage to ${what} (R22)`);
+  return (a: ActingMember): Problem | undefined => (a.manages(area) ? undefined : refusal('R22', `${who(a)} needs ${area} = manage to ${what} (R22)`));
 }
 function needsOwner(what: string) {
-  return (a: ActingMember): Problem | undefined =>
-    a.isOwner() ? undefined : refusal('R22', `${who(a)} is not an owner; only owners may ${what} (R22)`);
+  return (a: ActingMember): Problem | undefined => (a.isOwner() ? undefined : refusal('R22', `${who(a)} is not an owner; only owners may ${what} (R22)`));
 }
 function needsConsoleManager(what: string) {
   return (a: ActingMember): Problem | undefined =>
@@ -175,7 +173,8 @@ const RULES: { [T in CommandType]: Rules<T> } = {
       return undefined;
     },
     target: (a, { p }) => {
-      if (p.role === 'primary_owner') return refusal('R23', `${who(a)} may not add a primary owner: the first one is added by the system or the platform (R23)`);
+      if (p.role === 'primary_owner')
+        return refusal('R23', `${who(a)} may not add a primary owner: the first one is added by the system or the platform (R23)`);
       return p.role === 'owner' ? ownerMakesOwners(a, `add ${p.userId} as an owner`) : undefined;
     },
     mapping: ({ p }) => ({ added: { orgId: p.orgId, userId: p.userId, role: p.role } }),
@@ -194,7 +193,9 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   ChangeMemberSeat: {
     member: MEMBERS,
     invariants: ({ r, p }) =>
-      r.value<OrgFacts>(lookupKey.org(p.orgId))?.dualSeat === true ? undefined : violation('R62', `${p.orgId} is not on a dual-seat plan; seats cannot change there (R8)`),
+      r.value<OrgFacts>(lookupKey.org(p.orgId))?.dualSeat === true
+        ? undefined
+        : violation('R62', `${p.orgId} is not on a dual-seat plan; seats cannot change there (R8)`),
   },
   SuspendMember: {
     member: MEMBERS,
@@ -252,7 +253,8 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   RemoveUserFromGroup: {
     member: GROUPS,
     tenantLevel: true,
-    invariants: ({ r, p }) => (r.value<boolean>(lookupKey.inGroup(p.groupId, p.userId)) === true ? undefined : violation('R62', `${p.userId} is not in group ${p.groupId}`)),
+    invariants: ({ r, p }) =>
+      r.value<boolean>(lookupKey.inGroup(p.groupId, p.userId)) === true ? undefined : violation('R62', `${p.userId} is not in group ${p.groupId}`),
     mapping: ({ p }) => ({ membership: { groupId: p.groupId, userId: p.userId, inGroup: false } }),
   },
 
@@ -270,18 +272,24 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   AssignRoleToGroup: {
     member: ROLES_OF_ORG,
     invariants: ({ r, p }) =>
-      r.value<boolean>(lookupKey.assigned(p.orgId, p.groupId, p.roleId)) === true ? violation('R62', `role ${p.roleId} is already assigned to group ${p.groupId} in ${p.orgId}`) : undefined,
+      r.value<boolean>(lookupKey.assigned(p.orgId, p.groupId, p.roleId)) === true
+        ? violation('R62', `role ${p.roleId} is already assigned to group ${p.groupId} in ${p.orgId}`)
+        : undefined,
   },
   UnassignRoleFromGroup: {
     member: ROLES_OF_ORG,
     invariants: ({ r, p }) =>
-      r.value<boolean>(lookupKey.assigned(p.orgId, p.groupId, p.roleId)) === true ? undefined : violation('R62', `role ${p.roleId} is not assigned to group ${p.groupId} in ${p.orgId}`),
+      r.value<boolean>(lookupKey.assigned(p.orgId, p.groupId, p.roleId)) === true
+        ? undefined
+        : violation('R62', `role ${p.roleId} is not assigned to group ${p.groupId} in ${p.orgId}`),
   },
   SetGroupRoleMapping: {
     member: needsArea('identity_access', 'change group mappings'),
     target: (a, { r, p }) => {
       const current = r.value<MappableRole | null>(lookupKey.mapping(p.orgId, p.idpGroupId)) ?? null;
-      return p.role === 'owner' || current === 'owner' ? ownerMakesOwners(a, `map group ${p.idpGroupId} from ${current ?? 'nothing'} to ${p.role ?? 'nothing'}`) : undefined;
+      return p.role === 'owner' || current === 'owner'
+        ? ownerMakesOwners(a, `map group ${p.idpGroupId} from ${current ?? 'nothing'} to ${p.role ?? 'nothing'}`)
+        : undefined;
     },
     mapping: ({ p }) => ({ mapping: { orgId: p.orgId, groupId: p.idpGroupId, role: p.role } }),
   },
@@ -289,7 +297,8 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   // ------------------------------------------------------------------------------------------------- connectors
   AddConnector: {
     member: needsOwner('add connectors'),
-    invariants: ({ facts, p }) => (everExisted(facts, lookupKey.connector(p.orgId, p.connectorId)) ? reused(`connector ${p.connectorId} in ${p.orgId}`) : undefined),
+    invariants: ({ facts, p }) =>
+      everExisted(facts, lookupKey.connector(p.orgId, p.connectorId)) ? reused(`connector ${p.connectorId} in ${p.orgId}`) : undefined,
   },
   AddConnectorTools: {
     member: needsOwner('add connector tools'),
@@ -304,7 +313,9 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   EnableConnectorPermissions: {
     member: needsOwner('enable connector permissions (R11)'),
     invariants: ({ r, p }) =>
-      r.value<boolean>(lookupKey.connectorPermissions(p.orgId)) === true ? violation('R62', `connector permissions are already enabled in ${p.orgId}`) : undefined,
+      r.value<boolean>(lookupKey.connectorPermissions(p.orgId)) === true
+        ? violation('R62', `connector permissions are already enabled in ${p.orgId}`)
+        : undefined,
     // R12: seed every existing custom role with "All connectors" = always_allow, so nobody's level moves.
     causes: ({ r, p }) => {
       const seeds: Derived[] = [];
@@ -325,14 +336,18 @@ const RULES: { [T in CommandType]: Rules<T> } = {
   SetConsoleRole: { member: needsConsoleManager('set Console roles') },
   CreateWorkspace: {
     member: needsConsoleManager('create workspaces'),
-    invariants: ({ facts, p }) => (everExisted(facts, lookupKey.workspace(p.orgId, p.workspaceId)) ? reused(`workspace ${p.workspaceId} in ${p.orgId}`) : undefined),
+    invariants: ({ facts, p }) =>
+      everExisted(facts, lookupKey.workspace(p.orgId, p.workspaceId)) ? reused(`workspace ${p.workspaceId} in ${p.orgId}`) : undefined,
   },
   ArchiveWorkspace: { member: needsConsoleManager('archive workspaces') },
   SetWorkspaceRole: {
     member: (a, { p }) =>
       a.managesWorkspaceMembersOf(p.workspaceId) || a.isConsoleManager()
         ? undefined
-        : refusal('R22', `${who(a)} needs workspace_admin in ${p.workspaceId}, the Console admin role or user_management = manage to set workspace roles (R22, R52)`),
+        : refusal(
+            'R22',
+            `${who(a)} needs workspace_admin in ${p.workspaceId}, the Console admin role or user_management = manage to set workspace roles (R22, R52)`,
+          ),
   },
   CreateApiKey: {
     member: (a, { p }) => {
@@ -343,11 +358,16 @@ const RULES: { [T in CommandType]: Rules<T> } = {
       }
       return a.isConsoleManager()
         ? undefined
-        : refusal('R22', `${who(a)} may create API keys only in their own name; creating one for ${p.createdBy} needs the Console admin role or user_management = manage (R22, R53)`);
+        : refusal(
+            'R22',
+            `${who(a)} may create API keys only in their own name; creating one for ${p.createdBy} needs the Console admin role or user_management = manage (R22, R53)`,
+          );
     },
     invariants: ({ facts, r, p }) => {
       if (everExisted(facts, lookupKey.apiKey(p.orgId, p.workspaceId, p.apiKeyId))) return reused(`API key ${p.apiKeyId} in workspace ${p.workspaceId}`);
-      return memberStatus(r, p.orgId, p.createdBy) === 'active' ? undefined : violation('R62', `${p.createdBy} is not an active member of ${p.orgId} and cannot create API keys (R53)`);
+      return memberStatus(r, p.orgId, p.createdBy) === 'active'
+        ? undefined
+        : violation('R62', `${p.createdBy} is not an active member of ${p.orgId} and cannot create API keys (R53)`);
     },
   },
   RevokeApiKey: {
@@ -355,7 +375,9 @@ const RULES: { [T in CommandType]: Rules<T> } = {
       if (a.managesApiKeysIn(p.workspaceId) || a.isConsoleManager()) return undefined;
       // R53: a key records its creator, who may revoke it.
       const key = r.value<ApiKeyFacts>(lookupKey.apiKey(p.orgId, p.workspaceId, p.apiKeyId));
-      return key?.createdBy === a.userId ? undefined : refusal('R22', `${who(a)} may not revoke API keys in workspace ${p.workspaceId} they did not create (R22, R53)`);
+      return key?.createdBy === a.userId
+        ? undefined
+        : refusal('R22', `${who(a)} may not revoke API keys in workspace ${p.workspaceId} they did not create (R22, R53)`);
     },
   },
 };
@@ -363,8 +385,15 @@ const RULES: { [T in CommandType]: Rules<T> } = {
 // ----------------------------------------------------------------------------------------- non-member actors (R24)
 
 const SCIM_MAY: ReadonlySet<CommandType> = new Set<CommandType>([
-  'AddMember', 'SuspendMember', 'ReactivateMember', 'RemoveMember',
-  'CreateGroup', 'RenameGroup', 'DeleteGroup', 'AddUserToGroup', 'RemoveUserFromGroup',
+  'AddMember',
+  'SuspendMember',
+  'ReactivateMember',
+  'RemoveMember',
+  'CreateGroup',
+  'RenameGroup',
+  'DeleteGroup',
+  'AddUserToGroup',
+  'RemoveUserFromGroup',
 ]);
 const PLATFORM_MAY: ReadonlySet<CommandType> = new Set<CommandType>(['SetPlatformOverride', 'AddCapabilityToCatalog', 'AddMember']);
 
@@ -383,7 +412,8 @@ function systemActorProblem(kind: 'scim' | 'platform' | 'system', command: Comma
     }
     return undefined;
   }
-  if (!PLATFORM_MAY.has(command.type)) return refusal('R24', `the platform may only set platform overrides and add capabilities to the catalog, not ${command.type} (R24)`);
+  if (!PLATFORM_MAY.has(command.type))
+    return refusal('R24', `the platform may only set platform overrides and add capabilities to the catalog, not ${command.type} (R24)`);
   if (command.type === 'AddMember' && command.payload.role !== 'primary_owner') {
     return refusal('R24', `the platform adds only an organization's first primary owner, not a ${command.payload.role} (R23, R24)`);
   }
@@ -401,7 +431,13 @@ export function decide(facts: FactStore, command: Command, ctx: DecideContext): 
     kind: 'refused',
     rule: problem.rule,
     reason: problem.reason,
-    events: [{ id: ctx.newId(), type: 'AccessChangeDenied', data: { ...deniedOrg(command), command: { type: command.type, payload: command.payload }, reason: problem.reason, rule: problem.rule } }],
+    events: [
+      {
+        id: ctx.newId(),
+        type: 'AccessChangeDenied',
+        data: { ...deniedOrg(command), command: { type: command.type, payload: command.payload }, reason: problem.reason, rule: problem.rule },
+      },
+    ],
   });
 
   // 1. the actor (R22, R24)
@@ -412,7 +448,9 @@ export function decide(facts: FactStore, command: Command, ctx: DecideContext): 
   } else if (actor.kind === 'member') {
     const orgId = rules.tenantLevel || p.orgId === undefined ? actor.orgId : p.orgId;
     if (orgId !== actor.orgId) {
-      return refuse(refusal('R22', `member ${actor.userId} of ${actor.orgId} may not act on organization ${orgId}: members act only in their own organization (R22)`));
+      return refuse(
+        refusal('R22', `member ${actor.userId} of ${actor.orgId} may not act on organization ${orgId}: members act only in their own organization (R22)`),
+      );
     }
     acting = ActingMember.of(r, orgId, actor.userId);
     if (acting === undefined) return refuse(refusal('R22', `${actor.userId} is not an active member of ${orgId} (R22)`));
@@ -436,7 +474,10 @@ export function decide(facts: FactStore, command: Command, ctx: DecideContext): 
     if (problem) return refuse(problem);
     if (!acting.isOwner()) {
       const owner = syncs.find((s) => isOwner(s.from) || isOwner(s.role));
-      if (owner) return refuse(ownerMakesOwners(acting, `cause ${owner.userId}'s role in ${owner.orgId} to change from ${owner.from} to ${owner.role} through group mappings`)!);
+      if (owner)
+        return refuse(
+          ownerMakesOwners(acting, `cause ${owner.userId}'s role in ${owner.orgId} to change from ${owner.from} to ${owner.role} through group mappings`)!,
+        );
     }
   }
 

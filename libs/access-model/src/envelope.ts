@@ -7,7 +7,11 @@ import { z } from 'zod';
  */
 
 /** Ids of things: 1–128 characters of [A-Za-z0-9._:@-] (http-api.md). */
-export const Id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:@-]+$/, 'must be 1–128 characters of A-Z a-z 0-9 . _ : @ -');
+export const Id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:@-]+$/, 'must be 1–128 characters of A-Z a-z 0-9 . _ : @ -');
 
 /**
  * The instants every store and read model can represent: ClickHouse documents DateTime64 (and

@@ -2,9 +2,22 @@ import { lookupKey, type GroupFacts, type MemberStatus } from './fact-keys.js';
 import type { EventRef, FactReader, Version } from './facts.js';
 import { describeActor, type Actor } from './envelope.js';
 import {
-  ADMIN_AREAS, INITIAL_CAPABILITIES, adminRank, isFullMember, maxToolLevel, minToolLevel,
-  type AdminArea, type AdminLevel, type BuiltInRole, type ConnectorRowLevel, type ConsoleRole, type ProvisioningMode,
-  type Seat, type SpendingPrecedence, type ToolLevel, type WorkspaceRole,
+  ADMIN_AREAS,
+  INITIAL_CAPABILITIES,
+  adminRank,
+  isFullMember,
+  maxToolLevel,
+  minToolLevel,
+  type AdminArea,
+  type AdminLevel,
+  type BuiltInRole,
+  type ConnectorRowLevel,
+  type ConsoleRole,
+  type ProvisioningMode,
+  type Seat,
+  type SpendingPrecedence,
+  type ToolLevel,
+  type WorkspaceRole,
 } from './vocabulary.js';
 
 /**
@@ -127,7 +140,10 @@ function groupRoles(r: FactReader, orgId: string, groupId: string): GroupRoles |
     // R31: in invite-only and JIT organizations, SCIM-sourced groups grant nothing through custom roles.
     const mode = r.value<ProvisioningMode>(lookupKey.orgMode(orgId));
     if (roles.length > 0 && group.value.source === 'scim' && mode !== 'scim') {
-      return { excluded: link(group, `group ${groupId} comes from SCIM and ${orgId} provisions by ${mode ?? 'invite_only'}, so its roles grant nothing (R31)`), roles: [] };
+      return {
+        excluded: link(group, `group ${groupId} comes from SCIM and ${orgId} provisions by ${mode ?? 'invite_only'}, so its roles grant nothing (R31)`),
+        roles: [],
+      };
     }
     return { roles };
   });
@@ -179,9 +195,7 @@ export function availability(r: FactReader, orgId: string, capability: string): 
   if (toggle?.value !== true) {
     return {
       granted: false,
-      why: toggle
-        ? [link(toggle, `${orgId} switched ${capability} off (R2)`)]
-        : [],
+      why: toggle ? [link(toggle, `${orgId} switched ${capability} off (R2)`)] : [],
     };
   }
   return { granted: true, why: [link(toggle, `${orgId} has ${capability} switched on (R2)`)] };
@@ -245,7 +259,11 @@ export function roleToolLevel(r: FactReader, orgId: string, roleId: string, conn
   if (own !== undefined) {
     if (own.value !== 'custom') return { level: own.value, why: [link(own, `role ${roleId} sets ${connectorId} to ${own.value}`)] };
     const tool = r.get<ToolLevel>(lookupKey.roleTool(orgId, roleId, connectorId, toolName));
-    if (tool) return { level: tool.value, why: [link(own, `role ${roleId} sets ${connectorId} to custom`), link(tool, `role ${roleId} sets ${connectorId}/${toolName} to ${tool.value}`)] };
+    if (tool)
+      return {
+        level: tool.value,
+        why: [link(own, `role ${roleId} sets ${connectorId} to custom`), link(tool, `role ${roleId} sets ${connectorId}/${toolName} to ${tool.value}`)],
+      };
     return { level: 'blocked', why: [link(own, `role ${roleId} sets ${connectorId} to custom with no level for ${toolName}, so it is blocked (R14)`)] };
   }
   const all = r.get<ConnectorRowLevel>(lookupKey.roleConnector(orgId, roleId, '*'));
@@ -349,7 +367,9 @@ export function spendLimitOf(r: FactReader, m: MemberCore): SpendLimit {
       if (limit?.value == null) continue;
       if (cents === null || (highest ? limit.value > cents : limit.value < cents)) {
         cents = limit.value;
-        why = [link(limit, `group ${groupId} has a per-user limit of ${limit.value} cents, the ${highest ? 'highest' : 'lowest'} of ${m.userId}'s groups (R42)`)];
+        why = [
+          link(limit, `group ${groupId} has a per-user limit of ${limit.value} cents, the ${highest ? 'highest' : 'lowest'} of ${m.userId}'s groups (R42)`),
+        ];
         if (precedence) why.push(link(precedence, `${m.orgId}'s spending precedence is ${precedence.value}`));
       }
     }

@@ -241,6 +241,16 @@ export const lookupKey: Keys = keysOf((parent, segment) => KEYS.find(parent, seg
 export const internKey: Keys = keysOf((parent, segment) => KEYS.child(parent, segment));
 
 export type MemberStatus = 'active' | 'suspended' | 'removed';
-export interface OrgFacts { readonly name: string; readonly dualSeat: boolean; readonly usageBased: boolean }
-export interface GroupFacts { readonly source: 'manual' | 'scim' }
-export interface ApiKeyFacts { readonly name: string; readonly createdBy: string; readonly workspaceId: string }
+export interface OrgFacts {
+  readonly name: string;
+  readonly dualSeat: boolean;
+  readonly usageBased: boolean;
+}
+export interface GroupFacts {
+  readonly source: 'manual' | 'scim';
+}
+export interface ApiKeyFacts {
+  readonly name: string;
+  readonly createdBy: string;
+  readonly workspaceId: string;
+}

@@ -1,6 +1,16 @@
 import {
-  accessOf, adminLevelOf, availability, capabilityOf, link, memberCore, permissionsOf, rolePaths, toolLevelOf,
-  type Link, type MemberAccess, type RolePaths,
+  accessOf,
+  adminLevelOf,
+  availability,
+  capabilityOf,
+  link,
+  memberCore,
+  permissionsOf,
+  rolePaths,
+  toolLevelOf,
+  type Link,
+  type MemberAccess,
+  type RolePaths,
 } from './evaluate.js';
 import { lookupKey, type FactKey } from './fact-keys.js';
 import { FactReader, type EventRef, type FactStore, type View } from './facts.js';
@@ -69,7 +79,11 @@ export function holdersOf(facts: FactStore, view: View, orgId: string, query: Ho
     candidates = customCandidates(r, orgId, (roleId) => r.value<boolean>(lookupKey.roleCapability(orgId, roleId, query.capability)) === true);
   } else if ('adminArea' in query) {
     const min = adminRank(query.minLevel);
-    candidates = customCandidates(r, orgId, (roleId) => adminRank(r.value<AdminLevel>(lookupKey.roleAdmin(orgId, roleId, query.adminArea)) ?? 'none') >= Math.max(min, 1));
+    candidates = customCandidates(
+      r,
+      orgId,
+      (roleId) => adminRank(r.value<AdminLevel>(lookupKey.roleAdmin(orgId, roleId, query.adminArea)) ?? 'none') >= Math.max(min, 1),
+    );
   }
   for (const userId of r.items(lookupKey.members(orgId))) {
     const m = memberCore(r, orgId, userId);
@@ -144,7 +158,12 @@ export interface Transition {
  * evaluates again there, and so on: the answer can only change where one of the facts it depends on changes.
  */
 export function transitionsOf(
-  facts: FactStore, orgId: string, userId: string, from: number, to: number, knownAt = Number.POSITIVE_INFINITY,
+  facts: FactStore,
+  orgId: string,
+  userId: string,
+  from: number,
+  to: number,
+  knownAt = Number.POSITIVE_INFINITY,
 ): { initial: Map<string, string>; transitions: Transition[] } {
   let deps = new Set<FactKey>();
   const initial = permissionsAt(facts, viewAt(from, knownAt), orgId, userId, deps);

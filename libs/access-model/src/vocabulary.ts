@@ -7,10 +7,23 @@ export type BuiltInRole = z.infer<typeof BuiltInRole>;
 
 /** The capability catalog a tenant starts with; events may add more (R3), so capabilities are strings, not an enum. */
 export const INITIAL_CAPABILITIES = [
-  'chat', 'web_search', 'memory', 'projects', 'artifacts', 'file_creation',
-  'code_execution', 'cowork', 'claude_code', 'fast_mode', 'research',
+  'chat',
+  'web_search',
+  'memory',
+  'projects',
+  'artifacts',
+  'file_creation',
+  'code_execution',
+  'cowork',
+  'claude_code',
+  'fast_mode',
+  'research',
 ] as const;
-export const CapabilityName = z.string().min(1).max(64).regex(/^[a-z][a-z0-9_]*$/, 'must be snake_case, e.g. web_search');
+export const CapabilityName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9_]*$/, 'must be snake_case, e.g. web_search');
 
 export const TOOL_LEVELS = ['blocked', 'needs_approval', 'always_allow'] as const;
 export const ToolLevel = z.enum(TOOL_LEVELS);

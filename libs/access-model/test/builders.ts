@@ -16,7 +16,13 @@ export interface OrgOptions {
 export function organization(orgId: string, o: OrgOptions = {}): GivenEvent[] {
   return [
     e.OrganizationCreated({ orgId, name: `${orgId} Inc.`, dualSeat: o.dualSeat ?? false, provisioningMode: o.mode ?? 'invite_only', usageBased: false }),
-    e.MemberAdded({ orgId, userId: o.primaryOwner ?? 'po', email: `${o.primaryOwner ?? 'po'}@${orgId}.test`, role: 'primary_owner', ...(o.dualSeat ? { seat: 'chat_claude_code' as const } : {}) }),
+    e.MemberAdded({
+      orgId,
+      userId: o.primaryOwner ?? 'po',
+      email: `${o.primaryOwner ?? 'po'}@${orgId}.test`,
+      role: 'primary_owner',
+      ...(o.dualSeat ? { seat: 'chat_claude_code' as const } : {}),
+    }),
   ];
 }
 
@@ -42,7 +48,9 @@ export function aRole(orgId: string, roleId: string, grants: RoleGrants = {}): G
   return [
     e.RoleCreated({ orgId, roleId, name: `Role ${roleId}` }),
     ...(grants.capabilities ?? []).map((capability) => e.RoleCapabilitySet({ orgId, roleId, capability, granted: true })),
-    ...Object.entries(grants.admin ?? {}).map(([area, level]) => e.RoleAdminPermissionSet({ orgId, roleId, area: area as AdminArea, level: level as AdminLevel })),
+    ...Object.entries(grants.admin ?? {}).map(([area, level]) =>
+      e.RoleAdminPermissionSet({ orgId, roleId, area: area as AdminArea, level: level as AdminLevel }),
+    ),
   ];
 }
 

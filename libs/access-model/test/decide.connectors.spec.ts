@@ -16,7 +16,9 @@ describe('AddConnector', () => {
   });
 
   it.each(['admin', 'idm', 'um', 'user'])('R22: %s (not an owner) is refused', (actor) => {
-    given(acme()).when(as(actor).AddConnector(slack)).thenRefused('R22', /only owners/);
+    given(acme())
+      .when(as(actor).AddConnector(slack))
+      .thenRefused('R22', /only owners/);
   });
 
   it('R62: a connector id that existed (removed since) is never reused → violation', () => {
@@ -33,11 +35,15 @@ describe('AddConnector', () => {
 
 describe('AddConnectorTools', () => {
   it('R22: an owner adds tools', () => {
-    given(withJira()).when(as('owner').AddConnectorTools(jiraTools('delete_issue'))).then(e.ConnectorToolsAdded(jiraTools('delete_issue')));
+    given(withJira())
+      .when(as('owner').AddConnectorTools(jiraTools('delete_issue')))
+      .then(e.ConnectorToolsAdded(jiraTools('delete_issue')));
   });
 
   it('R62: a tool the connector already has → violation', () => {
-    given(withJira()).when(as('owner').AddConnectorTools(jiraTools('delete_issue', 'create_issue'))).thenViolates('R62', /already has create_issue/);
+    given(withJira())
+      .when(as('owner').AddConnectorTools(jiraTools('delete_issue', 'create_issue')))
+      .thenViolates('R62', /already has create_issue/);
   });
 
   it('R18: a removed tool may be added back', () => {
@@ -47,39 +53,55 @@ describe('AddConnectorTools', () => {
   });
 
   it('R62: tools of an unknown connector → violation', () => {
-    given(acme()).when(as('owner').AddConnectorTools(jiraTools('x'))).thenViolates('R62', /unknown connector jira/);
+    given(acme())
+      .when(as('owner').AddConnectorTools(jiraTools('x')))
+      .thenViolates('R62', /unknown connector jira/);
   });
 
   it('R22: an admin is refused', () => {
-    given(withJira()).when(as('admin').AddConnectorTools(jiraTools('x'))).thenRefused('R22');
+    given(withJira())
+      .when(as('admin').AddConnectorTools(jiraTools('x')))
+      .thenRefused('R22');
   });
 });
 
 describe('RemoveConnectorTools', () => {
   it('R18, R22: an owner removes a tool', () => {
-    given(withJira()).when(as('owner').RemoveConnectorTools(jiraTools('create_issue'))).then(e.ConnectorToolsRemoved(jiraTools('create_issue')));
+    given(withJira())
+      .when(as('owner').RemoveConnectorTools(jiraTools('create_issue')))
+      .then(e.ConnectorToolsRemoved(jiraTools('create_issue')));
   });
 
   it('R62: an unknown tool, or one removed already → violation', () => {
-    given(withJira()).when(as('owner').RemoveConnectorTools(jiraTools('nope'))).thenViolates('R62', /unknown tool nope/);
-    given(withJira(), e.ConnectorToolsRemoved(jiraTools('create_issue'))).when(as('owner').RemoveConnectorTools(jiraTools('create_issue'))).thenViolates('R62', /unknown tool/);
+    given(withJira())
+      .when(as('owner').RemoveConnectorTools(jiraTools('nope')))
+      .thenViolates('R62', /unknown tool nope/);
+    given(withJira(), e.ConnectorToolsRemoved(jiraTools('create_issue')))
+      .when(as('owner').RemoveConnectorTools(jiraTools('create_issue')))
+      .thenViolates('R62', /unknown tool/);
   });
 
   it('R22: an identity manager is refused', () => {
-    given(withJira()).when(as('idm').RemoveConnectorTools(jiraTools('create_issue'))).thenRefused('R22');
+    given(withJira())
+      .when(as('idm').RemoveConnectorTools(jiraTools('create_issue')))
+      .thenRefused('R22');
   });
 });
 
 describe('RemoveConnector', () => {
   it('R18, R22: an owner removes a connector; R62: then it is unknown', () => {
-    given(withJira()).when(as('owner').RemoveConnector({ orgId: 'acme', connectorId: 'jira' })).then(e.ConnectorRemoved({ orgId: 'acme', connectorId: 'jira' }));
+    given(withJira())
+      .when(as('owner').RemoveConnector({ orgId: 'acme', connectorId: 'jira' }))
+      .then(e.ConnectorRemoved({ orgId: 'acme', connectorId: 'jira' }));
     given(withJira(), e.ConnectorRemoved({ orgId: 'acme', connectorId: 'jira' }))
       .when(as('owner').RemoveConnector({ orgId: 'acme', connectorId: 'jira' }))
       .thenViolates('R62', /unknown connector/);
   });
 
   it('R22: an admin is refused', () => {
-    given(withJira()).when(as('admin').RemoveConnector({ orgId: 'acme', connectorId: 'jira' })).thenRefused('R22');
+    given(withJira())
+      .when(as('admin').RemoveConnector({ orgId: 'acme', connectorId: 'jira' }))
+      .thenRefused('R22');
   });
 });
 
@@ -87,17 +109,27 @@ describe('SetOrgToolPolicy', () => {
   const policy = (toolName: string, connectorId = 'jira') => ({ orgId: 'acme', connectorId, toolName, level: 'needs_approval' }) as const;
 
   it('R10, R22: an owner sets a tool, or every tool of a connector', () => {
-    given(withJira()).when(as('owner').SetOrgToolPolicy(policy('search_issues'))).then(e.OrgToolPolicySet(policy('search_issues')));
-    given(withJira()).when(as('owner').SetOrgToolPolicy(policy('*'))).then(e.OrgToolPolicySet(policy('*')));
+    given(withJira())
+      .when(as('owner').SetOrgToolPolicy(policy('search_issues')))
+      .then(e.OrgToolPolicySet(policy('search_issues')));
+    given(withJira())
+      .when(as('owner').SetOrgToolPolicy(policy('*')))
+      .then(e.OrgToolPolicySet(policy('*')));
   });
 
   it('R62: an unknown tool or connector → violation', () => {
-    given(withJira()).when(as('owner').SetOrgToolPolicy(policy('nope'))).thenViolates('R62', /unknown tool/);
-    given(withJira()).when(as('owner').SetOrgToolPolicy(policy('*', 'slack'))).thenViolates('R62', /unknown connector slack/);
+    given(withJira())
+      .when(as('owner').SetOrgToolPolicy(policy('nope')))
+      .thenViolates('R62', /unknown tool/);
+    given(withJira())
+      .when(as('owner').SetOrgToolPolicy(policy('*', 'slack')))
+      .thenViolates('R62', /unknown connector slack/);
   });
 
   it('R22: an admin is refused', () => {
-    given(withJira()).when(as('admin').SetOrgToolPolicy(policy('*'))).thenRefused('R22', /only owners/);
+    given(withJira())
+      .when(as('admin').SetOrgToolPolicy(policy('*')))
+      .thenRefused('R22', /only owners/);
   });
 });
 
@@ -111,22 +143,36 @@ describe('EnableConnectorPermissions', () => {
   });
 
   it('R12: an organization without custom roles gets the enabling event only', () => {
-    given(acme().slice(0, 5)).when(as('po').EnableConnectorPermissions({ orgId: 'acme' })).then(e.ConnectorPermissionsEnabled({ orgId: 'acme' }));
+    given(acme().slice(0, 5))
+      .when(as('po').EnableConnectorPermissions({ orgId: 'acme' }))
+      .then(e.ConnectorPermissionsEnabled({ orgId: 'acme' }));
   });
 
   it('R62 (decision): enabling twice → violation', () => {
-    given(withJira(), e.ConnectorPermissionsEnabled({ orgId: 'acme' })).when(as('owner').EnableConnectorPermissions({ orgId: 'acme' })).thenViolates('R62', /already enabled/);
+    given(withJira(), e.ConnectorPermissionsEnabled({ orgId: 'acme' }))
+      .when(as('owner').EnableConnectorPermissions({ orgId: 'acme' }))
+      .thenViolates('R62', /already enabled/);
   });
 
   it('R22: an admin is refused', () => {
-    given(withJira()).when(as('admin').EnableConnectorPermissions({ orgId: 'acme' })).thenRefused('R22');
+    given(withJira())
+      .when(as('admin').EnableConnectorPermissions({ orgId: 'acme' }))
+      .thenRefused('R22');
   });
 
-  it('scenario 13 (R12): enabling connector permissions with existing roles → no member\'s tool level changes at that instant', () => {
-    const outcome = given(withJira(), e.OrgToolPolicySet({ orgId: 'acme', connectorId: 'jira', toolName: 'create_issue', level: 'needs_approval' }))
-      .when(as('owner').EnableConnectorPermissions({ orgId: 'acme' }));
+  it("scenario 13 (R12): enabling connector permissions with existing roles → no member's tool level changes at that instant", () => {
+    const outcome = given(withJira(), e.OrgToolPolicySet({ orgId: 'acme', connectorId: 'jira', toolName: 'create_issue', level: 'needs_approval' })).when(
+      as('owner').EnableConnectorPermissions({ orgId: 'acme' }),
+    );
     const levels = (facts: FactStore) =>
-      Object.fromEntries(ACME_PEOPLE.map((u) => [u, Object.fromEntries([...permissionsOf(accessOf(new FactReader(facts, { at: outcome.at, knownAt: Infinity }), 'acme', u)!)].filter(([p]) => p.startsWith('tool:')))]));
+      Object.fromEntries(
+        ACME_PEOPLE.map((u) => [
+          u,
+          Object.fromEntries(
+            [...permissionsOf(accessOf(new FactReader(facts, { at: outcome.at, knownAt: Infinity }), 'acme', u)!)].filter(([p]) => p.startsWith('tool:')),
+          ),
+        ]),
+      );
     const before = levels(outcome.facts);
     expect(before['cm']).toEqual({ 'tool:jira/search_issues': 'always_allow', 'tool:jira/create_issue': 'needs_approval' });
     const after = levels(outcome.fold());

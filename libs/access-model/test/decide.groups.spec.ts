@@ -18,19 +18,27 @@ describe('CreateGroup', () => {
   });
 
   it.each(['admin', 'user', 'um', 'bm'])('R22: %s (no identity_access = manage) is refused', (actor) => {
-    given(acme()).when(as(actor).CreateGroup(group)).thenRefused('R22', /identity_access = manage/);
+    given(acme())
+      .when(as(actor).CreateGroup(group))
+      .thenRefused('R22', /identity_access = manage/);
   });
 
   it('R30: groups are tenant-level: an owner of another organization of the tenant may create one', () => {
-    given(acme(), organization('globex', { primaryOwner: 'gpo' })).when(as('gpo', 'globex').CreateGroup(group)).then(e.GroupCreated(group));
+    given(acme(), organization('globex', { primaryOwner: 'gpo' }))
+      .when(as('gpo', 'globex').CreateGroup(group))
+      .then(e.GroupCreated(group));
   });
 
   it('R22: a suspended identity manager is refused', () => {
-    given(acme(), e.MemberSuspended({ orgId: 'acme', userId: 'idm' })).when(as('idm').CreateGroup(group)).thenRefused('R22', /not an active member/);
+    given(acme(), e.MemberSuspended({ orgId: 'acme', userId: 'idm' }))
+      .when(as('idm').CreateGroup(group))
+      .thenRefused('R22', /not an active member/);
   });
 
   it('R24, R33: scim creates groups; the platform may not', () => {
-    given(acme()).when(scim.CreateGroup({ ...group, source: 'scim' })).then(e.GroupCreated({ ...group, source: 'scim' }));
+    given(acme())
+      .when(scim.CreateGroup({ ...group, source: 'scim' }))
+      .then(e.GroupCreated({ ...group, source: 'scim' }));
     given(acme()).when(platform.CreateGroup(group)).thenRefused('R24');
   });
 
@@ -38,43 +46,65 @@ describe('CreateGroup', () => {
     ['exists', [aGroup('g-new')]],
     ['existed (deleted since)', [aGroup('g-new'), deleted('g-new')]],
   ])('R62: a group id that %s is never reused → violation', (_, events) => {
-    given(acme(), events).when(as('idm').CreateGroup(group)).thenViolates('R62', /never reused/);
+    given(acme(), events)
+      .when(as('idm').CreateGroup(group))
+      .thenViolates('R62', /never reused/);
   });
 });
 
 describe('RenameGroup', () => {
   it('R22: an identity manager renames a group', () => {
-    given(acme()).when(as('idm').RenameGroup({ groupId: 'g-cm', name: 'Engineering' })).then(e.GroupRenamed({ groupId: 'g-cm', name: 'Engineering' }));
+    given(acme())
+      .when(as('idm').RenameGroup({ groupId: 'g-cm', name: 'Engineering' }))
+      .then(e.GroupRenamed({ groupId: 'g-cm', name: 'Engineering' }));
   });
 
   it('R22: an admin is refused', () => {
-    given(acme()).when(as('admin').RenameGroup({ groupId: 'g-cm', name: 'x' })).thenRefused('R22');
+    given(acme())
+      .when(as('admin').RenameGroup({ groupId: 'g-cm', name: 'x' }))
+      .thenRefused('R22');
   });
 
   it.each([
     ['an unknown', 'g-ghost', []],
     ['a deleted', 'g-cm', [deleted('g-cm')]],
   ])('R62: %s group → violation', (_, groupId, events) => {
-    given(acme(), events).when(as('idm').RenameGroup({ groupId, name: 'x' })).thenViolates('R62', /unknown group/);
+    given(acme(), events)
+      .when(as('idm').RenameGroup({ groupId, name: 'x' }))
+      .thenViolates('R62', /unknown group/);
   });
 
   it('R24: scim renames', () => {
-    given(acme()).when(scim.RenameGroup({ groupId: 'g-cm', name: 'x' })).then(e.GroupRenamed({ groupId: 'g-cm', name: 'x' }));
+    given(acme())
+      .when(scim.RenameGroup({ groupId: 'g-cm', name: 'x' }))
+      .then(e.GroupRenamed({ groupId: 'g-cm', name: 'x' }));
   });
 });
 
 describe('DeleteGroup', () => {
   it('R22: an identity manager deletes a group', () => {
-    given(acme()).when(as('idm').DeleteGroup({ groupId: 'g-cm' })).then(e.GroupDeleted({ groupId: 'g-cm' }));
+    given(acme())
+      .when(as('idm').DeleteGroup({ groupId: 'g-cm' }))
+      .then(e.GroupDeleted({ groupId: 'g-cm' }));
   });
 
   it('R22: a user is refused; R62: a deleted group is unknown', () => {
-    given(acme()).when(as('user').DeleteGroup({ groupId: 'g-cm' })).thenRefused('R22');
-    given(acme(), deleted('g-cm')).when(as('idm').DeleteGroup({ groupId: 'g-cm' })).thenViolates('R62');
+    given(acme())
+      .when(as('user').DeleteGroup({ groupId: 'g-cm' }))
+      .thenRefused('R22');
+    given(acme(), deleted('g-cm'))
+      .when(as('idm').DeleteGroup({ groupId: 'g-cm' }))
+      .thenViolates('R62');
   });
 
   it('R32: deleting a mapped group re-syncs its members to the highest role their other mapped groups give', () => {
-    given(acme(), mappedGroups('acme', { 'idp-admins': 'admin', 'idp-staff': 'custom' }), inGroup('idp-admins', 'user'), inGroup('idp-staff', 'user'), roleChanged('acme', 'user', 'admin'))
+    given(
+      acme(),
+      mappedGroups('acme', { 'idp-admins': 'admin', 'idp-staff': 'custom' }),
+      inGroup('idp-admins', 'user'),
+      inGroup('idp-staff', 'user'),
+      roleChanged('acme', 'user', 'admin'),
+    )
       .when(scim.DeleteGroup({ groupId: 'idp-admins' }))
       .then(e.GroupDeleted({ groupId: 'idp-admins' }), roleChanged('acme', 'user', 'custom'));
   });
@@ -82,20 +112,30 @@ describe('DeleteGroup', () => {
 
 describe('AddUserToGroup', () => {
   it('R22: an identity manager adds a member to a group', () => {
-    given(acme(), aGroup('g-x')).when(as('idm').AddUserToGroup({ groupId: 'g-x', userId: 'user' })).then(e.UserAddedToGroup({ groupId: 'g-x', userId: 'user' }));
+    given(acme(), aGroup('g-x'))
+      .when(as('idm').AddUserToGroup({ groupId: 'g-x', userId: 'user' }))
+      .then(e.UserAddedToGroup({ groupId: 'g-x', userId: 'user' }));
   });
 
   it('R22: a member without identity_access = manage is refused', () => {
-    given(acme(), aGroup('g-x')).when(as('um').AddUserToGroup({ groupId: 'g-x', userId: 'user' })).thenRefused('R22');
+    given(acme(), aGroup('g-x'))
+      .when(as('um').AddUserToGroup({ groupId: 'g-x', userId: 'user' }))
+      .thenRefused('R22');
   });
 
   it('R24: scim patches membership; the platform may not', () => {
-    given(acme(), aGroup('g-x')).when(scim.AddUserToGroup({ groupId: 'g-x', userId: 'user' })).then(e.UserAddedToGroup({ groupId: 'g-x', userId: 'user' }));
-    given(acme(), aGroup('g-x')).when(platform.AddUserToGroup({ groupId: 'g-x', userId: 'user' })).thenRefused('R24');
+    given(acme(), aGroup('g-x'))
+      .when(scim.AddUserToGroup({ groupId: 'g-x', userId: 'user' }))
+      .then(e.UserAddedToGroup({ groupId: 'g-x', userId: 'user' }));
+    given(acme(), aGroup('g-x'))
+      .when(platform.AddUserToGroup({ groupId: 'g-x', userId: 'user' }))
+      .thenRefused('R24');
   });
 
   it('R62: a user already in the group → violation (no duplicate membership events)', () => {
-    given(acme()).when(as('idm').AddUserToGroup({ groupId: 'g-cm', userId: 'cm' })).thenViolates('R62', /already in group/);
+    given(acme())
+      .when(as('idm').AddUserToGroup({ groupId: 'g-cm', userId: 'cm' }))
+      .thenViolates('R62', /already in group/);
   });
 
   it.each([
@@ -104,7 +144,9 @@ describe('AddUserToGroup', () => {
     ['a user who is a member of no organization', 'g-x', 'stranger', [aGroup('g-x')]],
     ['a user removed from every organization', 'g-x', 'user', [aGroup('g-x'), e.MemberRemoved({ orgId: 'acme', userId: 'user' })]],
   ])('R62: %s → violation', (_, groupId, userId, events) => {
-    given(acme(), events).when(as('idm').AddUserToGroup({ groupId, userId })).thenViolates('R62', /unknown/);
+    given(acme(), events)
+      .when(as('idm').AddUserToGroup({ groupId, userId }))
+      .thenViolates('R62', /unknown/);
   });
 
   it('R30: a user who is a member of another organization only may join (groups are tenant-level)', () => {
@@ -129,7 +171,9 @@ describe('AddUserToGroup', () => {
     });
 
     it('R32: joining an unmapped group changes no role', () => {
-      given(acme(), mappedGroups('acme', { 'idp-admins': 'admin' }), aGroup('g-x')).when(join('g-x', 'user')).then(e.UserAddedToGroup({ groupId: 'g-x', userId: 'user' }));
+      given(acme(), mappedGroups('acme', { 'idp-admins': 'admin' }), aGroup('g-x'))
+        .when(join('g-x', 'user'))
+        .then(e.UserAddedToGroup({ groupId: 'g-x', userId: 'user' }));
     });
 
     it('R32: the highest mapped role wins (owner > admin > custom > user): joining a lower group changes nothing', () => {
@@ -145,11 +189,19 @@ describe('AddUserToGroup', () => {
     });
 
     it('R32: a mapping never touches the primary owner', () => {
-      given(acme(), mappedGroups('acme', { 'idp-admins': 'admin' })).when(join('idp-admins', 'po')).then(e.UserAddedToGroup({ groupId: 'idp-admins', userId: 'po' }));
+      given(acme(), mappedGroups('acme', { 'idp-admins': 'admin' }))
+        .when(join('idp-admins', 'po'))
+        .then(e.UserAddedToGroup({ groupId: 'idp-admins', userId: 'po' }));
     });
 
     it('R32: a removed member is not touched', () => {
-      given(acme(), organization('globex', { primaryOwner: 'gpo' }), aMember('globex', 'user', 'user'), mappedGroups('acme', { 'idp-admins': 'admin' }), e.MemberRemoved({ orgId: 'acme', userId: 'user' }))
+      given(
+        acme(),
+        organization('globex', { primaryOwner: 'gpo' }),
+        aMember('globex', 'user', 'user'),
+        mappedGroups('acme', { 'idp-admins': 'admin' }),
+        e.MemberRemoved({ orgId: 'acme', userId: 'user' }),
+      )
         .when(join('idp-admins', 'user'))
         .then(e.UserAddedToGroup({ groupId: 'idp-admins', userId: 'user' }));
     });
@@ -168,13 +220,21 @@ describe('AddUserToGroup', () => {
     });
 
     it('R32: an organization without mappings switched on is not synced', () => {
-      given(acme(), organization('globex', { primaryOwner: 'gpo' }), aMember('globex', 'user', 'user'), mappedGroups('acme', { 'idp-admins': 'admin' }), e.GroupRoleMappingSet({ orgId: 'globex', idpGroupId: 'idp-admins', role: 'custom' }))
+      given(
+        acme(),
+        organization('globex', { primaryOwner: 'gpo' }),
+        aMember('globex', 'user', 'user'),
+        mappedGroups('acme', { 'idp-admins': 'admin' }),
+        e.GroupRoleMappingSet({ orgId: 'globex', idpGroupId: 'idp-admins', role: 'custom' }),
+      )
         .when(join('idp-admins', 'user'))
         .then(e.UserAddedToGroup({ groupId: 'idp-admins', userId: 'user' }), roleChanged('acme', 'user', 'admin'));
     });
 
     it('R22, R32: an identity manager who is not an owner may not make an owner through a mapped group; scim may', () => {
-      given(acme(), mappedGroups('acme', { 'idp-owners': 'owner' })).when(as('idm').AddUserToGroup({ groupId: 'idp-owners', userId: 'user' })).thenRefused('R22', /only an owner/);
+      given(acme(), mappedGroups('acme', { 'idp-owners': 'owner' }))
+        .when(as('idm').AddUserToGroup({ groupId: 'idp-owners', userId: 'user' }))
+        .thenRefused('R22', /only an owner/);
       given(acme(), mappedGroups('acme', { 'idp-owners': 'owner' }))
         .when(join('idp-owners', 'user'))
         .then(e.UserAddedToGroup({ groupId: 'idp-owners', userId: 'user' }), roleChanged('acme', 'user', 'owner'));
@@ -184,21 +244,37 @@ describe('AddUserToGroup', () => {
 
 describe('RemoveUserFromGroup', () => {
   it('R22: an identity manager removes a member from a group', () => {
-    given(acme()).when(as('idm').RemoveUserFromGroup({ groupId: 'g-cm', userId: 'cm' })).then(e.UserRemovedFromGroup({ groupId: 'g-cm', userId: 'cm' }));
+    given(acme())
+      .when(as('idm').RemoveUserFromGroup({ groupId: 'g-cm', userId: 'cm' }))
+      .then(e.UserRemovedFromGroup({ groupId: 'g-cm', userId: 'cm' }));
   });
 
   it('R22: an admin is refused; R24: scim may', () => {
-    given(acme()).when(as('admin').RemoveUserFromGroup({ groupId: 'g-cm', userId: 'cm' })).thenRefused('R22');
-    given(acme()).when(scim.RemoveUserFromGroup({ groupId: 'g-cm', userId: 'cm' })).then(e.UserRemovedFromGroup({ groupId: 'g-cm', userId: 'cm' }));
+    given(acme())
+      .when(as('admin').RemoveUserFromGroup({ groupId: 'g-cm', userId: 'cm' }))
+      .thenRefused('R22');
+    given(acme())
+      .when(scim.RemoveUserFromGroup({ groupId: 'g-cm', userId: 'cm' }))
+      .then(e.UserRemovedFromGroup({ groupId: 'g-cm', userId: 'cm' }));
   });
 
   it('R62: a user not in the group → violation; an unknown group → violation', () => {
-    given(acme()).when(as('idm').RemoveUserFromGroup({ groupId: 'g-cm', userId: 'user' })).thenViolates('R62', /not in group/);
-    given(acme()).when(as('idm').RemoveUserFromGroup({ groupId: 'g-ghost', userId: 'user' })).thenViolates('R62', /unknown group/);
+    given(acme())
+      .when(as('idm').RemoveUserFromGroup({ groupId: 'g-cm', userId: 'user' }))
+      .thenViolates('R62', /not in group/);
+    given(acme())
+      .when(as('idm').RemoveUserFromGroup({ groupId: 'g-ghost', userId: 'user' }))
+      .thenViolates('R62', /unknown group/);
   });
 
   it('R32: leaving the admin-mapped group drops the member to the next highest mapped role', () => {
-    given(acme(), mappedGroups('acme', { 'idp-admins': 'admin', 'idp-staff': 'custom' }), inGroup('idp-admins', 'user'), inGroup('idp-staff', 'user'), roleChanged('acme', 'user', 'admin'))
+    given(
+      acme(),
+      mappedGroups('acme', { 'idp-admins': 'admin', 'idp-staff': 'custom' }),
+      inGroup('idp-admins', 'user'),
+      inGroup('idp-staff', 'user'),
+      roleChanged('acme', 'user', 'admin'),
+    )
       .when(scim.RemoveUserFromGroup({ groupId: 'idp-admins', userId: 'user' }))
       .then(e.UserRemovedFromGroup({ groupId: 'idp-admins', userId: 'user' }), roleChanged('acme', 'user', 'custom'));
   });
@@ -210,8 +286,16 @@ describe('RemoveUserFromGroup', () => {
   });
 
   it('R22, R32: unmaking an owner through a mapped group needs an owner (or scim)', () => {
-    const history = [acme(), mappedGroups('acme', { 'idp-owners': 'owner', 'idp-staff': 'custom' }), inGroup('idp-owners', 'user'), inGroup('idp-staff', 'user'), roleChanged('acme', 'user', 'owner')].flat();
-    given(history).when(as('idm').RemoveUserFromGroup({ groupId: 'idp-owners', userId: 'user' })).thenRefused('R22');
+    const history = [
+      acme(),
+      mappedGroups('acme', { 'idp-owners': 'owner', 'idp-staff': 'custom' }),
+      inGroup('idp-owners', 'user'),
+      inGroup('idp-staff', 'user'),
+      roleChanged('acme', 'user', 'owner'),
+    ].flat();
+    given(history)
+      .when(as('idm').RemoveUserFromGroup({ groupId: 'idp-owners', userId: 'user' }))
+      .thenRefused('R22');
     given(history)
       .when(as('owner').RemoveUserFromGroup({ groupId: 'idp-owners', userId: 'user' }))
       .then(e.UserRemovedFromGroup({ groupId: 'idp-owners', userId: 'user' }), roleChanged('acme', 'user', 'custom'));

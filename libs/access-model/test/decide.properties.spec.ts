@@ -1,8 +1,21 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
-  CommandBody, COMMAND_TYPES, COMMANDS, EVENT_DATA, FactReader, FactStore, lookupKey, NOW, decide, evolve, isOwner,
-  type BuiltInRole, type Command, type CommandActor, type MemberStatus,
+  CommandBody,
+  COMMAND_TYPES,
+  COMMANDS,
+  EVENT_DATA,
+  FactReader,
+  FactStore,
+  lookupKey,
+  NOW,
+  decide,
+  evolve,
+  isOwner,
+  type BuiltInRole,
+  type Command,
+  type CommandActor,
+  type MemberStatus,
 } from '../src/index.js';
 
 /**
@@ -51,7 +64,14 @@ const field: Record<string, fc.Arbitrary<unknown>> = {
 };
 
 const actor: fc.Arbitrary<CommandActor> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('member' as const), orgId: fc.constantFrom(...ORGS), userId: fc.constantFrom('u1', 'u2', 'u2', 'u3', 'u3', 'u4', 'u5') }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('member' as const),
+      orgId: fc.constantFrom(...ORGS),
+      userId: fc.constantFrom('u1', 'u2', 'u2', 'u3', 'u3', 'u4', 'u5'),
+    }),
+  },
   { weight: 3, arbitrary: fc.constant({ kind: 'system' as const }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'scim' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'platform' as const }) },
@@ -75,9 +95,13 @@ const PRELUDE: Command[] = [
   { type: 'CreateGroup', actor: system, payload: { groupId: 'g1', name: 'g1', source: 'manual' } },
   ...ORGS.flatMap((orgId): Command[] => [
     { type: 'CreateOrganization', actor: system, payload: { orgId, name: orgId, dualSeat: orgId === 'o2', provisioningMode: 'scim', usageBased: false } },
-    ...(['primary_owner', 'owner', 'admin', 'user', 'custom'] as const).map((role, i): Command => ({
-      type: 'AddMember', actor: system, payload: { orgId, userId: `u${i + 1}`, email: 'someone@example.test', role },
-    })),
+    ...(['primary_owner', 'owner', 'admin', 'user', 'custom'] as const).map(
+      (role, i): Command => ({
+        type: 'AddMember',
+        actor: system,
+        payload: { orgId, userId: `u${i + 1}`, email: 'someone@example.test', role },
+      }),
+    ),
     { type: 'CreateRole', actor: system, payload: { orgId, roleId: 'r1', name: 'r1' } },
     { type: 'SetRoleAdminPermission', actor: system, payload: { orgId, roleId: 'r1', area: 'identity_access', level: 'manage' } },
     { type: 'AssignRoleToGroup', actor: system, payload: { orgId, groupId: 'g1', roleId: 'r1' } },
@@ -117,7 +141,13 @@ function run(commands: Array<Command | undefined>): void {
         // R22: only an owner (or a system actor) makes or unmakes an owner.
         if (c.actor.kind === 'member' && (isOwner(role) || (status !== 'removed' && isOwner(from)))) expect(actorWasOwner).toBe(true);
       }
-      evolve(facts, { id: event.id, type: event.type, data: event.data as never, position: ++position, meta: { tenantId: 't', occurredAt: iso, recordedAt: iso, actor: c.actor, source: 'api', schemaVersion: 1 } });
+      evolve(facts, {
+        id: event.id,
+        type: event.type,
+        data: event.data as never,
+        position: ++position,
+        meta: { tenantId: 't', occurredAt: iso, recordedAt: iso, actor: c.actor, source: 'api', schemaVersion: 1 },
+      });
     }
     if (decision.kind === 'refused') {
       expect(decision.events.map((e) => e.type)).toEqual(['AccessChangeDenied']);
@@ -136,6 +166,9 @@ function run(commands: Array<Command | undefined>): void {
 
 describe('decide over random command sequences', () => {
   it('R22, R23, R62: never throws; valid events; refusals change nothing; one primary owner at most; owners made by owners', () => {
-    fc.assert(fc.property(fc.array(command, { minLength: 20, maxLength: 80 }), (commands) => run(commands)), { numRuns: 60 });
+    fc.assert(
+      fc.property(fc.array(command, { minLength: 20, maxLength: 80 }), (commands) => run(commands)),
+      { numRuns: 60 },
+    );
   });
 });

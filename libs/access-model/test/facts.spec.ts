@@ -18,45 +18,58 @@ interface Written {
 }
 
 function naiveGet(writes: readonly Written[], view: View): Written | undefined {
-  const visible = writes.filter(
-    (w) => w.at <= view.at && !(view.beforePos !== undefined && w.at === view.at && w.pos >= view.beforePos),
-  );
+  const visible = writes.filter((w) => w.at <= view.at && !(view.beforePos !== undefined && w.at === view.at && w.pos >= view.beforePos));
   // The version in force at view.at, then back past the versions recorded after knownAt.
   visible.sort((a, b) => a.at - b.at || a.pos - b.pos);
   for (let i = visible.length - 1; i >= 0; i--) if (visible[i]!.rec <= view.knownAt) return visible[i];
   return undefined;
 }
 
-const writesArb = fc.array(
-  fc.record({ at: fc.integer({ min: 0, max: 40 }), lag: fc.integer({ min: 0, max: 30 }) }),
-  { minLength: 1, maxLength: 40 },
-);
+const writesArb = fc.array(fc.record({ at: fc.integer({ min: 0, max: 40 }), lag: fc.integer({ min: 0, max: 30 }) }), { minLength: 1, maxLength: 40 });
 
 describe('fact store (R60, R61)', () => {
   test('a fact read at any (at, knownAt, beforePos) is the naive answer, however many versions and however late they arrive', () => {
     fc.assert(
-      fc.property(writesArb, fc.array(fc.record({ at: fc.integer({ min: -1, max: 42 }), knownAt: fc.integer({ min: 0, max: 80 }), before: fc.option(fc.integer({ min: 0, max: 45 }), { nil: undefined }) }), { minLength: 1, maxLength: 30 }), (ws, views) => {
-        const facts = new FactStore();
-        const key = internKey.memberSeat('facts-spec', `u-${ws.length}`);
-        const writes: Written[] = [];
-        ws.forEach((w, pos) => {
-          const stamp = facts.note(`ev-${pos}`, 'MemberSeatChanged', system, w.at, w.at + w.lag, pos);
-          facts.write(key, pos, stamp);
-          writes.push({ at: w.at, pos, rec: w.at + w.lag, value: pos });
-        });
-        expect(facts.history<number>(key).map((v) => v.value)).toEqual([...writes].sort((a, b) => a.at - b.at || a.pos - b.pos).map((w) => w.value));
-        for (const v of views) {
-          const view: View = { at: v.at, knownAt: v.knownAt, ...(v.before !== undefined ? { beforePos: v.before } : {}) };
-          expect(facts.get<number>(key, view)?.value).toBe(naiveGet(writes, view)?.value);
-        }
-      }),
+      fc.property(
+        writesArb,
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: -1, max: 42 }),
+            knownAt: fc.integer({ min: 0, max: 80 }),
+            before: fc.option(fc.integer({ min: 0, max: 45 }), { nil: undefined }),
+          }),
+          { minLength: 1, maxLength: 30 },
+        ),
+        (ws, views) => {
+          const facts = new FactStore();
+          const key = internKey.memberSeat('facts-spec', `u-${ws.length}`);
+          const writes: Written[] = [];
+          ws.forEach((w, pos) => {
+            const stamp = facts.note(`ev-${pos}`, 'MemberSeatChanged', system, w.at, w.at + w.lag, pos);
+            facts.write(key, pos, stamp);
+            writes.push({ at: w.at, pos, rec: w.at + w.lag, value: pos });
+          });
+          expect(facts.history<number>(key).map((v) => v.value)).toEqual([...writes].sort((a, b) => a.at - b.at || a.pos - b.pos).map((w) => w.value));
+          for (const v of views) {
+            const view: View = { at: v.at, knownAt: v.knownAt, ...(v.before !== undefined ? { beforePos: v.before } : {}) };
+            expect(facts.get<number>(key, view)?.value).toBe(naiveGet(writes, view)?.value);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   test('event ids come back exactly: UUIDs (packed) and any other id', () => {
     const facts = new FactStore();
-    const ids = ['0190a5b2-7c3d-4e5f-8a9b-0c1d2e3f4a5b', 'imported-42', '0190A5B2-7C3D-4E5F-8A9B-0C1D2E3F4A5B', '0190a5b2x7c3d-4e5f-8a9b-0c1d2e3f4a5b', 'ffffffff-ffff-ffff-ffff-ffffffffffff', ''];
+    const ids = [
+      '0190a5b2-7c3d-4e5f-8a9b-0c1d2e3f4a5b',
+      'imported-42',
+      '0190A5B2-7C3D-4E5F-8A9B-0C1D2E3F4A5B',
+      '0190a5b2x7c3d-4e5f-8a9b-0c1d2e3f4a5b',
+      'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      '',
+    ];
     const key = internKey.groupName('facts-spec-ids');
     ids.forEach((id, i) => {
       facts.write(key, i, facts.note(id, 'GroupRenamed', system, i, i, i));
@@ -86,7 +99,12 @@ describe('fact store (R60, R61)', () => {
   });
 
   test('names of a snapshot restored in another key space (another process) are the same names', () => {
-    const samples = [lookupKey.orgs, internKey.memberRole('snap-org', 'snap-u1'), internKey.roleTool('names-org', 'r-1', 'jira', 'search'), internKey.inGroup('g-1', 'u-1')];
+    const samples = [
+      lookupKey.orgs,
+      internKey.memberRole('snap-org', 'snap-u1'),
+      internKey.roleTool('names-org', 'r-1', 'jira', 'search'),
+      internKey.inGroup('g-1', 'u-1'),
+    ];
     const strings = new StringTable();
     const snapshot = structuredClone({ keys: KEYS.toSnapshot(strings), strings: strings.values });
     const elsewhere = new KeySpace();

@@ -1,8 +1,24 @@
 import { expect } from '@jest/globals';
 import {
-  COMMAND_TYPES, COMMANDS, EVENT_DATA, EVENT_TYPES, FactReader, FactStore, NOW, decide, evolve,
-  type Actor, type Command, type CommandActor, type CommandPayload, type CommandType, type Decision, type EventData,
-  type EventType, type LedgerEvent, type NewEvent,
+  COMMAND_TYPES,
+  COMMANDS,
+  EVENT_DATA,
+  EVENT_TYPES,
+  FactReader,
+  FactStore,
+  NOW,
+  decide,
+  evolve,
+  type Actor,
+  type Command,
+  type CommandActor,
+  type CommandPayload,
+  type CommandType,
+  type Decision,
+  type EventData,
+  type EventType,
+  type LedgerEvent,
+  type NewEvent,
 } from '../src/index.js';
 
 /**
@@ -58,7 +74,11 @@ function newId(): string {
 }
 
 /** Folds events into a fresh store, the way the Ledger does; returns the store and the last instant used. */
-export function fold(events: readonly GivenEvent[], facts = new FactStore(), from = { position: 0, at: START - MINUTE }): { facts: FactStore; position: number; at: number } {
+export function fold(
+  events: readonly GivenEvent[],
+  facts = new FactStore(),
+  from = { position: 0, at: START - MINUTE },
+): { facts: FactStore; position: number; at: number } {
   let { position, at: t } = from;
   for (const g of events) {
     t = g.at ?? t + MINUTE;
@@ -123,7 +143,12 @@ export class Outcome {
     expect(denied.type).toBe('AccessChangeDenied');
     const payloadOrg = (this.command.payload as { orgId?: string }).orgId;
     const orgId = payloadOrg ?? (this.command.actor.kind === 'member' ? this.command.actor.orgId : undefined);
-    expect(denied.data).toEqual({ ...(orgId ? { orgId } : {}), command: { type: this.command.type, payload: this.command.payload }, reason: refused.reason, rule });
+    expect(denied.data).toEqual({
+      ...(orgId ? { orgId } : {}),
+      command: { type: this.command.type, payload: this.command.payload },
+      reason: refused.reason,
+      rule,
+    });
     expect(EVENT_DATA['AccessChangeDenied']!.safeParse(denied.data).success).toBe(true);
     const before = this.facts.size;
     this.fold();
@@ -151,7 +176,15 @@ export class Outcome {
         id: n.id,
         type: n.type,
         data: n.data as never,
-        meta: { tenantId: 't', occurredAt: iso, recordedAt: iso, actor: this.command.actor, source: 'api', schemaVersion: 1, ...(n.causationId ? { causationId: n.causationId } : {}) },
+        meta: {
+          tenantId: 't',
+          occurredAt: iso,
+          recordedAt: iso,
+          actor: this.command.actor,
+          source: 'api',
+          schemaVersion: 1,
+          ...(n.causationId ? { causationId: n.causationId } : {}),
+        },
         position,
       });
     }

@@ -17,7 +17,14 @@ describe('createdBy', () => {
     [e.MemberAdded({ orgId: 'o', userId: 'u', email: 'u@o.test', role: 'user' }), [{ kind: 'member', key: 'o|u' }]],
     [e.GroupCreated({ groupId: 'g', name: 'G', source: 'scim' }), [{ kind: 'group', key: 'g' }]],
     [e.RoleCreated({ orgId: 'o', roleId: 'r', name: 'R' }), [{ kind: 'role', key: 'o|r' }]],
-    [e.ConnectorAdded({ orgId: 'o', connectorId: 'c', name: 'C', tools: ['t1', 't2'] }), [{ kind: 'connector', key: 'o|c' }, { kind: 'tool', key: 'o|c|t1' }, { kind: 'tool', key: 'o|c|t2' }]],
+    [
+      e.ConnectorAdded({ orgId: 'o', connectorId: 'c', name: 'C', tools: ['t1', 't2'] }),
+      [
+        { kind: 'connector', key: 'o|c' },
+        { kind: 'tool', key: 'o|c|t1' },
+        { kind: 'tool', key: 'o|c|t2' },
+      ],
+    ],
     [e.ConnectorToolsAdded({ orgId: 'o', connectorId: 'c', tools: ['t3'] }), [{ kind: 'tool', key: 'o|c|t3' }]],
     [e.WorkspaceCreated({ orgId: 'o', workspaceId: 'w', name: 'W' }), [{ kind: 'workspace', key: 'o|w' }]],
     [e.ApiKeyCreated({ orgId: 'o', workspaceId: 'w', apiKeyId: 'k', name: 'K', createdBy: 'u' }), [{ kind: 'apiKey', key: 'o|w|k' }]],
@@ -44,8 +51,14 @@ describe('worldEver and worldAt', () => {
     ].flat();
     const { facts } = fold(history);
     const asked = (w: World) => [
-      w.orgExists('acme'), w.memberExists('acme', 'user'), w.groupExists('g-cm'), w.roleExists('acme', 'r-cm'),
-      w.connectorExists('acme', 'jira'), w.toolExists('acme', 'jira', 'search'), w.workspaceExists('acme', 'w1'), w.apiKeyExists('acme', 'w1', 'k1'),
+      w.orgExists('acme'),
+      w.memberExists('acme', 'user'),
+      w.groupExists('g-cm'),
+      w.roleExists('acme', 'r-cm'),
+      w.connectorExists('acme', 'jira'),
+      w.toolExists('acme', 'jira', 'search'),
+      w.workspaceExists('acme', 'w1'),
+      w.apiKeyExists('acme', 'w1', 'k1'),
     ];
     expect(asked(worldEver(facts))).toEqual([true, true, true, true, true, true, true, true]);
     expect(asked(worldAt(facts, NOW))).toEqual([true, false, false, false, true, false, false, false]);
@@ -68,7 +81,8 @@ describe('worldEver and worldAt', () => {
 });
 
 describe('checkReferences', () => {
-  const world = () => ever(acme(), aConnector('acme', 'jira', ['search']), aWorkspace('acme', 'w1'), organization('globex', { primaryOwner: 'gpo' }), aRole('globex', 'r-g'));
+  const world = () =>
+    ever(acme(), aConnector('acme', 'jira', ['search']), aWorkspace('acme', 'w1'), organization('globex', { primaryOwner: 'gpo' }), aRole('globex', 'r-g'));
 
   it.each([
     ['an unknown organization', e.SpendingPrecedenceSet({ orgId: 'ghost', precedence: 'lowest' }), /unknown organization ghost/],
@@ -76,14 +90,30 @@ describe('checkReferences', () => {
     ['a member of another organization', e.MemberSuspended({ orgId: 'globex', userId: 'admin' }), /unknown member admin of globex/],
     ['a role of another organization', e.RoleAssignedToGroup({ orgId: 'acme', groupId: 'g-cm', roleId: 'r-g' }), /unknown role r-g in acme/],
     ['an unknown group', e.UserAddedToGroup({ groupId: 'g-ghost', userId: 'user' }), /unknown group g-ghost/],
-    ['a tool of an unknown connector', e.RoleToolPermissionSet({ orgId: 'acme', roleId: 'r-cm', connectorId: 'slack', toolName: 'post', level: 'blocked' }), /unknown connector slack/],
+    [
+      'a tool of an unknown connector',
+      e.RoleToolPermissionSet({ orgId: 'acme', roleId: 'r-cm', connectorId: 'slack', toolName: 'post', level: 'blocked' }),
+      /unknown connector slack/,
+    ],
     ['an unknown tool', e.OrgToolPolicySet({ orgId: 'acme', connectorId: 'jira', toolName: 'nope', level: 'blocked' }), /unknown tool nope/],
     ['removing an unknown tool', e.ConnectorToolsRemoved({ orgId: 'acme', connectorId: 'jira', tools: ['search', 'nope'] }), /unknown tool nope/],
     ['an unknown workspace', e.WorkspaceRoleSet({ orgId: 'acme', workspaceId: 'w9', userId: 'user', role: null }), /unknown workspace w9/],
     ['an unknown API key', e.ApiKeyRevoked({ orgId: 'acme', workspaceId: 'w1', apiKeyId: 'k9' }), /unknown API key k9/],
-    ['an unknown primary-ownership predecessor', e.PrimaryOwnershipTransferred({ orgId: 'acme', toUserId: 'owner', fromUserId: 'nobody' }), /unknown member nobody/],
-    ['a creator who was never a member', e.ApiKeyCreated({ orgId: 'acme', workspaceId: 'w1', apiKeyId: 'k', name: 'k', createdBy: 'u' }), /unknown member u of acme/],
-    ['an organization created twice', e.OrganizationCreated({ orgId: 'acme', name: 'A', dualSeat: false, provisioningMode: 'jit', usageBased: false }), /never reused/],
+    [
+      'an unknown primary-ownership predecessor',
+      e.PrimaryOwnershipTransferred({ orgId: 'acme', toUserId: 'owner', fromUserId: 'nobody' }),
+      /unknown member nobody/,
+    ],
+    [
+      'a creator who was never a member',
+      e.ApiKeyCreated({ orgId: 'acme', workspaceId: 'w1', apiKeyId: 'k', name: 'k', createdBy: 'u' }),
+      /unknown member u of acme/,
+    ],
+    [
+      'an organization created twice',
+      e.OrganizationCreated({ orgId: 'acme', name: 'A', dualSeat: false, provisioningMode: 'jit', usageBased: false }),
+      /never reused/,
+    ],
     ['a group created twice', e.GroupCreated({ groupId: 'g-cm', name: 'x', source: 'manual' }), /never reused/],
     ['a role created twice', e.RoleCreated({ orgId: 'acme', roleId: 'r-cm', name: 'x' }), /never reused/],
     ['a connector added twice', e.ConnectorAdded({ orgId: 'acme', connectorId: 'jira', name: 'x', tools: [] }), /never reused/],
@@ -104,12 +134,16 @@ describe('checkReferences', () => {
     e.OrganizationCapabilitySet({ orgId: 'acme', capability: 'capability_of_the_source_system', enabled: true }),
     e.AccessChangeDenied({ command: { type: 'AddMember', payload: {} }, reason: 'r', rule: 'R22' }),
     e.PrimaryOwnershipTransferred({ orgId: 'acme', toUserId: 'owner' }),
-  ])('%#: %j passes (imports skip R22 and the deciders\' other invariants)', (event) => {
+  ])("%#: %j passes (imports skip R22 and the deciders' other invariants)", (event) => {
     expect(check(world(), event)).toBeUndefined();
   });
 
   it('R61: an import may refer to a member whose MemberAdded is stored with a later occurredAt, or who left since', () => {
-    const { facts } = fold([...organization('acme'), at(START + 86_400_000, e.MemberAdded({ orgId: 'acme', userId: 'late', email: 'l@a.test', role: 'user' })), e.MemberRemoved({ orgId: 'acme', userId: 'late' })]);
+    const { facts } = fold([
+      ...organization('acme'),
+      at(START + 86_400_000, e.MemberAdded({ orgId: 'acme', userId: 'late', email: 'l@a.test', role: 'user' })),
+      e.MemberRemoved({ orgId: 'acme', userId: 'late' }),
+    ]);
     expect(check(worldEver(facts), e.MemberSeatChanged({ orgId: 'acme', userId: 'late', seat: 'chat' }))).toBeUndefined();
   });
 });

@@ -21,46 +21,51 @@ const Optional = z
 export const DEFAULT_READ_WAIT_MS = 10_000;
 
 /** Every variable the server and the CLI read (README "Configuration" has the table). */
-export const LedgerEnvironment = z.object({
-  PORT: Port.default(8080),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  LEDGER_DATA_DIR: z.string().min(1).default('./data'),
-  KURRENTDB_URL: Optional,
-  CLICKHOUSE_URL: Optional,
-  /** JSON file of named sinks for one-shot exports and live sinks followed from start (apps/api/src/exports/sinks-file.ts). */
-  LEDGER_SINKS_FILE: Optional,
-  COMMAND_BODY_LIMIT: Bytes.default(1024 * 1024),
-  IMPORT_BODY_LIMIT: Bytes.default(64 * 1024 * 1024),
-  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(1000),
-  RATE_LIMIT_BURST: z.coerce.number().min(1).default(2000),
-  /** Requests without an API key (docs, metrics, unknown paths), per client address; /health and /ready are never limited. 0 disables. */
-  RATE_LIMIT_ANON_PER_SECOND: z.coerce.number().min(0).default(20),
-  RATE_LIMIT_ANON_BURST: z.coerce.number().min(1).default(100),
-  /** apps/api/src/http-limits.ts has the reasons for the defaults. */
-  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
-  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(65_000),
-  /** Lowered at start to `ulimit -n` minus 256 when that is smaller (Linux). */
-  HTTP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(10_000),
-  /** Unanswered pipelined requests one connection may have before it is closed. */
-  HTTP_MAX_PIPELINED: z.coerce.number().int().positive().default(32),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  /** `text` (readable) or `json` (one object a line, for a log shipper): the access log's lines. */
-  LOG_FORMAT: z.enum(['text', 'json']).default('text'),
-  /** One line per HTTP request (`false` turns them off; X-Request-Id is set either way). */
-  ACCESS_LOG: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-  /** How long an audit or report request with `minPosition` waits for the read model to hold it (then 503). */
-  READ_MODEL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_READ_WAIT_MS),
-  /** CLI only: `ledger report --url` asks this running server instead of opening the data directory. */
-  LEDGER_URL: Optional,
-  /** CLI only: the API key for `--url`. */
-  LEDGER_KEY: Optional,
-  /** CLI only: the HEC token of `ledger export --to splunk`. */
-  SPLUNK_HEC_TOKEN: Optional,
-}).refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {
-  path: ['HTTP_HEADERS_TIMEOUT_MS'],
-  message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the request timeout includes the headers)',
-});
+export const LedgerEnvironment = z
+  .object({
+    PORT: Port.default(8080),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    LEDGER_DATA_DIR: z.string().min(1).default('./data'),
+    KURRENTDB_URL: Optional,
+    CLICKHOUSE_URL: Optional,
+    /** JSON file of named sinks for one-shot exports and live sinks followed from start (apps/api/src/exports/sinks-file.ts). */
+    LEDGER_SINKS_FILE: Optional,
+    COMMAND_BODY_LIMIT: Bytes.default(1024 * 1024),
+    IMPORT_BODY_LIMIT: Bytes.default(64 * 1024 * 1024),
+    RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(1000),
+    RATE_LIMIT_BURST: z.coerce.number().min(1).default(2000),
+    /** Requests without an API key (docs, metrics, unknown paths), per client address; /health and /ready are never limited. 0 disables. */
+    RATE_LIMIT_ANON_PER_SECOND: z.coerce.number().min(0).default(20),
+    RATE_LIMIT_ANON_BURST: z.coerce.number().min(1).default(100),
+    /** apps/api/src/http-limits.ts has the reasons for the defaults. */
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(65_000),
+    /** Lowered at start to `ulimit -n` minus 256 when that is smaller (Linux). */
+    HTTP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(10_000),
+    /** Unanswered pipelined requests one connection may have before it is closed. */
+    HTTP_MAX_PIPELINED: z.coerce.number().int().positive().default(32),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** `text` (readable) or `json` (one object a line, for a log shipper): the access log's lines. */
+    LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+    /** One line per HTTP request (`false` turns them off; X-Request-Id is set either way). */
+    ACCESS_LOG: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
+    /** How long an audit or report request with `minPosition` waits for the read model to hold it (then 503). */
+    READ_MODEL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_READ_WAIT_MS),
+    /** CLI only: `ledger report --url` asks this running server instead of opening the data directory. */
+    LEDGER_URL: Optional,
+    /** CLI only: the API key for `--url`. */
+    LEDGER_KEY: Optional,
+    /** CLI only: the HEC token of `ledger export --to splunk`. */
+    SPLUNK_HEC_TOKEN: Optional,
+  })
+  .refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the request timeout includes the headers)',
+  });
 
 /** The validated configuration, with `dataDir` the absolute LEDGER_DATA_DIR. */
 export type LedgerConfig = z.infer<typeof LedgerEnvironment> & { readonly dataDir: string };

@@ -12,7 +12,12 @@ describe('loadConfig: the environment read once, flags on top', () => {
 
   test('a flag overrides its variable; a flag not given (undefined) leaves the environment to decide', () => {
     const env = { PORT: '9000', HOST: '0.0.0.0', LEDGER_DATA_DIR: '/var/lib/ledger', LEDGER_URL: 'http://server:8080' };
-    expect(loadConfig({ PORT: '7000', HOST: undefined, LEDGER_DATA_DIR: '/tmp/other' }, env)).toMatchObject({ PORT: 7000, HOST: '0.0.0.0', dataDir: '/tmp/other', LEDGER_URL: 'http://server:8080' });
+    expect(loadConfig({ PORT: '7000', HOST: undefined, LEDGER_DATA_DIR: '/tmp/other' }, env)).toMatchObject({
+      PORT: 7000,
+      HOST: '0.0.0.0',
+      dataDir: '/tmp/other',
+      LEDGER_URL: 'http://server:8080',
+    });
   });
 
   test('an empty store URL means the embedded store (as KURRENTDB_URL= in a shell)', () => {
@@ -21,6 +26,8 @@ describe('loadConfig: the environment read once, flags on top', () => {
   });
 
   test('every invalid variable is listed, a flag validated like its variable', () => {
-    expect(() => loadConfig({ PORT: 'eighty' }, { RATE_LIMIT_BURST: '0', LOG_FORMAT: 'xml' })).toThrow(/invalid configuration:\n {2}PORT: .*\n {2}RATE_LIMIT_BURST: .*\n {2}LOG_FORMAT: /);
+    expect(() => loadConfig({ PORT: 'eighty' }, { RATE_LIMIT_BURST: '0', LOG_FORMAT: 'xml' })).toThrow(
+      /invalid configuration:\n {2}PORT: .*\n {2}RATE_LIMIT_BURST: .*\n {2}LOG_FORMAT: /,
+    );
   });
 });

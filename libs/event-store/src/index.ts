@@ -3,7 +3,17 @@ import type { EventStore } from './port.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
 
 export * from './port.js';
-export { canonicalJson, chainDefect, eventHash, eventHashOfCanonical, GENESIS_HASH, NonCanonicalJsonError, sha256Hex, verifyEvents, verifyStoredEvents } from './chain.js';
+export {
+  canonicalJson,
+  chainDefect,
+  eventHash,
+  eventHashOfCanonical,
+  GENESIS_HASH,
+  NonCanonicalJsonError,
+  sha256Hex,
+  verifyEvents,
+  verifyStoredEvents,
+} from './chain.js';
 export type { ChainedContent, ChainLink, StoredChainLink } from './chain.js';
 export { satisfiesExpectedRevision } from './expected-revision.js';
 export { SqliteEventStore } from './sqlite/sqlite-event-store.js';

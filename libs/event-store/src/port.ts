@@ -189,7 +189,10 @@ export class ConcurrencyConflictError extends Error {
 /** Some of the ids of an append were stored before, but not as this exact batch (HTTP 409). */
 export class IdempotencyMismatchError extends Error {
   override readonly name = 'IdempotencyMismatchError';
-  constructor(readonly streamId: string, readonly eventIds: readonly string[]) {
+  constructor(
+    readonly streamId: string,
+    readonly eventIds: readonly string[],
+  ) {
     super(`stream ${streamId}: event ids ${eventIds.slice(0, 5).join(', ')} were already stored in a different batch`);
   }
 }

@@ -56,7 +56,13 @@ describe('verifyEvents', () => {
 
   test('an edited event is a hash mismatch at its revision; a missing one is a broken link at the next', async () => {
     const edited = chain(4).map((e) => (e.revision === 2 ? { ...e, data: { revision: 99 } } : e));
-    expect(await verifyEvents('s', edited)).toMatchObject({ valid: false, events: 2, firstBadRevision: 2, firstBadPosition: 12, reason: expect.stringMatching(/hash mismatch/) });
+    expect(await verifyEvents('s', edited)).toMatchObject({
+      valid: false,
+      events: 2,
+      firstBadRevision: 2,
+      firstBadPosition: 12,
+      reason: expect.stringMatching(/hash mismatch/),
+    });
     const gap = chain(4).filter((e) => e.revision !== 1);
     expect(await verifyEvents('s', gap)).toMatchObject({ valid: false, events: 1, firstBadRevision: 2, reason: expect.stringMatching(/broken link/) });
     const moved = chain(3).map((e) => (e.revision === 1 ? { ...e, streamId: 'other' } : e));

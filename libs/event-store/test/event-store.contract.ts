@@ -1,14 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { eventHash, GENESIS_HASH } from '../src/chain.js';
-import {
-  ConcurrencyConflictError,
-  IdempotencyMismatchError,
-  type EventStore,
-  type EventToAppend,
-  type RecordedEvent,
-  type Subscription,
-} from '../src/port.js';
+import { ConcurrencyConflictError, IdempotencyMismatchError, type EventStore, type EventToAppend, type RecordedEvent, type Subscription } from '../src/port.js';
 
 /**
  * The one contract every EventStore adapter must pass (style.md: one suite per port, every adapter).
@@ -165,10 +158,14 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
       // Keys are per stream.
       expect(await store.commandByKey(streamName('other'), 'k-1')).toBeUndefined();
       // The append that loses the race records no key either.
-      await expect(store.append(stream, events('late', 1), { expectedRevision: 1, commands: [{ key: 'k-3', first: 0, count: 1, answer: { kind: 'appended' } }] })).rejects.toBeInstanceOf(ConcurrencyConflictError);
+      await expect(
+        store.append(stream, events('late', 1), { expectedRevision: 1, commands: [{ key: 'k-3', first: 0, count: 1, answer: { kind: 'appended' } }] }),
+      ).rejects.toBeInstanceOf(ConcurrencyConflictError);
       expect(await store.commandByKey(stream, 'k-3')).toBeUndefined();
       // A key already recorded fails the whole append: nothing of it is stored.
-      await expect(store.append(stream, events('again', 1), { commands: [{ key: 'k-1', first: 0, count: 1, answer: { kind: 'appended' } }] })).rejects.toThrow();
+      await expect(
+        store.append(stream, events('again', 1), { commands: [{ key: 'k-1', first: 0, count: 1, answer: { kind: 'appended' } }] }),
+      ).rejects.toThrow();
       expect(await store.streamRevision(stream)).toBe(4);
     });
 
@@ -269,7 +266,10 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
 
     test('readAllPages gives the events of readAll, forwards, in pages of at most pageSize', async () => {
       const head = await store.headPosition();
-      const written = [...(await store.append(streamName('pages-a'), events('a', 4))).events, ...(await store.append(streamName('pages-b'), events('b', 3))).events];
+      const written = [
+        ...(await store.append(streamName('pages-a'), events('a', 4))).events,
+        ...(await store.append(streamName('pages-b'), events('b', 3))).events,
+      ];
       const pages: (readonly RecordedEvent[])[] = [];
       for await (const page of store.readAllPages({ after: head, pageSize: 3 })) pages.push(page);
       expect(pages.flat().filter(ours)).toEqual(written);

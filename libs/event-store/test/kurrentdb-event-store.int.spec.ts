@@ -10,7 +10,7 @@ import { eventStoreContract } from './event-store.contract.js';
 const url = process.env['KURRENTDB_URL'];
 
 if (url === undefined || url === '') {
-  console.log("KurrentDB contract suite skipped: set KURRENTDB_URL=kurrentdb://127.0.0.1:2113?tls=false to run it");
+  console.log('KurrentDB contract suite skipped: set KURRENTDB_URL=kurrentdb://127.0.0.1:2113?tls=false to run it');
   describe.skip('EventStore contract: kurrentdb (set KURRENTDB_URL to run)', () => {
     test.skip('contract', () => undefined);
   });

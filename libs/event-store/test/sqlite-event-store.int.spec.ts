@@ -59,7 +59,12 @@ describe('SQLite event store: tampering is detected by verifyChain', () => {
     path = freshPath();
     store = SqliteEventStore.open(path);
     await store.append('tenant-other', [event('o-1', 1)]);
-    stored = (await store.append(stream, Array.from({ length: 6 }, (_, i) => event(`t-${i}`, i)))).events;
+    stored = (
+      await store.append(
+        stream,
+        Array.from({ length: 6 }, (_, i) => event(`t-${i}`, i)),
+      )
+    ).events;
     await store.append('tenant-other', [event('o-2', 2)]);
     expect((await store.verifyChain(stream)).valid).toBe(true);
   });
@@ -125,7 +130,14 @@ describe('SQLite chain walk in two halves (the compiled store, with its worker)'
     const writer = SqliteEventStore.open(path);
     const stored: RecordedEvent[] = [];
     for (let batch = 0; batch < 10; batch++) {
-      stored.push(...(await writer.append(stream, Array.from({ length: 40 }, (_, i) => event(`h-${batch}-${i}`, batch * 40 + i)))).events);
+      stored.push(
+        ...(
+          await writer.append(
+            stream,
+            Array.from({ length: 40 }, (_, i) => event(`h-${batch}-${i}`, batch * 40 + i)),
+          )
+        ).events,
+      );
       await writer.append('tenant-other', [event(`o-${batch}`, batch)]);
     }
     const raw = (sql: string, ...params: (string | number)[]) => {
@@ -146,10 +158,30 @@ describe('SQLite chain walk in two halves (the compiled store, with its worker)'
       expect(await check('intact')).toMatchObject({ valid: true, events: 400, head: stored[399]!.hash });
       expect(progress.at(-1)).toBe(400);
       const cases: [string, string, (string | number)[], (string | number)[]][] = [
-        ['edited in the first half', 'UPDATE events SET data = ? WHERE stream_id = ? AND revision = ?', ['{"n":1}', stream, 57], [canonicalJson(stored[57]!.data), stream, 57]],
-        ['edited in the second half', 'UPDATE events SET data = ? WHERE stream_id = ? AND revision = ?', ['{"n":1}', stream, 333], [canonicalJson(stored[333]!.data), stream, 333]],
-        ['the hash of the last row of the first half', 'UPDATE events SET hash = ? WHERE stream_id = ? AND revision = ?', ['f'.repeat(64), stream, 199], [stored[199]!.hash, stream, 199]],
-        ['the link of the first row of the second half', 'UPDATE events SET prev_hash = ? WHERE stream_id = ? AND revision = ?', ['e'.repeat(64), stream, 200], [stored[199]!.hash, stream, 200]],
+        [
+          'edited in the first half',
+          'UPDATE events SET data = ? WHERE stream_id = ? AND revision = ?',
+          ['{"n":1}', stream, 57],
+          [canonicalJson(stored[57]!.data), stream, 57],
+        ],
+        [
+          'edited in the second half',
+          'UPDATE events SET data = ? WHERE stream_id = ? AND revision = ?',
+          ['{"n":1}', stream, 333],
+          [canonicalJson(stored[333]!.data), stream, 333],
+        ],
+        [
+          'the hash of the last row of the first half',
+          'UPDATE events SET hash = ? WHERE stream_id = ? AND revision = ?',
+          ['f'.repeat(64), stream, 199],
+          [stored[199]!.hash, stream, 199],
+        ],
+        [
+          'the link of the first row of the second half',
+          'UPDATE events SET prev_hash = ? WHERE stream_id = ? AND revision = ?',
+          ['e'.repeat(64), stream, 200],
+          [stored[199]!.hash, stream, 200],
+        ],
       ];
       for (const [what, sql, tamper, restore] of cases) {
         raw(sql, ...tamper);
@@ -171,7 +203,11 @@ describe('SQLite chain walk in two halves (the compiled store, with its worker)'
 test('a chain walk lets the event loop turn between pages (a server keeps answering during /integrity)', async () => {
   const store = SqliteEventStore.open(freshPath());
   try {
-    for (let batch = 0; batch < 5; batch++) await store.append('tenant-long', Array.from({ length: 1000 }, (_, i) => event(`l-${batch}-${i}`, i)));
+    for (let batch = 0; batch < 5; batch++)
+      await store.append(
+        'tenant-long',
+        Array.from({ length: 1000 }, (_, i) => event(`l-${batch}-${i}`, i)),
+      );
     let ticks = 0;
     const timer = setInterval(() => ticks++, 0);
     const walking = store.verifyChain('tenant-long');
@@ -220,7 +256,10 @@ describe('SQLite event store: memory stays flat', () => {
     const store = SqliteEventStore.open(freshPath());
     try {
       for (let b = 0; b < 5; b++) {
-        await store.append('tenant-big', Array.from({ length: 1000 }, (_, i) => event(`big-${b}-${i}`, i)));
+        await store.append(
+          'tenant-big',
+          Array.from({ length: 1000 }, (_, i) => event(`big-${b}-${i}`, i)),
+        );
       }
       let count = 0;
       let ordered = true;
@@ -258,7 +297,10 @@ describe('SQLite event store: a store made with ids unique across streams is mig
   const dump = (path: string) => {
     const db = new DatabaseSync(path, { readOnly: true });
     try {
-      return { rows: db.prepare('SELECT * FROM events ORDER BY position').all(), seq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() };
+      return {
+        rows: db.prepare('SELECT * FROM events ORDER BY position').all(),
+        seq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get(),
+      };
     } finally {
       db.close();
     }
@@ -278,7 +320,11 @@ describe('SQLite event store: a store made with ids unique across streams is mig
     // A counter above the last row (its newest rows were deleted once): no position may ever be handed out again.
     old.exec("UPDATE sqlite_sequence SET seq = 40 WHERE name = 'events'");
     old.exec('DETACH DATABASE source');
-    expect(() => old.prepare('INSERT INTO events (stream_id, revision, id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run('tenant-9', 0, 'old-0', 't', '{}', '{}', '', '')).toThrow(/UNIQUE/);
+    expect(() =>
+      old
+        .prepare('INSERT INTO events (stream_id, revision, id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run('tenant-9', 0, 'old-0', 't', '{}', '{}', '', ''),
+    ).toThrow(/UNIQUE/);
     old.close();
     const before = dump(path);
 

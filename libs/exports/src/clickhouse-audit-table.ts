@@ -158,9 +158,7 @@ export class ClickHouseAuditTable implements AuditRowSource, AuditRangeReader {
    * three-year export has ~1 100 days.) Objects of the same name are replaced (`s3_truncate_on_insert`).
    */
   async writeDaysToS3(range: AuditRange, format: ExportFormat, target: S3Target, objects: readonly { day: string; name: string }[]): Promise<void> {
-    const credentials = target.sessionToken === undefined
-      ? '{key:String}, {secret:String}'
-      : '{key:String}, {secret:String}, {token:String}';
+    const credentials = target.sessionToken === undefined ? '{key:String}, {secret:String}' : '{key:String}, {secret:String}, {token:String}';
     const day = "toString(toDate(occurred_at, 'UTC'))";
     await this.client.command({
       query: `INSERT INTO FUNCTION s3({url:String}, ${credentials}, '${CLICKHOUSE_FORMAT[format]}')

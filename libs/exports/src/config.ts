@@ -58,7 +58,12 @@ export const HecSinkConfig = z
     /** Indexer acknowledgement: the checkpoint moves only once Splunk says the batch is indexed. */
     ack: z.boolean().default(false),
     /** A batch is sent when it reaches this many (uncompressed) bytes… */
-    maxBatchBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(512 * 1024),
+    maxBatchBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024)
+      .default(512 * 1024),
     /** …or when its oldest event has waited this long (continuous sinks). */
     maxBatchDelayMs: z.number().int().min(1).default(1000),
     /** Batches sent and not yet acknowledged at once. */

@@ -27,8 +27,26 @@ const body = { sink: 's3', from: '2026-03-01T00:00:00.000Z', to: '2026-03-02T00:
 
 function sinks(): Record<string, SinkConfig> {
   return {
-    archive: { kind: 's3', uri: 's3://ledger-archive/audit', endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials, region: 'us-east-1', format: 'parquet', writer: 'clickhouse', concurrency: 4 },
-    siem: ContinuousSinkConfig.shape.sink.parse({ kind: 'splunk', url: hec.url, token: TOKEN, ack: true, ackPollIntervalMs: 20, maxBatchBytes: 8192, maxBatchDelayMs: 20 }),
+    archive: {
+      kind: 's3',
+      uri: 's3://ledger-archive/audit',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: s3.credentials,
+      region: 'us-east-1',
+      format: 'parquet',
+      writer: 'clickhouse',
+      concurrency: 4,
+    },
+    siem: ContinuousSinkConfig.shape.sink.parse({
+      kind: 'splunk',
+      url: hec.url,
+      token: TOKEN,
+      ack: true,
+      ackPollIntervalMs: 20,
+      maxBatchBytes: 8192,
+      maxBatchDelayMs: 20,
+    }),
   };
 }
 
@@ -55,7 +73,13 @@ describe('one-shot export jobs', () => {
 
     const reopened = new ExportJobs({ table, state: new SqliteExportStateStore(statePath), dataDir });
     const job = reopened.get('acme', exportId)!;
-    expect(job).toMatchObject({ status: 'succeeded', progress: { rowsTotal: 600, rowsDone: 600 }, counts: { rows: 600, objects: 1 }, upToPosition: 599, error: null });
+    expect(job).toMatchObject({
+      status: 'succeeded',
+      progress: { rowsTotal: 600, rowsDone: 600 },
+      counts: { rows: 600, objects: 1 },
+      upToPosition: 599,
+      error: null,
+    });
     expect(job.digests!.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(job.sink).toMatchObject({ kind: 's3', credentials: { secretAccessKey: '***' } });
     expect(reopened.get('other-tenant', exportId)).toBeNull();
@@ -176,7 +200,9 @@ test('a job whose failed state cannot be saved answers "failed" with both errors
   expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining('SinkUnavailableError: Splunk HEC at') });
   expect(failed.error).toContain('this state could not be saved: Error: SQLITE_FULL: database or disk is full');
   expect(jobs.list('acme').find((j) => j.exportId === exportId)?.status).toBe('failed');
-  expect(logged).toEqual([expect.stringMatching(new RegExp(`^export acme/${exportId} failed \\(SinkUnavailableError: .*\\), and saving its failed state failed: Error: SQLITE_FULL`))]);
+  expect(logged).toEqual([
+    expect.stringMatching(new RegExp(`^export acme/${exportId} failed \\(SinkUnavailableError: .*\\), and saving its failed state failed: Error: SQLITE_FULL`)),
+  ]);
   state.failing = false;
   expect(jobs.retry('acme', exportId)).toBe(true);
   await jobs.whenIdle();
@@ -212,7 +238,14 @@ describe('continuous sinks follow the log from their checkpoint', () => {
       id: `${tenantId}-e${i}`,
       type: 'UserAddedToGroup',
       data: { groupId: 'g-eng', userId: `u-${i}` },
-      metadata: { tenantId, occurredAt: new Date(Date.UTC(2026, 2, 1, 9, 0, i)).toISOString(), recordedAt: '2026-03-01T10:00:00.000Z', actor: { kind: 'scim' }, source: 'scim', schemaVersion: 1 },
+      metadata: {
+        tenantId,
+        occurredAt: new Date(Date.UTC(2026, 2, 1, 9, 0, i)).toISOString(),
+        recordedAt: '2026-03-01T10:00:00.000Z',
+        actor: { kind: 'scim' },
+        source: 'scim',
+        schemaVersion: 1,
+      },
     });
     for (let i = 0; i < 30; i++) {
       await store.append(tenantStream('log-tenant'), [event('log-tenant', i)]);
@@ -228,7 +261,13 @@ describe('continuous sinks follow the log from their checkpoint', () => {
     await store.close();
     const got = hec.events.filter((e) => String(e.event['event_id']).startsWith('log-tenant-') || String(e.event['event_id']).startsWith('someone-else-'));
     expect(got.map((e) => e.event['event_id'])).toEqual(Array.from({ length: 30 }, (_, i) => `log-tenant-e${i}`));
-    expect(got[3]!.event).toMatchObject({ tenant_id: 'log-tenant', type: 'UserAddedToGroup', subject: 'u-3', actor_kind: 'scim', payload: { groupId: 'g-eng', userId: 'u-3' } });
+    expect(got[3]!.event).toMatchObject({
+      tenant_id: 'log-tenant',
+      type: 'UserAddedToGroup',
+      subject: 'u-3',
+      actor_kind: 'scim',
+      payload: { groupId: 'g-eng', userId: 'u-3' },
+    });
     expect(got[3]!.time).toBe(Date.UTC(2026, 2, 1, 9, 0, 3) / 1000);
   });
 

@@ -66,7 +66,13 @@ describe('Splunk HEC delivery against a strict local receiver', () => {
     expect(eventRequests.length).toBeGreaterThan(5);
     expect(eventRequests.every((q) => q.gzip && q.status === 200 && q.channel !== undefined)).toBe(true);
     const first = r.events[0]!;
-    expect(first).toMatchObject({ time: Date.parse('2026-03-01T09:00:00.000Z') / 1000, index: 'audit', source: 'ledger', sourcetype: 'ledger:audit', host: 'ledger-1' });
+    expect(first).toMatchObject({
+      time: Date.parse('2026-03-01T09:00:00.000Z') / 1000,
+      index: 'audit',
+      source: 'ledger',
+      sourcetype: 'ledger:audit',
+      host: 'ledger-1',
+    });
     expect(first.event).toMatchObject({ event_id: 'acme-evt-0000000', position: 0, tenant_id: 'acme', payload: { orgId: 'acme-eng' } });
     expect(r.events[1]!.time).toBe(Date.parse('2026-03-01T09:00:01.500Z') / 1000);
     expect(checkpoints.at(-1)).toBe(599);
@@ -118,7 +124,10 @@ describe('Splunk HEC delivery against a strict local receiver', () => {
       const good = allIds.filter((id) => !bad.has(id));
       expectAtLeastOnce(r, good);
       expect([...r.arrivals().keys()].filter((id) => bad.has(id))).toEqual([]);
-      const letters = readFileSync(join(dir, 'dead.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as DeadLetter);
+      const letters = readFileSync(join(dir, 'dead.ndjson'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as DeadLetter);
       expect(letters.map((l) => l.eventId).sort()).toEqual([...bad].sort());
       expect(letters[0]).toMatchObject({ code: 6, reason: 'HTTP 400 code 6 "Invalid data format"', event: { event: { event_id: letters[0]!.eventId } } });
       expect(checkpoints.at(-1)).toBe(599);
@@ -155,10 +164,15 @@ describe('Splunk HEC delivery against a strict local receiver', () => {
     const checkpoints: number[] = [];
     const d = delivery(r, { index: 'no-such-index' }, checkpoints);
     await d.preflight();
-    await expect((async () => {
-      for (const row of rows) await d.add(row);
-      await d.flush();
-    })()).rejects.toMatchObject({ name: 'SinkConfigurationError', message: expect.stringContaining('Splunk refused the index (HTTP 400 code 7 "Incorrect index")') });
+    await expect(
+      (async () => {
+        for (const row of rows) await d.add(row);
+        await d.flush();
+      })(),
+    ).rejects.toMatchObject({
+      name: 'SinkConfigurationError',
+      message: expect.stringContaining('Splunk refused the index (HTTP 400 code 7 "Incorrect index")'),
+    });
     expect(checkpoints).toEqual([]);
   });
 
@@ -179,7 +193,10 @@ describe('Splunk HEC delivery against a strict local receiver', () => {
     await rm.insert(odd);
     const table = new ClickHouseAuditTable(rm.client);
     const q = { tenantId: 'odd', from: '2026-03-01T00:00:00.000Z', to: '2026-03-02T00:00:00.000Z', upToPosition: 10, after: null, limit: 10 };
-    for (const envelope of [{ source: 's', sourcetype: 'st' }, { source: 's', sourcetype: 'st', host: 'h"1', index: 'audit' }]) {
+    for (const envelope of [
+      { source: 's', sourcetype: 'st' },
+      { source: 's', sourcetype: 'st', host: 'h"1', index: 'audit' },
+    ]) {
       const encoded = await table.readRangeEncoded(q, envelope);
       const rowsBack = await table.readRangePage(q);
       expect(encoded.map((e) => JSON.parse(e.line))).toEqual(rowsBack.map((r) => toHecEvent(r, envelope)));

@@ -86,7 +86,11 @@ describe('S3 export through ClickHouse s3() into s3rver (separate process, real 
   });
 
   test('JSONL and CSV on request, also with the upload writer (ClickHouse renders, the SDK uploads)', async () => {
-    for (const [format, writer] of [['jsonl', 'clickhouse'], ['csv', 'upload'], ['parquet', 'upload']] as const) {
+    for (const [format, writer] of [
+      ['jsonl', 'clickhouse'],
+      ['csv', 'upload'],
+      ['parquet', 'upload'],
+    ] as const) {
       const config = sinkConfig({ uri: `s3://second-bucket/${format}-${writer}`, format, writer });
       const store = new S3ObjectStore(config);
       const result = await exportToS3({ table, store, config }, { exportId: `fmt-${format}`, ...range, tenantId: 'globex' });
@@ -160,8 +164,10 @@ describe('S3 export through ClickHouse s3() into s3rver (separate process, real 
       expect(result.rows).toBe(50);
       store.destroy();
     } finally {
-      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID; else process.env.AWS_ACCESS_KEY_ID = saved.id;
-      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY; else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
     }
   });
 
@@ -180,12 +186,16 @@ describe('S3 export through ClickHouse s3() into s3rver (separate process, real 
       const key = 'cli/tenant=globex/dt=2026-03-01/events-20260301T000000000Z-20260302T000000000Z.parquet';
       await s3.client().send(new DeleteObjectCommand({ Bucket: 'second-bucket', Key: key }));
       expect(await verifyExportCommand('s3://second-bucket/cli', { endpoint: s3.endpoint }, io)).toBe(1);
-      expect(lines.filter((l) => l.startsWith('FAIL '))).toEqual([expect.stringMatching(new RegExp(`^FAIL object-missing ${key.replace(/\./g, '\\.')}: listed in the manifest`))]);
+      expect(lines.filter((l) => l.startsWith('FAIL '))).toEqual([
+        expect.stringMatching(new RegExp(`^FAIL object-missing ${key.replace(/\./g, '\\.')}: listed in the manifest`)),
+      ]);
       expect(await exportS3Command(table, { ...o, uri: 's3://nope-bucket/cli' }, io)).toBe(2);
       expect(lines.at(-1)).toBe(`ERR SinkConfigurationError: S3 bucket "nope-bucket" does not exist at ${s3.endpoint}`);
     } finally {
-      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID; else process.env.AWS_ACCESS_KEY_ID = saved.id;
-      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY; else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
     }
   });
 });

@@ -24,7 +24,12 @@ export class BusinessClock {
   private last: number;
 
   /** Spreads commands number `first` … `first + total - 1` between `startMs` and `endMs`. */
-  constructor(startMs: number, endMs: number, private readonly total: number, private readonly first = 0) {
+  constructor(
+    startMs: number,
+    endMs: number,
+    private readonly total: number,
+    private readonly first = 0,
+  ) {
     this.startMs = startMs;
     const hours = Math.max(1, Math.round((endMs - startMs) / HOUR));
     this.endMs = this.startMs + hours * HOUR;
@@ -56,7 +61,7 @@ export class BusinessClock {
   /** The instant (ms) of command number `i` (0-based); non-decreasing in i. */
   instantOf(i: number): number {
     const hours = this.perHour.length;
-    const target = (Math.min(Math.max(0, i - this.first), this.total - 1) + 0.5) / this.total * this.cumulative[hours]!;
+    const target = ((Math.min(Math.max(0, i - this.first), this.total - 1) + 0.5) / this.total) * this.cumulative[hours]!;
     while (this.hour < hours - 1 && this.cumulative[this.hour + 1]! <= target) this.hour++;
     const within = (target - this.cumulative[this.hour]!) / this.perHour[this.hour]!;
     const t = Math.floor(this.startMs + (this.hour + Math.min(within, 0.999999)) * HOUR);

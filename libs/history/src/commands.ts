@@ -15,11 +15,7 @@ export type ConsoleRole = 'user' | 'claude_code_user' | 'developer' | 'billing' 
 export type WorkspaceRole = 'workspace_user' | 'workspace_developer' | 'workspace_admin' | 'workspace_billing';
 export type MappableRole = 'owner' | 'admin' | 'custom' | 'user';
 
-export type CommandActor =
-  | { kind: 'member'; orgId: string; userId: string }
-  | { kind: 'scim' }
-  | { kind: 'platform' }
-  | { kind: 'system' };
+export type CommandActor = { kind: 'member'; orgId: string; userId: string } | { kind: 'scim' } | { kind: 'platform' } | { kind: 'system' };
 
 type Member = { orgId: string; userId: string };
 type Role = { orgId: string; roleId: string };
@@ -97,6 +93,4 @@ export interface ImportLine {
  * is earlier than commands already yielded). `refused` marks a deliberate attempt the actor may not make (R22/R24):
  * the ledger must refuse it and record AccessChangeDenied, and the history's state does not change.
  */
-export type HistoryItem =
-  | { kind: 'command'; command: CommandBody; refused?: true }
-  | { kind: 'import'; lines: ImportLine[] };
+export type HistoryItem = { kind: 'command'; command: CommandBody; refused?: true } | { kind: 'import'; lines: ImportLine[] };

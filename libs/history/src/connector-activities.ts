@@ -29,7 +29,12 @@ function setToolPolicy(ctx: HistoryContext, c: number, level: 'blocked' | 'needs
   const t = connector.tools.pick(ctx.rng.next());
   if (t === undefined) return;
   const org = ctx.state.orgs[connector.org]!;
-  ctx.emit('SetOrgToolPolicy', ctx.ownerActor(connector.org), { orgId: org.id, connectorId: connector.id, toolName: everyTool ? '*' : connector.kind.tools[t]!, level });
+  ctx.emit('SetOrgToolPolicy', ctx.ownerActor(connector.org), {
+    orgId: org.id,
+    connectorId: connector.id,
+    toolName: everyTool ? '*' : connector.kind.tools[t]!,
+    level,
+  });
 }
 
 const WEIGHTS = [22, 12, 52, 3];

@@ -34,14 +34,22 @@ function createApiKey(ctx: HistoryContext, o: number): boolean {
   state.keyCreators.push(creator);
   workspace.keys.add(k);
   ctx.emit('CreateApiKey', ctx.member(o, creator), {
-    orgId: org.id, workspaceId: workspace.id, apiKeyId, name: `${rng.pick(KEY_PURPOSES)}-${ctx.userIds[creator]}`, createdBy: ctx.userIds[creator]!,
+    orgId: org.id,
+    workspaceId: workspace.id,
+    apiKeyId,
+    name: `${rng.pick(KEY_PURPOSES)}-${ctx.userIds[creator]}`,
+    createdBy: ctx.userIds[creator]!,
   });
   return true;
 }
 
 function revokeApiKey(ctx: HistoryContext, w: number, k: number): void {
   const workspace = ctx.state.workspaces[w]!;
-  ctx.emit('RevokeApiKey', ctx.ownerActor(workspace.org), { orgId: ctx.state.orgs[workspace.org]!.id, workspaceId: workspace.id, apiKeyId: ctx.state.keyIds[k]! });
+  ctx.emit('RevokeApiKey', ctx.ownerActor(workspace.org), {
+    orgId: ctx.state.orgs[workspace.org]!.id,
+    workspaceId: workspace.id,
+    apiKeyId: ctx.state.keyIds[k]!,
+  });
   workspace.keys.delete(k);
 }
 
@@ -68,12 +76,18 @@ export function consoleActivity(ctx: HistoryContext): boolean {
       const current = workspace.roles.get(u);
       const role = current !== undefined && rng.chance(0.3) ? null : rng.int(WORKSPACE_ROLES.length);
       if (role === current || (role === null && current === undefined)) return false;
-      ctx.emit('SetWorkspaceRole', ctx.ownerActor(o), { orgId: org.id, workspaceId: workspace.id, userId: ctx.userIds[u]!, role: role === null ? null : WORKSPACE_ROLES[role]! });
+      ctx.emit('SetWorkspaceRole', ctx.ownerActor(o), {
+        orgId: org.id,
+        workspaceId: workspace.id,
+        userId: ctx.userIds[u]!,
+        role: role === null ? null : WORKSPACE_ROLES[role]!,
+      });
       if (role === null) workspace.roles.delete(u);
       else workspace.roles.set(u, role);
       return true;
     }
-    case 2: return createApiKey(ctx, o);
+    case 2:
+      return createApiKey(ctx, o);
     case 3: {
       const w = org.workspaces.pick(rng.next());
       if (w === undefined) return false;

@@ -111,10 +111,15 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 const program = new Command('history-generate')
   .description('Generate a realistic, reproducible enterprise access history as NDJSON (commands and late imports).')
-  .option('--preset <name>', 'size preset: demo (~300 users) or benchmark (~25 000 users, ~2 M commands)', (v) => {
-    if (v !== 'demo' && v !== 'benchmark') throw new InvalidArgumentError('must be demo or benchmark');
-    return v;
-  }, 'demo')
+  .option(
+    '--preset <name>',
+    'size preset: demo (~300 users) or benchmark (~25 000 users, ~2 M commands)',
+    (v) => {
+      if (v !== 'demo' && v !== 'benchmark') throw new InvalidArgumentError('must be demo or benchmark');
+      return v;
+    },
+    'demo',
+  )
   .option('--seed <n>', 'PRNG seed (same seed, same bytes)', integer)
   .option('--users <n>', 'distinct users over the history', integer)
   .option('--orgs <n>', 'child organizations', integer)

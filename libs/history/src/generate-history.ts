@@ -6,7 +6,14 @@ import { HistoryContext } from './history-context.js';
 import { lateImport } from './late-imports.js';
 import { foundOrganization, keyCreatorLeaves, memberLifecycle, offboardUser, onboardUser, transferPrimaryOwnership } from './member-activities.js';
 import { checkOptions, commandBudget, lateImportCount, type HistoryOptions } from './options.js';
-import { addCapabilityToCatalog, createOrganization, organizationActivity, setCapability, setPlatformOverride, setProvisioningMode } from './organization-activities.js';
+import {
+  addCapabilityToCatalog,
+  createOrganization,
+  organizationActivity,
+  setCapability,
+  setPlatformOverride,
+  setProvisioningMode,
+} from './organization-activities.js';
 import { refusedAttempt } from './refused-attempts.js';
 import { assignRole, createRole, roleActivity } from './role-activities.js';
 import { setCeiling, setPrecedence, spendActivity } from './spend-activities.js';
@@ -53,7 +60,16 @@ export function* generateHistory(options: HistoryOptions): Generator<HistoryItem
   const imports = lateImportCount(options);
   let importsDone = 0;
   const activities = [groupChurn, memberLifecycle, consoleActivity, spendActivity, roleActivity, connectorActivity, groupAdmin, organizationActivity];
-  const weights = [budget.groupChurn, budget.memberLifecycle, budget.console, budget.spend, budget.roles, budget.connectors, budget.groupAdmin, budget.orgSettings];
+  const weights = [
+    budget.groupChurn,
+    budget.memberLifecycle,
+    budget.console,
+    budget.spend,
+    budget.roles,
+    budget.connectors,
+    budget.groupAdmin,
+    budget.orgSettings,
+  ];
   const totalWeight = weights.reduce((a, b) => a + b, 0);
   const users = options.users;
   let stalls = 0;
@@ -154,36 +170,59 @@ function buildSchedule(ctx: HistoryContext): Step[] {
   const orgs = ctx.state.orgs;
   const steps: Step[] = [
     [0.03, (c) => enableGroupMappings(c, 2)],
-    [0.10, (c) => setCapability(c, 0, 'fast_mode', true)],
-    [0.12, (c) => {
-      for (const org of orgs) setCapability(c, org.index, 'cowork', true);
-    }],
-    [0.15, (c) => {
-      const org = orgs.find((x) => x.index > 0 && x.profile.usageBased) ?? orgs[0]!;
-      if (org.profile.usageBased) setPrecedence(c, org.index, 'highest');
-    }],
-    [0.20, (c) => setCapability(c, orgs.length > 1 ? 1 : 0, 'memory', false)],
-    [0.30, (c) => setPlatformOverride(c, 0, 'research', true)],
-    [0.33, (c) => {
-      // An organization changes how people get in: invite-only opens to JIT (or JIT closes to invitations).
-      const org = orgs.find((x) => x.mode === 'invite_only') ?? orgs.find((x) => x.mode === 'jit');
-      if (org !== undefined) setProvisioningMode(c, org.index, org.mode === 'jit' ? 'invite_only' : 'jit');
-    }],
-    [0.40, (c) => addCapabilityToCatalog(c, LATER_CAPABILITIES[0])],
+    [0.1, (c) => setCapability(c, 0, 'fast_mode', true)],
+    [
+      0.12,
+      (c) => {
+        for (const org of orgs) setCapability(c, org.index, 'cowork', true);
+      },
+    ],
+    [
+      0.15,
+      (c) => {
+        const org = orgs.find((x) => x.index > 0 && x.profile.usageBased) ?? orgs[0]!;
+        if (org.profile.usageBased) setPrecedence(c, org.index, 'highest');
+      },
+    ],
+    [0.2, (c) => setCapability(c, orgs.length > 1 ? 1 : 0, 'memory', false)],
+    [0.3, (c) => setPlatformOverride(c, 0, 'research', true)],
+    [
+      0.33,
+      (c) => {
+        // An organization changes how people get in: invite-only opens to JIT (or JIT closes to invitations).
+        const org = orgs.find((x) => x.mode === 'invite_only') ?? orgs.find((x) => x.mode === 'jit');
+        if (org !== undefined) setProvisioningMode(c, org.index, org.mode === 'jit' ? 'invite_only' : 'jit');
+      },
+    ],
+    [0.4, (c) => addCapabilityToCatalog(c, LATER_CAPABILITIES[0])],
     [0.42, (c) => setCapability(c, orgs.length > 1 ? 1 : 0, 'memory', true)],
-    [0.50, (c) => orgs.forEach((org) => { if (org.index === 0 || c.rng.chance(0.7)) setCapability(c, org.index, LATER_CAPABILITIES[0], true); })],
+    [
+      0.5,
+      (c) =>
+        orgs.forEach((org) => {
+          if (org.index === 0 || c.rng.chance(0.7)) setCapability(c, org.index, LATER_CAPABILITIES[0], true);
+        }),
+    ],
     [0.55, (c) => transferPrimaryOwnership(c, 0)],
-    [0.58, (c) => { if (orgs[0]!.overridden.has('research')) setPlatformOverride(c, 0, 'research', false); }],
-    [0.60, (c) => enableGroupMappings(c, 1)],
-    [0.65, (c) => {
-      // A connector is retired in the organization with the most.
-      const org = [...orgs].sort((x, y) => y.connectors.size - x.connectors.size)[0]!;
-      const connector = org.connectors.items[0];
-      if (connector !== undefined) removeConnector(c, connector);
-    }],
-    [0.70, keyCreatorLeaves],
+    [
+      0.58,
+      (c) => {
+        if (orgs[0]!.overridden.has('research')) setPlatformOverride(c, 0, 'research', false);
+      },
+    ],
+    [0.6, (c) => enableGroupMappings(c, 1)],
+    [
+      0.65,
+      (c) => {
+        // A connector is retired in the organization with the most.
+        const org = [...orgs].sort((x, y) => y.connectors.size - x.connectors.size)[0]!;
+        const connector = org.connectors.items[0];
+        if (connector !== undefined) removeConnector(c, connector);
+      },
+    ],
+    [0.7, keyCreatorLeaves],
     [0.75, (c) => addCapabilityToCatalog(c, LATER_CAPABILITIES[1])],
-    [0.90, keyCreatorLeaves],
+    [0.9, keyCreatorLeaves],
     [0.85, (c) => setCapability(c, 0, LATER_CAPABILITIES[1], true)],
   ];
   // Connector permissions are enabled mid-history in every other organization (R12).

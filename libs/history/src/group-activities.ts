@@ -107,7 +107,7 @@ export function groupAdmin(ctx: HistoryContext): boolean {
   }
   // About one group in twelve is deleted over the history.
   if (g === 0 || group.mapped || state.liveGroups.size < 4) return false;
-  if (state.groups.length - state.liveGroups.size >= options.groups * ctx.progress / 12) return false;
+  if (state.groups.length - state.liveGroups.size >= (options.groups * ctx.progress) / 12) return false;
   deleteGroup(ctx, g);
   return true;
 }

@@ -39,7 +39,10 @@ export class HistoryContext {
   private readonly keyPrefix: string;
   private readonly memberActors: CommandActor[][] = [];
 
-  constructor(readonly options: HistoryOptions, readonly total: number) {
+  constructor(
+    readonly options: HistoryOptions,
+    readonly total: number,
+  ) {
     this.rng = new SeededRandom(options.seed);
     const profiles = Array.from({ length: options.orgs }, (_, o) => orgProfile(o));
     this.state = new TenantShadow(profiles, options.users, options.groups);
@@ -60,7 +63,12 @@ export class HistoryContext {
   /** The setup burst is over: the remaining commands spread over the rest of the years. */
   endBurst(): void {
     this.burst = false;
-    this.clock = new BusinessClock(this.now + 60_000, BusinessClock.endOf(this.options.start, this.options.years), Math.max(1, this.total - this.count), this.count);
+    this.clock = new BusinessClock(
+      this.now + 60_000,
+      BusinessClock.endOf(this.options.start, this.options.years),
+      Math.max(1, this.total - this.count),
+      this.count,
+    );
   }
 
   /** How far through the history we are, 0 … 1. */
@@ -122,7 +130,7 @@ export class HistoryContext {
       const u = i < org.owners.size ? org.owners.items[i]! : org.primaryOwner;
       if (u !== not) return u;
     }
-    return org.primaryOwner !== not ? org.primaryOwner : org.owners.items.find((x) => x !== not) ?? org.primaryOwner;
+    return org.primaryOwner !== not ? org.primaryOwner : (org.owners.items.find((x) => x !== not) ?? org.primaryOwner);
   }
 
   ownerActor(o: number, not: number = NONE): CommandActor {

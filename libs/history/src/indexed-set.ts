@@ -37,7 +37,7 @@ export class IndexedSet {
   }
 
   delete(x: number): void {
-    const i = this.slots !== undefined ? this.slots[x]! - 1 : this.at!.get(x) ?? -1;
+    const i = this.slots !== undefined ? this.slots[x]! - 1 : (this.at!.get(x) ?? -1);
     if (i < 0) return;
     const last = this.items.pop()!;
     if (this.slots !== undefined) this.slots[x] = 0;

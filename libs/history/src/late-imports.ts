@@ -76,8 +76,22 @@ function consoleImport(ctx: HistoryContext, batch: number): boolean {
     const apiKeyId = `key-import-${ctx.options.seed}-${batch}`;
     const key = { orgId: org.id, workspaceId: workspace.id, apiKeyId };
     ctx.importBatch([
-      { id: `imp-${ctx.options.seed}-${batch}-0`, type: 'ApiKeyCreated', occurredAt: iso(created), actor: { kind: 'import' }, source: 'console_import', data: { ...key, name: `legacy-${ctx.userIds[u]}`, createdBy: ctx.userIds[u]! } },
-      { id: `imp-${ctx.options.seed}-${batch}-1`, type: 'ApiKeyRevoked', occurredAt: iso(revoked), actor: { kind: 'import' }, source: 'console_import', data: key },
+      {
+        id: `imp-${ctx.options.seed}-${batch}-0`,
+        type: 'ApiKeyCreated',
+        occurredAt: iso(created),
+        actor: { kind: 'import' },
+        source: 'console_import',
+        data: { ...key, name: `legacy-${ctx.userIds[u]}`, createdBy: ctx.userIds[u]! },
+      },
+      {
+        id: `imp-${ctx.options.seed}-${batch}-1`,
+        type: 'ApiKeyRevoked',
+        occurredAt: iso(revoked),
+        actor: { kind: 'import' },
+        source: 'console_import',
+        data: key,
+      },
     ]);
     return true;
   }

@@ -93,7 +93,7 @@ export function offboardUser(ctx: HistoryContext): boolean {
   for (let tries = 0; tries < 12; tries++) {
     // Half the leavers were deactivated first (suspended), the others go in one step.
     const org = ctx.randomOrg();
-    const u = rng.chance(0.5) ? org.suspended.pick(rng.next()) ?? state.known.pick(rng.next()) : state.known.pick(rng.next());
+    const u = rng.chance(0.5) ? (org.suspended.pick(rng.next()) ?? state.known.pick(rng.next())) : state.known.pick(rng.next());
     if (u === undefined) return false;
     if (!onlyRegular(ctx, u)) continue;
     return offboard(ctx, u);
@@ -118,23 +118,30 @@ const LIFECYCLE_WEIGHTS = [34, 28, 8, 3, 14, 5, 8];
 /** Suspensions, reactivations, role and seat changes, joining or leaving one more organization. */
 export function memberLifecycle(ctx: HistoryContext): boolean {
   switch (ctx.rng.weighted(LIFECYCLE_WEIGHTS, 100)) {
-    case 0: return suspend(ctx);
-    case 1: return reactivate(ctx);
-    case 2: return changeRegularRole(ctx);
-    case 3: return changeStaff(ctx);
-    case 4: return changeSeat(ctx);
+    case 0:
+      return suspend(ctx);
+    case 1:
+      return reactivate(ctx);
+    case 2:
+      return changeRegularRole(ctx);
+    case 3:
+      return changeStaff(ctx);
+    case 4:
+      return changeSeat(ctx);
     case 5: {
       const u = ctx.state.known.pick(ctx.rng.next());
       return u !== undefined && joinAnotherOrg(ctx, u);
     }
-    default: return leaveOneOrg(ctx);
+    default:
+      return leaveOneOrg(ctx);
   }
 }
 
 /** Suspensions are temporary: about 3 % of an organization's members are suspended at any time, then come back or go. */
 function suspend(ctx: HistoryContext): boolean {
   const org = ctx.randomOrg();
-  if (org.suspended.size > 0.03 * (org.regular.size + org.suspended.size)) return ctx.rng.chance(0.6) ? reactivate(ctx, org.index) : removeSuspended(ctx, org.index);
+  if (org.suspended.size > 0.03 * (org.regular.size + org.suspended.size))
+    return ctx.rng.chance(0.6) ? reactivate(ctx, org.index) : removeSuspended(ctx, org.index);
   const u = org.regular.pick(ctx.rng.next());
   if (u === undefined) return false;
   ctx.emit('SuspendMember', ctx.provisioningActor(org.index), { orgId: org.id, userId: ctx.userIds[u]! });

@@ -38,7 +38,12 @@ function setAdminPermission(ctx: HistoryContext, r: number): void {
   const role = state.roles[r]!;
   const area = rng.int(ADMIN_AREAS.length);
   const level = (role.adminLevels[area]! + 1 + rng.int(2)) % 3;
-  ctx.emit('SetRoleAdminPermission', roleActor(ctx, r), { orgId: state.orgs[role.org]!.id, roleId: role.id, area: ADMIN_AREAS[area]!, level: ADMIN_LEVELS[level]! });
+  ctx.emit('SetRoleAdminPermission', roleActor(ctx, r), {
+    orgId: state.orgs[role.org]!.id,
+    roleId: role.id,
+    area: ADMIN_AREAS[area]!,
+    level: ADMIN_LEVELS[level]!,
+  });
   role.adminLevels[area] = level;
 }
 
@@ -83,12 +88,23 @@ function setConnectorLevels(ctx: HistoryContext, r: number): boolean {
   }
   const connector = state.connectors[c]!;
   if (rng.chance(0.4)) {
-    ctx.emit('SetRoleConnectorPermission', roleActor(ctx, r), { orgId: org.id, roleId: role.id, connectorId: connector.id, level: rng.pick(CONNECTOR_ROW_LEVELS) });
+    ctx.emit('SetRoleConnectorPermission', roleActor(ctx, r), {
+      orgId: org.id,
+      roleId: role.id,
+      connectorId: connector.id,
+      level: rng.pick(CONNECTOR_ROW_LEVELS),
+    });
     return true;
   }
   const t = connector.tools.pick(rng.next());
   if (t === undefined) return false;
-  ctx.emit('SetRoleToolPermission', roleActor(ctx, r), { orgId: org.id, roleId: role.id, connectorId: connector.id, toolName: connector.kind.tools[t]!, level: rng.pick(TOOL_LEVELS) });
+  ctx.emit('SetRoleToolPermission', roleActor(ctx, r), {
+    orgId: org.id,
+    roleId: role.id,
+    connectorId: connector.id,
+    toolName: connector.kind.tools[t]!,
+    level: rng.pick(TOOL_LEVELS),
+  });
   return true;
 }
 
@@ -108,7 +124,8 @@ export function roleActivity(ctx: HistoryContext): boolean {
   if (state.roles.length < want) {
     // The organization with the fewest roles for its size gets the next one.
     let best = 0;
-    for (const org of state.orgs) if (org.rolesCreated / org.profile.weight < state.orgs[best]!.rolesCreated / state.orgs[best]!.profile.weight) best = org.index;
+    for (const org of state.orgs)
+      if (org.rolesCreated / org.profile.weight < state.orgs[best]!.rolesCreated / state.orgs[best]!.profile.weight) best = org.index;
     const r = createRole(ctx, best);
     assignRole(ctx, r);
     return true;
@@ -117,10 +134,16 @@ export function roleActivity(ctx: HistoryContext): boolean {
   const r = org.roles.pick(rng.next());
   if (r === undefined) return false;
   switch (rng.weighted(EDIT_WEIGHTS, 100)) {
-    case 0: toggleCapability(ctx, r); return true;
-    case 1: setAdminPermission(ctx, r); return true;
-    case 2: return assignRole(ctx, r);
-    case 3: return unassignRole(ctx, r);
+    case 0:
+      toggleCapability(ctx, r);
+      return true;
+    case 1:
+      setAdminPermission(ctx, r);
+      return true;
+    case 2:
+      return assignRole(ctx, r);
+    case 3:
+      return unassignRole(ctx, r);
     case 4: {
       const role = state.roles[r]!;
       role.name = `${role.name.replace(/ \(v\d+\)$/, '')} (v${2 + rng.int(5)})`;
@@ -131,6 +154,7 @@ export function roleActivity(ctx: HistoryContext): boolean {
       if (org.roles.size < 3) return false;
       deleteRole(ctx, r);
       return true;
-    default: return setConnectorLevels(ctx, r);
+    default:
+      return setConnectorLevels(ctx, r);
   }
 }

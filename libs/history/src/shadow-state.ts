@@ -52,7 +52,11 @@ export class OrgShadow {
   precedence: 'lowest' | 'highest' = 'lowest';
   mode: OrgProfile['mode'];
 
-  constructor(readonly index: number, readonly profile: OrgProfile, users: number) {
+  constructor(
+    readonly index: number,
+    readonly profile: OrgProfile,
+    users: number,
+  ) {
     this.owners = new IndexedSet(users);
     this.admins = new IndexedSet(users);
     this.regular = new IndexedSet(users);
@@ -249,7 +253,17 @@ export class TenantShadow {
 
   createGroup(id: string, name: string, scim: boolean, at: number): number {
     const g = this.groups.length;
-    this.groups.push({ id, name, scim, live: true, createdAt: at, members: new IndexedSet(this.groupSetCapacity), roles: new IndexedSet(), mapped: false, renames: 0 });
+    this.groups.push({
+      id,
+      name,
+      scim,
+      live: true,
+      createdAt: at,
+      members: new IndexedSet(this.groupSetCapacity),
+      roles: new IndexedSet(),
+      mapped: false,
+      renames: 0,
+    });
     this.liveGroups.add(g);
     return g;
   }

@@ -4,8 +4,17 @@ import type { SeededRandom } from './seeded-random.js';
 /** Names that make a generated history read like an enterprise's: organizations, teams, roles, connectors, tools. */
 
 export const INITIAL_CAPABILITIES = [
-  'chat', 'web_search', 'memory', 'projects', 'artifacts', 'file_creation',
-  'code_execution', 'cowork', 'claude_code', 'fast_mode', 'research',
+  'chat',
+  'web_search',
+  'memory',
+  'projects',
+  'artifacts',
+  'file_creation',
+  'code_execution',
+  'cowork',
+  'claude_code',
+  'fast_mode',
+  'research',
 ] as const;
 /** Capabilities the platform adds to the catalog during the history (R3). */
 export const LATER_CAPABILITIES = ['voice_mode', 'browser_agent'] as const;
@@ -19,8 +28,14 @@ export const CONSOLE_ROLES = ['user', 'claude_code_user', 'developer', 'billing'
 export const WORKSPACE_ROLES = ['workspace_user', 'workspace_developer', 'workspace_admin', 'workspace_billing'] as const;
 
 const ORGS: readonly [string, string][] = [
-  ['eng', 'Engineering'], ['sales', 'Sales'], ['research', 'Research'], ['support', 'Customer Support'],
-  ['finance', 'Finance'], ['legal', 'Legal'], ['marketing', 'Marketing'], ['ops', 'Operations'],
+  ['eng', 'Engineering'],
+  ['sales', 'Sales'],
+  ['research', 'Research'],
+  ['support', 'Customer Support'],
+  ['finance', 'Finance'],
+  ['legal', 'Legal'],
+  ['marketing', 'Marketing'],
+  ['ops', 'Operations'],
 ];
 
 export interface OrgProfile {
@@ -47,11 +62,48 @@ export function orgProfile(o: number): OrgProfile {
   };
 }
 
-const AREAS = ['Engineering', 'Sales', 'Research', 'Support', 'Finance', 'Legal', 'Marketing', 'Operations', 'Design', 'Data', 'Security', 'People', 'IT', 'Product'];
-const TEAMS = ['Platform', 'Payments', 'EMEA', 'APAC', 'Americas', 'Mobile', 'Web', 'Infrastructure', 'Analytics', 'Enablement', 'Core', 'Growth', 'Tooling', 'Compliance', 'Onboarding', 'Partnerships', 'Leads', 'Contractors'];
+const AREAS = [
+  'Engineering',
+  'Sales',
+  'Research',
+  'Support',
+  'Finance',
+  'Legal',
+  'Marketing',
+  'Operations',
+  'Design',
+  'Data',
+  'Security',
+  'People',
+  'IT',
+  'Product',
+];
+const TEAMS = [
+  'Platform',
+  'Payments',
+  'EMEA',
+  'APAC',
+  'Americas',
+  'Mobile',
+  'Web',
+  'Infrastructure',
+  'Analytics',
+  'Enablement',
+  'Core',
+  'Growth',
+  'Tooling',
+  'Compliance',
+  'Onboarding',
+  'Partnerships',
+  'Leads',
+  'Contractors',
+];
 
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 export function groupName(g: number): { id: string; name: string } {
@@ -67,10 +119,30 @@ export function groupName(g: number): { id: string; name: string } {
 }
 
 const ROLE_NAMES = [
-  'Claude Code developers', 'Researchers', 'Analysts', 'Support agents', 'Sales representatives', 'Finance reviewers',
-  'Legal reviewers', 'Data scientists', 'Designers', 'Security reviewers', 'Contractors', 'Interns', 'Team leads',
-  'Power users', 'Library curators', 'Billing administrators', 'Identity administrators', 'Analytics viewers',
-  'Writers', 'Recruiters', 'Product managers', 'Site reliability', 'QA engineers', 'Executives',
+  'Claude Code developers',
+  'Researchers',
+  'Analysts',
+  'Support agents',
+  'Sales representatives',
+  'Finance reviewers',
+  'Legal reviewers',
+  'Data scientists',
+  'Designers',
+  'Security reviewers',
+  'Contractors',
+  'Interns',
+  'Team leads',
+  'Power users',
+  'Library curators',
+  'Billing administrators',
+  'Identity administrators',
+  'Analytics viewers',
+  'Writers',
+  'Recruiters',
+  'Product managers',
+  'Site reliability',
+  'QA engineers',
+  'Executives',
 ];
 
 export function roleName(n: number): string {
@@ -142,7 +214,18 @@ export function connectorKind(n: number, rng: SeededRandom): ConnectorKind {
   return { id, name, tools: rng.shuffle(tools) };
 }
 
-const WORKSPACES = ['Default', 'Production', 'Staging', 'Data pipeline', 'Support bots', 'Research sandbox', 'Evaluations', 'Internal tools', 'Sales assist', 'Docs search'];
+const WORKSPACES = [
+  'Default',
+  'Production',
+  'Staging',
+  'Data pipeline',
+  'Support bots',
+  'Research sandbox',
+  'Evaluations',
+  'Internal tools',
+  'Sales assist',
+  'Docs search',
+];
 
 export function workspaceName(n: number): { slug: string; name: string } {
   const base = WORKSPACES[n % WORKSPACES.length]!;
@@ -151,8 +234,54 @@ export function workspaceName(n: number): { slug: string; name: string } {
   return { slug: slug(name), name };
 }
 
-const FIRST = ['maria', 'james', 'aiko', 'wei', 'fatima', 'lucas', 'sofia', 'noah', 'amara', 'liam', 'priya', 'mateo', 'elena', 'omar', 'chloe', 'ivan', 'leila', 'kenji', 'nora', 'diego', 'ana', 'samir', 'hannah', 'tomas'];
-const LAST = ['garcia', 'smith', 'tanaka', 'chen', 'khan', 'silva', 'rossi', 'muller', 'okafor', 'nguyen', 'patel', 'lopez', 'novak', 'haddad', 'martin', 'petrov', 'kim', 'larsen', 'dubois', 'cohen'];
+const FIRST = [
+  'maria',
+  'james',
+  'aiko',
+  'wei',
+  'fatima',
+  'lucas',
+  'sofia',
+  'noah',
+  'amara',
+  'liam',
+  'priya',
+  'mateo',
+  'elena',
+  'omar',
+  'chloe',
+  'ivan',
+  'leila',
+  'kenji',
+  'nora',
+  'diego',
+  'ana',
+  'samir',
+  'hannah',
+  'tomas',
+];
+const LAST = [
+  'garcia',
+  'smith',
+  'tanaka',
+  'chen',
+  'khan',
+  'silva',
+  'rossi',
+  'muller',
+  'okafor',
+  'nguyen',
+  'patel',
+  'lopez',
+  'novak',
+  'haddad',
+  'martin',
+  'petrov',
+  'kim',
+  'larsen',
+  'dubois',
+  'cohen',
+];
 
 export function userIdentity(u: number, width: number): { id: string; email: string } {
   const n = String(u + 1).padStart(width, '0');

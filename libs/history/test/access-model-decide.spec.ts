@@ -1,8 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
-  BatchWorld, checkReferences, decide, evolve, FactStore, worldEver,
-  type Command, type EventMetadata, type EventType, type LedgerEvent,
+  BatchWorld,
+  checkReferences,
+  decide,
+  evolve,
+  FactStore,
+  worldEver,
+  type Command,
+  type EventMetadata,
+  type EventType,
+  type LedgerEvent,
 } from '@access-ledger/access-model';
 import { demoHistory, generateHistory, type HistoryOptions } from '../src/index.js';
 import { smallOptions } from './small-options.js';
@@ -35,7 +43,14 @@ function fold(options: HistoryOptions) {
         world.record(line.type as EventType, line.data);
       }
       for (const line of item.lines) {
-        append(line.id, line.type as EventType, line.data, { tenantId: 'demo', occurredAt: line.occurredAt, recordedAt: latest, actor: line.actor, source: line.source, schemaVersion: 1 });
+        append(line.id, line.type as EventType, line.data, {
+          tenantId: 'demo',
+          occurredAt: line.occurredAt,
+          recordedAt: latest,
+          actor: line.actor,
+          source: line.source,
+          schemaVersion: 1,
+        });
         imported++;
       }
       continue;
@@ -57,7 +72,15 @@ function fold(options: HistoryOptions) {
     }
     if (decision.kind === 'violation') continue;
     for (const e of decision.events) {
-      append(e.id, e.type, e.data, { tenantId: 'demo', occurredAt: c.occurredAt, recordedAt: c.occurredAt, actor: c.actor, source: 'api', schemaVersion: 1, ...(e.causationId ? { causationId: e.causationId } : {}) });
+      append(e.id, e.type, e.data, {
+        tenantId: 'demo',
+        occurredAt: c.occurredAt,
+        recordedAt: c.occurredAt,
+        actor: c.actor,
+        source: 'api',
+        schemaVersion: 1,
+        ...(e.causationId ? { causationId: e.causationId } : {}),
+      });
     }
   }
   return { problems, refused, accepted, imported };

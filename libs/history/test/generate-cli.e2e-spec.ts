@@ -29,7 +29,10 @@ describe('history-generate (compiled CLI)', () => {
   it('writes NDJSON: every command line a valid body, import lines marked with their batch, refused ones marked', () => {
     const out = run(...args);
     expect(out.status).toBe(0);
-    const lines = out.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const lines = out.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
     const commands = lines.filter((l) => l.kind === 'command');
     const imports = lines.filter((l) => l.kind === 'import');
     expect(commands.length + imports.length).toBe(lines.length);
@@ -55,7 +58,8 @@ describe('history-generate (compiled CLI)', () => {
   it('documents its flags and rejects bad ones', () => {
     const help = run('--help');
     expect(help.status).toBe(0);
-    for (const flag of ['--seed', '--users', '--orgs', '--groups', '--roles', '--connectors', '--tools', '--years', '--start', '--preset', '--out']) expect(help.stdout).toContain(flag);
+    for (const flag of ['--seed', '--users', '--orgs', '--groups', '--roles', '--connectors', '--tools', '--years', '--start', '--preset', '--out'])
+      expect(help.stdout).toContain(flag);
     const bad = run('--preset', 'huge');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/demo or benchmark/);

@@ -31,7 +31,9 @@ describe('generateHistory — any small parameters', () => {
           last = c.occurredAt;
           const verdict = referee.judge(c as CommandBody);
           if (item.refused ? verdict.refusal === undefined : verdict.refusal !== undefined || verdict.invalid !== undefined) {
-            problems.push(`${c.idempotencyKey} ${c.type} ${JSON.stringify(c.payload)}: ${item.refused ? 'allowed but marked refused' : verdict.refusal ?? verdict.invalid}`);
+            problems.push(
+              `${c.idempotencyKey} ${c.type} ${JSON.stringify(c.payload)}: ${item.refused ? 'allowed but marked refused' : (verdict.refusal ?? verdict.invalid)}`,
+            );
           }
         }
         expect(problems.slice(0, 5)).toEqual([]);

@@ -102,7 +102,9 @@ describe('generateHistory — valid in order (R22, R23, R24, R62)', () => {
         refused++;
         if (verdict.refusal === undefined) problems.push(`#${index} ${item.command.type} marked refused but allowed`);
       } else if (verdict.refusal !== undefined || verdict.invalid !== undefined) {
-        problems.push(`#${index} ${item.command.type} ${JSON.stringify(item.command.actor)} ${JSON.stringify(item.command.payload)}: ${verdict.refusal ?? verdict.invalid}`);
+        problems.push(
+          `#${index} ${item.command.type} ${JSON.stringify(item.command.actor)} ${JSON.stringify(item.command.payload)}: ${verdict.refusal ?? verdict.invalid}`,
+        );
       }
       index++;
     }
@@ -154,7 +156,10 @@ describe('generateHistory — what it models', () => {
     const active = new Set<string>();
     const gone = new Set<string>();
     for (const { command: c } of commands) {
-      if (c.type === 'CreateApiKey') { creator.set(c.payload.apiKeyId, `${c.payload.orgId}|${c.payload.createdBy}`); active.add(c.payload.apiKeyId); }
+      if (c.type === 'CreateApiKey') {
+        creator.set(c.payload.apiKeyId, `${c.payload.orgId}|${c.payload.createdBy}`);
+        active.add(c.payload.apiKeyId);
+      }
       if (c.type === 'RevokeApiKey') active.delete(c.payload.apiKeyId);
       if (c.type === 'RemoveMember') gone.add(`${c.payload.orgId}|${c.payload.userId}`);
     }
@@ -162,12 +167,18 @@ describe('generateHistory — what it models', () => {
   });
 
   it('counts grow with the parameters (users, groups, roles, connectors)', () => {
-    const bigger = collect({ ...small, users: small.users * 2, groups: small.groups * 2, customRoles: small.customRoles * 2, connectors: small.connectors * 2 })
-      .filter((i): i is Extract<HistoryItem, { kind: 'command' }> => i.kind === 'command');
+    const bigger = collect({
+      ...small,
+      users: small.users * 2,
+      groups: small.groups * 2,
+      customRoles: small.customRoles * 2,
+      connectors: small.connectors * 2,
+    }).filter((i): i is Extract<HistoryItem, { kind: 'command' }> => i.kind === 'command');
     const ratio = bigger.length / commands.length;
     expect(ratio).toBeGreaterThan(1.7);
     expect(ratio).toBeLessThan(2.3);
-    const distinctUsers = (list: typeof commands) => new Set(list.filter((c) => c.command.type === 'AddMember' && !c.refused).map((c) => (c.command.payload as { userId: string }).userId)).size;
+    const distinctUsers = (list: typeof commands) =>
+      new Set(list.filter((c) => c.command.type === 'AddMember' && !c.refused).map((c) => (c.command.payload as { userId: string }).userId)).size;
     expect(distinctUsers(commands)).toBe(small.users);
     expect(distinctUsers(bigger)).toBe(small.users * 2);
     expect(count('CreateGroup')).toBe(small.groups);
@@ -190,7 +201,9 @@ describe('the referee used above catches what it should', () => {
     expect(ref.judge(c('AddMember', sys, { orgId: 'o', userId: 'a', email: 'a@x', role: 'user' })).invalid).toMatch(/R23/);
     expect(ref.judge(c('AddMember', sys, { orgId: 'o', userId: 'p', email: 'p@x', role: 'primary_owner' }))).toEqual({});
     expect(ref.judge(c('AddMember', { kind: 'member', orgId: 'o', userId: 'p' }, { orgId: 'o', userId: 'ad', email: 'ad@x', role: 'admin' }))).toEqual({});
-    expect(ref.judge(c('AddMember', { kind: 'member', orgId: 'o', userId: 'ad' }, { orgId: 'o', userId: 'z', email: 'z@x', role: 'owner' })).refusal).toMatch(/R22/);
+    expect(ref.judge(c('AddMember', { kind: 'member', orgId: 'o', userId: 'ad' }, { orgId: 'o', userId: 'z', email: 'z@x', role: 'owner' })).refusal).toMatch(
+      /R22/,
+    );
     expect(ref.judge(c('AddUserToGroup', sys, { groupId: 'nope', userId: 'p' })).invalid).toMatch(/unknown group/);
     expect(ref.judge(c('SetMemberSpendLimit', sys, { orgId: 'o', userId: 'ghost', cents: 5 })).invalid).toMatch(/unknown member/);
     expect(ref.judge(c('CreateRole', { kind: 'scim' }, { orgId: 'o', roleId: 'r', name: 'R' })).refusal).toMatch(/R24/);

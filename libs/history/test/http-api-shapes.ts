@@ -5,12 +5,18 @@ import { z } from 'zod';
  * libs/access-model), so the test checks the generator against the contract rather than against itself.
  */
 const Id = z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/);
-const Instant = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/).refine((s) => new Date(s).toISOString() === s);
+const Instant = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+  .refine((s) => new Date(s).toISOString() === s);
 const Name = z.string().min(1).max(256);
 const Capability = z.string().regex(/^[a-z][a-z0-9_]*$/);
 const Tool = z.enum(['blocked', 'needs_approval', 'always_allow']);
 const Cents = z.number().int().min(0).nullable();
-const Tools = z.array(Id).min(1).refine((t) => new Set(t).size === t.length);
+const Tools = z
+  .array(Id)
+  .min(1)
+  .refine((t) => new Set(t).size === t.length);
 const BuiltIn = z.enum(['primary_owner', 'owner', 'admin', 'user', 'custom']);
 const Seat = z.enum(['chat', 'chat_claude_code']);
 const Mode = z.enum(['invite_only', 'jit', 'scim']);
@@ -45,8 +51,16 @@ const LOOSE: Record<string, z.ZodObject<z.ZodRawShape>> = {
   RenameRole: z.object({ ...r, name: Name }),
   DeleteRole: z.object(r),
   SetRoleCapability: z.object({ ...r, capability: Capability, granted: z.boolean() }),
-  SetRoleAdminPermission: z.object({ ...r, area: z.enum(['identity_access', 'billing', 'analytics', 'privacy', 'user_management', 'libraries']), level: z.enum(['none', 'view', 'manage']) }),
-  SetRoleConnectorPermission: z.object({ ...r, connectorId: z.union([z.literal('*'), Id]), level: z.enum(['blocked', 'needs_approval', 'always_allow', 'custom']) }),
+  SetRoleAdminPermission: z.object({
+    ...r,
+    area: z.enum(['identity_access', 'billing', 'analytics', 'privacy', 'user_management', 'libraries']),
+    level: z.enum(['none', 'view', 'manage']),
+  }),
+  SetRoleConnectorPermission: z.object({
+    ...r,
+    connectorId: z.union([z.literal('*'), Id]),
+    level: z.enum(['blocked', 'needs_approval', 'always_allow', 'custom']),
+  }),
   SetRoleToolPermission: z.object({ ...r, connectorId: Id, toolName: Id, level: Tool }),
   AssignRoleToGroup: z.object(a),
   UnassignRoleFromGroup: z.object(a),
@@ -79,22 +93,61 @@ export const CommandActor = z.discriminatedUnion('kind', [
 ]);
 
 export const CommandEnvelope = z
-  .object({ type: z.enum(Object.keys(PAYLOADS) as [string, ...string[]]), actor: CommandActor, occurredAt: Instant, idempotencyKey: z.string().min(1).max(256).optional(), payload: z.unknown() })
+  .object({
+    type: z.enum(Object.keys(PAYLOADS) as [string, ...string[]]),
+    actor: CommandActor,
+    occurredAt: Instant,
+    idempotencyKey: z.string().min(1).max(256).optional(),
+    payload: z.unknown(),
+  })
   .strict();
 
 /** Each command type's event type, its past fact (catalog). */
 export const EVENT_OF: Record<string, string> = {
-  CreateOrganization: 'OrganizationCreated', SetOrganizationCapability: 'OrganizationCapabilitySet', SetPlatformOverride: 'PlatformOverrideSet',
-  AddCapabilityToCatalog: 'CapabilityAddedToCatalog', SetProvisioningMode: 'ProvisioningModeSet', SetGroupMappingsEnabled: 'GroupMappingsEnabledSet',
-  SetSpendingPrecedence: 'SpendingPrecedenceSet', AddMember: 'MemberAdded', ChangeMemberRole: 'MemberRoleChanged', ChangeMemberSeat: 'MemberSeatChanged',
-  SuspendMember: 'MemberSuspended', ReactivateMember: 'MemberReactivated', RemoveMember: 'MemberRemoved', TransferPrimaryOwnership: 'PrimaryOwnershipTransferred',
-  CreateGroup: 'GroupCreated', RenameGroup: 'GroupRenamed', DeleteGroup: 'GroupDeleted', AddUserToGroup: 'UserAddedToGroup', RemoveUserFromGroup: 'UserRemovedFromGroup',
-  CreateRole: 'RoleCreated', RenameRole: 'RoleRenamed', DeleteRole: 'RoleDeleted', SetRoleCapability: 'RoleCapabilitySet', SetRoleAdminPermission: 'RoleAdminPermissionSet',
-  SetRoleConnectorPermission: 'RoleConnectorPermissionSet', SetRoleToolPermission: 'RoleToolPermissionSet', AssignRoleToGroup: 'RoleAssignedToGroup',
-  UnassignRoleFromGroup: 'RoleUnassignedFromGroup', SetGroupRoleMapping: 'GroupRoleMappingSet', AddConnector: 'ConnectorAdded', AddConnectorTools: 'ConnectorToolsAdded',
-  RemoveConnectorTools: 'ConnectorToolsRemoved', RemoveConnector: 'ConnectorRemoved', SetOrgToolPolicy: 'OrgToolPolicySet', EnableConnectorPermissions: 'ConnectorPermissionsEnabled',
-  SetOrgSpendCeiling: 'OrgSpendCeilingSet', SetGroupSpendLimit: 'GroupSpendLimitSet', SetMemberSpendLimit: 'MemberSpendLimitSet', SetConsoleRole: 'ConsoleRoleSet',
-  CreateWorkspace: 'WorkspaceCreated', ArchiveWorkspace: 'WorkspaceArchived', SetWorkspaceRole: 'WorkspaceRoleSet', CreateApiKey: 'ApiKeyCreated', RevokeApiKey: 'ApiKeyRevoked',
+  CreateOrganization: 'OrganizationCreated',
+  SetOrganizationCapability: 'OrganizationCapabilitySet',
+  SetPlatformOverride: 'PlatformOverrideSet',
+  AddCapabilityToCatalog: 'CapabilityAddedToCatalog',
+  SetProvisioningMode: 'ProvisioningModeSet',
+  SetGroupMappingsEnabled: 'GroupMappingsEnabledSet',
+  SetSpendingPrecedence: 'SpendingPrecedenceSet',
+  AddMember: 'MemberAdded',
+  ChangeMemberRole: 'MemberRoleChanged',
+  ChangeMemberSeat: 'MemberSeatChanged',
+  SuspendMember: 'MemberSuspended',
+  ReactivateMember: 'MemberReactivated',
+  RemoveMember: 'MemberRemoved',
+  TransferPrimaryOwnership: 'PrimaryOwnershipTransferred',
+  CreateGroup: 'GroupCreated',
+  RenameGroup: 'GroupRenamed',
+  DeleteGroup: 'GroupDeleted',
+  AddUserToGroup: 'UserAddedToGroup',
+  RemoveUserFromGroup: 'UserRemovedFromGroup',
+  CreateRole: 'RoleCreated',
+  RenameRole: 'RoleRenamed',
+  DeleteRole: 'RoleDeleted',
+  SetRoleCapability: 'RoleCapabilitySet',
+  SetRoleAdminPermission: 'RoleAdminPermissionSet',
+  SetRoleConnectorPermission: 'RoleConnectorPermissionSet',
+  SetRoleToolPermission: 'RoleToolPermissionSet',
+  AssignRoleToGroup: 'RoleAssignedToGroup',
+  UnassignRoleFromGroup: 'RoleUnassignedFromGroup',
+  SetGroupRoleMapping: 'GroupRoleMappingSet',
+  AddConnector: 'ConnectorAdded',
+  AddConnectorTools: 'ConnectorToolsAdded',
+  RemoveConnectorTools: 'ConnectorToolsRemoved',
+  RemoveConnector: 'ConnectorRemoved',
+  SetOrgToolPolicy: 'OrgToolPolicySet',
+  EnableConnectorPermissions: 'ConnectorPermissionsEnabled',
+  SetOrgSpendCeiling: 'OrgSpendCeilingSet',
+  SetGroupSpendLimit: 'GroupSpendLimitSet',
+  SetMemberSpendLimit: 'MemberSpendLimitSet',
+  SetConsoleRole: 'ConsoleRoleSet',
+  CreateWorkspace: 'WorkspaceCreated',
+  ArchiveWorkspace: 'WorkspaceArchived',
+  SetWorkspaceRole: 'WorkspaceRoleSet',
+  CreateApiKey: 'ApiKeyCreated',
+  RevokeApiKey: 'ApiKeyRevoked',
 };
 export const COMMAND_OF: Record<string, string> = Object.fromEntries(Object.entries(EVENT_OF).map(([c, e]) => [e, c]));
 

@@ -30,7 +30,19 @@ export class Referee {
   readonly orgs = new Map<string, Org>();
   readonly groups = new Map<string, { source: string; members: Set<string> }>();
   readonly deletedGroups = new Set<string>();
-  readonly catalog = new Set(['chat', 'web_search', 'memory', 'projects', 'artifacts', 'file_creation', 'code_execution', 'cowork', 'claude_code', 'fast_mode', 'research']);
+  readonly catalog = new Set([
+    'chat',
+    'web_search',
+    'memory',
+    'projects',
+    'artifacts',
+    'file_creation',
+    'code_execution',
+    'cowork',
+    'claude_code',
+    'fast_mode',
+    'research',
+  ]);
   readonly orgsOfUser = new Map<string, number>();
   readonly emails = new Map<string, string>();
   readonly keyIds = new Set<string>();
@@ -89,7 +101,18 @@ export class Referee {
     switch (c.type) {
       case 'CreateOrganization':
         if (this.orgs.has(p.orgId)) return 'organization exists';
-        this.orgs.set(p.orgId, { mode: p.provisioningMode, dualSeat: p.dualSeat, members: new Map(), roles: new Map(), connectors: new Map(), workspaces: new Map(), groupLimits: new Set(), mappings: new Map(), mappingsEnabled: false, connectorPermissions: false });
+        this.orgs.set(p.orgId, {
+          mode: p.provisioningMode,
+          dualSeat: p.dualSeat,
+          members: new Map(),
+          roles: new Map(),
+          connectors: new Map(),
+          workspaces: new Map(),
+          groupLimits: new Set(),
+          mappings: new Map(),
+          mappingsEnabled: false,
+          connectorPermissions: false,
+        });
         return undefined;
       case 'SetOrganizationCapability':
       case 'SetPlatformOverride':
@@ -115,7 +138,8 @@ export class Referee {
         if (p.role !== 'primary_owner' && org.members.size === 0) return 'R23 first member must be the primary owner';
         if (org.dualSeat !== (p.seat !== undefined)) return 'seat only and always in dual-seat organizations';
         if (this.emails.has(p.userId) && this.emails.get(p.userId) !== p.email) return 'email changed';
-        if (org.mappingsEnabled && p.role !== 'custom' && [...org.mappings.keys()].some((g) => this.groups.get(g)?.members.has(p.userId))) return 'R32 mapped user joins with another role';
+        if (org.mappingsEnabled && p.role !== 'custom' && [...org.mappings.keys()].some((g) => this.groups.get(g)?.members.has(p.userId)))
+          return 'R32 mapped user joins with another role';
         this.emails.set(p.userId, p.email);
         org.members.set(p.userId, { role: p.role, status: 'active' });
         this.orgsOfUser.set(p.userId, (this.orgsOfUser.get(p.userId) ?? 0) + 1);

@@ -15,4 +15,3 @@ export const smallOptions: fc.Arbitrary<HistoryOptions> = fc
     lateImports: fc.integer({ min: 0, max: 5 }),
   })
   .map(({ perOrg, ...o }) => ({ ...o, users: Math.max(20, perOrg * o.orgs), start: '2024-06-03T00:00:00.000Z' }));
-

@@ -1,7 +1,22 @@
 import { z } from 'zod';
 import {
-  AdminArea, AdminLevel, INSTANT_RANGE_MESSAGE, ToolLevel, accessAt, instantInRange, changesOf, diffOf, holdersOf, memberKnown, orgExists, timelineOf, viewAt,
-  type FactStore, type HoldersQuery, type Link, type MemberAccess,
+  AdminArea,
+  AdminLevel,
+  INSTANT_RANGE_MESSAGE,
+  ToolLevel,
+  accessAt,
+  instantInRange,
+  changesOf,
+  diffOf,
+  holdersOf,
+  memberKnown,
+  orgExists,
+  timelineOf,
+  viewAt,
+  type FactStore,
+  type HoldersQuery,
+  type Link,
+  type MemberAccess,
 } from '@access-ledger/access-model';
 import { InvalidInputError, NotFoundError } from './ledger.port.js';
 import { issuesOf } from './validation.js';
@@ -30,7 +45,10 @@ const QueryInstant = z
     return ms;
   });
 
-const Explain = z.enum(['true', 'false']).optional().transform((v) => v === 'true');
+const Explain = z
+  .enum(['true', 'false'])
+  .optional()
+  .transform((v) => v === 'true');
 
 const AccessQuery = z.object({ at: QueryInstant.optional(), knownAt: QueryInstant.optional(), explain: Explain });
 const HoldersQuerySchema = z
@@ -38,7 +56,10 @@ const HoldersQuerySchema = z
     at: QueryInstant.optional(),
     knownAt: QueryInstant.optional(),
     capability: z.string().min(1).max(64).optional(),
-    tool: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}\/[A-Za-z0-9._:@-]{1,128}$/, 'must be connectorId/toolName').optional(),
+    tool: z
+      .string()
+      .regex(/^[A-Za-z0-9._:@-]{1,128}\/[A-Za-z0-9._:@-]{1,128}$/, 'must be connectorId/toolName')
+      .optional(),
     adminArea: AdminArea.optional(),
     minLevel: z.string().optional(),
   })

@@ -2,8 +2,14 @@ export * from './ledger.port.js';
 export { Ledger, type LedgerOptions } from './ledger.js';
 export { issuesOf } from './validation.js';
 export {
-  AccessQueries, ACCESS_QUERIES, ACCESS_QUERY_SCHEMAS, parseAccessQuery,
-  type HoldersAccessQuery, type MemberAccessQuery, type TimelineAccessQuery, type WindowAccessQuery,
+  AccessQueries,
+  ACCESS_QUERIES,
+  ACCESS_QUERY_SCHEMAS,
+  parseAccessQuery,
+  type HoldersAccessQuery,
+  type MemberAccessQuery,
+  type TimelineAccessQuery,
+  type WindowAccessQuery,
 } from './access-queries.js';
 export { seedHistory, type SeedItem, type SeedReport } from './seed.js';
 

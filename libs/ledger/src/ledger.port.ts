@@ -129,7 +129,9 @@ export class WriteContentionError extends Error {
     readonly tenantId: string,
     readonly waitedMs: number,
   ) {
-    super(`Another writer kept appending to tenant ${tenantId}'s stream; the command was decided again for ${Math.round(waitedMs)} ms without landing and nothing was appended. Retry later.`);
+    super(
+      `Another writer kept appending to tenant ${tenantId}'s stream; the command was decided again for ${Math.round(waitedMs)} ms without landing and nothing was appended. Retry later.`,
+    );
   }
 }
 

@@ -2,20 +2,61 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BatchWorld, CommandBody, describeActor, samePrincipal, type AuthRecord, type CommandAsSent, EVENT_DATA, type FactStore, ImportLine, SCHEMA_VERSION, checkReferences, decide, eventJsonProblem, worldEver,
-  evolve, type Actor, type Command, type Decision, type EventMetadata, type EventType, type Source,
+  BatchWorld,
+  CommandBody,
+  describeActor,
+  samePrincipal,
+  type AuthRecord,
+  type CommandAsSent,
+  EVENT_DATA,
+  type FactStore,
+  ImportLine,
+  SCHEMA_VERSION,
+  checkReferences,
+  decide,
+  eventJsonProblem,
+  worldEver,
+  evolve,
+  type Actor,
+  type Command,
+  type Decision,
+  type EventMetadata,
+  type EventType,
+  type Source,
 } from '@access-ledger/access-model';
 import {
-  ConcurrencyConflictError, IdempotencyMismatchError, isStorageFull, openEventStore, StorageFullError, tenantOfStream, tenantStream,
-  type AppendResult, type ChainVerification, type CommandRecord, type EventStore, type EventToAppend, type JsonValue, type RecordedEvent,
-  type SqliteEventStoreOptions, type StoredCommand,
+  ConcurrencyConflictError,
+  IdempotencyMismatchError,
+  isStorageFull,
+  openEventStore,
+  StorageFullError,
+  tenantOfStream,
+  tenantStream,
+  type AppendResult,
+  type ChainVerification,
+  type CommandRecord,
+  type EventStore,
+  type EventToAppend,
+  type JsonValue,
+  type RecordedEvent,
+  type SqliteEventStoreOptions,
+  type StoredCommand,
 } from '@access-ledger/event-store';
 import { AccessProjection, AccessQuarantine, accessQuarantinePath, accessSnapshotPath, ProjectionRunner, pauser } from '@access-ledger/projections';
 import { AccessQueries } from './access-queries.js';
 import { ACT_AS_SCOPE, IN_PROCESS, authRecordOf } from './ledger.port.js';
 import {
-  IntegrityBrokenError, WriteContentionError,
-  type AppendedRef, type AuthContext, type CommandOptions, type CommandOutcome, type FieldError, type ImportOutcome, type IntegrityBreak, type LedgerHealth, type LedgerUseCases,
+  IntegrityBrokenError,
+  WriteContentionError,
+  type AppendedRef,
+  type AuthContext,
+  type CommandOptions,
+  type CommandOutcome,
+  type FieldError,
+  type ImportOutcome,
+  type IntegrityBreak,
+  type LedgerHealth,
+  type LedgerUseCases,
 } from './ledger.port.js';
 import { decidedEvent } from './decided-event.js';
 import { PrototypeKeyError, issuesOf, parseJsonRefusingPrototypeKeys } from './validation.js';
@@ -73,9 +114,10 @@ type RecordedAnswer = { readonly kind: 'appended' } | { readonly kind: 'refused'
 function replayOf(stored: StoredCommand): CommandOutcome {
   const answer = stored.answer as RecordedAnswer;
   const events: AppendedRef[] = stored.events.map((e) => ({ id: e.id, type: e.type, position: e.position }));
-  return answer.kind === 'refused' ? { kind: 'refused', rule: answer.rule, detail: answer.detail, events, replayed: true } : { kind: 'appended', events, replayed: true };
+  return answer.kind === 'refused'
+    ? { kind: 'refused', rule: answer.rule, detail: answer.detail, events, replayed: true }
+    : { kind: 'appended', events, replayed: true };
 }
-
 
 function sourceOf(actor: Actor): Source {
   return actor.kind === 'scim' ? 'scim' : 'api';
@@ -158,7 +200,6 @@ export class Ledger implements LedgerUseCases {
       if (!this.closing) this.walkError = error;
     }
   }
-
 
   private noteVerification(streamId: string, v: ChainVerification): void {
     const tenantId = tenantOfStream(streamId);
@@ -296,7 +337,10 @@ export class Ledger implements LedgerUseCases {
           continue;
         }
         if (options.expectedRevision !== undefined && options.expectedRevision !== stream) {
-          pending.resolve({ kind: 'conflict', detail: `stream ${tenantStream(tenantId)}: expected revision ${options.expectedRevision}, actual ${stream < 0 ? 'no stream' : stream}` });
+          pending.resolve({
+            kind: 'conflict',
+            detail: `stream ${tenantStream(tenantId)}: expected revision ${options.expectedRevision}, actual ${stream < 0 ? 'no stream' : stream}`,
+          });
           continue;
         }
         const at = command.occurredAt ? Date.parse(command.occurredAt) : this.now();
@@ -315,7 +359,12 @@ export class Ledger implements LedgerUseCases {
         const from = events.length;
         for (const e of decision.events) {
           const append = decidedEvent(tenantId, e, {
-            actor: command.actor, source: sourceOf(command.actor), occurredAt: new Date(at).toISOString(), recordedAt: new Date(this.now()).toISOString(), correlationId, auth,
+            actor: command.actor,
+            source: sourceOf(command.actor),
+            occurredAt: new Date(at).toISOString(),
+            recordedAt: new Date(this.now()).toISOString(),
+            correlationId,
+            auth,
             ...(key !== undefined ? { idempotencyKey: key } : {}),
           });
           evolve(facts, { id: append.id, type: e.type, data: e.data as never, meta: append.metadata as unknown as EventMetadata, position: ++provisional });
@@ -327,7 +376,12 @@ export class Ledger implements LedgerUseCases {
           const answer: RecordedAnswer = decision.kind === 'refused' ? { kind: 'refused', rule: decision.rule, detail: decision.reason } : { kind: 'appended' };
           commands.push({ key, first: from, count: decision.events.length, answer });
         }
-        decided.push({ pending, from, count: decision.events.length, ...(decision.kind === 'refused' ? { refused: { rule: decision.rule, detail: decision.reason } } : {}) });
+        decided.push({
+          pending,
+          from,
+          count: decision.events.length,
+          ...(decision.kind === 'refused' ? { refused: { rule: decision.rule, detail: decision.reason } } : {}),
+        });
       }
     } catch (error) {
       this.projection.endWrite(tenantId, undefined);
@@ -403,7 +457,11 @@ export class Ledger implements LedgerUseCases {
       try {
         json = parseJsonRefusingPrototypeKeys(text);
       } catch (error) {
-        errors.push(error instanceof PrototypeKeyError ? { path: `line ${line}: ${error.key}`, message: error.message } : { path: `line ${line}`, message: 'is not valid JSON' });
+        errors.push(
+          error instanceof PrototypeKeyError
+            ? { path: `line ${line}: ${error.key}`, message: error.message }
+            : { path: `line ${line}`, message: 'is not valid JSON' },
+        );
         continue;
       }
       const parsed = ImportLine.safeParse(json);
@@ -502,7 +560,12 @@ export class Ledger implements LedgerUseCases {
           this.noteVerification(tenantStream(tenantId), v);
           return v;
         })
-        .then((v) => ({ events: v.events, head: v.head, valid: v.valid, ...(v.firstBadPosition !== undefined ? { firstBadPosition: v.firstBadPosition } : {}) }))
+        .then((v) => ({
+          events: v.events,
+          head: v.head,
+          valid: v.valid,
+          ...(v.firstBadPosition !== undefined ? { firstBadPosition: v.firstBadPosition } : {}),
+        }))
         .finally(() => this.integrityWalks.delete(tenantId));
       this.integrityWalks.set(tenantId, walk);
     }
@@ -526,7 +589,9 @@ export class Ledger implements LedgerUseCases {
       eventStore: eventStore && !this.runner.error,
       ...(quarantine.count > 0 ? { accessProjectionQuarantined: quarantine.byTenant() } : {}),
       ...(quarantine.foldsNow.size > 0
-        ? { accessProjectionRebuild: `${quarantine.foldsNow.size} quarantined event(s) before the access snapshot fold with this build: run \`ledger rebuild\` to take them` }
+        ? {
+            accessProjectionRebuild: `${quarantine.foldsNow.size} quarantined event(s) before the access snapshot fold with this build: run \`ledger rebuild\` to take them`,
+          }
         : {}),
       readModel: true,
       projectionLag,

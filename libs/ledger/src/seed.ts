@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  FactStore, SCHEMA_VERSION, decide, evolve, type Actor, type Command, type EventMetadata, type EventType,
-} from '@access-ledger/access-model';
+import { FactStore, SCHEMA_VERSION, decide, evolve, type Actor, type Command, type EventMetadata, type EventType } from '@access-ledger/access-model';
 import { tenantStream, type EventStore, type EventToAppend, type JsonValue } from '@access-ledger/event-store';
 import { decidedEvent } from './decided-event.js';
 
@@ -53,7 +51,13 @@ export async function seedHistory(
     options.onProgress?.(report);
   };
   const push = (event: EventToAppend) => {
-    evolve(facts, { id: event.id, type: event.type as EventType, data: event.data as never, meta: event.metadata as unknown as EventMetadata, position: ++position });
+    evolve(facts, {
+      id: event.id,
+      type: event.type as EventType,
+      data: event.data as never,
+      meta: event.metadata as unknown as EventMetadata,
+      position: ++position,
+    });
     batch.push(event);
   };
 
@@ -76,14 +80,20 @@ export async function seedHistory(
       const occurredAt = new Date(at).toISOString();
       const correlationId = randomUUID();
       for (const e of decision.events) {
-        push(decidedEvent(tenantId, e, { actor: command.actor as Actor, source: 'seed', occurredAt, recordedAt: occurredAt, correlationId, auth: { via: 'cli' } }));
+        push(
+          decidedEvent(tenantId, e, { actor: command.actor as Actor, source: 'seed', occurredAt, recordedAt: occurredAt, correlationId, auth: { via: 'cli' } }),
+        );
       }
     } else {
       const recordedAt = new Date(clock).toISOString();
       for (const line of item.lines) {
         report.imported++;
         const metadata: EventMetadata = {
-          tenantId, occurredAt: line.occurredAt, recordedAt, actor: line.actor as Actor, source: line.source as EventMetadata['source'],
+          tenantId,
+          occurredAt: line.occurredAt,
+          recordedAt,
+          actor: line.actor as Actor,
+          source: line.source as EventMetadata['source'],
           auth: { via: 'cli' },
           schemaVersion: SCHEMA_VERSION[line.type] ?? 1,
         };

@@ -30,6 +30,7 @@ export function parseJsonRefusingPrototypeKeys(text: string): unknown {
 
 function refusePrototypeKeys(key: string, value: unknown): unknown {
   if (key === '__proto__') throw new PrototypeKeyError(key);
-  if (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype')) throw new PrototypeKeyError('constructor.prototype');
+  if (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'))
+    throw new PrototypeKeyError('constructor.prototype');
   return value;
 }

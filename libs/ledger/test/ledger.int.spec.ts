@@ -27,7 +27,11 @@ async function orgWithOwner(ledger: Ledger) {
     if (outcome.kind !== 'appended') throw new Error(JSON.stringify(outcome));
     return outcome;
   };
-  await run({ type: 'CreateOrganization', actor: system, payload: { orgId: 'acme', name: 'Acme', dualSeat: false, provisioningMode: 'invite_only', usageBased: false } });
+  await run({
+    type: 'CreateOrganization',
+    actor: system,
+    payload: { orgId: 'acme', name: 'Acme', dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+  });
   await run({ type: 'AddMember', actor: system, payload: { orgId: 'acme', userId: 'olivia', email: 'olivia@acme.test', role: 'primary_owner' } });
   return run;
 }
@@ -54,7 +58,8 @@ describe('Ledger', () => {
       await run({ type: 'AddMember', actor: owner, payload: { orgId: 'acme', userId: 'adam', email: 'adam@acme.test', role: 'admin' } });
       const head = await ledger.store.headPosition();
       const outcome = await ledger.executeCommand('t1', {
-        type: 'AddMember', actor: { kind: 'member', orgId: 'acme', userId: 'adam' },
+        type: 'AddMember',
+        actor: { kind: 'member', orgId: 'acme', userId: 'adam' },
         payload: { orgId: 'acme', userId: 'eve', email: 'eve@acme.test', role: 'owner' },
       });
       expect(outcome).toMatchObject({ kind: 'refused', rule: 'R22', events: [{ type: 'AccessChangeDenied' }] });
@@ -69,7 +74,12 @@ describe('Ledger', () => {
     const dir = dataDir();
     let ledger = await Ledger.open({ dataDir: dir });
     const create = { type: 'CreateGroup', actor: system, idempotencyKey: 'k-1', payload: { groupId: 'g-1', name: 'G', source: 'manual' } };
-    const refused = { type: 'CreateOrganization', actor: { kind: 'platform' }, idempotencyKey: 'k-2', payload: { orgId: 'o-2', name: 'O', dualSeat: false, provisioningMode: 'invite_only', usageBased: false } };
+    const refused = {
+      type: 'CreateOrganization',
+      actor: { kind: 'platform' },
+      idempotencyKey: 'k-2',
+      payload: { orgId: 'o-2', name: 'O', dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+    };
     try {
       const first = await ledger.executeCommand('t1', create);
       const denied = await ledger.executeCommand('t1', refused);
@@ -94,9 +104,17 @@ describe('Ledger', () => {
     try {
       await orgWithOwner(ledger);
       const head = await ledger.store.headPosition();
-      const violation = await ledger.executeCommand('t1', { type: 'ChangeMemberRole', actor: owner, payload: { orgId: 'acme', userId: 'ghost', role: 'user' } });
+      const violation = await ledger.executeCommand('t1', {
+        type: 'ChangeMemberRole',
+        actor: owner,
+        payload: { orgId: 'acme', userId: 'ghost', role: 'user' },
+      });
       expect(violation).toMatchObject({ kind: 'violation', rule: 'R62' });
-      const invalid = await ledger.executeCommand('t1', { type: 'AddMember', actor: owner, payload: { orgId: 'acme', userId: 'bad id!', email: 'nope', role: 'king' } });
+      const invalid = await ledger.executeCommand('t1', {
+        type: 'AddMember',
+        actor: owner,
+        payload: { orgId: 'acme', userId: 'bad id!', email: 'nope', role: 'king' },
+      });
       expect(invalid.kind).toBe('invalid');
       expect(invalid.kind === 'invalid' && invalid.errors.map((e) => e.path).sort()).toEqual(['payload.email', 'payload.role', 'payload.userId']);
       expect(await ledger.store.headPosition()).toBe(head);
@@ -110,7 +128,10 @@ describe('Ledger', () => {
     try {
       await orgWithOwner(ledger);
       const body = (userId: string) => ({ type: 'AddMember', actor: owner, payload: { orgId: 'acme', userId, email: `${userId}@acme.test`, role: 'user' } });
-      const [a, b] = await Promise.all([ledger.executeCommand('t1', body('a'), { expectedRevision: 1 }), ledger.executeCommand('t1', body('b'), { expectedRevision: 1 })]);
+      const [a, b] = await Promise.all([
+        ledger.executeCommand('t1', body('a'), { expectedRevision: 1 }),
+        ledger.executeCommand('t1', body('b'), { expectedRevision: 1 }),
+      ]);
       expect([a.kind, b.kind].sort()).toEqual(['appended', 'conflict']);
     } finally {
       await ledger.close();
@@ -121,7 +142,8 @@ describe('Ledger', () => {
     const ledger = await Ledger.open({ dataDir: dataDir() });
     try {
       await orgWithOwner(ledger);
-      const line = (id: string, type: string, occurredAt: string, data: object) => JSON.stringify({ id, type, occurredAt, actor: { kind: 'import' }, source: 'console_import', data });
+      const line = (id: string, type: string, occurredAt: string, data: object) =>
+        JSON.stringify({ id, type, occurredAt, actor: { kind: 'import' }, source: 'console_import', data });
       const good = [
         line('imp-1', 'GroupCreated', '2020-01-01T00:00:00.000Z', { groupId: 'g1', name: 'G1', source: 'manual' }),
         line('imp-2', 'MemberAdded', '2020-01-01T00:00:01.000Z', { orgId: 'acme', userId: 'carl', email: 'carl@acme.test', role: 'user' }),
@@ -130,7 +152,10 @@ describe('Ledger', () => {
       const head = await ledger.store.headPosition();
       const refused = await ledger.importEvents('t1', bad);
       expect(refused).toMatchObject({ kind: 'invalid', errors: [{ path: 'line 4' }] });
-      const unknownRef = await ledger.importEvents('t1', [good, line('imp-3', 'UserAddedToGroup', '2020-01-01T00:00:02.000Z', { groupId: 'nope', userId: 'carl' })].join('\n'));
+      const unknownRef = await ledger.importEvents(
+        't1',
+        [good, line('imp-3', 'UserAddedToGroup', '2020-01-01T00:00:02.000Z', { groupId: 'nope', userId: 'carl' })].join('\n'),
+      );
       expect(unknownRef).toMatchObject({ kind: 'unknown-reference', errors: [{ path: 'line 3' }] });
       expect(await ledger.store.headPosition()).toBe(head);
       expect(await ledger.importEvents('t1', good)).toEqual({ kind: 'imported', appended: 2, skipped: 0 });
@@ -209,7 +234,8 @@ describe('integrity', () => {
     let walks = 0;
     const store = new Proxy(inner, {
       get(target, key) {
-        if (key === 'verifyChain') return (...a: Parameters<EventStore['verifyChain']>) => {
+        if (key === 'verifyChain')
+          return (...a: Parameters<EventStore['verifyChain']>) => {
             walks++;
             return target.verifyChain(...a);
           };
@@ -282,10 +308,25 @@ describe('group commit', () => {
         if (interfere) {
           interfere = false;
           const revision = (await inner.streamRevision(streamId)) ?? -1;
-          await inner.append(streamId, [{
-            id: 'foreign-1', type: 'GroupCreated', data: { groupId: 'foreign', name: 'Foreign', source: 'manual' },
-            metadata: { tenantId: 't1', occurredAt: new Date().toISOString(), recordedAt: new Date().toISOString(), actor: { kind: 'system' }, source: 'api', schemaVersion: 1 },
-          }], { expectedRevision: revision });
+          await inner.append(
+            streamId,
+            [
+              {
+                id: 'foreign-1',
+                type: 'GroupCreated',
+                data: { groupId: 'foreign', name: 'Foreign', source: 'manual' },
+                metadata: {
+                  tenantId: 't1',
+                  occurredAt: new Date().toISOString(),
+                  recordedAt: new Date().toISOString(),
+                  actor: { kind: 'system' },
+                  source: 'api',
+                  schemaVersion: 1,
+                },
+              },
+            ],
+            { expectedRevision: revision },
+          );
         }
         return inner.append(streamId, events, options);
       },
@@ -295,7 +336,11 @@ describe('group commit', () => {
       await orgWithOwner(ledger);
       interfere = true;
       // The foreign writer creates group `foreign` first, so this CreateGroup must now be a violation (R62).
-      const outcome = await ledger.executeCommand('t1', { type: 'CreateGroup', actor: system, payload: { groupId: 'foreign', name: 'Mine', source: 'manual' } });
+      const outcome = await ledger.executeCommand('t1', {
+        type: 'CreateGroup',
+        actor: system,
+        payload: { groupId: 'foreign', name: 'Mine', source: 'manual' },
+      });
       expect(outcome).toMatchObject({ kind: 'violation', rule: 'R62' });
       const added = await ledger.executeCommand('t1', { type: 'AddUserToGroup', actor: system, payload: { groupId: 'foreign', userId: 'olivia' } });
       expect(added.kind).toBe('appended');
@@ -318,10 +363,14 @@ describe('group commit', () => {
       if (interferences > 0) {
         interferences--;
         const now = new Date().toISOString();
-        await inner.append(streamId, [{
-          id: `foreign-${++foreign}`, type: 'GroupCreated', data: { groupId: `foreign-${foreign}`, name: 'Foreign', source: 'manual' },
-          metadata: { tenantId: 't1', occurredAt: now, recordedAt: now, actor: { kind: 'system' }, source: 'api', schemaVersion: 1 },
-        }]);
+        await inner.append(streamId, [
+          {
+            id: `foreign-${++foreign}`,
+            type: 'GroupCreated',
+            data: { groupId: `foreign-${foreign}`, name: 'Foreign', source: 'manual' },
+            metadata: { tenantId: 't1', occurredAt: now, recordedAt: now, actor: { kind: 'system' }, source: 'api', schemaVersion: 1 },
+          },
+        ]);
       }
       return inner.append(streamId, events, options);
     };

@@ -1,7 +1,26 @@
 import {
-  ADMIN_AREAS, FactReader, lookupKey, NOW, accessOf, adminLevelOf, capabilityCatalog, capabilityOf, consoleAccessOf, memberCore, permissionsOf,
-  rolePaths, spendLimitOf, toolLevelOf, type AdminArea, type EventRef, type FactStore, type LedgerEvent, type MemberAccess,
-  type MemberCore, type RolePaths, type View,
+  ADMIN_AREAS,
+  FactReader,
+  lookupKey,
+  NOW,
+  accessOf,
+  adminLevelOf,
+  capabilityCatalog,
+  capabilityOf,
+  consoleAccessOf,
+  memberCore,
+  permissionsOf,
+  rolePaths,
+  spendLimitOf,
+  toolLevelOf,
+  type AdminArea,
+  type EventRef,
+  type FactStore,
+  type LedgerEvent,
+  type MemberAccess,
+  type MemberCore,
+  type RolePaths,
+  type View,
 } from '@access-ledger/access-model';
 import type { AccessIntervalChange, IntervalRewrite, PermissionScope } from '@access-ledger/read-model';
 
@@ -81,7 +100,7 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
     for (const o of facts.items(lookupKey.userOrgs(u), NOW)) add(o, u);
   };
   const groupUsers = (g: string, o: string | undefined) => {
-    for (const u of facts.items(lookupKey.usersOfGroup(g), NOW)) (o === undefined ? userEverywhere(u) : add(o, u));
+    for (const u of facts.items(lookupKey.usersOfGroup(g), NOW)) o === undefined ? userEverywhere(u) : add(o, u);
   };
   const roleHolders = (o: string, roleId: string) => {
     for (const g of facts.items(lookupKey.groups, NOW)) {
@@ -276,7 +295,12 @@ export function permissionsAtView(facts: FactStore, view: View, members: readonl
 
 /** Close what was lost or changed, then open what was gained or changed (a level change is close + open). */
 export function diffChanges(
-  tenantId: string, member: MemberKey, before: Map<string, string>, after: Map<string, string>, at: string, eventId: string,
+  tenantId: string,
+  member: MemberKey,
+  before: Map<string, string>,
+  after: Map<string, string>,
+  at: string,
+  eventId: string,
 ): AccessIntervalChange[] {
   const [orgId, userId] = member;
   const out: AccessIntervalChange[] = [];
@@ -351,9 +375,7 @@ type Dependencies = NonNullable<ConstructorParameters<typeof FactReader>[2]>;
  * answer read to the next; at an instant with several events it evaluates after each of them (a view ending at its
  * position), so every change names the event that made it, as in the live projection.
  */
-export function memberChangesFrom(
-  tenantId: string, facts: FactStore, member: MemberKey, family: Family, at: number, pos: number,
-): AccessIntervalChange[] {
+export function memberChangesFrom(tenantId: string, facts: FactStore, member: MemberKey, family: Family, at: number, pos: number): AccessIntervalChange[] {
   const [orgId, userId] = member;
   let deps: Dependencies = new Set();
   const evaluate = (view: View) => familyPermissions(new FactReader(facts, view, deps), orgId, userId, family);
@@ -363,13 +385,21 @@ export function memberChangesFrom(
   const step = (t: number, events: readonly EventRef[]) => {
     for (let i = 0; i < Math.max(1, events.length); i++) {
       const e = events[i];
-      const after = evaluate(i >= events.length - 1 ? { at: t, knownAt: Number.POSITIVE_INFINITY } : { at: t, knownAt: Number.POSITIVE_INFINITY, beforePos: e!.pos + 1 });
+      const after = evaluate(
+        i >= events.length - 1 ? { at: t, knownAt: Number.POSITIVE_INFINITY } : { at: t, knownAt: Number.POSITIVE_INFINITY, beforePos: e!.pos + 1 },
+      );
       // A fact changes only through an event at that instant, so `e` is there; without it the walk still goes on.
       for (const c of diffChanges(tenantId, member, held, after, iso(t), e?.eventId ?? '')) out.push(c);
       held = after;
     }
   };
-  step(at, facts.eventsAt(at).filter((e) => e.pos >= pos).sort(byPosition));
+  step(
+    at,
+    facts
+      .eventsAt(at)
+      .filter((e) => e.pos >= pos)
+      .sort(byPosition),
+  );
   for (let t = at; ; ) {
     let next: number | undefined;
     for (const key of deps) {
@@ -451,7 +481,10 @@ export function rewriteOf(tenantId: string, facts: FactStore, late: LateImpact, 
     members: [...late.members],
     scope: scopeOf(late.family),
     from: iso(late.at),
-    eventsBefore: facts.eventsAt(late.at).filter((e) => e.pos < late.pos).map((e) => e.eventId),
+    eventsBefore: facts
+      .eventsAt(late.at)
+      .filter((e) => e.pos < late.pos)
+      .map((e) => e.eventId),
     changes,
   };
 }

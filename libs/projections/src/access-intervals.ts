@@ -1,14 +1,36 @@
 import { FactStore, asLedgerEvent, evolve, evolveWhole, type LedgerEvent } from '@access-ledger/access-model';
 import type { RecordedEvent } from '@access-ledger/event-store';
 import {
-  AccessIntervalWriter, BatchSource, CheckpointStore, Quarantine, TIMEOUT, TRUNCATION_PENDING, type BatchingProjectionOptions, type ProjectionProgress, type AccessIntervalChange, type Checkpoint, type IntervalRewrite,
+  AccessIntervalWriter,
+  BatchSource,
+  CheckpointStore,
+  Quarantine,
+  TIMEOUT,
+  TRUNCATION_PENDING,
+  type BatchingProjectionOptions,
+  type ProjectionProgress,
+  type AccessIntervalChange,
+  type Checkpoint,
+  type IntervalRewrite,
 } from '@access-ledger/read-model';
 import type { FoldedFacts } from './access-projection.js';
 import { MergedLateImpact, changesOfEvent, lateImpactOf, memberChangesFrom, rewriteOf, type LateImpact } from './access-intervals-changes.js';
 
 export {
-  intervalPermissionsOf, affectedMembers, impactOf, changesOfEvent, intervalChangesOfHistory, lateRewriteOf, memberChangesFrom, scopeOf,
-  lateImpactOf, MergedLateImpact, rewriteOf, type Family, type Impact, type LateImpact,
+  intervalPermissionsOf,
+  affectedMembers,
+  impactOf,
+  changesOfEvent,
+  intervalChangesOfHistory,
+  lateRewriteOf,
+  memberChangesFrom,
+  scopeOf,
+  lateImpactOf,
+  MergedLateImpact,
+  rewriteOf,
+  type Family,
+  type Impact,
+  type LateImpact,
 } from './access-intervals-changes.js';
 
 /**
@@ -16,9 +38,7 @@ export {
  * intervals must be recomputed from its instant on (`late`; the projection merges a batch's late events into one
  * rewrite per tenant).
  */
-export type IntervalEffect =
-  | { readonly kind: 'changes'; readonly changes: AccessIntervalChange[] }
-  | { readonly kind: 'late'; readonly late: LateImpact };
+export type IntervalEffect = { readonly kind: 'changes'; readonly changes: AccessIntervalChange[] } | { readonly kind: 'late'; readonly late: LateImpact };
 
 /**
  * One tenant's facts as the interval producer folds them, event by event in store order, and the latest instant
@@ -123,7 +143,6 @@ export interface AccessIntervalMetrics extends ProjectionProgress {
   /** Events of this generation in quarantine, not yet released. */
   readonly quarantined: number;
 }
-
 
 /**
  * Feeds `access_intervals` from the event store: every tenant's events folded into its own facts, the evaluator's

@@ -226,8 +226,18 @@ export class AccessProjection {
   snapshotBytes(): Buffer | undefined {
     if (!this.quiescent) return undefined;
     const strings = new StringTable();
-    const tenants = [...this.tenants].map(([id, t]): SnapshotFile['tenants'][number] => [id, { revision: t.revision, events: t.events, facts: t.facts.toSnapshot(strings) }]);
-    const file: SnapshotFile = { format: SNAPSHOT_FORMAT, position: this.position, keys: KEYS.toSnapshot(strings), strings: strings.values, tenants, quarantined: this.quarantine.list() };
+    const tenants = [...this.tenants].map(([id, t]): SnapshotFile['tenants'][number] => [
+      id,
+      { revision: t.revision, events: t.events, facts: t.facts.toSnapshot(strings) },
+    ]);
+    const file: SnapshotFile = {
+      format: SNAPSHOT_FORMAT,
+      position: this.position,
+      keys: KEYS.toSnapshot(strings),
+      strings: strings.values,
+      tenants,
+      quarantined: this.quarantine.list(),
+    };
     return serialize(file);
   }
 

@@ -18,7 +18,15 @@ import type { History } from '../../access-model/test/time-travel/generated-hist
 export { generatedHistory, type History } from '../../access-model/test/time-travel/generated-history.js';
 
 /** Types that change nobody's access (impactOf): moving them proves nothing. */
-const INERT = new Set(['GroupRenamed', 'RoleRenamed', 'GroupRoleMappingSet', 'GroupMappingsEnabledSet', 'ApiKeyCreated', 'ApiKeyRevoked', 'AccessChangeDenied']);
+const INERT = new Set([
+  'GroupRenamed',
+  'RoleRenamed',
+  'GroupRoleMappingSet',
+  'GroupMappingsEnabledSet',
+  'ApiKeyCreated',
+  'ApiKeyRevoked',
+  'AccessChangeDenied',
+]);
 
 /**
  * R61 on a generated history, beyond its own late imports (SCIM syncs of users whose groups did not change since,
@@ -31,7 +39,7 @@ const INERT = new Set(['GroupRenamed', 'RoleRenamed', 'GroupRoleMappingSet', 'Gr
  */
 export function deliveredLate(h: History, blocks: number, seed: number): History {
   let state = seed >>> 0 || 1;
-  const random = () => ((state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+  const random = () => (state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
   const perInstant = new Map<string, number>();
   for (const e of h.events) perInstant.set(e.meta.occurredAt, (perInstant.get(e.meta.occurredAt) ?? 0) + 1);
   // Runs of consecutive events at one instant that no other event shares, by the type of their first event.
@@ -48,7 +56,11 @@ export function deliveredLate(h: History, blocks: number, seed: number): History
     i = j + 1;
   }
   const moved = new Map<number, number>(); // index of a moved event → sort key (after the event it now follows)
-  const types = [...byType.keys()].sort().map((t) => ({ t, r: random() })).sort((a, b) => a.r - b.r).map(({ t }) => t);
+  const types = [...byType.keys()]
+    .sort()
+    .map((t) => ({ t, r: random() }))
+    .sort((a, b) => a.r - b.r)
+    .map(({ t }) => t);
   for (let picked = 0, round = 0; picked < blocks && round < 50; round++) {
     for (const type of types) {
       const list = byType.get(type)!;
@@ -83,13 +95,26 @@ const ADMIN: Actor = { kind: 'system' } as Actor;
 
 /** A hand-written event (the unit specs), folded by the projection like a stored one. */
 export function event(position: number, type: EventType, at: string, data: Record<string, unknown>, tenantId = 't'): LedgerEvent {
-  return { id: `ev-${position}`, type, data: data as never, position, meta: { tenantId, occurredAt: at, recordedAt: at, actor: ADMIN, source: 'api', schemaVersion: 1 } };
+  return {
+    id: `ev-${position}`,
+    type,
+    data: data as never,
+    position,
+    meta: { tenantId, occurredAt: at, recordedAt: at, actor: ADMIN, source: 'api', schemaVersion: 1 },
+  };
 }
 
 export function recorded(e: LedgerEvent): RecordedEvent {
   return {
-    id: e.id, type: e.type, data: e.data as never, metadata: e.meta as never, streamId: `tenant-${e.meta.tenantId}`,
-    revision: e.position, position: e.position, prevHash: '', hash: '',
+    id: e.id,
+    type: e.type,
+    data: e.data as never,
+    metadata: e.meta as never,
+    streamId: `tenant-${e.meta.tenantId}`,
+    revision: e.position,
+    position: e.position,
+    prevHash: '',
+    hash: '',
   };
 }
 

@@ -39,8 +39,10 @@ function history(tenantId: string, join: (e: LedgerEvent) => LedgerEvent = (e) =
 /** Stored in a shape of schema version 0, for which this build has no upcaster. */
 const oldShape = (e: LedgerEvent): LedgerEvent => ({ ...e, meta: { ...e.meta, schemaVersion: 0 } });
 /** Passes the store, but `evolve` throws halfway through it (after the connector is added, at its missing tools). */
-const toolless = (tenantId: string, position: number): LedgerEvent =>
-  ({ ...event(position, 'ConnectorAdded', '2026-01-08T00:00:00.000Z', { orgId: 'org', connectorId: 'c-bad', name: 'Bad' }, tenantId), id: `${tenantId}-bad` });
+const toolless = (tenantId: string, position: number): LedgerEvent => ({
+  ...event(position, 'ConnectorAdded', '2026-01-08T00:00:00.000Z', { orgId: 'org', connectorId: 'c-bad', name: 'Bad' }, tenantId),
+  id: `${tenantId}-bad`,
+});
 
 describe('access_intervals quarantine', () => {
   test('events it cannot fold are quarantined and skipped, for their tenant only; the other tenant is projected whole', async () => {
@@ -79,12 +81,13 @@ describe('access_intervals quarantine', () => {
     try {
       // A replay slow enough for a batch timer to fire in the middle of it: the retried event's rewrite must still
       // wait for the facts through the checkpoint (u-2's removal on 03-01 comes after it).
-      const slowly = (after: number) => (async function* () {
-        for await (const e of sourceOf(poisoned)(after)) {
-          await new Promise((resume) => setTimeout(resume, 2));
-          yield e;
-        }
-      })();
+      const slowly = (after: number) =>
+        (async function* () {
+          for await (const e of sourceOf(poisoned)(after)) {
+            await new Promise((resume) => setTimeout(resume, 2));
+            yield e;
+          }
+        })();
       const restarted = new AccessIntervalProjection({ client: db.client, source: slowly, name, maxBatchDelayMs: 1 });
       await restarted.run();
       expect(restarted.metrics.quarantined).toBe(0);

@@ -2,8 +2,17 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LedgerEvent } from '@access-ledger/access-model';
 import {
-  AccessChangesQuery, AccessIntervalWriter, AccessReviewQuery, PermissionHoldersQuery, PrivilegedAccessQuery, SodViolationsQuery, accessChanges,
-  accessReview, permissionHolders, privilegedAccess, sodViolations,
+  AccessChangesQuery,
+  AccessIntervalWriter,
+  AccessReviewQuery,
+  PermissionHoldersQuery,
+  PrivilegedAccessQuery,
+  SodViolationsQuery,
+  accessChanges,
+  accessReview,
+  permissionHolders,
+  privilegedAccess,
+  sodViolations,
 } from '@access-ledger/read-model';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +20,18 @@ import { join } from 'node:path';
 import { AccessIntervalProjection, TenantIntervals, intervalChangesOfHistory } from '../src/access-intervals.js';
 import { AccessProjection, foldedFactsOf } from '../src/access-projection.js';
 import {
-  deliveredLate, event, generatedHistory, intervalRows, lateEventsOf, liveSourceOf, openDb, recorded, sourceOf, tombstones, withoutTenant, type IntervalRow,
+  deliveredLate,
+  event,
+  generatedHistory,
+  intervalRows,
+  lateEventsOf,
+  liveSourceOf,
+  openDb,
+  recorded,
+  sourceOf,
+  tombstones,
+  withoutTenant,
+  type IntervalRow,
 } from './access-intervals-fixture.js';
 
 const OPEN = '2299-12-31T23:59:59.999Z';
@@ -62,7 +82,8 @@ async function rebuilt(tenantId: string, events: LedgerEvent[]): Promise<Interva
 }
 
 /** A late event (R61): position 14, after everything acme() stored, with an earlier occurredAt. */
-const lateEvent = (tenantId: string, type: Parameters<typeof event>[1], day: string, data: Record<string, unknown>) => event(14, type, `2026-${day}T00:00:00.000Z`, data, tenantId);
+const lateEvent = (tenantId: string, type: Parameters<typeof event>[1], day: string, data: Record<string, unknown>) =>
+  event(14, type, `2026-${day}T00:00:00.000Z`, data, tenantId);
 
 describe('access intervals, family by family', () => {
   test('R2: switching claude_code off closes capability:claude_code for every holder at that instant, closed by that event, and nothing else', async () => {
@@ -70,18 +91,30 @@ describe('access intervals, family by family', () => {
     expect(of(rows, 'u-owner', 'capability:claude_code')).toEqual([
       expect.objectContaining({ level: 'granted', valid_from: d('01-02'), valid_to: d('02-01'), opened_by: 'ev-2', closed_by: 'ev-11' }),
     ]);
-    expect(of(rows, 'u-user', 'capability:claude_code')).toEqual([expect.objectContaining({ valid_from: d('01-02'), valid_to: d('02-01'), opened_by: 'ev-3', closed_by: 'ev-11' })]);
+    expect(of(rows, 'u-user', 'capability:claude_code')).toEqual([
+      expect.objectContaining({ valid_from: d('01-02'), valid_to: d('02-01'), opened_by: 'ev-3', closed_by: 'ev-11' }),
+    ]);
     // R5: the custom member had it through the group's role, from joining the group.
-    expect(of(rows, 'u-custom', 'capability:claude_code')).toEqual([expect.objectContaining({ valid_from: d('01-06'), valid_to: d('02-01'), opened_by: 'ev-10', closed_by: 'ev-11' })]);
+    expect(of(rows, 'u-custom', 'capability:claude_code')).toEqual([
+      expect.objectContaining({ valid_from: d('01-06'), valid_to: d('02-01'), opened_by: 'ev-10', closed_by: 'ev-11' }),
+    ]);
     // R6: the custom member in no group never had it.
     expect(of(rows, 'u-late', 'capability:claude_code')).toEqual([]);
-    expect(rows.filter((r) => r.closed_by === 'ev-11').map((r) => r.permission)).toEqual(['capability:claude_code', 'capability:claude_code', 'capability:claude_code']);
+    expect(rows.filter((r) => r.closed_by === 'ev-11').map((r) => r.permission)).toEqual([
+      'capability:claude_code',
+      'capability:claude_code',
+      'capability:claude_code',
+    ]);
   });
 
   test('R5, R30: leaving the group closes the custom member’s role-derived permissions, not their built-in role', async () => {
     const rows = await project('leave', acme('leave'));
-    expect(of(rows, 'u-custom', 'capability:chat')).toEqual([expect.objectContaining({ valid_from: d('01-06'), valid_to: d('03-01'), opened_by: 'ev-10', closed_by: 'ev-12' })]);
-    expect(of(rows, 'u-custom', 'role:custom')).toEqual([expect.objectContaining({ level: 'custom', valid_from: d('01-03'), valid_to: OPEN, opened_by: 'ev-4', closed_by: '' })]);
+    expect(of(rows, 'u-custom', 'capability:chat')).toEqual([
+      expect.objectContaining({ valid_from: d('01-06'), valid_to: d('03-01'), opened_by: 'ev-10', closed_by: 'ev-12' }),
+    ]);
+    expect(of(rows, 'u-custom', 'role:custom')).toEqual([
+      expect.objectContaining({ level: 'custom', valid_from: d('01-03'), valid_to: OPEN, opened_by: 'ev-4', closed_by: '' }),
+    ]);
     expect(rows.filter((r) => r.closed_by === 'ev-12').every((r) => r.user_id === 'u-custom')).toBe(true);
   });
 
@@ -103,7 +136,14 @@ describe('access intervals, family by family', () => {
   test('start() / catchUp() / lag() / stop() on a live subscription: the batch timer writes the partial batch, no lag remains', async () => {
     const events = acme('live');
     // A live subscription never ends: only the batch timer can write the last partial batch.
-    const projection = new AccessIntervalProjection({ client: db.client, source: liveSourceOf(events), name: 'ai-live', headPosition: async () => events.length, maxBatchEvents: 1000, maxBatchDelayMs: 10 });
+    const projection = new AccessIntervalProjection({
+      client: db.client,
+      source: liveSourceOf(events),
+      name: 'ai-live',
+      headPosition: async () => events.length,
+      maxBatchEvents: 1000,
+      maxBatchDelayMs: 10,
+    });
     const errors: unknown[] = [];
     projection.start((e) => errors.push(e));
     await projection.catchUp(10_000);
@@ -156,9 +196,19 @@ describe('R61: late events, projected live, exact at every instant', () => {
     expect(rows.filter((r) => r.opened_by === 'ev-10')).toEqual([]);
     expect(await tombstones(db.client, 'late-early')).toBeGreaterThan(0);
     expect(rows).toEqual(await rebuilt('late-early-exact', [...acme('late-early-exact'), early('late-early-exact')]));
-    const changes = await accessChanges(db.client, 'late-early', 'acme', AccessChangesQuery.parse({ from: d('01-01'), to: d('02-01'), userId: 'u-custom', permissionPrefix: 'capability:chat' }));
+    const changes = await accessChanges(
+      db.client,
+      'late-early',
+      'acme',
+      AccessChangesQuery.parse({ from: d('01-01'), to: d('02-01'), userId: 'u-custom', permissionPrefix: 'capability:chat' }),
+    );
     expect(changes).toEqual([expect.objectContaining({ at: d('01-05'), change: 'gained', eventId: 'ev-9' })]);
-    const holders = await permissionHolders(db.client, 'late-early', 'acme', PermissionHoldersQuery.parse({ from: d('01-01'), to: d('04-01'), permission: 'capability:chat' }));
+    const holders = await permissionHolders(
+      db.client,
+      'late-early',
+      'acme',
+      PermissionHoldersQuery.parse({ from: d('01-01'), to: d('04-01'), permission: 'capability:chat' }),
+    );
     expect(holders.find((h) => h.userId === 'u-custom')!.intervals).toEqual([expect.objectContaining({ validFrom: d('01-05'), openedBy: 'ev-9' })]);
   });
 
@@ -178,7 +228,9 @@ describe('R61: late events, projected live, exact at every instant', () => {
       ];
     };
     const crashing = new AccessIntervalProjection({
-      client: db.client, source: sourceOf(history('same')), name: 'ai-same',
+      client: db.client,
+      source: sourceOf(history('same')),
+      name: 'ai-same',
       afterInsert: (b) => {
         if (b.last === 7) throw new Error('crash after insert, before checkpoint');
       },
@@ -231,14 +283,21 @@ describe('starting from the access snapshot’s facts', () => {
     const half = events[Math.floor(events.length / 2)]!.position;
     const third = events[Math.floor(events.length / 3)]!.position;
     // First run: up to half the history (a server stopped there), then the access snapshot at a third of it.
-    await new AccessIntervalProjection({ client: db.client, source: sourceOf(events.filter((e) => e.position <= half)), name: 'ai-fsnap', maxBatchEvents: 250 }).run();
+    await new AccessIntervalProjection({
+      client: db.client,
+      source: sourceOf(events.filter((e) => e.position <= half)),
+      name: 'ai-fsnap',
+      maxBatchEvents: 250,
+    }).run();
     const path = join(snapshotDir, 'fsnap.snapshot');
     await accessSnapshot(events, third, path);
 
     const asked: number[] = [];
     const source = sourceOf(events);
     const restarted = new AccessIntervalProjection({
-      client: db.client, name: 'ai-fsnap', maxBatchEvents: 300,
+      client: db.client,
+      name: 'ai-fsnap',
+      maxBatchEvents: 300,
       source: (after) => {
         asked.push(after);
         return source(after);
@@ -254,10 +313,20 @@ describe('starting from the access snapshot’s facts', () => {
     // The first event after the facts is late: it is known to be late only from the facts' own latest instant.
     const lateOnes = history('flate').events;
     const late = lateEventsOf(lateOnes).find(({ event }) => event.position > half)!.event.position;
-    await new AccessIntervalProjection({ client: db.client, source: sourceOf(lateOnes.filter((e) => e.position < late)), name: 'ai-flate', maxBatchEvents: 250 }).run();
+    await new AccessIntervalProjection({
+      client: db.client,
+      source: sourceOf(lateOnes.filter((e) => e.position < late)),
+      name: 'ai-flate',
+      maxBatchEvents: 250,
+    }).run();
     const latePath = join(snapshotDir, 'flate.snapshot');
     await accessSnapshot(lateOnes, late - 1, latePath);
-    const resumed = new AccessIntervalProjection({ client: db.client, name: 'ai-flate', source: sourceOf(lateOnes), foldedFacts: () => foldedFactsOf(latePath) });
+    const resumed = new AccessIntervalProjection({
+      client: db.client,
+      name: 'ai-flate',
+      source: sourceOf(lateOnes),
+      foldedFacts: () => foldedFactsOf(latePath),
+    });
     await resumed.run();
     expect(resumed.metrics.startedFrom).toBe(late - 1);
     expect(resumed.metrics.lateEvents).toBeGreaterThan(0);
@@ -274,13 +343,18 @@ describe('starting from the access snapshot’s facts', () => {
       const asked: number[] = [];
       let loads = 0;
       const source = sourceOf(events);
-      const projection = new AccessIntervalProjection({ client: db.client, name: 'ai-fahead', source: (after) => {
-        asked.push(after);
-        return source(after);
-      }, foldedFacts: () => {
-        loads++;
-        return foldedFacts();
-      } });
+      const projection = new AccessIntervalProjection({
+        client: db.client,
+        name: 'ai-fahead',
+        source: (after) => {
+          asked.push(after);
+          return source(after);
+        },
+        foldedFacts: () => {
+          loads++;
+          return foldedFacts();
+        },
+      });
       await projection.prepare();
       await projection.run();
       expect(loads).toBe(1); // an unusable snapshot is not loaded a second time when the run starts
@@ -305,7 +379,10 @@ describe('exactly once', () => {
     const crashAt = (n: number, batch: number) => {
       let inserts = 0;
       return new AccessIntervalProjection({
-        client: db.client, source: sourceOf(crash.events), name: 'ai-crash', maxBatchEvents: batch,
+        client: db.client,
+        source: sourceOf(crash.events),
+        name: 'ai-crash',
+        maxBatchEvents: batch,
         afterInsert: () => {
           if (++inserts === n) throw new Error('crash after insert, before checkpoint');
         },
@@ -334,7 +411,10 @@ describe('exactly once', () => {
     expect(late.length).toBeGreaterThan(40);
     const crashWhen = (batch: number, when: (b: { first: number; last: number; rows: number }) => boolean) =>
       new AccessIntervalProjection({
-        client: db.client, source: sourceOf(crash.events), name: 'ai-lcrash', maxBatchEvents: batch,
+        client: db.client,
+        source: sourceOf(crash.events),
+        name: 'ai-lcrash',
+        maxBatchEvents: batch,
         afterInsert: (b) => {
           if (when(b)) throw new Error('crash after insert, before checkpoint');
         },

@@ -4,7 +4,17 @@ import fc from 'fast-check';
 import { lookupKey, NOW, accessAt, viewAt } from '@access-ledger/access-model';
 import { AccessIntervalWriter } from '@access-ledger/read-model';
 import { AccessIntervalProjection, impactOf, intervalChangesOfHistory, intervalPermissionsOf } from '../src/access-intervals.js';
-import { deliveredLate, generatedHistory, heldAt, intervalRows, lateEventsOf, openDb, sourceOf, withoutTenant, type History } from './access-intervals-fixture.js';
+import {
+  deliveredLate,
+  generatedHistory,
+  heldAt,
+  intervalRows,
+  lateEventsOf,
+  openDb,
+  sourceOf,
+  withoutTenant,
+  type History,
+} from './access-intervals-fixture.js';
 
 /**
  * For random (member, permission, instant), the access intervals in ClickHouse agree with the evaluator of
@@ -39,7 +49,9 @@ async function agree(client: ClickHouseClient, h: History, member: [string, stri
   const evaluator = intervalPermissionsOf(accessAt(h.facts, viewAt(at), orgId, userId));
   const table = await heldAt(client, h.tenantId, orgId, userId, at);
   expect({ at: new Date(at).toISOString(), member, held: Object.fromEntries([...table].sort()) }).toEqual({
-    at: new Date(at).toISOString(), member, held: Object.fromEntries([...evaluator].sort()),
+    at: new Date(at).toISOString(),
+    member,
+    held: Object.fromEntries([...evaluator].sort()),
   });
 }
 
@@ -63,7 +75,9 @@ beforeAll(async () => {
     // Batches of 300: late events arrive in the middle of batches, whose changes must reach the table first.
     await new AccessIntervalProjection({ client: db.client, source: sourceOf(ll.events), name: `ai-livelate-${seed}`, maxBatchEvents: 300 }).run();
     const stretches = lateEventsOf(ll.events).map(({ event, frontier }) => ({
-      from: Date.parse(event.meta.occurredAt), to: frontier, members: impactOf(ll.facts, event).members.map(([o, u]): [string, string] => [o, u]),
+      from: Date.parse(event.meta.occurredAt),
+      to: frontier,
+      members: impactOf(ll.facts, event).members.map(([o, u]): [string, string] => [o, u]),
     }));
     liveLate.set(seed, { history: ll, stretches });
   }
@@ -84,28 +98,41 @@ describe('access intervals agree with the evaluator', () => {
       const { history, stretches } = liveLate.get(seed)!;
       expect(stretches.filter((x) => x.members.length > 0).length).toBeGreaterThan(40);
       const lateTypes = new Set(lateEventsOf(history.events).map(({ event }) => event.type));
-      for (const t of ['UserAddedToGroup', 'RoleCapabilitySet', 'OrganizationCapabilitySet', 'MemberRoleChanged', 'OrgToolPolicySet']) expect(lateTypes).toContain(t);
+      for (const t of ['UserAddedToGroup', 'RoleCapabilitySet', 'OrganizationCapabilitySet', 'MemberRoleChanged', 'OrgToolPolicySet'])
+        expect(lateTypes).toContain(t);
     }
   });
 
   test('live projection, in-order history: for random (member, instant) the rows containing T are the evaluator’s permissions at T', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...SEEDS), fc.double({ min: 0, max: 1, noNaN: true }), fc.option(fc.nat(), { nil: undefined }), fc.nat(), async (seed, when, pick, who) => {
-        const h = live.get(seed)!;
-        const all = members(h);
-        await agree(db.client, h, all[who % all.length]!, instant(h, when, pick));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...SEEDS),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.option(fc.nat(), { nil: undefined }),
+        fc.nat(),
+        async (seed, when, pick, who) => {
+          const h = live.get(seed)!;
+          const all = members(h);
+          await agree(db.client, h, all[who % all.length]!, instant(h, when, pick));
+        },
+      ),
       { numRuns: 200, seed: 20261126 },
     );
   });
 
   test('R61: with late imports, the intervals of the whole history (rebuild path) agree with the evaluator at every instant', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...SEEDS), fc.double({ min: 0, max: 1, noNaN: true }), fc.option(fc.nat(), { nil: undefined }), fc.nat(), async (seed, when, pick, who) => {
-        const h = late.get(seed)!;
-        const all = members(h);
-        await agree(db.client, h, all[who % all.length]!, instant(h, when, pick));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...SEEDS),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.option(fc.nat(), { nil: undefined }),
+        fc.nat(),
+        async (seed, when, pick, who) => {
+          const h = late.get(seed)!;
+          const all = members(h);
+          await agree(db.client, h, all[who % all.length]!, instant(h, when, pick));
+        },
+      ),
       { numRuns: 150, seed: 20261127 },
     );
   });
@@ -121,7 +148,12 @@ describe('access intervals agree with the evaluator', () => {
   test('R61: projected live with late events, for random (member, instant) anywhere — inside late events’ stretches too — the rows containing T are the evaluator’s permissions at T', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...SEEDS), fc.constantFrom('anywhere', 'stretch', 'stretch-event'), fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(), fc.nat(), fc.boolean(),
+        fc.constantFrom(...SEEDS),
+        fc.constantFrom('anywhere', 'stretch', 'stretch-event'),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.nat(),
+        fc.nat(),
+        fc.boolean(),
         async (seed, where, when, pick, who, affected) => {
           const { history: h, stretches } = liveLate.get(seed)!;
           const all = members(h);
@@ -130,7 +162,10 @@ describe('access intervals agree with the evaluator', () => {
           const stretch = stretches[pick % stretches.length]!;
           const candidates = affected && stretch.members.length > 0 ? stretch.members : all;
           const events = h.events.map((e) => Date.parse(e.meta.occurredAt)).filter((at) => at >= stretch.from && at <= stretch.to);
-          const at = where === 'stretch' || events.length === 0 ? Math.floor(stretch.from + when * (stretch.to - stretch.from)) : events[Math.floor(when * events.length) % events.length]!;
+          const at =
+            where === 'stretch' || events.length === 0
+              ? Math.floor(stretch.from + when * (stretch.to - stretch.from))
+              : events[Math.floor(when * events.length) % events.length]!;
           await agree(db.client, h, candidates[who % candidates.length]!, at);
         },
       ),

@@ -15,7 +15,15 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const orgCreated = (tenantId: string, position: number) =>
-  recorded(event(position, 'OrganizationCreated', '2026-01-01T00:00:00.000Z', { orgId: 'org', name: 'Org', dualSeat: false, usageBased: false, provisioningMode: 'invite_only' }, tenantId));
+  recorded(
+    event(
+      position,
+      'OrganizationCreated',
+      '2026-01-01T00:00:00.000Z',
+      { orgId: 'org', name: 'Org', dualSeat: false, usageBased: false, provisioningMode: 'invite_only' },
+      tenantId,
+    ),
+  );
 /** A data shape of schema version 0 (no upcaster in this build). */
 const oldConnector = (tenantId: string, position: number) => {
   const e = recorded(event(position, 'ConnectorAdded', '2026-01-02T00:00:00.000Z', { orgId: 'org', connectorId: 'c', name: 'C', tools: ['search'] }, tenantId));
@@ -45,6 +53,11 @@ describe('access projection quarantine', () => {
       delete UPCASTERS.ConnectorAdded;
     }
     expect(AccessProjection.load(snapshot, path).quarantine.count).toBe(0);
-    expect(readFileSync(path, 'utf8').trim().split('\n').map((l) => Object.keys(JSON.parse(l) as object)[0])).toEqual(['held', 'released']);
+    expect(
+      readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => Object.keys(JSON.parse(l) as object)[0]),
+    ).toEqual(['held', 'released']);
   });
 });

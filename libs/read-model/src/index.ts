@@ -23,14 +23,27 @@ export { AUDIT_COLUMNS, auditLineOf, auditRowOf, subjectOf, type AuditRow } from
 export { CheckpointStore, TRUNCATION_PENDING, projectedThrough, untilProjected, type Checkpoint, type ProjectedTable } from './ingestion/checkpoint.js';
 export { BatchSource, TIMEOUT, type BatchingProjectionOptions, type ProjectionProgress } from './ingestion/batch-source.js';
 export { Quarantine, listQuarantined, isDataError, describeError, type QuarantinedEvent } from './ingestion/quarantine.js';
-export { AccessIntervalWriter, ingestAccessIntervalChanges, type AccessIntervalRow, type AccessIntervalChange, type IntervalRewrite, type PermissionScope } from './ingestion/access-intervals.js';
+export {
+  AccessIntervalWriter,
+  ingestAccessIntervalChanges,
+  type AccessIntervalRow,
+  type AccessIntervalChange,
+  type IntervalRewrite,
+  type PermissionScope,
+} from './ingestion/access-intervals.js';
 
 // Queries
 export { AuditSearchQuery, searchAuditEvents, type AuditSearchFilters, type AuditEvent, type AuditSearchPage } from './queries/audit-search.js';
 export { OrphanedApiKeysQuery, orphanedApiKeys, type OrphanedApiKey } from './queries/orphaned-api-keys.js';
 export { CustomMembersWithoutGroupQuery, customMembersWithoutGroup, type CustomMemberWithoutGroup } from './queries/custom-members-without-group.js';
 export { AccessReviewQuery, accessReview, accessReviewRows, type AccessReviewMember, type AccessReviewRow } from './queries/access-review.js';
-export { PermissionHoldersQuery, permissionHolders, permissionHolderIntervals, type PermissionHolder, type HeldInterval } from './queries/permission-holders.js';
+export {
+  PermissionHoldersQuery,
+  permissionHolders,
+  permissionHolderIntervals,
+  type PermissionHolder,
+  type HeldInterval,
+} from './queries/permission-holders.js';
 export { AccessChangesQuery, accessChanges, type AccessChange } from './queries/access-changes.js';
 export { PrivilegedAccessQuery, privilegedAccess, bucketStarts, PRIVILEGED_ROLES, type PrivilegedBucket } from './queries/privileged-access.js';
 export { SodViolationsQuery, sodViolations, DEFAULT_SOD_PAIRS, type SodViolation } from './queries/segregation-of-duties.js';

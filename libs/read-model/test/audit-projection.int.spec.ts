@@ -46,7 +46,13 @@ describe.each(BACKENDS)('audit trail projection (%s)', (backend) => {
   it('flattens events: org, actor, subject from the most specific id, payload as JSON', () => {
     const [created, added, , capability, transferred, key, toggle] = history().events;
     expect(auditRowOf(created!)).toMatchObject({ tenant_id: 'acme', org_id: 'acme-eng', actor_kind: 'system', actor_user_id: '', subject: '' });
-    expect(auditRowOf(added!)).toMatchObject({ subject: 'u-1', actor_kind: 'member', actor_org_id: 'acme-eng', actor_user_id: 'u-owner', occurred_at: '2026-03-01T09:01:00.000Z' });
+    expect(auditRowOf(added!)).toMatchObject({
+      subject: 'u-1',
+      actor_kind: 'member',
+      actor_org_id: 'acme-eng',
+      actor_user_id: 'u-owner',
+      occurred_at: '2026-03-01T09:01:00.000Z',
+    });
     expect(auditRowOf(capability!).subject).toBe('r-cc');
     expect(auditRowOf(transferred!).subject).toBe('u-2');
     expect(auditRowOf(key!)).toMatchObject({ subject: 'k-1', actor_kind: 'scim' });
@@ -56,7 +62,9 @@ describe.each(BACKENDS)('audit trail projection (%s)', (backend) => {
 
   it('R62: an AccessChangeDenied is filed under the organization its refused command targeted, also when stored without data.orgId', () => {
     const denied = (data: Record<string, unknown>, actor: object) =>
-      auditRowOf(new RecordedHistory('acme', '2026-03-01T09:00:00.000Z').by(actor as never).add('AccessChangeDenied', { reason: 'no', rule: 'R22', ...data }).events[0]!).org_id;
+      auditRowOf(
+        new RecordedHistory('acme', '2026-03-01T09:00:00.000Z').by(actor as never).add('AccessChangeDenied', { reason: 'no', rule: 'R22', ...data }).events[0]!,
+      ).org_id;
     expect(denied({ orgId: 'org-x', command: { type: 'CreateGroup', payload: {} } }, owner)).toBe('org-x');
     expect(denied({ command: { type: 'SetOrgSpendCeiling', payload: { orgId: 'org-y', cents: 1 } } }, { kind: 'scim' })).toBe('org-y');
     expect(denied({ command: { type: 'CreateGroup', payload: { groupId: 'g' } } }, owner)).toBe('acme-eng');
@@ -86,7 +94,10 @@ describe.each(BACKENDS)('audit trail projection (%s)', (backend) => {
     });
     const events = h.events;
     await new AuditProjection({ client: db.client, source: (after) => fromArray(events, after) }).run();
-    const stored = await rows<{ position: number | string; payload: string }>(db.client, "SELECT position, payload FROM audit_events WHERE tenant_id = 'awk' ORDER BY position");
+    const stored = await rows<{ position: number | string; payload: string }>(
+      db.client,
+      "SELECT position, payload FROM audit_events WHERE tenant_id = 'awk' ORDER BY position",
+    );
     expect(stored.map((r) => r.payload)).toEqual(events.map((e) => JSON.stringify(e.data)));
   });
 

@@ -90,7 +90,11 @@ describe.each(BACKENDS)('audit-trail reports (%s)', (backend) => {
     const now = await customMembersWithoutGroup(db.client, 'acme', CustomMembersWithoutGroupQuery.parse({ at: '2026-04-01T00:00:00.000Z' }));
     expect(now.map((m) => m.userId)).toEqual(['c-alone', 'c-deleted-group', 'c-left-group']);
     expect(now.find((m) => m.userId === 'c-deleted-group')).toMatchObject({ status: 'active', roleEvent: 'ev-became-custom', orgId: 'acme-eng' });
-    const before = await customMembersWithoutGroup(db.client, 'acme', CustomMembersWithoutGroupQuery.parse({ orgId: 'acme-eng', at: '2026-03-05T00:00:00.000Z' }));
+    const before = await customMembersWithoutGroup(
+      db.client,
+      'acme',
+      CustomMembersWithoutGroupQuery.parse({ orgId: 'acme-eng', at: '2026-03-05T00:00:00.000Z' }),
+    );
     expect(before.map((m) => m.userId)).toEqual(['c-alone', 'c-promoted']);
   });
 
@@ -105,8 +109,11 @@ describe.each(BACKENDS)('audit-trail reports (%s)', (backend) => {
   });
 
   it('renders rows as CSV with quoting and formula guarding', () => {
-    expect(toCsv([{ a: 'x,y', b: '=SUM(A1)', c: null, d: ['p', 'q'] }, { a: 'he said "hi"', b: 2 }])).toBe(
-      'a,b,c,d\r\n"x,y",\'=SUM(A1),,"[""p"",""q""]"\r\n"he said ""hi""",2,,\r\n',
-    );
+    expect(
+      toCsv([
+        { a: 'x,y', b: '=SUM(A1)', c: null, d: ['p', 'q'] },
+        { a: 'he said "hi"', b: 2 },
+      ]),
+    ).toBe('a,b,c,d\r\n"x,y",\'=SUM(A1),,"[""p"",""q""]"\r\n"he said ""hi""",2,,\r\n');
   });
 });

@@ -36,7 +36,10 @@ function acme(): RecordedHistory {
 
 describe.each(BACKENDS)('audit search (%s)', (backend) => {
   let db: ClickHouseFixture;
-  const events = [...acme().events, ...new RecordedHistory('globex', '2026-03-01T09:00:00.000Z', 1000).add('MemberAdded', { orgId: 'acme-eng', userId: 'u-1' }).events];
+  const events = [
+    ...acme().events,
+    ...new RecordedHistory('globex', '2026-03-01T09:00:00.000Z', 1000).add('MemberAdded', { orgId: 'acme-eng', userId: 'u-1' }).events,
+  ];
   const search = (query: AuditSearchQuery) => searchAuditEvents(db.client, 'acme', AuditSearchQuery.parse(query));
 
   beforeAll(async () => {
@@ -55,9 +58,20 @@ describe.each(BACKENDS)('audit search (%s)', (backend) => {
       seen.push(...page.events);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    expect(seen.map((e) => e.position)).toEqual(events.filter((e) => e.metadata.tenantId === 'acme').map((e) => e.position).reverse());
+    expect(seen.map((e) => e.position)).toEqual(
+      events
+        .filter((e) => e.metadata.tenantId === 'acme')
+        .map((e) => e.position)
+        .reverse(),
+    );
     expect(seen.every((e) => e.tenantId === 'acme')).toBe(true);
-    expect(seen[0]).toMatchObject({ type: 'MemberAdded', actor: { kind: 'scim' }, subject: "o'brien\\", data: { email: 'ob@acme.test' }, occurredAt: '2026-03-01T09:30:00.000Z' });
+    expect(seen[0]).toMatchObject({
+      type: 'MemberAdded',
+      actor: { kind: 'scim' },
+      subject: "o'brien\\",
+      data: { email: 'ob@acme.test' },
+      occurredAt: '2026-03-01T09:30:00.000Z',
+    });
   });
 
   it('keeps ties on occurredAt in position order across pages', async () => {

@@ -10,7 +10,15 @@ import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhous
 const DAY = 86_400_000;
 const Q1 = { from: '2026-01-01T00:00:00.000Z', to: '2026-04-01T00:00:00.000Z' };
 
-function change(userId: string, permission: string, level: string, day: string, eventId: string, kind: 'open' | 'close' = 'open', tenantId = 'acme'): AccessIntervalChange {
+function change(
+  userId: string,
+  permission: string,
+  level: string,
+  day: string,
+  eventId: string,
+  kind: 'open' | 'close' = 'open',
+  tenantId = 'acme',
+): AccessIntervalChange {
   return { tenantId, orgId: 'acme-eng', userId, permission, level, at: `2026-${day}T00:00:00.000Z`, eventId, kind };
 }
 
@@ -72,12 +80,23 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
         userId: 'u-carol',
         totalMs: 68 * DAY,
         intervals: [
-          expect.objectContaining({ from: '2026-01-05T00:00:00.000Z', to: '2026-02-20T00:00:00.000Z', durationMs: 46 * DAY, openedBy: 'e-c1', closedBy: 'e-c2' }),
+          expect.objectContaining({
+            from: '2026-01-05T00:00:00.000Z',
+            to: '2026-02-20T00:00:00.000Z',
+            durationMs: 46 * DAY,
+            openedBy: 'e-c1',
+            closedBy: 'e-c2',
+          }),
           expect.objectContaining({ from: '2026-03-10T00:00:00.000Z', to: '2026-04-01T00:00:00.000Z', durationMs: 22 * DAY, validTo: null, closedBy: null }),
         ],
       },
     ]);
-    const managers = await permissionHolders(db.client, 'acme', 'acme-eng', PermissionHoldersQuery.parse({ ...Q1, permission: 'admin:billing', levels: 'manage' }));
+    const managers = await permissionHolders(
+      db.client,
+      'acme',
+      'acme-eng',
+      PermissionHoldersQuery.parse({ ...Q1, permission: 'admin:billing', levels: 'manage' }),
+    );
     expect(managers.map((h) => [h.userId, h.totalMs / DAY])).toEqual([
       ['u-alice', 90],
       ['u-bob', 59],
@@ -85,7 +104,12 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
   });
 
   it('the access changes of a period: gained, lost, and level changes as one row', async () => {
-    const feb = await accessChanges(db.client, 'acme', 'acme-eng', AccessChangesQuery.parse({ from: '2026-02-01T00:00:00.000Z', to: '2026-03-01T00:00:00.000Z' }));
+    const feb = await accessChanges(
+      db.client,
+      'acme',
+      'acme-eng',
+      AccessChangesQuery.parse({ from: '2026-02-01T00:00:00.000Z', to: '2026-03-01T00:00:00.000Z' }),
+    );
     expect(feb.map((c) => [c.at.slice(5, 10), c.userId, c.permission, c.change, c.previousLevel, c.level, c.eventId])).toEqual([
       ['02-01', 'u-bob', 'admin:billing', 'changed', 'view', 'manage', 'e-b2'],
       ['02-10', 'u-dan', 'role:admin', 'gained', null, 'admin', 'e-d1'],
@@ -132,8 +156,15 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
         openedByB: 'e-b3',
       }),
     ]);
-    const configured = await sodViolations(db.client, 'acme', 'acme-eng', SodViolationsQuery.parse({ ...Q1, pairs: ['role:owner+admin:billing=manage', ['admin:billing=view', 'admin:identity_access']] }));
-    expect(configured.map((v) => [v.userId, v.pair, v.from.slice(5, 10), v.to.slice(5, 10)])).toEqual([['u-alice', 'role:owner+admin:billing=manage', '01-01', '04-01']]);
+    const configured = await sodViolations(
+      db.client,
+      'acme',
+      'acme-eng',
+      SodViolationsQuery.parse({ ...Q1, pairs: ['role:owner+admin:billing=manage', ['admin:billing=view', 'admin:identity_access']] }),
+    );
+    expect(configured.map((v) => [v.userId, v.pair, v.from.slice(5, 10), v.to.slice(5, 10)])).toEqual([
+      ['u-alice', 'role:owner+admin:billing=manage', '01-01', '04-01'],
+    ]);
     expect(SodViolationsQuery.safeParse({ ...Q1, pairs: 'only-one-side' }).success).toBe(false);
   });
 
@@ -142,7 +173,9 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
       expect(await accessReview(db.client, 'acme', text, { format: 'json' })).toEqual([]);
       expect(await accessReview(db.client, text, 'acme-eng', { format: 'json', userId: text })).toEqual([]);
       expect(await permissionHolders(db.client, 'acme', 'acme-eng', PermissionHoldersQuery.parse({ ...Q1, permission: text }))).toEqual([]);
-      expect(await permissionHolders(db.client, 'acme', 'acme-eng', PermissionHoldersQuery.parse({ ...Q1, permission: 'admin:billing', levels: [text] }))).toEqual([]);
+      expect(
+        await permissionHolders(db.client, 'acme', 'acme-eng', PermissionHoldersQuery.parse({ ...Q1, permission: 'admin:billing', levels: [text] })),
+      ).toEqual([]);
       expect(await accessChanges(db.client, 'acme', 'acme-eng', { ...Q1, permissionPrefix: text })).toEqual([]);
       expect(await accessChanges(db.client, 'acme', 'acme-eng', { ...Q1, userId: text })).toEqual([]);
       expect(await privilegedAccess(db.client, text, 'acme-eng', { ...Q1, bucket: 'month' })).toEqual([]);
@@ -171,13 +204,26 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
     expect((await sod()).map((v) => v.userId)).toEqual(['u-eve', 'u-gus']);
     // u-eve was removed on 01-20, which arrives late: everything closes then, and the 02-01 grant never happened.
     const rewrite = {
-      tenantId: 'late', members: [['acme-eng', 'u-eve']] as const, scope: { names: [], prefixes: [''] }, from: '2026-01-20T00:00:00.000Z', eventsBefore: [],
-      changes: ['role:admin=admin', 'admin:billing=manage', 'capability:claude_code=granted'].map((p) => late('u-eve', p.split('=')[0]!, p.split('=')[1]!, '01-20', 'e-late', 'close')),
+      tenantId: 'late',
+      members: [['acme-eng', 'u-eve']] as const,
+      scope: { names: [], prefixes: [''] },
+      from: '2026-01-20T00:00:00.000Z',
+      eventsBefore: [],
+      changes: ['role:admin=admin', 'admin:billing=manage', 'capability:claude_code=granted'].map((p) =>
+        late('u-eve', p.split('=')[0]!, p.split('=')[1]!, '01-20', 'e-late', 'close'),
+      ),
     };
     expect(await writer.rewrite(rewrite)).toBe(4);
     expect(await writer.rewrite(rewrite)).toBe(0);
     // u-gus lost identity_access management on 02-01 (late too): only that permission is rewritten, billing stays.
-    const gus = { tenantId: 'late', members: [['acme-eng', 'u-gus']] as const, scope: { names: ['admin:identity_access'], prefixes: [] }, from: '2026-02-01T00:00:00.000Z', eventsBefore: [], changes: [] };
+    const gus = {
+      tenantId: 'late',
+      members: [['acme-eng', 'u-gus']] as const,
+      scope: { names: ['admin:identity_access'], prefixes: [] },
+      from: '2026-02-01T00:00:00.000Z',
+      eventsBefore: [],
+      changes: [],
+    };
     expect(await writer.rewrite(gus)).toBe(1);
     const [tombstones] = await rows<{ n: number }>(db.client, "SELECT count() AS n FROM access_intervals FINAL WHERE tenant_id = 'late' AND is_deleted");
     expect(Number(tombstones!.n)).toBe(2);
@@ -211,9 +257,15 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
     ]);
     expect(await sod()).toEqual([]);
     // Another member's intervals are untouched; a restarted writer finds nothing of u-eve open.
-    expect((await accessReview(db.client, 'late', 'acme-eng', AccessReviewQuery.parse({ at: '2026-03-01T00:00:00.000Z' }))).map((m) => m.userId)).toEqual(['u-fay', 'u-gus']);
+    expect((await accessReview(db.client, 'late', 'acme-eng', AccessReviewQuery.parse({ at: '2026-03-01T00:00:00.000Z' }))).map((m) => m.userId)).toEqual([
+      'u-fay',
+      'u-gus',
+    ]);
     // A restarted writer loads the open intervals without the tombstoned ones: granting identity_access again opens it.
-    await new AccessIntervalWriter(db.client).write([late('u-eve', 'role:admin', 'admin', '03-01', 'e-5'), late('u-gus', 'admin:identity_access', 'manage', '03-01', 'e-8')]);
+    await new AccessIntervalWriter(db.client).write([
+      late('u-eve', 'role:admin', 'admin', '03-01', 'e-5'),
+      late('u-gus', 'admin:identity_access', 'manage', '03-01', 'e-8'),
+    ]);
     const march = await accessReview(db.client, 'late', 'acme-eng', AccessReviewQuery.parse({ at: '2026-03-02T00:00:00.000Z' }));
     expect(march.map((m) => [m.userId, m.permissions.map((p) => `${p.permission}@${p.grantedBy}`)])).toEqual([
       ['u-eve', ['role:admin@e-5']],

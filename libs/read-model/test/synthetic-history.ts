@@ -4,7 +4,16 @@ import type { RecordedEvent } from '@access-ledger/event-store';
  * A deterministic synthetic history for crash tests and the benchmark when libs/history is not used:
  * event i of `count`, spread over `tenants` tenants and `orgs` organizations, one event every `stepMs`.
  */
-const TYPES = ['MemberAdded', 'UserAddedToGroup', 'RoleCapabilitySet', 'MemberRoleChanged', 'ApiKeyCreated', 'UserRemovedFromGroup', 'AccessChangeDenied', 'SetOrgToolPolicy'];
+const TYPES = [
+  'MemberAdded',
+  'UserAddedToGroup',
+  'RoleCapabilitySet',
+  'MemberRoleChanged',
+  'ApiKeyCreated',
+  'UserRemovedFromGroup',
+  'AccessChangeDenied',
+  'SetOrgToolPolicy',
+];
 
 export function syntheticEvent(i: number, options: { tenants?: number; orgs?: number; users?: number; start?: number; stepMs?: number } = {}): RecordedEvent {
   const tenants = options.tenants ?? 3;
@@ -21,7 +30,15 @@ export function syntheticEvent(i: number, options: { tenants?: number; orgs?: nu
     id: `ev-${i}`,
     type,
     data: { orgId, userId, groupId: `g${i % 50}`, role: 'custom', note: `synthetic event ${i}` },
-    metadata: { tenantId: tenant, occurredAt: at, recordedAt: at, actor: { kind: 'member', orgId, userId: `u${i % 17}` }, source: 'api', correlationId: `c-${i}`, schemaVersion: 1 },
+    metadata: {
+      tenantId: tenant,
+      occurredAt: at,
+      recordedAt: at,
+      actor: { kind: 'member', orgId, userId: `u${i % 17}` },
+      source: 'api',
+      correlationId: `c-${i}`,
+      schemaVersion: 1,
+    },
     streamId: `tenant-${tenant}`,
     revision: Math.floor(i / tenants),
     position: i,

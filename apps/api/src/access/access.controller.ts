@@ -1,5 +1,12 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
-import { ACCESS_QUERIES, type AccessQueries, type HoldersAccessQuery, type MemberAccessQuery, type TimelineAccessQuery, type WindowAccessQuery } from '@access-ledger/ledger';
+import {
+  ACCESS_QUERIES,
+  type AccessQueries,
+  type HoldersAccessQuery,
+  type MemberAccessQuery,
+  type TimelineAccessQuery,
+  type WindowAccessQuery,
+} from '@access-ledger/ledger';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { ZodValidationPipe } from '../validation/zod-validation.pipe.js';
@@ -13,7 +20,12 @@ export class AccessController {
 
   @Get(R.access.path)
   @RequireScope(R.access.scope)
-  access(@Param('tenantId') t: string, @Param('orgId') o: string, @Param('userId') u: string, @Query(new ZodValidationPipe(R.access.query)) q: MemberAccessQuery) {
+  access(
+    @Param('tenantId') t: string,
+    @Param('orgId') o: string,
+    @Param('userId') u: string,
+    @Query(new ZodValidationPipe(R.access.query)) q: MemberAccessQuery,
+  ) {
     return this.queries.memberAccess(t, o, u, q);
   }
 
@@ -37,7 +49,12 @@ export class AccessController {
 
   @Get(R.timeline.path)
   @RequireScope(R.timeline.scope)
-  timeline(@Param('tenantId') t: string, @Param('orgId') o: string, @Param('userId') u: string, @Query(new ZodValidationPipe(R.timeline.query)) q: TimelineAccessQuery) {
+  timeline(
+    @Param('tenantId') t: string,
+    @Param('orgId') o: string,
+    @Param('userId') u: string,
+    @Query(new ZodValidationPipe(R.timeline.query)) q: TimelineAccessQuery,
+  ) {
     return this.queries.timeline(t, o, u, q);
   }
 }

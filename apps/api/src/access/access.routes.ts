@@ -12,26 +12,29 @@ const route = <S extends (typeof ACCESS_QUERY_SCHEMAS)[keyof typeof ACCESS_QUERY
 
 export const ACCESS_ROUTES = {
   access: route(
-    'members/:userId/access', ACCESS_QUERY_SCHEMAS.access,
+    'members/:userId/access',
+    ACCESS_QUERY_SCHEMAS.access,
     "A member's effective access at an instant",
     'Capabilities, tools, admin areas, spend limit and Console permissions at `at` as known at `knownAt` (R60), each with the chain of events that explains it when `explain=true` (§10).',
   ),
   holders: route(
-    'access/holders', ACCESS_QUERY_SCHEMAS.holders,
+    'access/holders',
+    ACCESS_QUERY_SCHEMAS.holders,
     'Who holds a capability, a tool or an admin area at an instant',
     'Exactly one of `capability`, `tool` (connectorId/toolName, with `minLevel`) or `adminArea` (with `minLevel`); sorted by userId.',
   ),
   diff: route(
-    'members/:userId/access/diff', ACCESS_QUERY_SCHEMAS.window,
-    "What a member gained, lost and had changed between two instants", '`{ gained, lost, changed }` of flattened permissions.',
+    'members/:userId/access/diff',
+    ACCESS_QUERY_SCHEMAS.window,
+    'What a member gained, lost and had changed between two instants',
+    '`{ gained, lost, changed }` of flattened permissions.',
   ),
-  changes: route(
-    'access/changes', ACCESS_QUERY_SCHEMAS.window,
-    "Every member's access changes in a window", 'Each change with the events that caused it.',
-  ),
+  changes: route('access/changes', ACCESS_QUERY_SCHEMAS.window, "Every member's access changes in a window", 'Each change with the events that caused it.'),
   timeline: route(
-    'members/:userId/access/timeline', ACCESS_QUERY_SCHEMAS.timeline,
-    "A member's permissions as intervals", 'Intervals `{ permission, level, from, to, openedBy, closedBy }`; the whole history by default.',
+    'members/:userId/access/timeline',
+    ACCESS_QUERY_SCHEMAS.timeline,
+    "A member's permissions as intervals",
+    'Intervals `{ permission, level, from, to, openedBy, closedBy }`; the whole history by default.',
   ),
 } as const;
 
@@ -52,7 +55,10 @@ export const ACCESS_PATHS: Record<string, unknown> = Object.fromEntries(
           security: [{ apiKey: [] }],
           'x-required-scope': r.scope,
           parameters: [...params.map(pathParameter), ...queryParameters(r.query)],
-          responses: { '200': { description: 'The answer (see docs/access.md)', content: { 'application/json': { schema: { type: 'object' } } } }, ...queryProblems },
+          responses: {
+            '200': { description: 'The answer (see docs/access.md)', content: { 'application/json': { schema: { type: 'object' } } } },
+            ...queryProblems,
+          },
         },
       },
     ];

@@ -27,7 +27,9 @@ function decoded(url: string): string {
 /** The URL with every key-shaped value cut to its id (`lk_<id>_[redacted]`) and credential parameters emptied. */
 export function redactSecrets(url: string): string {
   const redact = (s: string) =>
-    s.replace(KEY_SHAPED, '$1[redacted]').replace(CREDENTIAL_PARAMS, (_all, name: string, value: string) => `${name}${REDACTED_KEY.test(value) ? value : '[redacted]'}`);
+    s
+      .replace(KEY_SHAPED, '$1[redacted]')
+      .replace(CREDENTIAL_PARAMS, (_all, name: string, value: string) => `${name}${REDACTED_KEY.test(value) ? value : '[redacted]'}`);
   const once = redact(url);
   // A %-encoded key or parameter name (`lk%5F…`, `api%5Fkey=`) is only visible decoded: then the decoded URL,
   // redacted, is what gets logged.
@@ -62,7 +64,9 @@ export function installCredentialsInUrlRefusal(fastify: FastifyInstance): void {
     if (header !== undefined) {
       sendProblemAndClose(
         reply,
-        new ProblemException(problem(400, 'credentials-outside-authorization', `The ${header} header holds an API key. Send the key as \`Authorization: Bearer <key>\` only.`)),
+        new ProblemException(
+          problem(400, 'credentials-outside-authorization', `The ${header} header holds an API key. Send the key as \`Authorization: Bearer <key>\` only.`),
+        ),
       );
       return;
     }
@@ -73,7 +77,11 @@ export function installCredentialsInUrlRefusal(fastify: FastifyInstance): void {
     sendProblemAndClose(
       reply,
       new ProblemException(
-        problem(400, 'credentials-in-url', 'The request URL holds a credential (an API key or a key/api_key/access_token/token parameter). Send the key as `Authorization: Bearer <key>` only, and revoke this key: URLs are written to logs and proxies.'),
+        problem(
+          400,
+          'credentials-in-url',
+          'The request URL holds a credential (an API key or a key/api_key/access_token/token parameter). Send the key as `Authorization: Bearer <key>` only, and revoke this key: URLs are written to logs and proxies.',
+        ),
       ),
     );
   });

@@ -50,7 +50,9 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
   const healthRef = add('Health', Health, 'output');
 
   const problems = (...statuses: number[]): Json =>
-    Object.fromEntries(statuses.map((s) => [String(s), { description: PROBLEM_TEXT[s] ?? 'Problem', content: { 'application/problem+json': { schema: problemRef } } }]));
+    Object.fromEntries(
+      statuses.map((s) => [String(s), { description: PROBLEM_TEXT[s] ?? 'Problem', content: { 'application/problem+json': { schema: problemRef } } }]),
+    );
   const tenant = { name: 'tenantId', in: 'path', required: true, schema: { type: 'string' } };
   const secured = (scope: string): Json => ({ security: [{ apiKey: [scope] }], 'x-required-scope': scope });
 
@@ -86,7 +88,8 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
       '/v1/tenants/{tenantId}/events:import': {
         post: {
           summary: 'Import facts recorded elsewhere (NDJSON)',
-          description: 'One ImportLine per line. Schema and reference validation, no R22 check. A failing line is reported by number and nothing is stored; ids already stored in this tenant are skipped; a `__proto__` or `constructor.prototype` key anywhere is refused.',
+          description:
+            'One ImportLine per line. Schema and reference validation, no R22 check. A failing line is reported by number and nothing is stored; ids already stored in this tenant are skipped; a `__proto__` or `constructor.prototype` key anywhere is refused.',
           ...secured('events:import'),
           parameters: [tenant],
           requestBody: { required: true, content: { 'application/x-ndjson': { schema: { type: 'string' }, itemSchema: importLineRef } } },
@@ -123,7 +126,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   413: 'Body over the limit',
   415: 'Wrong content type',
   429: 'Rate limited; see Retry-After',
-  503: 'Not ready; on writes: integrity-broken (the tenant\'s hash chain does not verify) or write-contention (see Retry-After)',
+  503: "Not ready; on writes: integrity-broken (the tenant's hash chain does not verify) or write-contention (see Retry-After)",
   507: 'storage-full: nothing was stored; see Retry-After',
 };
 
@@ -179,5 +182,8 @@ export const pathParameter = (name: string) => ({ name, in: 'path', required: tr
 
 /** problem+json answers of the query routes. */
 export const queryProblems = Object.fromEntries(
-  [400, 401, 403, 404, 429].map((status) => [String(status), { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }]),
+  [400, 401, 403, 404, 429].map((status) => [
+    String(status),
+    { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+  ]),
 );

@@ -1,7 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { join } from 'node:path';
 import {
-  ClickHouseAuditTable, ExportJobs, SinkFollower, SqliteExportStateStore, type ContinuousSinkConfig, type FollowerStatus, type SinkConfig,
+  ClickHouseAuditTable,
+  ExportJobs,
+  SinkFollower,
+  SqliteExportStateStore,
+  type ContinuousSinkConfig,
+  type FollowerStatus,
+  type SinkConfig,
 } from '@access-ledger/exports';
 
 /**

@@ -3,7 +3,12 @@ import { ExportRequest } from '@access-ledger/exports';
 
 /** The export routes in the OpenAPI document; the request body is the library's `ExportRequest` schema. */
 const problems = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [String(status), { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }]));
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+    ]),
+  );
 const path = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const secured = { security: [{ apiKey: [] }], 'x-required-scope': 'exports:write' };
 
@@ -11,12 +16,21 @@ const ExportAccepted = z.object({ exportId: z.string() });
 const ExportView = z.object({
   exportId: z.string(),
   tenantId: z.string(),
-  sink: z.object({ kind: z.enum(['s3', 'splunk']) }).catchall(z.unknown()).describe('The resolved sink, secrets redacted'),
+  sink: z
+    .object({ kind: z.enum(['s3', 'splunk']) })
+    .catchall(z.unknown())
+    .describe('The resolved sink, secrets redacted'),
   from: z.string(),
   to: z.string(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed']),
   progress: z.object({ rowsTotal: z.number().int(), rowsDone: z.number().int() }),
-  counts: z.object({ rows: z.number().int(), objects: z.number().int().optional(), deadLettered: z.number().int().optional(), eventsSent: z.number().int().optional(), retries: z.number().int().optional() }),
+  counts: z.object({
+    rows: z.number().int(),
+    objects: z.number().int().optional(),
+    deadLettered: z.number().int().optional(),
+    eventsSent: z.number().int().optional(),
+    retries: z.number().int().optional(),
+  }),
   digests: z.object({ location: z.string(), manifestKey: z.string(), digest: z.string(), previousDigest: z.string() }).nullable(),
   upToPosition: z.number().int().nullable(),
   checkpoint: z.number().int().nullable(),
@@ -47,7 +61,10 @@ export const EXPORT_PATHS: Record<string, unknown> = {
       summary: "The tenant's exports",
       ...secured,
       parameters: [path('tenantId')],
-      responses: { '200': { description: 'Every export of the tenant', content: { 'application/json': { schema: { $ref: '#/components/schemas/ExportList' } } } }, ...problems(401, 403, 429) },
+      responses: {
+        '200': { description: 'Every export of the tenant', content: { 'application/json': { schema: { $ref: '#/components/schemas/ExportList' } } } },
+        ...problems(401, 403, 429),
+      },
     },
   },
   '/v1/tenants/{tenantId}/exports/{exportId}': {
@@ -55,7 +72,10 @@ export const EXPORT_PATHS: Record<string, unknown> = {
       summary: "An export's status, progress, counts and digests",
       ...secured,
       parameters: [path('tenantId'), path('exportId')],
-      responses: { '200': { description: 'The export', content: { 'application/json': { schema: { $ref: '#/components/schemas/ExportView' } } } }, ...problems(401, 403, 404, 429) },
+      responses: {
+        '200': { description: 'The export', content: { 'application/json': { schema: { $ref: '#/components/schemas/ExportView' } } } },
+        ...problems(401, 403, 404, 429),
+      },
     },
   },
 };

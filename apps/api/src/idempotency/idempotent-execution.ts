@@ -56,7 +56,9 @@ export class IdempotentExecution {
       this.settle(tenantId, key, () => this.store.release(tenantId, key));
       throw error;
     }
-    this.settle(tenantId, key, () => (answer.keep ? this.store.complete(tenantId, key, { status: answer.status, body: answer.body }) : this.store.release(tenantId, key)));
+    this.settle(tenantId, key, () =>
+      answer.keep ? this.store.complete(tenantId, key, { status: answer.status, body: answer.body }) : this.store.release(tenantId, key),
+    );
     return answer;
   }
 

@@ -50,9 +50,10 @@ export class ApiKeyStore {
   }
 
   list(tenantId?: string): ApiKeyRecord[] {
-    const rows = tenantId === undefined
-      ? this.db.prepare('SELECT * FROM api_keys ORDER BY created_at, id').all()
-      : this.db.prepare('SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id').all(tenantId);
+    const rows =
+      tenantId === undefined
+        ? this.db.prepare('SELECT * FROM api_keys ORDER BY created_at, id').all()
+        : this.db.prepare('SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id').all(tenantId);
     return rows.map(toRecord);
   }
 

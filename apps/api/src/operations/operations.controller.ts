@@ -25,7 +25,10 @@ export class OperationsController {
     try {
       health = await this.ledger.health();
     } catch (error) {
-      reply.status(503).header('content-type', PROBLEM_CONTENT_TYPE).send(problem(503, 'not-ready', `Health check failed: ${(error as Error).message}`));
+      reply
+        .status(503)
+        .header('content-type', PROBLEM_CONTENT_TYPE)
+        .send(problem(503, 'not-ready', `Health check failed: ${(error as Error).message}`));
       return;
     }
     // A full disk or a broken chain is a reason not to send writes here.
@@ -34,7 +37,9 @@ export class OperationsController {
     if (down) reasons.push(`${down} unreachable.`);
     if (health.storageFull !== undefined) reasons.push(`Storage full (${health.storageFull}): writes answer 507 until one succeeds again.`);
     for (const b of health.integrityBroken ?? []) {
-      reasons.push(`Integrity broken for tenant ${b.tenantId} (stream ${b.streamId}, revision ${b.firstBadRevision ?? '?'}, position ${b.firstBadPosition ?? '?'}): its writes answer 503 integrity-broken; restore a backup (\`ledger restore\`) and restart.`);
+      reasons.push(
+        `Integrity broken for tenant ${b.tenantId} (stream ${b.streamId}, revision ${b.firstBadRevision ?? '?'}, position ${b.firstBadPosition ?? '?'}): its writes answer 503 integrity-broken; restore a backup (\`ledger restore\`) and restart.`,
+      );
     }
     if (reasons.length === 0) {
       reply.status(200).send({ status: 'ready', ...health });

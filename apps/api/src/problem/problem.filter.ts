@@ -19,7 +19,8 @@ export class ProblemFilter implements ExceptionFilter {
     const headers = exception instanceof ProblemException ? exception.headers : (chosen?.headers ?? {});
     const body = chosen?.problem ?? this.toProblem(exception);
     // A ProblemException is an answer the code chose (503 read-model-behind, say), not a failure to log.
-    if (body.status >= 500 && !(exception instanceof ProblemException) && chosen === undefined) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (body.status >= 500 && !(exception instanceof ProblemException) && chosen === undefined)
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     reply.status(body.status).headers(headers).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 
@@ -37,12 +38,19 @@ function answerFor(exception: unknown): { problem: Problem; headers: Record<stri
   if (exception instanceof StorageFullError || isStorageFull(exception)) {
     const where = exception instanceof StorageFullError ? ` (${exception.where})` : '';
     return {
-      problem: problem(507, 'storage-full', `The server's storage is full${where}; nothing of this request was stored. Retry after ${STORAGE_FULL_RETRY_AFTER_S} s; an operator has to free space (see /ready).`, { title: 'Insufficient Storage' }),
+      problem: problem(
+        507,
+        'storage-full',
+        `The server's storage is full${where}; nothing of this request was stored. Retry after ${STORAGE_FULL_RETRY_AFTER_S} s; an operator has to free space (see /ready).`,
+        { title: 'Insufficient Storage' },
+      ),
       headers: { 'retry-after': String(STORAGE_FULL_RETRY_AFTER_S) },
     };
   }
-  if (exception instanceof IntegrityBrokenError) return { problem: problem(503, 'integrity-broken', exception.message, { title: 'Integrity broken' }), headers: {} };
-  if (exception instanceof WriteContentionError) return { problem: problem(503, 'write-contention', exception.message, { title: 'Write contention' }), headers: { 'retry-after': '1' } };
+  if (exception instanceof IntegrityBrokenError)
+    return { problem: problem(503, 'integrity-broken', exception.message, { title: 'Integrity broken' }), headers: {} };
+  if (exception instanceof WriteContentionError)
+    return { problem: problem(503, 'write-contention', exception.message, { title: 'Write contention' }), headers: { 'retry-after': '1' } };
   return undefined;
 }
 
@@ -55,7 +63,9 @@ function fromHttpException(exception: HttpException): Problem {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return problem(415, 'unsupported-media-type', 'This content type is not accepted here.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return problem(400, 'malformed-body', 'The body is empty although the content type is application/json.', { errors: [{ path: '', message: 'empty body' }] });
+      return problem(400, 'malformed-body', 'The body is empty although the content type is application/json.', {
+        errors: [{ path: '', message: 'empty body' }],
+      });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return problem(400, 'malformed-body', 'The body is not valid JSON.', { errors: [{ path: '', message: 'not valid JSON' }] });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

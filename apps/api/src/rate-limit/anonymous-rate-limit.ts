@@ -35,7 +35,14 @@ export function installAnonymousRateLimit(fastify: FastifyInstance, limit: RateL
     }
     sendProblemAndClose(
       reply,
-      new ProblemException(problem(429, 'rate-limited', `Too many requests without an API key from this address (limit ${limit.perSecond}/s, bursts of ${limit.burst}); retry in ${wait} s.`), { 'retry-after': String(wait) }),
+      new ProblemException(
+        problem(
+          429,
+          'rate-limited',
+          `Too many requests without an API key from this address (limit ${limit.perSecond}/s, bursts of ${limit.burst}); retry in ${wait} s.`,
+        ),
+        { 'retry-after': String(wait) },
+      ),
     );
   });
 }

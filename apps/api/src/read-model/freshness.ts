@@ -19,7 +19,7 @@ export const MinPosition = z
   .regex(/^\d{1,15}$/, 'must be a store position: a whole number, 0 or more (the `position` a command answered with)')
   .transform(Number)
   .optional()
-  .describe('Answer only once the read model holds every event up to this store position (read your writes); 503 if it does not within the server\'s wait');
+  .describe("Answer only once the read model holds every event up to this store position (read your writes); 503 if it does not within the server's wait");
 
 /** `minPosition` out of a query, validated; the rest is the route's own. */
 export function takeMinPosition(raw: Record<string, unknown>): { minPosition: number | undefined; rest: Record<string, unknown>; errors: FieldError[] } {
@@ -46,7 +46,10 @@ export async function readProjected<T>(
     const waited = await untilProjected(client, table, minPosition, { timeoutMs: maxWaitMs });
     if (!waited.reached) {
       const detail = `The read model (${table}) holds the events up to position ${waited.through}, not yet ${minPosition}; ask again shortly.`;
-      throw new ProblemException(problem(503, 'read-model-behind', detail, { title: 'Read model behind' }), { 'retry-after': '1', [PROJECTED_THROUGH_HEADER]: String(waited.through) });
+      throw new ProblemException(problem(503, 'read-model-behind', detail, { title: 'Read model behind' }), {
+        'retry-after': '1',
+        [PROJECTED_THROUGH_HEADER]: String(waited.through),
+      });
     }
     through = waited.through;
   }

@@ -38,7 +38,9 @@ export class ReadModelController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuditSearchPage> {
     const search = parseAuditSearchRequest(query);
-    const { through, answer } = await readProjected(this.client, 'audit_events', search.minPosition, this.reads.maxWaitMs, () => searchAuditEvents(this.client, tenantId, search.query));
+    const { through, answer } = await readProjected(this.client, 'audit_events', search.minPosition, this.reads.maxWaitMs, () =>
+      searchAuditEvents(this.client, tenantId, search.query),
+    );
     reply.header(PROJECTED_THROUGH_HEADER, String(through));
     return answer;
   }
@@ -55,7 +57,9 @@ export class ReadModelController {
     const definition = reportNamed(name);
     if (!definition) throw new NotFoundError(`There is no report named "${name.slice(0, 64)}".`);
     const request = parseReportRequest(definition, orgId, query);
-    const { through, answer: rendered } = await readProjected(this.client, definition.reads, request.minPosition, this.reads.maxWaitMs, () => runReport(this.client, tenantId, definition, request));
+    const { through, answer: rendered } = await readProjected(this.client, definition.reads, request.minPosition, this.reads.maxWaitMs, () =>
+      runReport(this.client, tenantId, definition, request),
+    );
     reply.header(PROJECTED_THROUGH_HEADER, String(through));
     reply.header('content-type', rendered.contentType);
     if (request.format === 'csv') reply.header('content-disposition', `attachment; filename="${definition.name}-${request.orgId}.csv"`);

@@ -13,12 +13,15 @@ const path = pathParameter;
 /** Every audit and report answer may also be a 503 while the read model has not reached `minPosition`. */
 const problems = {
   ...queryProblems,
-  '503': { description: 'The read model does not hold `minPosition` yet (`Retry-After`, `Ledger-Projected-Through`)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+  '503': {
+    description: 'The read model does not hold `minPosition` yet (`Retry-After`, `Ledger-Projected-Through`)',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  },
 };
 const minPosition = queryParameters(z.object({ minPosition: MinPosition }));
 const projectedThrough = {
   'Ledger-Projected-Through': {
-    description: 'The store position through which the table this answer read held every event (every tenant\'s); -1 before the first batch',
+    description: "The store position through which the table this answer read held every event (every tenant's); -1 before the first batch",
     schema: { type: 'integer' },
   },
 };
@@ -41,11 +44,19 @@ const AuditEvent = z.object({
   data: z.unknown(),
   hash: z.string(),
   auth: z
-    .union([z.object({ keyId: z.string(), principal: z.object({ kind: z.string(), orgId: z.string().optional(), userId: z.string().optional() }) }), z.object({ via: z.literal('cli') })])
+    .union([
+      z.object({ keyId: z.string(), principal: z.object({ kind: z.string(), orgId: z.string().optional(), userId: z.string().optional() }) }),
+      z.object({ via: z.literal('cli') }),
+    ])
     .nullable()
-    .describe('Who was authenticated when the event was stored: the API key and its principal, or `{via:"cli"}`; null for events stored before this was recorded'),
+    .describe(
+      'Who was authenticated when the event was stored: the API key and its principal, or `{via:"cli"}`; null for events stored before this was recorded',
+    ),
 });
-const AuditEventsPage = z.object({ events: z.array(AuditEvent), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last') });
+const AuditEventsPage = z.object({
+  events: z.array(AuditEvent),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last'),
+});
 
 export const READ_MODEL_COMPONENTS: Record<string, z.ZodType> = { AuditEventsPage };
 
@@ -57,7 +68,14 @@ export const READ_MODEL_PATHS: Record<string, unknown> = {
         'Newest first (occurredAt, then position). `actor` matches a member userId or an actor kind; `type` is one type or a comma-separated list; `from` inclusive, `to` exclusive; `cursor` is the `nextCursor` of the previous page.',
       ...secured,
       parameters: [path('tenantId'), ...queryParameters(AuditSearchQuery), ...minPosition],
-      responses: { '200': { description: 'A page of events', headers: projectedThrough, content: { 'application/json': { schema: { $ref: '#/components/schemas/AuditEventsPage' } } } }, ...problems },
+      responses: {
+        '200': {
+          description: 'A page of events',
+          headers: projectedThrough,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/AuditEventsPage' } } },
+        },
+        ...problems,
+      },
     },
   },
   ...Object.fromEntries(
@@ -68,7 +86,13 @@ export const READ_MODEL_PATHS: Record<string, unknown> = {
           summary: report.summary,
           description: `${report.description} \`format=csv\` answers RFC 4180 CSV (one row per line of the report, spreadsheet formulas guarded).`,
           ...secured,
-          parameters: [path('tenantId'), path('orgId'), ...queryParameters(report.schema), { name: 'format', in: 'query', required: false, schema: z.toJSONSchema(ReportFormat, { io: 'input' }) }, ...minPosition],
+          parameters: [
+            path('tenantId'),
+            path('orgId'),
+            ...queryParameters(report.schema),
+            { name: 'format', in: 'query', required: false, schema: z.toJSONSchema(ReportFormat, { io: 'input' }) },
+            ...minPosition,
+          ],
           responses: {
             '200': {
               description: 'The report',

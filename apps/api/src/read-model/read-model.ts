@@ -102,12 +102,24 @@ export class ReadModel {
       readModel.followers.push(follower);
       follower.start();
     };
-    follow({ name: audit.name, start: (onError) => audit.start(onError), stop: () => audit.stop(), lag: () => audit.refreshLag(), quarantined: () => audit.quarantine.byTenant() });
+    follow({
+      name: audit.name,
+      start: (onError) => audit.start(onError),
+      stop: () => audit.stop(),
+      lag: () => audit.refreshLag(),
+      quarantined: () => audit.quarantine.byTenant(),
+    });
     // The interval reports (access-review, holders-during, changes, privileged, sod-violations) read access_intervals.
     // It starts from the access snapshot's facts when it can, instead of folding the whole store again.
     const intervals = new AccessIntervalProjection({ client, source, headPosition, foldedFacts: () => foldedFactsOf(accessSnapshotPath(options.dataDir)) });
     await intervals.prepare();
-    follow({ name: intervals.name, start: (onError) => intervals.start(onError), stop: () => intervals.stop(), lag: () => intervals.lag(), quarantined: () => intervals.quarantine.byTenant() });
+    follow({
+      name: intervals.name,
+      start: (onError) => intervals.start(onError),
+      stop: () => intervals.stop(),
+      lag: () => intervals.lag(),
+      quarantined: () => intervals.quarantine.byTenant(),
+    });
     return readModel;
   }
 
@@ -132,7 +144,8 @@ export class ReadModel {
       return { reachable: false, lag, quarantined, detail: `read model: ${(error as Error).message}` };
     }
     const failed = this.followers.filter((f) => f.failure);
-    if (failed.length > 0) return { reachable: false, lag, quarantined, detail: failed.map((f) => `${f.projection.name} projection stopped: ${f.failure!.message}`).join('; ') };
+    if (failed.length > 0)
+      return { reachable: false, lag, quarantined, detail: failed.map((f) => `${f.projection.name} projection stopped: ${f.failure!.message}`).join('; ') };
     return { reachable: true, lag, quarantined };
   }
 

@@ -67,26 +67,43 @@ export const REPORTS: readonly ReportDefinition[] = [
   report({
     name: 'access-review',
     summary: "Every member's effective access at an instant",
-    description: 'Each permission whose interval contains `at` (default now), with the instant it was granted (`since`), the granting event and, for a review of the past, when it ended.',
+    description:
+      'Each permission whose interval contains `at` (default now), with the instant it was granted (`since`), the granting event and, for a review of the past, when it ended.',
     schema: AccessReviewQuery.omit({ format: true }),
     columns: ['userId', 'permission', 'level', 'since', 'grantedBy', 'until'],
     reads: 'access_intervals',
     async run(client, tenantId, orgId, query) {
       const at = query.at ?? new Date().toISOString();
       const rows = await accessReviewRows(client, tenantId, orgId, { ...query, at, format: 'json' });
-      return { json: { orgId, at, members: groupBy(rows, (r) => r.userId, (userId, permissions) => ({ userId, permissions: permissions.map(({ userId: _, ...p }) => p) })) }, rows };
+      return {
+        json: {
+          orgId,
+          at,
+          members: groupBy(
+            rows,
+            (r) => r.userId,
+            (userId, permissions) => ({ userId, permissions: permissions.map(({ userId: _, ...p }) => p) }),
+          ),
+        },
+        rows,
+      };
     },
   }),
   report({
     name: 'holders-during',
     summary: 'Who held a permission during a period, and for how long',
-    description: 'Every interval of `permission` (e.g. `capability:claude_code`, `admin:billing`, `role:owner`) overlapping [from, to), clipped to the period, per member with the total time.',
+    description:
+      'Every interval of `permission` (e.g. `capability:claude_code`, `admin:billing`, `role:owner`) overlapping [from, to), clipped to the period, per member with the total time.',
     schema: PermissionHoldersQuery,
     columns: ['userId', 'level', 'from', 'to', 'durationMs', 'validFrom', 'validTo', 'openedBy', 'closedBy'],
     reads: 'access_intervals',
     async run(client, tenantId, orgId, query) {
       const rows = await permissionHolderIntervals(client, tenantId, orgId, query);
-      const holders = groupBy(rows, (r) => r.userId, (userId, intervals) => ({ userId, totalMs: intervals.reduce((sum, i) => sum + i.durationMs, 0), intervals }));
+      const holders = groupBy(
+        rows,
+        (r) => r.userId,
+        (userId, intervals) => ({ userId, totalMs: intervals.reduce((sum, i) => sum + i.durationMs, 0), intervals }),
+      );
       return { json: { orgId, from: query.from, to: query.to, permission: query.permission, holders }, rows };
     },
   }),
@@ -215,8 +232,14 @@ export interface RenderedReport {
   readonly body: string | Record<string, unknown>;
 }
 
-export async function runReport(client: ClickHouseClient, tenantId: string, definition: ReportDefinition, request: ParsedReportRequest): Promise<RenderedReport> {
+export async function runReport(
+  client: ClickHouseClient,
+  tenantId: string,
+  definition: ReportDefinition,
+  request: ParsedReportRequest,
+): Promise<RenderedReport> {
   const answer = await definition.run(client, tenantId, request.orgId, request.query as never);
-  if (request.format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(answer.rows as readonly Record<string, unknown>[], definition.columns) };
+  if (request.format === 'csv')
+    return { contentType: 'text/csv; charset=utf-8', body: toCsv(answer.rows as readonly Record<string, unknown>[], definition.columns) };
   return { contentType: 'application/json; charset=utf-8', body: answer.json };
 }

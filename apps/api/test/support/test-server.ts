@@ -42,7 +42,11 @@ export const QUIET = { bootstrapKey: false, write: () => undefined, http: { logL
  * operations and docs, without the read model and the access queries unless `overrides` asks for them.
  */
 export async function startTestServer(
-  options: Partial<Omit<HttpAppOptions, 'ledger' | 'dataDir'>> & { dataDir?: string; ledgerOptions?: Omit<LedgerOptions, 'dataDir'>; overrides?: ServerOverrides } = {},
+  options: Partial<Omit<HttpAppOptions, 'ledger' | 'dataDir'>> & {
+    dataDir?: string;
+    ledgerOptions?: Omit<LedgerOptions, 'dataDir'>;
+    overrides?: ServerOverrides;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ledger-api-'));
   const { ledgerOptions, overrides, dataDir: _dataDir, ...appOptions } = options;
@@ -56,7 +60,8 @@ export async function startTestServer(
   });
   const { app, url, ledger } = server;
   const keys = app.get(ApiKeyStore);
-  const newKey = (tenantId: string, scopes: readonly Scope[], principal?: Principal): string => keys.create({ tenantId, scopes, ...(principal ? { principal } : {}) }).key;
+  const newKey = (tenantId: string, scopes: readonly Scope[], principal?: Principal): string =>
+    keys.create({ tenantId, scopes, ...(principal ? { principal } : {}) }).key;
   return {
     app,
     url,
@@ -85,7 +90,11 @@ export const system = { kind: 'system' } as const;
 export const platform = { kind: 'platform' } as const;
 
 export function createOrg(orgId: string) {
-  return { type: 'CreateOrganization', actor: system, payload: { orgId, name: `Org ${orgId}`, dualSeat: false, provisioningMode: 'invite_only', usageBased: false } };
+  return {
+    type: 'CreateOrganization',
+    actor: system,
+    payload: { orgId, name: `Org ${orgId}`, dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+  };
 }
 export function createGroup(groupId: string) {
   return { type: 'CreateGroup', actor: system, payload: { groupId, name: `Group ${groupId}`, source: 'manual' } };

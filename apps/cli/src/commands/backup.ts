@@ -42,7 +42,7 @@ async function backupTo(config: LedgerConfig, target: string): Promise<BackupMan
   const { backupSqliteFile, sha256OfFile, SqliteEventStore, tenantOfStream } = await import('@access-ledger/event-store');
   const { dataDir } = config;
   if (config.KURRENTDB_URL) {
-    throw new CliError('the event store is KurrentDB (KURRENTDB_URL): back it up with KurrentDB\'s own backup; this command copies the embedded store', 2);
+    throw new CliError("the event store is KurrentDB (KURRENTDB_URL): back it up with KurrentDB's own backup; this command copies the embedded store", 2);
   }
   if (!existsSync(join(dataDir, 'events.sqlite'))) throw new CliError(`no event store in ${dataDir} (events.sqlite): nothing to back up`, 2);
   if (!isEmptyDir(target)) throw new CliError(`${target} is not empty: back up into a new directory`, 2);
@@ -97,18 +97,21 @@ async function restoreFrom(source: string, dataDir: string): Promise<BackupManif
   const manifestPath = join(source, MANIFEST);
   if (!existsSync(manifestPath)) throw new CliError(`${source} is not a complete backup: it has no ${MANIFEST}`, 2);
   const parsed = BackupManifest.safeParse(JSON.parse(readFileSync(manifestPath, 'utf8')));
-  if (!parsed.success) throw new CliError(`${manifestPath} is not a backup manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
+  if (!parsed.success)
+    throw new CliError(`${manifestPath} is not a backup manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
   const manifest = parsed.data;
   if (!manifest.files.some((f) => f.name === 'events.sqlite')) throw new CliError(`${manifestPath} lists no event store`, 2);
   // Not only the stores: a snapshot or a read model left from another history would be taken for this one's.
-  if (!isEmptyDir(dataDir)) throw new CliError(`${dataDir} already holds ${readdirSync(dataDir).sort().join(', ')}: restore into a new or empty data directory`, 2);
+  if (!isEmptyDir(dataDir))
+    throw new CliError(`${dataDir} already holds ${readdirSync(dataDir).sort().join(', ')}: restore into a new or empty data directory`, 2);
 
   // Every digest first: a damaged backup writes nothing.
   for (const file of manifest.files) {
     const path = join(source, file.name);
     if (!existsSync(path)) throw new CliError(`the backup is damaged: ${file.name} is missing`, 1);
     const digest = await sha256OfFile(path);
-    if (digest !== file.sha256) throw new CliError(`the backup is damaged: ${file.name} has SHA-256 ${digest}, the manifest says ${file.sha256}; nothing was restored`, 1);
+    if (digest !== file.sha256)
+      throw new CliError(`the backup is damaged: ${file.name} has SHA-256 ${digest}, the manifest says ${file.sha256}; nothing was restored`, 1);
   }
   mkdirSync(dataDir, { recursive: true });
   // The event store last: a data directory with an event store is a restored one.
@@ -125,30 +128,39 @@ export function registerBackup(program: Command): void {
   program
     .command('backup')
     .description(
-      'Copy the data directory\'s event store, API keys and export jobs into a new directory, consistently, while the server may keep running; ' +
+      "Copy the data directory's event store, API keys and export jobs into a new directory, consistently, while the server may keep running; " +
         'verify the copied hash chains and write manifest.json (sizes, SHA-256) last. The access snapshot and the ClickHouse read model are not copied: they are rebuilt from the events.',
     )
     .requiredOption('--to <dir>', 'the backup directory (new or empty)')
     .option('--json', 'print the manifest as JSON', false)
-    .addHelpText('after', '\nExamples:\n  $ ledger --data-dir ./data backup --to /backups/ledger-2026-11-26\n  $ ledger restore --from /backups/ledger-2026-11-26 --data-dir ./data-restored\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ ledger --data-dir ./data backup --to /backups/ledger-2026-11-26\n  $ ledger restore --from /backups/ledger-2026-11-26 --data-dir ./data-restored\n',
+    )
     .action(async (options: { to: string; json: boolean }, command: Command) => {
       const started = Date.now();
       const manifest = await backupTo(configOf(command), resolve(options.to));
       if (options.json) process.stdout.write(`${JSON.stringify(manifest)}\n`);
-      else process.stdout.write(`backed up ${summary(manifest)} to ${resolve(options.to)} in ${((Date.now() - started) / 1000).toFixed(1)} s; chains verified\n`);
+      else
+        process.stdout.write(`backed up ${summary(manifest)} to ${resolve(options.to)} in ${((Date.now() - started) / 1000).toFixed(1)} s; chains verified\n`);
     });
 
   program
     .command('restore')
     .description(
-      'Restore a backup made by `ledger backup` into --data-dir, which must be new or empty. Every file\'s SHA-256 is checked against the manifest before anything is written. ' +
+      "Restore a backup made by `ledger backup` into --data-dir, which must be new or empty. Every file's SHA-256 is checked against the manifest before anything is written. " +
         'Start the server on the directory afterwards: the access projection and the read model rebuild from the events.',
     )
     .requiredOption('--from <dir>', 'the backup directory (with its manifest.json)')
-    .addHelpText('after', '\nExample:\n  $ ledger restore --from /backups/ledger-2026-11-26 --data-dir ./data-restored && ledger --data-dir ./data-restored verify\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ ledger restore --from /backups/ledger-2026-11-26 --data-dir ./data-restored && ledger --data-dir ./data-restored verify\n',
+    )
     .action(async (options: { from: string }, command: Command) => {
       const dataDir = dataDirOf(command);
       const manifest = await restoreFrom(resolve(options.from), dataDir);
-      process.stdout.write(`restored ${summary(manifest)} (backup of ${manifest.createdAt}) into ${dataDir}; the projections rebuild from the events at the next start\n`);
+      process.stdout.write(
+        `restored ${summary(manifest)} (backup of ${manifest.createdAt}) into ${dataDir}; the projections rebuild from the events at the next start\n`,
+      );
     });
 }

@@ -29,7 +29,11 @@ export function registerDemo(program: Command): void {
         if (!Number.isInteger(n) || n <= 0) throw new CliError(`--${name} must be a positive whole number, not ${value}`, 2);
         return n;
       };
-      const history = { ...base, ...(options.seed ? { seed: number(options.seed, 'seed')! } : {}), ...(options.users ? { users: number(options.users, 'users')! } : {}) };
+      const history = {
+        ...base,
+        ...(options.seed ? { seed: number(options.seed, 'seed')! } : {}),
+        ...(options.users ? { users: number(options.users, 'users')! } : {}),
+      };
       const config = configOf(command, { PORT: options.port, HOST: options.host });
       await withLedger(config, async (ledger) => {
         if ((await ledger.store.streamRevision(tenantStream('demo'))) !== null) {
@@ -41,7 +45,9 @@ export function registerDemo(program: Command): void {
           onProgress: (r) => progress.update(r.commands, `${r.events} events`),
         }).finally(() => progress.stop());
         await ledger.runner.catchUp();
-        process.stderr.write(`seeded tenant demo: ${report.events} events from ${report.commands} commands (${report.refused} refused attempts, ${report.imported} late imports)\n`);
+        process.stderr.write(
+          `seeded tenant demo: ${report.events} events from ${report.commands} commands (${report.refused} refused attempts, ${report.imported} late imports)\n`,
+        );
       });
       if (!options.serve) return;
       const { closeOnSignals, composeServer } = await import('../../../api/src/server.js');

@@ -85,7 +85,9 @@ export function registerImport(program: Command): void {
       const { withLedger } = await import('../ledger-on-disk.js'); // loaded on use, like every store
       const started = performance.now();
       const progress = progressOnStderr('import', size, 'bytes');
-      const report = await withLedger(configOf(command), (ledger) => importFile(ledger, options.tenant, file, batchSize, progress)).finally(() => progress.stop());
+      const report = await withLedger(configOf(command), (ledger) => importFile(ledger, options.tenant, file, batchSize, progress)).finally(() =>
+        progress.stop(),
+      );
       const seconds = (performance.now() - started) / 1000;
       if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else process.stdout.write(`appended ${report.appended}, skipped ${report.skipped} (${report.lines} lines read in ${seconds.toFixed(1)} s)\n`);
@@ -93,7 +95,10 @@ export function registerImport(program: Command): void {
         const shown = report.errors.slice(0, 100);
         for (const e of shown) process.stderr.write(`${e.path}: ${e.message}\n`);
         if (report.errors.length > shown.length) process.stderr.write(`… and ${report.errors.length - shown.length} more errors\n`);
-        throw new CliError(`import stopped: the batch with these lines was not stored (${report.refusal === 'unknown-reference' ? 'references to unknown things' : 'invalid lines'}); earlier batches were`, 2);
+        throw new CliError(
+          `import stopped: the batch with these lines was not stored (${report.refusal === 'unknown-reference' ? 'references to unknown things' : 'invalid lines'}); earlier batches were`,
+          2,
+        );
       }
     });
 }

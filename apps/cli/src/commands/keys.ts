@@ -14,7 +14,10 @@ function withKeys<T>(command: Command, work: (keys: ApiKeyStore) => T): T {
 }
 
 function parseScopes(list: string): Scope[] {
-  const scopes = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const scopes = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = scopes.filter((s) => !Scope.safeParse(s).success);
   if (scopes.length === 0 || bad.length > 0) throw new CliError(`unknown scope(s): ${bad.join(', ') || '(none given)'}; scopes are ${SCOPES.join(', ')}`);
   return scopes as Scope[];
@@ -45,10 +48,16 @@ export function registerKeys(program: Command): void {
     .description('Create an API key for a tenant and print it. The key is shown once: only its SHA-256 hash is stored.')
     .requiredOption('-t, --tenant <tenant>', 'tenant the key belongs to')
     .requiredOption('-s, --scopes <list>', `comma-separated scopes: ${SCOPES.join(', ')}`)
-    .option('-p, --principal <principal>', `whom the key speaks for (commands without actor act as it): ${PRINCIPAL_CHOICES}; required with commands:write or events:import`)
+    .option(
+      '-p, --principal <principal>',
+      `whom the key speaks for (commands without actor act as it): ${PRINCIPAL_CHOICES}; required with commands:write or events:import`,
+    )
     .option('-n, --name <name>', 'a label for `keys list`', undefined)
     .option('--json', 'print the key as JSON', false)
-    .addHelpText('after', '\nExample:\n  $ ledger keys create --tenant acme --scopes commands:write,access:read --principal member:acme-eng/u-alice --name alice\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ ledger keys create --tenant acme --scopes commands:write,access:read --principal member:acme-eng/u-alice --name alice\n',
+    )
     .action((options: { tenant: string; scopes: string; principal?: string; name?: string; json: boolean }, command: Command) => {
       const tenantId = parseTenant(options.tenant);
       const scopes = parseScopes(options.scopes);
@@ -57,7 +66,9 @@ export function registerKeys(program: Command): void {
       if (options.json) process.stdout.write(`${JSON.stringify(key)}\n`);
       else {
         process.stdout.write(`${key.key}\n`);
-        process.stderr.write(`key ${key.id} for tenant ${key.tenantId} as ${formatPrincipal(key.principal)} with scopes ${key.scopes.join(',')}; store it now, it is not shown again\n`);
+        process.stderr.write(
+          `key ${key.id} for tenant ${key.tenantId} as ${formatPrincipal(key.principal)} with scopes ${key.scopes.join(',')}; store it now, it is not shown again\n`,
+        );
       }
     });
 
@@ -71,7 +82,9 @@ export function registerKeys(program: Command): void {
       const list = withKeys(command, (store) => store.list(parseTenant(options.tenant)));
       for (const k of list) {
         process.stdout.write(
-          options.json ? `${JSON.stringify(k)}\n` : `${k.id}  ${k.name.padEnd(16)}  ${formatPrincipal(k.principal).padEnd(24)}  ${k.scopes.join(',').padEnd(40)}  created ${k.createdAt}${k.revokedAt ? `  REVOKED ${k.revokedAt}` : ''}\n`,
+          options.json
+            ? `${JSON.stringify(k)}\n`
+            : `${k.id}  ${k.name.padEnd(16)}  ${formatPrincipal(k.principal).padEnd(24)}  ${k.scopes.join(',').padEnd(40)}  created ${k.createdAt}${k.revokedAt ? `  REVOKED ${k.revokedAt}` : ''}\n`,
         );
       }
       if (list.length === 0 && !options.json) process.stderr.write(`no keys for tenant ${options.tenant}\n`);

@@ -19,11 +19,8 @@ export function registerQuarantine(program: Command): void {
         '/ready (readModelQuarantined, accessProjectionQuarantined) or restart it to retry.\n\nExit codes: 0 printed, 2 read model in use.\n\nExample:\n  $ ledger --data-dir ./data quarantine list\n',
     )
     .action(async (_options: unknown, command: Command) => {
-      const [{ CheckpointStore, listQuarantined }, { withReadModelOnDisk, ReadModelInUseError }, { AccessQuarantine, accessQuarantinePath }] = await Promise.all([
-        import('@access-ledger/read-model'),
-        import('../../../api/src/server.js'),
-        import('@access-ledger/projections'),
-      ]);
+      const [{ CheckpointStore, listQuarantined }, { withReadModelOnDisk, ReadModelInUseError }, { AccessQuarantine, accessQuarantinePath }] =
+        await Promise.all([import('@access-ledger/read-model'), import('../../../api/src/server.js'), import('@access-ledger/projections')]);
       try {
         const config = configOf(command);
         const readModel = await withReadModelOnDisk(config, async (client) => {
@@ -35,7 +32,9 @@ export function registerQuarantine(program: Command): void {
           }
           return held;
         });
-        const access = AccessQuarantine.load(accessQuarantinePath(config.dataDir)).list().map((h) => ({ projection: 'access', ...h }));
+        const access = AccessQuarantine.load(accessQuarantinePath(config.dataDir))
+          .list()
+          .map((h) => ({ projection: 'access', ...h }));
         const held = [...readModel, ...access];
         for (const event of held) process.stdout.write(`${JSON.stringify(event)}\n`);
         process.stderr.write(`${held.length} event(s) in quarantine\n`);

@@ -103,7 +103,8 @@ async function onDisk(name: string, options: ReportOptions, config: LedgerConfig
       run = async (client) => (await reports.runReport(client, options.tenant, definition, request)).body;
     }
   } catch (error) {
-    if (error instanceof InvalidInputError) throw new CliError(`invalid report parameters:${error.errors.map((e) => `\n  ${e.path || '(query)'}: ${e.message}`).join('')}`, 2);
+    if (error instanceof InvalidInputError)
+      throw new CliError(`invalid report parameters:${error.errors.map((e) => `\n  ${e.path || '(query)'}: ${e.message}`).join('')}`, 2);
     throw error;
   }
   let progress: ReturnType<typeof progressOnStderr> | undefined;
@@ -135,13 +136,18 @@ export function registerReport(program: Command): void {
     .option('--from <instant>', 'start of the period, inclusive (ISO-8601)')
     .option('--to <instant>', 'end of the period, exclusive (ISO-8601)')
     .option('-f, --format <format>', 'json or csv', 'json')
-    .option('-p, --param <key=value>', 'another query parameter, repeatable (permission=…, levels=…, bucket=week, pairs=…, includeSuspended=true; audit: actor, subject, type, limit, cursor)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '-p, --param <key=value>',
+      'another query parameter, repeatable (permission=…, levels=…, bucket=week, pairs=…, includeSuspended=true; audit: actor, subject, type, limit, cursor)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--url <url>', 'ask this running server instead of opening the data directory (env LEDGER_URL)')
     .option('--key <key>', 'API key for --url (env LEDGER_KEY)')
     .addHelpText(
       'after',
       '\nWhere the answer comes from:\n' +
-        '  with --url and --key (or LEDGER_URL / LEDGER_KEY): the running server\'s HTTP route (the key needs audit:read).\n' +
+        "  with --url and --key (or LEDGER_URL / LEDGER_KEY): the running server's HTTP route (the key needs audit:read).\n" +
         '  otherwise: the read model in --data-dir, opened by this command (embedded chDB, or CLICKHOUSE_URL) after it\n' +
         '  caught the audit trail and access intervals up with the event store. chDB allows one process per data\n' +
         '  directory, so this works only while the server is NOT running on it (exit 2 with a hint otherwise).\n' +

@@ -5,7 +5,7 @@ export function registerVerifyExport(program: Command): void {
   program
     .command('verify-export')
     .description(
-      'Verify an S3 export prefix: walk each tenant\'s manifest and digest chain, re-hash every listed object, and name what is missing, altered or unlisted. ' +
+      "Verify an S3 export prefix: walk each tenant's manifest and digest chain, re-hash every listed object, and name what is missing, altered or unlisted. " +
         'Prints one line per tenant, one "FAIL <kind> <key>: …" line per problem, then OK or FAILED. Needs no data directory. ' +
         'Exit codes: 0 verified, 1 problems found, 2 configuration refused.',
     )
@@ -19,7 +19,10 @@ export function registerVerifyExport(program: Command): void {
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
-    .addHelpText('after', '\nExamples:\n  $ ledger verify-export s3://audit-archive/ledger\n  $ ledger verify-export s3://audit-archive/ledger --expect-head demo=3f2a…\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ ledger verify-export s3://audit-archive/ledger\n  $ ledger verify-export s3://audit-archive/ledger --expect-head demo=3f2a…\n',
+    )
     .action(async (uri: string, o: { endpoint?: string; pathStyle?: boolean; region: string; expectHead: string[] }) => {
       const expectHead: Record<string, string> = {};
       for (const pair of o.expectHead) {

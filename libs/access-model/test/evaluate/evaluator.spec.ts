@@ -42,7 +42,11 @@ describe('§11 scenarios', () => {
     h.event('RoleConnectorPermissionSet', { orgId: 'acme', roleId: 'R', connectorId: 'jira', level: 'custom' });
     h.event('RoleToolPermissionSet', { orgId: 'acme', roleId: 'R', connectorId: 'jira', toolName: 'search_issues', level: 'needs_approval' });
     const a = h.access('acme', 'u');
-    expect(a.tools['jira']).toMatchObject({ search_issues: { level: 'needs_approval' }, create_issue: { level: 'blocked' }, delete_issue: { level: 'blocked' } });
+    expect(a.tools['jira']).toMatchObject({
+      search_issues: { level: 'needs_approval' },
+      create_issue: { level: 'blocked' },
+      delete_issue: { level: 'blocked' },
+    });
     expect(a.connectorMenu).toEqual(['jira']);
   });
 
@@ -80,9 +84,12 @@ describe('§11 scenarios', () => {
     h.role('acme', 'R', '-chat').assign('acme', 'A', 'R');
     h.event('OrganizationCapabilitySet', { orgId: 'acme', capability: 'research', enabled: false });
     const caps = h.access('acme', 'u').capabilities;
-    expect(Object.entries(caps).filter(([, g]) => g.granted).map(([c]) => c).sort()).toEqual(
-      ['artifacts', 'chat', 'claude_code', 'code_execution', 'cowork', 'fast_mode', 'file_creation', 'memory', 'projects', 'web_search'],
-    );
+    expect(
+      Object.entries(caps)
+        .filter(([, g]) => g.granted)
+        .map(([c]) => c)
+        .sort(),
+    ).toEqual(['artifacts', 'chat', 'claude_code', 'code_execution', 'cowork', 'fast_mode', 'file_creation', 'memory', 'projects', 'web_search']);
   });
 
   test('8. R6, R60 — custom member moved out of their only group has nothing from that instant; earlier access unchanged', () => {
@@ -109,7 +116,10 @@ describe('§11 scenarios', () => {
       expect(limits('lowest').access('acme', 'u').spendLimitCents).toBe(50_000);
     });
     test('R42 without it: 20 000 (lowest) or 80 000 (highest)', () => {
-      for (const [precedence, cents] of [['lowest', 20_000], ['highest', 80_000]] as const) {
+      for (const [precedence, cents] of [
+        ['lowest', 20_000],
+        ['highest', 80_000],
+      ] as const) {
         const h = limits(precedence);
         h.event('MemberSpendLimitSet', { orgId: 'acme', userId: 'u', cents: null });
         expect(h.access('acme', 'u').spendLimitCents).toBe(cents);
@@ -141,7 +151,11 @@ describe('§11 scenarios', () => {
     h.at('2026-03-01T00:00:00.000Z');
     h.event('RoleCapabilitySet', { orgId: 'acme', roleId: 'R', capability: 'memory', granted: true });
     // Recorded after the role change, but took effect before it.
-    h.event('UserAddedToGroup', { groupId: 'A', userId: 'u' }, { actor: { kind: 'scim' }, occurredAt: '2026-02-01T00:00:00.000Z', recordedAt: '2026-03-02T00:00:00.000Z' });
+    h.event(
+      'UserAddedToGroup',
+      { groupId: 'A', userId: 'u' },
+      { actor: { kind: 'scim' }, occurredAt: '2026-02-01T00:00:00.000Z', recordedAt: '2026-03-02T00:00:00.000Z' },
+    );
     const between = h.access('acme', 'u', '2026-02-15T00:00:00.000Z');
     expect(between.capabilities['research']!.granted).toBe(true);
     expect(between.capabilities['memory']!.granted).toBe(false);
@@ -199,7 +213,9 @@ describe('capabilities §3', () => {
   });
   test('R7 — a new custom role grants chat and nothing else', () => {
     const h = customMemberIn('A').role('acme', 'R').assign('acme', 'A', 'R');
-    const granted = Object.entries(h.access('acme', 'u').capabilities).filter(([, g]) => g.granted).map(([c]) => c);
+    const granted = Object.entries(h.access('acme', 'u').capabilities)
+      .filter(([, g]) => g.granted)
+      .map(([c]) => c);
     expect(granted).toEqual(['chat']);
   });
   test('R8 — a chat seat never grants a capability the roles do not', () => {
@@ -269,7 +285,14 @@ describe('admin areas §5', () => {
     const h = new History().org('acme').member('acme', 'o', 'owner').member('acme', 'a', 'admin').member('acme', 'u', 'user');
     const levels = (u: string) => Object.fromEntries(Object.entries(h.access('acme', u).adminAreas).map(([k, v]) => [k, v.level]));
     expect(Object.values(levels('o'))).toEqual(Array(6).fill('manage'));
-    expect(levels('a')).toEqual({ identity_access: 'none', billing: 'none', analytics: 'view', privacy: 'none', user_management: 'manage', libraries: 'manage' });
+    expect(levels('a')).toEqual({
+      identity_access: 'none',
+      billing: 'none',
+      analytics: 'view',
+      privacy: 'none',
+      user_management: 'manage',
+      libraries: 'manage',
+    });
     expect(Object.values(levels('u'))).toEqual(Array(6).fill('none'));
   });
 });

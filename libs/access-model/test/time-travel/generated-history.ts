@@ -16,7 +16,18 @@ export interface History {
 }
 
 export function generatedHistory(tenantId: string, seed: number, lateImports: number): History {
-  const options: HistoryOptions = { seed, users: 40, orgs: 2, groups: 8, customRoles: 6, connectors: 3, toolsPerConnector: 4, years: 1, start: '2025-01-01T00:00:00.000Z', lateImports };
+  const options: HistoryOptions = {
+    seed,
+    users: 40,
+    orgs: 2,
+    groups: 8,
+    customRoles: 6,
+    connectors: 3,
+    toolsPerConnector: 4,
+    years: 1,
+    start: '2025-01-01T00:00:00.000Z',
+    lateImports,
+  };
   const facts = new FactStore();
   const events: LedgerEvent[] = [];
   let position = 0;
@@ -34,15 +45,40 @@ export function generatedHistory(tenantId: string, seed: number, lateImports: nu
       const decision = decide(facts, command, { at, newId: () => `${tenantId}-e${++ids}` });
       if (decision.kind === 'violation') throw new Error(`generated command violates ${decision.rule}: ${decision.reason}`);
       for (const e of decision.events) {
-        fold({ id: e.id, type: e.type, data: e.data as never, position: ++position, meta: { tenantId, occurredAt: new Date(at).toISOString(), recordedAt: new Date(at + 1000).toISOString(), actor: command.actor, source: 'seed', schemaVersion: 1 } });
+        fold({
+          id: e.id,
+          type: e.type,
+          data: e.data as never,
+          position: ++position,
+          meta: {
+            tenantId,
+            occurredAt: new Date(at).toISOString(),
+            recordedAt: new Date(at + 1000).toISOString(),
+            actor: command.actor,
+            source: 'seed',
+            schemaVersion: 1,
+          },
+        });
       }
     } else {
       for (const line of item.lines) {
         // R61: a late import — took effect earlier than events already stored.
-        fold({ id: `${tenantId}-${line.id}`, type: line.type as EventType, data: line.data as never, position: ++position, meta: { tenantId, occurredAt: line.occurredAt, recordedAt: new Date(clock + 1000).toISOString(), actor: line.actor as never, source: 'scim', schemaVersion: 1 } });
+        fold({
+          id: `${tenantId}-${line.id}`,
+          type: line.type as EventType,
+          data: line.data as never,
+          position: ++position,
+          meta: {
+            tenantId,
+            occurredAt: line.occurredAt,
+            recordedAt: new Date(clock + 1000).toISOString(),
+            actor: line.actor as never,
+            source: 'scim',
+            schemaVersion: 1,
+          },
+        });
       }
     }
   }
   return { tenantId, facts, events, start: Date.parse(options.start), end: clock + 2000 };
 }
-

@@ -23,10 +23,34 @@ const WORKSPACE: Record<string, string[]> = {
   workspace_billing: ['view_usage_cost'],
 };
 
-interface Org { dualSeat: boolean; mode: string; caps: Map<string, boolean>; platform: Map<string, boolean>; connperm: boolean; precedence: string; ceiling: number | null; primary?: string }
-interface Member { role: string; seat: string | null; status: string; limit: number | null; console: string | null }
-interface Role { deleted: boolean; caps: Map<string, boolean>; admin: Map<string, string>; conn: Map<string, string>; tools: Map<string, string> }
-interface Connector { removed: boolean; tools: Map<string, boolean> }
+interface Org {
+  dualSeat: boolean;
+  mode: string;
+  caps: Map<string, boolean>;
+  platform: Map<string, boolean>;
+  connperm: boolean;
+  precedence: string;
+  ceiling: number | null;
+  primary?: string;
+}
+interface Member {
+  role: string;
+  seat: string | null;
+  status: string;
+  limit: number | null;
+  console: string | null;
+}
+interface Role {
+  deleted: boolean;
+  caps: Map<string, boolean>;
+  admin: Map<string, string>;
+  conn: Map<string, string>;
+  tools: Map<string, string>;
+}
+interface Connector {
+  removed: boolean;
+  tools: Map<string, boolean>;
+}
 
 class State {
   catalog = new Set(CAPS);
@@ -50,15 +74,37 @@ class State {
     const role = this.roles.get(`${o}|${d['roleId']}`)!;
     switch (e.type) {
       case 'OrganizationCreated':
-        this.orgs.set(o, { dualSeat: d['dualSeat'], mode: d['provisioningMode'], caps: new Map(CAPS.map((c) => [c, true])), platform: new Map(), connperm: false, precedence: 'lowest', ceiling: null });
+        this.orgs.set(o, {
+          dualSeat: d['dualSeat'],
+          mode: d['provisioningMode'],
+          caps: new Map(CAPS.map((c) => [c, true])),
+          platform: new Map(),
+          connperm: false,
+          precedence: 'lowest',
+          ceiling: null,
+        });
         break;
-      case 'OrganizationCapabilitySet': org.caps.set(d['capability'], d['enabled']); break;
-      case 'PlatformOverrideSet': org.platform.set(d['capability'], d['disabled']); break;
-      case 'CapabilityAddedToCatalog': this.catalog.add(d['capability']); break;
-      case 'ProvisioningModeSet': org.mode = d['mode']; break;
-      case 'SpendingPrecedenceSet': org.precedence = d['precedence']; break;
-      case 'ConnectorPermissionsEnabled': org.connperm = true; break;
-      case 'OrgSpendCeilingSet': org.ceiling = d['cents']; break;
+      case 'OrganizationCapabilitySet':
+        org.caps.set(d['capability'], d['enabled']);
+        break;
+      case 'PlatformOverrideSet':
+        org.platform.set(d['capability'], d['disabled']);
+        break;
+      case 'CapabilityAddedToCatalog':
+        this.catalog.add(d['capability']);
+        break;
+      case 'ProvisioningModeSet':
+        org.mode = d['mode'];
+        break;
+      case 'SpendingPrecedenceSet':
+        org.precedence = d['precedence'];
+        break;
+      case 'ConnectorPermissionsEnabled':
+        org.connperm = true;
+        break;
+      case 'OrgSpendCeilingSet':
+        org.ceiling = d['cents'];
+        break;
       case 'MemberAdded':
         this.members.set(`${o}|${d['userId']}`, { role: d['role'], seat: d['seat'] ?? null, status: 'active', limit: null, console: null });
         if (d['role'] === 'primary_owner') org.primary = d['userId'];
@@ -67,10 +113,18 @@ class State {
         member.role = d['role'];
         if (d['role'] === 'primary_owner') org.primary = d['userId'];
         break;
-      case 'MemberSeatChanged': member.seat = d['seat']; break;
-      case 'MemberSuspended': member.status = 'suspended'; break;
-      case 'MemberReactivated': member.status = 'active'; break;
-      case 'MemberRemoved': member.status = 'removed'; break;
+      case 'MemberSeatChanged':
+        member.seat = d['seat'];
+        break;
+      case 'MemberSuspended':
+        member.status = 'suspended';
+        break;
+      case 'MemberReactivated':
+        member.status = 'active';
+        break;
+      case 'MemberRemoved':
+        member.status = 'removed';
+        break;
       case 'PrimaryOwnershipTransferred': {
         const from = d['fromUserId'] ?? org.primary;
         if (from && from !== d['toUserId']) this.members.get(`${o}|${from}`)!.role = 'owner';
@@ -78,32 +132,83 @@ class State {
         org.primary = d['toUserId'];
         break;
       }
-      case 'MemberSpendLimitSet': member.limit = d['cents']; break;
-      case 'ConsoleRoleSet': member.console = d['role']; break;
-      case 'GroupCreated': this.groups.set(d['groupId'], { source: d['source'], deleted: false }); break;
-      case 'GroupDeleted': this.groups.get(d['groupId'])!.deleted = true; break;
-      case 'UserAddedToGroup': this.inGroup.add(`${d['groupId']}|${d['userId']}`); break;
-      case 'UserRemovedFromGroup': this.inGroup.delete(`${d['groupId']}|${d['userId']}`); break;
-      case 'RoleCreated':
-        this.roles.set(`${o}|${d['roleId']}`, { deleted: false, caps: new Map([['chat', true]]), admin: new Map(), conn: org.connperm ? new Map([['*', 'needs_approval']]) : new Map(), tools: new Map() });
+      case 'MemberSpendLimitSet':
+        member.limit = d['cents'];
         break;
-      case 'RoleDeleted': role.deleted = true; break;
-      case 'RoleCapabilitySet': role.caps.set(d['capability'], d['granted']); break;
-      case 'RoleAdminPermissionSet': role.admin.set(d['area'], d['level']); break;
-      case 'RoleConnectorPermissionSet': role.conn.set(d['connectorId'], d['level']); break;
-      case 'RoleToolPermissionSet': role.tools.set(`${d['connectorId']}|${d['toolName']}`, d['level']); break;
-      case 'RoleAssignedToGroup': this.assigned.add(`${o}|${d['groupId']}|${d['roleId']}`); break;
-      case 'RoleUnassignedFromGroup': this.assigned.delete(`${o}|${d['groupId']}|${d['roleId']}`); break;
-      case 'ConnectorAdded': this.connectors.set(`${o}|${d['connectorId']}`, { removed: false, tools: new Map((d['tools'] as string[]).map((t) => [t, true])) }); break;
-      case 'ConnectorToolsAdded': for (const t of d['tools']) this.connectors.get(`${o}|${d['connectorId']}`)!.tools.set(t, true); break;
-      case 'ConnectorToolsRemoved': for (const t of d['tools']) this.connectors.get(`${o}|${d['connectorId']}`)!.tools.set(t, false); break;
-      case 'ConnectorRemoved': this.connectors.get(`${o}|${d['connectorId']}`)!.removed = true; break;
-      case 'OrgToolPolicySet': this.policy.set(`${o}|${d['connectorId']}|${d['toolName']}`, d['level']); break;
-      case 'GroupSpendLimitSet': this.groupLimit.set(`${o}|${d['groupId']}`, d['cents']); break;
-      case 'WorkspaceCreated': this.workspaces.set(`${o}|${d['workspaceId']}`, false); break;
-      case 'WorkspaceArchived': this.workspaces.set(`${o}|${d['workspaceId']}`, true); break;
-      case 'WorkspaceRoleSet': this.workspaceRoles.set(`${o}|${d['workspaceId']}|${d['userId']}`, d['role']); break;
-      default: break; // names, mappings, API keys, refusals: no effect on a member's permissions
+      case 'ConsoleRoleSet':
+        member.console = d['role'];
+        break;
+      case 'GroupCreated':
+        this.groups.set(d['groupId'], { source: d['source'], deleted: false });
+        break;
+      case 'GroupDeleted':
+        this.groups.get(d['groupId'])!.deleted = true;
+        break;
+      case 'UserAddedToGroup':
+        this.inGroup.add(`${d['groupId']}|${d['userId']}`);
+        break;
+      case 'UserRemovedFromGroup':
+        this.inGroup.delete(`${d['groupId']}|${d['userId']}`);
+        break;
+      case 'RoleCreated':
+        this.roles.set(`${o}|${d['roleId']}`, {
+          deleted: false,
+          caps: new Map([['chat', true]]),
+          admin: new Map(),
+          conn: org.connperm ? new Map([['*', 'needs_approval']]) : new Map(),
+          tools: new Map(),
+        });
+        break;
+      case 'RoleDeleted':
+        role.deleted = true;
+        break;
+      case 'RoleCapabilitySet':
+        role.caps.set(d['capability'], d['granted']);
+        break;
+      case 'RoleAdminPermissionSet':
+        role.admin.set(d['area'], d['level']);
+        break;
+      case 'RoleConnectorPermissionSet':
+        role.conn.set(d['connectorId'], d['level']);
+        break;
+      case 'RoleToolPermissionSet':
+        role.tools.set(`${d['connectorId']}|${d['toolName']}`, d['level']);
+        break;
+      case 'RoleAssignedToGroup':
+        this.assigned.add(`${o}|${d['groupId']}|${d['roleId']}`);
+        break;
+      case 'RoleUnassignedFromGroup':
+        this.assigned.delete(`${o}|${d['groupId']}|${d['roleId']}`);
+        break;
+      case 'ConnectorAdded':
+        this.connectors.set(`${o}|${d['connectorId']}`, { removed: false, tools: new Map((d['tools'] as string[]).map((t) => [t, true])) });
+        break;
+      case 'ConnectorToolsAdded':
+        for (const t of d['tools']) this.connectors.get(`${o}|${d['connectorId']}`)!.tools.set(t, true);
+        break;
+      case 'ConnectorToolsRemoved':
+        for (const t of d['tools']) this.connectors.get(`${o}|${d['connectorId']}`)!.tools.set(t, false);
+        break;
+      case 'ConnectorRemoved':
+        this.connectors.get(`${o}|${d['connectorId']}`)!.removed = true;
+        break;
+      case 'OrgToolPolicySet':
+        this.policy.set(`${o}|${d['connectorId']}|${d['toolName']}`, d['level']);
+        break;
+      case 'GroupSpendLimitSet':
+        this.groupLimit.set(`${o}|${d['groupId']}`, d['cents']);
+        break;
+      case 'WorkspaceCreated':
+        this.workspaces.set(`${o}|${d['workspaceId']}`, false);
+        break;
+      case 'WorkspaceArchived':
+        this.workspaces.set(`${o}|${d['workspaceId']}`, true);
+        break;
+      case 'WorkspaceRoleSet':
+        this.workspaceRoles.set(`${o}|${d['workspaceId']}|${d['userId']}`, d['role']);
+        break;
+      default:
+        break; // names, mappings, API keys, refusals: no effect on a member's permissions
     }
   }
 
@@ -163,7 +268,11 @@ class State {
       let level = 'none';
       if (m.role === 'owner' || m.role === 'primary_owner') level = 'manage';
       else if (m.role === 'admin') level = area === 'user_management' || area === 'libraries' ? 'manage' : area === 'analytics' ? 'view' : 'none';
-      else if (custom) for (const r of roles) { const l = r.admin.get(area) ?? 'none'; if (ADMIN.indexOf(l) > ADMIN.indexOf(level)) level = l; }
+      else if (custom)
+        for (const r of roles) {
+          const l = r.admin.get(area) ?? 'none';
+          if (ADMIN.indexOf(l) > ADMIN.indexOf(level)) level = l;
+        }
       if (level !== 'none') p.set(`admin:${area}`, level);
     }
     let cents: number | null = m.limit;
@@ -192,7 +301,13 @@ class State {
   }
 }
 
-export function naivePermissionsAt(events: readonly LedgerEvent[], orgId: string, userId: string, at: number, knownAt: number): Map<string, string> | undefined {
+export function naivePermissionsAt(
+  events: readonly LedgerEvent[],
+  orgId: string,
+  userId: string,
+  at: number,
+  knownAt: number,
+): Map<string, string> | undefined {
   const state = new State();
   const inForce = events
     .filter((e) => Date.parse(e.meta.occurredAt) <= at && Date.parse(e.meta.recordedAt) <= knownAt)

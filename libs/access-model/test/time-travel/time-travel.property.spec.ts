@@ -56,11 +56,17 @@ describe('time travel (R60, R61)', () => {
         const answers = members.map((u) => [u, accessAt(h.facts, viewAt(at), orgId, u)] as const);
         if (pick % 2 === 0) {
           const capability = ['chat', 'web_search', 'claude_code', 'research', 'cowork'][pick % 5]!;
-          const expected = answers.filter(([, a]) => a?.capabilities[capability]?.granted).map(([u]) => u).sort();
+          const expected = answers
+            .filter(([, a]) => a?.capabilities[capability]?.granted)
+            .map(([u]) => u)
+            .sort();
           expect(holdersOf(h.facts, viewAt(at), orgId, { capability }).map((x) => x.userId)).toEqual(expected);
         } else {
           const area = areas[pick % areas.length]!;
-          const expected = answers.filter(([, a]) => a !== undefined && a.status === 'active' && a.adminAreas[area]!.level !== 'none').map(([u]) => u).sort();
+          const expected = answers
+            .filter(([, a]) => a !== undefined && a.status === 'active' && a.adminAreas[area]!.level !== 'none')
+            .map(([u]) => u)
+            .sort();
           expect(holdersOf(h.facts, viewAt(at), orgId, { adminArea: area, minLevel: 'view' }).map((x) => x.userId)).toEqual(expected);
         }
       }),

@@ -137,17 +137,14 @@ export class KurrentDbEventStore implements EventStore {
     return new KurrentDbEventStore(KurrentDBClient.connectionString(url));
   }
 
-  async append(
-    streamId: string,
-    events: readonly EventToAppend[],
-    options: AppendOptions = {},
-  ): Promise<AppendResult> {
+  async append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
     assertValidExpectedRevision(expected);
     const ids = new Set<string>();
     const commandAt = new Map<number, CommandMetadata>();
     for (const c of options.commands ?? []) {
-      if (c.count < 1 || c.first < 0 || c.first + c.count > events.length) throw new RangeError(`command ${c.key}: events ${c.first}..${c.first + c.count - 1} are not in this append`);
+      if (c.count < 1 || c.first < 0 || c.first + c.count > events.length)
+        throw new RangeError(`command ${c.key}: events ${c.first}..${c.first + c.count - 1} are not in this append`);
       // The lookup is a backwards read of the stream: a key already there must fail the append, as SQLite's primary key does.
       if ((await this.commandByKey(streamId, c.key)) !== undefined) throw new RangeError(`command key ${c.key} is already recorded in ${streamId}`);
       commandAt.set(c.first, { key: c.key, count: c.count, answer: c.answer });
@@ -203,9 +200,7 @@ export class KurrentDbEventStore implements EventStore {
         throw error;
       }
       // Read back what was written: the port returns each event's global position.
-      const stored = await this.#collect(
-        this.readStream(streamId, { fromRevision: (actual ?? -1) + 1, maxCount: events.length }),
-      );
+      const stored = await this.#collect(this.readStream(streamId, { fromRevision: (actual ?? -1) + 1, maxCount: events.length }));
       return { nextRevision: revision, events: stored };
     }
   }
@@ -239,7 +234,11 @@ export class KurrentDbEventStore implements EventStore {
     const found = events.map((e) => candidates.get(e.id)).filter((e): e is RecordedEvent => e !== undefined);
     if (found.length === 0) return null;
     const exact = found.length === events.length && found.every((e, i) => e.revision === found[0]!.revision + i);
-    if (!exact) throw new IdempotencyMismatchError(streamId, found.map((e) => e.id));
+    if (!exact)
+      throw new IdempotencyMismatchError(
+        streamId,
+        found.map((e) => e.id),
+      );
     return { nextRevision: found[found.length - 1]!.revision, events: found };
   }
 
@@ -276,9 +275,7 @@ export class KurrentDbEventStore implements EventStore {
     if (remaining <= 0) return;
     const read = this.#client.readAll({
       direction: backwards ? BACKWARDS : FORWARDS,
-      fromPosition: backwards
-        ? options.before !== undefined ? toPosition(before) : END
-        : after >= 0 ? toPosition(after) : START,
+      fromPosition: backwards ? (options.before !== undefined ? toPosition(before) : END) : after >= 0 ? toPosition(after) : START,
       filter: excludeSystemEvents(),
     });
     for await (const resolved of read) {

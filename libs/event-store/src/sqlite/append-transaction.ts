@@ -112,7 +112,8 @@ export function appendInTransaction(
   }
   // Item 9: the keys commit with the events or not at all, so a retry after any crash finds exactly what is stored.
   for (const c of commands) {
-    if (!Number.isInteger(c.first) || c.first < 0 || c.first >= count || c.count < 0 || c.first + c.count > count) throw new RangeError(`command ${c.key}: events ${c.first}..${c.first + c.count - 1} are not in this append`);
+    if (!Number.isInteger(c.first) || c.first < 0 || c.first >= count || c.count < 0 || c.first + c.count > count)
+      throw new RangeError(`command ${c.key}: events ${c.first}..${c.first + c.count - 1} are not in this append`);
     s.insertCommand.run(streamId, c.key, firstRevision + c.first, c.count, JSON.stringify(c.answer));
   }
   return { kind: 'written', firstRevision, prevHash: firstPrevHash, positions, hashes };
@@ -124,10 +125,12 @@ export function appendInTransaction(
  * whatever revision was expected (the first attempt's expectation held, or it would not be stored).
  */
 function replayOf(streamId: string, ids: readonly string[], stored: RecordedEvent[]): AppendResult {
-  const exact =
-    stored.length === ids.length &&
-    stored.every((e, i) => e.streamId === streamId && e.id === ids[i] && e.revision === stored[0]!.revision + i);
-  if (!exact) throw new IdempotencyMismatchError(streamId, stored.map((e) => e.id));
+  const exact = stored.length === ids.length && stored.every((e, i) => e.streamId === streamId && e.id === ids[i] && e.revision === stored[0]!.revision + i);
+  if (!exact)
+    throw new IdempotencyMismatchError(
+      streamId,
+      stored.map((e) => e.id),
+    );
   return { nextRevision: stored[stored.length - 1]!.revision, events: stored };
 }
 

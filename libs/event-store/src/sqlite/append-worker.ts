@@ -55,7 +55,13 @@ function append(): AppendOutcome {
     if (job.maxPageCount !== undefined) db.exec(`PRAGMA max_page_count = ${Math.floor(job.maxPageCount)}`);
     begin(db);
     try {
-      const outcome = appendInTransaction(appendStatements(db), job.streamId, { ids, types, canonical: (i) => [data[i]!, metadata[i]!] }, job.expected, job.commands);
+      const outcome = appendInTransaction(
+        appendStatements(db),
+        job.streamId,
+        { ids, types, canonical: (i) => [data[i]!, metadata[i]!] },
+        job.expected,
+        job.commands,
+      );
       db.exec('COMMIT');
       return outcome;
     } catch (error) {

@@ -34,7 +34,10 @@ export async function backupSqliteFile(source: string, target: string, onProgres
   const db = new DatabaseSync(source, { readOnly: true });
   let timer: NodeJS.Timeout | undefined;
   try {
-    const { page_count, page_size } = db.prepare('SELECT page_count, page_size FROM pragma_page_count(), pragma_page_size()').get() as { page_count: number; page_size: number };
+    const { page_count, page_size } = db.prepare('SELECT page_count, page_size FROM pragma_page_count(), pragma_page_size()').get() as {
+      page_count: number;
+      page_size: number;
+    };
     const totalBytes = page_count * page_size;
     const report = () => {
       let copiedBytes = 0;

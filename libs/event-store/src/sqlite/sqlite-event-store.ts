@@ -115,7 +115,7 @@ CREATE TABLE IF NOT EXISTS command_keys (
 
 /** Whether `events` still has the first schema's UNIQUE(id) across all streams. */
 function hasGlobalIdUniqueness(db: DatabaseSync): boolean {
-  const indexes = db.prepare("SELECT name FROM pragma_index_list('events') WHERE \"unique\" = 1").all() as { name: string }[];
+  const indexes = db.prepare('SELECT name FROM pragma_index_list(\'events\') WHERE "unique" = 1').all() as { name: string }[];
   return indexes.some(({ name }) => {
     const columns = db.prepare('SELECT name FROM pragma_index_info(?)').all(name) as { name: string }[];
     return columns.length === 1 && columns[0]!.name === 'id';
@@ -240,12 +240,8 @@ export class SqliteEventStore implements EventStore {
     this.#contentForwards = this.#db.prepare(
       `SELECT position, stream_id, revision, id, type, data, metadata FROM events WHERE position > ? AND position < ? ORDER BY position ASC LIMIT ?`,
     );
-    this.#streamForwards = this.#db.prepare(
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
-    );
-    this.#streamBackwards = this.#db.prepare(
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
-    );
+    this.#streamForwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`);
+    this.#streamBackwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`);
     for (const read of [this.#allForwards, this.#allBackwards, this.#contentForwards, this.#streamForwards, this.#streamBackwards]) read.setReturnArrays(true);
     this.#head = this.#db.prepare('SELECT MAX(position) AS head FROM events');
     this.#knownIds = this.#db.prepare('SELECT id FROM events WHERE stream_id = ? AND id IN (SELECT value FROM json_each(?))');
@@ -262,11 +258,7 @@ export class SqliteEventStore implements EventStore {
     return new SqliteEventStore(path, options);
   }
 
-  async append(
-    streamId: string,
-    events: readonly EventToAppend[],
-    options: AppendOptions = {},
-  ): Promise<AppendResult> {
+  async append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
     assertValidExpectedRevision(expected);
     this.#assertOpen();
@@ -288,17 +280,19 @@ export class SqliteEventStore implements EventStore {
       case 'written': {
         this.#notifyAppended();
         const { firstRevision, prevHash, positions, hashes } = outcome;
-        const recorded = events.map((event, i): RecordedEvent => ({
-          streamId,
-          revision: firstRevision + i,
-          id: event.id,
-          type: event.type,
-          data: event.data,
-          metadata: event.metadata,
-          position: positions[i]!,
-          prevHash: i === 0 ? prevHash : hashes[i - 1]!,
-          hash: hashes[i]!,
-        }));
+        const recorded = events.map(
+          (event, i): RecordedEvent => ({
+            streamId,
+            revision: firstRevision + i,
+            id: event.id,
+            type: event.type,
+            data: event.data,
+            metadata: event.metadata,
+            position: positions[i]!,
+            prevHash: i === 0 ? prevHash : hashes[i - 1]!,
+            hash: hashes[i]!,
+          }),
+        );
         return { nextRevision: firstRevision + events.length - 1, events: recorded };
       }
     }
@@ -310,7 +304,12 @@ export class SqliteEventStore implements EventStore {
    * append worker) cannot either. Waiting for another connection's lock happens before BEGIN, on the event loop
    * (#tryBegin); from a successful BEGIN to COMMIT nothing is awaited.
    */
-  async #appendHere(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision, commands: AppendOptions['commands'] & {}): Promise<AppendOutcome> {
+  async #appendHere(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+    commands: AppendOptions['commands'] & {},
+  ): Promise<AppendOutcome> {
     const deadline = performance.now() + this.#busyTimeoutMs;
     while (!this.#tryBegin(deadline)) {
       await new Promise((resolve) => setTimeout(resolve, 1));
@@ -339,8 +338,22 @@ export class SqliteEventStore implements EventStore {
    * (this thread's appends meanwhile wait in #tryBegin), and readers on this connection see the events only once
    * committed (WAL). Errors come back as data and are rebuilt as the classes the in-thread path throws.
    */
-  async #appendInWorker(file: string, streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision, commands: AppendOptions['commands'] & {}): Promise<AppendOutcome> {
-    const job: AppendWorkerData = { path: this.#path!, busyTimeoutMs: this.#busyTimeoutMs, maxPageCount: this.#maxPageCount, streamId, expected, commands, count: events.length };
+  async #appendInWorker(
+    file: string,
+    streamId: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+    commands: AppendOptions['commands'] & {},
+  ): Promise<AppendOutcome> {
+    const job: AppendWorkerData = {
+      path: this.#path!,
+      busyTimeoutMs: this.#busyTimeoutMs,
+      maxPageCount: this.#maxPageCount,
+      streamId,
+      expected,
+      commands,
+      count: events.length,
+    };
     const worker = new Worker(file, { workerData: job });
     const answer = new Promise<{ outcome: AppendOutcome } | { error: AppendErrorData }>((resolve, reject) => {
       worker.once('message', resolve);
@@ -522,10 +535,11 @@ export class SqliteEventStore implements EventStore {
     this.#assertOpen();
     if (options.tail !== undefined) return this.#verifyTail(streamId, options.tail, onProgress);
     const rows = (this.#streamCount.get(streamId) as { n: number }).n;
-    const links = (to: number) => storedLinks(this.#storedLinks, streamId, { from: 0, to }, () => {
-      this.#assertOpen();
-      return nextTurn();
-    });
+    const links = (to: number) =>
+      storedLinks(this.#storedLinks, streamId, { from: 0, to }, () => {
+        this.#assertOpen();
+        return nextTurn();
+      });
     if (rows < this.#parallelVerifyFrom || this.#path === undefined || !existsSync(CHAIN_RANGE_WORKER)) {
       return verifyStoredEvents(streamId, links(Number.MAX_SAFE_INTEGER), onProgress);
     }
@@ -568,11 +582,22 @@ export class SqliteEventStore implements EventStore {
     const last = this.#lastOfStream.get(streamId) as { revision: number } | undefined;
     if (last === undefined) return { streamId, events: 0, head: null, valid: true };
     const from = Math.max(0, last.revision - Math.max(1, count) + 1);
-    const before = from === 0 ? undefined : (this.#db.prepare('SELECT hash FROM events WHERE stream_id = ? AND revision = ?').get(streamId, from - 1) as { hash: string } | undefined);
+    const before =
+      from === 0
+        ? undefined
+        : (this.#db.prepare('SELECT hash FROM events WHERE stream_id = ? AND revision = ?').get(streamId, from - 1) as { hash: string } | undefined);
     const start = from === 0 ? { from, prevHash: GENESIS_HASH } : before ? { from, prevHash: before.hash } : undefined;
     if (start === undefined) {
       const position = (this.#db.prepare('SELECT MIN(position) AS p FROM events WHERE stream_id = ? AND revision >= ?').get(streamId, from) as { p: number }).p;
-      return { streamId, events: 0, head: null, valid: false, firstBadRevision: from - 1, firstBadPosition: position, reason: `revision ${from - 1} is missing` };
+      return {
+        streamId,
+        events: 0,
+        head: null,
+        valid: false,
+        firstBadRevision: from - 1,
+        firstBadPosition: position,
+        reason: `revision ${from - 1} is missing`,
+      };
     }
     const links = storedLinks(this.#storedLinks, streamId, { from, to: Number.MAX_SAFE_INTEGER }, () => {
       this.#assertOpen();

@@ -130,7 +130,9 @@ export async function exportSplunkCommand(table: ClickHouseAuditTable, o: Export
     const done = await exportToHec(table, delivery, { tenantId: o.tenant, from: o.from, to: o.to, upToPosition, after: null });
     progress.stop();
     const s = delivery.stats;
-    io.out(`delivered ${done.delivered} events to ${o.url} (${s.requests} requests, ${s.retries} retries, ${s.deadLettered} dead-lettered${s.deadLettered ? ` → ${config.deadLetterPath}` : ''})`);
+    io.out(
+      `delivered ${done.delivered} events to ${o.url} (${s.requests} requests, ${s.retries} retries, ${s.deadLettered} dead-lettered${s.deadLettered ? ` → ${config.deadLetterPath}` : ''})`,
+    );
     const resent = s.resentAfterAckTimeout + s.resentAroundBadData;
     if (resent > 0) io.out(`${resent} events were sent more than once (at-least-once): deduplicate in Splunk by event_id`);
     return 0;
@@ -171,7 +173,9 @@ export async function verifyExportCommand(
 
 /** Human lines for a verification: one per tenant, then one per problem naming the object. */
 export function describeVerification(v: ExportVerification): string[] {
-  const lines = v.tenants.map((t) => `tenant ${t.tenantId}: ${t.exports} exports, ${t.objects} objects, ${t.rows} rows, head digest ${t.headDigest ?? '(none)'}`);
+  const lines = v.tenants.map(
+    (t) => `tenant ${t.tenantId}: ${t.exports} exports, ${t.objects} objects, ${t.rows} rows, head digest ${t.headDigest ?? '(none)'}`,
+  );
   for (const p of v.problems) lines.push(`FAIL ${p.kind} ${p.key}: ${p.detail}`);
   for (const key of v.unlisted) lines.push(`note: ${key} is listed by no manifest (an interrupted export, or an addition)`);
   lines.push(v.ok ? `OK: ${v.location} verifies` : `FAILED: ${v.problems.length} problem(s) in ${v.location}`);

@@ -233,7 +233,10 @@ export class HecDelivery {
     if (verdict.kind === 'ok') {
       const acked = !this.config.ack;
       if (this.config.ack && verdict.ackId === undefined)
-        throw new SinkConfigurationError('splunk', `Splunk did not return an ackId although ack is enabled (${this.config.url}): enable indexer acknowledgement on the token or set ack: false`);
+        throw new SinkConfigurationError(
+          'splunk',
+          `Splunk did not return an ackId although ack is enabled (${this.config.url}): enable indexer acknowledgement on the token or set ack: false`,
+        );
       return [{ events, ...(verdict.ackId === undefined ? {} : { ackId: verdict.ackId }), sentAt: this.now(), acked }];
     }
     if (verdict.kind === 'fatal') throw new SinkConfigurationError('splunk', `${verdict.reason} (${this.config.url})`);
@@ -302,7 +305,10 @@ export class HecDelivery {
       }
       this.stats.requests++;
       if (attempt + 1 >= retry.maxAttempts)
-        throw new SinkUnavailableError('splunk', `Splunk HEC acknowledgements at ${this.config.url} still failing after ${retry.maxAttempts} attempts: ${reason}`);
+        throw new SinkUnavailableError(
+          'splunk',
+          `Splunk HEC acknowledgements at ${this.config.url} still failing after ${retry.maxAttempts} attempts: ${reason}`,
+        );
       this.stats.retries++;
       await this.sleep(backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs, this.random));
     }

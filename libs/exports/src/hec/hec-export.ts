@@ -50,7 +50,9 @@ export async function exportToHec(
   type Page = { events: EncodedEvent[] } | { rows: AuditRow[] };
   const fetch = (from: RowCursor | null): Promise<Page> => {
     const query = { tenantId: input.tenantId, from: input.from, to: input.to, upToPosition: input.upToPosition, after: from, limit: pageSize };
-    return encodes(source) && options.encodeIn !== 'node' ? source.readRangeEncoded(query, delivery.envelope).then((events) => ({ events })) : source.readRangePage(query).then((rows) => ({ rows }));
+    return encodes(source) && options.encodeIn !== 'node'
+      ? source.readRangeEncoded(query, delivery.envelope).then((events) => ({ events }))
+      : source.readRangePage(query).then((rows) => ({ rows }));
   };
   // The next page is read while this one is sent: ClickHouse works off the event loop meanwhile.
   let next = fetch(after);
@@ -58,9 +60,10 @@ export async function exportToHec(
     const page = await next;
     const count = 'events' in page ? page.events.length : page.rows.length;
     if (count === 0) break;
-    const last: RowCursor = 'events' in page
-      ? { occurredAt: page.events.at(-1)!.occurredAt, position: page.events.at(-1)!.position }
-      : { occurredAt: page.rows.at(-1)!.occurred_at, position: page.rows.at(-1)!.position };
+    const last: RowCursor =
+      'events' in page
+        ? { occurredAt: page.events.at(-1)!.occurredAt, position: page.events.at(-1)!.position }
+        : { occurredAt: page.rows.at(-1)!.occurred_at, position: page.rows.at(-1)!.position };
     next = fetch(last);
     try {
       if ('events' in page) for (const event of page.events) await delivery.addEncoded(event);

@@ -20,9 +20,10 @@ export class HecTransport {
     insecureSkipVerify = false,
   ) {
     this.base = new URL(url);
-    this.agent = this.base.protocol === 'https:'
-      ? new HttpsAgent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: !insecureSkipVerify })
-      : new HttpAgent({ keepAlive: true, maxSockets: 16 });
+    this.agent =
+      this.base.protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: !insecureSkipVerify })
+        : new HttpAgent({ keepAlive: true, maxSockets: 16 });
   }
 
   post(path: string, body: Buffer, gzip: boolean): Promise<HecAnswer> {

@@ -31,7 +31,8 @@ export function classifyAnswer(answer: HecAnswer): HecVerdict {
     // not JSON (a proxy's error page): judged by status alone
   }
   const said = `HTTP ${answer.status}${json.code === undefined ? '' : ` code ${json.code}`}${json.text ? ` "${json.text}"` : ''}`;
-  if (answer.status === 200 && (json.code === undefined || json.code === 0)) return json.ackId === undefined ? { kind: 'ok' } : { kind: 'ok', ackId: json.ackId };
+  if (answer.status === 200 && (json.code === undefined || json.code === 0))
+    return json.ackId === undefined ? { kind: 'ok' } : { kind: 'ok', ackId: json.ackId };
   if (answer.status === 429 || answer.status >= 500) return { kind: 'retry', reason: said };
   if (answer.status === 401 || answer.status === 403)
     return { kind: 'fatal', reason: `Splunk refused the HEC token (${said}): check the token and that it is enabled` };

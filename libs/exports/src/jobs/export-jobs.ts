@@ -154,7 +154,13 @@ export class ExportJobs {
       } catch (saveError) {
         // The job has ended whether or not the store took it: answer "failed" from memory, and say why it is not stored.
         const at = this.now().toISOString();
-        const failed: ExportJob = { ...latest, status: 'failed', error: `${error} (this state could not be saved: ${errorText(saveError)})`, finishedAt: at, updatedAt: at };
+        const failed: ExportJob = {
+          ...latest,
+          status: 'failed',
+          error: `${error} (this state could not be saved: ${errorText(saveError)})`,
+          finishedAt: at,
+          updatedAt: at,
+        };
         this.unsaved.set(keyOf(tenantId, exportId), failed);
         this.log(`export ${tenantId}/${exportId} failed (${error}), and saving its failed state failed: ${errorText(saveError)}`);
       }
@@ -190,7 +196,12 @@ export class ExportJobs {
           checkpoint: position,
           cursor,
           progress: { rowsTotal: current.progress.rowsTotal, rowsDone: before + stats.delivered },
-          counts: { rows: before + stats.delivered, deadLettered: (job.counts.deadLettered ?? 0) + stats.deadLettered, eventsSent: stats.eventsSent, retries: stats.retries },
+          counts: {
+            rows: before + stats.delivered,
+            deadLettered: (job.counts.deadLettered ?? 0) + stats.deadLettered,
+            eventsSent: stats.eventsSent,
+            retries: stats.retries,
+          },
         });
       },
     });
@@ -225,7 +236,10 @@ export class ExportJobs {
       });
     } catch (e) {
       if (e instanceof z.ZodError)
-        throw new SinkConfigurationError(request.sink, `the ${request.sink} sink is not fully configured: ${e.issues.map((i) => `${i.path.join('.') || '(sink)'}: ${i.message}`).join('; ')}`);
+        throw new SinkConfigurationError(
+          request.sink,
+          `the ${request.sink} sink is not fully configured: ${e.issues.map((i) => `${i.path.join('.') || '(sink)'}: ${i.message}`).join('; ')}`,
+        );
       throw e;
     }
   }

@@ -105,5 +105,7 @@ export class SqliteExportStateStore implements ExportStateStore {
 /** A job or sink as shown to clients: the HEC token and S3 secret key are never returned. */
 export function redactSink(sink: SinkConfig): SinkConfig {
   if (sink.kind === 'splunk') return { ...sink, token: '***' };
-  return sink.credentials ? { ...sink, credentials: { ...sink.credentials, secretAccessKey: '***', ...(sink.credentials.sessionToken ? { sessionToken: '***' } : {}) } } : sink;
+  return sink.credentials
+    ? { ...sink, credentials: { ...sink.credentials, secretAccessKey: '***', ...(sink.credentials.sessionToken ? { sessionToken: '***' } : {}) } }
+    : sink;
 }

@@ -64,7 +64,9 @@ export class SinkFollower {
       checkpoint: this.checkpoint,
       lastError: this.lastError,
       ...(this.delivery ? { hec: { ...this.delivery.stats } } : {}),
-      ...(this.lastS3Export ? { lastS3Export: { manifestKey: this.lastS3Export.manifestKey, digest: this.lastS3Export.digest, rows: this.lastS3Export.rows } } : {}),
+      ...(this.lastS3Export
+        ? { lastS3Export: { manifestKey: this.lastS3Export.manifestKey, digest: this.lastS3Export.digest, rows: this.lastS3Export.rows } }
+        : {}),
     };
   }
 

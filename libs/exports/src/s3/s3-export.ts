@@ -88,9 +88,10 @@ export async function exportToS3(
 
   const planned = days.map((day) => {
     const window = dayWindow(day.day, input.from, input.to);
-    const key = input.afterPosition === undefined
-      ? dataObjectKey(loc, input.tenantId, day.day, window, config.format)
-      : positionalObjectKey(loc, input.tenantId, day.day, { first: input.afterPosition + 1, last: upToPosition }, config.format);
+    const key =
+      input.afterPosition === undefined
+        ? dataObjectKey(loc, input.tenantId, day.day, window, config.format)
+        : positionalObjectKey(loc, input.tenantId, day.day, { first: input.afterPosition + 1, last: upToPosition }, config.format);
     return { day, window, key };
   });
   const objects: ManifestObject[] = [];
@@ -119,7 +120,16 @@ export async function exportToS3(
     chunk.forEach((p, i) => {
       const s = stored[i];
       if (!s) throw new Error(`object ${p.key} was written but cannot be read back from bucket ${loc.bucket}`);
-      objects.push({ key: p.key, day: p.day.day, ...p.window, rows: p.day.rows, bytes: s.bytes, sha256: s.sha256, minPosition: p.day.minPosition, maxPosition: p.day.maxPosition });
+      objects.push({
+        key: p.key,
+        day: p.day.day,
+        ...p.window,
+        rows: p.day.rows,
+        bytes: s.bytes,
+        sha256: s.sha256,
+        minPosition: p.day.minPosition,
+        maxPosition: p.day.maxPosition,
+      });
       rowsDone += p.day.rows;
     });
     onProgress({ rowsTotal, rowsDone, objectsTotal: days.length, objectsDone: objects.length });
@@ -159,9 +169,7 @@ export async function exportToS3(
 
 /** The newest digest record of the tenant's chain under this prefix, or null for the first export. */
 export async function latestDigest(store: S3ObjectStore, loc: S3Location, tenantId: string): Promise<DigestRecord | null> {
-  const keys = (await store.list(loc.bucket, exportsPrefix(loc, tenantId)))
-    .filter((k) => parseChainKey(k)?.kind === 'digest')
-    .sort();
+  const keys = (await store.list(loc.bucket, exportsPrefix(loc, tenantId))).filter((k) => parseChainKey(k)?.kind === 'digest').sort();
   const last = keys.at(-1);
   if (!last) return null;
   const body = await store.get(loc.bucket, last);

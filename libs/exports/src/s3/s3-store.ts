@@ -1,12 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { S3SinkConfig } from '../config.js';
 import { SinkConfigurationError } from '../errors.js';
 import type { S3Location } from './layout.js';
@@ -101,7 +94,9 @@ export class S3ObjectStore {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const r = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...(pageSize ? { MaxKeys: pageSize } : {}) }));
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...(pageSize ? { MaxKeys: pageSize } : {}) }),
+      );
       for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);

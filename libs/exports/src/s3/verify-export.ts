@@ -89,8 +89,10 @@ export async function verifyExport(
     for (let seq = 1; seq <= maxSeq; seq++) {
       const entry = chainKeys.get(seq);
       const label = `export #${seq}`;
-      if (!entry?.manifest) report('manifest-missing', entry?.digest?.replace(/\.digest\.json$/, '.manifest.json') ?? `${label} manifest`, `the manifest of ${label} is missing`);
-      if (!entry?.digest) report('digest-missing', entry?.manifest?.replace(/\.manifest\.json$/, '.digest.json') ?? `${label} digest`, `the digest of ${label} is missing`);
+      if (!entry?.manifest)
+        report('manifest-missing', entry?.digest?.replace(/\.digest\.json$/, '.manifest.json') ?? `${label} manifest`, `the manifest of ${label} is missing`);
+      if (!entry?.digest)
+        report('digest-missing', entry?.manifest?.replace(/\.manifest\.json$/, '.digest.json') ?? `${label} digest`, `the digest of ${label} is missing`);
       if (!entry?.manifest) continue;
       const bytes = await store.get(loc.bucket, entry.manifest);
       if (!bytes) {
@@ -101,9 +103,16 @@ export async function verifyExport(
       if (entry.digest && !record) report('digest-altered', entry.digest, `the digest record of ${label} is unreadable`);
       const recomputed = chainDigest(bytes, previous);
       if (record) {
-        if (record.manifestSha256 !== sha256Hex(bytes)) report('manifest-altered', entry.manifest, `manifest bytes do not match the sha256 its digest records (${label})`);
-        else if (record.previousDigest !== previous) report('chain-broken', entry.digest!, `${label} chains to ${record.previousDigest.slice(0, 12)}…, but the previous digest is ${previous.slice(0, 12)}…`);
-        else if (record.digest !== recomputed) report('digest-altered', entry.digest!, `${label}: stored digest ${record.digest.slice(0, 12)}… ≠ recomputed ${recomputed.slice(0, 12)}…`);
+        if (record.manifestSha256 !== sha256Hex(bytes))
+          report('manifest-altered', entry.manifest, `manifest bytes do not match the sha256 its digest records (${label})`);
+        else if (record.previousDigest !== previous)
+          report(
+            'chain-broken',
+            entry.digest!,
+            `${label} chains to ${record.previousDigest.slice(0, 12)}…, but the previous digest is ${previous.slice(0, 12)}…`,
+          );
+        else if (record.digest !== recomputed)
+          report('digest-altered', entry.digest!, `${label}: stored digest ${record.digest.slice(0, 12)}… ≠ recomputed ${recomputed.slice(0, 12)}…`);
       }
       let manifest: ExportManifest;
       try {
@@ -127,9 +136,14 @@ export async function verifyExport(
     let rows = 0;
     for (const [key, object] of [...latest].sort(([a], [b]) => a.localeCompare(b))) {
       const stored = await store.hash(loc.bucket, key);
-      if (!stored) report('object-missing', key, `listed in the manifest (${object.rows} rows, sha256 ${object.sha256.slice(0, 12)}…) but absent from the bucket`);
+      if (!stored)
+        report('object-missing', key, `listed in the manifest (${object.rows} rows, sha256 ${object.sha256.slice(0, 12)}…) but absent from the bucket`);
       else if (stored.sha256 !== object.sha256 || stored.bytes !== object.bytes)
-        report('object-altered', key, `sha256 ${stored.sha256.slice(0, 12)}… (${stored.bytes} bytes) ≠ manifest ${object.sha256.slice(0, 12)}… (${object.bytes} bytes)`);
+        report(
+          'object-altered',
+          key,
+          `sha256 ${stored.sha256.slice(0, 12)}… (${stored.bytes} bytes) ≠ manifest ${object.sha256.slice(0, 12)}… (${object.bytes} bytes)`,
+        );
       rows += object.rows;
       options.onProgress?.(++checked, latest.size);
     }

@@ -67,8 +67,7 @@ interface OpenInterval {
   readonly openedBy: string;
 }
 
-const keyOf = (c: { tenantId: string; orgId: string; userId: string; permission: string }) =>
-  JSON.stringify([c.tenantId, c.orgId, c.userId, c.permission]);
+const keyOf = (c: { tenantId: string; orgId: string; userId: string; permission: string }) => JSON.stringify([c.tenantId, c.orgId, c.userId, c.permission]);
 
 const memberOf = (orgId: string, userId: string) => JSON.stringify([orgId, userId]);
 
@@ -115,7 +114,9 @@ export class AccessIntervalWriter {
       });
       this.version = Math.max(this.version, Number(row.version));
     }
-    const [max] = await (await this.client.query({ query: 'SELECT max(version) AS v FROM access_intervals', format: 'JSONEachRow' })).json<{ v: number | string }>();
+    const [max] = await (await this.client.query({ query: 'SELECT max(version) AS v FROM access_intervals', format: 'JSONEachRow' })).json<{
+      v: number | string;
+    }>();
     this.version = Math.max(this.version, Number(max?.v ?? 0));
     return (this.open = open);
   }
@@ -170,7 +171,11 @@ export class AccessIntervalWriter {
     }
     if (rows.length === 0) return 0;
     try {
-      await insertRows(this.client, { table: 'access_intervals', rows, ...(options.deduplicationToken ? { deduplicationToken: options.deduplicationToken } : {}) });
+      await insertRows(this.client, {
+        table: 'access_intervals',
+        rows,
+        ...(options.deduplicationToken ? { deduplicationToken: options.deduplicationToken } : {}),
+      });
     } catch (error) {
       // The in-memory view already moved on; reload it from the table next time.
       this.open = undefined;
@@ -234,7 +239,17 @@ export class AccessIntervalWriter {
     // Every interval open before or opened after the late event, with its end as the changes give it.
     const wanted = new Map<string, Omit<AccessIntervalRow, 'version'>>();
     const put = (key: string, c: { orgId: string; userId: string; permission: string }, i: OpenInterval, validTo: string, closedBy: string) => {
-      const row = { tenant_id: tenantId, org_id: c.orgId, user_id: c.userId, permission: c.permission, level: i.level, valid_from: i.validFrom, valid_to: validTo, opened_by: i.openedBy, closed_by: closedBy };
+      const row = {
+        tenant_id: tenantId,
+        org_id: c.orgId,
+        user_id: c.userId,
+        permission: c.permission,
+        level: i.level,
+        valid_from: i.validFrom,
+        valid_to: validTo,
+        opened_by: i.openedBy,
+        closed_by: closedBy,
+      };
       wanted.set(rowKeyOf(row as AccessIntervalRow), row);
       if (validTo === OPEN_END) open.set(key, i);
       else open.delete(key);

@@ -169,7 +169,14 @@ export class AuditProjection {
     const flush = (): Promise<void> => {
       if (batchEvents.length === 0 && unencodable.length === 0) return writing;
       const rows = batch.lines;
-      const prepared: PreparedBatch = { first: batchFirst, last: lastQueued, rows, encoded: { columns: AUDIT_COLUMNS, body: batch.take(), rows }, events: batchEvents, unencodable };
+      const prepared: PreparedBatch = {
+        first: batchFirst,
+        last: lastQueued,
+        rows,
+        encoded: { columns: AUDIT_COLUMNS, body: batch.take(), rows },
+        events: batchEvents,
+        unencodable,
+      };
       batchEvents = [];
       unencodable = [];
       forcedThrough = undefined;

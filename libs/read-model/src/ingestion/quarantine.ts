@@ -86,10 +86,20 @@ export class Quarantine {
     this.version = Math.max(this.version + 1, Date.now() * 1000);
     await insertRows(this.client, {
       table: 'quarantined_events',
-      rows: [{
-        projection_name: q.projection, generation: q.generation, position: q.position, tenant_id: q.tenantId, event_id: q.eventId,
-        type: q.type, error: q.error, first_seen: q.firstSeen, released: released ? 1 : 0, version: this.version,
-      }],
+      rows: [
+        {
+          projection_name: q.projection,
+          generation: q.generation,
+          position: q.position,
+          tenant_id: q.tenantId,
+          event_id: q.eventId,
+          type: q.type,
+          error: q.error,
+          first_seen: q.firstSeen,
+          released: released ? 1 : 0,
+          version: this.version,
+        },
+      ],
     });
   }
 }
@@ -107,8 +117,14 @@ export async function listQuarantined(client: ClickHouseClient, projection?: str
   });
   const rows = await result.json<QuarantineRow>();
   return rows.map((r) => ({
-    projection: r.projection_name, generation: Number(r.generation), position: Number(r.position), tenantId: r.tenant_id,
-    eventId: r.event_id, type: r.type, error: r.error, firstSeen: r.first_seen,
+    projection: r.projection_name,
+    generation: Number(r.generation),
+    position: Number(r.position),
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    type: r.type,
+    error: r.error,
+    firstSeen: r.first_seen,
   }));
 }
 

@@ -6,9 +6,7 @@ import { Id, Instant, openEndToNull } from './report-inputs.js';
  * Access review at an instant (GET /v1/tenants/{t}/orgs/{o}/reports/access-review?at=): every member's
  * permissions whose interval contains `at` (valid_from <= at < valid_to), with the event that granted each.
  */
-export const AccessReviewQuery = z
-  .object({ at: Instant.optional(), userId: Id.optional(), format: z.enum(['json', 'csv']).default('json') })
-  .strict();
+export const AccessReviewQuery = z.object({ at: Instant.optional(), userId: Id.optional(), format: z.enum(['json', 'csv']).default('json') }).strict();
 export type AccessReviewQuery = z.output<typeof AccessReviewQuery>;
 
 export interface AccessReviewRow {
@@ -54,4 +52,3 @@ export async function accessReview(client: ClickHouseClient, tenantId: string, o
   }
   return members;
 }
-

@@ -27,9 +27,14 @@ function decodeCursor(text: string): CursorPayload | undefined {
   }
 }
 
-const TypeList = z
-  .union([FilterText, z.array(FilterText).min(1).max(50)])
-  .transform((value) => (Array.isArray(value) ? value : value.split(',').map((t) => t.trim()).filter((t) => t.length > 0)));
+const TypeList = z.union([FilterText, z.array(FilterText).min(1).max(50)]).transform((value) =>
+  Array.isArray(value)
+    ? value
+    : value
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0),
+);
 
 export const AuditSearchQuery = z
   .object({

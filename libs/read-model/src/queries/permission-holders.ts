@@ -9,7 +9,16 @@ import { durationMs, overPeriod, Permission, openEndToNull } from './report-inpu
 export const PermissionHoldersQuery = overPeriod({
   permission: Permission,
   /** Only intervals at one of these levels (e.g. ['manage'] for an admin area); all levels when omitted. */
-  levels: z.union([z.array(z.string().min(1).max(64)).max(10), z.string().min(1).max(200).transform((s) => s.split(','))]).optional(),
+  levels: z
+    .union([
+      z.array(z.string().min(1).max(64)).max(10),
+      z
+        .string()
+        .min(1)
+        .max(200)
+        .transform((s) => s.split(',')),
+    ])
+    .optional(),
 });
 export type PermissionHoldersQuery = z.output<typeof PermissionHoldersQuery>;
 
@@ -52,7 +61,16 @@ export async function permissionHolderIntervals(
     query_params: { tenantId, orgId, permission: query.permission, levels: query.levels ?? [], from: query.from, to: query.to },
     format: 'JSONEachRow',
   });
-  const rows = await result.json<{ userId: string; level: string; from: string; to: string; validFrom: string; validTo: string; openedBy: string; closedBy: string }>();
+  const rows = await result.json<{
+    userId: string;
+    level: string;
+    from: string;
+    to: string;
+    validFrom: string;
+    validTo: string;
+    openedBy: string;
+    closedBy: string;
+  }>();
   return rows.map((row) => ({
     ...row,
     durationMs: durationMs(row.from, row.to),

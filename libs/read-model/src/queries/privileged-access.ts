@@ -9,7 +9,8 @@ import { overPeriod } from './report-inputs.js';
 export const PRIVILEGED_ROLES = ['role:primary_owner', 'role:owner', 'role:admin', 'console:admin'] as const;
 
 export const PrivilegedAccessQuery = overPeriod({ bucket: z.enum(['day', 'week', 'month']).default('day') }).superRefine((q, ctx) => {
-  if (bucketStarts(q.from, q.to, q.bucket).length > 1000) ctx.addIssue({ code: 'custom', message: 'more than 1000 buckets: use a larger bucket', path: ['bucket'] });
+  if (bucketStarts(q.from, q.to, q.bucket).length > 1000)
+    ctx.addIssue({ code: 'custom', message: 'more than 1000 buckets: use a larger bucket', path: ['bucket'] });
 });
 export type PrivilegedAccessQuery = z.output<typeof PrivilegedAccessQuery>;
 

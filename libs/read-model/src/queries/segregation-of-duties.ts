@@ -31,9 +31,7 @@ export const SodPair = z.union([
 export const DEFAULT_SOD_PAIRS = ['admin:billing=manage+admin:identity_access=manage', 'admin:identity_access=manage+admin:user_management=manage'];
 
 export const SodViolationsQuery = overPeriod({
-  pairs: z
-    .union([z.array(SodPair).min(1).max(20), SodPair.transform((p) => [p])])
-    .default(() => DEFAULT_SOD_PAIRS.map((p) => SodPair.parse(p))),
+  pairs: z.union([z.array(SodPair).min(1).max(20), SodPair.transform((p) => [p])]).default(() => DEFAULT_SOD_PAIRS.map((p) => SodPair.parse(p))),
 });
 export type SodViolationsQuery = z.output<typeof SodViolationsQuery>;
 
