@@ -222,7 +222,13 @@ export async function benchHttp(opts: HttpBenchOptions = {}): Promise<HttpBenchR
   const groups = opts.groups ?? 50;
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-http-bench-'));
   const db = openApiDatabase(dataDir);
-  const key = new ApiKeyStore(db).create({ tenantId: TENANT, scopes: ['commands:write', 'events:import'], name: 'bench' }).key;
+  const key = new ApiKeyStore(db).create({
+    tenantId: TENANT,
+    scopes: ['commands:write', 'events:import'],
+    // The commands are the owner's: the key speaks for the owner (a key acting as another member would need act-as-member).
+    principal: { kind: 'member', orgId: ORG, userId: OWNER },
+    name: 'bench',
+  }).key;
   db.close();
   const { child, url } = await startServer(dataDir);
   try {
