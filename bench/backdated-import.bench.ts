@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { startServerProcess } from '../test/support/server-process.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,33 +76,6 @@ function linesNdjson(lines: number, members: number, groups: number, start: numb
   return out.join('\n');
 }
 
-async function startServer(dataDir: string, flags: readonly string[]): Promise<{ child: ChildProcess; url: string }> {
-  const main = join(import.meta.dirname, '../apps/api/src/main.js');
-  const child = spawn(process.execPath, [...flags, main], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LEDGER_DATA_DIR: dataDir,
-      RATE_LIMIT_PER_SECOND: '0',
-      KURRENTDB_URL: '',
-      CLICKHOUSE_URL: '',
-      ACCESS_LOG: 'false',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: dataDir,
-  });
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const match = /listening on (http:\/\/\S+)/.exec(out);
-    if (match) return { child, url: match[1]! };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function caughtUp(url: string): Promise<boolean> {
   const ready = (await (await fetch(`${url}/ready`)).json()) as { readModelLag?: Record<string, number> };
   return ready.readModelLag !== undefined && Object.values(ready.readModelLag).every((lag) => lag === 0);
@@ -121,7 +94,7 @@ async function run(name: string, history: string, body: string, lines: number, f
   const db = openApiDatabase(dataDir);
   const key = new ApiKeyStore(db).create({ tenantId: TENANT, scopes: ['events:import'], name: 'bench' }).key;
   db.close();
-  const { child, url } = await startServer(dataDir, flags);
+  const { child, url } = await startServerProcess(dataDir, {}, flags);
   const post = (ndjson: string) =>
     fetch(`${url}/v1/tenants/${TENANT}/events:import`, {
       method: 'POST',

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { startServerProcess } from '../test/support/server-process.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
@@ -150,33 +150,6 @@ async function benchInProcess(users: number, groups: number, connections: number
   }
 }
 
-async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const main = join(import.meta.dirname, '../apps/api/src/main.js');
-  const child = spawn(process.execPath, [main], {
-    // A keep-alive timeout longer than a run, so the idle connections stay open through it.
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LEDGER_DATA_DIR: dataDir,
-      RATE_LIMIT_PER_SECOND: '0',
-      HTTP_KEEP_ALIVE_TIMEOUT_MS: '120000',
-      KURRENTDB_URL: '',
-      CLICKHOUSE_URL: '',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const match = /listening on (http:\/\/\S+)/.exec(out);
-    if (match) return { child, url: match[1]! };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /**
  * `count` keep-alive connections, each having had one `GET /health` answered and then left idle: what a crowd of
  * pooled but quiet clients holds on the server.
@@ -230,7 +203,8 @@ export async function benchHttp(opts: HttpBenchOptions = {}): Promise<HttpBenchR
     name: 'bench',
   }).key;
   db.close();
-  const { child, url } = await startServer(dataDir);
+  // A keep-alive timeout longer than a run, so the idle connections stay open through it.
+  const { child, url } = await startServerProcess(dataDir, { HTTP_KEEP_ALIVE_TIMEOUT_MS: '120000', ACCESS_LOG: 'true' });
   try {
     const auth = { authorization: `Bearer ${key}` };
     const seeded = await fetch(`${url}/v1/tenants/${TENANT}/events:import`, {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 // From the sources (jest) or from dist/test/support alike.
@@ -10,7 +10,7 @@ export const SERVER_MAIN = join(root, 'dist/apps/api/src/main.js');
 export interface ServerProcess {
   readonly child: ChildProcess;
   readonly url: string;
-  /** The bootstrap key of a fresh data directory (tenant `demo`, every scope). */
+  /** The bootstrap key of a fresh data directory (tenant `demo`, every scope); empty when the directory had keys already. */
   readonly key: string;
   /** Resolves with the signal (or exit code) once the process has ended. */
   readonly exited: Promise<NodeJS.Signals | number | null>;
@@ -20,8 +20,8 @@ export interface ServerProcess {
  * `node dist/apps/api/src/main.js` on `dataDir`, port 0 on 127.0.0.1, embedded stores, no access log, no rate limit;
  * resolves once it listens. For crash tests: the real server in its own process, which SIGKILL can stop anywhere.
  */
-export function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER_MAIN], {
+export function startServerProcess(dataDir: string, env: Record<string, string> = {}, nodeFlags: readonly string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, SERVER_MAIN], {
     env: {
       ...process.env,
       LEDGER_DATA_DIR: dataDir,
@@ -46,7 +46,8 @@ export function startServerProcess(dataDir: string, env: Record<string, string> 
       if (listening) {
         child.stdout!.removeAllListeners('data');
         child.stdout!.resume();
-        const key = readFileSync(join(dataDir, 'bootstrap-key'), 'utf8').trim();
+        const bootstrap = join(dataDir, 'bootstrap-key');
+        const key = existsSync(bootstrap) ? readFileSync(bootstrap, 'utf8').trim() : '';
         done({ child, url: listening[1]!.replace('[::1]', '127.0.0.1'), key, exited });
       }
     });
