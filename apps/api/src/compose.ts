@@ -13,6 +13,7 @@ import { createHttpApp, type HttpAppOptions } from './http-app.js';
 import { connectionCap, descriptorLimit } from './http-limits.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
 import { ensureBootstrapKey } from './keys/bootstrap-key.js';
+import { assertReadModelFree } from './read-model/read-model-on-disk.js';
 import { readModelFeature } from './read-model/read-model.module.js';
 import { ReadModel } from './read-model/read-model.js';
 import { openApiDatabase } from './storage/api-database.js';
@@ -67,6 +68,8 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
   // With LOG_FORMAT=json every line is a JSON object, the server's own messages included.
   const log = config.LOG_FORMAT === 'json' ? (msg: string) => write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg })) : write;
   mkdirSync(config.dataDir, { recursive: true });
+  // Before anything is opened or printed (chDB prints its own "Cannot lock file" line when it finds the directory held).
+  if ((overrides.readSide ?? true) && !config.CLICKHOUSE_URL) assertReadModelFree(config.dataDir, 'stop it, or choose another --data-dir (LEDGER_DATA_DIR)');
   if (overrides.bootstrapKey ?? true) printBootstrapKey(config.dataDir, log);
   const ledger =
     overrides.ledger ??
