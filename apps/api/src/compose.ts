@@ -8,6 +8,7 @@ import type { ClosableLedger } from './app.module.js';
 import { ExportService } from './exports/export-service.js';
 import { exportsFeature } from './exports/exports.module.js';
 import { loadSinksFile, type SinksFile } from './exports/sinks-file.js';
+import { directoryFeature } from './directory/directory.module.js';
 import type { Feature } from './feature.js';
 import { createHttpApp, type HttpAppOptions } from './http-app.js';
 import { connectionCap, descriptorLimit } from './http-limits.js';
@@ -34,7 +35,7 @@ export interface ServerOverrides {
    * docs only, for tests that need no ClickHouse (chDB takes seconds to open). Default true.
    */
   readonly readSide?: boolean;
-  /** `false`: no access-query routes. Default true. */
+  /** `false`: no access-query or discovery routes. Default true. */
   readonly accessQueries?: boolean;
   /** Sinks instead of the LEDGER_SINKS_FILE of the configuration. */
   readonly sinks?: SinksFile;
@@ -96,7 +97,10 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
     }
   }
   const served: ClosableLedger = readSide?.ledger ?? ledger;
-  const features: Feature[] = [...((overrides.accessQueries ?? true) ? [accessFeature(ledger.queries)] : []), ...(readSide?.features ?? [])];
+  const features: Feature[] = [
+    ...((overrides.accessQueries ?? true) ? [accessFeature(ledger.queries), directoryFeature(ledger.directory)] : []),
+    ...(readSide?.features ?? []),
+  ];
   const fdLimit = descriptorLimit();
   const maxConnections = connectionCap(config.HTTP_MAX_CONNECTIONS, fdLimit);
   if (maxConnections < config.HTTP_MAX_CONNECTIONS)
