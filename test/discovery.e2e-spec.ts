@@ -1,5 +1,5 @@
 /**
- * Discovery (http-api.md § Discovery): the organizations, members and catalog a client may ask about, and one stored
+ * Discovery (discovery, docs/api.md § Routes): the organizations, members and catalog a client may ask about, and one stored
  * event by id — over HTTP on the real server (embedded SQLite store, real projection), with the OpenAPI document.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';

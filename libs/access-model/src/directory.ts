@@ -4,7 +4,7 @@ import { FactReader, type FactStore, type View } from './facts.js';
 import { ADMIN_AREAS, ADMIN_LEVELS, TOOL_LEVELS, type BuiltInRole, type ProvisioningMode, type Seat } from './vocabulary.js';
 
 /**
- * What there is to ask about (http-api.md § Discovery): the organizations, members and catalog at an instant as known
+ * What there is to ask about (discovery, docs/api.md § Routes): the organizations, members and catalog at an instant as known
  * at another, so that a client learns the ids it may ask for instead of guessing them.
  */
 

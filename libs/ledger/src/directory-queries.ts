@@ -5,7 +5,7 @@ import { ACCESS_QUERY_SCHEMAS } from './access-queries.js';
 import { NotFoundError } from './ledger.port.js';
 
 /**
- * Discovery (http-api.md § Discovery): the ids a client may ask about — the tenant's organizations, an organization's
+ * Discovery (discovery, docs/api.md § Routes): the ids a client may ask about — the tenant's organizations, an organization's
  * members and catalog at an instant as known at another, and one stored event by id (what an explanation's `eventId`
  * points to). Query strings are parsed with `DIRECTORY_QUERY_SCHEMAS` at the edge, like the access questions'.
  */

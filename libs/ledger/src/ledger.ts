@@ -132,7 +132,7 @@ export class Ledger implements LedgerUseCases {
   runner: ProjectionRunner;
   /** The access questions (http-api.md § Access queries) over this ledger's projection. */
   readonly queries: AccessQueries;
-  /** Discovery (http-api.md § Discovery): organizations, members, catalog, one event by id. */
+  /** Discovery (discovery, docs/api.md § Routes): organizations, members, catalog, one event by id. */
   readonly directory: DirectoryQueries;
   private readonly locks = new TenantLocks();
   private readonly queues = new Map<string, PendingCommand[]>();

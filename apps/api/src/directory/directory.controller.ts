@@ -7,7 +7,7 @@ import { DIRECTORY_PREFIX, DIRECTORY_ROUTES as R } from './directory.routes.js';
 
 export const DIRECTORY_QUERIES = Symbol('DIRECTORY_QUERIES');
 
-/** http-api.md § Discovery; path, scope and query schema from directory.routes.ts. */
+/** discovery, docs/api.md § Routes; path, scope and query schema from directory.routes.ts. */
 @Controller(DIRECTORY_PREFIX)
 @UseGuards(ApiKeyGuard)
 export class DirectoryController {

@@ -5,7 +5,7 @@ import { pathParameter, queryParameters, queryProblems } from '../docs/openapi.j
 import type { Scope } from '../keys/scopes.js';
 
 /**
- * The discovery routes (http-api.md § Discovery), each declared once: its path under `/v1/tenants/{tenantId}`, its
+ * The discovery routes (discovery, docs/api.md § Routes), each declared once: its path under `/v1/tenants/{tenantId}`, its
  * scope, its query schema and its answer's schema feed the controller (directory.controller.ts) and the OpenAPI
  * document (`DIRECTORY_PATHS`, `DIRECTORY_COMPONENTS`).
  */
