@@ -223,6 +223,18 @@ describe('no silent empty answers, no stack traces', () => {
     expect(r.stderr).toBe('ledger: tenant nope has no events in this store; tenants: acme\n');
   });
 
+  it('verify on a data directory without events (a mistyped --data-dir): exit 1 "nothing to verify", naming the directory', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ledger-empty-'));
+    try {
+      const r = await runLedger(empty, ['verify']);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`ledger: no events stored in ${empty} (is --data-dir right?): nothing to verify\n`);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it('access: an impossible --at is refused (exit 2) naming the flag; an unknown member or organization exits 1 with one line', () => {
     const badAt = ledger('access', '-t', 'acme', '-o', 'acme-eng', '-u', 'u-1', '--at', '2026-13-01');
     expect(badAt.status).toBe(2);
