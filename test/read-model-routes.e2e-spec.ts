@@ -483,6 +483,7 @@ describe('ledger report', () => {
     ]);
     expect(held.status).toBe(2);
     expect(held.stderr).toContain('in use by another process');
+    expect(held.stderr).not.toMatch(/DB::Exception|Cannot lock file|^\s{4}at /m); // asked before chDB opens (and prints)
     expect(csv.status).toBe(0);
     expect(csv.stdout.split('\r\n')[0]).toBe('userId,permission,level,since,grantedBy,until');
   });

@@ -8,11 +8,13 @@ import type { ClosableLedger } from './app.module.js';
 import { ExportService } from './exports/export-service.js';
 import { exportsFeature } from './exports/exports.module.js';
 import { loadSinksFile, type SinksFile } from './exports/sinks-file.js';
+import { directoryFeature } from './directory/directory.module.js';
 import type { Feature } from './feature.js';
 import { createHttpApp, type HttpAppOptions } from './http-app.js';
 import { connectionCap, descriptorLimit } from './http-limits.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
 import { ensureBootstrapKey } from './keys/bootstrap-key.js';
+import { assertReadModelFree } from './read-model/read-model-on-disk.js';
 import { readModelFeature } from './read-model/read-model.module.js';
 import { ReadModel } from './read-model/read-model.js';
 import { openApiDatabase } from './storage/api-database.js';
@@ -33,7 +35,7 @@ export interface ServerOverrides {
    * docs only, for tests that need no ClickHouse (chDB takes seconds to open). Default true.
    */
   readonly readSide?: boolean;
-  /** `false`: no access-query routes. Default true. */
+  /** `false`: no access-query or discovery routes. Default true. */
   readonly accessQueries?: boolean;
   /** Sinks instead of the LEDGER_SINKS_FILE of the configuration. */
   readonly sinks?: SinksFile;
@@ -67,6 +69,8 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
   // With LOG_FORMAT=json every line is a JSON object, the server's own messages included.
   const log = config.LOG_FORMAT === 'json' ? (msg: string) => write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg })) : write;
   mkdirSync(config.dataDir, { recursive: true });
+  // Before anything is opened or printed (chDB prints its own "Cannot lock file" line when it finds the directory held).
+  if ((overrides.readSide ?? true) && !config.CLICKHOUSE_URL) assertReadModelFree(config.dataDir, 'stop it, or choose another --data-dir (LEDGER_DATA_DIR)');
   if (overrides.bootstrapKey ?? true) printBootstrapKey(config.dataDir, log);
   const ledger =
     overrides.ledger ??
@@ -93,7 +97,10 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
     }
   }
   const served: ClosableLedger = readSide?.ledger ?? ledger;
-  const features: Feature[] = [...((overrides.accessQueries ?? true) ? [accessFeature(ledger.queries)] : []), ...(readSide?.features ?? [])];
+  const features: Feature[] = [
+    ...((overrides.accessQueries ?? true) ? [accessFeature(ledger.queries), directoryFeature(ledger.directory)] : []),
+    ...(readSide?.features ?? []),
+  ];
   const fdLimit = descriptorLimit();
   const maxConnections = connectionCap(config.HTTP_MAX_CONNECTIONS, fdLimit);
   if (maxConnections < config.HTTP_MAX_CONNECTIONS)

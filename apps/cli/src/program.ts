@@ -22,7 +22,8 @@ export function buildProgram(registrations: readonly CliRegistration[]): Command
     .description('access-ledger: event-sourced audit and compliance ledger for AI-assistant access control')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
-    .option('--data-dir <dir>', 'data directory (env LEDGER_DATA_DIR, default ./data)');
+    .option('--data-dir <dir>', 'data directory (env LEDGER_DATA_DIR, default ./data)')
+    .option('--trace', 'print the stack trace of an unexpected error (a bug: please report it)');
   for (const register of registrations) register(program);
   return program;
 }

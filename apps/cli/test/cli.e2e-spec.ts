@@ -1,9 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runLedger } from '../../../test/support/ledger-cli.js';
+import { S3RVER_CREDENTIALS, type S3rverProcess, startS3rver } from '../../../test/support/s3rver-process.js';
 
 /**
  * The compiled CLI (`npm run build` first; `npm test` does) run as a child process with Node 24, on a
@@ -203,5 +206,135 @@ describe('ledger serve', () => {
     } finally {
       rmSync(fresh, { recursive: true, force: true });
     }
+  });
+});
+
+/** No line of a Node stack trace ("    at fn (file:…)") and no line chDB prints itself. */
+function expectNoTrace(r: { stdout: string; stderr: string }): void {
+  expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/^\s{4}at /m);
+  expect(r.stderr).not.toMatch(/DB::Exception|^Code: \d+/m);
+}
+
+describe('no silent empty answers, no stack traces', () => {
+  it('verify --tenant with a tenant that has no events: exit 1 naming the tenants there are', () => {
+    const r = ledger('verify', '--tenant', 'nope');
+    expect(r.status).toBe(1);
+    expect(r.stdout).not.toMatch(/chain valid/);
+    expect(r.stderr).toBe('ledger: tenant nope has no events in this store; tenants: acme\n');
+  });
+
+  it('verify on a data directory without events (a mistyped --data-dir): exit 1 "nothing to verify", naming the directory', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ledger-empty-'));
+    try {
+      const r = await runLedger(empty, ['verify']);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`ledger: no events stored in ${empty} (is --data-dir right?): nothing to verify\n`);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('access: an impossible --at is refused (exit 2) naming the flag; an unknown member or organization exits 1 with one line', () => {
+    const badAt = ledger('access', '-t', 'acme', '-o', 'acme-eng', '-u', 'u-1', '--at', '2026-13-01');
+    expect(badAt.status).toBe(2);
+    expect(badAt.stderr).toMatch(/^ledger: --at: .+\n$/);
+    expectNoTrace(badAt);
+    const member = ledger('access', '-t', 'acme', '-o', 'acme-eng', '-u', 'nobody');
+    expect(member.status).toBe(1);
+    expect(member.stderr).toMatch(/^ledger: .*nobody.*\n$/);
+    expectNoTrace(member);
+    const org = ledger('access', '-t', 'acme', '-o', 'nope', '-u', 'nobody');
+    expect(org.status).toBe(1);
+    expect(org.stderr).toMatch(/^ledger: .*nope.*\n$/);
+    expectNoTrace(org);
+  });
+
+  it('serve and demo on a busy port: exit 2 "port … is in use", and demo seeds nothing first', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'ledger-busy-'));
+    const blocker = createServer();
+    await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', done));
+    const port = String((blocker.address() as AddressInfo).port);
+    try {
+      for (const args of [['serve'], ['demo']]) {
+        const r = await runLedger(fresh, [...args, '--port', port]);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toBe(`ledger: port ${port} is in use on 127.0.0.1; set PORT or --port\n`);
+        expectNoTrace(r);
+      }
+      expect((await runLedger(fresh, ['verify', '--tenant', 'demo'])).stderr).toContain('tenant demo has no events');
+    } finally {
+      blocker.close();
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('serve and demo on a data directory another server holds: exit 2 naming the directory, before seeding, without chDB’s own lines', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'ledger-held-'));
+    const child = spawn(node, [cli, '--data-dir', fresh, 'serve', '--port', '0'], { env: { ...process.env, KURRENTDB_URL: '', CLICKHOUSE_URL: '' } });
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const deadline = Date.now() + 30_000;
+      while (!/listening on/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const [serve, demo] = await Promise.all([runLedger(fresh, ['serve', '--port', '0']), runLedger(fresh, ['demo', '--port', '0'])]);
+      for (const r of [serve, demo]) {
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(new RegExp(`^ledger: the data directory ${fresh} is in use by another process \\(process ${child.pid} holds `));
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expectNoTrace(r);
+      }
+      expect(demo.stderr).not.toContain('seed');
+      expect((await runLedger(fresh, ['verify', '--tenant', 'demo'])).stderr).toContain('tenant demo has no events');
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ledger verify-export: exit codes', () => {
+  let s3: S3rverProcess;
+  const withCredentials = { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey };
+  beforeAll(async () => {
+    s3 = await startS3rver({ buckets: ['audit-archive'] });
+  });
+  afterAll(() => s3?.stop());
+
+  it('a prefix holding no export: exit 1 "nothing to verify", never OK', async () => {
+    const r = await runLedger(dataDir, ['verify-export', 's3://audit-archive/typo', '--endpoint', s3.endpoint], withCredentials);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('FAILED: nothing to verify under s3://audit-archive/typo');
+    expect(r.stdout).not.toMatch(/^OK/m);
+    expectNoTrace(r);
+  });
+
+  it('an unknown bucket, missing credentials or a malformed URI: exit 2 saying what to fix', async () => {
+    const bucket = await runLedger(dataDir, ['verify-export', 's3://nope-bucket/ledger', '--endpoint', s3.endpoint], withCredentials);
+    expect(bucket.status).toBe(2);
+    expect(bucket.stderr).toContain(`S3 bucket "nope-bucket" does not exist at ${s3.endpoint}`);
+    expectNoTrace(bucket);
+
+    const noCredentials = await runLedger(dataDir, ['verify-export', 's3://audit-archive/ledger', '--endpoint', s3.endpoint], {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
+      AWS_SHARED_CREDENTIALS_FILE: join(dataDir, 'no-such-credentials'),
+      AWS_CONFIG_FILE: join(dataDir, 'no-such-config'),
+      AWS_WEB_IDENTITY_TOKEN_FILE: '',
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: '',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    expect(noCredentials.status).toBe(2);
+    expect(noCredentials.stderr).toContain('no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE');
+    expectNoTrace(noCredentials);
+
+    const uri = await runLedger(dataDir, ['verify-export', 'https://audit-archive/ledger'], withCredentials);
+    expect(uri.status).toBe(2);
+    expect(uri.stderr).toContain('not an s3:// URI');
   });
 });

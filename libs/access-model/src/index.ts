@@ -7,5 +7,6 @@ export * from './fact-keys.js';
 export * from './evolve.js';
 export * from './evaluate.js';
 export * from './queries.js';
+export * from './directory.js';
 export * from './decide.js';
 export * from './json-limits.js';

@@ -146,6 +146,11 @@ export interface EventStore {
    * Cheap on SQLite (an index); on KurrentDB, which has no index by id, it reads the stream backwards.
    */
   knownIds(streamId: string, ids: readonly string[]): Promise<ReadonlySet<string>>;
+  /**
+   * The event with this id in this stream, or undefined (an id stored only in another stream is another tenant's:
+   * undefined too). Cheap on SQLite (the (stream_id, id) index); on KurrentDB it reads the stream backwards.
+   */
+  eventById(streamId: string, id: string): Promise<RecordedEvent | undefined>;
   /** Current revision of a stream, or null if it does not exist. */
   streamRevision(streamId: string): Promise<number | null>;
   /** Position of the last event in the store, or -1 when empty. */

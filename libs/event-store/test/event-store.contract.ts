@@ -189,6 +189,16 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
       expect(await store.knownIds(streamName('known-a'), [])).toEqual(new Set());
     });
 
+    test('eventById answers the stored event of this stream, and undefined for an id of another stream or none', async () => {
+      const a = (await store.append(streamName('by-id-a'), events('ba', 3))).events;
+      const b = (await store.append(streamName('by-id-b'), events('bb', 1))).events;
+      expect(await store.eventById(streamName('by-id-a'), a[1]!.id)).toEqual(a[1]);
+      expect(await store.eventById(streamName('by-id-b'), b[0]!.id)).toEqual(b[0]);
+      expect(await store.eventById(streamName('by-id-a'), b[0]!.id)).toBeUndefined();
+      expect(await store.eventById(streamName('by-id-a'), `${run}-never-stored`)).toBeUndefined();
+      expect(await store.eventById(streamName('never-written'), a[0]!.id)).toBeUndefined();
+    });
+
     test('ids are unique per stream: the same id in two streams is stored in both; again in the same stream is the idempotent no-op', async () => {
       const shared = event('shared-id');
       const inA = await store.append(streamName('same-id-a'), [shared]);

@@ -11,6 +11,12 @@ export {
   type TimelineAccessQuery,
   type WindowAccessQuery,
 } from './access-queries.js';
+export {
+  DirectoryQueries,
+  DIRECTORY_QUERY_SCHEMAS,
+  type InstantDirectoryQuery,
+  type MembersDirectoryQuery,
+} from './directory-queries.js';
 export { seedHistory, type SeedItem, type SeedReport } from './seed.js';
 
 import { Ledger, type LedgerOptions } from './ledger.js';

@@ -44,6 +44,7 @@ import {
 } from '@access-ledger/event-store';
 import { AccessProjection, AccessQuarantine, accessQuarantinePath, accessSnapshotPath, ProjectionRunner, pauser } from '@access-ledger/projections';
 import { AccessQueries } from './access-queries.js';
+import { DirectoryQueries } from './directory-queries.js';
 import { ACT_AS_SCOPE, IN_PROCESS, authRecordOf } from './ledger.port.js';
 import {
   IntegrityBrokenError,
@@ -131,6 +132,8 @@ export class Ledger implements LedgerUseCases {
   runner: ProjectionRunner;
   /** The access questions (http-api.md § Access queries) over this ledger's projection. */
   readonly queries: AccessQueries;
+  /** Discovery (discovery, docs/api.md § Routes): organizations, members, catalog, one event by id. */
+  readonly directory: DirectoryQueries;
   private readonly locks = new TenantLocks();
   private readonly queues = new Map<string, PendingCommand[]>();
   private readonly draining = new Set<string>();
@@ -154,6 +157,7 @@ export class Ledger implements LedgerUseCases {
   ) {
     this.now = options.now ?? Date.now;
     this.queries = new AccessQueries((tenantId) => this.factsFor(tenantId), this.now);
+    this.directory = new DirectoryQueries((tenantId) => this.factsFor(tenantId), this.store, this.now);
     this.runner = this.runnerFor(projection);
   }
 

@@ -297,6 +297,7 @@ describe('group commit', () => {
       readAllPages: (...a) => inner.readAllPages(...a),
       subscribeToAll: (...a) => inner.subscribeToAll(...a),
       knownIds: (...a) => inner.knownIds(...a),
+      eventById: (...a) => inner.eventById(...a),
       streamRevision: (...a) => inner.streamRevision(...a),
       headPosition: () => inner.headPosition(),
       streamIds: () => inner.streamIds(),

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LedgerConfig } from '@access-ledger/config';
 import { openEventStore } from '@access-ledger/event-store';
@@ -8,6 +9,38 @@ import { AuditProjection, listQuarantined, migrate, openClickHouse } from '@acce
 /** The read model's data directory is held by another process (the running server): chDB locks it. */
 export class ReadModelInUseError extends Error {
   override readonly name = 'ReadModelInUseError';
+}
+
+/**
+ * The process that holds the embedded read model of `dataDir` (chDB in `$dataDir/clickhouse`), or null when none does.
+ * chDB (ClickHouse) writes its PID into `clickhouse/status` while it has the directory open and removes the file on
+ * close; a file left by a crashed process names a PID that no longer runs. Asked before chDB opens the directory,
+ * because chDB prints its own "Cannot lock file" line to stderr when it finds the directory locked.
+ */
+export function readModelHolder(dataDir: string): number | null {
+  let status: string;
+  try {
+    status = readFileSync(join(dataDir, 'clickhouse', 'status'), 'utf8');
+  } catch {
+    return null;
+  }
+  const pid = Number(/^PID:\s*(\d+)/m.exec(status)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : null; // EPERM: alive, another user's
+  }
+}
+
+/** Throws ReadModelInUseError, naming the directory, when another process has the data directory's read model open. */
+export function assertReadModelFree(dataDir: string, advice: string): void {
+  const pid = readModelHolder(dataDir);
+  if (pid !== null)
+    throw new ReadModelInUseError(
+      `the data directory ${dataDir} is in use by another process (process ${pid} holds ${join(dataDir, 'clickhouse')}: is the server running?); ${advice}`,
+    );
 }
 
 export interface ReadModelOnDiskOptions {
@@ -27,15 +60,15 @@ export async function withReadModelOnDisk<T>(
   options: ReadModelOnDiskOptions = {},
 ): Promise<T> {
   const { dataDir, CLICKHOUSE_URL: clickhouseUrl } = config;
+  const advice = 'ask the server instead with --url and --key, or stop it first';
+  if (!clickhouseUrl) assertReadModelFree(dataDir, advice);
   let client: ClickHouseClient;
   try {
     client = openClickHouse(clickhouseUrl ? { url: clickhouseUrl } : { dataPath: join(dataDir, 'clickhouse') });
     await migrate(client);
   } catch (error) {
     if (/Cannot lock file|another server instance|Failed to create connection/i.test(String((error as Error).message) + String((error as Error).cause ?? ''))) {
-      throw new ReadModelInUseError(
-        `the read model in ${dataDir}/clickhouse is in use by another process (is the server running?); ask the server instead with --url and --key`,
-      );
+      throw new ReadModelInUseError(`the read model in ${dataDir}/clickhouse is in use by another process (is the server running?); ${advice}`);
     }
     throw error;
   }

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { configOf } from '../program.js';
+import { CliError, configOf } from '../program.js';
+
+/** The flag of each query field, for messages about the flags the user typed. */
+const FLAGS: Readonly<Record<string, string>> = { at: '--at', knownAt: '--known-at', explain: '--no-explain' };
 
 export function registerAccess(program: Command): void {
   program
@@ -15,11 +18,18 @@ export function registerAccess(program: Command): void {
     .action(async (options: { tenant: string; org: string; user: string; at?: string; knownAt?: string; explain: boolean }, command: Command) => {
       const [{ withLedger }, { ACCESS_QUERY_SCHEMAS, parseAccessQuery }] = await Promise.all([import('../ledger-on-disk.js'), import('@access-ledger/ledger')]);
       // Parsed before the store opens, with the route's own schema (the same instants are accepted and refused).
-      const query = parseAccessQuery(ACCESS_QUERY_SCHEMAS.access, {
-        ...(options.at ? { at: options.at } : {}),
-        ...(options.knownAt ? { knownAt: options.knownAt } : {}),
-        explain: String(options.explain),
-      });
+      let query: ReturnType<typeof parseAccessQuery<typeof ACCESS_QUERY_SCHEMAS.access>>;
+      try {
+        query = parseAccessQuery(ACCESS_QUERY_SCHEMAS.access, {
+          ...(options.at ? { at: options.at } : {}),
+          ...(options.knownAt ? { knownAt: options.knownAt } : {}),
+          explain: String(options.explain),
+        });
+      } catch (error) {
+        const errors = (error as { errors?: readonly { path: string; message: string }[] }).errors;
+        if (!errors) throw error;
+        throw new CliError(errors.map((e) => `${FLAGS[e.path] ?? e.path}: ${e.message}`).join('; '), 2);
+      }
       await withLedger(configOf(command), async (ledger) => {
         await ledger.runner.catchUp();
         const answer = await ledger.queries.memberAccess(options.tenant, options.org, options.user, query);

@@ -35,6 +35,9 @@ export function registerDemo(program: Command): void {
         ...(options.users ? { users: number(options.users, 'users')! } : {}),
       };
       const config = configOf(command, { PORT: options.port, HOST: options.host });
+      const { checkServable, serveUntilSignal } = await import('../serving.js');
+      // Before seeding: a demo that seeds for minutes and then cannot serve (port taken, directory held) helps no one.
+      if (options.serve) await checkServable(config);
       await withLedger(config, async (ledger) => {
         if ((await ledger.store.streamRevision(tenantStream('demo'))) !== null) {
           process.stderr.write('tenant demo already has events: not seeding again\n');
@@ -50,7 +53,6 @@ export function registerDemo(program: Command): void {
         );
       });
       if (!options.serve) return;
-      const { closeOnSignals, composeServer } = await import('../../../api/src/server.js');
-      closeOnSignals(await composeServer(config), config.SHUTDOWN_TIMEOUT_MS);
+      await serveUntilSignal(config);
     });
 }

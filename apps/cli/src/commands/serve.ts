@@ -12,8 +12,8 @@ export function registerServe(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ ledger --data-dir ./data serve --port 8080\n')
     .action(async (options: { port?: string; host?: string }, command: Command) => {
       const config = configOf(command, { PORT: options.port, HOST: options.host });
-      // Loaded on use: NestJS and the stores take seconds to import, which `keys` and `--help` need not wait for.
-      const { closeOnSignals, composeServer } = await import('../../../api/src/server.js');
-      closeOnSignals(await composeServer(config), config.SHUTDOWN_TIMEOUT_MS);
+      const { checkServable, serveUntilSignal } = await import('../serving.js');
+      await checkServable(config);
+      await serveUntilSignal(config);
     });
 }

@@ -11,15 +11,24 @@ async function tenantsIn(store: EventStore): Promise<string[]> {
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description("Walk each tenant's hash chain and report the first event whose hashes do not verify. Exit code 1 when a chain is invalid.")
+    .description(
+      "Walk each tenant's hash chain and report the first event whose hashes do not verify. Exit code 1 when a chain is invalid, the store holds no events, or --tenant names a tenant without events.",
+    )
     .option('-t, --tenant <tenant>', 'verify only this tenant (default: every tenant in the store)')
     .option('--json', 'print one JSON line per tenant', false)
     .addHelpText('after', '\nExamples:\n  $ ledger verify\n  $ ledger --data-dir ./data verify --tenant acme\n')
     .action(async (options: { tenant?: string; json: boolean }, command: Command) => {
       const { withEventStore } = await import('../ledger-on-disk.js'); // loaded on use, like every store
-      const invalid = await withEventStore(configOf(command), async (store) => {
-        const tenants = options.tenant ? [options.tenant] : await tenantsIn(store);
-        if (tenants.length === 0) process.stderr.write('no events stored\n');
+      const config = configOf(command);
+      const where = config.KURRENTDB_URL ? 'the KurrentDB store' : `${config.dataDir} (is --data-dir right?)`;
+      const invalid = await withEventStore(config, async (store) => {
+        const stored = await tenantsIn(store);
+        // A typo must not read as "0 events, chain valid": a tenant without events is not in the store.
+        if (options.tenant !== undefined && !stored.includes(options.tenant))
+          throw new CliError(`tenant ${options.tenant} has no events in this store; tenants: ${stored.length > 0 ? stored.sort().join(', ') : '(none)'}`, 1);
+        // An empty store is nothing verified, not "every chain valid" (a mistyped --data-dir reads as an empty store).
+        if (stored.length === 0) throw new CliError(`no events stored in ${where}: nothing to verify`, 1);
+        const tenants = options.tenant ? [options.tenant] : stored;
         let bad = 0;
         for (const tenantId of tenants) {
           const stream = tenantStream(tenantId);

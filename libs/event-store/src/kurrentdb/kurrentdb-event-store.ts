@@ -310,6 +310,12 @@ export class KurrentDbEventStore implements EventStore {
     return subscription;
   }
 
+  /** No index by id in KurrentDB: the stream newest first (explanations mostly point at recent events). */
+  async eventById(streamId: string, id: string): Promise<RecordedEvent | undefined> {
+    for await (const event of this.readStream(streamId, { direction: 'backwards' })) if (event.id === id) return event;
+    return undefined;
+  }
+
   async knownIds(streamId: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
     const wanted = new Set(ids);
     const known = new Set<string>();

@@ -186,6 +186,7 @@ export class SqliteEventStore implements EventStore {
   readonly #head: StatementSync;
   readonly #ping: StatementSync;
   readonly #knownIds: StatementSync;
+  readonly #revisionOfId: StatementSync;
   readonly #storedLinks: StatementSync;
   readonly #streamCount: StatementSync;
   readonly #nthOfStream: StatementSync;
@@ -245,6 +246,7 @@ export class SqliteEventStore implements EventStore {
     for (const read of [this.#allForwards, this.#allBackwards, this.#contentForwards, this.#streamForwards, this.#streamBackwards]) read.setReturnArrays(true);
     this.#head = this.#db.prepare('SELECT MAX(position) AS head FROM events');
     this.#knownIds = this.#db.prepare('SELECT id FROM events WHERE stream_id = ? AND id IN (SELECT value FROM json_each(?))');
+    this.#revisionOfId = this.#db.prepare('SELECT revision FROM events WHERE stream_id = ? AND id = ?');
     this.#storedLinks = this.#db.prepare(STORED_LINKS_SQL);
     this.#storedLinks.setReturnArrays(true);
     this.#streamCount = this.#db.prepare('SELECT COUNT(*) AS n FROM events WHERE stream_id = ?');
@@ -494,6 +496,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** In slices of KNOWN_IDS_SLICE ids, one event-loop turn each: the 50 000 ids of a large import took ≈ 60 ms at once. */
+  async eventById(streamId: string, id: string): Promise<RecordedEvent | undefined> {
+    this.#assertOpen();
+    const row = this.#revisionOfId.get(streamId, id) as { revision: number } | undefined;
+    return row === undefined ? undefined : recordsOf(this.#streamForwards, streamId, row.revision, 1)[0];
+  }
+
   async knownIds(streamId: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
     this.#assertOpen();
     const known = new Set<string>();

@@ -6,6 +6,8 @@ import { HecDelivery } from '../hec/hec-delivery.js';
 import { exportToHec } from '../hec/hec-export.js';
 import { exportToS3 } from '../s3/s3-export.js';
 import { S3ObjectStore } from '../s3/s3-store.js';
+import { SinkConfigurationError } from '../errors.js';
+import { parseS3Uri } from '../s3/layout.js';
 import { verifyExport, type ExportVerification } from '../s3/verify-export.js';
 
 /**
@@ -153,6 +155,15 @@ export async function verifyExportCommand(
   const store = new S3ObjectStore(config);
   const progress = bar(io, 'objects');
   try {
+    let loc: ReturnType<typeof parseS3Uri>;
+    try {
+      loc = parseS3Uri(uri);
+    } catch (e) {
+      throw new SinkConfigurationError('s3', (e as Error).message, { cause: e });
+    }
+    // Configuration first (exit 2): credentials the chain can find, a bucket that exists and lets us in.
+    await store.resolvedCredentials();
+    await store.preflight(loc);
     const result = await verifyExport(store, uri, {
       ...(o.expectHead ? { expectHead: o.expectHead } : {}),
       onProgress: (checked, total) => {
@@ -178,6 +189,7 @@ export function describeVerification(v: ExportVerification): string[] {
   );
   for (const p of v.problems) lines.push(`FAIL ${p.kind} ${p.key}: ${p.detail}`);
   for (const key of v.unlisted) lines.push(`note: ${key} is listed by no manifest (an interrupted export, or an addition)`);
-  lines.push(v.ok ? `OK: ${v.location} verifies` : `FAILED: ${v.problems.length} problem(s) in ${v.location}`);
+  if (v.empty) lines.push(`FAILED: nothing to verify under ${v.location} (no tenant=<id>/ export there: check the bucket and prefix)`);
+  else lines.push(v.ok ? `OK: ${v.location} verifies` : `FAILED: ${v.problems.length} problem(s) in ${v.location}`);
   return lines;
 }

@@ -41,7 +41,11 @@ export class S3ObjectStore {
       const c = await this.client.config.credentials();
       return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
     } catch (e) {
-      throw new SinkConfigurationError('s3', `no AWS credentials found by the standard chain: ${(e as Error).message}`, { cause: e });
+      throw new SinkConfigurationError(
+        's3',
+        `no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (the standard chain said: ${(e as Error).message})`,
+        { cause: e },
+      );
     }
   }
 

@@ -31,7 +31,10 @@ export interface TenantVerification {
 
 export interface ExportVerification {
   readonly location: string;
+  /** Every listed object verifies, and there was something to verify (a prefix holding no export is not OK). */
   readonly ok: boolean;
+  /** No tenant's export was found under the prefix (a typo, the wrong bucket, or everything deleted). */
+  readonly empty: boolean;
   readonly tenants: readonly TenantVerification[];
   readonly problems: readonly ExportProblem[];
   /** Data objects that no manifest lists (an export interrupted before its manifest, or an addition). */
@@ -150,7 +153,8 @@ export async function verifyExport(
     for (const key of dataKeys) if (!latest.has(key)) unlisted.push(key);
     tenants.push({ tenantId, exports: maxSeq, objects: latest.size, rows, headDigest: head });
   }
-  return { location: uri, ok: problems.length === 0, tenants, problems, unlisted };
+  const empty = tenants.length === 0;
+  return { location: uri, ok: problems.length === 0 && !empty, empty, tenants, problems, unlisted };
 }
 
 async function readJson<T>(store: S3ObjectStore, bucket: string, key: string): Promise<T | null> {

@@ -1,0 +1,39 @@
+import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
+import type { DirectoryQueries, InstantDirectoryQuery, MembersDirectoryQuery } from '@access-ledger/ledger';
+import { ApiKeyGuard } from '../auth/api-key.guard.js';
+import { RequireScope } from '../auth/require-scope.js';
+import { ZodValidationPipe } from '../validation/zod-validation.pipe.js';
+import { DIRECTORY_PREFIX, DIRECTORY_ROUTES as R } from './directory.routes.js';
+
+export const DIRECTORY_QUERIES = Symbol('DIRECTORY_QUERIES');
+
+/** discovery, docs/api.md § Routes; path, scope and query schema from directory.routes.ts. */
+@Controller(DIRECTORY_PREFIX)
+@UseGuards(ApiKeyGuard)
+export class DirectoryController {
+  constructor(@Inject(DIRECTORY_QUERIES) private readonly directory: DirectoryQueries) {}
+
+  @Get(R.orgs.path)
+  @RequireScope(R.orgs.scope)
+  orgs(@Param('tenantId') t: string, @Query(new ZodValidationPipe(R.orgs.query)) q: InstantDirectoryQuery) {
+    return this.directory.orgs(t, q);
+  }
+
+  @Get(R.members.path)
+  @RequireScope(R.members.scope)
+  members(@Param('tenantId') t: string, @Param('orgId') o: string, @Query(new ZodValidationPipe(R.members.query)) q: MembersDirectoryQuery) {
+    return this.directory.members(t, o, q);
+  }
+
+  @Get(R.catalog.path)
+  @RequireScope(R.catalog.scope)
+  catalog(@Param('tenantId') t: string, @Param('orgId') o: string, @Query(new ZodValidationPipe(R.catalog.query)) q: InstantDirectoryQuery) {
+    return this.directory.catalog(t, o, q);
+  }
+
+  @Get(R.event.path)
+  @RequireScope(R.event.scope)
+  event(@Param('tenantId') t: string, @Param('eventId') id: string, @Query(new ZodValidationPipe(R.event.query)) _q: unknown) {
+    return this.directory.event(t, id);
+  }
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { ADMIN_AREAS, ADMIN_LEVELS, BuiltInRole, ProvisioningMode, Seat, TOOL_LEVELS } from '@access-ledger/access-model';
+import { DIRECTORY_QUERY_SCHEMAS } from '@access-ledger/ledger';
+import { pathParameter, queryParameters, queryProblems } from '../docs/openapi.js';
+import type { Scope } from '../keys/scopes.js';
+
+/**
+ * The discovery routes (discovery, docs/api.md § Routes), each declared once: its path under `/v1/tenants/{tenantId}`, its
+ * scope, its query schema and its answer's schema feed the controller (directory.controller.ts) and the OpenAPI
+ * document (`DIRECTORY_PATHS`, `DIRECTORY_COMPONENTS`).
+ */
+
+const MemberStatus = z.enum(['active', 'suspended', 'removed']);
+
+const OrganizationList = z.object({
+  at: z.string(),
+  orgs: z.array(
+    z.object({
+      orgId: z.string(),
+      name: z.string(),
+      dualSeat: z.boolean(),
+      usageBased: z.boolean(),
+      provisioningMode: ProvisioningMode.nullable(),
+      createdAt: z.string(),
+    }),
+  ),
+});
+const MemberPage = z.object({
+  orgId: z.string(),
+  at: z.string(),
+  members: z.array(z.object({ userId: z.string(), email: z.string().nullable(), role: BuiltInRole, seat: Seat.nullable(), status: MemberStatus })),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last'),
+});
+const OrganizationCatalog = z.object({
+  orgId: z.string(),
+  at: z.string(),
+  capabilities: z.array(z.object({ capability: z.string(), enabled: z.boolean(), platformDisabled: z.boolean() })),
+  connectors: z.array(z.object({ connectorId: z.string(), name: z.string(), tools: z.array(z.string()) })),
+  customRoles: z.array(z.object({ roleId: z.string(), name: z.string() })),
+  adminAreas: z.array(z.enum(ADMIN_AREAS)),
+  adminLevels: z.array(z.enum(ADMIN_LEVELS)),
+  toolLevels: z.array(z.enum(TOOL_LEVELS)),
+});
+const StoredEvent = z.object({
+  id: z.string(),
+  type: z.string(),
+  occurredAt: z.string(),
+  recordedAt: z.string(),
+  actor: z.object({ kind: z.enum(['member', 'scim', 'platform', 'system', 'import']), orgId: z.string().optional(), userId: z.string().optional() }),
+  source: z.string(),
+  auth: z.object({}).passthrough().nullable().describe('Who was authenticated when it was stored (key id and principal, or `{ via: "cli" }`)'),
+  correlationId: z.string().nullable(),
+  causationId: z.string().nullable(),
+  schemaVersion: z.number().int(),
+  data: z.object({}).passthrough(),
+  position: z.number().int().describe('Global store position'),
+  revision: z.number().int().describe("Revision in the tenant's stream"),
+  prevHash: z.string(),
+  hash: z.string().describe('SHA-256 of prevHash and the canonical event (docs/event-store.md)'),
+});
+
+const route = <Q extends z.ZodType>(path: string, query: Q, answer: string, summary: string, description: string) =>
+  ({ path, query, answer, scope: 'access:read' satisfies Scope, summary, description }) as const;
+
+export const DIRECTORY_ROUTES = {
+  orgs: route(
+    'orgs',
+    DIRECTORY_QUERY_SCHEMAS.orgs,
+    'OrganizationList',
+    "The tenant's organizations at an instant",
+    'Sorted by orgId; those created after `at` (default now) are left out.',
+  ),
+  members: route(
+    'orgs/:orgId/members',
+    DIRECTORY_QUERY_SCHEMAS.members,
+    'MemberPage',
+    "An organization's members at an instant",
+    'Sorted by userId, removed members included (status `removed`); filter by `status`, `role` and `q` (a part of the userId or email), a page of `limit` at a time.',
+  ),
+  catalog: route(
+    'orgs/:orgId/catalog',
+    DIRECTORY_QUERY_SCHEMAS.catalog,
+    'OrganizationCatalog',
+    'What access questions may name in an organization at an instant',
+    'The capability catalog (with whether the organization has each switched on), connectors and their tools, custom roles, admin areas and the levels.',
+  ),
+  event: route(
+    'events/:eventId',
+    DIRECTORY_QUERY_SCHEMAS.event,
+    'StoredEvent',
+    'One stored event',
+    "What an explanation's `eventId` points to: the event as stored, with its metadata, position and hashes. 404 for an id this tenant does not have.",
+  ),
+} as const;
+
+export const DIRECTORY_PREFIX = 'v1/tenants/:tenantId';
+
+export const DIRECTORY_COMPONENTS: Record<string, z.ZodType> = { OrganizationList, MemberPage, OrganizationCatalog, StoredEvent };
+
+export const DIRECTORY_PATHS: Record<string, unknown> = Object.fromEntries(
+  Object.values(DIRECTORY_ROUTES).map((r) => {
+    const full = `/${DIRECTORY_PREFIX}/${r.path}`;
+    const params = [...full.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!);
+    return [
+      full.replace(/:([A-Za-z]+)/g, '{$1}'),
+      {
+        get: {
+          summary: r.summary,
+          description: r.description,
+          security: [{ apiKey: [] }],
+          'x-required-scope': r.scope,
+          parameters: [...params.map(pathParameter), ...queryParameters(r.query)],
+          responses: {
+            '200': { description: r.summary, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.answer}` } } } },
+            ...queryProblems,
+          },
+        },
+      },
+    ];
+  }),
+);
