@@ -18,12 +18,27 @@ export function authenticateBearer(keys: ApiKeyStore, header: string | undefined
 }
 
 /**
- * A key of another tenant and a key without the scope get the very same 403, whether or not the named tenant
- * exists, so a caller learns nothing about other tenants.
+ * A key without the route's scope: 403 naming the scope it lacks (the key is valid for this tenant, so naming the
+ * scope tells the caller nothing about other tenants).
  */
 export function forbidden(scope: Scope | undefined): ProblemException {
   const needs = scope === undefined ? '' : ` (needs scope ${scope})`;
   return new ProblemException(problem(403, 'forbidden', `This API key may not use this route for this tenant${needs}.`));
+}
+
+/**
+ * A key of another tenant: one 403 whether or not the named tenant exists (tenants are not looked up at all), so a
+ * caller learns nothing about other tenants — and no scope is named, since the key has none here.
+ */
+export function wrongTenant(): ProblemException {
+  return new ProblemException(problem(403, 'forbidden', 'This API key is not valid for this tenant: a key belongs to one tenant only.'));
+}
+
+/** The 403 for a valid key on a route: another tenant's key first, then a missing scope. */
+export function refusal(key: ApiKeyRecord, tenantId: string | undefined, scope: Scope | undefined): ProblemException | undefined {
+  if (key.tenantId !== tenantId) return wrongTenant();
+  if (scope !== undefined && !key.scopes.includes(scope)) return forbidden(scope);
+  return undefined;
 }
 
 /** Where `RequireScope` puts the route's scope for Fastify hooks (`request.routeOptions.config`). */
@@ -48,7 +63,8 @@ export function installEarlyAuthentication(fastify: FastifyInstance, keys: ApiKe
       authenticated.apiKey = key;
       const scope = (request.routeOptions.config as unknown as Record<string, unknown>)[SCOPE_ROUTE_CONFIG] as Scope | undefined;
       const tenantId = (request.params as Record<string, string | undefined>).tenantId;
-      if (key.tenantId !== tenantId || (scope !== undefined && !key.scopes.includes(scope))) throw forbidden(scope);
+      const refused = refusal(key, tenantId, scope);
+      if (refused) throw refused;
     } catch (error) {
       if (!(error instanceof ProblemException)) {
         done(error as Error);
