@@ -218,6 +218,17 @@ describe('one instant grammar on every route (issue 11 item 2)', () => {
       expect((await problem(path, 400)).errors).toEqual([expect.stringMatching(/^(at|to): must be an instant: 2026-03-01, /)]);
   });
 
+  test('ledger export --from/--to take the same grammar: 2026-02-30 → exit 2 with the one message', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'strict-inputs-export-'));
+    try {
+      const refused = await runLedger(empty, ['export', 's3', '-t', 'acme', '--from', '2026-02-30', '--to', '2026-03-02', '--uri', 's3://bucket/prefix']);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain(`--from "2026-02-30": ${INSTANT_MESSAGE}; 2026-02-30 is not a calendar date`);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   test('ledger report --at takes the same grammar and refuses 2026-02-30 with the same message, on disk and over HTTP', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'strict-inputs-cli-'));
     try {
@@ -247,4 +258,32 @@ describe('one instant grammar on every route (issue 11 item 2)', () => {
       rmSync(empty, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe('routes that take no query string refuse any parameter (never silently ignored)', () => {
+  test.each([
+    ['POST', `${T}/commands?dryRun=true`, 'dryRun'],
+    ['GET', `${T}/integrity?verbose=1`, 'verbose'],
+    ['GET', `${T}/exports?status=failed`, 'status'],
+    ['POST', `${T}/events:import?validateOnly=true`, 'validateOnly'],
+  ])('%s %s → 400 naming %s; nothing done', async (method, path, name) => {
+    const before = (await get(`${T}/integrity`)).body.events;
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': method === 'POST' && path.includes('import') ? 'application/x-ndjson' : 'application/json' },
+      ...(method === 'POST'
+        ? {
+            body: path.includes('import')
+              ? ''
+              : JSON.stringify({ type: 'CreateGroup', actor: { kind: 'system' }, payload: { groupId: 'g-dry', name: 'Dry', source: 'manual' } }),
+          }
+        : {}),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      type: 'urn:access-ledger:problem:invalid-input',
+      errors: [{ path: name, message: 'is not a parameter of this route, which takes none' }],
+    });
+    expect((await get(`${T}/integrity`)).body.events).toBe(before);
+  });
 });

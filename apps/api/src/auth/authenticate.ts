@@ -43,6 +43,8 @@ export function refusal(key: ApiKeyRecord, tenantId: string | undefined, scope: 
 
 /** Where `RequireScope` puts the route's scope for Fastify hooks (`request.routeOptions.config`). */
 export const SCOPE_ROUTE_CONFIG = 'requiredScope';
+/** Where `RequireScope` says whether the route takes a query string. */
+export const QUERY_ROUTE_CONFIG = 'takesQuery';
 
 /**
  * `/v1/` routes authenticate in `onRequest`, before Fastify reads the body, so a request without a
@@ -84,4 +86,27 @@ export function sendProblemAndClose(reply: FastifyReply, error: ProblemException
     .headers({ ...error.headers, connection: 'close' })
     .header('content-type', PROBLEM_CONTENT_TYPE)
     .send(JSON.stringify(error.problem));
+}
+
+/**
+ * A `/v1/` route that takes no query string refuses any query parameter (400 `invalid-input`, each named), after
+ * authentication and before the body is read: `commands?dryRun=true` must not append for real. Routes that take a
+ * query (`RequireScope(…, { query: true })`) validate it with their own strict schema.
+ */
+export function installQuerylessRoutes(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const config = request.routeOptions.config as unknown as Record<string, unknown>;
+    const route = request.routeOptions.url;
+    if (route === undefined || !route.startsWith('/v1/') || config[SCOPE_ROUTE_CONFIG] === undefined || config[QUERY_ROUTE_CONFIG] === true) {
+      done();
+      return;
+    }
+    const names = Object.keys((request.query as Record<string, unknown> | undefined) ?? {});
+    if (names.length === 0) {
+      done();
+      return;
+    }
+    const errors = names.slice(0, 20).map((name) => ({ path: name.slice(0, 64), message: 'is not a parameter of this route, which takes none' }));
+    sendProblemAndClose(reply, new ProblemException(problem(400, 'invalid-input', 'This route takes no query parameters.', { errors })));
+  });
 }

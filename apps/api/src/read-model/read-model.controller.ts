@@ -41,7 +41,7 @@ export class ReadModelController {
    * says through which store position the audit trail was complete (freshness.ts).
    */
   @Get('audit/events')
-  @RequireScope('audit:read')
+  @RequireScope('audit:read', { query: true })
   async auditEvents(
     @Param('tenantId') tenantId: string,
     @Query() query: Record<string, unknown>,
@@ -56,7 +56,7 @@ export class ReadModelController {
   }
 
   @Get('orgs/:orgId/reports/:report')
-  @RequireScope('audit:read')
+  @RequireScope('audit:read', { query: true })
   async report(
     @Param('tenantId') tenantId: string,
     @Param('orgId') orgId: string,
