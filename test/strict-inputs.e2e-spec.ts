@@ -131,6 +131,21 @@ describe('unknown names are 404/400 naming the valid choices', () => {
     expect((await get(`${T}/audit/events?type=MemberAdded`)).body.events).toHaveLength(2);
   });
 
+  test('holders-during?permission= a permission the organization cannot hold → 400 naming the valid ones', async () => {
+    const period = 'from=2026-01-01&to=2026-12-31';
+    const base = `${O}/reports/holders-during?${period}&permission=`;
+    expect((await problem(`${base}capability:claudecode`, 400)).errors).toEqual([
+      expect.stringMatching(/^permission: "claudecode" is not a capability of this tenant; known: .*\bclaude_code\b/),
+    ]);
+    expect((await problem(`${base}admin:billng`, 400)).errors).toEqual([
+      expect.stringMatching(/^permission: "billng" is not an admin area; known: .*\bbilling\b/),
+    ]);
+    expect((await problem(`${base}tool:jira/serach`, 400)).errors).toEqual(['permission: connector jira has no tool serach; known: create, search']);
+    expect((await problem(`${base}capabilty:chat`, 400)).errors).toEqual([expect.stringMatching(/^permission: must be capability:<name>, tool:/)]);
+    for (const permission of ['capability:claude_code', 'admin:billing', 'tool:jira/search', 'role:owner', 'console:admin', 'seat', 'spend'])
+      expect({ permission, status: (await get(`${base}${permission}`)).status }).toEqual({ permission, status: 200 });
+  });
+
   test('an unknown report → 404 listing the report names', async () => {
     const { detail } = await problem(`${O}/reports/acess-review`, 404);
     expect(detail).toMatch(/^There is no report named "acess-review"; reports: access-review, holders-during, changes, privileged, sod-violations/);

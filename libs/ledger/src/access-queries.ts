@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   AdminArea,
   AdminLevel,
+  BuiltInRole,
+  ConsoleRole,
   InstantParam,
   ToolLevel,
   accessAt,
@@ -102,7 +104,7 @@ const listed = (names: readonly string[]) => (names.length === 0 ? 'there are no
  * catalog at `at` (R3: events add capabilities), the connector and the tool must have been added to the organization
  * (removed ones stay valid questions: R18 answers that nobody holds them).
  */
-function requireKnownSubject(facts: FactStore, view: View, orgId: string, q: HoldersAccessQuery): void {
+function requireKnownSubject(facts: FactStore, view: View, orgId: string, q: Pick<HoldersAccessQuery, 'capability' | 'tool'>, toolPath = 'tool'): void {
   const r = new FactReader(facts, view);
   if (q.capability !== undefined) {
     const catalog = capabilityCatalog(r);
@@ -114,10 +116,10 @@ function requireKnownSubject(facts: FactStore, view: View, orgId: string, q: Hol
     const ever = new FactReader(facts, { at: Number.POSITIVE_INFINITY, knownAt: view.knownAt });
     const connectors = [...ever.items(lookupKey.connectors(orgId))];
     if (!connectors.includes(connectorId))
-      throw new InvalidInputError([{ path: 'tool', message: `connector ${connectorId} is not known in organization ${orgId}; ${listed(connectors)}` }]);
+      throw new InvalidInputError([{ path: toolPath, message: `connector ${connectorId} is not known in organization ${orgId}; ${listed(connectors)}` }]);
     const tools = [...ever.items(lookupKey.tools(orgId, connectorId))];
     if (!tools.includes(toolName))
-      throw new InvalidInputError([{ path: 'tool', message: `connector ${connectorId} has no tool ${toolName}; ${listed(tools)}` }]);
+      throw new InvalidInputError([{ path: toolPath, message: `connector ${connectorId} has no tool ${toolName}; ${listed(tools)}` }]);
   }
 }
 
@@ -170,6 +172,44 @@ export class AccessQueries {
    */
   async requireOrganization(tenantId: string, orgId: string): Promise<void> {
     await this.orgFacts(tenantId, orgId, this.now());
+  }
+
+  /**
+   * 400 unless `permission` names something the organization can hold, as the access intervals name it
+   * (`capability:C` in the catalog, `tool:conn/tool` ever added, `admin:A`, `role:R`, `console:R`, `seat`, `spend`,
+   * `workspace:W:perm`): a report on a misspelt permission would be an empty answer. `path` is the parameter's name.
+   */
+  async requirePermission(tenantId: string, orgId: string, permission: string, path = 'permission'): Promise<void> {
+    const facts = await this.orgFacts(tenantId, orgId, this.now());
+    const fail = (message: string) => new InvalidInputError([{ path, message }]);
+    const [kind, ...rest] = permission.split(':');
+    const name = rest.join(':');
+    const ever = viewAt(Number.POSITIVE_INFINITY, this.now());
+    const oneOf = (values: readonly string[], what: string) => {
+      if (!values.includes(name)) throw fail(`${quoted(name)} is not ${what}; ${listed(values)}`);
+    };
+    switch (permission.includes(':') ? kind : permission) {
+      case 'seat':
+      case 'spend':
+        if (permission.includes(':')) throw fail(`${kind} takes no name (the level is the ${kind})`);
+        return;
+      case 'capability':
+        return oneOf(capabilityCatalog(new FactReader(facts, ever)), 'a capability of this tenant');
+      case 'admin':
+        return oneOf(AdminArea.options, 'an admin area');
+      case 'role':
+        return oneOf(BuiltInRole.options, 'a built-in role');
+      case 'console':
+        return oneOf(ConsoleRole.options, 'a Console role');
+      case 'tool':
+        if (!/^[^/]+\/[^/]+$/.test(name)) throw fail('must be tool:<connector>/<tool>');
+        requireKnownSubject(facts, ever, orgId, { tool: name }, path);
+        return;
+      case 'workspace':
+        return;
+      default:
+        throw fail(`must be capability:<name>, tool:<connector>/<tool>, admin:<area>, role:<role>, console:<role>, workspace:<id>:<permission>, seat or spend`);
+    }
   }
 
   async memberAccess(tenantId: string, orgId: string, userId: string, q: MemberAccessQuery) {

@@ -24,6 +24,8 @@ export interface ReadModelReads {
 export const KNOWN_ORGANIZATIONS = Symbol('KNOWN_ORGANIZATIONS');
 export interface KnownOrganizations {
   requireOrganization(tenantId: string, orgId: string): Promise<void>;
+  /** 400 unless the organization can hold a permission of that name (a misspelt one would be an empty report). */
+  requirePermission(tenantId: string, orgId: string, permission: string): Promise<void>;
 }
 
 /** http-api.md § Audit and reports: the audit search and the compliance reports, read from ClickHouse. */
@@ -69,6 +71,8 @@ export class ReadModelController {
       throw new NotFoundError(`There is no report named ${JSON.stringify(name.slice(0, 64))}; reports: ${REPORTS.map((r) => r.name).join(', ')}.`);
     const request = parseReportRequest(definition, orgId, query);
     await this.orgs.requireOrganization(tenantId, request.orgId);
+    const { permission } = request.query as { permission?: unknown };
+    if (typeof permission === 'string') await this.orgs.requirePermission(tenantId, request.orgId, permission);
     const { through, answer: rendered } = await readProjected(this.client, definition.reads, request.minPosition, this.reads.maxWaitMs, () =>
       runReport(this.client, tenantId, definition, request),
     );
