@@ -63,7 +63,7 @@ export const InstantParam = z
   .string()
   .meta({
     description: `An instant: ${INSTANT_MESSAGE.replace('must be an instant: ', '')} (normalised to UTC milliseconds)`,
-    example: '2026-03-01T09:00:00.000Z',
+    examples: ['2026-03-01', '2026-03-01T09:00:00Z', '2026-03-01T09:00:00.000+02:00'],
   })
   .transform((text, ctx) => {
     const parsed = parseInstant(text);
@@ -81,7 +81,7 @@ export const InstantParam = z
  */
 export const Instant = z
   .string()
-  .meta({ description: 'ISO-8601 UTC with milliseconds', example: '2026-03-01T09:00:00.000Z' })
+  .meta({ description: 'ISO-8601 UTC with milliseconds', examples: ['2026-03-01T09:00:00.000Z'] })
   .superRefine((text, ctx) => {
     const parsed = parseInstant(text);
     if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
