@@ -197,7 +197,14 @@ describe('GET /v1/tenants/{t}/orgs/{o}/reports/…', () => {
 
   beforeAll(async () => {
     // The intervals as the access-interval writer stores them (the evaluator's changes), for an organization
-    // that exists only here, so the assertions hold whether or not an interval projection also runs.
+    // with no members in the event store, so the assertions hold whether or not an interval projection also runs.
+    // It is created there all the same: a report on an organization the tenant does not have is a 404.
+    await command(
+      'acme',
+      'CreateOrganization',
+      { orgId: 'org-review', name: 'Review', dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+      at(0),
+    );
     await ingestAccessIntervalChanges(side.readModel.client, [
       change('alice', 'capability:claude_code', 'granted', 1, 'open'),
       change('alice', 'admin:billing', 'manage', 2, 'open'),

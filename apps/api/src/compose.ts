@@ -203,5 +203,10 @@ async function openReadSide(
       await readModel.close();
     },
   };
-  return { ledger: appLedger, readModel, exports, features: [readModelFeature(readModel, { maxWaitMs: options.readWaitMs }), exportsFeature(exports)] };
+  return {
+    ledger: appLedger,
+    readModel,
+    exports,
+    features: [readModelFeature(readModel, ledger.queries, { maxWaitMs: options.readWaitMs }), exportsFeature(exports)],
+  };
 }

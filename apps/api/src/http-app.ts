@@ -6,7 +6,7 @@ import { AppModule, type AppModuleOptions } from './app.module.js';
 import { installAccessLog, type AccessLogEntry, type LogFormat } from './access-log/access-log.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
 import { parseJsonBody } from './request-body/json-body.js';
-import { installEarlyAuthentication } from './auth/authenticate.js';
+import { installEarlyAuthentication, installQuerylessRoutes } from './auth/authenticate.js';
 import { installCredentialsInUrlRefusal } from './auth/credentials-in-url.js';
 import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_PIPELINED, installPipeliningBound, serverOptions } from './http-limits.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
@@ -81,6 +81,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   installCredentialsInUrlRefusal(fastify);
   installAnonymousRateLimit(fastify, options.anonymousRateLimit ?? DEFAULT_ANONYMOUS_RATE_LIMIT);
   installEarlyAuthentication(fastify, app.get(ApiKeyStore));
+  installQuerylessRoutes(fastify);
   const metrics = app.get(ApiMetrics);
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration.observe(

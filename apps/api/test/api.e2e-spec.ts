@@ -32,18 +32,26 @@ describe('authentication and tenancy', () => {
     await expectProblem(await post(commandsUrl(), created.key, createGroup('g-x')), 401);
   });
 
-  it('answers the same 403 for another tenant, whether or not that tenant exists', async () => {
+  it('answers the same 403 "not valid for this tenant" for another tenant, whether or not that tenant exists, naming no scope', async () => {
     const otherKey = server.newKey('globex', ['commands:write']);
     expect((await post(commandsUrl('globex'), otherKey, createOrg('globex-hq'))).status).toBe(201);
     const existing = await expectProblem(await post(commandsUrl('globex'), server.key, createGroup('g-1')), 403);
     const missing = await expectProblem(await post(commandsUrl('no-such-tenant'), server.key, createGroup('g-1')), 403);
     expect(missing).toEqual(existing);
+    expect(existing.detail).toMatch(/not valid for this tenant/);
+    // The key has every scope: naming one would send the caller looking for the wrong fix.
+    expect(existing.detail).not.toMatch(/scope/);
+    const read = (tenant: string) => fetch(`${server.url}/v1/tenants/${tenant}/integrity`, { headers: { authorization: `Bearer ${server.key}` } });
+    const readExisting = await expectProblem(await read('globex'), 403);
+    expect(await expectProblem(await read('no-such-tenant'), 403)).toEqual(readExisting);
+    expect(readExisting.detail).toBe(existing.detail);
   });
 
-  it('answers 403 for a key without the scope, with the same body as for another tenant', async () => {
+  it('answers 403 naming the scope for a key of this tenant without it', async () => {
     const readOnly = server.newKey('acme', ['access:read']);
     const noScope = await expectProblem(await post(commandsUrl(), readOnly, createGroup('g-1')), 403);
     expect(noScope.type).toBe('urn:access-ledger:problem:forbidden');
+    expect(noScope.detail).toMatch(/needs scope commands:write/);
     const before = await server.events();
     await expectProblem(await post(`${server.url}/v1/tenants/acme/events:import`, readOnly, '', { 'content-type': 'application/x-ndjson' }), 403);
     expect(await server.events()).toBe(before);

@@ -46,13 +46,16 @@ describe('authentication before the body', () => {
     },
   );
 
-  test('a key of another tenant, and a key without the route’s scope: 403 naming the scope, before the body', async () => {
-    for (const key of [server.newKey('globex', ['events:import']), server.newKey('acme', ['commands:write'])]) {
+  test('a key of another tenant (403 not valid for this tenant) and a key without the route’s scope (403 naming it), before the body', async () => {
+    for (const [key, detail] of [
+      [server.newKey('globex', ['events:import']), 'not valid for this tenant'],
+      [server.newKey('acme', ['commands:write']), 'events:import'],
+    ] as const) {
       const raw = await openRaw(server.url);
       raw.socket.write(importHead(`Bearer ${key}`));
       const answer = await raw.response(5000);
       expect(answer.status).toBe(403);
-      expect(JSON.parse(answer.body)).toMatchObject({ type: 'urn:access-ledger:problem:forbidden', detail: expect.stringContaining('events:import') });
+      expect(JSON.parse(answer.body)).toMatchObject({ type: 'urn:access-ledger:problem:forbidden', detail: expect.stringContaining(detail) });
       expect(await raw.closedWithin(2000)).toBe(true);
     }
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Instant } from './instant.js';
 
 /**
  * What every stored event carries besides its data (R60): when it took effect, when it was stored,
@@ -13,27 +14,7 @@ export const Id = z
   .max(128)
   .regex(/^[A-Za-z0-9._:@-]+$/, 'must be 1–128 characters of A-Z a-z 0-9 . _ : @ -');
 
-/**
- * The instants every store and read model can represent: ClickHouse documents DateTime64 (and
- * Date32) from 1900-01-01 to 2299-12-31, and some versions read year 0000 as "no year" (the current one). An
- * instant outside this range is refused at the edge instead of being stored and reported as another instant.
- */
-export const EARLIEST_INSTANT = '1900-01-01T00:00:00.000Z';
-export const LATEST_INSTANT = '2299-12-31T23:59:59.999Z';
-const EARLIEST_MS = Date.parse(EARLIEST_INSTANT);
-const LATEST_MS = Date.parse(LATEST_INSTANT);
-export const INSTANT_RANGE_MESSAGE = `must be between ${EARLIEST_INSTANT} and ${LATEST_INSTANT}`;
-
-export function instantInRange(ms: number): boolean {
-  return ms >= EARLIEST_MS && ms <= LATEST_MS;
-}
-
-/** ISO-8601 UTC with milliseconds, e.g. 2026-03-01T00:00:00.000Z */
-export const Instant = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'must be an ISO-8601 UTC instant with milliseconds, e.g. 2026-03-01T00:00:00.000Z')
-  .refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s, 'is not a real calendar instant')
-  .refine((s) => instantInRange(Date.parse(s)), INSTANT_RANGE_MESSAGE);
+export * from './instant.js';
 
 export const Actor = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('member'), orgId: Id, userId: Id }).strict(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Instant } from '@access-ledger/access-model';
+import { Id, InstantParam } from '@access-ledger/access-model';
 
 /**
  * Sink configuration and export requests: validated once at the edge (HTTP, CLI, config file),
@@ -101,8 +101,8 @@ export type SinkConfig = z.infer<typeof SinkConfig>;
 export const ExportRequest = z
   .object({
     sink: z.enum(['s3', 'splunk']),
-    from: Instant,
-    to: Instant,
+    from: InstantParam,
+    to: InstantParam,
     format: ExportFormat.optional(),
     /** A configured sink to use (its settings), instead of inline `s3`/`splunk` settings. */
     sinkName: Id.optional(),

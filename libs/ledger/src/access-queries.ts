@@ -2,24 +2,29 @@ import { z } from 'zod';
 import {
   AdminArea,
   AdminLevel,
-  INSTANT_RANGE_MESSAGE,
+  BuiltInRole,
+  ConsoleRole,
+  InstantParam,
   ToolLevel,
   accessAt,
-  instantInRange,
   changesOf,
   diffOf,
   holdersOf,
   memberKnown,
   orgExists,
+  capabilityCatalog,
+  FactReader,
+  lookupKey,
   timelineOf,
   viewAt,
   type FactStore,
   type HoldersQuery,
   type Link,
+  type View,
   type MemberAccess,
 } from '@access-ledger/access-model';
 import { InvalidInputError, NotFoundError } from './ledger.port.js';
-import { issuesOf } from './validation.js';
+import { acceptedKeys, issuesOf } from './validation.js';
 
 /**
  * The access questions of http-api.md § Access queries: read the tenant's facts once the projection has caught up,
@@ -27,30 +32,15 @@ import { issuesOf } from './validation.js';
  * `ACCESS_QUERY_SCHEMAS` (the route's pipe, the CLI's options); the methods take the parsed, typed values.
  */
 
-/** An ISO-8601 instant; `Z` or an offset, with or without milliseconds, or a date (midnight UTC). */
-const QueryInstant = z
-  .string()
-  .max(40)
-  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/, 'must be an ISO-8601 instant, e.g. 2026-03-01T00:00:00.000Z')
-  .transform((s, ctx) => {
-    const ms = Date.parse(s.length === 10 ? `${s}T00:00:00.000Z` : s);
-    if (Number.isNaN(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'is not a real calendar instant' });
-      return z.NEVER;
-    }
-    if (!instantInRange(ms)) {
-      ctx.addIssue({ code: 'custom', message: INSTANT_RANGE_MESSAGE });
-      return z.NEVER;
-    }
-    return ms;
-  });
+/** An instant in the one grammar (libs/access-model instant.ts), as UTC milliseconds. */
+const QueryInstant = InstantParam.transform((iso) => Date.parse(iso));
 
 const Explain = z
   .enum(['true', 'false'])
   .optional()
   .transform((v) => v === 'true');
 
-const AccessQuery = z.object({ at: QueryInstant.optional(), knownAt: QueryInstant.optional(), explain: Explain });
+const AccessQuery = z.object({ at: QueryInstant.optional(), knownAt: QueryInstant.optional(), explain: Explain }).strict();
 const HoldersQuerySchema = z
   .object({
     at: QueryInstant.optional(),
@@ -63,6 +53,7 @@ const HoldersQuerySchema = z
     adminArea: AdminArea.optional(),
     minLevel: z.string().optional(),
   })
+  .strict()
   .superRefine((q, ctx) => {
     const asked = [q.capability, q.tool, q.adminArea].filter((x) => x !== undefined).length;
     if (asked !== 1) ctx.addIssue({ code: 'custom', path: ['capability'], message: 'give exactly one of capability, tool or adminArea' });
@@ -75,17 +66,19 @@ const HoldersQuerySchema = z
   });
 const WindowQuery = z
   .object({ from: QueryInstant, to: QueryInstant.optional(), knownAt: QueryInstant.optional() })
+  .strict()
   .refine((q) => q.to === undefined || q.to >= q.from, { path: ['to'], message: 'must not be before from' });
 
 /** A timeline defaults to the whole history. */
 const TimelineQuery = z
   .object({ from: QueryInstant.optional(), to: QueryInstant.optional(), knownAt: QueryInstant.optional() })
+  .strict()
   .refine((q) => q.to === undefined || q.from === undefined || q.to >= q.from, { path: ['to'], message: 'must not be before from' });
 
 /** A query string parsed with its schema; a failure lists every failing field (400 at the route). */
 export function parseAccessQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
   const parsed = schema.safeParse(query ?? {});
-  if (!parsed.success) throw new InvalidInputError(issuesOf(parsed.error));
+  if (!parsed.success) throw new InvalidInputError(issuesOf(parsed.error, acceptedKeys(schema)));
   return parsed.data;
 }
 
@@ -96,6 +89,39 @@ export type WindowAccessQuery = z.output<typeof WindowQuery>;
 export type TimelineAccessQuery = z.output<typeof TimelineQuery>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** An id from a path, for a message: at most 64 characters, JSON-quoted (a path segment may hold anything). */
+const quoted = (id: string) => JSON.stringify(id.slice(0, 64));
+
+export function unknownOrganization(orgId: string): NotFoundError {
+  return new NotFoundError(`organization ${quoted(orgId)} is not known in this tenant`);
+}
+
+const listed = (names: readonly string[]) => (names.length === 0 ? 'there are none' : `known: ${[...names].sort().join(', ')}`);
+
+/**
+ * A holders question about something the tenant never had is a typo, not "nobody": the capability must be in the
+ * catalog at `at` (R3: events add capabilities), the connector and the tool must have been added to the organization
+ * (removed ones stay valid questions: R18 answers that nobody holds them).
+ */
+function requireKnownSubject(facts: FactStore, view: View, orgId: string, q: Pick<HoldersAccessQuery, 'capability' | 'tool'>, toolPath = 'tool'): void {
+  const r = new FactReader(facts, view);
+  if (q.capability !== undefined) {
+    const catalog = capabilityCatalog(r);
+    if (!catalog.includes(q.capability))
+      throw new InvalidInputError([{ path: 'capability', message: `is not a capability of this tenant at ${iso(view.at)}; ${listed(catalog)}` }]);
+  }
+  if (q.tool !== undefined) {
+    const [connectorId, toolName] = q.tool.split('/') as [string, string];
+    const ever = new FactReader(facts, { at: Number.POSITIVE_INFINITY, knownAt: view.knownAt });
+    const connectors = [...ever.items(lookupKey.connectors(orgId))];
+    if (!connectors.includes(connectorId))
+      throw new InvalidInputError([{ path: toolPath, message: `connector ${connectorId} is not known in organization ${orgId}; ${listed(connectors)}` }]);
+    const tools = [...ever.items(lookupKey.tools(orgId, connectorId))];
+    if (!tools.includes(toolName))
+      throw new InvalidInputError([{ path: toolPath, message: `connector ${connectorId} has no tool ${toolName}; ${listed(tools)}` }]);
+  }
+}
 
 /** Drop the `why` arrays unless an explanation was asked for. */
 function present(a: MemberAccess, at: number, explain: boolean) {
@@ -130,14 +156,60 @@ export class AccessQueries {
 
   private async orgFacts(tenantId: string, orgId: string, knownAt: number): Promise<FactStore> {
     const facts = await this.factsFor(tenantId);
-    if (!orgExists(facts, viewAt(Number.POSITIVE_INFINITY, knownAt), orgId)) throw new NotFoundError(`no organization ${orgId}`);
+    if (!orgExists(facts, viewAt(Number.POSITIVE_INFINITY, knownAt), orgId)) throw unknownOrganization(orgId);
     return facts;
   }
 
   private async memberFacts(tenantId: string, orgId: string, userId: string, knownAt: number): Promise<FactStore> {
     const facts = await this.orgFacts(tenantId, orgId, knownAt);
-    if (!memberKnown(facts, knownAt, orgId, userId)) throw new NotFoundError(`no member ${userId} in organization ${orgId}`);
+    if (!memberKnown(facts, knownAt, orgId, userId)) throw new NotFoundError(`member ${quoted(userId)} is not known in organization ${orgId}`);
     return facts;
+  }
+
+  /**
+   * 404 unless the organization was ever created in the tenant (as known now): the read-model routes ask this before
+   * reading ClickHouse, where an unknown organization would be an empty answer.
+   */
+  async requireOrganization(tenantId: string, orgId: string): Promise<void> {
+    await this.orgFacts(tenantId, orgId, this.now());
+  }
+
+  /**
+   * 400 unless `permission` names something the organization can hold, as the access intervals name it
+   * (`capability:C` in the catalog, `tool:conn/tool` ever added, `admin:A`, `role:R`, `console:R`, `seat`, `spend`,
+   * `workspace:W:perm`): a report on a misspelt permission would be an empty answer. `path` is the parameter's name.
+   */
+  async requirePermission(tenantId: string, orgId: string, permission: string, path = 'permission'): Promise<void> {
+    const facts = await this.orgFacts(tenantId, orgId, this.now());
+    const fail = (message: string) => new InvalidInputError([{ path, message }]);
+    const [kind, ...rest] = permission.split(':');
+    const name = rest.join(':');
+    const ever = viewAt(Number.POSITIVE_INFINITY, this.now());
+    const oneOf = (values: readonly string[], what: string) => {
+      if (!values.includes(name)) throw fail(`${quoted(name)} is not ${what}; ${listed(values)}`);
+    };
+    switch (permission.includes(':') ? kind : permission) {
+      case 'seat':
+      case 'spend':
+        if (permission.includes(':')) throw fail(`${kind} takes no name (the level is the ${kind})`);
+        return;
+      case 'capability':
+        return oneOf(capabilityCatalog(new FactReader(facts, ever)), 'a capability of this tenant');
+      case 'admin':
+        return oneOf(AdminArea.options, 'an admin area');
+      case 'role':
+        return oneOf(BuiltInRole.options, 'a built-in role');
+      case 'console':
+        return oneOf(ConsoleRole.options, 'a Console role');
+      case 'tool':
+        if (!/^[^/]+\/[^/]+$/.test(name)) throw fail('must be tool:<connector>/<tool>');
+        requireKnownSubject(facts, ever, orgId, { tool: name }, path);
+        return;
+      case 'workspace':
+        return;
+      default:
+        throw fail(`must be capability:<name>, tool:<connector>/<tool>, admin:<area>, role:<role>, console:<role>, workspace:<id>:<permission>, seat or spend`);
+    }
   }
 
   async memberAccess(tenantId: string, orgId: string, userId: string, q: MemberAccessQuery) {
@@ -153,6 +225,7 @@ export class AccessQueries {
     const at = q.at ?? this.now();
     const knownAt = q.knownAt ?? this.now();
     const facts = await this.orgFacts(tenantId, orgId, knownAt);
+    requireKnownSubject(facts, viewAt(at, knownAt), orgId, q);
     let holdersQuery: HoldersQuery;
     if (q.capability !== undefined) holdersQuery = { capability: q.capability };
     else if (q.tool !== undefined) {

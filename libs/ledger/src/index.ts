@@ -1,6 +1,6 @@
 export * from './ledger.port.js';
 export { Ledger, type LedgerOptions } from './ledger.js';
-export { issuesOf } from './validation.js';
+export { acceptedKeys, issuesOf } from './validation.js';
 export {
   AccessQueries,
   ACCESS_QUERIES,

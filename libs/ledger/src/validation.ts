@@ -1,12 +1,25 @@
 import type { z } from 'zod';
 import type { FieldError } from './ledger.port.js';
 
-/** Every failing field of a zod error, as `path: message` pairs (problem+json `errors`). */
-export function issuesOf(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-  }));
+/**
+ * Every failing field of a zod error, as `path: message` pairs (problem+json `errors`). An unknown key of a strict
+ * object is one error per key, at the key's own path; `accepted` (the parameters of a query) is named in its message.
+ */
+export function issuesOf(error: z.ZodError, accepted?: readonly string[]): FieldError[] {
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: [...issue.path, key].map(String).join('.'),
+          message: accepted ? `is not a parameter of this route; accepted: ${accepted.join(', ')}` : 'is not a known field',
+        }))
+      : [{ path: issue.path.map(String).join('.'), message: issue.message }],
+  );
+}
+
+/** The keys an object schema accepts (its shape; refinements keep it), for the "accepted: …" of an unknown parameter. */
+export function acceptedKeys(schema: z.ZodType): string[] {
+  const shape = (schema as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
 }
 
 const PROTOTYPE_KEY = /"(?:__proto__|constructor|prototype)"\s*:/;

@@ -64,7 +64,7 @@ describe('Ledger', () => {
       });
       expect(outcome).toMatchObject({ kind: 'refused', rule: 'R22', events: [{ type: 'AccessChangeDenied' }] });
       expect(await ledger.store.headPosition()).toBe(head + 1);
-      await expect(ledger.queries.memberAccess('t1', 'acme', 'eve', {})).rejects.toThrow(/no member eve/);
+      await expect(ledger.queries.memberAccess('t1', 'acme', 'eve', {})).rejects.toThrow(/member "eve" is not known in organization acme/);
     } finally {
       await ledger.close();
     }

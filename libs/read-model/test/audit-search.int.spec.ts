@@ -102,12 +102,13 @@ describe.each(BACKENDS)('audit search (%s)', (backend) => {
 
   it('treats injection strings in every filter as plain values: exact matches or nothing, tables intact', async () => {
     for (const text of INJECTIONS) {
-      for (const filter of ['orgId', 'actor', 'subject', 'type'] as const) {
+      for (const filter of ['orgId', 'actor', 'subject'] as const) {
         const page = await search({ [filter]: text, limit: 1000 });
         const expected = filter === 'subject' && text === "o'brien\\" ? 1 : 0;
         expect({ filter, text, found: page.events.length }).toEqual({ filter, text, found: expected });
       }
-      // Instants and cursors are validated before any SQL is built.
+      // Event types, instants and cursors are validated before any SQL is built.
+      expect(AuditSearchQuery.safeParse({ type: text }).success).toBe(false);
       expect(AuditSearchQuery.safeParse({ from: text }).success).toBe(false);
       expect(AuditSearchQuery.safeParse({ to: text }).success).toBe(false);
       expect(AuditSearchQuery.safeParse({ cursor: text }).success).toBe(false);

@@ -19,7 +19,7 @@ export class AccessController {
   constructor(@Inject(ACCESS_QUERIES) private readonly queries: AccessQueries) {}
 
   @Get(R.access.path)
-  @RequireScope(R.access.scope)
+  @RequireScope(R.access.scope, { query: true })
   access(
     @Param('tenantId') t: string,
     @Param('orgId') o: string,
@@ -30,25 +30,25 @@ export class AccessController {
   }
 
   @Get(R.holders.path)
-  @RequireScope(R.holders.scope)
+  @RequireScope(R.holders.scope, { query: true })
   holders(@Param('tenantId') t: string, @Param('orgId') o: string, @Query(new ZodValidationPipe(R.holders.query)) q: HoldersAccessQuery) {
     return this.queries.holders(t, o, q);
   }
 
   @Get(R.diff.path)
-  @RequireScope(R.diff.scope)
+  @RequireScope(R.diff.scope, { query: true })
   diff(@Param('tenantId') t: string, @Param('orgId') o: string, @Param('userId') u: string, @Query(new ZodValidationPipe(R.diff.query)) q: WindowAccessQuery) {
     return this.queries.diff(t, o, u, q);
   }
 
   @Get(R.changes.path)
-  @RequireScope(R.changes.scope)
+  @RequireScope(R.changes.scope, { query: true })
   changes(@Param('tenantId') t: string, @Param('orgId') o: string, @Query(new ZodValidationPipe(R.changes.query)) q: WindowAccessQuery) {
     return this.queries.changes(t, o, q);
   }
 
   @Get(R.timeline.path)
-  @RequireScope(R.timeline.scope)
+  @RequireScope(R.timeline.scope, { query: true })
   timeline(
     @Param('tenantId') t: string,
     @Param('orgId') o: string,

@@ -6,7 +6,7 @@ import { ApiKeyStore, type ApiKeyRecord } from '../keys/api-key-store.js';
 import type { Scope } from '../keys/scopes.js';
 import { ProblemException, problem } from '../problem/problem.js';
 import { TokenBuckets } from '../rate-limit/token-bucket.js';
-import { authenticateBearer, forbidden } from './authenticate.js';
+import { authenticateBearer, refusal } from './authenticate.js';
 import { REQUIRED_SCOPE } from './require-scope.js';
 
 export interface AuthenticatedRequest extends FastifyRequest {
@@ -23,9 +23,9 @@ export function keyAuth(request: AuthenticatedRequest): AuthContext {
 }
 
 /**
- * Bearer API keys with tenant scoping. Missing/unknown key → 401. A key of another tenant and a key
- * without the scope get the very same 403, whether or not the named tenant exists, so a caller learns
- * nothing about other tenants. Then the key's token bucket (429).
+ * Bearer API keys with tenant scoping. Missing/unknown key → 401. A key of another tenant → 403 "not valid for this
+ * tenant", the same whether or not the named tenant exists, so a caller learns nothing about other tenants; a key
+ * without the route's scope → 403 naming the scope. Then the key's token bucket (429).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -44,7 +44,8 @@ export class ApiKeyGuard implements CanActivate {
     const key = request.apiKey ?? authenticateBearer(this.keys, request.headers.authorization);
     request.apiKey = key;
     const tenantId = (request.params as Record<string, string | undefined>).tenantId;
-    if (key.tenantId !== tenantId || !key.scopes.includes(scope)) throw forbidden(scope);
+    const refused = refusal(key, tenantId, scope);
+    if (refused) throw refused;
     const wait = this.buckets.take(key.id, Date.now());
     if (wait > 0) {
       throw new ProblemException(problem(429, 'rate-limited', `Too many requests for this API key; retry in ${wait} s.`), { 'retry-after': String(wait) });

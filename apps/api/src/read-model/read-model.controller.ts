@@ -6,7 +6,7 @@ import { searchAuditEvents, type AuditSearchPage } from '@access-ledger/read-mod
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { PROJECTED_THROUGH_HEADER, readProjected } from './freshness.js';
-import { parseAuditSearchRequest, parseReportRequest, reportNamed, runReport } from './reports.js';
+import { parseAuditSearchRequest, parseReportRequest, REPORTS, reportNamed, runReport } from './reports.js';
 
 /** Injection token of the read model's ClickHouse client. */
 export const READ_MODEL_CLIENT = Symbol('READ_MODEL_CLIENT');
@@ -17,6 +17,17 @@ export interface ReadModelReads {
   readonly maxWaitMs: number;
 }
 
+/**
+ * Injection token of which organizations exist: the Ledger's access projection (`AccessQueries.requireOrganization`,
+ * 404 for an unknown one), the same answer as the access routes — ClickHouse holding no rows is no evidence.
+ */
+export const KNOWN_ORGANIZATIONS = Symbol('KNOWN_ORGANIZATIONS');
+export interface KnownOrganizations {
+  requireOrganization(tenantId: string, orgId: string): Promise<void>;
+  /** 400 unless the organization can hold a permission of that name (a misspelt one would be an empty report). */
+  requirePermission(tenantId: string, orgId: string, permission: string): Promise<void>;
+}
+
 /** http-api.md § Audit and reports: the audit search and the compliance reports, read from ClickHouse. */
 @Controller('v1/tenants/:tenantId')
 @UseGuards(ApiKeyGuard)
@@ -24,6 +35,7 @@ export class ReadModelController {
   constructor(
     @Inject(READ_MODEL_CLIENT) private readonly client: ClickHouseClient,
     @Inject(READ_MODEL_READS) private readonly reads: ReadModelReads,
+    @Inject(KNOWN_ORGANIZATIONS) private readonly orgs: KnownOrganizations,
   ) {}
 
   /**
@@ -31,7 +43,7 @@ export class ReadModelController {
    * says through which store position the audit trail was complete (freshness.ts).
    */
   @Get('audit/events')
-  @RequireScope('audit:read')
+  @RequireScope('audit:read', { query: true })
   async auditEvents(
     @Param('tenantId') tenantId: string,
     @Query() query: Record<string, unknown>,
@@ -46,7 +58,7 @@ export class ReadModelController {
   }
 
   @Get('orgs/:orgId/reports/:report')
-  @RequireScope('audit:read')
+  @RequireScope('audit:read', { query: true })
   async report(
     @Param('tenantId') tenantId: string,
     @Param('orgId') orgId: string,
@@ -55,8 +67,12 @@ export class ReadModelController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string | Record<string, unknown>> {
     const definition = reportNamed(name);
-    if (!definition) throw new NotFoundError(`There is no report named "${name.slice(0, 64)}".`);
+    if (!definition)
+      throw new NotFoundError(`There is no report named ${JSON.stringify(name.slice(0, 64))}; reports: ${REPORTS.map((r) => r.name).join(', ')}.`);
     const request = parseReportRequest(definition, orgId, query);
+    await this.orgs.requireOrganization(tenantId, request.orgId);
+    const { permission } = request.query as { permission?: unknown };
+    if (typeof permission === 'string') await this.orgs.requirePermission(tenantId, request.orgId, permission);
     const { through, answer: rendered } = await readProjected(this.client, definition.reads, request.minPosition, this.reads.maxWaitMs, () =>
       runReport(this.client, tenantId, definition, request),
     );

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { Id } from '@access-ledger/access-model';
-import { InvalidInputError, issuesOf } from '@access-ledger/ledger';
+import { InvalidInputError, acceptedKeys, issuesOf } from '@access-ledger/ledger';
 import { takeMinPosition } from './freshness.js';
 import {
   AccessChangesQuery,
@@ -212,7 +212,7 @@ export function parseReportRequest(definition: ReportDefinition, orgId: string, 
   const errors = [
     ...(org.success ? [] : issuesOf(org.error).map((e) => ({ ...e, path: 'orgId' }))),
     ...(fmt.success ? [] : issuesOf(fmt.error).map((e) => ({ ...e, path: 'format' }))),
-    ...(query.success ? [] : issuesOf(query.error)),
+    ...(query.success ? [] : issuesOf(query.error, [...acceptedKeys(definition.schema), 'format', 'minPosition'])),
     ...positionErrors,
   ];
   if (errors.length > 0 || !org.success || !fmt.success || !query.success) throw new InvalidInputError(errors);
@@ -223,7 +223,8 @@ export function parseReportRequest(definition: ReportDefinition, orgId: string, 
 export function parseAuditSearchRequest(raw: Record<string, unknown>): { query: z.output<typeof AuditSearchQuery>; minPosition: number | undefined } {
   const { minPosition, rest, errors } = takeMinPosition(raw);
   const parsed = AuditSearchQuery.safeParse(rest);
-  if (!parsed.success || errors.length > 0) throw new InvalidInputError([...(parsed.success ? [] : issuesOf(parsed.error)), ...errors]);
+  if (!parsed.success || errors.length > 0)
+    throw new InvalidInputError([...(parsed.success ? [] : issuesOf(parsed.error, [...acceptedKeys(AuditSearchQuery), 'minPosition'])), ...errors]);
   return { query: parsed.data, minPosition };
 }
 

@@ -11,8 +11,8 @@ export function registerAccess(program: Command): void {
     .requiredOption('-t, --tenant <tenant>', 'tenant')
     .requiredOption('-o, --org <orgId>', 'organization')
     .requiredOption('-u, --user <userId>', 'member')
-    .option('--at <instant>', 'ISO-8601 instant (default now)')
-    .option('--known-at <instant>', 'as known at this instant (default now)')
+    .option('--at <instant>', 'an instant: 2026-03-01, 2026-03-01T09:00:00Z or …T09:00:00.000+02:00 (default now)')
+    .option('--known-at <instant>', 'as known at this instant (same forms; default now)')
     .option('--no-explain', 'omit the explanation chains')
     .addHelpText('after', '\nExample:\n  $ ledger access -t demo -o org-1 -u u-00017 --at 2026-01-15T00:00:00.000Z\n')
     .action(async (options: { tenant: string; org: string; user: string; at?: string; knownAt?: string; explain: boolean }, command: Command) => {

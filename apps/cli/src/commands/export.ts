@@ -41,8 +41,8 @@ export function registerExport(program: Command): void {
       `Export [from, to) to s3://bucket/prefix: one object per UTC day, then a manifest and a digest chained to the previous export (check with \`ledger verify-export\`). Credentials come from the AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, …). ${EXIT_CODES}`,
     )
     .requiredOption('-t, --tenant <tenant>', 'tenant')
-    .requiredOption('--from <instant>', 'start, inclusive (ISO-8601)')
-    .requiredOption('--to <instant>', 'end, exclusive (ISO-8601)')
+    .requiredOption('--from <instant>', 'start, inclusive (an instant: 2026-03-01, …T09:00:00Z or …+02:00)')
+    .requiredOption('--to <instant>', 'end, exclusive (an instant: 2026-03-01, …T09:00:00Z or …+02:00)')
     .requiredOption('--uri <s3uri>', 's3://bucket/prefix')
     .option('--format <format>', 'parquet, jsonl or csv', 'parquet')
     .option('--endpoint <url>', 'S3-compatible endpoint (MinIO, Ceph, s3rver); implies --path-style')
@@ -81,8 +81,8 @@ export function registerExport(program: Command): void {
       `Send [from, to) to a Splunk HTTP Event Collector (gzip, retries with backoff, optional indexer acknowledgement; events Splunk refuses go to a dead-letter file). At least once: deduplicate by event_id. ${EXIT_CODES}`,
     )
     .requiredOption('-t, --tenant <tenant>', 'tenant')
-    .requiredOption('--from <instant>', 'start, inclusive (ISO-8601)')
-    .requiredOption('--to <instant>', 'end, exclusive (ISO-8601)')
+    .requiredOption('--from <instant>', 'start, inclusive (an instant: 2026-03-01, …T09:00:00Z or …+02:00)')
+    .requiredOption('--to <instant>', 'end, exclusive (an instant: 2026-03-01, …T09:00:00Z or …+02:00)')
     .requiredOption('--url <url>', 'HEC base URL, e.g. https://splunk:8088')
     .option('--token <token>', 'HEC token (env SPLUNK_HEC_TOKEN; one of the two is required)')
     .option('--index <index>', "index (the token's default when omitted)")

@@ -132,9 +132,12 @@ export function registerReport(program: Command): void {
     .argument('<name>', `one of ${REPORT_NAMES.join(', ')}`)
     .requiredOption('-t, --tenant <tenant>', 'tenant')
     .option('-o, --org <orgId>', 'organization (required except for audit, where it filters)')
-    .option('--at <instant>', 'ISO-8601 instant (access-review, orphaned-api-keys, custom-without-group; default now)')
-    .option('--from <instant>', 'start of the period, inclusive (ISO-8601)')
-    .option('--to <instant>', 'end of the period, exclusive (ISO-8601)')
+    .option(
+      '--at <instant>',
+      'an instant: 2026-03-01, 2026-03-01T09:00:00Z or …T09:00:00.000+02:00 (access-review, orphaned-api-keys, custom-without-group; default now)',
+    )
+    .option('--from <instant>', 'start of the period, inclusive (an instant: 2026-03-01, …T09:00:00Z or …+02:00)')
+    .option('--to <instant>', 'end of the period, exclusive (an instant: 2026-03-01, …T09:00:00Z or …+02:00)')
     .option('-f, --format <format>', 'json or csv', 'json')
     .option(
       '-p, --param <key=value>',

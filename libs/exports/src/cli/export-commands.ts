@@ -1,5 +1,7 @@
 import cliProgress from 'cli-progress';
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { InstantParam } from '@access-ledger/access-model';
 import type { ClickHouseAuditTable } from '../clickhouse-audit-table.js';
 import { HecSinkConfig, S3SinkConfig, type ExportFormat } from '../config.js';
 import { HecDelivery } from '../hec/hec-delivery.js';
@@ -80,7 +82,20 @@ function exitCodeOf(e: unknown, io: CliOutput): number {
   return error.name === 'SinkConfigurationError' || error.name === 'ZodError' ? 2 : 1;
 }
 
+/** `--from`/`--to` in the one instant grammar (normalised to UTC milliseconds), from before to. */
+const ExportPeriod = z.object({ from: InstantParam, to: InstantParam }).refine((p) => p.from < p.to, { path: ['to'], message: 'must be after --from' });
+
+/** The period, or undefined after printing every failing flag (exit 2, as any refused configuration). */
+function periodOf(o: { from: string; to: string }, io: CliOutput): { from: string; to: string } | undefined {
+  const parsed = ExportPeriod.safeParse({ from: o.from, to: o.to });
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) io.err(`--${issue.path.join('.')} ${JSON.stringify(o[issue.path[0] as 'from' | 'to'])}: ${issue.message}`);
+  return undefined;
+}
+
 export async function exportS3Command(table: ClickHouseAuditTable, o: ExportS3CommandOptions, io: CliOutput = consoleOutput): Promise<number> {
+  const period = periodOf(o, io);
+  if (!period) return 2;
   const progress = bar(io, 'rows');
   let store: S3ObjectStore | null = null;
   try {
@@ -94,7 +109,7 @@ export async function exportS3Command(table: ClickHouseAuditTable, o: ExportS3Co
       ...(o.writer ? { writer: o.writer } : {}),
     });
     store = new S3ObjectStore(config);
-    const result = await exportToS3({ table, store, config }, { exportId: `cli-${randomUUID()}`, tenantId: o.tenant, from: o.from, to: o.to }, (p) => {
+    const result = await exportToS3({ table, store, config }, { exportId: `cli-${randomUUID()}`, tenantId: o.tenant, ...period }, (p) => {
       progress.start(p.rowsTotal);
       progress.update(p.rowsDone);
     });
@@ -112,6 +127,8 @@ export async function exportS3Command(table: ClickHouseAuditTable, o: ExportS3Co
 }
 
 export async function exportSplunkCommand(table: ClickHouseAuditTable, o: ExportSplunkCommandOptions, io: CliOutput = consoleOutput): Promise<number> {
+  const period = periodOf(o, io);
+  if (!period) return 2;
   const progress = bar(io, 'events');
   let delivery: HecDelivery | null = null;
   try {
@@ -126,10 +143,10 @@ export async function exportSplunkCommand(table: ClickHouseAuditTable, o: Export
       deadLetterPath: o.deadLetter ?? `splunk-dead-letter-${new Date().toISOString().replace(/[:.]/g, '')}.ndjson`,
     });
     const upToPosition = await table.headPosition(o.tenant);
-    const total = await table.countRange({ tenantId: o.tenant, from: o.from, to: o.to, upToPosition });
+    const total = await table.countRange({ tenantId: o.tenant, ...period, upToPosition });
     delivery = new HecDelivery(config, { onCheckpoint: (_p, stats) => progress.update(stats.delivered) });
     progress.start(total);
-    const done = await exportToHec(table, delivery, { tenantId: o.tenant, from: o.from, to: o.to, upToPosition, after: null });
+    const done = await exportToHec(table, delivery, { tenantId: o.tenant, ...period, upToPosition, after: null });
     progress.stop();
     const s = delivery.stats;
     io.out(

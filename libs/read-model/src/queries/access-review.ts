@@ -1,12 +1,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { Id, Instant, openEndToNull } from './report-inputs.js';
+import { Id, InstantParam, openEndToNull } from './report-inputs.js';
 
 /**
  * Access review at an instant (GET /v1/tenants/{t}/orgs/{o}/reports/access-review?at=): every member's
  * permissions whose interval contains `at` (valid_from <= at < valid_to), with the event that granted each.
  */
-export const AccessReviewQuery = z.object({ at: Instant.optional(), userId: Id.optional(), format: z.enum(['json', 'csv']).default('json') }).strict();
+export const AccessReviewQuery = z.object({ at: InstantParam.optional(), userId: Id.optional(), format: z.enum(['json', 'csv']).default('json') }).strict();
 export type AccessReviewQuery = z.output<typeof AccessReviewQuery>;
 
 export interface AccessReviewRow {

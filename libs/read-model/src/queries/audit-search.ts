@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { Instant } from '@access-ledger/access-model';
+import { EVENT_TYPES, Instant, InstantParam } from '@access-ledger/access-model';
 
 /**
  * Audit search (GET /v1/tenants/{t}/audit/events): newest first, keyset pagination on (occurred_at, position),
@@ -27,14 +27,27 @@ function decodeCursor(text: string): CursorPayload | undefined {
   }
 }
 
-const TypeList = z.union([FilterText, z.array(FilterText).min(1).max(50)]).transform((value) =>
-  Array.isArray(value)
-    ? value
-    : value
-        .split(',')
-        .map((t) => t.trim())
-        .filter((t) => t.length > 0),
-);
+const TypeList = z
+  .union([FilterText, z.array(FilterText).min(1).max(50)])
+  .transform((value) =>
+    Array.isArray(value)
+      ? value
+      : value
+          .split(',')
+          .map((t) => t.trim())
+          .filter((t) => t.length > 0),
+  )
+  .superRefine((types, ctx) => {
+    // A misspelt type would match nothing and read as "no such events": name the event types instead.
+    const unknown = types.filter((t) => !KNOWN_TYPES.has(t));
+    if (unknown.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${unknown.slice(0, 5).join(', ')} ${unknown.length === 1 ? 'is not an event type' : 'are not event types'}; event types: ${EVENT_TYPES.join(', ')}`,
+      });
+  });
+
+const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
 
 export const AuditSearchQuery = z
   .object({
@@ -45,9 +58,9 @@ export const AuditSearchQuery = z
     /** One type, a comma-separated list, or an array. */
     type: TypeList.optional(),
     /** Inclusive lower bound on occurredAt. */
-    from: Instant.optional(),
+    from: InstantParam.optional(),
     /** Exclusive upper bound on occurredAt. */
-    to: Instant.optional(),
+    to: InstantParam.optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     cursor: z
       .string()
@@ -59,7 +72,8 @@ export const AuditSearchQuery = z
       })
       .optional(),
   })
-  .strict();
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'from must be before to', path: ['to'] });
 export type AuditSearchQuery = z.input<typeof AuditSearchQuery>;
 export type AuditSearchFilters = z.output<typeof AuditSearchQuery>;
 

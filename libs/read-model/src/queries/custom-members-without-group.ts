@@ -1,13 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { Id, Instant } from './report-inputs.js';
+import { Id, InstantParam } from './report-inputs.js';
 
 /**
  * `custom` members in no group at an instant (R6: such a member has no capability at all, not even chat), from
  * the audit trail: the member's last role event, their last add/remove, and every group membership of the user
  * (groups belong to the tenant, R30) that was not undone by a removal or by the group's deletion.
  */
-export const CustomMembersWithoutGroupQuery = z.object({ orgId: Id.optional(), at: Instant.optional() }).strict();
+export const CustomMembersWithoutGroupQuery = z.object({ orgId: Id.optional(), at: InstantParam.optional() }).strict();
 export type CustomMembersWithoutGroupQuery = z.output<typeof CustomMembersWithoutGroupQuery>;
 
 export interface CustomMemberWithoutGroup {

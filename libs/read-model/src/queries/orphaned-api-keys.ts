@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { Id, Instant } from './report-inputs.js';
+import { Id, InstantParam } from './report-inputs.js';
 
 /**
  * API keys still active whose creator has left (R53: removing a creator does not revoke their keys).
@@ -11,7 +11,7 @@ import { Id, Instant } from './report-inputs.js';
 export const OrphanedApiKeysQuery = z
   .object({
     orgId: Id.optional(),
-    at: Instant.optional(),
+    at: InstantParam.optional(),
     includeSuspended: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   })
   .strict();
