@@ -14,19 +14,19 @@ export class DirectoryController {
   constructor(@Inject(DIRECTORY_QUERIES) private readonly directory: DirectoryQueries) {}
 
   @Get(R.orgs.path)
-  @RequireScope(R.orgs.scope)
+  @RequireScope(R.orgs.scope, { query: true })
   orgs(@Param('tenantId') t: string, @Query(new ZodValidationPipe(R.orgs.query)) q: InstantDirectoryQuery) {
     return this.directory.orgs(t, q);
   }
 
   @Get(R.members.path)
-  @RequireScope(R.members.scope)
+  @RequireScope(R.members.scope, { query: true })
   members(@Param('tenantId') t: string, @Param('orgId') o: string, @Query(new ZodValidationPipe(R.members.query)) q: MembersDirectoryQuery) {
     return this.directory.members(t, o, q);
   }
 
   @Get(R.catalog.path)
-  @RequireScope(R.catalog.scope)
+  @RequireScope(R.catalog.scope, { query: true })
   catalog(@Param('tenantId') t: string, @Param('orgId') o: string, @Query(new ZodValidationPipe(R.catalog.query)) q: InstantDirectoryQuery) {
     return this.directory.catalog(t, o, q);
   }
