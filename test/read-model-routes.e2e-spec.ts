@@ -414,7 +414,7 @@ describe('operations', () => {
     expect(ready.body).toMatchObject({ status: 'ready', eventStore: true, readModel: true, readModelLag: { audit_events: 0 } });
     const metrics = await get('/metrics');
     expect(metrics.text).toContain('ledger_read_model_lag_events{projection="audit_events"} 0');
-    expect(metrics.text).toMatch(/ledger_read_model_events_projected \d+/);
+    expect(metrics.text).toMatch(/ledger_read_model_events_projected_total \d+/);
   });
 
   test('/docs/openapi.json documents the audit, report and export routes with their parameters', async () => {

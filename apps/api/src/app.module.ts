@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { type DynamicModule, Inject, Module, type ModuleMetadata, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { CommandBody, EVENT_DATA, ImportLine } from '@access-ledger/access-model';
 import { LEDGER, type LedgerUseCases } from '@access-ledger/ledger';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
@@ -16,6 +16,7 @@ import { ImportsModule } from './imports/imports.module.js';
 import { IntegrityModule } from './integrity/integrity.module.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
 import { ApiMetrics, METRICS_REGISTRY } from './metrics/api-metrics.js';
+import { collectNodeMetrics } from './metrics/node-metrics.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { ProblemFilter } from './problem/problem.filter.js';
 import { type RateLimit, TokenBuckets } from './rate-limit/token-bucket.js';
@@ -72,7 +73,7 @@ export class AppModule {
     let registry = options.registry;
     if (!registry) {
       registry = new Registry();
-      collectDefaultMetrics({ register: registry });
+      collectNodeMetrics(registry);
     }
     const features = options.features ?? [];
     const document = buildOpenApi({

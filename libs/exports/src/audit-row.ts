@@ -5,6 +5,21 @@
 export { AUDIT_COLUMNS, type AuditRow } from '@access-ledger/read-model';
 import type { AuditRow } from '@access-ledger/read-model';
 
+/**
+ * The columns an event may have no value for. The audit table stores '' for "none" (ClickHouse `String`, not
+ * `Nullable`); every export writes NULL instead (Parquet optional columns, JSON null, an unquoted empty CSV field), as
+ * the audit API answers null: an organization-less event has `org_id IS NULL`, not `org_id = ''`.
+ */
+export const NULLABLE_AUDIT_COLUMNS: readonly (keyof AuditRow)[] = [
+  'org_id',
+  'actor_org_id',
+  'actor_user_id',
+  'subject',
+  'correlation_id',
+  'causation_id',
+  'auth',
+];
+
 /** What one export or one delivery step covers: the tenant's events with occurredAt in [from, to) and position ≤ upToPosition. */
 export interface AuditRange {
   readonly tenantId: string;

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   AUDIT_COLUMNS,
+  NULLABLE_AUDIT_COLUMNS,
   type AuditRange,
   type AuditRangeReader,
   type AuditRow,
@@ -15,12 +16,19 @@ import { envelopeJson, type EncodedEvent, type HecEnvelope } from './hec/hec-eve
 /** ClickHouse output format per export format. */
 const CLICKHOUSE_FORMAT: Record<ExportFormat, string> = { parquet: 'Parquet', jsonl: 'JSONEachRow', csv: 'CSVWithNames' };
 
-/** Same text for JSONL/CSV whichever server renders it: ISO instants, numbers as numbers. */
+/**
+ * Same text for JSONL/CSV whichever server renders it: ISO instants, numbers as numbers; a NULL in CSV is an unquoted
+ * empty field (strings are always quoted, so `""` stays an empty string), which DuckDB, pandas and PostgreSQL read as NULL.
+ */
 const RENDER_SETTINGS = {
   date_time_output_format: 'iso',
   output_format_json_quote_64bit_integers: 0,
   output_format_parquet_compression_method: 'zstd',
+  format_csv_null_representation: '',
 } as const;
+
+/** The columns as exported: '' → NULL in the nullable ones (`NULLABLE_AUDIT_COLUMNS`), under their own names. */
+const EXPORTED_COLUMNS = AUDIT_COLUMNS.map((c) => (NULLABLE_AUDIT_COLUMNS.includes(c) ? `nullIf(${c}, '') AS ${c}` : c)).join(', ');
 
 const RANGE_WHERE =
   "tenant_id = {tenantId:String} AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')} AND position <= {upTo:UInt64} AND position > {after:Int64}";
@@ -119,7 +127,9 @@ export class ClickHouseAuditTable implements AuditRowSource, AuditRangeReader {
    * the lines as they are, with no JSON parse or stringify per row in Node. Same event as `toHecEvent`.
    */
   async readRangeEncoded(q: RangePageQuery, envelope: HecEnvelope): Promise<EncodedEvent[]> {
-    const eventColumns = AUDIT_COLUMNS.filter((c) => c !== 'payload').join(', ');
+    const eventColumns = AUDIT_COLUMNS.filter((c) => c !== 'payload')
+      .map((c) => (NULLABLE_AUDIT_COLUMNS.includes(c) ? `nullIf(${c}, '') AS ${c}` : c))
+      .join(', ');
     const after = q.after
       ? ` AND occurred_at >= {afterAt:DateTime64(3, 'UTC')} AND (occurred_at > {afterAt:DateTime64(3, 'UTC')} OR position > {afterPos:Int64})`
       : '';
@@ -163,7 +173,7 @@ export class ClickHouseAuditTable implements AuditRowSource, AuditRangeReader {
     await this.client.command({
       query: `INSERT INTO FUNCTION s3({url:String}, ${credentials}, '${CLICKHOUSE_FORMAT[format]}')
               PARTITION BY transform(${day}, {days:Array(String)}, {names:Array(String)}, '')
-              SELECT ${AUDIT_COLUMNS.join(', ')} FROM ${this.table}
+              SELECT ${EXPORTED_COLUMNS} FROM ${this.table}
               WHERE ${RANGE_WHERE} AND has({days:Array(String)}, ${day})
               ORDER BY occurred_at, position`,
       query_params: {
@@ -183,7 +193,7 @@ export class ClickHouseAuditTable implements AuditRowSource, AuditRangeReader {
   /** Renders one slice as the bytes of a file (for the upload writer). */
   async render(range: AuditRange, format: ExportFormat): Promise<Buffer> {
     const result = await this.client.exec({
-      query: `SELECT ${AUDIT_COLUMNS.join(', ')} FROM ${this.table} WHERE ${RANGE_WHERE} ORDER BY occurred_at, position FORMAT ${CLICKHOUSE_FORMAT[format]}`,
+      query: `SELECT ${EXPORTED_COLUMNS} FROM ${this.table} WHERE ${RANGE_WHERE} ORDER BY occurred_at, position FORMAT ${CLICKHOUSE_FORMAT[format]}`,
       query_params: rangeParams(range),
       clickhouse_settings: RENDER_SETTINGS as never,
     });

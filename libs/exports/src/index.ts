@@ -9,7 +9,16 @@
 export { ExportFormat, ExportRequest, S3SinkConfig, HecSinkConfig, SinkConfig, ContinuousSinkConfig, S3Uri } from './config.js';
 export type { HecSinkConfigInput } from './config.js';
 export { SinkConfigurationError, SinkUnavailableError } from './errors.js';
-export { AUDIT_COLUMNS, type AuditRow, type RowCursor, type AuditRowSource, type AuditRange, type DaySlice, type PageQuery } from './audit-row.js';
+export {
+  AUDIT_COLUMNS,
+  NULLABLE_AUDIT_COLUMNS,
+  type AuditRow,
+  type RowCursor,
+  type AuditRowSource,
+  type AuditRange,
+  type DaySlice,
+  type PageQuery,
+} from './audit-row.js';
 export { ClickHouseAuditTable } from './clickhouse-audit-table.js';
 export { EventStoreAuditSource } from './event-store-audit-source.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SCOPES } from '../keys/scopes.js';
+import { SCOPES, type Scope } from '../keys/scopes.js';
 import { ProblemSchema } from '../problem/problem.js';
 
 /** The request schemas the document describes; they come from libs/access-model, the single source. */
@@ -41,7 +41,7 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
   };
   const problemRef = add('Problem', ProblemSchema, 'output');
   const commandRef = schemas.commandBody ? add('CommandBody', schemas.commandBody, 'input') : { type: 'object' };
-  const importLineRef = schemas.importLine ? add('ImportLine', schemas.importLine, 'input') : { type: 'object' };
+  if (schemas.importLine) add('ImportLine', schemas.importLine, 'input');
   for (const [type, schema] of Object.entries(schemas.eventData ?? {})) add(`EventData.${type}`, schema, 'input');
   for (const [name, schema] of Object.entries(schemas.components ?? {})) add(name, schema, 'output');
   const appendedRef = add('AppendedEvents', AppendedEvents, 'output');
@@ -54,11 +54,12 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
       statuses.map((s) => [String(s), { description: PROBLEM_TEXT[s] ?? 'Problem', content: { 'application/problem+json': { schema: problemRef } } }]),
     );
   const tenant = { name: 'tenantId', in: 'path', required: true, schema: { type: 'string' } };
-  const secured = (scope: string): Json => ({ security: [{ apiKey: [scope] }], 'x-required-scope': scope });
 
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    // The document is served by the server it describes: relative to where it was fetched from.
+    servers: [{ url: '/', description: 'The server that serves this document' }],
     info: {
       title: 'access-ledger',
       version: info.version,
@@ -73,6 +74,7 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
     paths: {
       '/v1/tenants/{tenantId}/commands': {
         post: {
+          operationId: 'executeCommand',
           summary: 'Execute a command',
           description:
             'Validates, authorizes (R22) and decides the command; appends its events. Without `actor`, the command acts as the API key\'s principal; naming another actor needs the scope for its kind (admin: system, scim: scim, platform: platform, act-as-member: a member), else 403 actor-not-allowed. An `idempotencyKey` in the body makes retries safe: the same key returns the first answer and appends nothing. `If-Match: "<revision>"` makes the append conditional on the tenant stream revision (see the ETag of /integrity).',
@@ -87,12 +89,22 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
       },
       '/v1/tenants/{tenantId}/events:import': {
         post: {
+          operationId: 'importEvents',
           summary: 'Import facts recorded elsewhere (NDJSON)',
           description:
             'One ImportLine per line. Schema and reference validation, no R22 check. A failing line is reported by number and nothing is stored; ids already stored in this tenant are skipped; a `__proto__` or `constructor.prototype` key anywhere is refused.',
           ...secured('events:import'),
           parameters: [tenant],
-          requestBody: { required: true, content: { 'application/x-ndjson': { schema: { type: 'string' }, itemSchema: importLineRef } } },
+          // One ImportLine per line. OpenAPI 3.1 has no keyword for the schema of each line (3.2's itemSchema): the body is
+          // a string, and the line's schema is named in its description and kept in components.schemas.ImportLine.
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-ndjson': {
+                schema: { type: 'string', description: 'Newline-delimited JSON, each line an ImportLine (#/components/schemas/ImportLine)' },
+              },
+            },
+          },
           responses: {
             '200': { description: 'Imported', content: { 'application/json': { schema: importResultRef } } },
             ...problems(400, 401, 403, 409, 413, 415, 429, 503, 507),
@@ -101,6 +113,7 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
       },
       '/v1/tenants/{tenantId}/integrity': {
         get: {
+          operationId: 'verifyIntegrity',
           summary: "Verify the tenant's hash chain",
           ...secured('audit:read'),
           parameters: [tenant],
@@ -110,13 +123,70 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
           },
         },
       },
-      '/health': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive', content: { 'application/json': { schema: healthRef } } } } } },
-      '/ready': { get: { summary: 'Readiness: event store and read model reachable', responses: { '200': { description: 'Ready' }, ...problems(503) } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } } } } },
+      '/health': {
+        get: {
+          operationId: 'health',
+          summary: 'Liveness',
+          ...PUBLIC,
+          responses: { '200': { description: 'Alive', content: { 'application/json': { schema: healthRef } } } },
+        },
+      },
+      '/ready': {
+        get: {
+          operationId: 'ready',
+          summary: 'Readiness: event store and read model reachable',
+          ...PUBLIC,
+          responses: { '200': { description: 'Ready', content: { 'application/json': { schema: { type: 'object' } } } }, ...problems(503) },
+        },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics',
+          ...PUBLIC,
+          responses: {
+            '200': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+            ...problems(429),
+          },
+        },
+      },
+      '/docs': {
+        get: {
+          operationId: 'docsPage',
+          summary: 'This document as an HTML page',
+          ...PUBLIC,
+          responses: {
+            '200': { description: 'The page (strong ETag)', content: { 'text/html': { schema: { type: 'string' } } } },
+            '304': { description: 'If-None-Match matched the ETag' },
+            ...problems(429),
+          },
+        },
+      },
+      '/docs/openapi.json': {
+        get: {
+          operationId: 'openApiDocument',
+          summary: 'This OpenAPI document',
+          ...PUBLIC,
+          responses: {
+            '200': { description: 'The document (strong ETag)', content: { 'application/json': { schema: { type: 'object' } } } },
+            '304': { description: 'If-None-Match matched the ETag' },
+            ...problems(429),
+          },
+        },
+      },
       ...(schemas.paths ?? {}),
     },
   };
 }
+
+/**
+ * The security of a route under `/v1/tenants/{tenantId}`: an API key of the tenant with `scope`. The scope is the one
+ * the route's `@RequireScope` names (apps/api/test/openapi.e2e-spec.ts compares them).
+ */
+export const secured = (scope: Scope) => ({ security: [{ apiKey: [scope] }], 'x-required-scope': scope });
+
+/** A route without a key (probes, metrics, docs): security says so explicitly, as OpenAPI asks. */
+export const PUBLIC = { security: [] as never[] };
 
 const PROBLEM_TEXT: Record<number, string> = {
   400: 'Invalid body or parameter; every failing field is listed',
@@ -126,6 +196,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   413: 'Body over the limit',
   415: 'Wrong content type',
   429: 'Rate limited; see Retry-After',
+  404: 'Unknown thing named in the path or the query',
   503: "Not ready; on writes: integrity-broken (the tenant's hash chain does not verify) or write-contention (see Retry-After)",
   507: 'storage-full: nothing was stored; see Retry-After',
 };

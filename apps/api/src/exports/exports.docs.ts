@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ExportRequest } from '@access-ledger/exports';
+import { secured as scoped } from '../docs/openapi.js';
 
 /** The export routes in the OpenAPI document; the request body is the library's `ExportRequest` schema. */
 const problems = (...statuses: number[]) =>
@@ -10,7 +11,7 @@ const problems = (...statuses: number[]) =>
     ]),
   );
 const path = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
-const secured = { security: [{ apiKey: [] }], 'x-required-scope': 'exports:write' };
+const secured = scoped('exports:write');
 
 const ExportAccepted = z.object({ exportId: z.string() });
 const ExportView = z.object({
@@ -46,6 +47,7 @@ export const EXPORT_COMPONENTS: Record<string, z.ZodType> = { ExportAccepted, Ex
 export const EXPORT_PATHS: Record<string, unknown> = {
   '/v1/tenants/{tenantId}/exports': {
     post: {
+      operationId: 'startExport',
       summary: 'Start a one-shot export of the audit trail (S3 or Splunk HEC)',
       description:
         'The sink is checked before anything is created: an unknown bucket, refused credentials, a wrong HEC token or missing settings answer 400 (`sink-configuration`, the detail says what to fix) and no job exists. See docs/exports.md for the sink settings.',
@@ -58,6 +60,7 @@ export const EXPORT_PATHS: Record<string, unknown> = {
       },
     },
     get: {
+      operationId: 'listExports',
       summary: "The tenant's exports",
       ...secured,
       parameters: [path('tenantId')],
@@ -67,8 +70,21 @@ export const EXPORT_PATHS: Record<string, unknown> = {
       },
     },
   },
+  '/v1/tenants/{tenantId}/exports/sinks': {
+    get: {
+      operationId: 'listLiveSinks',
+      summary: "The tenant's live sinks (configured in LEDGER_SINKS_FILE): checkpoint, running, last error, delivery counters",
+      ...secured,
+      parameters: [path('tenantId')],
+      responses: {
+        '200': { description: '`{ sinks: [...] }`, one entry per live sink of the tenant', content: { 'application/json': { schema: { type: 'object' } } } },
+        ...problems(401, 403, 429),
+      },
+    },
+  },
   '/v1/tenants/{tenantId}/exports/{exportId}': {
     get: {
+      operationId: 'getExport',
       summary: "An export's status, progress, counts and digests",
       ...secured,
       parameters: [path('tenantId'), path('exportId')],

@@ -25,14 +25,6 @@ export function exportsFeature(exports: ExportService): Feature {
     docs: {
       paths: {
         ...EXPORT_PATHS,
-        '/v1/tenants/{tenantId}/exports/sinks': {
-          get: {
-            summary: "The tenant's live sinks (configured in LEDGER_SINKS_FILE): checkpoint, running, last error, delivery counters",
-            security: [{ apiKey: [] }],
-            parameters: [{ name: 'tenantId', in: 'path', required: true, schema: { type: 'string' } }],
-            responses: { '200': { description: '{ sinks: [...] }' } },
-          },
-        },
       },
       components: EXPORT_COMPONENTS,
     },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AuditSearchQuery } from '@access-ledger/read-model';
 import { MinPosition } from './freshness.js';
 import { REPORTS, ReportFormat } from './reports.js';
-import { pathParameter, queryParameters, queryProblems } from '../docs/openapi.js';
+import { pathParameter, queryParameters, queryProblems, secured as scoped } from '../docs/openapi.js';
 
 /**
  * The audit and report routes in the OpenAPI document. Query parameters come from the zod schemas that validate
@@ -25,7 +25,7 @@ const projectedThrough = {
     schema: { type: 'integer' },
   },
 };
-const secured = { security: [{ apiKey: [] }], 'x-required-scope': 'audit:read' };
+const secured = scoped('audit:read');
 
 const AuditEvent = z.object({
   id: z.string(),
@@ -63,6 +63,7 @@ export const READ_MODEL_COMPONENTS: Record<string, z.ZodType> = { AuditEventsPag
 export const READ_MODEL_PATHS: Record<string, unknown> = {
   '/v1/tenants/{tenantId}/audit/events': {
     get: {
+      operationId: 'searchAuditEvents',
       summary: 'Search the audit trail',
       description:
         'Newest first (occurredAt, then position). `actor` matches a member userId or an actor kind; `type` is one type or a comma-separated list; `from` inclusive, `to` exclusive; `cursor` is the `nextCursor` of the previous page.',
@@ -83,6 +84,8 @@ export const READ_MODEL_PATHS: Record<string, unknown> = {
       `/v1/tenants/{tenantId}/orgs/{orgId}/reports/${report.name}`,
       {
         get: {
+          // `access-review` → `reportAccessReview`
+          operationId: `report${report.name.replace(/(^|-)([a-z])/g, (_m, _dash, c: string) => c.toUpperCase())}`,
           summary: report.summary,
           description: `${report.description} \`format=csv\` answers RFC 4180 CSV (one row per line of the report, spreadsheet formulas guarded).`,
           ...secured,

@@ -1,9 +1,9 @@
-import type { AuditRow } from '../audit-row.js';
+import { NULLABLE_AUDIT_COLUMNS, type AuditRow } from '../audit-row.js';
 import type { HecSinkConfig } from '../config.js';
 
 /**
  * One audit row as a Splunk HEC event (pure). `time` is occurredAt in epoch seconds with
- * milliseconds; `event` is the row itself, so every event carries its `event_id` and duplicates
+ * milliseconds; `event` is the row itself (null where it has no value), so every event carries its `event_id` and duplicates
  * (at-least-once delivery) can be removed in Splunk with `dedup event_id`.
  */
 export interface HecEvent {
@@ -32,8 +32,15 @@ export function toHecEvent(row: AuditRow, config: HecEnvelope): HecEvent {
     source: config.source,
     sourcetype: config.sourcetype,
     ...(config.index ? { index: config.index } : {}),
-    event: { ...row, payload: parsePayload(row.payload) },
+    event: { ...withNulls(row), payload: parsePayload(row.payload) },
   };
+}
+
+/** The row with null where the table stores '' for "none" (NULLABLE_AUDIT_COLUMNS), as every export writes it. */
+function withNulls(row: AuditRow): Record<string, unknown> {
+  const event: Record<string, unknown> = { ...row };
+  for (const column of NULLABLE_AUDIT_COLUMNS) if (event[column] === '') event[column] = null;
+  return event;
 }
 
 /** The payload is JSON text in the table; Splunk indexes its fields when it is sent as an object. */

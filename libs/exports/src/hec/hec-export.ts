@@ -41,9 +41,11 @@ export async function exportToHec(
     onProgress?: (p: HecExportProgress) => void;
     /** Where events become JSON lines: in ClickHouse when the source can (default), or in Node. */
     encodeIn?: 'source' | 'node';
+    /** `false` when the caller has just checked the token itself (ExportJobs.start does): one preflight per export. */
+    preflight?: boolean;
   } = {},
 ): Promise<HecExportProgress> {
-  await delivery.preflight();
+  if (options.preflight ?? true) await delivery.preflight();
   const pageSize = options.pageSize ?? 5000;
   let after = input.after;
   let read = 0;

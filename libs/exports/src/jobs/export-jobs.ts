@@ -43,6 +43,11 @@ export class ExportJobs {
    * the earlier state, so a restart runs the job again (`resume`).
    */
   private readonly unsaved = new Map<string, ExportJob>();
+  /**
+   * Jobs whose sink `start` checked in this process, by `tenantId/exportId`: their first run does not check it again
+   * (one HEC preflight per export, not two). A job resumed after a restart or retried is checked when it runs.
+   */
+  private readonly checked = new Set<string>();
 
   constructor(private readonly deps: ExportJobsDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -56,6 +61,7 @@ export class ExportJobs {
     const exportId = this.newId();
     const sink = this.resolveSink(request, exportId);
     await preflight(sink);
+    this.checked.add(keyOf(tenantId, exportId));
     const at = this.now().toISOString();
     const job: ExportJob = {
       exportId,
@@ -139,12 +145,13 @@ export class ExportJobs {
   private async run(tenantId: string, exportId: string): Promise<void> {
     let job = this.deps.state.job(tenantId, exportId);
     if (!job || job.status === 'succeeded' || job.status === 'failed') return;
+    const preflight = !this.checked.delete(keyOf(tenantId, exportId));
     try {
       const upToPosition = job.upToPosition ?? (await this.deps.table.headPosition(tenantId));
       const rowsTotal = await this.deps.table.countRange({ tenantId, from: job.from, to: job.to, upToPosition });
       job = this.update(job, { status: 'running', upToPosition, progress: { rowsTotal, rowsDone: job.progress.rowsDone } });
-      if (job.sink.kind === 's3') job = await this.runS3(job, job.sink, upToPosition);
-      else job = await this.runHec(job, job.sink, upToPosition);
+      if (job.sink.kind === 's3') job = await this.runS3(job, job.sink, upToPosition, preflight);
+      else job = await this.runHec(job, job.sink, upToPosition, preflight);
       this.update(job, { status: 'succeeded', finishedAt: this.now().toISOString() });
     } catch (e) {
       const latest = this.deps.state.job(tenantId, exportId) ?? job;
@@ -167,12 +174,12 @@ export class ExportJobs {
     }
   }
 
-  private async runS3(job: ExportJob, sink: S3SinkConfig, upToPosition: number): Promise<ExportJob> {
+  private async runS3(job: ExportJob, sink: S3SinkConfig, upToPosition: number, preflight: boolean): Promise<ExportJob> {
     const store = new S3ObjectStore(sink);
     try {
       let current = job;
       const result = await exportToS3(
-        { table: this.deps.table, store, config: sink, now: this.now },
+        { table: this.deps.table, store, config: sink, now: this.now, preflight },
         { exportId: job.exportId, tenantId: job.tenantId, from: job.from, to: job.to, upToPosition },
         (p) => {
           current = this.update(current, { progress: { rowsTotal: p.rowsTotal, rowsDone: p.rowsDone }, counts: { rows: p.rowsDone, objects: p.objectsDone } });
@@ -187,7 +194,7 @@ export class ExportJobs {
     }
   }
 
-  private async runHec(job: ExportJob, sink: HecSinkConfig, upToPosition: number): Promise<ExportJob> {
+  private async runHec(job: ExportJob, sink: HecSinkConfig, upToPosition: number, preflight: boolean): Promise<ExportJob> {
     let current = job;
     const before = job.progress.rowsDone;
     const delivery = new HecDelivery(sink, {
@@ -206,13 +213,18 @@ export class ExportJobs {
       },
     });
     try {
-      await exportToHec(this.deps.table, delivery, {
-        tenantId: job.tenantId,
-        from: job.from,
-        to: job.to,
-        after: job.cursor,
-        upToPosition,
-      });
+      await exportToHec(
+        this.deps.table,
+        delivery,
+        {
+          tenantId: job.tenantId,
+          from: job.from,
+          to: job.to,
+          after: job.cursor,
+          upToPosition,
+        },
+        { preflight },
+      );
       return current;
     } finally {
       delivery.close();

@@ -20,7 +20,8 @@ import type { S3ObjectStore } from './s3-store.js';
 /** Day objects one ClickHouse query writes at most (each is an open Parquet writer until the query ends). */
 const DAYS_PER_QUERY = 64;
 
-const CONTENT_TYPE: Record<ExportFormat, string> = {
+/** The Content-Type of a data object, whichever writer wrote it. */
+export const CONTENT_TYPE: Record<ExportFormat, string> = {
   parquet: 'application/vnd.apache.parquet',
   jsonl: 'application/x-ndjson',
   csv: 'text/csv',
@@ -64,13 +65,20 @@ export interface S3ExportInput {
  * the chain's sequence number is read, then written.
  */
 export async function exportToS3(
-  deps: { readonly table: ClickHouseAuditTable; readonly store: S3ObjectStore; readonly config: S3SinkConfig; readonly now?: () => Date },
+  deps: {
+    readonly table: ClickHouseAuditTable;
+    readonly store: S3ObjectStore;
+    readonly config: S3SinkConfig;
+    readonly now?: () => Date;
+    /** `false` when the caller has just checked the bucket itself (ExportJobs.start does): one preflight per export. */
+    readonly preflight?: boolean;
+  },
   input: S3ExportInput,
   onProgress: (p: S3ExportProgress) => void = () => {},
 ): Promise<S3ExportResult> {
   const { table, store, config } = deps;
   const loc = parseS3Uri(config.uri);
-  await store.preflight(loc);
+  if (deps.preflight ?? true) await store.preflight(loc);
   const credentials = config.writer === 'clickhouse' ? await store.resolvedCredentials() : undefined;
 
   const upToPosition = input.upToPosition ?? (await table.headPosition(input.tenantId));
@@ -108,8 +116,12 @@ export async function exportToS3(
         { url: `${store.objectUrl(loc.bucket, root)}{_partition_id}`, ...credentials },
         chunk.map((p) => ({ day: p.day.day, name: p.key.slice(root.length) })),
       );
-      // ClickHouse wrote bytes we never saw: hash what the bucket holds.
-      stored = await mapConcurrently(chunk, config.concurrency, (p) => store.hash(loc.bucket, p.key));
+      // ClickHouse sends no Content-Type (S3 then says binary/octet-stream): set the format's, then hash what the
+      // bucket holds, since ClickHouse wrote bytes we never saw.
+      stored = await mapConcurrently(chunk, config.concurrency, async (p) => {
+        await store.setContentType(loc.bucket, p.key, CONTENT_TYPE[config.format]);
+        return store.hash(loc.bucket, p.key);
+      });
     } else {
       stored = await mapConcurrently(chunk, config.concurrency, async (p) => {
         const body = await table.render({ ...range, ...p.window }, config.format);

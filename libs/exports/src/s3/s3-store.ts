@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import type { S3SinkConfig } from '../config.js';
 import { SinkConfigurationError } from '../errors.js';
 import type { S3Location } from './layout.js';
@@ -63,6 +72,34 @@ export class S3ObjectStore {
 
   async put(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  /**
+   * Sets the Content-Type of an object written by someone else (ClickHouse's `s3` function sends none, so S3 stores
+   * `binary/octet-stream`): a copy onto itself that replaces the metadata — the bytes stay as they are, on the server.
+   * (A single CopyObject takes objects up to 5 GB.)
+   */
+  async setContentType(bucket: string, key: string, contentType: string): Promise<void> {
+    await this.client.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        // URL-encoded, but not `=` and `/` (`tenant=…/dt=…`), which some S3-compatible stores (s3rver) do not decode there.
+        CopySource: encodeURI(`${bucket}/${key}`).replace(/[#?+]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+        MetadataDirective: 'REPLACE',
+        ContentType: contentType,
+      }),
+    );
+  }
+
+  /** The object's Content-Type, or null when it does not exist. */
+  async contentType(bucket: string, key: string): Promise<string | null> {
+    try {
+      return (await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentType ?? null;
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw e;
+    }
   }
 
   /** The object's bytes, or null when it does not exist. */
