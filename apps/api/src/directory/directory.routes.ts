@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ADMIN_AREAS, ADMIN_LEVELS, BuiltInRole, ProvisioningMode, Seat, TOOL_LEVELS } from '@access-ledger/access-model';
 import { DIRECTORY_QUERY_SCHEMAS } from '@access-ledger/ledger';
-import { pathParameter, queryParameters, queryProblems } from '../docs/openapi.js';
+import { pathParameter, queryParameters, queryProblems, secured } from '../docs/openapi.js';
 import type { Scope } from '../keys/scopes.js';
 
 /**
@@ -59,11 +59,12 @@ const StoredEvent = z.object({
   hash: z.string().describe('SHA-256 of prevHash and the canonical event (docs/event-store.md)'),
 });
 
-const route = <Q extends z.ZodType>(path: string, query: Q, answer: string, summary: string, description: string) =>
-  ({ path, query, answer, scope: 'access:read' satisfies Scope, summary, description }) as const;
+const route = <Q extends z.ZodType>(operationId: string, path: string, query: Q, answer: string, summary: string, description: string) =>
+  ({ operationId, path, query, answer, scope: 'access:read' satisfies Scope, summary, description }) as const;
 
 export const DIRECTORY_ROUTES = {
   orgs: route(
+    'listOrganizations',
     'orgs',
     DIRECTORY_QUERY_SCHEMAS.orgs,
     'OrganizationList',
@@ -71,6 +72,7 @@ export const DIRECTORY_ROUTES = {
     'Sorted by orgId; those created after `at` (default now) are left out.',
   ),
   members: route(
+    'listMembers',
     'orgs/:orgId/members',
     DIRECTORY_QUERY_SCHEMAS.members,
     'MemberPage',
@@ -78,6 +80,7 @@ export const DIRECTORY_ROUTES = {
     'Sorted by userId, removed members included (status `removed`); filter by `status`, `role` and `q` (a part of the userId or email), a page of `limit` at a time.',
   ),
   catalog: route(
+    'organizationCatalog',
     'orgs/:orgId/catalog',
     DIRECTORY_QUERY_SCHEMAS.catalog,
     'OrganizationCatalog',
@@ -85,6 +88,7 @@ export const DIRECTORY_ROUTES = {
     'The capability catalog (with whether the organization has each switched on), connectors and their tools, custom roles, admin areas and the levels.',
   ),
   event: route(
+    'getEvent',
     'events/:eventId',
     DIRECTORY_QUERY_SCHEMAS.event,
     'StoredEvent',
@@ -105,10 +109,10 @@ export const DIRECTORY_PATHS: Record<string, unknown> = Object.fromEntries(
       full.replace(/:([A-Za-z]+)/g, '{$1}'),
       {
         get: {
+          operationId: r.operationId,
           summary: r.summary,
           description: r.description,
-          security: [{ apiKey: [] }],
-          'x-required-scope': r.scope,
+          ...secured(r.scope),
           parameters: [...params.map(pathParameter), ...queryParameters(r.query)],
           responses: {
             '200': { description: r.summary, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.answer}` } } } },
