@@ -83,10 +83,12 @@ describe('an unknown organization is a 404 on every organization route (the acce
     'members/po/access',
     'members/po/access/diff?from=2026-01-01',
     'members/po/access/timeline',
+    'members',
+    'catalog',
   ];
   test.each(routes)('orgs/nope/%s → 404 not-found', async (route) => {
     const { detail } = await problem(`${T}/orgs/nope/${route}`, 404);
-    expect(detail).toBe('organization "nope" is not known in this tenant');
+    expect(detail).toBe('organization "nope" is not known in this tenant; known: org-1');
   });
 
   test('the known organization answers (the same routes are not 404 for it)', async () => {
@@ -98,7 +100,7 @@ describe('an unknown organization is a 404 on every organization route (the acce
 describe('unknown names are 404/400 naming the valid choices', () => {
   test('an unknown member → 404 on each member route', async () => {
     for (const route of ['access', 'access/diff?from=2026-01-01', 'access/timeline'])
-      expect((await problem(`${O}/members/nobody/${route}`, 404)).detail).toBe('member "nobody" is not known in organization org-1');
+      expect((await problem(`${O}/members/nobody/${route}`, 404)).detail).toBe('member "nobody" is not known in organization org-1; GET /orgs/org-1/members?q=… finds members');
   });
 
   test('holders?capability=claudecode → 400 listing the capabilities of the catalog at that instant', async () => {

@@ -12,6 +12,7 @@ import {
   holdersOf,
   memberKnown,
   orgExists,
+  organizationsAt,
   capabilityCatalog,
   FactReader,
   lookupKey,
@@ -93,8 +94,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** An id from a path, for a message: at most 64 characters, JSON-quoted (a path segment may hold anything). */
 const quoted = (id: string) => JSON.stringify(id.slice(0, 64));
 
-export function unknownOrganization(orgId: string): NotFoundError {
-  return new NotFoundError(`organization ${quoted(orgId)} is not known in this tenant`);
+/**
+ * 404 for an organization the tenant never had (as known at `knownAt`), naming the ones it has: a typo must not read
+ * as "nobody". At most 20 are named; `GET /v1/tenants/{t}/orgs` lists them all.
+ */
+export function unknownOrganization(orgId: string, facts: FactStore, knownAt: number): NotFoundError {
+  const known = organizationsAt(facts, viewAt(Number.POSITIVE_INFINITY, knownAt)).map((o) => o.orgId);
+  const named = known.length > 20 ? `${known.slice(0, 20).join(', ')}, … (GET /orgs lists all ${known.length})` : known.join(', ');
+  return new NotFoundError(`organization ${quoted(orgId)} is not known in this tenant; ${known.length === 0 ? 'it has none' : `known: ${named}`}`);
 }
 
 const listed = (names: readonly string[]) => (names.length === 0 ? 'there are none' : `known: ${[...names].sort().join(', ')}`);
@@ -156,13 +163,13 @@ export class AccessQueries {
 
   private async orgFacts(tenantId: string, orgId: string, knownAt: number): Promise<FactStore> {
     const facts = await this.factsFor(tenantId);
-    if (!orgExists(facts, viewAt(Number.POSITIVE_INFINITY, knownAt), orgId)) throw unknownOrganization(orgId);
+    if (!orgExists(facts, viewAt(Number.POSITIVE_INFINITY, knownAt), orgId)) throw unknownOrganization(orgId, facts, knownAt);
     return facts;
   }
 
   private async memberFacts(tenantId: string, orgId: string, userId: string, knownAt: number): Promise<FactStore> {
     const facts = await this.orgFacts(tenantId, orgId, knownAt);
-    if (!memberKnown(facts, knownAt, orgId, userId)) throw new NotFoundError(`member ${quoted(userId)} is not known in organization ${orgId}`);
+    if (!memberKnown(facts, knownAt, orgId, userId)) throw new NotFoundError(`member ${quoted(userId)} is not known in organization ${orgId}; GET /orgs/${orgId}/members?q=… finds members`);
     return facts;
   }
 
