@@ -100,7 +100,9 @@ describe('an unknown organization is a 404 on every organization route (the acce
 describe('unknown names are 404/400 naming the valid choices', () => {
   test('an unknown member → 404 on each member route', async () => {
     for (const route of ['access', 'access/diff?from=2026-01-01', 'access/timeline'])
-      expect((await problem(`${O}/members/nobody/${route}`, 404)).detail).toBe('member "nobody" is not known in organization org-1; GET /orgs/org-1/members?q=… finds members');
+      expect((await problem(`${O}/members/nobody/${route}`, 404)).detail).toBe(
+        'member "nobody" is not known in organization org-1; GET /orgs/org-1/members?q=… finds members',
+      );
   });
 
   test('holders?capability=claudecode → 400 listing the capabilities of the catalog at that instant', async () => {

@@ -169,7 +169,8 @@ export class AccessQueries {
 
   private async memberFacts(tenantId: string, orgId: string, userId: string, knownAt: number): Promise<FactStore> {
     const facts = await this.orgFacts(tenantId, orgId, knownAt);
-    if (!memberKnown(facts, knownAt, orgId, userId)) throw new NotFoundError(`member ${quoted(userId)} is not known in organization ${orgId}; GET /orgs/${orgId}/members?q=… finds members`);
+    if (!memberKnown(facts, knownAt, orgId, userId))
+      throw new NotFoundError(`member ${quoted(userId)} is not known in organization ${orgId}; GET /orgs/${orgId}/members?q=… finds members`);
     return facts;
   }
 
