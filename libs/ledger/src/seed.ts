@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { FactStore, SCHEMA_VERSION, decide, evolve, type Actor, type Command, type EventMetadata, type EventType } from '@access-ledger/access-model';
 import { tenantStream, type EventStore, type EventToAppend, type JsonValue } from '@access-ledger/event-store';
 import { decidedEvent } from './decided-event.js';
@@ -30,9 +30,10 @@ export async function seedHistory(
   store: EventStore,
   tenantId: string,
   items: Iterable<SeedItem>,
-  options: { batchSize?: number; onProgress?: (report: SeedReport) => void } = {},
+  options: { batchSize?: number; onProgress?: (report: SeedReport) => void; idSeed?: string } = {},
 ): Promise<SeedReport> {
   const batchSize = options.batchSize ?? 2000;
+  const newId = options.idSeed === undefined ? randomUUID : seededIds(options.idSeed);
   const stream = tenantStream(tenantId);
   if ((await store.streamRevision(stream)) !== null) throw new Error(`tenant ${tenantId} already has events; seed a new tenant or a new data directory`);
   const facts = new FactStore();
@@ -67,7 +68,7 @@ export async function seedHistory(
       report.commands++;
       const at = command.occurredAt ? Date.parse(command.occurredAt) : clock;
       clock = Math.max(clock, at);
-      const decision = decide(facts, command, { at, newId: randomUUID });
+      const decision = decide(facts, command, { at, newId });
       if (decision.kind === 'violation') {
         report.violations++;
         report.firstViolation ??= `${command.type}: ${decision.reason}`;
@@ -78,7 +79,7 @@ export async function seedHistory(
         if (item.refused) report.expectedRefusals++;
       }
       const occurredAt = new Date(at).toISOString();
-      const correlationId = randomUUID();
+      const correlationId = newId();
       for (const e of decision.events) {
         push(
           decidedEvent(tenantId, e, { actor: command.actor as Actor, source: 'seed', occurredAt, recordedAt: occurredAt, correlationId, auth: { via: 'cli' } }),
@@ -104,4 +105,19 @@ export async function seedHistory(
   }
   await flush();
   return report;
+}
+
+/**
+ * Event and correlation ids that are the same on every seeding from the same `seed`: UUIDs (version 8, RFC 9562
+ * "custom") made of SHA-256(seed, n). So the demo's documented ids (README walkthrough) are the reader's ids too.
+ */
+export function seededIds(seed: string): () => string {
+  let n = 0;
+  return () => {
+    const h = createHash('sha256').update(`${seed}\0${n++}`).digest();
+    h[6] = (h[6]! & 0x0f) | 0x80;
+    h[8] = (h[8]! & 0x3f) | 0x80;
+    const x = h.subarray(0, 16).toString('hex');
+    return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+  };
 }

@@ -45,6 +45,7 @@ export function registerDemo(program: Command): void {
         }
         const progress = progressOnStderr('seed demo', estimateCommands(history), 'commands');
         const report = await seedHistory(ledger.store, 'demo', generateHistory(history), {
+          idSeed: `demo-${history.seed}`,
           onProgress: (r) => progress.update(r.commands, `${r.events} events`),
         }).finally(() => progress.stop());
         await ledger.runner.catchUp();
