@@ -477,6 +477,14 @@ describe('ledger report', () => {
       expect(custom.status).toBe(0);
       expect(custom.stdout.split('\r\n')[0]).toBe('orgId,userId,status,customSince,roleEvent');
       expect(custom.stdout).toContain('acme-eng,u1,active,2026-01-05T10:02:00.000Z,e-u1');
+      // As the route: an organization, permission or level the tenant never had is an error, never an empty report.
+      const unknownOrg = await ledger(dir, 'report', 'access-review', '-t', 'acme', '-o', 'acme-engg');
+      expect({ status: unknownOrg.status, stdout: unknownOrg.stdout }).toEqual({ status: 1, stdout: '' });
+      expect(unknownOrg.stderr).toContain('organization "acme-engg" is not known in this tenant; known: acme-eng');
+      const period = ['--from', '2026-01-01', '--to', '2026-02-01'];
+      const badPair = await ledger(dir, 'report', 'sod-violations', '-t', 'acme', '-o', 'acme-eng', ...period, '-p', 'pairs=admin:billing+admin:billng');
+      expect(badPair.status).toBe(2);
+      expect(badPair.stderr).toContain('pairs: "billng" is not an admin area; known: analytics, billing');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

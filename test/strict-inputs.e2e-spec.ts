@@ -150,6 +150,25 @@ describe('unknown names are 404/400 naming the valid choices', () => {
       expect({ permission, status: (await get(`${base}${permission}`)).status }).toEqual({ permission, status: 200 });
   });
 
+  test('holders-during levels= and sod-violations pairs= name only permissions and levels that can be held → else 400', async () => {
+    const period = 'from=2026-01-01&to=2026-12-31';
+    expect((await problem(`${O}/reports/holders-during?${period}&permission=admin:billing&levels=mange`, 400)).errors).toEqual([
+      'permission: "mange" is not a level admin:billing is held at; levels of admin: view, manage',
+    ]);
+    expect((await problem(`${O}/reports/holders-during?${period}&permission=tool:jira/search&levels=blocked`, 400)).errors).toEqual([
+      'permission: "blocked" is not a level tool:jira/search is held at; levels of tool: needs_approval, always_allow',
+    ]);
+    expect((await problem(`${O}/reports/sod-violations?${period}&pairs=admin:billing%2Badmin:billng`, 400)).errors).toEqual([
+      expect.stringMatching(/^pairs: "billng" is not an admin area; known: .*\bbilling\b/),
+    ]);
+    expect((await problem(`${O}/reports/sod-violations?${period}&pairs=admin:billing=manage%2Bcapability:chat=manage`, 400)).errors).toEqual([
+      'pairs: "manage" is not a level capability:chat is held at; levels of capability: granted',
+    ]);
+    expect((await get(`${O}/reports/holders-during?${period}&permission=admin:billing&levels=manage`)).status).toBe(200);
+    expect((await get(`${O}/reports/sod-violations?${period}&pairs=admin:billing=manage%2Btool:jira/search`)).status).toBe(200);
+    expect((await get(`${O}/reports/sod-violations?${period}`)).status).toBe(200);
+  });
+
   test('an unknown report → 404 listing the report names', async () => {
     const { detail } = await problem(`${O}/reports/acess-review`, 404);
     expect(detail).toMatch(/^There is no report named "acess-review"; reports: access-review, holders-during, changes, privileged, sod-violations/);

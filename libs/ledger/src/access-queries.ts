@@ -5,6 +5,7 @@ import {
   BuiltInRole,
   ConsoleRole,
   InstantParam,
+  Seat,
   ToolLevel,
   accessAt,
   changesOf,
@@ -130,6 +131,29 @@ function requireKnownSubject(facts: FactStore, view: View, orgId: string, q: Pic
   }
 }
 
+/**
+ * 400 unless every level is one a permission of that kind is held at in the access intervals (docs/access-intervals.md
+ * § Permission names): `blocked` and `none` are not held, so a report filtered on them would be empty by construction.
+ */
+function requireHeldLevels(permission: string, levels: readonly string[], path: string): void {
+  if (levels.length === 0) return;
+  const kind = permission.split(':')[0]!;
+  const held: Record<string, readonly string[]> = {
+    capability: ['granted'],
+    workspace: ['granted'],
+    tool: ToolLevel.options.filter((l) => l !== 'blocked'),
+    admin: AdminLevel.options.filter((l) => l !== 'none'),
+    role: BuiltInRole.options,
+    console: ConsoleRole.options,
+    seat: Seat.options,
+  };
+  for (const level of levels) {
+    if (kind === 'spend' ? /^\d+$/.test(level) : (held[kind] ?? []).includes(level)) continue;
+    const choices = kind === 'spend' ? 'a spend level is a limit in cents' : `levels of ${kind}: ${(held[kind] ?? []).join(', ')}`;
+    throw new InvalidInputError([{ path, message: `${JSON.stringify(level.slice(0, 64))} is not a level ${permission} is held at; ${choices}` }]);
+  }
+}
+
 /** Drop the `why` arrays unless an explanation was asked for. */
 function present(a: MemberAccess, at: number, explain: boolean) {
   const strip = <T extends { why: readonly Link[] }>(x: T) => {
@@ -187,9 +211,10 @@ export class AccessQueries {
    * (`capability:C` in the catalog, `tool:conn/tool` ever added, `admin:A`, `role:R`, `console:R`, `seat`, `spend`,
    * `workspace:W:perm`): a report on a misspelt permission would be an empty answer. `path` is the parameter's name.
    */
-  async requirePermission(tenantId: string, orgId: string, permission: string, path = 'permission'): Promise<void> {
+  async requirePermission(tenantId: string, orgId: string, permission: string, path = 'permission', levels: readonly string[] = []): Promise<void> {
     const facts = await this.orgFacts(tenantId, orgId, this.now());
     const fail = (message: string) => new InvalidInputError([{ path, message }]);
+    requireHeldLevels(permission, levels, path);
     const [kind, ...rest] = permission.split(':');
     const name = rest.join(':');
     const ever = viewAt(Number.POSITIVE_INFINITY, this.now());

@@ -6,7 +6,7 @@ import { searchAuditEvents, type AuditSearchPage } from '@access-ledger/read-mod
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { PROJECTED_THROUGH_HEADER, readProjected } from './freshness.js';
-import { parseAuditSearchRequest, parseReportRequest, REPORTS, reportNamed, runReport } from './reports.js';
+import { parseAuditSearchRequest, parseReportRequest, REPORTS, reportNamed, requireKnownPermissions, runReport } from './reports.js';
 
 /** Injection token of the read model's ClickHouse client. */
 export const READ_MODEL_CLIENT = Symbol('READ_MODEL_CLIENT');
@@ -25,7 +25,7 @@ export const KNOWN_ORGANIZATIONS = Symbol('KNOWN_ORGANIZATIONS');
 export interface KnownOrganizations {
   requireOrganization(tenantId: string, orgId: string): Promise<void>;
   /** 400 unless the organization can hold a permission of that name (a misspelt one would be an empty report). */
-  requirePermission(tenantId: string, orgId: string, permission: string): Promise<void>;
+  requirePermission(tenantId: string, orgId: string, permission: string, path?: string, levels?: readonly string[]): Promise<void>;
 }
 
 /** http-api.md § Audit and reports: the audit search and the compliance reports, read from ClickHouse. */
@@ -71,8 +71,7 @@ export class ReadModelController {
       throw new NotFoundError(`There is no report named ${JSON.stringify(name.slice(0, 64))}; reports: ${REPORTS.map((r) => r.name).join(', ')}.`);
     const request = parseReportRequest(definition, orgId, query);
     await this.orgs.requireOrganization(tenantId, request.orgId);
-    const { permission } = request.query as { permission?: unknown };
-    if (typeof permission === 'string') await this.orgs.requirePermission(tenantId, request.orgId, permission);
+    await requireKnownPermissions(this.orgs, tenantId, request);
     const { through, answer: rendered } = await readProjected(this.client, definition.reads, request.minPosition, this.reads.maxWaitMs, () =>
       runReport(this.client, tenantId, definition, request),
     );

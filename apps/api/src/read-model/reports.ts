@@ -244,3 +244,26 @@ export async function runReport(
     return { contentType: 'text/csv; charset=utf-8', body: toCsv(answer.rows as readonly Record<string, unknown>[], definition.columns) };
   return { contentType: 'application/json; charset=utf-8', body: answer.json };
 }
+
+/**
+ * The permissions and levels a report names must be ones the organization can hold: `permission` (+ `levels`) of
+ * holders-during, and both sides of every SoD pair (`pairs`) — a misspelt one would be an empty, reassuring report.
+ */
+/** What answers which organizations and permissions exist (the access projection: KNOWN_ORGANIZATIONS). */
+export interface KnownOrganizationsLike {
+  requirePermission(tenantId: string, orgId: string, permission: string, path?: string, levels?: readonly string[]): Promise<void>;
+}
+
+export async function requireKnownPermissions(
+  orgs: Pick<KnownOrganizationsLike, 'requirePermission'>,
+  tenantId: string,
+  request: ParsedReportRequest,
+): Promise<void> {
+  const query = request.query as {
+    permission?: unknown;
+    levels?: readonly string[];
+    pairs?: readonly (readonly { permission: string; levels: readonly string[] }[])[];
+  };
+  if (typeof query.permission === 'string') await orgs.requirePermission(tenantId, request.orgId, query.permission, 'permission', query.levels ?? []);
+  for (const pair of query.pairs ?? []) for (const side of pair) await orgs.requirePermission(tenantId, request.orgId, side.permission, 'pairs', side.levels);
+}

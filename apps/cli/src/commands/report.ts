@@ -107,6 +107,22 @@ async function onDisk(name: string, options: ReportOptions, config: LedgerConfig
       throw new CliError(`invalid report parameters:${error.errors.map((e) => `\n  ${e.path || '(query)'}: ${e.message}`).join('')}`, 2);
     throw error;
   }
+  if (name !== 'audit') {
+    // As the route does: an organization, permission or level the access projection never had is an error, not an
+    // empty report (ClickHouse holding no rows for it is no evidence).
+    const { withLedger } = await import('../ledger-on-disk.js');
+    try {
+      await withLedger(config, async (ledger) => {
+        await ledger.runner.catchUp();
+        await ledger.queries.requireOrganization(options.tenant, options.org!);
+        await reports.requireKnownPermissions(ledger.queries, options.tenant, reports.parseReportRequest(reports.reportNamed(name)!, options.org!, query));
+      });
+    } catch (error) {
+      if (error instanceof InvalidInputError)
+        throw new CliError(`invalid report parameters:${error.errors.map((e) => `\n  ${e.path || '(query)'}: ${e.message}`).join('')}`, 2);
+      throw error;
+    }
+  }
   let progress: ReturnType<typeof progressOnStderr> | undefined;
   try {
     const body = await withReadModelOnDisk(config, run, {
