@@ -227,6 +227,8 @@ export const ImportLine = z
     // The same id grammar as every other id; commands make these as UUIDs, which fit it.
     correlationId: Id.optional(),
     causationId: Id.optional(),
+    /** The source record this fact was derived from, stored verbatim in `metadata.evidence` (docs/sources.md). */
+    evidence: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 export type ImportLine = z.infer<typeof ImportLine>;
