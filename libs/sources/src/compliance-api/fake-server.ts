@@ -17,6 +17,8 @@ export interface FakeComplianceApiOptions {
   readonly keys: Readonly<Record<string, readonly string[]>>;
   /** Repeat this many items of the previous page at the start of the next (duplicates across pages). */
   readonly overlap?: number;
+  /** Answer each request after this many milliseconds (tests that kill a sync mid-backfill). */
+  readonly delayMs?: number;
 }
 
 export interface FakeComplianceApi {
@@ -146,7 +148,10 @@ export async function startFakeComplianceApi(options: FakeComplianceApiOptions):
     return error(res, 404, 'not_found_error', `no route ${path}`);
   };
 
-  const server = createServer(handle);
+  const server = createServer((req, res) => {
+    if (options.delayMs) setTimeout(() => handle(req, res), options.delayMs);
+    else handle(req, res);
+  });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
