@@ -129,9 +129,10 @@ describe('Compliance API source (fake server on loopback)', () => {
     expect(store.status('claude')!.phase).toBe('backfill');
     const before = api.requests.count;
     await syncOnce(store, 'claude', client, ledger, { pageSize: 2 });
-    // Resumed at the cursor: the first two pages were not read again.
-    const pagesLeft = api.requests.count - before;
-    expect(pagesLeft).toBeLessThan(Math.ceil(activities.length / 1) - 2);
+    // Resumed at the stored cursor: the first request of the second run is not the top of the feed.
+    const stopped = store.get('claude');
+    expect(api.requests.urls[before]).toMatch(/after_id=activity_/);
+    expect(stopped!.phase).toBe('follow');
     const ids: string[] = [];
     for await (const e of ledger.store.readAll()) ids.push(e.id);
     expect(new Set(ids).size).toBe(ids.length);

@@ -23,7 +23,7 @@ export interface FakeComplianceApiOptions {
 
 export interface FakeComplianceApi {
   readonly url: string;
-  readonly requests: { count: number; byStatus: Record<number, number> };
+  readonly requests: { count: number; byStatus: Record<number, number>; urls: string[] };
   /** Add activities (any order; the feed sorts newest first). `hidden` ones appear only after `reveal`. */
   add(activities: readonly Record<string, unknown>[], options?: { hidden?: boolean }): void;
   reveal(ids?: readonly string[]): void;
@@ -47,7 +47,7 @@ export async function startFakeComplianceApi(options: FakeComplianceApiOptions):
   let sorted = true;
   const failures: { status: number; retryAfter?: string }[] = [];
   let directory: FakeDirectory = { organizations: [], users: {}, groups: [] };
-  const requests = { count: 0, byStatus: {} as Record<number, number> };
+  const requests = { count: 0, byStatus: {} as Record<number, number>, urls: [] as string[] };
   // Position of each id in `visible`, rebuilt when sorting.
   let index = new Map<string, number>();
 
@@ -76,6 +76,7 @@ export async function startFakeComplianceApi(options: FakeComplianceApiOptions):
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     requests.count++;
+    requests.urls.push(req.url ?? '/');
     const url = new URL(req.url ?? '/', 'http://fake');
     const key = req.headers['x-api-key'];
     const failure = failures.shift();
