@@ -25,7 +25,15 @@ function history(n: number): Record<string, unknown>[] {
   const groups = 100;
   let i = 0;
   const push = (type: string, fields: Record<string, unknown>) => {
-    out.push({ id: `activity_${i}`, created_at: new Date(base + i * 1000).toISOString(), organization_id: 'org_bench', organization_uuid: ORG, actor, type, ...fields });
+    out.push({
+      id: `activity_${i}`,
+      created_at: new Date(base + i * 1000).toISOString(),
+      organization_id: 'org_bench',
+      organization_uuid: ORG,
+      actor,
+      type,
+      ...fields,
+    });
     i++;
   };
   push('org_created', { organization_name: 'Bench' });
@@ -59,7 +67,11 @@ function history(n: number): Record<string, unknown>[] {
 
 async function main() {
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared machine)`);
+  log(
+    `load average before: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (shared machine)`,
+  );
   const api = await startFakeComplianceApi({ keys: { [KEY]: ['read:compliance_activities'] } });
   api.add(history(N));
   const client = new ComplianceApiClient({ baseUrl: api.url, apiKey: KEY });
@@ -98,7 +110,11 @@ async function main() {
         (stagedAt ? ` (staging ${((stagedAt - t) / 1000).toFixed(1)} s, applying ${((performance.now() - stagedAt) / 1000).toFixed(1)} s)` : ''),
     );
     log(`ratio to bare paging: ${((100 * rate) / bareRate).toFixed(0)} % (target ≥ 50 %); target ≥ 20 000 activities/s: ${rate >= 20_000 ? 'met' : 'NOT met'}`);
-    log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    log(
+      `load average after: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     store.close();
     await ledger.close();
   } finally {

@@ -70,6 +70,8 @@ export interface SyncOptions {
   /** How far below the newest activity seen a follow pass re-reads (late-visible activities). Default 10 minutes. */
   readonly lookbackMs?: number;
   readonly onProgress?: (p: { phase: 'backfill' | 'follow' | 'apply'; pages: number; fetched: number; applied: number; pending: number }) => void;
+  /** Run after staging, before applying (the first sync's baseline of organizations, drift.ts). */
+  readonly beforeApply?: () => Promise<void>;
   /** Tests: stop (throw) after this many pages were staged, as a crash would. */
   readonly stopAfterPages?: number;
 }
@@ -261,6 +263,7 @@ export async function syncOnce(store: SourcesStore, name: string, source: Activi
   }
 
   // 2. applying, oldest first
+  await options.beforeApply?.();
   const applied = await applyStaged(store, def.name, def.tenantId, ledger, options);
   db.prepare('UPDATE sources SET last_sync_at = ?, last_error = NULL WHERE name = ?').run(new Date().toISOString(), name);
   return { pages, fetched, staged, duplicates, applied: applied.applied, appended: applied.appended, byDisposition: applied.byDisposition };
