@@ -110,6 +110,31 @@ describe('ledger sources (CLI, fake Compliance API on loopback)', () => {
     expect(ids.filter((id) => id.startsWith('ca.'))).toHaveLength(601);
   });
 
+  test('sources drift: an out-of-band member is a DriftDetected event and the report lists it (exit 1)', async () => {
+    const { dir, api } = await setup(3);
+    api.setDirectory({
+      organizations: [{ uuid: ORG, name: 'Acme' }],
+      users: { [ORG]: [1, 2, 3].map((i) => ({ id: `u${i}`, email_address: `u${i}@acme.test`, role: 'user' })) },
+      groups: [],
+    });
+    expect((await runLedger(dir, ['sources', 'sync', '--once'])).status).toBe(0);
+    const clean = await runLedger(dir, ['sources', 'drift']);
+    expect(clean.stdout).toMatch(/0 new, 0 resolved, 0 open/);
+    expect(clean.status).toBe(0);
+    api.setDirectory({
+      organizations: [{ uuid: ORG, name: 'Acme' }],
+      users: { [ORG]: [1, 2, 3, 9].map((i) => ({ id: `u${i}`, email_address: `u${i}@acme.test`, role: 'user' })) },
+      groups: [],
+    });
+    const drift = await runLedger(dir, ['sources', 'drift']);
+    expect(drift.status).toBe(1);
+    expect(drift.stdout).toMatch(/1 new, 0 resolved, 1 open/);
+    expect(drift.stdout).toMatch(/u9: ledger null, api \{"role":"user","email":"u9@acme.test"\}/);
+    expect(eventIds(dir).filter((id) => id.startsWith('drift.'))).toHaveLength(1);
+    const status = await runLedger(dir, ['sources', 'status']);
+    expect(status.stdout).toMatch(/baseline 20\d\d-/);
+  });
+
   test('a key without the feed scope stops the sync with exit 1 naming read:compliance_activities', async () => {
     const { dir, keyFile } = await setup(3);
     writeFileSync(keyFile, 'sk-ant-api01-dir-only\n');

@@ -48,14 +48,17 @@ export function registerSources(program: Command): void {
     .option('--once', 'one pass, then exit', false)
     .option('--interval <seconds>', 'seconds between polls when following', '60')
     .option('--page-size <n>', 'activities per page (≤ 1000)', '1000')
+    .option('--drift-every <polls>', 'when following, compare the directory with the ledger (drift detection) every this many polls; 0 never', '10')
     .addHelpText('after', '\nExample:\n  $ ledger sources sync --once\n')
-    .action(async (options: { name?: string; once: boolean; interval: string; pageSize: string }, command: Command) => {
+    .action(async (options: { name?: string; once: boolean; interval: string; pageSize: string; driftEvery: string }, command: Command) => {
+      const driftEvery = Number(options.driftEvery);
+      if (!Number.isInteger(driftEvery) || driftEvery < 0) throw new CliError(`--drift-every must be a whole number, got ${options.driftEvery}`, 2);
       const pageSize = Number(options.pageSize);
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new CliError(`--page-size must be 1–1000, got ${options.pageSize}`, 2);
       const interval = Number(options.interval);
       if (!Number.isFinite(interval) || interval < 1) throw new CliError(`--interval must be at least 1 second, got ${options.interval}`, 2);
       const config = configOf(command);
-      const { SourcesStore, ComplianceApiClient, syncOnce, SourceAuthError } = await import('@access-ledger/sources');
+      const { SourcesStore, ComplianceApiClient, syncWithBaseline, detectDrift, SourceAuthError } = await import('@access-ledger/sources');
       const { withLedger } = await import('../ledger-on-disk.js');
       const store = new SourcesStore(join(config.dataDir, 'sources.sqlite'));
       try {
@@ -63,13 +66,13 @@ export function registerSources(program: Command): void {
         if (names.length === 0) throw new CliError('no sources; add one with `ledger sources add compliance-api …`', 1);
         for (const name of names) if (!store.get(name)) throw new CliError(`no source named ${name}; known: ${store.names().join(', ') || 'none'}`, 1);
         await withLedger(config, async (ledger) => {
-          for (;;) {
+          for (let poll = 1; ; poll++) {
             for (const name of names) {
               const def = store.get(name)!;
               const client = new ComplianceApiClient({ baseUrl: def.baseUrl, apiKey: readKey(def.keyFile) });
               const progress = progressOnStderr(`${name} ${def.phase}`, 0, 'activities');
               try {
-                const report = await syncOnce(store, name, client, ledger, {
+                const report = await syncWithBaseline(store, name, client, ledger, {
                   pageSize,
                   onProgress: (p) =>
                     progress.update(
@@ -82,6 +85,12 @@ export function registerSources(program: Command): void {
                 process.stdout.write(
                   `${name}: ${report.fetched} fetched in ${report.pages} pages, ${report.staged} new, ${report.duplicates} duplicates; ${report.applied} applied (${d.mapped} mapped → ${report.appended} events, ${d.audit} audit only, ${d.unmapped} unmapped, ${d.rejected} rejected)\n`,
                 );
+                if (report.baselineEvents !== undefined)
+                  process.stdout.write(`${name}: baseline from the directory: ${report.baselineEvents} events recorded as observed\n`);
+                if (!options.once && driftEvery > 0 && poll % driftEvery === 0) {
+                  const drift = await detectDrift(store, name, client, ledger);
+                  process.stdout.write(`${name}: drift: ${drift.detected} new, ${drift.resolved} resolved, ${drift.open.length} open\n`);
+                }
               } catch (error) {
                 progress.stop();
                 store.setError(name, (error as Error).message);
@@ -99,16 +108,52 @@ export function registerSources(program: Command): void {
     });
 
   sources
+    .command('drift')
+    .description(
+      'Compare the directory endpoints (organizations, users) with the ledger now; record each new difference as a DriftDetected event and print the open drift (exit 1 when there is any)',
+    )
+    .option('--name <name>', 'the source', 'compliance-api')
+    .option('--json', 'as JSON', false)
+    .addHelpText('after', '\nExample:\n  $ ledger sources drift --name compliance-api\n')
+    .action(async (options: { name: string; json: boolean }, command: Command) => {
+      const config = configOf(command);
+      const { SourcesStore, ComplianceApiClient, detectDrift, SourceAuthError } = await import('@access-ledger/sources');
+      const { withLedger } = await import('../ledger-on-disk.js');
+      const store = new SourcesStore(join(config.dataDir, 'sources.sqlite'));
+      try {
+        const def = store.get(options.name);
+        if (!def) throw new CliError(`no source named ${options.name}; known: ${store.names().join(', ') || 'none'}`, 1);
+        const client = new ComplianceApiClient({ baseUrl: def.baseUrl, apiKey: readKey(def.keyFile) });
+        const report = await withLedger(config, (ledger) => detectDrift(store, options.name, client, ledger)).catch((error: unknown) => {
+          if (error instanceof SourceAuthError) throw new CliError(`source ${options.name} stopped: ${error.message}`, 1);
+          throw error;
+        });
+        if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+        else {
+          process.stdout.write(`drift at ${report.at}: ${report.detected} new, ${report.resolved} resolved, ${report.open.length} open\n`);
+          for (const d of report.open) {
+            process.stdout.write(
+              `  ${d.orgId} ${d.userId}: ledger ${JSON.stringify(d.ledger)}, api ${JSON.stringify(d.api)}, since at least ${d.sinceAtLeast}\n`,
+            );
+          }
+        }
+        if (report.open.length > 0) process.exitCode = 1;
+      } finally {
+        store.close();
+      }
+    });
+
+  sources
     .command('status')
     .description('Each source: phase (backfill/follow), activities staged and applied by disposition, unmapped types with their counts, last error')
     .option('--json', 'as JSON', false)
     .addHelpText('after', '\nExample:\n  $ ledger sources status\n')
     .action(async (options: { json: boolean }, command: Command) => {
       const config = configOf(command);
-      const { SourcesStore } = await import('@access-ledger/sources');
+      const { SourcesStore, baselineOf } = await import('@access-ledger/sources');
       const store = new SourcesStore(join(config.dataDir, 'sources.sqlite'));
       try {
-        const all = store.names().map((n) => store.status(n)!);
+        const all = store.names().map((n) => ({ ...store.status(n)!, baseline: baselineOf(store, n) ?? null }));
         if (options.json) {
           process.stdout.write(`${JSON.stringify(all)}\n`);
           return;
@@ -117,7 +162,7 @@ export function registerSources(program: Command): void {
         for (const s of all) {
           const d = s.byDisposition;
           process.stdout.write(
-            `${s.name} (${s.kind} ${s.baseUrl} → tenant ${s.tenantId}): ${s.phase}; ${s.staged} staged, ${s.pending} pending; ${d.mapped} mapped, ${d.audit} audit only, ${d.unmapped} unmapped, ${d.rejected} rejected; newest ${s.newestCreatedAt ?? '—'}; last sync ${s.lastSyncAt ?? 'never'}${s.lastError ? `; last error: ${s.lastError}` : ''}\n`,
+            `${s.name} (${s.kind} ${s.baseUrl} → tenant ${s.tenantId}): ${s.phase}; ${s.staged} staged, ${s.pending} pending; ${d.mapped} mapped, ${d.audit} audit only, ${d.unmapped} unmapped, ${d.rejected} rejected; newest ${s.newestCreatedAt ?? '—'}; baseline ${s.baseline ? `${s.baseline.at} (${s.baseline.events} events)` : 'not yet'}; last sync ${s.lastSyncAt ?? 'never'}${s.lastError ? `; last error: ${s.lastError}` : ''}\n`,
           );
           for (const [type, n] of Object.entries(s.unmappedTypes)) process.stdout.write(`  unmapped ${type}: ${n}\n`);
         }
