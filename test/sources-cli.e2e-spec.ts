@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { startFakeComplianceApi, type FakeComplianceApi } from '@access-ledger/sources';
+import { Registry } from 'prom-client';
+import { SourceMetrics } from '../apps/api/src/metrics/source-metrics.js';
 import { LEDGER_CLI, runLedger } from './support/ledger-cli.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -75,6 +77,12 @@ describe('ledger sources (CLI, fake Compliance API on loopback)', () => {
     const status = await runLedger(dir, ['sources', 'status']);
     expect(status.stdout).toContain('unmapped org_sso_thing_changed: 1');
     expect(status.stdout).toContain('follow');
+    // /metrics: the unmapped type counted, per source and type.
+    const registry = new Registry();
+    new SourceMetrics(registry, dir);
+    const exposition = await registry.metrics();
+    expect(exposition).toContain('ledger_source_unmapped_activities{source="compliance-api",type="org_sso_thing_changed"} 1');
+    expect(exposition).toContain('ledger_source_activities{source="compliance-api",disposition="mapped"} 51');
     const access = await runLedger(dir, ['access', '-t', 't1', '-o', ORG, '-u', 'u50']);
     expect(access.status).toBe(0);
     // The key is nowhere in the data directory.

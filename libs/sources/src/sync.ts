@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { ActivityPage, ActivitySource } from './activity-source.js';
@@ -336,4 +336,31 @@ async function applyStaged(
     options.onProgress?.({ phase: 'apply', pages: 0, fetched: 0, applied, pending: pendingTotal });
   }
   return { applied, appended, byDisposition };
+}
+
+/**
+ * Per source, the activities by disposition and the unmapped ones by type, read from `sources.sqlite` without
+ * writing to it (for /metrics); empty when the file does not exist.
+ */
+export function readSourceCounts(path: string): {
+  byDisposition: { source: string; disposition: string; n: number }[];
+  unmapped: { source: string; type: string; n: number }[];
+} {
+  if (!existsSync(path)) return { byDisposition: [], unmapped: [] };
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activities'").get();
+    if (!hasTable) return { byDisposition: [], unmapped: [] };
+    const byDisposition = db
+      .prepare("SELECT source, coalesce(disposition, 'pending') AS disposition, count(*) AS n FROM activities GROUP BY source, disposition")
+      .all() as { source: string; disposition: string; n: number }[];
+    const unmapped = db.prepare("SELECT source, type, count(*) AS n FROM activities WHERE disposition = 'unmapped' GROUP BY source, type").all() as {
+      source: string;
+      type: string;
+      n: number;
+    }[];
+    return { byDisposition, unmapped };
+  } finally {
+    db.close();
+  }
 }
