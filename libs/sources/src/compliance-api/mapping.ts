@@ -195,6 +195,28 @@ export const MAPPINGS: Readonly<Record<string, Build>> = {
     return typeof f === 'string' ? f : one('RoleUnassignedFromGroup', { orgId: org, groupId: f.group_id, roleId: f.role_id });
   },
   // connectors / MCP tool policies
+  connector_added: (a, org) => {
+    const f = need(a, 'connector_id', 'connector_name');
+    if (typeof f === 'string') return f;
+    const tools = a.tool_names ?? [];
+    if (!Array.isArray(tools) || tools.some((t) => typeof t !== 'string')) return 'tool_names must be a list of strings';
+    return one('ConnectorAdded', { orgId: org, connectorId: f.connector_id, name: f.connector_name, tools });
+  },
+  connector_removed: (a, org) => {
+    const f = need(a, 'connector_id');
+    return typeof f === 'string' ? f : one('ConnectorRemoved', { orgId: org, connectorId: f.connector_id });
+  },
+  connector_permissions_enabled: (_a, org) => one('ConnectorPermissionsEnabled', { orgId: org }),
+  custom_role_connector_permission_set: (a, org) => {
+    const f = need(a, 'role_id', 'connector_id', 'level');
+    return typeof f === 'string' ? f : one('RoleConnectorPermissionSet', { orgId: org, roleId: f.role_id, connectorId: f.connector_id, level: f.level });
+  },
+  custom_role_tool_permission_set: (a, org) => {
+    const f = need(a, 'role_id', 'connector_id', 'tool_name', 'level');
+    return typeof f === 'string'
+      ? f
+      : one('RoleToolPermissionSet', { orgId: org, roleId: f.role_id, connectorId: f.connector_id, toolName: f.tool_name, level: f.level });
+  },
   org_tool_policy_set: (a, org) => {
     const f = need(a, 'connector_id', 'tool_name', 'level');
     return typeof f === 'string' ? f : one('OrgToolPolicySet', { orgId: org, connectorId: f.connector_id, toolName: f.tool_name, level: f.level });
@@ -203,6 +225,16 @@ export const MAPPINGS: Readonly<Record<string, Build>> = {
   org_spend_limit_set: (a, org) => {
     const c = cents(a);
     return typeof c === 'string' ? c : one('OrgSpendCeilingSet', { orgId: org, cents: c });
+  },
+  group_spend_limit_set: (a, org) => {
+    const f = need(a, 'group_id');
+    if (typeof f === 'string') return f;
+    const c = cents(a);
+    return typeof c === 'string' ? c : one('GroupSpendLimitSet', { orgId: org, groupId: f.group_id, cents: c });
+  },
+  org_spending_precedence_set: (a, org) => {
+    const f = need(a, 'precedence');
+    return typeof f === 'string' ? f : one('SpendingPrecedenceSet', { orgId: org, precedence: f.precedence });
   },
   member_spend_limit_set: (a, org) => {
     const f = need(a, 'user_id');
