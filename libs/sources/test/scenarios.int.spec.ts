@@ -80,7 +80,6 @@ const roleVia = (o: string, g: string, r: string, ...caps: string[]): Cmd[] => [
   ['AssignRoleToGroup', { orgId: o, groupId: g, roleId: r }],
 ];
 
-// biome-ignore lint/suspicious/noExplicitAny: the access answer is read field by field
 type Check = (access: (userId: string, orgId?: string) => Promise<any>) => Promise<void>;
 const SCENARIOS: { name: string; commands: Cmd[]; check: Check }[] = [
   {
