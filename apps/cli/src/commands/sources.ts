@@ -58,7 +58,9 @@ export function registerSources(program: Command): void {
       const interval = Number(options.interval);
       if (!Number.isFinite(interval) || interval < 1) throw new CliError(`--interval must be at least 1 second, got ${options.interval}`, 2);
       const config = configOf(command);
-      const { SourcesStore, ComplianceApiClient, syncWithBaseline, detectDrift, SourceAuthError } = await import('@access-ledger/sources');
+      const { SourcesStore, ComplianceApiClient, syncWithBaseline, detectDrift, SourceAuthError, SourceUnavailableError } = await import(
+        '@access-ledger/sources'
+      );
       const { withLedger } = await import('../ledger-on-disk.js');
       const store = new SourcesStore(join(config.dataDir, 'sources.sqlite'));
       try {
@@ -95,6 +97,12 @@ export function registerSources(program: Command): void {
                 progress.stop();
                 store.setError(name, (error as Error).message);
                 if (error instanceof SourceAuthError) throw new CliError(`source ${name} stopped: ${error.message}`, 1);
+                // Following: an API still failing after the retries is tried again at the next poll (checkpoint kept).
+                if (!options.once && error instanceof SourceUnavailableError) {
+                  process.stderr.write(`ledger: source ${name}: ${error.message}; trying again in ${interval} s\n`);
+                  continue;
+                }
+                if (error instanceof SourceUnavailableError) throw new CliError(`source ${name}: ${error.message}`, 1);
                 throw error;
               }
             }
