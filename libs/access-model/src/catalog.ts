@@ -179,7 +179,8 @@ export const AccessChangeDeniedData = z
  */
 export const DriftDetectedData = z
   .object({
-    orgId: Id,
+    /** The organization compared; absent for a group membership (groups belong to the tenant, R30). */
+    orgId: Id.optional(),
     /** The source that was compared (its name in `ledger sources`). */
     source: z.string().min(1).max(128),
     /** What differs: a member, or one user's membership of a group. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BuiltInRole, type FactStore, membersAt, viewAt } from '@access-ledger/access-model';
+import { BuiltInRole, FactReader, type FactStore, lookupKey, membersAt, viewAt } from '@access-ledger/access-model';
 import { type ComplianceApiClient, ORG_SCOPE, USER_SCOPE } from './compliance-api/client.js';
 import { type ImportPort, type SourcesStore, type SyncOptions, type SyncReport, syncOnce } from './sync.js';
 
@@ -25,10 +25,13 @@ interface DirectoryUser {
 }
 
 export interface DriftItem {
+  /** The organization; '' for a group membership (groups belong to the tenant). */
   readonly orgId: string;
   readonly userId: string;
-  readonly ledger: { role: string; status: string } | null;
-  readonly api: { role: string | null; email: string | null } | null;
+  /** Set for a group membership. */
+  readonly groupId?: string;
+  readonly ledger: { role: string; status: string } | { member: boolean } | null;
+  readonly api: { role: string | null; email: string | null } | { member: boolean } | null;
   readonly sinceAtLeast: string;
 }
 
@@ -50,6 +53,33 @@ function ensureTables(store: SourcesStore): void {
   `);
 }
 
+/** Every group the directory lists with its members' user ids (`GET /v1/compliance/groups`, `…/groups/{id}/members`). */
+async function directoryGroups(client: ComplianceApiClient): Promise<Map<string, Set<string>>> {
+  const groups = (await client.list('/v1/compliance/groups', ORG_SCOPE)) as { id?: string }[];
+  const out = new Map<string, Set<string>>();
+  for (const g of groups) {
+    if (typeof g.id !== 'string') continue;
+    const members = (await client.list(`/v1/compliance/groups/${encodeURIComponent(g.id)}/members`, USER_SCOPE)) as { user_id?: string; id?: string }[];
+    out.set(g.id, new Set(members.map((m) => m.user_id ?? m.id).filter((id): id is string => typeof id === 'string')));
+  }
+  return out;
+}
+
+/** Memberships of the directory's groups the ledger disagrees with (groups only the ledger has are not compared). */
+function compareGroups(facts: FactStore, at: number, groups: Map<string, Set<string>>): Compared[] {
+  const r = new FactReader(facts, viewAt(at, at));
+  const diffs: Compared[] = [];
+  for (const [groupId, apiMembers] of groups) {
+    const ledgerMembers = new Set<string>();
+    for (const userId of r.items(lookupKey.usersOfGroup(groupId))) if (r.value<boolean>(lookupKey.inGroup(groupId, userId)) === true) ledgerMembers.add(userId);
+    for (const userId of apiMembers)
+      if (!ledgerMembers.has(userId)) diffs.push({ orgId: '', groupId, userId, ledger: { member: false }, api: { member: true } });
+    for (const userId of ledgerMembers)
+      if (!apiMembers.has(userId)) diffs.push({ orgId: '', groupId, userId, ledger: { member: true }, api: { member: false } });
+  }
+  return diffs;
+}
+
 async function directory(client: ComplianceApiClient): Promise<Map<string, DirectoryUser[]>> {
   const orgs = (await client.list('/v1/compliance/organizations', ORG_SCOPE)) as { uuid?: string; id?: string }[];
   const out = new Map<string, DirectoryUser[]>();
@@ -61,7 +91,7 @@ async function directory(client: ComplianceApiClient): Promise<Map<string, Direc
   return out;
 }
 
-type Compared = { orgId: string; userId: string; ledger: DriftItem['ledger']; api: DriftItem['api']; user?: DirectoryUser };
+type Compared = { orgId: string; userId: string; groupId?: string; ledger: DriftItem['ledger']; api: DriftItem['api']; user?: DirectoryUser };
 
 async function compare(
   ledger: LedgerView,
@@ -227,7 +257,9 @@ export async function detectDrift(store: SourcesStore, name: string, client: Com
   const def = store.get(name);
   if (!def) throw new Error(`no source named ${name}`);
   const dir = await directory(client);
+  const groups = await directoryGroups(client);
   const { diffs } = await compare(ledger, def.tenantId, dir, now);
+  diffs.push(...compareGroups(await ledger.factsFor(def.tenantId), now, groups));
   const at = new Date(now).toISOString();
   const open = store.db.prepare('SELECT org_id, user_id, ledger_json, api_json, since FROM drift WHERE source = ? AND resolved_at IS NULL').all(name) as {
     org_id: string;
@@ -247,15 +279,17 @@ export async function detectDrift(store: SourcesStore, name: string, client: Com
     for (const d of diffs) {
       const l = JSON.stringify(d.ledger);
       const a = JSON.stringify(d.api);
-      const key = `${d.orgId}\u0000${d.userId}\u0000${l}\u0000${a}`;
+      // A group membership is stored under `group:<groupId>/<userId>` (and orgId '').
+      const subjectKey = d.groupId === undefined ? d.userId : `group:${d.groupId}/${d.userId}`;
+      const key = `${d.orgId}\u0000${subjectKey}\u0000${l}\u0000${a}`;
       still.add(key);
       const known = openByKey.get(key);
       if (known) {
-        touch.run(at, name, d.orgId, d.userId, known.since);
+        touch.run(at, name, d.orgId, subjectKey, known.since);
         continue;
       }
       detected++;
-      upsert.run(name, d.orgId, d.userId, l, a, at, at);
+      upsert.run(name, d.orgId, subjectKey, l, a, at, at);
       const id = `drift.${createHash('sha256').update(`${name}\u0000${key}\u0000${at}`).digest('hex').slice(0, 32)}`;
       lines.push(
         JSON.stringify({
@@ -264,7 +298,14 @@ export async function detectDrift(store: SourcesStore, name: string, client: Com
           occurredAt: at,
           actor: { kind: 'import' },
           source: 'compliance-api',
-          data: { orgId: d.orgId, source: name, subject: { kind: 'member', userId: d.userId }, ledger: d.ledger, api: d.api, sinceAtLeast: at },
+          data: {
+            ...(d.orgId ? { orgId: d.orgId } : {}),
+            source: name,
+            subject: d.groupId === undefined ? { kind: 'member', userId: d.userId } : { kind: 'group-member', userId: d.userId, groupId: d.groupId },
+            ledger: d.ledger,
+            api: d.api,
+            sinceAtLeast: at,
+          },
         }),
       );
     }
@@ -301,5 +342,15 @@ export function openDrift(store: SourcesStore, name: string): DriftItem[] {
       api_json: string;
       since: string;
     }[]
-  ).map((r) => ({ orgId: r.org_id, userId: r.user_id, ledger: JSON.parse(r.ledger_json), api: JSON.parse(r.api_json), sinceAtLeast: r.since }));
+  ).map((r) => {
+    const group = /^group:([^/]+)\/(.+)$/.exec(r.user_id);
+    return {
+      orgId: r.org_id,
+      userId: group ? group[2]! : r.user_id,
+      ...(group ? { groupId: group[1]! } : {}),
+      ledger: JSON.parse(r.ledger_json),
+      api: JSON.parse(r.api_json),
+      sinceAtLeast: r.since,
+    };
+  });
 }

@@ -168,4 +168,46 @@ describe('baseline and drift (fake Compliance API directory)', () => {
     expect(closed).toEqual(expect.objectContaining({ detected: 0, resolved: 2, open: [] }));
     expect(openDrift(store, 'claude')).toEqual([]);
   });
+
+  test('drift of group memberships: a member the directory shows in a group and the ledger does not, until the missed activities arrive', async () => {
+    const { api, ledger, store, client } = await setup();
+    api.add([
+      { id: 'a1', created_at: '2026-03-01T10:00:00Z', organization_uuid: ORG, actor, type: 'org_created', organization_name: 'Acme' },
+      {
+        id: 'a2',
+        created_at: '2026-03-01T10:01:00Z',
+        organization_uuid: ORG,
+        actor,
+        type: 'org_user_added',
+        user_id: 'olivia',
+        email_address: 'olivia@acme.test',
+        role: 'primary_owner',
+      },
+      { id: 'a3', created_at: '2026-03-01T10:02:00Z', organization_uuid: ORG, actor, type: 'group_created', group_id: 'eng', group_name: 'Engineering' },
+    ]);
+    api.setDirectory({
+      organizations: [{ uuid: ORG, name: 'Acme' }],
+      users: { [ORG]: users([['olivia', 'primary_owner']]) },
+      groups: [{ id: 'eng', name: 'Engineering', members: ['olivia'] }],
+    });
+    await syncWithBaseline(store, 'claude', client, ledger);
+    const drift = await detectDrift(store, 'claude', client, ledger);
+    expect(drift.open).toEqual([expect.objectContaining({ orgId: '', groupId: 'eng', userId: 'olivia', ledger: { member: false }, api: { member: true } })]);
+    const events = [];
+    for await (const e of ledger.store.readAll()) if (e.type === 'DriftDetected') events.push(e.data);
+    expect(events).toEqual([expect.objectContaining({ subject: { kind: 'group-member', userId: 'olivia', groupId: 'eng' } })]);
+    api.add([
+      {
+        id: 'a4',
+        created_at: new Date(Date.now() - 1000).toISOString(),
+        organization_uuid: ORG,
+        actor,
+        type: 'group_member_added',
+        group_id: 'eng',
+        user_id: 'olivia',
+      },
+    ]);
+    await syncWithBaseline(store, 'claude', client, ledger);
+    expect(await detectDrift(store, 'claude', client, ledger)).toEqual(expect.objectContaining({ detected: 0, resolved: 1, open: [] }));
+  });
 });
