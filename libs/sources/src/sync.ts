@@ -102,6 +102,8 @@ export class SourcesStore {
       CREATE TABLE IF NOT EXISTS rejected (
         source TEXT NOT NULL, seq INTEGER PRIMARY KEY AUTOINCREMENT, activity_id TEXT, reason TEXT NOT NULL, json TEXT NOT NULL, at TEXT NOT NULL
       );
+      -- A malformed activity read again (a follow pass re-reads the top of the feed) is recorded once.
+      CREATE UNIQUE INDEX IF NOT EXISTS rejected_once ON rejected (source, json);
     `);
   }
 
@@ -201,7 +203,7 @@ export async function syncOnce(store: SourcesStore, name: string, source: Activi
   const lookbackMs = options.lookbackMs ?? 10 * 60_000;
   const db = store.db;
   const insert = db.prepare('INSERT OR IGNORE INTO activities (source, id, created_at, type, json) VALUES (?, ?, ?, ?, ?)');
-  const reject = db.prepare('INSERT INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
+  const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
   const setCursor = db.prepare('UPDATE sources SET phase = ?, cursor = ?, newest_created_at = ? WHERE name = ?');
   let pages = 0;
   let fetched = 0;
@@ -318,7 +320,7 @@ async function applyStaged(
     db.exec('BEGIN IMMEDIATE');
     try {
       const at = new Date().toISOString();
-      const reject = db.prepare('INSERT INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
+      const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
       for (const o of outcomes) {
         mark.run(o.disposition, o.reason, name, o.id);
         byDisposition[o.disposition]++;

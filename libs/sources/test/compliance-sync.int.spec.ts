@@ -89,6 +89,9 @@ describe('Compliance API source (fake server on loopback)', () => {
     expect(status.byDisposition.audit).toBe(1);
     // Malformed: no id, no created_at, a mapped type lacking a field it needs — each rejected with its reason.
     const reasons = store.rejections('claude').map((r) => r.reason);
+    expect(reasons).toHaveLength(5);
+    expect(reasons.find((r) => r.startsWith('refused by the ledger') && r.includes('role'))).toBeDefined();
+    expect(reasons.find((r) => r.startsWith('refused by the ledger') && r.includes('ghost'))).toBeDefined();
     expect(reasons).toEqual(
       expect.arrayContaining(['activity has no id', 'activity created_at is missing or not an ISO-8601 instant', 'org_user_added: missing email_address']),
     );

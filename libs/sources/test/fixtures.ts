@@ -42,6 +42,9 @@ export function activityHistory() {
     { created_at: '2026-02-03T13:00:00Z', type: 'org_user_added', organization_uuid: ORG },
     { id: 'activity_no_time', type: 'org_user_added', organization_uuid: ORG },
     activity('activity_no_email', '2026-02-03T13:10:00Z', 'org_user_added', { user_id: 'zed', role: 'user' }),
+    // A value outside the ledger's vocabulary and an unknown member: refused by the ledger, recorded with its reason.
+    activity('activity_bad_role', '2026-02-03T13:20:00Z', 'org_user_role_changed', { user_id: 'uma', role: 'superuser' }),
+    activity('activity_ghost', '2026-02-03T13:30:00Z', 'org_user_removed', { user_id: 'ghost' }),
   ];
   return { activities, malformed };
 }
