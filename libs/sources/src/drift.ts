@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BuiltInRole, FactReader, type FactStore, lookupKey, membersAt, viewAt } from '@access-ledger/access-model';
 import { type ComplianceApiClient, ORG_SCOPE, USER_SCOPE } from './compliance-api/client.js';
+import { observeRoleUpdate } from './compliance-api/observe.js';
 import { type ImportPort, type SourcesStore, type SyncOptions, type SyncReport, syncOnce } from './sync.js';
 
 /**
@@ -135,6 +136,7 @@ export async function syncWithBaseline(
   ensureTables(store);
   const def = store.get(name);
   if (!def) throw new Error(`no source named ${name}`);
+  options = { observe: observeRoleUpdate(client), ...options };
   if (store.db.prepare('SELECT 1 FROM baselines WHERE source = ?').get(name)) return syncOnce(store, name, client, ledger, options);
   const now = Date.now();
   let orgEvents = 0;

@@ -1,6 +1,7 @@
 export * from './activity-source.js';
 export { ComplianceApiClient, FEED_SCOPE, ORG_SCOPE, USER_SCOPE, retryAfterMs, type ComplianceApiOptions } from './compliance-api/client.js';
-export { MAPPINGS, envelopeOf, eventIdOf, mapActivity, type Disposition, type MappedLine } from './compliance-api/mapping.js';
+export { observeRoleUpdate } from './compliance-api/observe.js';
+export { MAPPINGS, OBSERVED_TYPES, envelopeOf, eventIdOf, mapActivity, type Disposition, type MappedLine } from './compliance-api/mapping.js';
 export { startFakeComplianceApi, type FakeComplianceApi, type FakeComplianceApiOptions } from './compliance-api/fake-server.js';
 export {
   SourcesStore,

@@ -2,7 +2,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { ActivityPage, ActivitySource } from './activity-source.js';
-import { type Disposition, envelopeOf, mapActivity, type MappedLine } from './compliance-api/mapping.js';
+import {
+  type ActivityEnvelope,
+  type Disposition,
+  envelopeOf,
+  type MappedLine,
+  type MappingResult,
+  mapActivity,
+  OBSERVED_TYPES,
+} from './compliance-api/mapping.js';
 
 /**
  * The sync of one source into one tenant (docs/sources.md § Sync).
@@ -70,6 +78,8 @@ export interface SyncOptions {
   /** How far below the newest activity seen a follow pass re-reads (late-visible activities). Default 10 minutes. */
   readonly lookbackMs?: number;
   readonly onProgress?: (p: { phase: 'backfill' | 'follow' | 'apply'; pages: number; fetched: number; applied: number; pending: number }) => void;
+  /** Maps the types that need the directory read at ingestion (OBSERVED_TYPES); without it they are unmapped. */
+  readonly observe?: (raw: Record<string, unknown>, envelope: ActivityEnvelope) => Promise<MappingResult>;
   /** Run after staging, before applying (the first sync's baseline of organizations, drift.ts). */
   readonly beforeApply?: () => Promise<void>;
   /** Tests: stop (throw) after this many pages were staged, as a crash would. */
@@ -297,7 +307,7 @@ async function applyStaged(
         outcomes.push({ id: row.id, disposition: 'rejected', reason: `activity ${envelope.problem}`, lines: [] });
         continue;
       }
-      const m = mapActivity(raw, envelope);
+      const m = options.observe && OBSERVED_TYPES.has(envelope.type) ? await options.observe(raw, envelope) : mapActivity(raw, envelope);
       outcomes.push({ id: row.id, disposition: m.disposition, reason: m.disposition === 'rejected' ? m.reason : null, lines: m.lines });
     }
     const mapped = outcomes.filter((o) => o.lines.length > 0);

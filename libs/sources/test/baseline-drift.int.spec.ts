@@ -210,4 +210,59 @@ describe('baseline and drift (fake Compliance API directory)', () => {
     await syncWithBaseline(store, 'claude', client, ledger);
     expect(await detectDrift(store, 'claude', client, ledger)).toEqual(expect.objectContaining({ detected: 0, resolved: 1, open: [] }));
   });
+
+  test('a role "updated" without its new definition: read from the roles endpoint at ingestion and recorded as observed', async () => {
+    const { api, ledger, store, client } = await setup();
+    api.add([
+      { id: 'a1', created_at: '2026-03-01T10:00:00Z', organization_uuid: ORG, actor, type: 'org_created', organization_name: 'Acme' },
+      {
+        id: 'a2',
+        created_at: '2026-03-01T10:01:00Z',
+        organization_uuid: ORG,
+        actor,
+        type: 'org_user_added',
+        user_id: 'olivia',
+        email_address: 'olivia@acme.test',
+        role: 'primary_owner',
+      },
+      {
+        id: 'a3',
+        created_at: '2026-03-01T10:02:00Z',
+        organization_uuid: ORG,
+        actor,
+        type: 'custom_role_created',
+        role_id: 'coder',
+        role_name: 'Coder',
+        capabilities: ['claude_code'],
+      },
+      { id: 'a4', created_at: '2026-03-02T10:00:00Z', organization_uuid: ORG, actor, type: 'custom_role_updated', role_id: 'coder' },
+      { id: 'a5', created_at: '2026-03-02T11:00:00Z', organization_uuid: ORG, actor, type: 'custom_role_updated', role_id: 'gone' },
+    ]);
+    api.setDirectory({
+      organizations: [{ uuid: ORG, name: 'Acme' }],
+      users: { [ORG]: users([['olivia', 'primary_owner']]) },
+      groups: [],
+      roles: { [ORG]: [{ id: 'coder', name: 'Builder', capabilities: ['chat', 'web_search'] }] },
+    });
+    const report = await syncWithBaseline(store, 'claude', client, ledger);
+    expect(report.byDisposition).toEqual(expect.objectContaining({ mapped: 4, rejected: 1 }));
+    expect(store.rejections('claude').map((r) => r.reason)).toEqual([
+      'custom_role_updated: role gone is no longer in the directory; its new definition cannot be observed',
+    ]);
+    const observed = [];
+    for await (const e of ledger.store.readAll()) if (e.id.startsWith('ca.a4')) observed.push(e);
+    expect(observed[0]).toEqual(expect.objectContaining({ type: 'RoleRenamed', data: { orgId: ORG, roleId: 'coder', name: 'Builder' } }));
+    expect(observed[0]!.metadata.occurredAt).toBe('2026-03-02T10:00:00.000Z');
+    expect(observed[0]!.metadata.evidence).toEqual(
+      expect.objectContaining({
+        observedAtIngestion: expect.objectContaining({ directoryRecord: { id: 'coder', name: 'Builder', capabilities: ['chat', 'web_search'] } }),
+      }),
+    );
+    const caps = Object.fromEntries(
+      observed
+        .filter((e) => e.type === 'RoleCapabilitySet')
+        .map((e) => [(e.data as { capability: string }).capability, (e.data as { granted: boolean }).granted]),
+    );
+    expect(caps).toEqual(expect.objectContaining({ chat: true, web_search: true, claude_code: false }));
+  });
 });

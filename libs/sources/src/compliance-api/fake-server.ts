@@ -37,6 +37,7 @@ export interface FakeDirectory {
   readonly organizations: readonly { uuid: string; name: string }[];
   readonly users: Readonly<Record<string, readonly { id: string; email_address: string; role: string }[]>>;
   readonly groups: readonly { id: string; name: string; members: readonly string[] }[];
+  readonly roles?: Readonly<Record<string, readonly { id: string; name: string; capabilities?: readonly string[] }[]>>;
 }
 
 type Activity = Record<string, unknown> & { id: string; created_at: string };
@@ -126,6 +127,11 @@ export async function startFakeComplianceApi(options: FakeComplianceApiOptions):
       const list = directory.users[users[1]!];
       if (!list) return error(res, 404, 'not_found_error', `organization ${users[1]} not found`);
       return listPage(res, list, url.searchParams);
+    }
+    const roles = /^\/v1\/compliance\/organizations\/([^/]+)\/roles$/.exec(path);
+    if (roles) {
+      if (!needs('read:compliance_org_data')) return;
+      return listPage(res, directory.roles?.[roles[1]!] ?? [], url.searchParams);
     }
     if (path === '/v1/compliance/groups') {
       if (!needs('read:compliance_org_data')) return;

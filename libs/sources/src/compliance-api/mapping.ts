@@ -269,6 +269,38 @@ export const MAPPINGS: Readonly<Record<string, Build>> = {
   },
 };
 
+/**
+ * Types that say *that* something changed but not to what: their mapping reads the directory at ingestion
+ * (`observeRoleUpdate`, observe.ts). Without a directory reader they are counted as unmapped.
+ */
+export const OBSERVED_TYPES: ReadonlySet<string> = new Set(['custom_role_updated']);
+
+/** The lines of an activity whose events are built elsewhere (observed at ingestion), with the common envelope. */
+export function linesOf(
+  raw: Record<string, unknown>,
+  envelope: ActivityEnvelope,
+  org: string,
+  events: readonly { type: string; data: Record<string, unknown> }[],
+  extraEvidence: Record<string, unknown>,
+): MappedLine[] {
+  const actorRaw = raw.actor as Record<string, unknown> | undefined;
+  const actor: Record<string, string> =
+    actorRaw && actorRaw.type === 'user_actor' && typeof actorRaw.user_id === 'string' && ID.test(actorRaw.user_id)
+      ? { kind: 'member', orgId: org, userId: actorRaw.user_id }
+      : { kind: 'system' };
+  const occurredAt = new Date(Date.parse(envelope.created_at)).toISOString();
+  return events.map((e, i) => ({
+    id: eventIdOf(envelope.id, i),
+    type: e.type,
+    occurredAt,
+    actor,
+    source: 'compliance-api' as const,
+    data: e.data,
+    correlationId: eventIdOf(envelope.id, 0),
+    evidence: { complianceActivity: raw, ...extraEvidence },
+  }));
+}
+
 /** Deterministic event ids: the activity id (and the event's index when one activity makes several), so a re-read activity is skipped. */
 export function eventIdOf(activityId: string, index: number): string {
   return index === 0 ? `ca.${activityId}` : `ca.${activityId}.${index}`;
@@ -276,7 +308,7 @@ export function eventIdOf(activityId: string, index: number): string {
 
 export function mapActivity(raw: Record<string, unknown>, envelope: ActivityEnvelope): MappingResult {
   const build = MAPPINGS[envelope.type];
-  if (build === undefined) {
+  if (build === undefined || OBSERVED_TYPES.has(envelope.type)) {
     if (NON_ACCESS_PREFIXES.some((p) => envelope.type.startsWith(p))) return { disposition: 'audit', lines: [] };
     return { disposition: 'unmapped', lines: [] };
   }
