@@ -292,6 +292,7 @@ async function applyStaged(
   const batchSize = options.batchSize ?? 2000;
   const next = db.prepare('SELECT id, json FROM activities WHERE source = ? AND applied = 0 ORDER BY created_at, id LIMIT ?');
   const mark = db.prepare('UPDATE activities SET applied = 1, disposition = ?, reason = ? WHERE source = ? AND id = ?');
+  const markMany = db.prepare('UPDATE activities SET applied = 1, disposition = ?, reason = NULL WHERE source = ? AND id IN (SELECT value FROM json_each(?))');
   const pendingTotal = (db.prepare('SELECT count(*) AS n FROM activities WHERE source = ? AND applied = 0').get(name) as { n: number }).n;
   const byDisposition = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0])) as Record<Disposition, number>;
   let applied = 0;
@@ -331,14 +332,16 @@ async function applyStaged(
     try {
       const at = new Date().toISOString();
       const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
-      for (const o of outcomes) {
-        mark.run(o.disposition, o.reason, name, o.id);
+      // One statement per disposition for the batch (rejections, rare, one by one with their reason).
+      const ids: Record<string, string[]> = {};
+      for (const [i, o] of outcomes.entries()) {
         byDisposition[o.disposition]++;
         if (o.disposition === 'rejected') {
-          const row = rows.find((r) => r.id === o.id)!;
-          reject.run(name, o.id, o.reason ?? 'rejected', row.json, at);
-        }
+          mark.run(o.disposition, o.reason, name, o.id);
+          reject.run(name, o.id, o.reason ?? 'rejected', rows[i]!.json, at);
+        } else (ids[o.disposition] ??= []).push(o.id);
       }
+      for (const [disposition, list] of Object.entries(ids)) markMany.run(disposition, name, JSON.stringify(list));
       db.exec('COMMIT');
     } catch (error) {
       if (db.isTransaction) db.exec('ROLLBACK');
