@@ -16,6 +16,7 @@ import { ImportsModule } from './imports/imports.module.js';
 import { IntegrityModule } from './integrity/integrity.module.js';
 import { ApiKeyStore } from './keys/api-key-store.js';
 import { ApiMetrics, METRICS_REGISTRY } from './metrics/api-metrics.js';
+import { SourceMetrics } from './metrics/source-metrics.js';
 import { collectNodeMetrics } from './metrics/node-metrics.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { ProblemFilter } from './problem/problem.filter.js';
@@ -110,6 +111,7 @@ export class AppModule {
         { provide: TokenBuckets, useValue: new TokenBuckets(options.rateLimit ?? DEFAULT_RATE_LIMIT) },
         { provide: METRICS_REGISTRY, useValue: registry },
         { provide: ApiMetrics, useValue: new ApiMetrics(registry, options.ledger) },
+        { provide: SourceMetrics, useValue: new SourceMetrics(registry, options.dataDir) },
         { provide: APP_FILTER, useClass: ProblemFilter },
         ApiKeyGuard,
         ApiLifecycle,

@@ -8,6 +8,7 @@ import { registerRebuild } from './commands/rebuild.js';
 import { registerQuarantine } from './commands/quarantine.js';
 import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
+import { registerSources } from './commands/sources.js';
 import { registerVerify } from './commands/verify.js';
 import { registerVerifyExport } from './commands/verify-export.js';
 import type { CliRegistration } from './program.js';
@@ -26,4 +27,5 @@ export const REGISTRATIONS: readonly CliRegistration[] = [
   registerQuarantine,
   registerExport,
   registerVerifyExport,
+  registerSources,
 ];

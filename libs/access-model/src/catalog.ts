@@ -173,6 +173,26 @@ export const AccessChangeDeniedData = z
   })
   .strict();
 
+/**
+ * A difference between what the ledger projects and what a source's directory says at the same instant (libs/sources
+ * drift detection, docs/sources.md § Drift). An audit fact only: it changes no access.
+ */
+export const DriftDetectedData = z
+  .object({
+    /** The organization compared; absent for a group membership (groups belong to the tenant, R30). */
+    orgId: Id.optional(),
+    /** The source that was compared (its name in `ledger sources`). */
+    source: z.string().min(1).max(128),
+    /** What differs: a member, or one user's membership of a group. */
+    subject: z.object({ kind: z.enum(['member', 'group-member']), userId: Id, groupId: Id.optional() }).strict(),
+    /** What the ledger believes (null: nothing) and what the source's directory says (null: nothing). */
+    ledger: z.unknown(),
+    api: z.unknown(),
+    /** The drift has held at least since this instant (its first detection). */
+    sinceAtLeast: Instant,
+  })
+  .strict();
+
 function eventDataSchema(commandType: CommandType): z.ZodTypeAny {
   const base = COMMANDS[commandType].payload;
   const extra = EXTRA_DATA[COMMANDS[commandType].event];
@@ -182,17 +202,20 @@ function eventDataSchema(commandType: CommandType): z.ZodTypeAny {
 export const EVENT_DATA: Record<string, z.ZodTypeAny> = {
   ...Object.fromEntries(COMMAND_TYPES.map((t) => [COMMANDS[t].event, eventDataSchema(t)])),
   AccessChangeDenied: AccessChangeDeniedData,
+  DriftDetected: DriftDetectedData,
 };
-export type EventType = EventTypeOf<CommandType> | 'AccessChangeDenied';
+export type EventType = EventTypeOf<CommandType> | 'AccessChangeDenied' | 'DriftDetected';
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
 export const COMMAND_OF_EVENT: Record<string, CommandType> = Object.fromEntries(COMMAND_TYPES.map((t) => [COMMANDS[t].event, t]));
 
 /** The data of each event type, as TypeScript sees it. */
 export type EventData<E extends EventType> = E extends 'AccessChangeDenied'
   ? z.infer<typeof AccessChangeDeniedData>
-  : E extends 'PrimaryOwnershipTransferred'
-    ? CommandPayload<'TransferPrimaryOwnership'> & { fromUserId?: string }
-    : CommandPayload<{ [C in CommandType]: EventTypeOf<C> extends E ? C : never }[CommandType]>;
+  : E extends 'DriftDetected'
+    ? z.infer<typeof DriftDetectedData>
+    : E extends 'PrimaryOwnershipTransferred'
+      ? CommandPayload<'TransferPrimaryOwnership'> & { fromUserId?: string }
+      : CommandPayload<{ [C in CommandType]: EventTypeOf<C> extends E ? C : never }[CommandType]>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schema versions and upcasting: every event type starts at version 1. When a data shape changes, bump its version
@@ -227,6 +250,8 @@ export const ImportLine = z
     // The same id grammar as every other id; commands make these as UUIDs, which fit it.
     correlationId: Id.optional(),
     causationId: Id.optional(),
+    /** The source record this fact was derived from, stored verbatim in `metadata.evidence` (docs/sources.md). */
+    evidence: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 export type ImportLine = z.infer<typeof ImportLine>;

@@ -232,6 +232,7 @@ export function checkReferences(world: World, type: EventType, data: Data): Prob
       return world.orgExists(o) ? reused(`organization ${o}`) : undefined;
     case 'CapabilityAddedToCatalog':
     case 'AccessChangeDenied':
+    case 'DriftDetected':
       return undefined;
     case 'OrganizationCapabilitySet':
     case 'PlatformOverrideSet':

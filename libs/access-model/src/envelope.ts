@@ -53,7 +53,8 @@ export function samePrincipal(a: Principal | Actor, b: Principal | Actor): boole
   return a.kind !== 'member' || (b.kind === 'member' && a.orgId === b.orgId && a.userId === b.userId);
 }
 
-export const Source = z.enum(['api', 'scim', 'console_import', 'admin_api_import', 'seed']);
+/** `compliance-api`: ingested from Anthropic's Compliance API by libs/sources (docs/sources.md). */
+export const Source = z.enum(['api', 'scim', 'console_import', 'admin_api_import', 'seed', 'compliance-api']);
 export type Source = z.infer<typeof Source>;
 
 export const EventMetadata = z.object({
@@ -65,6 +66,8 @@ export const EventMetadata = z.object({
   correlationId: z.string().max(256).optional(),
   causationId: z.string().max(256).optional(),
   auth: AuthRecord.optional(),
+  /** The source record an imported fact was derived from, kept verbatim as evidence (libs/sources: the Compliance API activity). */
+  evidence: z.unknown().optional(),
   /** Version of the event's data schema when it was written (see catalog upcasters). */
   schemaVersion: z.number().int().positive(),
 });

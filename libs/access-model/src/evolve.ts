@@ -151,6 +151,8 @@ const FOLD: { [E in EventType]: Folder<E> } = {
 
   // Refusals are audit facts only (R62): they change no access.
   AccessChangeDenied: () => {},
+  // Drift found by a source (libs/sources): an audit fact; it changes no access.
+  DriftDetected: () => {},
 };
 
 /** Fold one event into the facts. */

@@ -523,6 +523,7 @@ export class Ledger implements LedgerUseCases {
             ...(event.correlationId ? { correlationId: event.correlationId } : {}),
             ...(event.causationId ? { causationId: event.causationId } : {}),
             auth: authRecord as unknown as JsonValue,
+            ...(event.evidence ? { evidence: event.evidence as JsonValue } : {}),
             schemaVersion: SCHEMA_VERSION[event.type] ?? 1,
           },
         }));

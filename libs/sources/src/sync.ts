@@ -1,0 +1,381 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { ActivityPage, ActivitySource } from './activity-source.js';
+import {
+  type ActivityEnvelope,
+  type Disposition,
+  envelopeOf,
+  type MappedLine,
+  type MappingResult,
+  mapActivity,
+  OBSERVED_TYPES,
+} from './compliance-api/mapping.js';
+
+/**
+ * The sync of one source into one tenant (docs/sources.md § Sync).
+ *
+ * 1. Staging. Pages of the feed (newest first) are written to `sources.sqlite` in the data directory, one
+ *    transaction per page holding the page's activities (INSERT OR IGNORE by activity id: a duplicate across pages
+ *    is stored once) and the cursor of the next page. A process killed mid-backfill resumes at the stored cursor:
+ *    nothing already staged is read again, nothing is lost.
+ *    - backfill: from the top of the feed down to its end (`next` null), then the phase becomes `follow`;
+ *    - follow: from the top down to the first page older than the newest activity seen minus `lookbackMs`, so an
+ *      activity that became visible late (after newer ones were taken) is still found.
+ * 2. Applying. Staged activities not yet applied are taken oldest first (created_at, id) in batches and imported
+ *    through `Ledger.importEvents` (the import path, so back-dated facts land where they belong, R61) with
+ *    deterministic event ids (`ca.<activity id>`): a batch re-imported after a crash is skipped by id, never doubled.
+ *    A batch the ledger refuses is retried activity by activity, and each refused one is recorded as rejected with
+ *    the ledger's reason — the sync never stops on bad input.
+ */
+
+export interface ImportPort {
+  importEvents(
+    tenantId: string,
+    ndjson: string,
+  ): Promise<
+    { kind: 'imported'; appended: number; skipped: number } | { kind: 'invalid' | 'unknown-reference'; errors: readonly { path: string; message: string }[] }
+  >;
+}
+
+export interface SourceDefinition {
+  readonly name: string;
+  readonly kind: 'compliance-api';
+  readonly tenantId: string;
+  readonly baseUrl: string;
+  /** Where the key is read from (a file, mode 0600). The key itself is never stored here. */
+  readonly keyFile: string;
+}
+
+export interface SourceStatus {
+  readonly name: string;
+  readonly kind: string;
+  readonly tenantId: string;
+  readonly baseUrl: string;
+  readonly phase: 'backfill' | 'follow';
+  readonly staged: number;
+  readonly pending: number;
+  readonly byDisposition: Readonly<Record<Disposition, number>>;
+  readonly unmappedTypes: Readonly<Record<string, number>>;
+  readonly newestCreatedAt: string | null;
+  readonly lastSyncAt: string | null;
+  readonly lastError: string | null;
+}
+
+export interface SyncReport {
+  readonly pages: number;
+  readonly fetched: number;
+  readonly staged: number;
+  readonly duplicates: number;
+  readonly applied: number;
+  readonly appended: number;
+  readonly byDisposition: Readonly<Record<Disposition, number>>;
+}
+
+export interface SyncOptions {
+  readonly pageSize?: number;
+  readonly batchSize?: number;
+  /** How far below the newest activity seen a follow pass re-reads (late-visible activities). Default 10 minutes. */
+  readonly lookbackMs?: number;
+  readonly onProgress?: (p: { phase: 'backfill' | 'follow' | 'apply'; pages: number; fetched: number; applied: number; pending: number }) => void;
+  /** Maps the types that need the directory read at ingestion (OBSERVED_TYPES); without it they are unmapped. */
+  readonly observe?: (raw: Record<string, unknown>, envelope: ActivityEnvelope) => Promise<MappingResult>;
+  /** Run after staging, before applying (the first sync's baseline of organizations, drift.ts). */
+  readonly beforeApply?: () => Promise<void>;
+  /** Tests: stop (throw) after this many pages were staged, as a crash would. */
+  readonly stopAfterPages?: number;
+}
+
+const DISPOSITIONS: readonly Disposition[] = ['mapped', 'audit', 'unmapped', 'rejected'];
+
+export class SourcesStore {
+  readonly db: DatabaseSync;
+
+  constructor(path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      -- NORMAL in WAL: a killed process loses nothing committed; a power cut may lose the last pages' checkpoint,
+      -- which only makes the next sync read them again (staging and the ledger both skip known activity ids).
+      PRAGMA synchronous = NORMAL;
+      CREATE TABLE IF NOT EXISTS sources (
+        name TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant_id TEXT NOT NULL, base_url TEXT NOT NULL, key_file TEXT NOT NULL,
+        phase TEXT NOT NULL DEFAULT 'backfill', cursor TEXT, newest_created_at TEXT, last_sync_at TEXT, last_error TEXT
+      );
+      CREATE TABLE IF NOT EXISTS activities (
+        source TEXT NOT NULL, id TEXT NOT NULL, created_at TEXT NOT NULL, type TEXT NOT NULL, json TEXT NOT NULL,
+        applied INTEGER NOT NULL DEFAULT 0, disposition TEXT, reason TEXT,
+        PRIMARY KEY (source, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS activities_pending ON activities (source, applied, created_at, id);
+      CREATE TABLE IF NOT EXISTS rejected (
+        source TEXT NOT NULL, seq INTEGER PRIMARY KEY AUTOINCREMENT, activity_id TEXT, reason TEXT NOT NULL, json TEXT NOT NULL, at TEXT NOT NULL
+      );
+      -- A malformed activity read again (a follow pass re-reads the top of the feed) is recorded once.
+      CREATE UNIQUE INDEX IF NOT EXISTS rejected_once ON rejected (source, json);
+    `);
+  }
+
+  add(def: SourceDefinition): void {
+    this.db
+      .prepare(
+        `INSERT INTO sources (name, kind, tenant_id, base_url, key_file) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET base_url = excluded.base_url, key_file = excluded.key_file, tenant_id = excluded.tenant_id`,
+      )
+      .run(def.name, def.kind, def.tenantId, def.baseUrl, def.keyFile);
+  }
+
+  get(name: string): (SourceDefinition & { phase: 'backfill' | 'follow'; cursor: string | null; newestCreatedAt: string | null }) | undefined {
+    const row = this.db.prepare('SELECT * FROM sources WHERE name = ?').get(name) as Record<string, string | null> | undefined;
+    if (!row) return undefined;
+    return {
+      name: row.name!,
+      kind: row.kind as 'compliance-api',
+      tenantId: row.tenant_id!,
+      baseUrl: row.base_url!,
+      keyFile: row.key_file!,
+      phase: row.phase as 'backfill' | 'follow',
+      cursor: row.cursor ?? null,
+      newestCreatedAt: row.newest_created_at ?? null,
+    };
+  }
+
+  names(): string[] {
+    return (this.db.prepare('SELECT name FROM sources ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+  }
+
+  setError(name: string, error: string | null): void {
+    this.db.prepare('UPDATE sources SET last_error = ? WHERE name = ?').run(error, name);
+  }
+
+  status(name: string): SourceStatus | undefined {
+    const row = this.db.prepare('SELECT * FROM sources WHERE name = ?').get(name) as Record<string, string | null> | undefined;
+    if (!row) return undefined;
+    const counts = this.db.prepare('SELECT disposition, count(*) AS n FROM activities WHERE source = ? GROUP BY disposition').all(name) as {
+      disposition: string | null;
+      n: number;
+    }[];
+    const byDisposition = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0])) as Record<Disposition, number>;
+    let staged = 0;
+    let pending = 0;
+    for (const c of counts) {
+      staged += c.n;
+      if (c.disposition === null) pending += c.n;
+      else byDisposition[c.disposition as Disposition] = c.n;
+    }
+    const rejectedUnstaged = (this.db.prepare('SELECT count(*) AS n FROM rejected WHERE source = ? AND activity_id IS NULL').get(name) as { n: number }).n;
+    byDisposition.rejected += rejectedUnstaged;
+    const unmapped = this.db
+      .prepare("SELECT type, count(*) AS n FROM activities WHERE source = ? AND disposition = 'unmapped' GROUP BY type ORDER BY n DESC, type")
+      .all(name) as { type: string; n: number }[];
+    return {
+      name,
+      kind: row.kind!,
+      tenantId: row.tenant_id!,
+      baseUrl: row.base_url!,
+      phase: row.phase as 'backfill' | 'follow',
+      staged,
+      pending,
+      byDisposition,
+      unmappedTypes: Object.fromEntries(unmapped.map((u) => [u.type, u.n])),
+      newestCreatedAt: row.newest_created_at ?? null,
+      lastSyncAt: row.last_sync_at ?? null,
+      lastError: row.last_error ?? null,
+    };
+  }
+
+  rejections(name: string): { activityId: string | null; reason: string; json: string }[] {
+    return (
+      this.db.prepare('SELECT activity_id, reason, json FROM rejected WHERE source = ? ORDER BY seq').all(name) as {
+        activity_id: string | null;
+        reason: string;
+        json: string;
+      }[]
+    ).map((r) => ({ activityId: r.activity_id, reason: r.reason, json: r.json }));
+  }
+
+  /** The activity as received, verbatim (the audit trail of activities that made no event). */
+  activity(name: string, id: string): { json: string; disposition: string | null; reason: string | null } | undefined {
+    return this.db.prepare('SELECT json, disposition, reason FROM activities WHERE source = ? AND id = ?').get(name, id) as never;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** One sync pass: stage what the feed has (backfill or follow), then apply what is staged. */
+export async function syncOnce(store: SourcesStore, name: string, source: ActivitySource, ledger: ImportPort, options: SyncOptions = {}): Promise<SyncReport> {
+  const def = store.get(name);
+  if (!def) throw new Error(`no source named ${name}`);
+  const pageSize = options.pageSize ?? 1000;
+  const lookbackMs = options.lookbackMs ?? 10 * 60_000;
+  const db = store.db;
+  const insert = db.prepare('INSERT OR IGNORE INTO activities (source, id, created_at, type, json) VALUES (?, ?, ?, ?, ?)');
+  const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
+  const setCursor = db.prepare('UPDATE sources SET phase = ?, cursor = ?, newest_created_at = ? WHERE name = ?');
+  let pages = 0;
+  let fetched = 0;
+  let staged = 0;
+  let duplicates = 0;
+  let phase = def.phase;
+  let cursor = phase === 'backfill' ? def.cursor : null;
+  let newest = def.newestCreatedAt;
+  const followFloor = phase === 'follow' && newest !== null ? Date.parse(newest) - lookbackMs : Number.NEGATIVE_INFINITY;
+
+  // 1. staging; the next page is fetched while this one is written.
+  let inflight: Promise<ActivityPage> | undefined;
+  for (;;) {
+    const page = await (inflight ?? source.page(cursor, pageSize));
+    inflight = undefined;
+    if (page.next !== null) {
+      inflight = source.page(page.next, pageSize);
+      // Not awaited when this pass ends or fails: keep its rejection from going unhandled.
+      inflight.catch(() => {});
+    }
+    pages++;
+    fetched += page.activities.length;
+    let oldestMs = Number.POSITIVE_INFINITY;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const raw of page.activities) {
+        const envelope = envelopeOf(raw);
+        const json = JSON.stringify(raw);
+        if ('problem' in envelope) {
+          // Without an id or a time it cannot be staged (nor deduplicated): recorded as rejected, verbatim.
+          reject.run(name, null, `activity ${envelope.problem}`, json, new Date().toISOString());
+          continue;
+        }
+        const createdMs = Date.parse(envelope.created_at);
+        oldestMs = Math.min(oldestMs, createdMs);
+        const createdAt = new Date(createdMs).toISOString();
+        const r = insert.run(name, envelope.id, createdAt, envelope.type, json);
+        if (Number(r.changes) === 0) duplicates++;
+        else staged++;
+        if (newest === null || createdAt > newest) newest = createdAt;
+      }
+      const done = page.next === null || (phase === 'follow' && oldestMs < followFloor);
+      if (phase === 'backfill') {
+        if (done) {
+          phase = 'follow';
+          cursor = null;
+        } else cursor = page.next;
+      }
+      setCursor.run(phase, phase === 'backfill' ? cursor : null, newest, name);
+      db.exec('COMMIT');
+      options.onProgress?.({ phase: def.phase, pages, fetched, applied: 0, pending: 0 });
+      if (options.stopAfterPages !== undefined && pages >= options.stopAfterPages) throw new Error(`stopped after ${pages} pages (test)`);
+      if (done) break;
+      if (def.phase === 'follow') cursor = page.next;
+    } catch (error) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  // 2. applying, oldest first
+  await options.beforeApply?.();
+  const applied = await applyStaged(store, def.name, def.tenantId, ledger, options);
+  db.prepare('UPDATE sources SET last_sync_at = ?, last_error = NULL WHERE name = ?').run(new Date().toISOString(), name);
+  return { pages, fetched, staged, duplicates, applied: applied.applied, appended: applied.appended, byDisposition: applied.byDisposition };
+}
+
+async function applyStaged(
+  store: SourcesStore,
+  name: string,
+  tenantId: string,
+  ledger: ImportPort,
+  options: SyncOptions,
+): Promise<{ applied: number; appended: number; byDisposition: Record<Disposition, number> }> {
+  const db = store.db;
+  const batchSize = options.batchSize ?? 2000;
+  const next = db.prepare('SELECT id, json FROM activities WHERE source = ? AND applied = 0 ORDER BY created_at, id LIMIT ?');
+  const mark = db.prepare('UPDATE activities SET applied = 1, disposition = ?, reason = ? WHERE source = ? AND id = ?');
+  const markMany = db.prepare('UPDATE activities SET applied = 1, disposition = ?, reason = NULL WHERE source = ? AND id IN (SELECT value FROM json_each(?))');
+  const pendingTotal = (db.prepare('SELECT count(*) AS n FROM activities WHERE source = ? AND applied = 0').get(name) as { n: number }).n;
+  const byDisposition = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0])) as Record<Disposition, number>;
+  let applied = 0;
+  let appended = 0;
+  for (;;) {
+    const rows = next.all(name, batchSize) as { id: string; json: string }[];
+    if (rows.length === 0) break;
+    const outcomes: { id: string; disposition: Disposition; reason: string | null; lines: readonly MappedLine[] }[] = [];
+    for (const row of rows) {
+      const raw = JSON.parse(row.json) as Record<string, unknown>;
+      const envelope = envelopeOf(raw);
+      if ('problem' in envelope) {
+        outcomes.push({ id: row.id, disposition: 'rejected', reason: `activity ${envelope.problem}`, lines: [] });
+        continue;
+      }
+      const m = options.observe && OBSERVED_TYPES.has(envelope.type) ? await options.observe(raw, envelope) : mapActivity(raw, envelope);
+      outcomes.push({ id: row.id, disposition: m.disposition, reason: m.disposition === 'rejected' ? m.reason : null, lines: m.lines });
+    }
+    const mapped = outcomes.filter((o) => o.lines.length > 0);
+    if (mapped.length > 0) {
+      const ndjson = mapped.flatMap((o) => o.lines.map((l) => JSON.stringify(l))).join('\n');
+      const outcome = await ledger.importEvents(tenantId, ndjson);
+      if (outcome.kind === 'imported') appended += outcome.appended;
+      else {
+        // One at a time, so one bad activity does not hold back the others.
+        for (const o of mapped) {
+          const single = await ledger.importEvents(tenantId, o.lines.map((l) => JSON.stringify(l)).join('\n'));
+          if (single.kind === 'imported') appended += single.appended;
+          else {
+            o.disposition = 'rejected';
+            o.reason = `refused by the ledger: ${single.errors.map((e) => `${e.path.replace(/^line \d+:?\s*/, '')} ${e.message}`.trim()).join('; ')}`;
+          }
+        }
+      }
+    }
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const at = new Date().toISOString();
+      const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
+      // One statement per disposition for the batch (rejections, rare, one by one with their reason).
+      const ids: Record<string, string[]> = {};
+      for (const [i, o] of outcomes.entries()) {
+        byDisposition[o.disposition]++;
+        if (o.disposition === 'rejected') {
+          mark.run(o.disposition, o.reason, name, o.id);
+          reject.run(name, o.id, o.reason ?? 'rejected', rows[i]!.json, at);
+        } else (ids[o.disposition] ??= []).push(o.id);
+      }
+      for (const [disposition, list] of Object.entries(ids)) markMany.run(disposition, name, JSON.stringify(list));
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+    applied += rows.length;
+    options.onProgress?.({ phase: 'apply', pages: 0, fetched: 0, applied, pending: pendingTotal });
+  }
+  return { applied, appended, byDisposition };
+}
+
+/**
+ * Per source, the activities by disposition and the unmapped ones by type, read from `sources.sqlite` without
+ * writing to it (for /metrics); empty when the file does not exist.
+ */
+export function readSourceCounts(path: string): {
+  byDisposition: { source: string; disposition: string; n: number }[];
+  unmapped: { source: string; type: string; n: number }[];
+} {
+  if (!existsSync(path)) return { byDisposition: [], unmapped: [] };
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activities'").get();
+    if (!hasTable) return { byDisposition: [], unmapped: [] };
+    const byDisposition = db
+      .prepare("SELECT source, coalesce(disposition, 'pending') AS disposition, count(*) AS n FROM activities GROUP BY source, disposition")
+      .all() as { source: string; disposition: string; n: number }[];
+    const unmapped = db.prepare("SELECT source, type, count(*) AS n FROM activities WHERE disposition = 'unmapped' GROUP BY source, type").all() as {
+      source: string;
+      type: string;
+      n: number;
+    }[];
+    return { byDisposition, unmapped };
+  } finally {
+    db.close();
+  }
+}
