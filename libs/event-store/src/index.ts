@@ -15,6 +15,21 @@ export {
   verifyStoredEvents,
 } from './chain.js';
 export type { ChainedContent, ChainLink, StoredChainLink } from './chain.js';
+export {
+  consistencyPath,
+  EMPTY_TREE_HASH,
+  inclusionPath,
+  leafHashOfChainHash,
+  MerkleFrontier,
+  merkleLeafHash,
+  merkleNodeHash,
+  rootOfLeafHashes,
+  splitPoint,
+  verifyConsistency,
+  verifyInclusion,
+  type SubtreeHashes,
+} from './merkle.js';
+export { MerkleTreeError } from './sqlite/merkle-tree.js';
 export { satisfiesExpectedRevision } from './expected-revision.js';
 export { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 export { backupSqliteFile, copyFileDurably, sha256OfFile, type CopyProgress } from './sqlite/sqlite-backup.js';
