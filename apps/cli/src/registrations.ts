@@ -6,6 +6,7 @@ import { registerImport } from './commands/import.js';
 import { registerKeys } from './commands/keys.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerQuarantine } from './commands/quarantine.js';
+import { registerProofs } from './commands/proofs.js';
 import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
@@ -26,4 +27,5 @@ export const REGISTRATIONS: readonly CliRegistration[] = [
   registerQuarantine,
   registerExport,
   registerVerifyExport,
+  registerProofs,
 ];

@@ -29,6 +29,25 @@ export {
   verifyInclusion,
   type SubtreeHashes,
 } from './merkle.js';
+export {
+  CheckpointKeyring,
+  checkpointSignatureDefect,
+  checkpointSigningBytes,
+  consistencyProofFile,
+  inclusionProofFile,
+  keyIdOf,
+  makeCheckpoint,
+  proofFileDefect,
+  verifyAgainstCheckpoint,
+  type CheckpointBody,
+  type CheckpointVerification,
+  type ConsistencyProofFile,
+  type InclusionProofFile,
+  type ProofFile,
+  type ProvenEvent,
+  type PublicCheckpointKey,
+  type SignedCheckpoint,
+} from './checkpoints.js';
 export { MerkleTreeError } from './sqlite/merkle-tree.js';
 export { satisfiesExpectedRevision } from './expected-revision.js';
 export { SqliteEventStore } from './sqlite/sqlite-event-store.js';

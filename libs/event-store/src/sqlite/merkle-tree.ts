@@ -162,8 +162,9 @@ export function catchUpTrees(db: DatabaseSync, s: MerkleStatements, chunk = 65_5
       db.exec('BEGIN IMMEDIATE');
       try {
         const size = storedTreeSize(s, streamId);
-        if (size > n) throw new MerkleTreeError(`stream ${streamId}: the Merkle tree covers ${size} events but the stream has ${n} (events were deleted)`);
-        if (size === n) {
+        // A tree ahead of its stream (events deleted under it) is left as it is: the store still opens (so that
+        // `ledger verify` can report), and appends to that stream are refused by extendTree.
+        if (size >= n) {
           db.exec('COMMIT');
           break;
         }
