@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LedgerConfig } from '@access-ledger/config';
 import { createLedger, type Ledger, type LedgerOptions } from '@access-ledger/ledger';
@@ -18,6 +19,8 @@ import { assertReadModelFree } from './read-model/read-model-on-disk.js';
 import { readModelFeature } from './read-model/read-model.module.js';
 import { ReadModel } from './read-model/read-model.js';
 import { openApiDatabase } from './storage/api-database.js';
+import { proofsFeature } from './proofs/proofs.module.js';
+import { CheckpointFiles, CheckpointKeyring, startCheckpointer } from '@access-ledger/event-store';
 
 /**
  * The composition root: the one place the server is assembled — the Ledger on the configured stores, the read side
@@ -60,6 +63,8 @@ export interface ComposedServer {
   readonly ledger: ClosableLedger;
   /** The read model and export jobs, unless `readSide: false`. */
   readonly readSide?: ReadSide;
+  /** Issue 14: the checkpointer (CHECKPOINT_EVERY_SECONDS > 0 on a store with Merkle trees); `tick()` makes one round now. */
+  readonly checkpointer?: { tick(): Promise<unknown[]>; stop(): Promise<void> };
   /** Stop accepting, finish in-flight requests, close the stores (once). */
   close(): Promise<void>;
 }
@@ -97,7 +102,23 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
     }
   }
   const served: ClosableLedger = readSide?.ledger ?? ledger;
+  // Issue 14: checkpoints of each tenant's Merkle tree, signed every CHECKPOINT_EVERY_EVENTS events or
+  // CHECKPOINT_EVERY_SECONDS seconds (docs/proofs.md); keys and proofs served by proofsFeature.
+  const keyring = CheckpointKeyring.open(join(config.dataDir, 'checkpoint-keys'));
+  const checkpointFiles = new CheckpointFiles(join(config.dataDir, 'checkpoints'));
+  const checkpointer =
+    ledger.store.merkle !== undefined && config.CHECKPOINT_EVERY_SECONDS > 0
+      ? startCheckpointer({
+          store: ledger.store,
+          keyring,
+          files: checkpointFiles,
+          everyEvents: config.CHECKPOINT_EVERY_EVENTS,
+          everyMs: config.CHECKPOINT_EVERY_SECONDS * 1000,
+          onError: (error) => log(`checkpoint failed: ${(error as Error).message}`),
+        })
+      : undefined;
   const features: Feature[] = [
+    ...(ledger.store.merkle !== undefined ? [proofsFeature(ledger.store, keyring, checkpointFiles)] : []),
     ...((overrides.accessQueries ?? true) ? [accessFeature(ledger.queries), directoryFeature(ledger.directory)] : []),
     ...(readSide?.features ?? []),
   ];
@@ -147,7 +168,16 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
   if (url) log(`access-ledger listening on ${url} (data in ${config.dataDir}); API docs at ${url}/docs`);
   let closing: Promise<void> | undefined;
   const running = app;
-  return { app, url, config, core: ledger, ledger: served, ...(readSide ? { readSide } : {}), close: () => (closing ??= running.close()) };
+  return {
+    app,
+    url,
+    config,
+    core: ledger,
+    ledger: served,
+    ...(readSide ? { readSide } : {}),
+    ...(checkpointer ? { checkpointer } : {}),
+    close: () => (closing ??= (checkpointer?.stop() ?? Promise.resolve()).then(() => running.close())),
+  };
 }
 
 /** On a data directory without keys: a key with every scope, printed once and kept in `$dataDir/bootstrap-key`. */

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, hash, sign, verify, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, chainDefect, eventHash, GENESIS_HASH } from './chain.js';
 import { leafHashOfChainHash, MerkleFrontier, verifyConsistency, verifyInclusion } from './merkle.js';
@@ -285,4 +285,98 @@ export async function verifyAgainstCheckpoint(store: EventStore, checkpoint: Sig
   }
   if (events < checkpoint.treeSize) return result(false, `truncated: the stream has ${events} events, the checkpoint covers ${checkpoint.treeSize}`);
   return result(true);
+}
+
+/**
+ * Checkpoints on disk, one JSON file each: `DIR/<tenantId>/<treeSize, 12 digits>.json` (DIR =
+ * `$LEDGER_DATA_DIR/checkpoints`), written by `ledger checkpoint` and by the server's checkpointer alike.
+ */
+export class CheckpointFiles {
+  constructor(readonly dir: string) {}
+
+  write(c: SignedCheckpoint): string {
+    const dir = join(this.dir, c.tenantId);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${String(c.treeSize).padStart(12, '0')}.json`);
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(c, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+    return file;
+  }
+
+  /** The tenant's checkpoints, oldest first. */
+  list(tenantId: string): SignedCheckpoint[] {
+    const dir = join(this.dir, tenantId);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => /^\d{12}\.json$/.test(f))
+      .sort()
+      .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as SignedCheckpoint);
+  }
+
+  get(tenantId: string, treeSize: number): SignedCheckpoint | undefined {
+    const file = join(this.dir, tenantId, `${String(treeSize).padStart(12, '0')}.json`);
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SignedCheckpoint) : undefined;
+  }
+}
+
+export interface CheckpointerOptions {
+  readonly store: EventStore;
+  readonly keyring: CheckpointKeyring;
+  readonly files: CheckpointFiles;
+  /** A checkpoint once this many events were appended since the last one… */
+  readonly everyEvents: number;
+  /** …or this long after the last one, if anything was appended. */
+  readonly everyMs: number;
+  /** Called with each new checkpoint (anchoring: the sinks). */
+  readonly onCheckpoint?: (c: SignedCheckpoint) => void | Promise<void>;
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * The server's checkpointer: every min(everyMs, 1 s) it looks at each tenant's tree size (one indexed read per
+ * stream) and signs a checkpoint where `everyEvents` new events accumulated or `everyMs` passed since the last one.
+ * `tick()` runs one round (tests, and `stop()` runs a last one so a clean shutdown leaves the head checkpointed).
+ */
+export function startCheckpointer(o: CheckpointerOptions): { tick(): Promise<SignedCheckpoint[]>; stop(): Promise<void> } {
+  const last = new Map<string, { size: number; at: number }>();
+  let running: Promise<SignedCheckpoint[]> = Promise.resolve([]);
+  const round = async (): Promise<SignedCheckpoint[]> => {
+    const made: SignedCheckpoint[] = [];
+    if (o.store.merkle === undefined) return made;
+    for (const streamId of await o.store.streamIds()) {
+      const tenantId = streamId.startsWith('tenant-') ? streamId.slice('tenant-'.length) : undefined;
+      if (tenantId === undefined) continue;
+      if (!last.has(streamId)) {
+        const previous = o.files.list(tenantId).at(-1);
+        last.set(streamId, { size: previous?.treeSize ?? 0, at: previous ? Date.parse(previous.time) : 0 });
+      }
+      const before = last.get(streamId)!;
+      const size = await o.store.merkle.treeSize(streamId);
+      if (size <= before.size) continue;
+      if (size - before.size < o.everyEvents && Date.now() - before.at < o.everyMs) continue;
+      const c = await makeCheckpoint(o.store, o.keyring, tenantId, streamId);
+      if (c === undefined) continue;
+      o.files.write(c);
+      last.set(streamId, { size: c.treeSize, at: Date.parse(c.time) });
+      made.push(c);
+      await o.onCheckpoint?.(c);
+    }
+    return made;
+  };
+  const tick = () => {
+    running = running.then(round, round).catch((error: unknown) => {
+      o.onError?.(error);
+      return [];
+    });
+    return running;
+  };
+  const timer = setInterval(() => void tick(), Math.max(50, Math.min(o.everyMs, 1000)));
+  timer.unref();
+  return {
+    tick,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

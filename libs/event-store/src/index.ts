@@ -30,7 +30,10 @@ export {
   type SubtreeHashes,
 } from './merkle.js';
 export {
+  CheckpointFiles,
   CheckpointKeyring,
+  startCheckpointer,
+  type CheckpointerOptions,
   checkpointSignatureDefect,
   checkpointSigningBytes,
   consistencyProofFile,

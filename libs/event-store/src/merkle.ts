@@ -16,25 +16,29 @@ import { hash } from 'node:crypto';
  */
 
 const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
 
 /** SHA-256(0x00 || leaf bytes). */
 export function merkleLeafHash(leafBytes: Uint8Array): Buffer {
   return hash('sha256', Buffer.concat([LEAF_PREFIX, leafBytes], 1 + leafBytes.length), 'buffer') as unknown as Buffer;
 }
 
+/** Scratch buffers for the hash inputs: hashing is synchronous, so one of each per thread is enough (no allocation per hash). */
+const LEAF_INPUT = Buffer.alloc(33);
+const NODE_INPUT = Buffer.alloc(65, 0x01);
+
 /** The leaf hash of an event: SHA-256(0x00 || the 32 bytes of its chain hash). */
 export function leafHashOfChainHash(chainHashHex: string): Buffer {
-  if (!/^[0-9a-f]{64}$/.test(chainHashHex)) throw new RangeError(`not a chain hash (64 lowercase hex digits): ${chainHashHex.slice(0, 70)}`);
-  const bytes = Buffer.allocUnsafe(33);
-  bytes[0] = 0x00;
-  bytes.write(chainHashHex, 1, 'hex');
-  return hash('sha256', bytes, 'buffer') as unknown as Buffer;
+  if (chainHashHex.length !== 64 || LEAF_INPUT.write(chainHashHex, 1, 'hex') !== 32)
+    throw new RangeError(`not a chain hash (64 hex digits): ${chainHashHex.slice(0, 70)}`);
+  return hash('sha256', LEAF_INPUT, 'buffer') as unknown as Buffer;
 }
 
 /** SHA-256(0x01 || left || right). */
 export function merkleNodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return hash('sha256', Buffer.concat([NODE_PREFIX, left, right], 65), 'buffer') as unknown as Buffer;
+  if (left.length !== 32 || right.length !== 32) throw new RangeError('a Merkle node joins two 32-byte hashes');
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 33);
+  return hash('sha256', NODE_INPUT, 'buffer') as unknown as Buffer;
 }
 
 /** MTH of the empty tree: SHA-256 of nothing. */

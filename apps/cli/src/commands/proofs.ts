@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CheckpointFiles,
   CheckpointKeyring,
   consistencyProofFile,
   inclusionProofFile,
@@ -56,11 +57,7 @@ export function registerProofs(program: Command): void {
         for (const tenantId of options.tenant ? [options.tenant] : tenants) {
           const checkpoint = await makeCheckpoint(store, keyring, tenantId, tenantStream(tenantId));
           if (checkpoint === undefined) continue;
-          const dir = join(checkpointsDir(config.dataDir), tenantId);
-          mkdirSync(dir, { recursive: true });
-          const file = join(dir, `${String(checkpoint.treeSize).padStart(12, '0')}.json`);
-          writeFileSync(file, `${JSON.stringify(checkpoint, null, 2)}\n`);
-          process.stdout.write(`${file}\n`);
+          process.stdout.write(`${new CheckpointFiles(checkpointsDir(config.dataDir)).write(checkpoint)}\n`);
         }
       });
     });
