@@ -26,8 +26,8 @@ const size = z.coerce.number().int().min(1);
 export const ProofQuery = z.strictObject({ checkpoint: size.optional() });
 export const ConsistencyQuery = z.strictObject({ from: size, to: size.optional() });
 
-/** GET /v1/checkpoints/keys: no key needed — an auditor must get the public keys without an account. */
-@Controller('v1/checkpoints')
+/** GET /checkpoints/keys (outside /v1, whose routes all authenticate, like /health): no key needed — an auditor must get the public keys without an account. */
+@Controller('checkpoints')
 export class CheckpointKeysController {
   constructor(@Inject(CHECKPOINT_KEYRING) private readonly keyring: CheckpointKeyring) {}
 

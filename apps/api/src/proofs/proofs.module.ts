@@ -4,7 +4,7 @@ import { PUBLIC, secured } from '../docs/openapi.js';
 import type { Feature } from '../feature.js';
 import { CHECKPOINT_FILES, CHECKPOINT_KEYRING, CheckpointKeysController, PROOF_STORE, ProofsController } from './proofs.controller.js';
 
-/** Issue 14: GET /v1/checkpoints/keys (public), the tenant's checkpoints and proofs (audit:read); docs/proofs.md. */
+/** Issue 14: GET /checkpoints/keys (public), the tenant's checkpoints and proofs (audit:read); docs/proofs.md. */
 @Module({})
 export class ProofsModule {
   static forStore(store: EventStore, keyring: CheckpointKeyring, files: CheckpointFiles): DynamicModule {
@@ -37,7 +37,7 @@ export function proofsFeature(store: EventStore, keyring: CheckpointKeyring, fil
     module: ProofsModule.forStore(store, keyring, files),
     docs: {
       paths: {
-        '/v1/checkpoints/keys': {
+        '/checkpoints/keys': {
           get: {
             operationId: 'checkpointKeys',
             summary: 'The Ed25519 public keys that sign checkpoints, retired ones included (docs/proofs.md § 3)',

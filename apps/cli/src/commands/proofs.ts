@@ -84,7 +84,7 @@ export function registerProofs(program: Command): void {
   program
     .command('verify-proof')
     .description(
-      'Check a proof file offline, with nothing but the public keys (keys.json of DATA_DIR/checkpoint-keys, or GET /v1/checkpoints/keys): the checkpoint signature(s), the event hash and the RFC 9162 path. Exit 1 when it does not hold.',
+      'Check a proof file offline, with nothing but the public keys (keys.json of DATA_DIR/checkpoint-keys, or GET /checkpoints/keys): the checkpoint signature(s), the event hash and the RFC 9162 path. Exit 1 when it does not hold.',
     )
     .argument('<proof>', 'a proof file written by `ledger prove`')
     .requiredOption('--keys <file>', 'the public keys, `{ "keys": [...] }`')
