@@ -20,7 +20,8 @@ import { readModelFeature } from './read-model/read-model.module.js';
 import { ReadModel } from './read-model/read-model.js';
 import { openApiDatabase } from './storage/api-database.js';
 import { proofsFeature } from './proofs/proofs.module.js';
-import { CheckpointFiles, CheckpointKeyring, startCheckpointer } from '@access-ledger/event-store';
+import { CheckpointFiles, CheckpointKeyring, startCheckpointer, type SignedCheckpoint } from '@access-ledger/event-store';
+import { anchorCheckpointToS3, parseS3Uri, S3ObjectStore } from '@access-ledger/exports';
 
 /**
  * The composition root: the one place the server is assembled — the Ledger on the configured stores, the read side
@@ -114,6 +115,7 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
           files: checkpointFiles,
           everyEvents: config.CHECKPOINT_EVERY_EVENTS,
           everyMs: config.CHECKPOINT_EVERY_SECONDS * 1000,
+          onCheckpoint: anchorTo(overrides.sinks ?? (config.LEDGER_SINKS_FILE ? loadSinksFile(config.LEDGER_SINKS_FILE) : undefined), log),
           onError: (error) => log(`checkpoint failed: ${(error as Error).message}`),
         })
       : undefined;
@@ -177,6 +179,29 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
     ...(readSide ? { readSide } : {}),
     ...(checkpointer ? { checkpointer } : {}),
     close: () => (closing ??= (checkpointer?.stop() ?? Promise.resolve()).then(() => running.close())),
+  };
+}
+
+/**
+ * Issue 14, anchoring: each new checkpoint goes to every S3 live sink of its tenant, create-only (an existing object is
+ * an error, never overwritten), with the sink's Object Lock retention. A failure is logged; the checkpoint stays in
+ * the data directory and the next one is shipped as usual (Splunk sinks: not yet).
+ */
+function anchorTo(sinks: SinksFile | undefined, log: (line: string) => void): ((c: SignedCheckpoint) => Promise<void>) | undefined {
+  const s3Sinks = (sinks?.live ?? []).flatMap((l) => (l.sink.kind === 's3' ? [{ tenantId: l.tenantId, name: l.name, sink: l.sink }] : []));
+  if (s3Sinks.length === 0) return undefined;
+  return async (c) => {
+    for (const { tenantId, name, sink } of s3Sinks) {
+      if (tenantId !== c.tenantId) continue;
+      const store = new S3ObjectStore(sink);
+      try {
+        await anchorCheckpointToS3(store, parseS3Uri(sink.uri), c, sink.objectLock);
+      } catch (error) {
+        log(`checkpoint ${c.tenantId}@${c.treeSize} not anchored to live sink ${name}: ${(error as Error).message}`);
+      } finally {
+        store.destroy();
+      }
+    }
   };
 }
 

@@ -1,0 +1,111 @@
+/**
+ * Issue 14, anchoring against s3rver: a checkpoint is written create-only (never overwritten) with the Object Lock
+ * headers the sink config asks for. What s3rver honours, and what this test therefore verifies:
+ * - s3rver IGNORES `If-None-Match: *` on PUT (it honours it on GET only) and Object Lock entirely: the refusal seen
+ *   here comes from the HEAD check `putCreateOnly` makes first; the headers are checked as SENT (captured from the
+ *   SDK's finalized request), not as enforced. Real S3 enforces both (412 PreconditionFailed → ObjectExistsError).
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { composeServer } from '../apps/api/src/compose.js';
+import { SinksFile } from '../apps/api/src/exports/sinks-file.js';
+import { QUIET, testConfig } from '../apps/api/test/support/test-server.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CheckpointKeyring, makeCheckpoint, SqliteEventStore, tenantStream } from '@access-ledger/event-store';
+import { anchorCheckpointToS3, ObjectExistsError, parseS3Uri, S3ObjectStore } from '@access-ledger/exports';
+import { startS3rver, type S3rverProcess } from './support/s3rver-process.js';
+
+let s3: S3rverProcess;
+let dir: string;
+beforeAll(async () => {
+  s3 = await startS3rver({ buckets: ['anchors'] });
+  dir = mkdtempSync(join(tmpdir(), 'anchor-'));
+});
+afterAll(async () => {
+  await s3.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('checkpoints anchored to S3, create-only (issue 14)', () => {
+  test('the second write of the same checkpoint key is refused and the object keeps its first bytes; lock headers are sent', async () => {
+    const events = SqliteEventStore.open(join(dir, 'events.sqlite'));
+    const keyring = CheckpointKeyring.open(join(dir, 'keys'));
+    await events.append(tenantStream('acme'), [{ id: 'e1', type: 'T', data: {}, metadata: {} }]);
+    const checkpoint = (await makeCheckpoint(events, keyring, 'acme', tenantStream('acme')))!;
+    await events.close();
+
+    const store = new S3ObjectStore({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials });
+    const sent: Record<string, string>[] = [];
+    store.client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { method?: string; headers?: Record<string, string> };
+        if (request.method === 'PUT') sent.push({ ...request.headers });
+        return next(args);
+      },
+      { step: 'finalizeRequest' },
+    );
+    const loc = parseS3Uri('s3://anchors/ledger');
+    const key = await anchorCheckpointToS3(store, loc, checkpoint, { mode: 'COMPLIANCE', days: 7 });
+    expect(key).toBe('ledger/tenant=acme/_checkpoints/000000000001.json');
+    expect(sent[0]).toMatchObject({ 'if-none-match': '*', 'x-amz-object-lock-mode': 'COMPLIANCE' });
+    const until = Date.parse(sent[0]!['x-amz-object-lock-retain-until-date']!);
+    expect(until - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+
+    const forged = { ...checkpoint, rootHash: '0'.repeat(64) };
+    await expect(anchorCheckpointToS3(store, loc, forged)).rejects.toBeInstanceOf(ObjectExistsError);
+    expect(sent).toHaveLength(1); // nothing was PUT the second time
+    expect(JSON.parse((await store.get('anchors', key))!.toString('utf8'))).toEqual(checkpoint);
+    store.destroy();
+  });
+
+  test("the server ships each new checkpoint to its tenant's S3 live sinks as it is made, with the sink's Object Lock", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'anchor-server-'));
+    const sink = {
+      kind: 's3',
+      uri: 's3://anchors/srv',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: s3.credentials,
+      objectLock: { mode: 'GOVERNANCE', days: 1 },
+    };
+    const server = await composeServer(testConfig(dataDir, { CHECKPOINT_EVERY_EVENTS: '2', CHECKPOINT_EVERY_SECONDS: '3600' }), {
+      ...QUIET,
+      readSide: false,
+      accessQueries: false,
+      sinks: SinksFile.parse({ live: [{ name: 'acme-s3', tenantId: 'acme', sink }] }),
+    });
+    try {
+      await server.core.store.append(
+        tenantStream('acme'),
+        [1, 2, 3].map((i) => ({ id: `e${i}`, type: 'T', data: { i }, metadata: {} })),
+      );
+      await server.core.store.append(
+        tenantStream('globex'),
+        [1, 2, 3].map((i) => ({ id: `e${i}`, type: 'T', data: { i }, metadata: {} })),
+      );
+      const [made] = await server.checkpointer!.tick();
+      const client = s3.client();
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: 'anchors', Prefix: 'srv/' }));
+      expect((listed.Contents ?? []).map((o) => o.Key)).toEqual(['srv/tenant=acme/_checkpoints/000000000003.json']); // globex has no sink
+      const body = await (
+        await client.send(new GetObjectCommand({ Bucket: 'anchors', Key: 'srv/tenant=acme/_checkpoints/000000000003.json' }))
+      ).Body!.transformToString();
+      expect(JSON.parse(body)).toEqual(made);
+      client.destroy();
+    } finally {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('what s3rver does with If-None-Match: * on PUT: it overwrites (so the HEAD check is what refuses there)', async () => {
+    const client = s3.client();
+    await client.send(new PutObjectCommand({ Bucket: 'anchors', Key: 'probe', Body: 'first' }));
+    await client.send(new PutObjectCommand({ Bucket: 'anchors', Key: 'probe', Body: 'second', IfNoneMatch: '*' }));
+    const body = await (await client.send(new GetObjectCommand({ Bucket: 'anchors', Key: 'probe' }))).Body!.transformToString();
+    expect(body).toBe('second');
+    client.destroy();
+  });
+});
