@@ -20,7 +20,15 @@ import { readModelFeature } from './read-model/read-model.module.js';
 import { ReadModel } from './read-model/read-model.js';
 import { openApiDatabase } from './storage/api-database.js';
 import { proofsFeature } from './proofs/proofs.module.js';
-import { CheckpointFiles, CheckpointKeyring, startCheckpointer, type SignedCheckpoint } from '@access-ledger/event-store';
+import {
+  CheckpointFiles,
+  CheckpointKeyring,
+  makeCheckpoint,
+  startCheckpointer,
+  tenantStream,
+  type EventStore,
+  type SignedCheckpoint,
+} from '@access-ledger/event-store';
 import { anchorCheckpointToS3, parseS3Uri, S3ObjectStore } from '@access-ledger/exports';
 
 /**
@@ -86,6 +94,8 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
       ...(config.KURRENTDB_URL ? { kurrentdbUrl: config.KURRENTDB_URL } : {}),
       ...(config.CLICKHOUSE_URL ? { clickhouseUrl: config.CLICKHOUSE_URL } : {}),
     }));
+  const keyring = CheckpointKeyring.open(join(config.dataDir, 'checkpoint-keys'));
+  const checkpointFiles = new CheckpointFiles(join(config.dataDir, 'checkpoints'));
   let readSide: ReadSide | undefined;
   if (overrides.readSide ?? true) {
     try {
@@ -96,6 +106,7 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
         ...(sinks ? { sinks } : {}),
         log,
         readWaitMs: config.READ_MODEL_WAIT_MS,
+        ...(ledger.store.merkle !== undefined ? { checkpointFor: checkpointCovering(ledger.store, keyring, checkpointFiles) } : {}),
       });
     } catch (error) {
       await ledger.close();
@@ -105,8 +116,6 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
   const served: ClosableLedger = readSide?.ledger ?? ledger;
   // Issue 14: checkpoints of each tenant's Merkle tree, signed every CHECKPOINT_EVERY_EVENTS events or
   // CHECKPOINT_EVERY_SECONDS seconds (docs/proofs.md); keys and proofs served by proofsFeature.
-  const keyring = CheckpointKeyring.open(join(config.dataDir, 'checkpoint-keys'));
-  const checkpointFiles = new CheckpointFiles(join(config.dataDir, 'checkpoints'));
   const checkpointer =
     ledger.store.merkle !== undefined && config.CHECKPOINT_EVERY_SECONDS > 0
       ? startCheckpointer({
@@ -183,6 +192,28 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
 }
 
 /**
+ * Issue 14, item 5: the checkpoint covering the event at a global position — the oldest signed checkpoint whose tree
+ * includes it, or one made now when none does yet — for each exported S3 object's last event.
+ */
+function checkpointCovering(
+  store: EventStore,
+  keyring: CheckpointKeyring,
+  files: CheckpointFiles,
+): (tenantId: string, position: number) => Promise<SignedCheckpoint | undefined> {
+  return async (tenantId, position) => {
+    let revision: number | undefined;
+    for await (const e of store.readAll({ after: position - 1, maxCount: 1 }))
+      if (e.position === position && e.streamId === tenantStream(tenantId)) revision = e.revision;
+    if (revision === undefined) return undefined;
+    const found = files.list(tenantId).find((c) => c.treeSize > revision);
+    if (found !== undefined) return found;
+    const made = await makeCheckpoint(store, keyring, tenantId, tenantStream(tenantId));
+    if (made !== undefined) files.write(made);
+    return made;
+  };
+}
+
+/**
  * Issue 14, anchoring: each new checkpoint goes to every S3 live sink of its tenant, create-only (an existing object is
  * an error, never overwritten), with the sink's Object Lock retention. A failure is logged; the checkpoint stays in
  * the data directory and the next one is shipped as usual (Splunk sinks: not yet).
@@ -236,10 +267,17 @@ export interface ReadSide {
  */
 async function openReadSide(
   ledger: Ledger,
-  options: { dataDir: string; clickhouseUrl?: string; sinks?: SinksFile; log?: (line: string) => void; readWaitMs: number },
+  options: {
+    dataDir: string;
+    clickhouseUrl?: string;
+    sinks?: SinksFile;
+    log?: (line: string) => void;
+    readWaitMs: number;
+    checkpointFor?: (tenantId: string, position: number) => Promise<SignedCheckpoint | undefined>;
+  },
 ): Promise<ReadSide> {
   const readModel = await ReadModel.open(ledger.store, options);
-  const exports = new ExportService(readModel.client, options.dataDir, options.sinks?.named, options.sinks?.live, options.log);
+  const exports = new ExportService(readModel.client, options.dataDir, options.sinks?.named, options.sinks?.live, options.log, options.checkpointFor);
   const appLedger: ClosableLedger = {
     executeCommand: (tenantId, body, commandOptions, auth) => ledger.executeCommand(tenantId, body, commandOptions, auth),
     importEvents: (tenantId, ndjson, auth) => ledger.importEvents(tenantId, ndjson, auth),
