@@ -15,16 +15,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointKeyring, makeCheckpoint, SqliteEventStore, tenantStream } from '@access-ledger/event-store';
 import { anchorCheckpointToS3, ObjectExistsError, parseS3Uri, S3ObjectStore } from '@access-ledger/exports';
+import { startHecReceiver, type HecReceiver } from './support/hec-receiver.js';
 import { startS3rver, type S3rverProcess } from './support/s3rver-process.js';
 
 let s3: S3rverProcess;
+let hec: HecReceiver;
 let dir: string;
+const HEC_TOKEN = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 beforeAll(async () => {
   s3 = await startS3rver({ buckets: ['anchors'] });
+  hec = await startHecReceiver({ token: HEC_TOKEN, ack: false });
   dir = mkdtempSync(join(tmpdir(), 'anchor-'));
 });
 afterAll(async () => {
   await s3.stop();
+  await hec.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -60,7 +65,7 @@ describe('checkpoints anchored to S3, create-only (issue 14)', () => {
     store.destroy();
   });
 
-  test("the server ships each new checkpoint to its tenant's S3 live sinks as it is made, with the sink's Object Lock", async () => {
+  test("the server ships each new checkpoint to its tenant's S3 (with the sink's Object Lock) and Splunk live sinks as it is made", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'anchor-server-'));
     const sink = {
       kind: 's3',
@@ -74,7 +79,12 @@ describe('checkpoints anchored to S3, create-only (issue 14)', () => {
       ...QUIET,
       readSide: false,
       accessQueries: false,
-      sinks: SinksFile.parse({ live: [{ name: 'acme-s3', tenantId: 'acme', sink }] }),
+      sinks: SinksFile.parse({
+        live: [
+          { name: 'acme-s3', tenantId: 'acme', sink },
+          { name: 'acme-splunk', tenantId: 'acme', sink: { kind: 'splunk', url: hec.url, token: HEC_TOKEN } },
+        ],
+      }),
     });
     try {
       await server.core.store.append(
@@ -94,6 +104,8 @@ describe('checkpoints anchored to S3, create-only (issue 14)', () => {
       ).Body!.transformToString();
       expect(JSON.parse(body)).toEqual(made);
       client.destroy();
+      // …and to Splunk, as one event of sourcetype access-ledger:checkpoint.
+      expect(hec.events.map((e) => [e.sourcetype, e.event])).toEqual([['access-ledger:checkpoint', made]]);
     } finally {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });

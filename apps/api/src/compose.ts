@@ -29,7 +29,7 @@ import {
   type EventStore,
   type SignedCheckpoint,
 } from '@access-ledger/event-store';
-import { anchorCheckpointToS3, parseS3Uri, S3ObjectStore } from '@access-ledger/exports';
+import { anchorCheckpointToHec, anchorCheckpointToS3, parseS3Uri, S3ObjectStore } from '@access-ledger/exports';
 
 /**
  * The composition root: the one place the server is assembled — the Ledger on the configured stores, the read side
@@ -215,22 +215,29 @@ function checkpointCovering(
 
 /**
  * Issue 14, anchoring: each new checkpoint goes to every S3 live sink of its tenant, create-only (an existing object is
- * an error, never overwritten), with the sink's Object Lock retention. A failure is logged; the checkpoint stays in
- * the data directory and the next one is shipped as usual (Splunk sinks: not yet).
+ * an error, never overwritten), with the sink's Object Lock retention, and to every Splunk live sink as one HEC event
+ * (sourcetype access-ledger:checkpoint). A failure is logged; the checkpoint stays in the data directory and the next
+ * one is shipped as usual.
  */
 function anchorTo(sinks: SinksFile | undefined, log: (line: string) => void): ((c: SignedCheckpoint) => Promise<void>) | undefined {
-  const s3Sinks = (sinks?.live ?? []).flatMap((l) => (l.sink.kind === 's3' ? [{ tenantId: l.tenantId, name: l.name, sink: l.sink }] : []));
-  if (s3Sinks.length === 0) return undefined;
+  const live = sinks?.live ?? [];
+  if (live.length === 0) return undefined;
   return async (c) => {
-    for (const { tenantId, name, sink } of s3Sinks) {
+    for (const { tenantId, name, sink } of live) {
       if (tenantId !== c.tenantId) continue;
-      const store = new S3ObjectStore(sink);
       try {
-        await anchorCheckpointToS3(store, parseS3Uri(sink.uri), c, sink.objectLock);
+        if (sink.kind === 'splunk') {
+          await anchorCheckpointToHec(sink, c);
+          continue;
+        }
+        const store = new S3ObjectStore(sink);
+        try {
+          await anchorCheckpointToS3(store, parseS3Uri(sink.uri), c, sink.objectLock);
+        } finally {
+          store.destroy();
+        }
       } catch (error) {
         log(`checkpoint ${c.tenantId}@${c.treeSize} not anchored to live sink ${name}: ${(error as Error).message}`);
-      } finally {
-        store.destroy();
       }
     }
   };

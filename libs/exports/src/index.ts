@@ -32,6 +32,7 @@ export { chainDigest, type ExportManifest, type ManifestObject, type DigestRecor
 export { HecDelivery, type HecDeliveryStats, type HecDeliveryOptions } from './hec/hec-delivery.js';
 export { exportToHec, type HecExportInput, type HecExportProgress } from './hec/hec-export.js';
 export { toHecEvent, type HecEvent } from './hec/hec-event.js';
+export { anchorCheckpointToHec, CHECKPOINT_SOURCETYPE } from './hec/checkpoint-anchor.js';
 export type { DeadLetter } from './hec/dead-letter.js';
 
 export { ExportJobs, preflight, type ExportJobsDeps } from './jobs/export-jobs.js';
