@@ -27,6 +27,7 @@ import {
   startCheckpointer,
   tenantStream,
   type EventStore,
+  type PublicCheckpointKey,
   type SignedCheckpoint,
 } from '@access-ledger/event-store';
 import { anchorCheckpointToHec, anchorCheckpointToS3, parseS3Uri, S3ObjectStore } from '@access-ledger/exports';
@@ -106,7 +107,9 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
         ...(sinks ? { sinks } : {}),
         log,
         readWaitMs: config.READ_MODEL_WAIT_MS,
-        ...(ledger.store.merkle !== undefined ? { checkpointFor: checkpointCovering(ledger.store, keyring, checkpointFiles) } : {}),
+        ...(ledger.store.merkle !== undefined
+          ? { checkpointFor: checkpointCovering(ledger.store, keyring, checkpointFiles), checkpointKeys: () => keyring.publicKeys }
+          : {}),
       });
     } catch (error) {
       await ledger.close();
@@ -281,10 +284,19 @@ async function openReadSide(
     log?: (line: string) => void;
     readWaitMs: number;
     checkpointFor?: (tenantId: string, position: number) => Promise<SignedCheckpoint | undefined>;
+    checkpointKeys?: () => readonly PublicCheckpointKey[];
   },
 ): Promise<ReadSide> {
   const readModel = await ReadModel.open(ledger.store, options);
-  const exports = new ExportService(readModel.client, options.dataDir, options.sinks?.named, options.sinks?.live, options.log, options.checkpointFor);
+  const exports = new ExportService(
+    readModel.client,
+    options.dataDir,
+    options.sinks?.named,
+    options.sinks?.live,
+    options.log,
+    options.checkpointFor,
+    options.checkpointKeys,
+  );
   const appLedger: ClosableLedger = {
     executeCommand: (tenantId, body, commandOptions, auth) => ledger.executeCommand(tenantId, body, commandOptions, auth),
     importEvents: (tenantId, ndjson, auth) => ledger.importEvents(tenantId, ndjson, auth),

@@ -29,10 +29,18 @@ export class ExportService {
     private readonly log: (line: string) => void = () => {},
     /** Issue 14: the checkpoint covering an object's last event, written into each S3 manifest object. */
     checkpointFor?: ExportJobsDeps['checkpointFor'],
+    checkpointKeys?: ExportJobsDeps['checkpointKeys'],
   ) {
     this.state = new SqliteExportStateStore(join(dataDir, 'exports.sqlite'));
     this.table = new ClickHouseAuditTable(client);
-    this.jobs = new ExportJobs({ table: this.table, state: this.state, dataDir, ...(sinks ? { sinks } : {}), ...(checkpointFor ? { checkpointFor } : {}) });
+    this.jobs = new ExportJobs({
+      table: this.table,
+      state: this.state,
+      dataDir,
+      ...(sinks ? { sinks } : {}),
+      ...(checkpointFor ? { checkpointFor } : {}),
+      ...(checkpointKeys ? { checkpointKeys } : {}),
+    });
   }
 
   /**

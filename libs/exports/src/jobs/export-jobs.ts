@@ -1,4 +1,4 @@
-import type { SignedCheckpoint } from '@access-ledger/event-store';
+import type { PublicCheckpointKey, SignedCheckpoint } from '@access-ledger/event-store';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -25,6 +25,8 @@ export interface ExportJobsDeps {
   readonly log?: (line: string) => void;
   /** Issue 14: the signed checkpoint covering the event at a position, recorded per object in S3 manifests. */
   readonly checkpointFor?: (tenantId: string, position: number) => Promise<SignedCheckpoint | undefined>;
+  /** Issue 14: the checkpoint public keys, written into each S3 manifest. */
+  readonly checkpointKeys?: () => readonly PublicCheckpointKey[];
 }
 
 /**

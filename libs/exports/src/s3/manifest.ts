@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SignedCheckpoint } from '@access-ledger/event-store';
+import type { PublicCheckpointKey, SignedCheckpoint } from '@access-ledger/event-store';
 import type { ExportFormat } from '../config.js';
 
 /**
@@ -39,6 +39,8 @@ export interface ExportManifest {
   readonly objects: readonly ManifestObject[];
   readonly rows: number;
   readonly previousDigest: string;
+  /** Issue 14: the public keys that verify the objects' checkpoints (retired ones included), as GET /checkpoints/keys. */
+  readonly checkpointKeys?: readonly PublicCheckpointKey[];
 }
 
 export interface DigestRecord {

@@ -1,4 +1,4 @@
-import type { SignedCheckpoint } from '@access-ledger/event-store';
+import type { PublicCheckpointKey, SignedCheckpoint } from '@access-ledger/event-store';
 import type { AuditRange } from '../audit-row.js';
 import type { ClickHouseAuditTable } from '../clickhouse-audit-table.js';
 import type { ExportFormat, S3SinkConfig } from '../config.js';
@@ -75,6 +75,8 @@ export async function exportToS3(
     readonly preflight?: boolean;
     /** Issue 14: the signed checkpoint covering the event at this global position (ManifestObject.checkpoint). */
     readonly checkpointFor?: (tenantId: string, position: number) => Promise<SignedCheckpoint | undefined>;
+    /** Issue 14: the public keys written into the manifest beside those checkpoints. */
+    readonly checkpointKeys?: () => readonly PublicCheckpointKey[];
   },
   input: S3ExportInput,
   onProgress: (p: S3ExportProgress) => void = () => {},
@@ -168,6 +170,7 @@ export async function exportToS3(
     objects,
     rows: rowsDone,
     previousDigest: previous?.digest ?? GENESIS_DIGEST,
+    ...(deps.checkpointKeys !== undefined ? { checkpointKeys: deps.checkpointKeys() } : {}),
   };
   const mKey = manifestKey(loc, input.tenantId, manifest.seq, input.exportId);
   const dKey = digestKey(loc, input.tenantId, manifest.seq, input.exportId);
