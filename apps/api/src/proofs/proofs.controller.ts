@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import {
-  CheckpointFiles,
-  CheckpointKeyring,
+  type CheckpointFiles,
+  type CheckpointKeyring,
   consistencyProofFile,
   inclusionProofFile,
   tenantStream,
