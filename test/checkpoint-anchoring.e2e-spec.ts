@@ -13,7 +13,7 @@ import { SinksFile } from '../apps/api/src/exports/sinks-file.js';
 import { QUIET, testConfig } from '../apps/api/test/support/test-server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointKeyring, makeCheckpoint, SqliteEventStore, tenantStream } from '@access-ledger/event-store';
+import { CheckpointFiles, CheckpointKeyring, makeCheckpoint, SqliteEventStore, tenantStream } from '@access-ledger/event-store';
 import { anchorCheckpointToS3, ObjectExistsError, parseS3Uri, S3ObjectStore } from '@access-ledger/exports';
 import { startHecReceiver, type HecReceiver } from './support/hec-receiver.js';
 import { startS3rver, type S3rverProcess } from './support/s3rver-process.js';
@@ -95,7 +95,10 @@ describe('checkpoints anchored to S3, create-only (issue 14)', () => {
         tenantStream('globex'),
         [1, 2, 3].map((i) => ({ id: `e${i}`, type: 'T', data: { i }, metadata: {} })),
       );
-      const [made] = await server.checkpointer!.tick();
+      // The tick is serialized after any the server's own timer started, so acme's checkpoint is made and shipped by now.
+      await server.checkpointer!.tick();
+      const made = new CheckpointFiles(join(dataDir, 'checkpoints')).list('acme')[0];
+      expect(made?.treeSize).toBe(3);
       const client = s3.client();
       const listed = await client.send(new ListObjectsV2Command({ Bucket: 'anchors', Prefix: 'srv/' }));
       expect((listed.Contents ?? []).map((o) => o.Key)).toEqual(['srv/tenant=acme/_checkpoints/000000000003.json']); // globex has no sink
