@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LedgerConfig } from '@access-ledger/config';
 import { createLedger, type Ledger, type LedgerOptions } from '@access-ledger/ledger';
@@ -18,6 +19,18 @@ import { assertReadModelFree } from './read-model/read-model-on-disk.js';
 import { readModelFeature } from './read-model/read-model.module.js';
 import { ReadModel } from './read-model/read-model.js';
 import { openApiDatabase } from './storage/api-database.js';
+import { proofsFeature } from './proofs/proofs.module.js';
+import {
+  CheckpointFiles,
+  CheckpointKeyring,
+  makeCheckpoint,
+  startCheckpointer,
+  tenantStream,
+  type EventStore,
+  type PublicCheckpointKey,
+  type SignedCheckpoint,
+} from '@access-ledger/event-store';
+import { anchorCheckpointToHec, anchorCheckpointToS3, parseS3Uri, S3ObjectStore } from '@access-ledger/exports';
 
 /**
  * The composition root: the one place the server is assembled — the Ledger on the configured stores, the read side
@@ -60,6 +73,8 @@ export interface ComposedServer {
   readonly ledger: ClosableLedger;
   /** The read model and export jobs, unless `readSide: false`. */
   readonly readSide?: ReadSide;
+  /** Issue 14: the checkpointer (CHECKPOINT_EVERY_SECONDS > 0 on a store with Merkle trees); `tick()` makes one round now. */
+  readonly checkpointer?: { tick(): Promise<unknown[]>; stop(): Promise<void> };
   /** Stop accepting, finish in-flight requests, close the stores (once). */
   close(): Promise<void>;
 }
@@ -80,6 +95,8 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
       ...(config.KURRENTDB_URL ? { kurrentdbUrl: config.KURRENTDB_URL } : {}),
       ...(config.CLICKHOUSE_URL ? { clickhouseUrl: config.CLICKHOUSE_URL } : {}),
     }));
+  const keyring = CheckpointKeyring.open(join(config.dataDir, 'checkpoint-keys'));
+  const checkpointFiles = new CheckpointFiles(join(config.dataDir, 'checkpoints'));
   let readSide: ReadSide | undefined;
   if (overrides.readSide ?? true) {
     try {
@@ -90,6 +107,9 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
         ...(sinks ? { sinks } : {}),
         log,
         readWaitMs: config.READ_MODEL_WAIT_MS,
+        ...(ledger.store.merkle !== undefined
+          ? { checkpointFor: checkpointCovering(ledger.store, keyring, checkpointFiles), checkpointKeys: () => keyring.publicKeys }
+          : {}),
       });
     } catch (error) {
       await ledger.close();
@@ -97,7 +117,22 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
     }
   }
   const served: ClosableLedger = readSide?.ledger ?? ledger;
+  // Issue 14: checkpoints of each tenant's Merkle tree, signed every CHECKPOINT_EVERY_EVENTS events or
+  // CHECKPOINT_EVERY_SECONDS seconds (docs/proofs.md); keys and proofs served by proofsFeature.
+  const checkpointer =
+    ledger.store.merkle !== undefined && config.CHECKPOINT_EVERY_SECONDS > 0
+      ? startCheckpointer({
+          store: ledger.store,
+          keyring,
+          files: checkpointFiles,
+          everyEvents: config.CHECKPOINT_EVERY_EVENTS,
+          everyMs: config.CHECKPOINT_EVERY_SECONDS * 1000,
+          onCheckpoint: anchorTo(overrides.sinks ?? (config.LEDGER_SINKS_FILE ? loadSinksFile(config.LEDGER_SINKS_FILE) : undefined), log),
+          onError: (error) => log(`checkpoint failed: ${(error as Error).message}`),
+        })
+      : undefined;
   const features: Feature[] = [
+    ...(ledger.store.merkle !== undefined ? [proofsFeature(ledger.store, keyring, checkpointFiles)] : []),
     ...((overrides.accessQueries ?? true) ? [accessFeature(ledger.queries), directoryFeature(ledger.directory)] : []),
     ...(readSide?.features ?? []),
   ];
@@ -147,7 +182,68 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
   if (url) log(`access-ledger listening on ${url} (data in ${config.dataDir}); API docs at ${url}/docs`);
   let closing: Promise<void> | undefined;
   const running = app;
-  return { app, url, config, core: ledger, ledger: served, ...(readSide ? { readSide } : {}), close: () => (closing ??= running.close()) };
+  return {
+    app,
+    url,
+    config,
+    core: ledger,
+    ledger: served,
+    ...(readSide ? { readSide } : {}),
+    ...(checkpointer ? { checkpointer } : {}),
+    close: () => (closing ??= (checkpointer?.stop() ?? Promise.resolve()).then(() => running.close())),
+  };
+}
+
+/**
+ * Issue 14, item 5: the checkpoint covering the event at a global position — the oldest signed checkpoint whose tree
+ * includes it, or one made now when none does yet — for each exported S3 object's last event.
+ */
+function checkpointCovering(
+  store: EventStore,
+  keyring: CheckpointKeyring,
+  files: CheckpointFiles,
+): (tenantId: string, position: number) => Promise<SignedCheckpoint | undefined> {
+  return async (tenantId, position) => {
+    let revision: number | undefined;
+    for await (const e of store.readAll({ after: position - 1, maxCount: 1 }))
+      if (e.position === position && e.streamId === tenantStream(tenantId)) revision = e.revision;
+    if (revision === undefined) return undefined;
+    const found = files.list(tenantId).find((c) => c.treeSize > revision);
+    if (found !== undefined) return found;
+    const made = await makeCheckpoint(store, keyring, tenantId, tenantStream(tenantId));
+    if (made !== undefined) files.write(made);
+    return made;
+  };
+}
+
+/**
+ * Issue 14, anchoring: each new checkpoint goes to every S3 live sink of its tenant, create-only (an existing object is
+ * an error, never overwritten), with the sink's Object Lock retention, and to every Splunk live sink as one HEC event
+ * (sourcetype access-ledger:checkpoint). A failure is logged; the checkpoint stays in the data directory and the next
+ * one is shipped as usual.
+ */
+function anchorTo(sinks: SinksFile | undefined, log: (line: string) => void): ((c: SignedCheckpoint) => Promise<void>) | undefined {
+  const live = sinks?.live ?? [];
+  if (live.length === 0) return undefined;
+  return async (c) => {
+    for (const { tenantId, name, sink } of live) {
+      if (tenantId !== c.tenantId) continue;
+      try {
+        if (sink.kind === 'splunk') {
+          await anchorCheckpointToHec(sink, c);
+          continue;
+        }
+        const store = new S3ObjectStore(sink);
+        try {
+          await anchorCheckpointToS3(store, parseS3Uri(sink.uri), c, sink.objectLock);
+        } finally {
+          store.destroy();
+        }
+      } catch (error) {
+        log(`checkpoint ${c.tenantId}@${c.treeSize} not anchored to live sink ${name}: ${(error as Error).message}`);
+      }
+    }
+  };
 }
 
 /** On a data directory without keys: a key with every scope, printed once and kept in `$dataDir/bootstrap-key`. */
@@ -181,10 +277,26 @@ export interface ReadSide {
  */
 async function openReadSide(
   ledger: Ledger,
-  options: { dataDir: string; clickhouseUrl?: string; sinks?: SinksFile; log?: (line: string) => void; readWaitMs: number },
+  options: {
+    dataDir: string;
+    clickhouseUrl?: string;
+    sinks?: SinksFile;
+    log?: (line: string) => void;
+    readWaitMs: number;
+    checkpointFor?: (tenantId: string, position: number) => Promise<SignedCheckpoint | undefined>;
+    checkpointKeys?: () => readonly PublicCheckpointKey[];
+  },
 ): Promise<ReadSide> {
   const readModel = await ReadModel.open(ledger.store, options);
-  const exports = new ExportService(readModel.client, options.dataDir, options.sinks?.named, options.sinks?.live, options.log);
+  const exports = new ExportService(
+    readModel.client,
+    options.dataDir,
+    options.sinks?.named,
+    options.sinks?.live,
+    options.log,
+    options.checkpointFor,
+    options.checkpointKeys,
+  );
   const appLedger: ClosableLedger = {
     executeCommand: (tenantId, body, commandOptions, auth) => ledger.executeCommand(tenantId, body, commandOptions, auth),
     importEvents: (tenantId, ndjson, auth) => ledger.importEvents(tenantId, ndjson, auth),

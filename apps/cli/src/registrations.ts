@@ -6,6 +6,7 @@ import { registerImport } from './commands/import.js';
 import { registerKeys } from './commands/keys.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerQuarantine } from './commands/quarantine.js';
+import { registerProofs } from './commands/proofs.js';
 import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
 import { registerSources } from './commands/sources.js';
@@ -28,4 +29,5 @@ export const REGISTRATIONS: readonly CliRegistration[] = [
   registerExport,
   registerVerifyExport,
   registerSources,
+  registerProofs,
 ];

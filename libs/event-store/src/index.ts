@@ -15,6 +15,43 @@ export {
   verifyStoredEvents,
 } from './chain.js';
 export type { ChainedContent, ChainLink, StoredChainLink } from './chain.js';
+export {
+  consistencyPath,
+  EMPTY_TREE_HASH,
+  inclusionPath,
+  leafHashOfChainHash,
+  MerkleFrontier,
+  merkleLeafHash,
+  merkleNodeHash,
+  rootOfLeafHashes,
+  splitPoint,
+  verifyConsistency,
+  verifyInclusion,
+  type SubtreeHashes,
+} from './merkle.js';
+export {
+  CheckpointFiles,
+  CheckpointKeyring,
+  startCheckpointer,
+  type CheckpointerOptions,
+  checkpointSignatureDefect,
+  checkpointSigningBytes,
+  consistencyProofFile,
+  inclusionProofFile,
+  keyIdOf,
+  makeCheckpoint,
+  proofFileDefect,
+  verifyAgainstCheckpoint,
+  type CheckpointBody,
+  type CheckpointVerification,
+  type ConsistencyProofFile,
+  type InclusionProofFile,
+  type ProofFile,
+  type ProvenEvent,
+  type PublicCheckpointKey,
+  type SignedCheckpoint,
+} from './checkpoints.js';
+export { MerkleTreeError } from './sqlite/merkle-tree.js';
 export { satisfiesExpectedRevision } from './expected-revision.js';
 export { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 export { backupSqliteFile, copyFileDurably, sha256OfFile, type CopyProgress } from './sqlite/sqlite-backup.js';

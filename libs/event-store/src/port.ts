@@ -128,7 +128,24 @@ export interface VerifyOptions {
   readonly tail?: number;
 }
 
+/**
+ * Issue 14: each stream's RFC 9162 Merkle tree over its events in chain order (leaf i = revision i, leaf bytes = the
+ * event's chain hash; docs/proofs.md). Hashes and proof nodes are lowercase hex. Only the SQLite store keeps one.
+ */
+export interface MerkleLog {
+  /** Leaves the stream's tree covers (= its events). */
+  treeSize(streamId: string): Promise<number>;
+  /** MTH of the first `treeSize` events. */
+  rootHash(streamId: string, treeSize: number): Promise<string>;
+  /** RFC 9162 § 2.1.3.1 audit path of leaf `leafIndex` in the tree of `treeSize`. */
+  inclusionProof(streamId: string, leafIndex: number, treeSize: number): Promise<string[]>;
+  /** RFC 9162 § 2.1.4.1 consistency proof from the tree of `fromSize` to the tree of `toSize`. */
+  consistencyProof(streamId: string, fromSize: number, toSize: number): Promise<string[]>;
+}
+
 export interface EventStore {
+  /** The Merkle trees (issue 14), where the adapter keeps them (SQLite); undefined on KurrentDB. */
+  readonly merkle?: MerkleLog;
   append(streamId: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult>;
   /** The command recorded under this key in this stream (see `AppendOptions.commands`), or undefined. */
   commandByKey(streamId: string, key: string): Promise<StoredCommand | undefined>;

@@ -41,6 +41,14 @@ export const S3SinkConfig = z
     writer: z.enum(['clickhouse', 'upload']).default('clickhouse'),
     /** Objects hashed (clickhouse writer) or rendered and uploaded (upload writer) at once. */
     concurrency: z.number().int().min(1).max(32).default(4),
+    /**
+     * Issue 14: S3 Object Lock retention for the create-only objects written to this sink (anchored checkpoints):
+     * `x-amz-object-lock-mode` and a retain-until date `days` ahead. The bucket must have Object Lock enabled.
+     */
+    objectLock: z
+      .object({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), days: z.number().int().min(1).max(36_500) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type S3SinkConfig = z.infer<typeof S3SinkConfig>;

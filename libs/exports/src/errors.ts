@@ -25,3 +25,15 @@ export class SinkUnavailableError extends Error {
     super(message, options);
   }
 }
+
+/** A create-only write found the object already there (S3 `If-None-Match: *` answered 412, or it was seen first). */
+export class ObjectExistsError extends Error {
+  override readonly name = 'ObjectExistsError';
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`s3://${bucket}/${key} exists already: create-only objects are never overwritten`, options);
+  }
+}

@@ -8,7 +8,7 @@
  */
 export { ExportFormat, ExportRequest, S3SinkConfig, HecSinkConfig, SinkConfig, ContinuousSinkConfig, S3Uri } from './config.js';
 export type { HecSinkConfigInput } from './config.js';
-export { SinkConfigurationError, SinkUnavailableError } from './errors.js';
+export { ObjectExistsError, SinkConfigurationError, SinkUnavailableError } from './errors.js';
 export {
   AUDIT_COLUMNS,
   NULLABLE_AUDIT_COLUMNS,
@@ -22,7 +22,8 @@ export {
 export { ClickHouseAuditTable } from './clickhouse-audit-table.js';
 export { EventStoreAuditSource } from './event-store-audit-source.js';
 
-export { S3ObjectStore } from './s3/s3-store.js';
+export { S3ObjectStore, type ObjectLockRetention } from './s3/s3-store.js';
+export { anchorCheckpointToS3, checkpointObjectKey } from './s3/checkpoint-anchor.js';
 export { exportToS3, latestDigest, type S3ExportInput, type S3ExportProgress, type S3ExportResult } from './s3/s3-export.js';
 export { verifyExport, type ExportVerification, type ExportProblem, type ExportProblemKind, type TenantVerification } from './s3/verify-export.js';
 export { parseS3Uri, dataObjectKey, GENESIS_DIGEST, type S3Location } from './s3/layout.js';
@@ -31,6 +32,7 @@ export { chainDigest, type ExportManifest, type ManifestObject, type DigestRecor
 export { HecDelivery, type HecDeliveryStats, type HecDeliveryOptions } from './hec/hec-delivery.js';
 export { exportToHec, type HecExportInput, type HecExportProgress } from './hec/hec-export.js';
 export { toHecEvent, type HecEvent } from './hec/hec-event.js';
+export { anchorCheckpointToHec, CHECKPOINT_SOURCETYPE } from './hec/checkpoint-anchor.js';
 export type { DeadLetter } from './hec/dead-letter.js';
 
 export { ExportJobs, preflight, type ExportJobsDeps } from './jobs/export-jobs.js';

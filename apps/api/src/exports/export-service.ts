@@ -6,6 +6,7 @@ import {
   SinkFollower,
   SqliteExportStateStore,
   type ContinuousSinkConfig,
+  type ExportJobsDeps,
   type FollowerStatus,
   type SinkConfig,
 } from '@access-ledger/exports';
@@ -26,10 +27,20 @@ export class ExportService {
     sinks?: Readonly<Record<string, SinkConfig>>,
     private readonly live: readonly ContinuousSinkConfig[] = [],
     private readonly log: (line: string) => void = () => {},
+    /** Issue 14: the checkpoint covering an object's last event, written into each S3 manifest object. */
+    checkpointFor?: ExportJobsDeps['checkpointFor'],
+    checkpointKeys?: ExportJobsDeps['checkpointKeys'],
   ) {
     this.state = new SqliteExportStateStore(join(dataDir, 'exports.sqlite'));
     this.table = new ClickHouseAuditTable(client);
-    this.jobs = new ExportJobs({ table: this.table, state: this.state, dataDir, ...(sinks ? { sinks } : {}) });
+    this.jobs = new ExportJobs({
+      table: this.table,
+      state: this.state,
+      dataDir,
+      ...(sinks ? { sinks } : {}),
+      ...(checkpointFor ? { checkpointFor } : {}),
+      ...(checkpointKeys ? { checkpointKeys } : {}),
+    });
   }
 
   /**

@@ -16,8 +16,13 @@ export function registerVerify(program: Command): void {
     )
     .option('-t, --tenant <tenant>', 'verify only this tenant (default: every tenant in the store)')
     .option('--json', 'print one JSON line per tenant', false)
+    .option(
+      '--against <checkpoint>',
+      "also check the checkpoint's tenant against this signed checkpoint (issue 14): the first tree-size events must rebuild its Merkle root and chain head (a truncated or rewritten tail fails); --keys checks its signature",
+    )
+    .option('--keys <file>', 'public keys (keys.json) to check the --against checkpoint signature with')
     .addHelpText('after', '\nExamples:\n  $ ledger verify\n  $ ledger --data-dir ./data verify --tenant acme\n')
-    .action(async (options: { tenant?: string; json: boolean }, command: Command) => {
+    .action(async (options: { tenant?: string; json: boolean; against?: string; keys?: string }, command: Command) => {
       const { withEventStore } = await import('../ledger-on-disk.js'); // loaded on use, like every store
       const config = configOf(command);
       const where = config.KURRENTDB_URL ? 'the KurrentDB store' : `${config.dataDir} (is --data-dir right?)`;
@@ -42,6 +47,26 @@ export function registerVerify(program: Command): void {
             process.stdout.write(
               `tenant ${tenantId}: chain INVALID at position ${result.firstBadPosition} (revision ${result.firstBadRevision})${result.reason ? `: ${result.reason}` : ''}\n`,
             );
+        }
+        if (options.against !== undefined) {
+          const { readCheckpoint } = await import('./proofs.js');
+          const { checkpointSignatureDefect, verifyAgainstCheckpoint } = await import('@access-ledger/event-store');
+          const checkpoint = readCheckpoint(options.against);
+          if (options.keys !== undefined) {
+            const { readFileSync } = await import('node:fs');
+            const keys = (JSON.parse(readFileSync(options.keys, 'utf8')) as { keys: Parameters<typeof checkpointSignatureDefect>[1] }).keys;
+            const defect = checkpointSignatureDefect(checkpoint, keys);
+            if (defect !== null) throw new CliError(`checkpoint refused: ${defect}`, 1);
+          }
+          const result = await verifyAgainstCheckpoint(store, checkpoint);
+          if (options.json) process.stdout.write(`${JSON.stringify({ tenantId: checkpoint.tenantId, against: options.against, ...result })}\n`);
+          else
+            process.stdout.write(
+              result.valid
+                ? `tenant ${checkpoint.tenantId}: the first ${result.treeSize} events match the checkpoint (root and chain head); ${result.events} events now\n`
+                : `tenant ${checkpoint.tenantId}: does NOT match the checkpoint of ${result.treeSize} events: ${result.reason}\n`,
+            );
+          if (!result.valid) bad++;
         }
         return bad;
       });

@@ -17,6 +17,8 @@ export interface AppendWorkerData {
   readonly expected: ExpectedRevision;
   readonly commands: readonly CommandRecord[];
   readonly count: number;
+  /** Whether the store keeps its Merkle tree (SqliteEventStoreOptions.merkle). */
+  readonly merkle: boolean;
 }
 export interface AppendChunk {
   readonly ids: string[];
@@ -56,7 +58,7 @@ function append(): AppendOutcome {
     begin(db);
     try {
       const outcome = appendInTransaction(
-        appendStatements(db),
+        appendStatements(db, job.merkle),
         job.streamId,
         { ids, types, canonical: (i) => [data[i]!, metadata[i]!] },
         job.expected,

@@ -15,6 +15,8 @@ import {
   type AppendStatements,
 } from './append-transaction.js';
 import type { AppendChunk, AppendWorkerData } from './append-worker.js';
+import { inclusionPath, consistencyPath, EMPTY_TREE_HASH } from '../merkle.js';
+import { catchUpTrees, MERKLE_SCHEMA, merkleStatements, MerkleTreeError, storedTreeSize, subtreeHashes, type MerkleStatements } from './merkle-tree.js';
 import { nextTurn, STORED_LINKS_SQL, storedLinks } from './stored-links.js';
 
 /** The compiled worker beside this module; absent when the sources run directly (tests), which walk in one thread. */
@@ -35,6 +37,7 @@ import {
   type EventToAppend,
   type ExpectedRevision,
   type JsonValue,
+  type MerkleLog,
   type ReadAllOptions,
   type ReadAllPagesOptions,
   type ReadStreamOptions,
@@ -80,6 +83,12 @@ export interface SqliteEventStoreOptions {
   readonly workerAppendFrom?: number;
   /** Tests only: the compiled `append-worker.js` to use when the sources run under jest. */
   readonly appendWorkerFile?: string;
+  /**
+   * Keep each stream's Merkle tree (issue 14, docs/proofs.md): grown in every append's transaction, caught up on open
+   * for events stored without it. Default true; false only for the benchmark's baseline (the tree is then caught up at
+   * the next open with it on).
+   */
+  readonly merkle?: boolean;
 }
 
 /**
@@ -197,6 +206,8 @@ export class SqliteEventStore implements EventStore {
   readonly #workerAppendFrom: number;
   /** The compiled append worker, or undefined when large appends run in this thread too. */
   readonly #appendWorker: string | undefined;
+  readonly #merkleOn: boolean;
+  readonly #merkle: MerkleStatements;
   /** Appends running in a worker: close() waits for them. */
   readonly #inWorker = new Set<Promise<unknown>>();
 
@@ -224,6 +235,11 @@ export class SqliteEventStore implements EventStore {
     this.#db.exec('PRAGMA synchronous = FULL');
     this.#db.exec(SCHEMA);
     migrateToPerStreamIds(this.#db);
+    this.#merkleOn = options.merkle ?? true;
+    this.#db.exec(MERKLE_SCHEMA);
+    this.#merkle = merkleStatements(this.#db);
+    // Issue 14: a store made before the tree existed (or written with it off) gets its trees built here, once.
+    if (this.#merkleOn) catchUpTrees(this.#db, this.#merkle);
     if (options.maxPageCount !== undefined) this.#db.exec(`PRAGMA max_page_count = ${Math.floor(options.maxPageCount)}`);
     this.#maxPageCount = options.maxPageCount;
     this.#workerAppendFrom = Math.max(1, options.workerAppendFrom ?? 2000);
@@ -234,7 +250,7 @@ export class SqliteEventStore implements EventStore {
     this.#commit = this.#db.prepare('COMMIT');
     this.#rollback = this.#db.prepare('ROLLBACK');
     this.#lastOfStream = this.#db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1');
-    this.#appendStatements = appendStatements(this.#db);
+    this.#appendStatements = appendStatements(this.#db, this.#merkleOn);
     this.#commandByKey = this.#db.prepare('SELECT first_revision, count, answer FROM command_keys WHERE stream_id = ? AND key = ?');
     this.#allForwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position ASC LIMIT ?`);
     this.#allBackwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position DESC LIMIT ?`);
@@ -355,6 +371,7 @@ export class SqliteEventStore implements EventStore {
       expected,
       commands,
       count: events.length,
+      merkle: this.#merkleOn,
     };
     const worker = new Worker(file, { workerData: job });
     const answer = new Promise<{ outcome: AppendOutcome } | { error: AppendErrorData }>((resolve, reject) => {
@@ -612,6 +629,34 @@ export class SqliteEventStore implements EventStore {
       return nextTurn();
     });
     return verifyStoredEvents(streamId, links, onProgress, start);
+  }
+
+  /** Issue 14: the stream's Merkle tree, its roots and proofs (merkle-tree.ts, docs/proofs.md). */
+  readonly merkle: MerkleLog = {
+    treeSize: async (streamId) => {
+      this.#assertOpen();
+      return this.#merkleOn ? Math.min(storedTreeSize(this.#merkle, streamId), ((await this.streamRevision(streamId)) ?? -1) + 1) : 0;
+    },
+    rootHash: async (streamId, treeSize) => {
+      this.#assertTree(streamId, treeSize);
+      return treeSize === 0 ? EMPTY_TREE_HASH : subtreeHashes(this.#merkle, streamId)(0, treeSize).toString('hex');
+    },
+    inclusionProof: async (streamId, leafIndex, treeSize) => {
+      this.#assertTree(streamId, treeSize);
+      return inclusionPath(leafIndex, treeSize, subtreeHashes(this.#merkle, streamId)).map((b) => b.toString('hex'));
+    },
+    consistencyProof: async (streamId, fromSize, toSize) => {
+      this.#assertTree(streamId, toSize);
+      return consistencyPath(fromSize, toSize, subtreeHashes(this.#merkle, streamId)).map((b) => b.toString('hex'));
+    },
+  };
+
+  #assertTree(streamId: string, treeSize: number): void {
+    this.#assertOpen();
+    if (!this.#merkleOn) throw new MerkleTreeError('this store was opened with merkle: false');
+    const stored = storedTreeSize(this.#merkle, streamId);
+    if (!Number.isInteger(treeSize) || treeSize < 0 || treeSize > stored)
+      throw new RangeError(`stream ${streamId}: no tree of ${treeSize} events (the tree has ${stored})`);
   }
 
   async ping(): Promise<void> {

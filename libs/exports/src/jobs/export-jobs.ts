@@ -1,3 +1,4 @@
+import type { PublicCheckpointKey, SignedCheckpoint } from '@access-ledger/event-store';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -22,6 +23,10 @@ export interface ExportJobsDeps {
   readonly newId?: () => string;
   /** Where a failure the caller cannot see goes (a job's state that could not be saved); default stderr. */
   readonly log?: (line: string) => void;
+  /** Issue 14: the signed checkpoint covering the event at a position, recorded per object in S3 manifests. */
+  readonly checkpointFor?: (tenantId: string, position: number) => Promise<SignedCheckpoint | undefined>;
+  /** Issue 14: the checkpoint public keys, written into each S3 manifest. */
+  readonly checkpointKeys?: () => readonly PublicCheckpointKey[];
 }
 
 /**
@@ -179,7 +184,14 @@ export class ExportJobs {
     try {
       let current = job;
       const result = await exportToS3(
-        { table: this.deps.table, store, config: sink, now: this.now, preflight },
+        {
+          table: this.deps.table,
+          store,
+          config: sink,
+          now: this.now,
+          preflight,
+          ...(this.deps.checkpointFor ? { checkpointFor: this.deps.checkpointFor } : {}),
+        },
         { exportId: job.exportId, tenantId: job.tenantId, from: job.from, to: job.to, upToPosition },
         (p) => {
           current = this.update(current, { progress: { rowsTotal: p.rowsTotal, rowsDone: p.rowsDone }, counts: { rows: p.rowsDone, objects: p.objectsDone } });

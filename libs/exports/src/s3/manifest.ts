@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { PublicCheckpointKey, SignedCheckpoint } from '@access-ledger/event-store';
 import type { ExportFormat } from '../config.js';
 
 /**
@@ -20,6 +21,11 @@ export interface ManifestObject {
   readonly sha256: string;
   readonly minPosition: number;
   readonly maxPosition: number;
+  /**
+   * Issue 14: a signed checkpoint whose tree covers this object's last event (maxPosition), so an exported day can be
+   * proven part of the log (docs/proofs.md); absent when the export ran without the event store's trees.
+   */
+  readonly checkpoint?: SignedCheckpoint;
 }
 
 export interface ExportManifest {
@@ -33,6 +39,8 @@ export interface ExportManifest {
   readonly objects: readonly ManifestObject[];
   readonly rows: number;
   readonly previousDigest: string;
+  /** Issue 14: the public keys that verify the objects' checkpoints (retired ones included), as GET /checkpoints/keys. */
+  readonly checkpointKeys?: readonly PublicCheckpointKey[];
 }
 
 export interface DigestRecord {

@@ -1,3 +1,4 @@
+import type { PublicCheckpointKey, SignedCheckpoint } from '@access-ledger/event-store';
 import type { AuditRange } from '../audit-row.js';
 import type { ClickHouseAuditTable } from '../clickhouse-audit-table.js';
 import type { ExportFormat, S3SinkConfig } from '../config.js';
@@ -72,6 +73,10 @@ export async function exportToS3(
     readonly now?: () => Date;
     /** `false` when the caller has just checked the bucket itself (ExportJobs.start does): one preflight per export. */
     readonly preflight?: boolean;
+    /** Issue 14: the signed checkpoint covering the event at this global position (ManifestObject.checkpoint). */
+    readonly checkpointFor?: (tenantId: string, position: number) => Promise<SignedCheckpoint | undefined>;
+    /** Issue 14: the public keys written into the manifest beside those checkpoints. */
+    readonly checkpointKeys?: () => readonly PublicCheckpointKey[];
   },
   input: S3ExportInput,
   onProgress: (p: S3ExportProgress) => void = () => {},
@@ -147,6 +152,12 @@ export async function exportToS3(
     onProgress({ rowsTotal, rowsDone, objectsTotal: days.length, objectsDone: objects.length });
   }
 
+  if (deps.checkpointFor !== undefined) {
+    for (let i = 0; i < objects.length; i++) {
+      const checkpoint = await deps.checkpointFor(input.tenantId, objects[i]!.maxPosition);
+      if (checkpoint !== undefined) objects[i] = { ...objects[i]!, checkpoint };
+    }
+  }
   const previous = await latestDigest(store, loc, input.tenantId);
   const manifest: ExportManifest = {
     version: 1,
@@ -159,6 +170,7 @@ export async function exportToS3(
     objects,
     rows: rowsDone,
     previousDigest: previous?.digest ?? GENESIS_DIGEST,
+    ...(deps.checkpointKeys !== undefined ? { checkpointKeys: deps.checkpointKeys() } : {}),
   };
   const mKey = manifestKey(loc, input.tenantId, manifest.seq, input.exportId);
   const dKey = digestKey(loc, input.tenantId, manifest.seq, input.exportId);

@@ -10,8 +10,14 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { S3SinkConfig } from '../config.js';
-import { SinkConfigurationError } from '../errors.js';
+import { ObjectExistsError, SinkConfigurationError } from '../errors.js';
 import type { S3Location } from './layout.js';
+
+/** S3 Object Lock retention for create-only objects (sink config `objectLock: { mode, days }`). */
+export interface ObjectLockRetention {
+  readonly mode: 'GOVERNANCE' | 'COMPLIANCE';
+  readonly days: number;
+}
 
 /**
  * The S3 adapter: the few object-store operations exports and verification need, over the real AWS
@@ -72,6 +78,32 @@ export class S3ObjectStore {
 
   async put(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  /**
+   * Issue 14: writes an object that must never be overwritten (anchored checkpoints). Sent with `If-None-Match: *`, so
+   * S3 refuses atomically (412) when the key exists; and, because S3-compatible stores may ignore that header on PUT
+   * (s3rver does), a HEAD first refuses an existing object there too. `lock` adds Object Lock retention headers
+   * (`x-amz-object-lock-mode`, `…-retain-until-date` = now + days; the bucket needs Object Lock enabled).
+   */
+  async putCreateOnly(bucket: string, key: string, body: Uint8Array, contentType: string, lock?: ObjectLockRetention): Promise<void> {
+    if ((await this.contentType(bucket, key)) !== null) throw new ObjectExistsError(bucket, key);
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          IfNoneMatch: '*',
+          ...(lock ? { ObjectLockMode: lock.mode, ObjectLockRetainUntilDate: new Date(Date.now() + lock.days * 86_400_000) } : {}),
+        }),
+      );
+    } catch (e) {
+      const status = e instanceof S3ServiceException ? e.$metadata.httpStatusCode : undefined;
+      if (status === 412 || status === 409) throw new ObjectExistsError(bucket, key, { cause: e });
+      throw e;
+    }
   }
 
   /**
