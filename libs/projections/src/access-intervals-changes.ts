@@ -8,7 +8,9 @@ import {
   capabilityCatalog,
   capabilityOf,
   consoleAccessOf,
+  isFullMember,
   memberCore,
+  orgToolLevel,
   permissionsOf,
   rolePaths,
   spendLimitOf,
@@ -22,7 +24,7 @@ import {
   type RolePaths,
   type View,
 } from '@access-ledger/access-model';
-import type { AccessIntervalChange, IntervalRewrite, PermissionScope } from '@access-ledger/read-model';
+import { ORG_TOOLS_PERMISSION, ORG_TOOLS_USER, type AccessIntervalChange, type IntervalRewrite, type PermissionScope } from '@access-ledger/read-model';
 
 /**
  * What the evaluator says, as the rows of `access_intervals` (docs/access-intervals.md): for every event, the
@@ -92,6 +94,9 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
   const add = (o: string, u: string) => out.set(`${o}|${u}`, [o, u]);
   const orgMembers = (o: string) => {
     for (const u of facts.items(lookupKey.members(o), NOW)) add(o, u);
+    // The organization's tool profile (its tool policy, shared by every member who follows it): whatever an
+    // organization-wide event can change, it is evaluated with the members.
+    add(o, ORG_TOOLS_USER);
   };
   const everyone = () => {
     for (const o of facts.items(lookupKey.orgs, NOW)) orgMembers(o);
@@ -223,7 +228,8 @@ export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type
  * of the catalog only).
  */
 export function familyPermissions(r: FactReader, orgId: string, userId: string, family: Family): Map<string, string> {
-  if (family.kind === 'all') return intervalPermissionsOf(accessOf(r, orgId, userId));
+  if (userId === ORG_TOOLS_USER) return orgToolProfile(r, orgId, family);
+  if (family.kind === 'all') return storedPermissionsOf(r, orgId, userId, intervalPermissionsOf(accessOf(r, orgId, userId)));
   const out = new Map<string, string>();
   const m = memberCore(r, orgId, userId);
   if (m === undefined || m.status !== 'active') return out;
@@ -232,7 +238,8 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
     case 'groups': {
       // Full members' capabilities, tools and admin levels do not depend on their groups (R4, R16, R21).
       if (m.role !== 'custom') return familyPermissions(r, orgId, userId, { kind: 'spend' });
-      if (r.value<boolean>(lookupKey.connectorPermissions(orgId)) === true) return intervalPermissionsOf(accessOf(r, orgId, userId));
+      if (r.value<boolean>(lookupKey.connectorPermissions(orgId)) === true)
+        return storedPermissionsOf(r, orgId, userId, intervalPermissionsOf(accessOf(r, orgId, userId)));
       // R11: without connector permissions a custom member's tools are the organization's levels whatever their
       // roles, so only capabilities, admin levels and the spend limit can follow a group change (no event that
       // changes groups enables connector permissions, so both sides of the diff skip the same tools).
@@ -252,6 +259,12 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
       }
       break;
     case 'tools': {
+      // A member who follows the organization's tool profile holds ORG_TOOLS_PERMISSION instead of its tools; only
+      // the tools of every connector (connector permissions enabled or not) can change that.
+      if (followsOrgTools(r, m)) {
+        if (family.connectorId === undefined) out.set(ORG_TOOLS_PERMISSION, ORG_TOOLS_LEVEL);
+        break;
+      }
       const p = paths();
       const connectors = family.connectorId === undefined ? [...r.items(lookupKey.connectors(orgId))] : [family.connectorId];
       for (const c of connectors) toolsOf(r, m, c, p, out);
@@ -272,6 +285,47 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
       if (consoleAccess.role) out.set(`console:${consoleAccess.role}`, consoleAccess.role);
       for (const [ws, perms] of Object.entries(consoleAccess.workspaces)) for (const perm of perms) out.set(`workspace:${ws}:${perm}`, 'granted');
       break;
+    }
+  }
+  return out;
+}
+
+const ORG_TOOLS_LEVEL = 'org';
+
+/**
+ * R4, R16, R11: an active full member's tools — and a custom member's while the organization has not enabled
+ * connector permissions — are exactly the organization's policy (`orgToolLevel`), whatever else they hold. Such a
+ * member "follows the organization's tool profile": the table records that (ORG_TOOLS_PERMISSION) instead of one
+ * row per tool, and the organization's tool levels once, as the rows of ORG_TOOLS_USER (docs/access-intervals.md).
+ */
+function followsOrgTools(r: FactReader, m: MemberCore): boolean {
+  return m.status === 'active' && (isFullMember(m.role) || r.value<boolean>(lookupKey.connectorPermissions(m.orgId)) !== true);
+}
+
+/** A member's interval permissions as stored: a follower's tools replaced by ORG_TOOLS_PERMISSION. */
+function storedPermissionsOf(r: FactReader, orgId: string, userId: string, permissions: Map<string, string>): Map<string, string> {
+  const m = memberCore(r, orgId, userId);
+  if (m === undefined || !followsOrgTools(r, m)) return permissions;
+  for (const permission of [...permissions.keys()]) if (permission.startsWith('tool:')) permissions.delete(permission);
+  permissions.set(ORG_TOOLS_PERMISSION, ORG_TOOLS_LEVEL);
+  return permissions;
+}
+
+/**
+ * The organization's tool profile: every existing tool at the organization-wide level (R10, R18; blocked = not
+ * held) — what a follower holds. Every family that can reach tools lists them ('groups' too: its rewrite scope is
+ * everything).
+ */
+function orgToolProfile(r: FactReader, orgId: string, family: Family): Map<string, string> {
+  const out = new Map<string, string>();
+  if (family.kind !== 'all' && family.kind !== 'groups' && family.kind !== 'tools') return out;
+  const connectors = family.kind === 'tools' && family.connectorId !== undefined ? [family.connectorId] : [...r.items(lookupKey.connectors(orgId))];
+  for (const connectorId of connectors) {
+    if (r.value(lookupKey.connector(orgId, connectorId)) == null) continue;
+    for (const toolName of r.items(lookupKey.tools(orgId, connectorId))) {
+      if (r.value<boolean>(lookupKey.tool(orgId, connectorId, toolName)) !== true) continue;
+      const { level } = orgToolLevel(r, orgId, connectorId, toolName);
+      if (level !== 'blocked') out.set(`tool:${connectorId}/${toolName}`, level);
     }
   }
   return out;
@@ -353,7 +407,9 @@ export function scopeOf(family: Family): PermissionScope {
     case 'capability':
       return { names: [`capability:${family.capability}`], prefixes: [] };
     case 'tools':
-      return { names: [], prefixes: [family.connectorId === undefined ? 'tool:' : `tool:${family.connectorId}/`] };
+      return family.connectorId === undefined
+        ? { names: [ORG_TOOLS_PERMISSION], prefixes: ['tool:'] }
+        : { names: [], prefixes: [`tool:${family.connectorId}/`] };
     case 'admin':
       return { names: [`admin:${family.area}`], prefixes: [] };
     case 'spend':

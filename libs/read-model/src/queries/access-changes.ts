@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
+import { effectiveIntervals } from './effective-intervals.js';
 import { Id, overPeriod } from './report-inputs.js';
 
 /**
@@ -28,12 +29,12 @@ export async function accessChanges(client: ClickHouseClient, tenantId: string, 
              groupArrayIf(level, kind = 'open') AS opened, groupArrayIf(level, kind = 'close') AS closed
       FROM (
         SELECT valid_from AS at, user_id, permission, level, opened_by AS event_id, 'open' AS kind
-        FROM access_intervals FINAL
+        FROM ${effectiveIntervals()}
         WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted AND valid_from >= p_from AND valid_from < p_to
           AND ({userId:String} = '' OR user_id = {userId:String}) AND startsWith(permission, {prefix:String})
         UNION ALL
         SELECT valid_to AS at, user_id, permission, level, closed_by AS event_id, 'close' AS kind
-        FROM access_intervals FINAL
+        FROM ${effectiveIntervals()}
         WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted AND closed_by != '' AND valid_to >= p_from AND valid_to < p_to
           AND ({userId:String} = '' OR user_id = {userId:String}) AND startsWith(permission, {prefix:String})
       )
