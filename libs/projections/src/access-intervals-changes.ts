@@ -229,7 +229,7 @@ export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type
  */
 export function familyPermissions(r: FactReader, orgId: string, userId: string, family: Family): Map<string, string> {
   if (userId === ORG_TOOLS_USER) return orgToolProfile(r, orgId, family);
-  if (family.kind === 'all') return storedPermissionsOf(r, orgId, userId, intervalPermissionsOf(accessOf(r, orgId, userId)));
+  if (family.kind === 'all') return allStoredPermissions(r, orgId, userId);
   const out = new Map<string, string>();
   const m = memberCore(r, orgId, userId);
   if (m === undefined || m.status !== 'active') return out;
@@ -238,8 +238,7 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
     case 'groups': {
       // Full members' capabilities, tools and admin levels do not depend on their groups (R4, R16, R21).
       if (m.role !== 'custom') return familyPermissions(r, orgId, userId, { kind: 'spend' });
-      if (r.value<boolean>(lookupKey.connectorPermissions(orgId)) === true)
-        return storedPermissionsOf(r, orgId, userId, intervalPermissionsOf(accessOf(r, orgId, userId)));
+      if (r.value<boolean>(lookupKey.connectorPermissions(orgId)) === true) return allStoredPermissions(r, orgId, userId);
       // R11: without connector permissions a custom member's tools are the organization's levels whatever their
       // roles, so only capabilities, admin levels and the spend limit can follow a group change (no event that
       // changes groups enables connector permissions, so both sides of the diff skip the same tools).
@@ -302,13 +301,31 @@ function followsOrgTools(r: FactReader, m: MemberCore): boolean {
   return m.status === 'active' && (isFullMember(m.role) || r.value<boolean>(lookupKey.connectorPermissions(m.orgId)) !== true);
 }
 
-/** A member's interval permissions as stored: a follower's tools replaced by ORG_TOOLS_PERMISSION. */
-function storedPermissionsOf(r: FactReader, orgId: string, userId: string, permissions: Map<string, string>): Map<string, string> {
+/**
+ * A member's interval permissions as stored: `intervalPermissionsOf(accessOf(…))` (the same functions, in the same
+ * way), except that a follower's tools are ORG_TOOLS_PERMISSION — and are not evaluated at all, which is most of
+ * what evaluating a member cost (hundreds of tools).
+ */
+function allStoredPermissions(r: FactReader, orgId: string, userId: string): Map<string, string> {
+  const out = new Map<string, string>();
   const m = memberCore(r, orgId, userId);
-  if (m === undefined || !followsOrgTools(r, m)) return permissions;
-  for (const permission of [...permissions.keys()]) if (permission.startsWith('tool:')) permissions.delete(permission);
-  permissions.set(ORG_TOOLS_PERMISSION, ORG_TOOLS_LEVEL);
-  return permissions;
+  if (m === undefined || m.status !== 'active') return out;
+  const paths: RolePaths = m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] };
+  out.set(`role:${m.role}`, m.role);
+  if (m.seat) out.set('seat', m.seat);
+  for (const c of capabilityCatalog(r)) if (capabilityOf(r, m, c, paths).granted) out.set(`capability:${c}`, 'granted');
+  if (followsOrgTools(r, m)) out.set(ORG_TOOLS_PERMISSION, ORG_TOOLS_LEVEL);
+  else for (const connectorId of r.items(lookupKey.connectors(orgId))) toolsOf(r, m, connectorId, paths, out);
+  for (const area of ADMIN_AREAS) {
+    const { level } = adminLevelOf(r, m, area, paths);
+    if (level !== 'none') out.set(`admin:${area}`, level);
+  }
+  const { cents } = spendLimitOf(r, m);
+  if (cents !== null) out.set('spend', String(cents));
+  const consoleAccess = consoleAccessOf(r, m);
+  if (consoleAccess.role) out.set(`console:${consoleAccess.role}`, consoleAccess.role);
+  for (const [ws, perms] of Object.entries(consoleAccess.workspaces)) for (const perm of perms) out.set(`workspace:${ws}:${perm}`, 'granted');
+  return out;
 }
 
 /**
