@@ -397,8 +397,9 @@ export function changesOfEvent(tenantId: string, facts: FactStore, event: Ledger
   const before = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position }, members, family);
   const after = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 }, members, family);
   const out: AccessIntervalChange[] = [];
+  const when = iso(at); // once per event, not once per member (5 % of the producer's time on the benchmark history)
   members.forEach((m, i) => {
-    out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, iso(at), event.id));
+    out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, when, event.id));
   });
   return out;
 }
