@@ -136,18 +136,31 @@ async function main(): Promise<void> {
         times.push(performance.now() - start);
       }
       times.sort((a, b) => a - b);
-      log(`  ${name}: p50 ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms (max ${times[times.length - 1]!.toFixed(0)} ms, ${runs} runs, ${size.toLocaleString('en')} rows; target p50 ≤ 500 ms)`);
+      log(
+        `  ${name}: p50 ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms (max ${times[times.length - 1]!.toFixed(0)} ms, ${runs} runs, ${size.toLocaleString('en')} rows; target p50 ≤ 500 ms)`,
+      );
     };
     log(`period reports, organization ${org!.orgId}:`);
-    await p50(`holders of ${tool!.permission} during ${quarterStart.slice(0, 10)}..${yearEnd.slice(0, 10)}`, async () =>
-      (await permissionHolderIntervals(client, tenantId, org!.orgId, PermissionHoldersQuery.parse({ permission: tool!.permission, from: quarterStart, to: yearEnd }))).length,
+    await p50(
+      `holders of ${tool!.permission} during ${quarterStart.slice(0, 10)}..${yearEnd.slice(0, 10)}`,
+      async () =>
+        (
+          await permissionHolderIntervals(
+            client,
+            tenantId,
+            org!.orgId,
+            PermissionHoldersQuery.parse({ permission: tool!.permission, from: quarterStart, to: yearEnd }),
+          )
+        ).length,
     );
     await p50(`access review at ${at}`, async () => (await accessReviewRows(client, tenantId, org!.orgId, AccessReviewQuery.parse({ at }))).length);
-    await p50(`privileged access over ${yearStart.slice(0, 4)} (monthly)`, async () =>
-      (await privilegedAccess(client, tenantId, org!.orgId, PrivilegedAccessQuery.parse({ from: yearStart, to: yearEnd, bucket: 'month' }))).length,
+    await p50(
+      `privileged access over ${yearStart.slice(0, 4)} (monthly)`,
+      async () => (await privilegedAccess(client, tenantId, org!.orgId, PrivilegedAccessQuery.parse({ from: yearStart, to: yearEnd, bucket: 'month' }))).length,
     );
-    await p50(`SoD violations over ${yearStart.slice(0, 4)} (default pairs)`, async () =>
-      (await sodViolations(client, tenantId, org!.orgId, SodViolationsQuery.parse({ from: yearStart, to: yearEnd }))).length,
+    await p50(
+      `SoD violations over ${yearStart.slice(0, 4)} (default pairs)`,
+      async () => (await sodViolations(client, tenantId, org!.orgId, SodViolationsQuery.parse({ from: yearStart, to: yearEnd }))).length,
     );
   } finally {
     await client.close();
