@@ -44,10 +44,15 @@ export async function accessChanges(client: ClickHouseClient, tenantId: string, 
     format: 'JSONEachRow',
   });
   const rows = await result.json<{ at: string; userId: string; permission: string; eventId: string; opened: string[]; closed: string[] }>();
-  return rows.map((row) => {
-    const level = row.opened[0] ?? null;
-    const previousLevel = row.closed[0] ?? null;
-    const change = level !== null && previousLevel !== null ? 'changed' : level !== null ? 'gained' : 'lost';
-    return { at: row.at, userId: row.userId, permission: row.permission, change, level, previousLevel, eventId: row.eventId };
-  });
+  // A member moving between the organization's tool profile and tools of their own (connector permissions enabled
+  // or disabled, a role change to or from custom) closes and opens a tool at the same level at the same instant:
+  // not a change of access (docs/access-intervals.md § Access profiles).
+  return rows
+    .filter((row) => !(row.opened.length === 1 && row.closed.length === 1 && row.opened[0] === row.closed[0]))
+    .map((row) => {
+      const level = row.opened[0] ?? null;
+      const previousLevel = row.closed[0] ?? null;
+      const change = level !== null && previousLevel !== null ? 'changed' : level !== null ? 'gained' : 'lost';
+      return { at: row.at, userId: row.userId, permission: row.permission, change, level, previousLevel, eventId: row.eventId };
+    });
 }
