@@ -9,7 +9,12 @@ import { fileURLToPath } from 'node:url';
 const BENCHES = [
   { name: 'event-store', file: 'event-store.bench.js', what: 'append throughput vs a bare node:sqlite insert loop' },
   { name: 'access', file: 'access.bench.js', what: 'rebuild, access at an instant, holders, memory, casbin' },
-  { name: 'read-model', file: 'read-model.bench.js', what: 'ClickHouse ingestion, audit search, reports' },
+  {
+    name: 'read-model',
+    file: 'read-model-history.bench.js',
+    what: 'the whole read model of the generated history vs the access projection rebuild, interval rows per event, RSS, period reports',
+  },
+  { name: 'read-model-synthetic', file: 'read-model.bench.js', what: 'ClickHouse ingestion, audit search, reports (synthetic rows)' },
   { name: 'exports', file: 'exports.bench.js', what: 'S3 Parquet and Splunk HEC delivery vs raw ClickHouse reads' },
   { name: 'http', file: 'http.bench.js', what: 'commands over HTTP with autocannon on loopback' },
   { name: 'compliance-source', file: 'compliance-source.bench.js', what: 'Compliance API backfill from the fake server on loopback vs the feed paged alone' },

@@ -17,7 +17,7 @@ import { ApiKeyStore } from './keys/api-key-store.js';
 import { ensureBootstrapKey } from './keys/bootstrap-key.js';
 import { assertReadModelFree } from './read-model/read-model-on-disk.js';
 import { readModelFeature } from './read-model/read-model.module.js';
-import { ReadModel } from './read-model/read-model.js';
+import { ReadModel, StartCatchUp } from './read-model/read-model.js';
 import { openApiDatabase } from './storage/api-database.js';
 import { proofsFeature } from './proofs/proofs.module.js';
 import {
@@ -288,6 +288,8 @@ async function openReadSide(
   },
 ): Promise<ReadSide> {
   const readModel = await ReadModel.open(ledger.store, options);
+  // The access projection (in the Ledger) has to reach the same head at start as the read model's projections.
+  const accessCatchUp = new StartCatchUp(readModel.startHead);
   const exports = new ExportService(
     readModel.client,
     options.dataDir,
@@ -304,7 +306,18 @@ async function openReadSide(
     async health() {
       const [own, read] = await Promise.all([ledger.health(), readModel.health()]);
       const detail = [own.detail, read.detail].filter((d) => d !== undefined).join('; ');
-      return { ...own, readModel: read.reachable, readModelLag: read.lag, readModelQuarantined: read.quarantined, ...(detail ? { detail } : {}) };
+      const access = ledger.projection.position;
+      const accessBehind = accessCatchUp.behind(access);
+      return {
+        ...own,
+        readModel: read.reachable,
+        readModelLag: read.lag,
+        readModelQuarantined: read.quarantined,
+        projections: { access: { checkpoint: access, lag: own.projectionLag }, ...read.projections },
+        startHead: read.startHead,
+        catchingUp: { ...(accessBehind > 0 ? { access: accessBehind } : {}), ...read.catchingUp },
+        ...(detail ? { detail } : {}),
+      };
     },
     // Order matters: jobs query ClickHouse, the projection reads the store's subscription, so both stop before
     // the store closes, and ClickHouse closes last.

@@ -5,5 +5,12 @@
  */
 export { type ComposedServer, composeServer, type ReadSide, type ServerOverrides } from './compose.js';
 export { closeOnSignals } from './main.js';
-export { assertReadModelFree, ReadModelInUseError, readModelHolder, withReadModelOnDisk } from './read-model/read-model-on-disk.js';
+export {
+  assertReadModelFree,
+  purgeIntervalTombstones,
+  ReadModelInUseError,
+  readModelHolder,
+  rebuildReadModelOnDisk,
+  withReadModelOnDisk,
+} from './read-model/read-model-on-disk.js';
 export * as reports from './read-model/reports.js';

@@ -16,13 +16,16 @@ export function progressOnStderr(label: string, total: number, unit: string): Pr
     return { update: (done, detail) => bar.update(done, { detail }), stop: () => bar.stop() };
   }
   let last = 0;
+  const started = Date.now();
   return {
     update(done, detail) {
       const now = Date.now();
       if (now - last < 2000 && done < total) return;
       last = now;
       const percent = total > 0 ? ` (${Math.floor((100 * done) / total)}%)` : '';
-      process.stderr.write(`${label}: ${done}/${total} ${unit}${percent} ${detail}\n`);
+      // The ETA at the rate so far (none until something is done, nothing left once done).
+      const eta = done > 0 && done < total ? ` eta ${Math.ceil((((now - started) / done) * (total - done)) / 1000)} s` : '';
+      process.stderr.write(`${label}: ${done}/${total} ${unit}${percent}${eta}${detail ? ` ${detail}` : ''}\n`);
     },
     stop() {},
   };

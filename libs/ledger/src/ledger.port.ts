@@ -91,6 +91,15 @@ export interface LedgerHealth {
   /** The read model's quarantined events, per projection and tenant (set by the server's read side). */
   readonly readModelLag?: Readonly<Record<string, number>>;
   readonly readModelQuarantined?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Every projection's checkpoint and lag (`access`, `audit_events`, `access_intervals`; set by the server's read side). */
+  readonly projections?: Readonly<Record<string, { readonly checkpoint: number; readonly lag: number }>>;
+  /** The event store's head when the server started (set by the server's read side). */
+  readonly startHead?: number;
+  /**
+   * Projections still behind `startHead`, with the events they have left to reach it: /ready is 503 while any is
+   * listed (set by the server's read side; absent or empty when every projection has reached it).
+   */
+  readonly catchingUp?: Readonly<Record<string, number>>;
 }
 
 /** Retry-After for a full disk (507 storage-full): long enough for an operator or a cleanup job, short enough not to lose clients. */

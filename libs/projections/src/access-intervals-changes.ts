@@ -3,12 +3,13 @@ import {
   FactReader,
   lookupKey,
   NOW,
-  accessOf,
   adminLevelOf,
   capabilityCatalog,
   capabilityOf,
   consoleAccessOf,
+  isFullMember,
   memberCore,
+  orgToolLevel,
   permissionsOf,
   rolePaths,
   spendLimitOf,
@@ -22,7 +23,7 @@ import {
   type RolePaths,
   type View,
 } from '@access-ledger/access-model';
-import type { AccessIntervalChange, IntervalRewrite, PermissionScope } from '@access-ledger/read-model';
+import { ORG_TOOLS_PERMISSION, ORG_TOOLS_USER, type AccessIntervalChange, type IntervalRewrite, type PermissionScope } from '@access-ledger/read-model';
 
 /**
  * What the evaluator says, as the rows of `access_intervals` (docs/access-intervals.md): for every event, the
@@ -92,6 +93,9 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
   const add = (o: string, u: string) => out.set(`${o}|${u}`, [o, u]);
   const orgMembers = (o: string) => {
     for (const u of facts.items(lookupKey.members(o), NOW)) add(o, u);
+    // The organization's tool profile (its tool policy, shared by every member who follows it): whatever an
+    // organization-wide event can change, it is evaluated with the members.
+    add(o, ORG_TOOLS_USER);
   };
   const everyone = () => {
     for (const o of facts.items(lookupKey.orgs, NOW)) orgMembers(o);
@@ -195,7 +199,7 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
       orgMembers(orgId!);
       family = { kind: 'console' };
       break;
-    // Nothing the evaluator reads: names, SCIM mappings, API keys, refusals (R62).
+    // Nothing the evaluator reads: names, SCIM mappings, API keys, refusals (R62), drift found by a source (docs/sources.md).
     case 'GroupRenamed':
     case 'RoleRenamed':
     case 'GroupRoleMappingSet':
@@ -203,6 +207,7 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
     case 'ApiKeyCreated':
     case 'ApiKeyRevoked':
     case 'AccessChangeDenied':
+    case 'DriftDetected':
       break;
     default:
       // OrganizationCreated, ProvisioningModeSet (R31), PrimaryOwnershipTransferred, and any type not listed.
@@ -223,7 +228,8 @@ export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type
  * of the catalog only).
  */
 export function familyPermissions(r: FactReader, orgId: string, userId: string, family: Family): Map<string, string> {
-  if (family.kind === 'all') return intervalPermissionsOf(accessOf(r, orgId, userId));
+  if (userId === ORG_TOOLS_USER) return orgToolProfile(r, orgId, family);
+  if (family.kind === 'all') return allStoredPermissions(r, orgId, userId);
   const out = new Map<string, string>();
   const m = memberCore(r, orgId, userId);
   if (m === undefined || m.status !== 'active') return out;
@@ -232,7 +238,7 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
     case 'groups': {
       // Full members' capabilities, tools and admin levels do not depend on their groups (R4, R16, R21).
       if (m.role !== 'custom') return familyPermissions(r, orgId, userId, { kind: 'spend' });
-      if (r.value<boolean>(lookupKey.connectorPermissions(orgId)) === true) return intervalPermissionsOf(accessOf(r, orgId, userId));
+      if (r.value<boolean>(lookupKey.connectorPermissions(orgId)) === true) return allStoredPermissions(r, orgId, userId);
       // R11: without connector permissions a custom member's tools are the organization's levels whatever their
       // roles, so only capabilities, admin levels and the spend limit can follow a group change (no event that
       // changes groups enables connector permissions, so both sides of the diff skip the same tools).
@@ -252,6 +258,12 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
       }
       break;
     case 'tools': {
+      // A member who follows the organization's tool profile holds ORG_TOOLS_PERMISSION instead of its tools; only
+      // the tools of every connector (connector permissions enabled or not) can change that.
+      if (followsOrgTools(r, m)) {
+        if (family.connectorId === undefined) out.set(ORG_TOOLS_PERMISSION, ORG_TOOLS_LEVEL);
+        break;
+      }
       const p = paths();
       const connectors = family.connectorId === undefined ? [...r.items(lookupKey.connectors(orgId))] : [family.connectorId];
       for (const c of connectors) toolsOf(r, m, c, p, out);
@@ -272,6 +284,65 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
       if (consoleAccess.role) out.set(`console:${consoleAccess.role}`, consoleAccess.role);
       for (const [ws, perms] of Object.entries(consoleAccess.workspaces)) for (const perm of perms) out.set(`workspace:${ws}:${perm}`, 'granted');
       break;
+    }
+  }
+  return out;
+}
+
+const ORG_TOOLS_LEVEL = 'org';
+
+/**
+ * R4, R16, R11: an active full member's tools — and a custom member's while the organization has not enabled
+ * connector permissions — are exactly the organization's policy (`orgToolLevel`), whatever else they hold. Such a
+ * member "follows the organization's tool profile": the table records that (ORG_TOOLS_PERMISSION) instead of one
+ * row per tool, and the organization's tool levels once, as the rows of ORG_TOOLS_USER (docs/access-intervals.md).
+ */
+function followsOrgTools(r: FactReader, m: MemberCore): boolean {
+  return m.status === 'active' && (isFullMember(m.role) || r.value<boolean>(lookupKey.connectorPermissions(m.orgId)) !== true);
+}
+
+/**
+ * A member's interval permissions as stored: `intervalPermissionsOf(accessOf(…))` (the same functions, in the same
+ * way), except that a follower's tools are ORG_TOOLS_PERMISSION — and are not evaluated at all, which is most of
+ * what evaluating a member cost (hundreds of tools).
+ */
+function allStoredPermissions(r: FactReader, orgId: string, userId: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const m = memberCore(r, orgId, userId);
+  if (m === undefined || m.status !== 'active') return out;
+  const paths: RolePaths = m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] };
+  out.set(`role:${m.role}`, m.role);
+  if (m.seat) out.set('seat', m.seat);
+  for (const c of capabilityCatalog(r)) if (capabilityOf(r, m, c, paths).granted) out.set(`capability:${c}`, 'granted');
+  if (followsOrgTools(r, m)) out.set(ORG_TOOLS_PERMISSION, ORG_TOOLS_LEVEL);
+  else for (const connectorId of r.items(lookupKey.connectors(orgId))) toolsOf(r, m, connectorId, paths, out);
+  for (const area of ADMIN_AREAS) {
+    const { level } = adminLevelOf(r, m, area, paths);
+    if (level !== 'none') out.set(`admin:${area}`, level);
+  }
+  const { cents } = spendLimitOf(r, m);
+  if (cents !== null) out.set('spend', String(cents));
+  const consoleAccess = consoleAccessOf(r, m);
+  if (consoleAccess.role) out.set(`console:${consoleAccess.role}`, consoleAccess.role);
+  for (const [ws, perms] of Object.entries(consoleAccess.workspaces)) for (const perm of perms) out.set(`workspace:${ws}:${perm}`, 'granted');
+  return out;
+}
+
+/**
+ * The organization's tool profile: every existing tool at the organization-wide level (R10, R18; blocked = not
+ * held) — what a follower holds. Every family that can reach tools lists them ('groups' too: its rewrite scope is
+ * everything).
+ */
+function orgToolProfile(r: FactReader, orgId: string, family: Family): Map<string, string> {
+  const out = new Map<string, string>();
+  if (family.kind !== 'all' && family.kind !== 'groups' && family.kind !== 'tools') return out;
+  const connectors = family.kind === 'tools' && family.connectorId !== undefined ? [family.connectorId] : [...r.items(lookupKey.connectors(orgId))];
+  for (const connectorId of connectors) {
+    if (r.value(lookupKey.connector(orgId, connectorId)) == null) continue;
+    for (const toolName of r.items(lookupKey.tools(orgId, connectorId))) {
+      if (r.value<boolean>(lookupKey.tool(orgId, connectorId, toolName)) !== true) continue;
+      const { level } = orgToolLevel(r, orgId, connectorId, toolName);
+      if (level !== 'blocked') out.set(`tool:${connectorId}/${toolName}`, level);
     }
   }
   return out;
@@ -326,8 +397,9 @@ export function changesOfEvent(tenantId: string, facts: FactStore, event: Ledger
   const before = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position }, members, family);
   const after = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 }, members, family);
   const out: AccessIntervalChange[] = [];
+  const when = iso(at); // once per event, not once per member (5 % of the producer's time on the benchmark history)
   members.forEach((m, i) => {
-    out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, iso(at), event.id));
+    out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, when, event.id));
   });
   return out;
 }
@@ -353,7 +425,9 @@ export function scopeOf(family: Family): PermissionScope {
     case 'capability':
       return { names: [`capability:${family.capability}`], prefixes: [] };
     case 'tools':
-      return { names: [], prefixes: [family.connectorId === undefined ? 'tool:' : `tool:${family.connectorId}/`] };
+      return family.connectorId === undefined
+        ? { names: [ORG_TOOLS_PERMISSION], prefixes: ['tool:'] }
+        : { names: [], prefixes: [`tool:${family.connectorId}/`] };
     case 'admin':
       return { names: [`admin:${family.area}`], prefixes: [] };
     case 'spend':

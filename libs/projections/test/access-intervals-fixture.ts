@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FactStore, evolve, type Actor, type EventType, type LedgerEvent } from '@access-ledger/access-model';
 import type { RecordedEvent } from '@access-ledger/event-store';
-import { migrate, openClickHouse } from '@access-ledger/read-model';
+import { effectiveIntervals, migrate, openClickHouse } from '@access-ledger/read-model';
 import type { AccessIntervalRow } from '@access-ledger/read-model';
 
 /**
@@ -167,7 +167,8 @@ export async function intervalRows(client: ClickHouseClient, tenantId: string): 
 /** What the table says a member held at T: the rows with valid_from ≤ T < valid_to. */
 export async function heldAt(client: ClickHouseClient, tenantId: string, orgId: string, userId: string, at: number): Promise<Map<string, string>> {
   const result = await client.query({
-    query: `SELECT permission, level FROM access_intervals FINAL
+    // Through the reports' view: a member following the organization's tool profile holds its tools then.
+    query: `SELECT permission, level FROM ${effectiveIntervals()}
             WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND user_id = {userId:String} AND NOT is_deleted
               AND valid_from <= parseDateTime64BestEffort({at:String}, 3, 'UTC') AND valid_to > parseDateTime64BestEffort({at:String}, 3, 'UTC')`,
     query_params: { tenantId, orgId, userId, at: new Date(at).toISOString() },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClickHouseClient } from '@clickhouse/client';
 import fc from 'fast-check';
 import { lookupKey, NOW, accessAt, viewAt } from '@access-ledger/access-model';
-import { AccessIntervalWriter } from '@access-ledger/read-model';
+import { AccessIntervalWriter, PermissionHoldersQuery, permissionHolders } from '@access-ledger/read-model';
 import { AccessIntervalProjection, impactOf, intervalChangesOfHistory, intervalPermissionsOf } from '../src/access-intervals.js';
 import {
   deliveredLate,
@@ -171,5 +171,46 @@ describe('access intervals agree with the evaluator', () => {
       ),
       { numRuns: 200, seed: 20261128 },
     );
+  });
+
+  test('periods (issue 12), live with late events: the holders of a permission during [from, to) (the report) are the members the evaluator says held it at some instant of the period', async () => {
+    let nonEmpty = 0;
+    let tools = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...SEEDS),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0.001, max: 0.15, noNaN: true }),
+        fc.nat(),
+        fc.nat(),
+        async (seed, start, length, who, which) => {
+          const { history: h } = liveLate.get(seed)!;
+          const all = members(h);
+          const from = Math.floor(h.start + start * (h.end - h.start));
+          const to = Math.max(from + 1, Math.floor(from + length * (h.end - h.start)));
+          // A permission someone held in the period (tools included, which the reports derive from the profiles).
+          const [orgId, userId] = all[who % all.length]!;
+          const named = [...intervalPermissionsOf(accessAt(h.facts, viewAt(Math.floor((from + to) / 2)), orgId, userId)).keys()];
+          const toolNames = named.filter((n) => n.startsWith('tool:'));
+          const pool = which % 2 === 0 && toolNames.length > 0 ? toolNames : named; // every other run a tool
+          const permission = pool.length > 0 ? pool[Math.floor(which / 2) % pool.length]! : 'capability:claude_code';
+          // Access only changes at events: the period's start and every event instant inside it.
+          const instants = [from, ...new Set(h.events.map((e) => Date.parse(e.meta.occurredAt)).filter((at) => at > from && at < to))];
+          const expected = all
+            .filter(([o]) => o === orgId)
+            .filter(([o, u]) => instants.some((at) => intervalPermissionsOf(accessAt(h.facts, viewAt(at), o, u)).has(permission)))
+            .map(([, u]) => u)
+            .sort();
+          const query = PermissionHoldersQuery.parse({ permission, from: new Date(from).toISOString(), to: new Date(to).toISOString() });
+          const holders = (await permissionHolders(db.client, h.tenantId, orgId, query)).map((holder) => holder.userId).sort();
+          expect({ permission, from: query.from, to: query.to, holders }).toEqual({ permission, from: query.from, to: query.to, holders: expected });
+          if (expected.length > 0) nonEmpty++;
+          if (permission.startsWith('tool:')) tools++;
+        },
+      ),
+      { numRuns: 60, seed: 20261204 },
+    );
+    expect(nonEmpty).toBeGreaterThan(20);
+    expect(tools).toBeGreaterThan(15);
   });
 });

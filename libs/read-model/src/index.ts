@@ -48,3 +48,4 @@ export { AccessChangesQuery, accessChanges, type AccessChange } from './queries/
 export { PrivilegedAccessQuery, privilegedAccess, bucketStarts, PRIVILEGED_ROLES, type PrivilegedBucket } from './queries/privileged-access.js';
 export { SodViolationsQuery, sodViolations, DEFAULT_SOD_PAIRS, type SodViolation } from './queries/segregation-of-duties.js';
 export { toCsv } from './queries/csv.js';
+export { effectiveIntervals, ORG_TOOLS_PERMISSION, ORG_TOOLS_USER } from './queries/effective-intervals.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AccessIntervalWriter, type AccessIntervalChange } from '../src/ingestion/access-intervals.js';
+import { ORG_TOOLS_PERMISSION, ORG_TOOLS_USER } from '../src/queries/effective-intervals.js';
 import { accessChanges, AccessChangesQuery } from '../src/queries/access-changes.js';
 import { accessReview, AccessReviewQuery } from '../src/queries/access-review.js';
 import { permissionHolders, PermissionHoldersQuery } from '../src/queries/permission-holders.js';
@@ -168,6 +169,44 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
     expect(SodViolationsQuery.safeParse({ ...Q1, pairs: 'only-one-side' }).success).toBe(false);
   });
 
+  it('access profiles (issue 12): a member following the organization’s tool profile holds its tools in every report; moving to tools of their own at the same level is no change', async () => {
+    const tenant = 'profiles';
+    const at = (day: string) => `2026-${day}T00:00:00.000Z`;
+    const c = (userId: string, permission: string, level: string, day: string, eventId: string, kind: 'open' | 'close' = 'open'): AccessIntervalChange => ({
+      ...change(userId, permission, level, day, eventId, kind, tenant),
+    });
+    await new AccessIntervalWriter(db.client).write([
+      // The organization's tool profile: jira/search always allowed from 01-01, needs approval from 02-01.
+      c(ORG_TOOLS_USER, 'tool:jira/search', 'always_allow', '01-01', 'p-1'),
+      c(ORG_TOOLS_USER, 'tool:jira/search', 'always_allow', '02-01', 'p-2', 'close'),
+      c(ORG_TOOLS_USER, 'tool:jira/search', 'needs_approval', '02-01', 'p-2'),
+      // u-fay follows it from 01-10 to 03-01, then (connector permissions enabled) holds the tool herself.
+      c('u-fay', ORG_TOOLS_PERMISSION, 'org', '01-10', 'f-1'),
+      c('u-fay', ORG_TOOLS_PERMISSION, 'org', '03-01', 'f-2', 'close'),
+      c('u-fay', 'tool:jira/search', 'needs_approval', '03-01', 'f-2'),
+    ]);
+    const review = await accessReview(db.client, tenant, 'acme-eng', AccessReviewQuery.parse({ at: at('01-20') }));
+    expect(review).toEqual([
+      { userId: 'u-fay', permissions: [{ permission: 'tool:jira/search', level: 'always_allow', since: at('01-10'), grantedBy: 'f-1', until: at('02-01') }] },
+    ]);
+    const holders = await permissionHolders(db.client, tenant, 'acme-eng', PermissionHoldersQuery.parse({ permission: 'tool:jira/search', ...Q1 }));
+    expect(holders.map((h) => [h.userId, h.intervals.map((i) => [i.level, i.from, i.to, i.openedBy, i.closedBy])])).toEqual([
+      [
+        'u-fay',
+        [
+          ['always_allow', at('01-10'), at('02-01'), 'f-1', 'p-2'],
+          ['needs_approval', at('02-01'), at('03-01'), 'p-2', 'f-2'],
+          ['needs_approval', at('03-01'), Q1.to, 'f-2', null],
+        ],
+      ],
+    ]);
+    const changes = await accessChanges(db.client, tenant, 'acme-eng', AccessChangesQuery.parse(Q1));
+    expect(changes.map((x) => [x.at, x.userId, x.permission, x.change, x.level, x.previousLevel, x.eventId])).toEqual([
+      [at('01-10'), 'u-fay', 'tool:jira/search', 'gained', 'always_allow', null, 'f-1'],
+      [at('02-01'), 'u-fay', 'tool:jira/search', 'changed', 'needs_approval', 'always_allow', 'p-2'],
+    ]);
+  });
+
   it('injection strings in every filter are plain values', async () => {
     for (const text of ["' OR 1=1 --", "'; DROP TABLE access_intervals; --", '\\', "x') OR ('1'='1", '☃ 名前']) {
       expect(await accessReview(db.client, 'acme', text, { format: 'json' })).toEqual([]);
@@ -183,7 +222,7 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
       expect(AccessReviewQuery.safeParse({ at: text }).success).toBe(false);
       expect(PermissionHoldersQuery.safeParse({ from: text, to: Q1.to, permission: 'x' }).success).toBe(false);
     }
-    const [count] = await rows<{ n: number }>(db.client, 'SELECT count() AS n FROM access_intervals FINAL');
+    const [count] = await rows<{ n: number }>(db.client, "SELECT count() AS n FROM access_intervals FINAL WHERE tenant_id != 'profiles'");
     expect(Number(count!.n)).toBe(9);
   });
 

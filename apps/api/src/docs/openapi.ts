@@ -134,7 +134,7 @@ export function buildOpenApi(schemas: DocumentedSchemas, info: { version: string
       '/ready': {
         get: {
           operationId: 'ready',
-          summary: 'Readiness: event store and read model reachable',
+          summary: 'Readiness: event store and read model reachable, every projection caught up with the head found at start',
           ...PUBLIC,
           responses: { '200': { description: 'Ready', content: { 'application/json': { schema: { type: 'object' } } } }, ...problems(503) },
         },

@@ -18,7 +18,7 @@ export class OperationsController {
     return { status: 'ok' };
   }
 
-  /** Readiness: the event store and the read model are reachable (503 otherwise). */
+  /** Readiness: the event store and the read model are reachable and every projection has reached the head found at start (503 otherwise). */
   @Get('ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
     let health: LedgerHealth;
@@ -35,6 +35,12 @@ export class OperationsController {
     const reasons: string[] = [];
     const down = [health.eventStore ? null : 'event store', health.readModel ? null : 'read model'].filter(Boolean).join(' and ');
     if (down) reasons.push(`${down} unreachable.`);
+    // A restore, a rebuild or a restart far behind: the reports would answer for an older history until then.
+    const behind = Object.entries(health.catchingUp ?? {});
+    if (behind.length > 0)
+      reasons.push(
+        `Catching up: ${behind.map(([name, n]) => `${name} is ${n} event(s) behind`).join(', ')} the head found at start (position ${health.startHead}).`,
+      );
     if (health.storageFull !== undefined) reasons.push(`Storage full (${health.storageFull}): writes answer 507 until one succeeds again.`);
     for (const b of health.integrityBroken ?? []) {
       reasons.push(

@@ -22,7 +22,40 @@ export interface ReadModelHealth {
    * not make the read model unready: the projection runs on past them (docs/read-model.md § Quarantine).
    */
   readonly quarantined: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Each projection's checkpoint and lag (events stored but not yet projected). */
+  readonly projections: Readonly<Record<string, ProjectionProgress>>;
+  /**
+   * Projections still behind the head the server found at start, with how many events they have left to reach it.
+   * While any is listed, /ready is 503 (a restore or a rebuild is still being projected); empty once each has
+   * reached it (afterwards the ordinary lag of live writes does not make the server unready).
+   */
+  readonly catchingUp: Readonly<Record<string, number>>;
+  /** The store's head when the read model opened (-1: empty). */
+  readonly startHead: number;
   readonly detail?: string;
+}
+
+export interface ProjectionProgress {
+  readonly checkpoint: number;
+  readonly lag: number;
+}
+
+/**
+ * Whether a projection has reached the head found at start: latched, since once it has, later writes are live
+ * lag and not a catch-up.
+ */
+export class StartCatchUp {
+  private reached = false;
+  constructor(readonly startHead: number) {}
+
+  /** Events left before `checkpoint` reaches the head at start (0 once reached, and from then on). */
+  behind(checkpoint: number): number {
+    if (this.reached || checkpoint >= this.startHead) {
+      this.reached = true;
+      return 0;
+    }
+    return this.startHead - checkpoint;
+  }
 }
 
 /** What the server needs of a projection that follows the event store live into ClickHouse. */
@@ -32,6 +65,8 @@ interface LiveProjection {
   stop(): Promise<void>;
   /** head − checkpoint, refreshing the head from the store. */
   lag(): Promise<number>;
+  /** The last position projected (-1: none), as of the last `lag()`. */
+  checkpoint(): number;
   /** Events in quarantine, per tenant. */
   quarantined?(): Record<string, number>;
 }
@@ -45,6 +80,7 @@ class Follower {
 
   constructor(
     readonly projection: LiveProjection,
+    readonly catchUp: StartCatchUp,
     private readonly restartDelayMs: number,
     private readonly log: (line: string) => void,
   ) {}
@@ -83,6 +119,8 @@ export class ReadModel {
   private constructor(
     readonly client: ClickHouseClient,
     readonly audit: AuditProjection,
+    /** The store's head when the read model opened: /ready waits for every projection to reach it. */
+    readonly startHead: number,
   ) {}
 
   static async open(store: EventStore, options: ReadModelOptions): Promise<ReadModel> {
@@ -96,9 +134,9 @@ export class ReadModel {
     const source = (after: number) => store.subscribeToAll({ after });
     const headPosition = () => store.headPosition();
     const audit = new AuditProjection({ client, source, headPosition });
-    const readModel = new ReadModel(client, audit);
+    const readModel = new ReadModel(client, audit, await store.headPosition());
     const follow = (projection: LiveProjection) => {
-      const follower = new Follower(projection, options.restartDelayMs ?? 5000, options.log ?? (() => undefined));
+      const follower = new Follower(projection, new StartCatchUp(readModel.startHead), options.restartDelayMs ?? 5000, options.log ?? (() => undefined));
       readModel.followers.push(follower);
       follower.start();
     };
@@ -107,6 +145,7 @@ export class ReadModel {
       start: (onError) => audit.start(onError),
       stop: () => audit.stop(),
       lag: () => audit.refreshLag(),
+      checkpoint: () => audit.metrics.checkpoint,
       quarantined: () => audit.quarantine.byTenant(),
     });
     // The interval reports (access-review, holders-during, changes, privileged, sod-violations) read access_intervals.
@@ -118,6 +157,7 @@ export class ReadModel {
       start: (onError) => intervals.start(onError),
       stop: () => intervals.stop(),
       lag: () => intervals.lag(),
+      checkpoint: () => intervals.metrics.checkpoint,
       quarantined: () => intervals.quarantine.byTenant(),
     });
     return readModel;
@@ -135,18 +175,36 @@ export class ReadModel {
 
   async health(): Promise<ReadModelHealth> {
     const lag: Record<string, number> = {};
+    const projections: Record<string, ProjectionProgress> = {};
+    const catchingUp: Record<string, number> = {};
     const quarantined = this.quarantined();
+    const startHead = this.startHead;
     try {
       const answer = await this.client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
       await answer.json();
-      for (const f of this.followers) lag[f.projection.name] = await f.projection.lag();
+      for (const f of this.followers) {
+        const name = f.projection.name;
+        lag[name] = await f.projection.lag();
+        const checkpoint = f.projection.checkpoint();
+        projections[name] = { checkpoint, lag: lag[name] };
+        const behind = f.catchUp.behind(checkpoint);
+        if (behind > 0) catchingUp[name] = behind;
+      }
     } catch (error) {
-      return { reachable: false, lag, quarantined, detail: `read model: ${(error as Error).message}` };
+      return { reachable: false, lag, quarantined, projections, catchingUp, startHead, detail: `read model: ${(error as Error).message}` };
     }
     const failed = this.followers.filter((f) => f.failure);
     if (failed.length > 0)
-      return { reachable: false, lag, quarantined, detail: failed.map((f) => `${f.projection.name} projection stopped: ${f.failure!.message}`).join('; ') };
-    return { reachable: true, lag, quarantined };
+      return {
+        reachable: false,
+        lag,
+        quarantined,
+        projections,
+        catchingUp,
+        startHead,
+        detail: failed.map((f) => `${f.projection.name} projection stopped: ${f.failure!.message}`).join('; '),
+      };
+    return { reachable: true, lag, quarantined, projections, catchingUp, startHead };
   }
 
   /** Lag of each running projection (for /metrics). */

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
+import { effectiveIntervals } from './effective-intervals.js';
 import { Id, overPeriod } from './report-inputs.js';
 
 /**
@@ -28,12 +29,12 @@ export async function accessChanges(client: ClickHouseClient, tenantId: string, 
              groupArrayIf(level, kind = 'open') AS opened, groupArrayIf(level, kind = 'close') AS closed
       FROM (
         SELECT valid_from AS at, user_id, permission, level, opened_by AS event_id, 'open' AS kind
-        FROM access_intervals FINAL
+        FROM ${effectiveIntervals()}
         WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted AND valid_from >= p_from AND valid_from < p_to
           AND ({userId:String} = '' OR user_id = {userId:String}) AND startsWith(permission, {prefix:String})
         UNION ALL
         SELECT valid_to AS at, user_id, permission, level, closed_by AS event_id, 'close' AS kind
-        FROM access_intervals FINAL
+        FROM ${effectiveIntervals()}
         WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted AND closed_by != '' AND valid_to >= p_from AND valid_to < p_to
           AND ({userId:String} = '' OR user_id = {userId:String}) AND startsWith(permission, {prefix:String})
       )
@@ -43,10 +44,15 @@ export async function accessChanges(client: ClickHouseClient, tenantId: string, 
     format: 'JSONEachRow',
   });
   const rows = await result.json<{ at: string; userId: string; permission: string; eventId: string; opened: string[]; closed: string[] }>();
-  return rows.map((row) => {
-    const level = row.opened[0] ?? null;
-    const previousLevel = row.closed[0] ?? null;
-    const change = level !== null && previousLevel !== null ? 'changed' : level !== null ? 'gained' : 'lost';
-    return { at: row.at, userId: row.userId, permission: row.permission, change, level, previousLevel, eventId: row.eventId };
-  });
+  // A member moving between the organization's tool profile and tools of their own (connector permissions enabled
+  // or disabled, a role change to or from custom) closes and opens a tool at the same level at the same instant:
+  // not a change of access (docs/access-intervals.md § Access profiles).
+  return rows
+    .filter((row) => !(row.opened.length === 1 && row.closed.length === 1 && row.opened[0] === row.closed[0]))
+    .map((row) => {
+      const level = row.opened[0] ?? null;
+      const previousLevel = row.closed[0] ?? null;
+      const change = level !== null && previousLevel !== null ? 'changed' : level !== null ? 'gained' : 'lost';
+      return { at: row.at, userId: row.userId, permission: row.permission, change, level, previousLevel, eventId: row.eventId };
+    });
 }

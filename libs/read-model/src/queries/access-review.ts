@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
+import { effectiveIntervals } from './effective-intervals.js';
 import { Id, InstantParam, openEndToNull } from './report-inputs.js';
 
 /**
@@ -30,7 +31,7 @@ export async function accessReviewRows(client: ClickHouseClient, tenantId: strin
     query: `
       WITH parseDateTime64BestEffort({at:String}, 3, 'UTC') AS at_instant
       SELECT user_id AS userId, permission, level, valid_from AS since, opened_by AS grantedBy, valid_to AS until
-      FROM access_intervals FINAL
+      FROM ${effectiveIntervals("valid_from <= parseDateTime64BestEffort({at:String}, 3, 'UTC') AND valid_to > parseDateTime64BestEffort({at:String}, 3, 'UTC')")}
       WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted
         AND ({userId:String} = '' OR user_id = {userId:String})
         AND valid_from <= at_instant AND valid_to > at_instant

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
+import { effectiveIntervals } from './effective-intervals.js';
 import { durationMs, overPeriod, Permission, openEndToNull } from './report-inputs.js';
 
 /**
@@ -53,7 +54,7 @@ export async function permissionHolderIntervals(
       WITH parseDateTime64BestEffort({from:String}, 3, 'UTC') AS p_from, parseDateTime64BestEffort({to:String}, 3, 'UTC') AS p_to
       SELECT user_id AS userId, level, greatest(valid_from, p_from) AS from, least(valid_to, p_to) AS to,
              valid_from AS validFrom, valid_to AS validTo, opened_by AS openedBy, closed_by AS closedBy
-      FROM access_intervals FINAL
+      FROM ${effectiveIntervals("permission = {permission:String} AND valid_from < parseDateTime64BestEffort({to:String}, 3, 'UTC') AND valid_to > parseDateTime64BestEffort({from:String}, 3, 'UTC')")}
       WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND permission = {permission:String} AND NOT is_deleted
         AND (empty({levels:Array(String)}) OR has({levels:Array(String)}, level))
         AND valid_from < p_to AND valid_to > p_from

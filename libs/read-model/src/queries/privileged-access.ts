@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
+import { effectiveIntervals } from './effective-intervals.js';
 import { overPeriod } from './report-inputs.js';
 
 /**
@@ -48,7 +49,7 @@ export async function privilegedAccess(client: ClickHouseClient, tenantId: strin
       SELECT bucket_start AS bucketStart, permission, level, uniqExact(user_id) AS holders, arraySort(groupUniqArray(user_id)) AS userIds
       FROM (
         SELECT user_id, permission, level, valid_from, valid_to
-        FROM access_intervals FINAL
+        FROM ${effectiveIntervals('0')}
         WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted
           AND (permission IN {roles:Array(String)} OR (startsWith(permission, 'admin:') AND level = 'manage'))
           AND valid_from < p_to AND valid_to > p_from

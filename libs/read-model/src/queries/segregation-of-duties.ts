@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
+import { effectiveIntervals } from './effective-intervals.js';
 import { durationMs, overPeriod } from './report-inputs.js';
 
 /**
@@ -61,12 +62,12 @@ export async function sodViolations(client: ClickHouseClient, tenantId: string, 
                greatest(a.valid_from, b.valid_from, p_from) AS from, least(a.valid_to, b.valid_to, p_to) AS to,
                a.opened_by AS openedByA, b.opened_by AS openedByB
         FROM (
-          SELECT user_id, permission, level, valid_from, valid_to, opened_by FROM access_intervals FINAL
+          SELECT user_id, permission, level, valid_from, valid_to, opened_by FROM ${effectiveIntervals('permission = {pa:String}')}
           WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND permission = {pa:String} AND NOT is_deleted
             AND (empty({la:Array(String)}) OR has({la:Array(String)}, level)) AND valid_from < p_to AND valid_to > p_from
         ) AS a
         INNER JOIN (
-          SELECT user_id, permission, level, valid_from, valid_to, opened_by FROM access_intervals FINAL
+          SELECT user_id, permission, level, valid_from, valid_to, opened_by FROM ${effectiveIntervals('permission = {pb:String}')}
           WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND permission = {pb:String} AND NOT is_deleted
             AND (empty({lb:Array(String)}) OR has({lb:Array(String)}, level)) AND valid_from < p_to AND valid_to > p_from
         ) AS b ON a.user_id = b.user_id
