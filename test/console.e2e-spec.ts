@@ -93,14 +93,17 @@ type Link = { eventId: string; type: string; says: string };
     await page.locator('[data-ready="event"]').waitFor();
     const event = await demo.api<{ hash: string; source: string; type: string; occurredAt: string }>(`/events/${link.eventId}`);
     const text = await page.locator('[data-ready="event"]').textContent();
-    for (const part of [event.hash, event.source, event.type, event.occurredAt.replace('T', ' ').replace('Z', ' UTC'), 'u-00001 (acme-eng)']) expect(text).toContain(part);
+    for (const part of [event.hash, event.source, event.type, event.occurredAt.replace('T', ' ').replace('Z', ' UTC'), 'u-00001 (acme-eng)'])
+      expect(text).toContain(part);
     await page.screenshot({ path: join(SHOTS, 'event.png') });
     await page.close();
   });
 
   test('the timeline shows a change at the instant the API gives, with the event that caused it', async () => {
     const page = await signedIn();
-    const api = await demo.api<{ intervals: { permission: string; to: string | null; closedBy: string | null }[] }>(`/orgs/${ORG}/members/${MEMBER}/access/timeline`);
+    const api = await demo.api<{ intervals: { permission: string; to: string | null; closedBy: string | null }[] }>(
+      `/orgs/${ORG}/members/${MEMBER}/access/timeline`,
+    );
     const ended = api.intervals.find((i) => i.to !== null && i.closedBy !== null)!;
     await go(page, `#/orgs/${ORG}/members/${MEMBER}/timeline`, 'timeline');
     const item = page.locator(`li[data-change-at="${ended.to}"]`);
@@ -118,7 +121,9 @@ type Link = { eventId: string; type: string; says: string };
   test('the diff between two dates is the API diff', async () => {
     const page = await signedIn();
     await go(page, `#/orgs/${ORG}/members/${MEMBER}/diff?from=2026-01-01&to=2026-06-01`, 'diff');
-    const api = await demo.api<Record<'gained' | 'lost' | 'changed', { permission: string }[]>>(`/orgs/${ORG}/members/${MEMBER}/access/diff?from=2026-01-01&to=2026-06-01`);
+    const api = await demo.api<Record<'gained' | 'lost' | 'changed', { permission: string }[]>>(
+      `/orgs/${ORG}/members/${MEMBER}/access/diff?from=2026-01-01&to=2026-06-01`,
+    );
     for (const kind of ['gained', 'lost', 'changed'] as const) {
       expect(await page.locator(`.diff-${kind} tbody td:first-child`).allTextContents()).toEqual(api[kind].map((c) => c.permission));
     }
@@ -147,13 +152,17 @@ type Link = { eventId: string; type: string; says: string };
     await page.getByLabel('Event type').fill('MemberSuspended,MemberReactivated');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.locator(`[data-ready="audit"][data-query*="MemberReactivated"][data-query*="${ORG}"]`).waitFor();
-    const first = await demo.api<{ events: { id: string }[]; nextCursor: string }>(`/audit/events?orgId=${ORG}&type=MemberSuspended,MemberReactivated&limit=25`);
+    const first = await demo.api<{ events: { id: string }[]; nextCursor: string }>(
+      `/audit/events?orgId=${ORG}&type=MemberSuspended,MemberReactivated&limit=25`,
+    );
     const ids = () => page.locator('[data-ready="audit"] a[data-event-id]').evaluateAll((as) => as.map((a) => a.getAttribute('data-event-id')));
     expect(await ids()).toEqual(first.events.map((e) => e.id));
     await page.screenshot({ path: join(SHOTS, 'audit.png') });
     await page.getByRole('link', { name: 'Next page' }).click();
     await page.locator(`[data-ready="audit"][data-query*="${first.nextCursor}"]`).waitFor();
-    const second = await demo.api<{ events: { id: string }[] }>(`/audit/events?orgId=${ORG}&type=MemberSuspended,MemberReactivated&limit=25&cursor=${first.nextCursor}`);
+    const second = await demo.api<{ events: { id: string }[] }>(
+      `/audit/events?orgId=${ORG}&type=MemberSuspended,MemberReactivated&limit=25&cursor=${first.nextCursor}`,
+    );
     expect(await ids()).toEqual(second.events.map((e) => e.id));
     await page.close();
   });

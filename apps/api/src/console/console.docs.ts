@@ -1,10 +1,16 @@
 import { PUBLIC } from '../docs/openapi.js';
 
 const problem429 = {
-  '429': { description: 'Rate limited (requests without a key, per client address); see Retry-After', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+  '429': {
+    description: 'Rate limited (requests without a key, per client address); see Retry-After',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  },
 };
 const notBuilt = {
-  '404': { description: 'The console is not built (`npm run build`)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+  '404': {
+    description: 'The console is not built (`npm run build`)',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  },
 };
 const file = (operationId: string, summary: string, contentType: string, extra: Record<string, unknown>) => ({
   get: {
