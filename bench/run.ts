@@ -12,6 +12,7 @@ const BENCHES = [
   { name: 'read-model', file: 'read-model.bench.js', what: 'ClickHouse ingestion, audit search, reports' },
   { name: 'exports', file: 'exports.bench.js', what: 'S3 Parquet and Splunk HEC delivery vs raw ClickHouse reads' },
   { name: 'http', file: 'http.bench.js', what: 'commands over HTTP with autocannon on loopback' },
+  { name: 'console', file: 'console.bench.js', what: 'the web console in Chromium: member-at-date page vs the same API call' },
   { name: 'backdated-import', file: 'backdated-import.bench.js', what: 'back-dated NDJSON import vs the same lines in order, /health probed throughout' },
 ] as const;
 

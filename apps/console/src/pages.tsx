@@ -284,7 +284,7 @@ export function Member({ session, orgId, userId, params }: { session: Session; o
       </form>
       <Show loaded={loaded} what="the member's access">
         {(a) => (
-          <div data-ready="member-access">
+          <div data-ready="member-access" data-user={a.userId} data-at={a.at}>
             <p class="summary">
               At <strong>{when(a.at)}</strong>: role <strong>{a.builtInRole}</strong>, seat {a.seat ?? '—'}, status <strong>{a.status}</strong>, spend limit{' '}
               {a.spendLimitCents === null ? 'none' : `${(a.spendLimitCents / 100).toFixed(2)}`}
