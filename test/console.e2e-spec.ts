@@ -114,7 +114,7 @@ type Link = { eventId: string; type: string; says: string };
     const [t0, t1] = [Date.parse((await svg.getAttribute('data-t0'))!), Date.parse((await svg.getAttribute('data-t1'))!)];
     const x = Number(await svg.locator(`line[data-change-at="${ended.to}"]`).getAttribute('x1'));
     expect(x).toBeCloseTo(260 + ((Date.parse(ended.to!) - t0) / (t1 - t0)) * (1000 - 260 - 10), 3);
-    await page.screenshot({ path: join(SHOTS, 'timeline.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'timeline.png') });
     await page.close();
   });
 

@@ -78,4 +78,6 @@ function Page({ session, route }: { session: Session; route: Route }) {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.textContent = ''; // the page's own 'Loading the console…' line
+render(<App />, root);
