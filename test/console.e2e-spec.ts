@@ -224,4 +224,32 @@ type Link = { eventId: string; type: string; says: string };
     await session.screenshot({ path: join(SHOTS, 'session-ended.png') });
     await session.close();
   });
+
+  // Last: it adds a late fact to the demo history (R61) that the other tests' answers would then include.
+  test('"as known at": a fact imported late changes the answer at a past date, and the page shows both (R60, R61)', async () => {
+    const before = new Date(Date.now() - 1000).toISOString();
+    const importer = demo.keys.create({ tenantId: 'demo', scopes: ['events:import'], principal: { kind: 'system' } });
+    const line = {
+      id: 'late-chat-off',
+      type: 'OrganizationCapabilitySet',
+      occurredAt: '2026-02-20T00:00:00.000Z',
+      actor: { kind: 'system' },
+      source: 'admin_api_import',
+      data: { orgId: ORG, capability: 'chat', enabled: false },
+    };
+    const res = await fetch(`${demo.server.url}/v1/tenants/demo/events:import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${importer.key}`, 'content-type': 'application/x-ndjson' },
+      body: `${JSON.stringify(line)}\n`,
+    });
+    expect(`${res.status} ${await res.text()}`).toMatch(/^200 /);
+    const page = await signedIn();
+    const chat = () => page.locator('tr[data-capability="chat"]');
+    await go(page, `#/orgs/${ORG}/members/${MEMBER}?at=2026-03-01&knownAt=${before}`, 'member-access');
+    expect(await chat().locator('td').nth(1).textContent()).toBe('granted');
+    await go(page, `#/orgs/${ORG}/members/${MEMBER}?at=2026-03-01`, 'member-access');
+    await page.locator('[data-ready="member-access"]').waitFor();
+    await chat().locator('a[data-event-id="late-chat-off"]').waitFor();
+    expect(await chat().locator('td').nth(1).textContent()).toBe('denied');
+  });
 });
