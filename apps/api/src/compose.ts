@@ -8,6 +8,7 @@ import { accessFeature } from './access/access.module.js';
 import type { ClosableLedger } from './app.module.js';
 import { ExportService } from './exports/export-service.js';
 import { exportsFeature } from './exports/exports.module.js';
+import { consoleFeature } from './console/console.module.js';
 import { loadSinksFile, type SinksFile } from './exports/sinks-file.js';
 import { directoryFeature } from './directory/directory.module.js';
 import type { Feature } from './feature.js';
@@ -135,6 +136,8 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
     ...(ledger.store.merkle !== undefined ? [proofsFeature(ledger.store, keyring, checkpointFiles)] : []),
     ...((overrides.accessQueries ?? true) ? [accessFeature(ledger.queries), directoryFeature(ledger.directory)] : []),
     ...(readSide?.features ?? []),
+    // The web console (docs/console.md): static files, public; it calls the routes above with the analyst's key.
+    consoleFeature(),
   ];
   const fdLimit = descriptorLimit();
   const maxConnections = connectionCap(config.HTTP_MAX_CONNECTIONS, fdLimit);

@@ -1,0 +1,155 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, type Problem } from './api.js';
+
+/** The state of one request to the API: loading, answered, or its problem. */
+export type Loaded<T> = { state: 'loading' } | { state: 'done'; data: T } | { state: 'failed'; problem: Problem };
+
+/**
+ * Runs `load` whenever `key` changes; an answer that arrives after a newer request started is dropped, and the answer
+ * to an older key is never shown as the answer to the new one (it is `loading` from the first render with the new key).
+ */
+export function useLoad<T>(load: (() => Promise<T>) | null, key: string): Loaded<T> | null {
+  const [loaded, setLoaded] = useState<{ key: string; value: Loaded<T> | null }>({ key: '', value: null });
+  useEffect(() => {
+    if (!load) {
+      setLoaded({ key, value: null });
+      return;
+    }
+    let current = true;
+    setLoaded({ key, value: { state: 'loading' } });
+    load().then(
+      (data) => current && setLoaded({ key, value: { state: 'done', data } }),
+      (error) => current && setLoaded({ key, value: { state: 'failed', problem: problemOf(error) } }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [key]);
+  if (loaded.key !== key) return load ? { state: 'loading' } : null;
+  return loaded.value;
+}
+
+export function problemOf(error: unknown): Problem {
+  if (error instanceof ApiError) return error.problem;
+  return { status: 0, title: 'Unexpected error in the console', detail: (error as Error)?.message ?? String(error) };
+}
+
+/** A problem as the API said it: title, status, detail, and every failing field. */
+export function ProblemView({ problem, context }: { problem: Problem; context?: string }) {
+  return (
+    <div class="problem" role="alert">
+      <p>
+        <strong>{context ?? problem.title ?? 'Error'}</strong>
+        {problem.status ? <span class="status"> ({problem.status})</span> : null}
+      </p>
+      {problem.detail ? <p class="detail">{problem.detail}</p> : null}
+      {problem.errors?.length ? (
+        <ul>
+          {problem.errors.map((e) => (
+            <li key={e.path}>
+              <code>{e.path}</code>: {e.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {problem.type ? <p class="type">{problem.type}</p> : null}
+    </div>
+  );
+}
+
+/** Shown while a request is in flight; says so once it takes more than a second. */
+export function Loading({ what }: { what: string }) {
+  const [slow, setSlow] = useState(false);
+  useEffect(() => {
+    const t = setTimeout(() => setSlow(true), 1000);
+    return () => clearTimeout(t);
+  }, []);
+  return (
+    <p class="loading" role="status" aria-live="polite">
+      Loading {what}…{slow ? ' (the server is taking a while)' : ''}
+    </p>
+  );
+}
+
+/** Loading, failed or the children for the data. */
+export function Show<T>({ loaded, what, children }: { loaded: Loaded<T> | null; what: string; children: (data: T) => ComponentChildren }) {
+  if (!loaded) return null;
+  if (loaded.state === 'loading') return <Loading what={what} />;
+  if (loaded.state === 'failed') return <ProblemView problem={loaded.problem} />;
+  return <>{children(loaded.data)}</>;
+}
+
+/** A labelled text input. */
+export function Field(props: { label: string; name: string; value?: string; placeholder?: string; hint?: string; required?: boolean; type?: 'text' | 'password' }) {
+  const id = `f-${props.name}`;
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <input
+        id={id}
+        name={props.name}
+        {...({ type: props.type ?? 'text' } as { type: 'text' })}
+        // Uncontrolled: what the analyst types survives a re-render while an answer arrives.
+        defaultValue={props.value ?? ''}
+        placeholder={props.placeholder}
+        required={props.required}
+        aria-describedby={props.hint ? `${id}-hint` : undefined}
+        autocomplete="off"
+      />
+      {props.hint ? (
+        <small id={`${id}-hint`} class="hint">
+          {props.hint}
+        </small>
+      ) : null}
+    </div>
+  );
+}
+
+/** A labelled select. */
+export function Select(props: { label: string; name: string; value?: string; options: readonly (string | [string, string])[] }) {
+  const id = `f-${props.name}`;
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <select id={id} name={props.name} value={props.value ?? ''}>
+        {props.options.map((o) => {
+          const [value, label] = typeof o === 'string' ? [o, o || '(any)'] : o;
+          return (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          );
+        })}
+      </select>
+    </div>
+  );
+}
+
+/** The values of a form's named controls, empty ones left out. */
+export function formValues(form: HTMLFormElement): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of new FormData(form)) if (typeof v === 'string' && v.trim() !== '') out[k] = v.trim();
+  return out;
+}
+
+export const INSTANT_HINT = 'A date (2026-03-01, start of the day UTC) or an instant (2026-03-01T09:00:00Z); empty: now';
+
+/** `2026-03-01T09:00:00.000Z` → `2026-03-01 09:00:00.000 UTC`. */
+export function when(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return iso.replace('T', ' ').replace(/Z$/, ' UTC');
+}
+
+export function EventLink({ id, children }: { id: string; children?: ComponentChildren }) {
+  return (
+    <a href={`#/events/${encodeURIComponent(id)}`} class="event-link" data-event-id={id}>
+      {children ?? id.slice(0, 8)}
+    </a>
+  );
+}
+
+export function actorText(actor: { kind: string; orgId?: string; userId?: string } | null | undefined): string {
+  if (!actor) return '—';
+  return actor.kind === 'member' ? `${actor.userId} (${actor.orgId})` : actor.kind;
+}
