@@ -157,6 +157,53 @@ describe('ledger backup / restore', () => {
     expect(existsSync(join(leftover, 'events.sqlite'))).toBe(false);
   }, 60_000);
 
+  test('the checkpoint signing keys and signed checkpoints are backed up and restored: the same files, and the restored directory verifies --against the checkpoint signed before the backup', async () => {
+    const source = join(root, 'with-checkpoints');
+    const ledger = await createLedger({ dataDir: source });
+    try {
+      await ledger.executeCommand('acme', {
+        type: 'CreateOrganization',
+        actor: system,
+        occurredAt: at(0),
+        payload: { orgId: 'org-1', name: 'acme', dualSeat: false, provisioningMode: 'invite_only', usageBased: false },
+      });
+    } finally {
+      await ledger.close();
+    }
+    expect((await runLedger(source, ['checkpoint'])).status).toBe(0);
+    const keyFiles = readdirSync(join(source, 'checkpoint-keys')).sort();
+    const [checkpoint] = readdirSync(join(source, 'checkpoints', 'acme'));
+    expect(keyFiles).toContain('keys.json');
+    expect(checkpoint).toMatch(/\.json$/);
+
+    const backup = join(root, 'with-checkpoints-backup');
+    const run = await runLedger(source, ['backup', '--to', backup, '--json']);
+    expect(run.status).toBe(0);
+    const names = JSON.parse(run.stdout).files.map((f: { name: string }) => f.name);
+    expect(names).toEqual(['events.sqlite', ...keyFiles.map((k) => `checkpoint-keys/${k}`), `checkpoints/acme/${checkpoint}`]);
+
+    const restored = join(root, 'with-checkpoints-restored');
+    expect((await runLedger(restored, ['restore', '--from', backup])).status).toBe(0);
+    for (const name of names.filter((n: string) => n.includes('/'))) expect(readFileSync(join(restored, name))).toEqual(readFileSync(join(source, name)));
+    // The restored data directory proves its events against the checkpoint signed before the backup, with the old public keys.
+    const against = await runLedger(restored, [
+      'verify',
+      '--against',
+      join(source, 'checkpoints', 'acme', checkpoint!),
+      '--keys',
+      join(source, 'checkpoint-keys', 'keys.json'),
+    ]);
+    expect({ status: against.status, stdout: against.stdout }).toEqual({ status: 0, stdout: expect.stringContaining('tenant acme') });
+    // A manifest naming a file outside those directories is refused before anything is written.
+    const manifestPath = join(backup, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    manifest.files.push({ name: 'checkpoints/../../escape', bytes: 0, sha256: '0'.repeat(64) });
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const escaped = await runLedger(join(root, 'escape-target'), ['restore', '--from', backup]);
+    expect(escaped.status).toBe(2);
+    expect(existsSync(join(root, 'escape-target', 'events.sqlite'))).toBe(false);
+  }, 60_000);
+
   test('a damaged backup restores nothing (exit 1); an incomplete one (no manifest) is refused (exit 2)', async () => {
     const damaged = join(root, 'damaged');
     mkdirSync(damaged);

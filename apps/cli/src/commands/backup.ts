@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { LedgerConfig } from '@access-ledger/config';
 import { CliError, configOf, dataDirOf } from '../program.js';
@@ -10,19 +10,43 @@ import { progressOnStderr } from '../progress.js';
  * `ledger backup` / `ledger restore`: the data directory's own state, copied consistently while the server runs.
  *
  * What is copied: the event store (`events.sqlite`, the source of truth), the API keys and idempotency answers
- * (`api.sqlite`) and the export jobs and live-sink cursors (`exports.sqlite`). What is not: the access snapshot
+ * (`api.sqlite`), the export jobs and live-sink cursors (`exports.sqlite`), the sources' staged activities and
+ * cursors (`sources.sqlite`), and the checkpoint signing keys and signed checkpoints (`checkpoint-keys/`,
+ * `checkpoints/`: without the keys a restored server would sign with a new key, and the anchored checkpoints
+ * would verify against nothing it publishes). What is not: the access snapshot
  * and the ClickHouse read model, which are derived from the events and rebuilt from them at the next start, and the
  * plaintext `bootstrap-key`. A backup is complete when its `manifest.json` exists (written last): the files, their
  * sizes and SHA-256, and what the copied event store holds, its chains verified.
  */
 
-/** The files a backup holds, in the order they are copied; only `events.sqlite` must exist. */
-const FILES = ['events.sqlite', 'api.sqlite', 'exports.sqlite'] as const;
+/** The SQLite files a backup holds, in the order they are copied; only `events.sqlite` must exist. */
+const FILES = ['events.sqlite', 'api.sqlite', 'exports.sqlite', 'sources.sqlite'] as const;
+/** Directories of plain files, copied file by file after the stores (each file is written whole by its owner). */
+const DIRECTORIES = ['checkpoint-keys', 'checkpoints'] as const;
+/** A file of one of DIRECTORIES, relative to the data directory: no `..`, no absolute path. */
+const DirectoryFile = z
+  .string()
+  .regex(new RegExp(`^(${DIRECTORIES.join('|')})(/[A-Za-z0-9._-]+)+$`))
+  .refine((name) => !name.split('/').some((part) => part === '..' || part === '.'), 'must not leave its directory');
+
+/** Every plain file under `dir`, as paths relative to `base`, sorted. */
+function filesUnder(base: string, dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(base, path));
+    else if (entry.isFile() && !entry.name.endsWith('.partial')) out.push(relative(base, path));
+  }
+  return out.sort();
+}
 
 export const BackupManifest = z.object({
   format: z.literal(1),
   createdAt: z.string(),
-  files: z.array(z.object({ name: z.enum(FILES), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
+  files: z
+    .array(z.object({ name: z.union([z.enum(FILES), DirectoryFile]), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }))
+    .min(1),
   eventStore: z.object({
     events: z.number().int().nonnegative(),
     headPosition: z.number().int(),
@@ -58,6 +82,14 @@ async function backupTo(config: LedgerConfig, target: string): Promise<BackupMan
       progress.update(Math.floor(copiedBytes / MB), '');
     }).finally(() => progress?.stop());
     files.push({ name, bytes, sha256: '' });
+  }
+  const { copyFileDurably } = await import('@access-ledger/event-store');
+  for (const directory of DIRECTORIES) {
+    for (const name of filesUnder(dataDir, join(dataDir, directory))) {
+      mkdirSync(dirname(join(target, name)), { recursive: true, mode: 0o700 });
+      await copyFileDurably(join(dataDir, name), join(target, name));
+      files.push({ name, bytes: readFileSync(join(target, name)).length, sha256: '' });
+    }
   }
 
   // The copy is checked, not the original: what the backup holds must verify on its own.
@@ -116,19 +148,29 @@ async function restoreFrom(source: string, dataDir: string): Promise<BackupManif
   mkdirSync(dataDir, { recursive: true });
   // The event store last: a data directory with an event store is a restored one.
   const ordered = [...manifest.files].sort((a, b) => Number(a.name === 'events.sqlite') - Number(b.name === 'events.sqlite'));
-  for (const file of ordered) await copyFileDurably(join(source, file.name), join(dataDir, file.name));
+  for (const file of ordered) {
+    mkdirSync(dirname(join(dataDir, file.name)), { recursive: true, mode: 0o700 });
+    await copyFileDurably(join(source, file.name), join(dataDir, file.name));
+  }
   return manifest;
 }
 
 const summary = (m: BackupManifest) =>
   `${m.eventStore.events} events of ${m.eventStore.tenants.length} tenant(s) through position ${m.eventStore.headPosition}, ` +
-  `${m.files.map((f) => `${f.name} ${(f.bytes / MB).toFixed(1)} MiB`).join(', ')}`;
+  `${m.files
+    .filter((f) => !f.name.includes('/'))
+    .map((f) => `${f.name} ${(f.bytes / MB).toFixed(1)} MiB`)
+    .join(', ')}` +
+  DIRECTORIES.map((d) => {
+    const n = m.files.filter((f) => f.name.startsWith(`${d}/`)).length;
+    return n > 0 ? `, ${d}/ ${n} file(s)` : '';
+  }).join('');
 
 export function registerBackup(program: Command): void {
   program
     .command('backup')
     .description(
-      "Copy the data directory's event store, API keys and export jobs into a new directory, consistently, while the server may keep running; " +
+      "Copy the data directory's event store, API keys, export jobs, sources, checkpoint keys and checkpoints into a new directory, consistently, while the server may keep running; " +
         'verify the copied hash chains and write manifest.json (sizes, SHA-256) last. The access snapshot and the ClickHouse read model are not copied: they are rebuilt from the events.',
     )
     .requiredOption('--to <dir>', 'the backup directory (new or empty)')
