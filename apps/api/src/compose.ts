@@ -74,7 +74,7 @@ export interface ComposedServer {
   readonly ledger: ClosableLedger;
   /** The read model and export jobs, unless `readSide: false`. */
   readonly readSide?: ReadSide;
-  /** Issue 14: the checkpointer (CHECKPOINT_EVERY_SECONDS > 0 on a store with Merkle trees); `tick()` makes one round now. */
+  /** The checkpointer (CHECKPOINT_EVERY_SECONDS > 0 on a store with Merkle trees); `tick()` makes one round now. */
   readonly checkpointer?: { tick(): Promise<unknown[]>; stop(): Promise<void> };
   /** Stop accepting, finish in-flight requests, close the stores (once). */
   close(): Promise<void>;
@@ -118,7 +118,7 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
     }
   }
   const served: ClosableLedger = readSide?.ledger ?? ledger;
-  // Issue 14: checkpoints of each tenant's Merkle tree, signed every CHECKPOINT_EVERY_EVENTS events or
+  // Checkpoints of each tenant's Merkle tree, signed every CHECKPOINT_EVERY_EVENTS events or
   // CHECKPOINT_EVERY_SECONDS seconds (docs/proofs.md); keys and proofs served by proofsFeature.
   const checkpointer =
     ledger.store.merkle !== undefined && config.CHECKPOINT_EVERY_SECONDS > 0
@@ -198,7 +198,7 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
 }
 
 /**
- * Issue 14, item 5: the checkpoint covering the event at a global position — the oldest signed checkpoint whose tree
+ * The checkpoint covering the event at a global position — the oldest signed checkpoint whose tree
  * includes it, or one made now when none does yet — for each exported S3 object's last event.
  */
 function checkpointCovering(
@@ -220,7 +220,7 @@ function checkpointCovering(
 }
 
 /**
- * Issue 14, anchoring: each new checkpoint goes to every S3 live sink of its tenant, create-only (an existing object is
+ * Anchoring: each new checkpoint goes to every S3 live sink of its tenant, create-only (an existing object is
  * an error, never overwritten), with the sink's Object Lock retention, and to every Splunk live sink as one HEC event
  * (sourcetype access-ledger:checkpoint). A failure is logged; the checkpoint stays in the data directory and the next
  * one is shipped as usual.

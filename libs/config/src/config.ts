@@ -55,7 +55,7 @@ export const LedgerEnvironment = z
       .transform((v) => v === 'true'),
     /** How long an audit or report request with `minPosition` waits for the read model to hold it (then 503). */
     READ_MODEL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_READ_WAIT_MS),
-    /** Issue 14 (docs/proofs.md): the server signs a checkpoint of a tenant's Merkle tree after this many new events… */
+    /** The server signs a checkpoint of a tenant's Merkle tree after this many new events… */
     CHECKPOINT_EVERY_EVENTS: z.coerce.number().int().min(1).default(10_000),
     /** …or this many seconds after its last one, if anything was appended (0: no checkpoints by the server). */
     CHECKPOINT_EVERY_SECONDS: z.coerce.number().int().min(0).default(60),

@@ -27,7 +27,7 @@ export class ExportService {
     sinks?: Readonly<Record<string, SinkConfig>>,
     private readonly live: readonly ContinuousSinkConfig[] = [],
     private readonly log: (line: string) => void = () => {},
-    /** Issue 14: the checkpoint covering an object's last event, written into each S3 manifest object. */
+    /** The checkpoint covering an object's last event, written into each S3 manifest object. */
     checkpointFor?: ExportJobsDeps['checkpointFor'],
     checkpointKeys?: ExportJobsDeps['checkpointKeys'],
   ) {

@@ -17,7 +17,7 @@ import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { ZodValidationPipe } from '../validation/zod-validation.pipe.js';
 
-/** Issue 14 (docs/proofs.md): public keys, checkpoints and proofs. */
+/** Public keys, checkpoints and proofs. */
 export const PROOF_STORE = Symbol('PROOF_STORE');
 export const CHECKPOINT_KEYRING = Symbol('CHECKPOINT_KEYRING');
 export const CHECKPOINT_FILES = Symbol('CHECKPOINT_FILES');

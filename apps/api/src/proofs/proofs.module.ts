@@ -4,7 +4,7 @@ import { PUBLIC, secured } from '../docs/openapi.js';
 import type { Feature } from '../feature.js';
 import { CHECKPOINT_FILES, CHECKPOINT_KEYRING, CheckpointKeysController, PROOF_STORE, ProofsController } from './proofs.controller.js';
 
-/** Issue 14: GET /checkpoints/keys (public), the tenant's checkpoints and proofs (audit:read); docs/proofs.md. */
+/** GET /checkpoints/keys (public), the tenant's checkpoints and proofs (audit:read); docs/proofs.md. */
 @Module({})
 export class ProofsModule {
   static forStore(store: EventStore, keyring: CheckpointKeyring, files: CheckpointFiles): DynamicModule {

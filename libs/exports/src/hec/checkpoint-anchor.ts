@@ -3,7 +3,7 @@ import type { HecSinkConfig } from '../config.js';
 import { HecDelivery } from './hec-delivery.js';
 
 /**
- * Issue 14, anchoring to Splunk: a signed checkpoint sent to the HEC sink as one event of sourcetype
+ * Anchoring to Splunk: a signed checkpoint sent to the HEC sink as one event of sourcetype
  * `access-ledger:checkpoint` (the sink's host, source and index), delivered like audit rows (retries, and the indexer
  * acknowledgement when the sink asks for it). Splunk keeps its own copy outside the ledger's data directory.
  */

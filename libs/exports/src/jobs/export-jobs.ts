@@ -23,9 +23,9 @@ export interface ExportJobsDeps {
   readonly newId?: () => string;
   /** Where a failure the caller cannot see goes (a job's state that could not be saved); default stderr. */
   readonly log?: (line: string) => void;
-  /** Issue 14: the signed checkpoint covering the event at a position, recorded per object in S3 manifests. */
+  /** The signed checkpoint covering the event at a position, recorded per object in S3 manifests. */
   readonly checkpointFor?: (tenantId: string, position: number) => Promise<SignedCheckpoint | undefined>;
-  /** Issue 14: the checkpoint public keys, written into each S3 manifest. */
+  /** The checkpoint public keys, written into each S3 manifest. */
   readonly checkpointKeys?: () => readonly PublicCheckpointKey[];
 }
 

@@ -3,7 +3,7 @@ import { tenantPrefix, type S3Location } from './layout.js';
 import type { ObjectLockRetention, S3ObjectStore } from './s3-store.js';
 
 /**
- * Issue 14, anchoring: a signed checkpoint shipped to the tenant's S3 prefix, create-only, as
+ * Anchoring: a signed checkpoint shipped to the tenant's S3 prefix, create-only, as
  * `<prefix>/tenant=<t>/_checkpoints/<treeSize, 12 digits>.json`. Once there it is never overwritten (an existing key is
  * `ObjectExistsError`), and with Object Lock in compliance mode nobody can delete it before its retention ends: a
  * later rewrite of the store's tail is then caught by `ledger verify --against` that object.

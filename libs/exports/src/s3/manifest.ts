@@ -22,7 +22,7 @@ export interface ManifestObject {
   readonly minPosition: number;
   readonly maxPosition: number;
   /**
-   * Issue 14: a signed checkpoint whose tree covers this object's last event (maxPosition), so an exported day can be
+   * A signed checkpoint whose tree covers this object's last event (maxPosition), so an exported day can be
    * proven part of the log (docs/proofs.md); absent when the export ran without the event store's trees.
    */
   readonly checkpoint?: SignedCheckpoint;
@@ -39,7 +39,7 @@ export interface ExportManifest {
   readonly objects: readonly ManifestObject[];
   readonly rows: number;
   readonly previousDigest: string;
-  /** Issue 14: the public keys that verify the objects' checkpoints (retired ones included), as GET /checkpoints/keys. */
+  /** The public keys that verify the objects' checkpoints (retired ones included), as GET /checkpoints/keys. */
   readonly checkpointKeys?: readonly PublicCheckpointKey[];
 }
 

@@ -73,9 +73,9 @@ export async function exportToS3(
     readonly now?: () => Date;
     /** `false` when the caller has just checked the bucket itself (ExportJobs.start does): one preflight per export. */
     readonly preflight?: boolean;
-    /** Issue 14: the signed checkpoint covering the event at this global position (ManifestObject.checkpoint). */
+    /** The signed checkpoint covering the event at this global position (ManifestObject.checkpoint). */
     readonly checkpointFor?: (tenantId: string, position: number) => Promise<SignedCheckpoint | undefined>;
-    /** Issue 14: the public keys written into the manifest beside those checkpoints. */
+    /** The public keys written into the manifest beside those checkpoints. */
     readonly checkpointKeys?: () => readonly PublicCheckpointKey[];
   },
   input: S3ExportInput,

@@ -81,7 +81,7 @@ export class S3ObjectStore {
   }
 
   /**
-   * Issue 14: writes an object that must never be overwritten (anchored checkpoints). Sent with `If-None-Match: *`, so
+   * Writes an object that must never be overwritten (anchored checkpoints). Sent with `If-None-Match: *`, so
    * S3 refuses atomically (412) when the key exists; and, because S3-compatible stores may ignore that header on PUT
    * (s3rver does), a HEAD first refuses an existing object there too. `lock` adds Object Lock retention headers
    * (`x-amz-object-lock-mode`, `…-retain-until-date` = now + days; the bucket needs Object Lock enabled).
