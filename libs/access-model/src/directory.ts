@@ -128,7 +128,7 @@ export type GroupAbsence = { readonly absent: 'unknown' } | { readonly absent: '
 
 /**
  * The custom roles assigned to a group in an organization and still defined there, read as the evaluator reads them
- * (R5, R30); whether they grant anything (R31).
+ * (R5, R30); whether they grant anything (R31: not a SCIM group's where the organization does not provision by SCIM).
  */
 function groupRolesIn(r: FactReader, orgId: string, groupId: string, source: GroupFacts['source']): { roles: GroupRoleEntry[]; rolesGrant: boolean } {
   const roles: GroupRoleEntry[] = [];
@@ -137,56 +137,65 @@ function groupRolesIn(r: FactReader, orgId: string, groupId: string, source: Gro
     if (r.value<boolean | null>(lookupKey.role(orgId, roleId)) !== true) continue;
     roles.push({ roleId, name: r.value<string>(lookupKey.roleName(orgId, roleId)) ?? roleId });
   }
-  const mode = r.value<ProvisioningMode>(lookupKey.orgMode(orgId));
-  return { roles: roles.sort((a, b) => byId(a.roleId, b.roleId)), rolesGrant: source !== 'scim' || mode === 'scim' };
+  const rolesGrant = source !== 'scim' || r.value<ProvisioningMode>(lookupKey.orgMode(orgId)) === 'scim';
+  return { roles: roles.sort((a, b) => byId(a.roleId, b.roleId)), rolesGrant };
 }
 
-/** The group's users who are members of the organization (not removed) at the reader's instant, sorted by userId. */
-function groupMembersIn(r: FactReader, orgId: string, groupId: string): MemberEntry[] {
-  const members: MemberEntry[] = [];
-  for (const userId of r.items(lookupKey.usersOfGroup(groupId))) {
-    if (r.value<boolean>(lookupKey.inGroup(groupId, userId)) !== true) continue;
-    const role = r.value<BuiltInRole>(lookupKey.memberRole(orgId, userId));
-    const status = r.value<MemberStatus>(lookupKey.memberStatus(orgId, userId));
-    if (role === undefined || status === undefined || status === 'removed') continue;
-    members.push({
-      userId,
-      email: r.value<string>(lookupKey.memberEmail(orgId, userId)) ?? null,
-      role,
-      seat: r.value<Seat | null>(lookupKey.memberSeat(orgId, userId)) ?? null,
-      status,
-    });
-  }
-  return members.sort((a, b) => byId(a.userId, b.userId));
-}
-
-function groupIn(r: FactReader, orgId: string, groupId: string): GroupDetail | undefined {
-  const group = r.value<GroupFacts | null>(lookupKey.group(groupId));
-  if (group == null) return undefined;
-  const members = groupMembersIn(r, orgId, groupId);
+/** The user as a member of the organization at the reader's instant, or undefined when not one (never, not yet, removed). */
+function memberHere(r: FactReader, orgId: string, userId: string): MemberEntry | undefined {
+  const role = r.value<BuiltInRole>(lookupKey.memberRole(orgId, userId));
+  const status = r.value<MemberStatus>(lookupKey.memberStatus(orgId, userId));
+  if (role === undefined || status === undefined || status === 'removed') return undefined;
   return {
-    groupId,
-    name: r.value<string>(lookupKey.groupName(groupId)) ?? groupId,
-    source: group.source,
-    memberCount: members.length,
-    ...groupRolesIn(r, orgId, groupId, group.source),
-    members,
+    userId,
+    email: r.value<string>(lookupKey.memberEmail(orgId, userId)) ?? null,
+    role,
+    seat: r.value<Seat | null>(lookupKey.memberSeat(orgId, userId)) ?? null,
+    status,
   };
+}
+
+const inGroupNow = (r: FactReader, groupId: string, userId: string) => r.value<boolean>(lookupKey.inGroup(groupId, userId)) === true;
+
+/**
+ * The group's users who are members of the organization, sorted by userId. Walks the smaller of the group's users and
+ * the organization's members: a tenant-wide group of thousands seen from a small organization, or a small group in a
+ * large one, costs the smaller side.
+ */
+function groupMembersIn(r: FactReader, orgId: string, groupId: string): MemberEntry[] {
+  const users = [...r.items(lookupKey.usersOfGroup(groupId))];
+  const members = [...r.items(lookupKey.members(orgId))];
+  const found: MemberEntry[] = [];
+  for (const userId of users.length <= members.length ? users : members) {
+    if (!inGroupNow(r, groupId, userId)) continue;
+    const m = memberHere(r, orgId, userId);
+    if (m !== undefined) found.push(m);
+  }
+  return found.sort((a, b) => byId(a.userId, b.userId));
 }
 
 /**
  * The tenant's groups that concern the organization at the view's instant — those with a member of it or a role
  * assigned in it (groups belong to the tenant, their role assignments to one organization: R30) — sorted by groupId.
- * Deleted groups are left out.
+ * Deleted groups are left out. Member counts come from the organization's members and their groups, so the cost is
+ * that organization's memberships plus one look per tenant group at its roles here, not every group's every user.
  */
 export function groupsAt(facts: FactStore, view: View, orgId: string): GroupEntry[] {
   const r = new FactReader(facts, view);
+  const counts = new Map<string, number>();
+  for (const userId of r.items(lookupKey.members(orgId))) {
+    const status = r.value<MemberStatus>(lookupKey.memberStatus(orgId, userId));
+    if (status === undefined || status === 'removed' || r.value<BuiltInRole>(lookupKey.memberRole(orgId, userId)) === undefined) continue;
+    for (const groupId of r.items(lookupKey.groupsOfUser(userId))) if (inGroupNow(r, groupId, userId)) counts.set(groupId, (counts.get(groupId) ?? 0) + 1);
+  }
   const groups: GroupEntry[] = [];
   for (const groupId of r.items(lookupKey.groups)) {
-    const g = groupIn(r, orgId, groupId);
-    if (g === undefined || (g.memberCount === 0 && g.roles.length === 0)) continue;
-    const { members: _members, ...entry } = g;
-    groups.push(entry);
+    const group = r.value<GroupFacts | null>(lookupKey.group(groupId));
+    if (group == null) continue;
+    const memberCount = counts.get(groupId) ?? 0;
+    const { roles, rolesGrant } = groupRolesIn(r, orgId, groupId, group.source);
+    if (memberCount === 0 && roles.length === 0) continue;
+    groups.push({ groupId, name: r.value<string>(lookupKey.groupName(groupId)) ?? groupId, source: group.source, memberCount, roles, rolesGrant });
   }
   return groups.sort((a, b) => byId(a.groupId, b.groupId));
 }
@@ -199,8 +208,16 @@ export function groupAt(facts: FactStore, view: View, orgId: string, groupId: st
   const ever = facts.get<GroupFacts | null>(lookupKey.group(groupId), { at: Number.POSITIVE_INFINITY, knownAt: view.knownAt });
   if (ever === undefined) return { absent: 'unknown' };
   const r = new FactReader(facts, view);
-  const now = r.get<GroupFacts | null>(lookupKey.group(groupId));
-  if (now === undefined) return { absent: 'not-yet' };
-  if (now.value === null) return { absent: 'deleted', at: now.ev.occurredAt };
-  return groupIn(r, orgId, groupId)!;
+  const group = r.get<GroupFacts | null>(lookupKey.group(groupId));
+  if (group === undefined) return { absent: 'not-yet' };
+  if (group.value === null) return { absent: 'deleted', at: group.ev.occurredAt };
+  const members = groupMembersIn(r, orgId, groupId);
+  return {
+    groupId,
+    name: r.value<string>(lookupKey.groupName(groupId)) ?? groupId,
+    source: group.value.source,
+    memberCount: members.length,
+    ...groupRolesIn(r, orgId, groupId, group.value.source),
+    members,
+  };
 }

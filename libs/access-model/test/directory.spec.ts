@@ -13,6 +13,12 @@ describe('groupsAt, groupAt', () => {
     h.role('X', 'R').assign('X', 'G', 'R');
     expect(summary(h, 'X')).toEqual([{ id: 'G', n: 1, roles: ['R'], grant: true }]);
     expect(summary(h, 'Y')).toEqual([{ id: 'G', n: 1, roles: [], grant: true }]);
+    // G has more users than X has members: its members in X are found from X's side.
+    expect(groupAt(h.facts, NOW, 'X', 'G')).toMatchObject({
+      memberCount: 1,
+      members: [{ userId: 'u', role: 'custom', status: 'active' }],
+      roles: [{ roleId: 'R' }],
+    });
     expect(h.access('X', 'u').capabilities['chat']!.granted).toBe(true);
     expect(h.access('Y', 'v').capabilities['chat']!.granted).toBe(false); // R6: G holds no role in Y
   });
@@ -31,6 +37,7 @@ describe('groupsAt, groupAt', () => {
     h.event('MemberRemoved', { orgId: 'X', userId: 'w' });
     expect(summary(h, 'X')).toEqual([{ id: 'G', n: 1, roles: ['R'], grant: true }]);
     expect(summary(h, 'X', Date.parse(before))).toEqual([{ id: 'G', n: 2, roles: ['R'], grant: true }]);
+    expect(groupAt(h.facts, NOW, 'X', 'G')).toMatchObject({ memberCount: 1, members: [{ userId: 'u' }] }); // found from G's side
     expect(groupAt(h.facts, NOW, 'X', 'E')).toMatchObject({ groupId: 'E', memberCount: 0, members: [], roles: [] });
   });
 
