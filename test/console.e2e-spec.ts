@@ -52,7 +52,7 @@ const go = async (page: Page, hash: string, ready: string) => {
 type Link = { eventId: string; type: string; says: string };
 
 (run ? describe : describe.skip)(`the web console in Chromium${missing && !run ? ` (skipped: ${missing})` : ''}`, () => {
-  test('sign in: the organizations, never the key in the URL; an organization with its members, roles and connectors', async () => {
+  test('sign in: the organizations, never the key in the URL; an organization with its members, groups, roles and connectors', async () => {
     const page = await signedIn();
     const orgs = await demo.api<{ orgs: { orgId: string }[] }>('/orgs');
     expect(await page.locator('main table tbody tr td:first-child').allTextContents()).toEqual(orgs.orgs.map((o) => o.orgId));
@@ -71,6 +71,60 @@ type Link = { eventId: string; type: string; says: string };
     await page.screenshot({ path: join(SHOTS, 'organization.png'), fullPage: false });
     expect(page.url()).not.toContain(demo.key);
     expect(await page.evaluate(() => sessionStorage.getItem('access-ledger.session'))).toContain(demo.key);
+    await page.close();
+  });
+
+  test("an organization's groups (name, members, roles) and a group's page (its members, linking to their access, and its roles) equal the API's", async () => {
+    type GroupEntry = { groupId: string; name: string; source: string; memberCount: number; roles: { roleId: string; name: string }[]; rolesGrant: boolean };
+    const page = await signedIn();
+    await go(page, `#/orgs/${ORG}`, 'org-groups');
+    const api = await demo.api<{ groups: GroupEntry[]; nextCursor: string | null }>(`/orgs/${ORG}/groups?limit=50`);
+    expect(api.groups.length).toBeGreaterThan(1);
+    const table = page.getByRole('table', { name: `Groups of ${ORG}` });
+    const cells = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    expect(cells.map((row) => row.slice(0, 4))).toEqual(api.groups.map((g) => [g.groupId, g.name, g.source, String(g.memberCount)]));
+    for (const [i, g] of api.groups.entries()) {
+      const roles = cells[i]![4]!;
+      if (g.roles.length === 0) expect(roles).toBe('—');
+      else expect(roles.startsWith(g.roles.map((r) => r.name).join(', '))).toBe(true);
+      expect(roles.includes('R31')).toBe(g.roles.length > 0 && !g.rolesGrant);
+    }
+    // The largest group with a role here, opened from the keyboard.
+    const chosen = [...api.groups].filter((g) => g.roles.length > 0).sort((a, b) => b.memberCount - a.memberCount)[0] ?? api.groups[0]!;
+    await table.getByRole('link', { name: chosen.groupId, exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator(`[data-ready="group"][data-group="${chosen.groupId}"]`).waitFor();
+    const detail = await demo.api<
+      GroupEntry & { members: { userId: string; email: string | null; role: string; status: string }[]; nextCursor: string | null }
+    >(`/orgs/${ORG}/groups/${chosen.groupId}?limit=50`);
+    expect(detail.memberCount).toBe(chosen.memberCount);
+    const membersTable = () => page.getByRole('table', { name: `Members of ${chosen.groupId} in ${ORG}` });
+    const members = await membersTable()
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    expect(members).toEqual(detail.members.map((m) => [m.userId, m.email ?? '—', m.role, m.status]));
+    const roles = await page
+      .getByRole('table', { name: `Roles of ${chosen.groupId} in ${ORG}` })
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    expect(roles).toEqual(detail.roles.map((r) => [r.roleId, r.name]));
+    await page.screenshot({ path: join(SHOTS, 'group.png') });
+    if (detail.nextCursor !== null) {
+      // The next page of its members is the API's next page.
+      await page.getByRole('link', { name: 'Next members' }).click();
+      const next = await demo.api<{ members: { userId: string }[] }>(`/orgs/${ORG}/groups/${chosen.groupId}?limit=50&cursor=${detail.nextCursor}`);
+      await page.getByRole('link', { name: next.members[0]!.userId, exact: true }).waitFor();
+      expect(await membersTable().locator('tbody td:first-child').allTextContents()).toEqual(next.members.map((m) => m.userId));
+      await page.getByRole('link', { name: 'Previous members' }).click();
+      await page.getByRole('link', { name: detail.members[0]!.userId, exact: true }).waitFor();
+    }
+    // A member links to their access.
+    const first = detail.members[0]!;
+    await page.getByRole('link', { name: first.userId, exact: true }).click();
+    await page.locator(`[data-ready="member-access"][data-user="${first.userId}"]`).waitFor();
+    // An unknown group: the 404's detail, naming where the groups are listed.
+    await page.goto(`${demo.server.url}/console#/orgs/${ORG}/groups/no-such-group`);
+    await expect(page.getByRole('alert').textContent()).resolves.toContain(`group "no-such-group" is not known in this tenant; GET /orgs/${ORG}/groups lists`);
     await page.close();
   });
 

@@ -1,5 +1,5 @@
 /**
- * Discovery (discovery, docs/api.md § Routes): the organizations, members and catalog a client may ask about, and one stored
+ * Discovery (discovery, docs/api.md § Routes): the organizations, members, groups and catalog a client may ask about, and one stored
  * event by id — over HTTP on the real server (embedded SQLite store, real projection), with the OpenAPI document.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -70,6 +70,27 @@ beforeAll(async () => {
   await command('acme', 'CreateRole', { orgId: 'eng', roleId: 'r-dev', name: 'Developers' }, T1);
   await command('acme', 'SetOrganizationCapability', { orgId: 'eng', capability: 'claude_code', enabled: false }, T1);
   await command('acme', 'CreateOrganization', { orgId: 'sales', name: 'Sales', dualSeat: true, provisioningMode: 'invite_only', usageBased: false }, T3);
+  // Groups belong to the tenant, role assignments to one organization (R30).
+  for (const [groupId, name, source] of [
+    ['g-dev', 'Dev team', 'manual'],
+    ['g-scim', 'Everyone (IdP)', 'scim'],
+    ['g-empty', 'Nobody here', 'manual'],
+    ['g-ops', 'Ops', 'manual'],
+  ] as const)
+    await command('acme', 'CreateGroup', { groupId, name, source }, T1);
+  for (const userId of ['u-02', 'u-03', 'u-04']) await command('acme', 'AddUserToGroup', { groupId: 'g-dev', userId }, T1);
+  for (const userId of ['u-01', 'u-02']) await command('acme', 'AddUserToGroup', { groupId: 'g-scim', userId }, T1);
+  await command('acme', 'SetRoleCapability', { orgId: 'eng', roleId: 'r-dev', capability: 'chat', granted: true }, T1);
+  await command('acme', 'AssignRoleToGroup', { orgId: 'eng', groupId: 'g-dev', roleId: 'r-dev' }, T1);
+  // The group change between the two instants: u-02 (custom) leaves g-dev; g-ops gets a role and no member.
+  await command('acme', 'RemoveUserFromGroup', { groupId: 'g-dev', userId: 'u-02' }, T2);
+  await command('acme', 'AssignRoleToGroup', { orgId: 'eng', groupId: 'g-ops', roleId: 'r-dev' }, T2);
+  await command('acme', 'DeleteGroup', { groupId: 'g-ops' }, T3);
+  await command('acme', 'AddMember', { orgId: 'sales', userId: 'sal-po', email: 'sal-po@acme.test', role: 'primary_owner' }, T3);
+  await command('acme', 'AddMember', { orgId: 'sales', userId: 'sal-1', email: 'sal-1@acme.test', role: 'custom' }, T3);
+  await command('acme', 'AddUserToGroup', { groupId: 'g-dev', userId: 'sal-1' }, T3);
+  await command('acme', 'CreateRole', { orgId: 'sales', roleId: 'r-sales', name: 'Sellers' }, T3);
+  await command('acme', 'AssignRoleToGroup', { orgId: 'sales', groupId: 'g-scim', roleId: 'r-sales' }, T3);
   otherTenantEvent = await command(
     'globex',
     'CreateOrganization',
@@ -151,6 +172,116 @@ describe('GET /v1/tenants/{t}/orgs/{o}/members', () => {
   });
 });
 
+describe('GET /v1/tenants/{t}/orgs/{o}/groups and …/groups/{g}', () => {
+  const BEFORE = '2026-01-10'; // after the groups were formed
+  const AFTER = '2026-02-15'; // after u-02 left g-dev and g-ops got a role
+
+  test('the groups that concern the organization at each instant, with member count, roles here and R31', async () => {
+    const before = await get(`/v1/tenants/acme/orgs/eng/groups?at=${BEFORE}`);
+    expect(before.status).toBe(200);
+    expect(before.body).toEqual({
+      orgId: 'eng',
+      at: '2026-01-10T00:00:00.000Z',
+      groups: [
+        { groupId: 'g-dev', name: 'Dev team', source: 'manual', memberCount: 3, roles: [{ roleId: 'r-dev', name: 'Developers' }], rolesGrant: true },
+        // eng provisions by SCIM, so a SCIM group's roles would grant there (R31).
+        { groupId: 'g-scim', name: 'Everyone (IdP)', source: 'scim', memberCount: 2, roles: [], rolesGrant: true },
+      ],
+      nextCursor: null,
+    });
+    const after = await get(`/v1/tenants/acme/orgs/eng/groups?at=${AFTER}`);
+    expect(after.body.groups.map((g: any) => [g.groupId, g.memberCount, g.roles.map((r: any) => r.roleId)])).toEqual([
+      ['g-dev', 2, ['r-dev']],
+      ['g-ops', 0, ['r-dev']], // a role here and no member: listed
+      ['g-scim', 2, []],
+    ]);
+    // Now: g-ops is deleted; sal-1 joined g-dev but is a member of sales, not of eng (R30).
+    const now = await get('/v1/tenants/acme/orgs/eng/groups');
+    expect(now.body.groups.map((g: any) => [g.groupId, g.memberCount])).toEqual([
+      ['g-dev', 2],
+      ['g-scim', 2],
+    ]);
+    // In sales the same tenant groups look otherwise: g-scim holds r-sales there, which grants nothing in an
+    // invite_only organization (R31); g-dev has sal-1 and no role there.
+    const sales = await get('/v1/tenants/acme/orgs/sales/groups');
+    expect(sales.body.groups).toEqual([
+      { groupId: 'g-dev', name: 'Dev team', source: 'manual', memberCount: 1, roles: [], rolesGrant: true },
+      { groupId: 'g-scim', name: 'Everyone (IdP)', source: 'scim', memberCount: 0, roles: [{ roleId: 'r-sales', name: 'Sellers' }], rolesGrant: false },
+    ]);
+    expect((await get('/v1/tenants/acme/orgs/eng/groups?q=IDP')).body.groups.map((g: any) => g.groupId)).toEqual(['g-scim']);
+  });
+
+  test("a group's members there (as the members route has them) and its roles there, before and after the change", async () => {
+    const members = (await get(`/v1/tenants/acme/orgs/eng/members?at=${BEFORE}`)).body.members;
+    const before = await get(`/v1/tenants/acme/orgs/eng/groups/g-dev?at=${BEFORE}`);
+    expect(before.status).toBe(200);
+    expect(before.body).toMatchObject({ orgId: 'eng', groupId: 'g-dev', memberCount: 3, roles: [{ roleId: 'r-dev', name: 'Developers' }], nextCursor: null });
+    expect(before.body.members).toEqual(members.filter((m: any) => ['u-02', 'u-03', 'u-04'].includes(m.userId)));
+    const after = await get(`/v1/tenants/acme/orgs/eng/groups/g-dev?at=${AFTER}`);
+    expect(after.body.members.map((m: any) => [m.userId, m.status])).toEqual([
+      ['u-03', 'active'],
+      ['u-04', 'suspended'],
+    ]);
+    // A tenant group that concerns eng in no way: known, with nothing here.
+    const empty = await get('/v1/tenants/acme/orgs/eng/groups/g-empty');
+    expect(empty.body).toMatchObject({ groupId: 'g-empty', memberCount: 0, members: [], roles: [] });
+    // Pages of members follow nextCursor.
+    const first = await get(`/v1/tenants/acme/orgs/eng/groups/g-dev?at=${BEFORE}&limit=2`);
+    expect(first.body.members.map((m: any) => m.userId)).toEqual(['u-02', 'u-03']);
+    expect(first.body.memberCount).toBe(3);
+    const second = await get(`/v1/tenants/acme/orgs/eng/groups/g-dev?at=${BEFORE}&limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body).toMatchObject({ members: [expect.objectContaining({ userId: 'u-04' })], nextCursor: null });
+  });
+
+  test("the lists agree with the evaluator: a custom member's roles come through exactly the listed groups that hold them (R5, R30)", async () => {
+    for (const at of [BEFORE, AFTER]) {
+      const groups = (await get(`/v1/tenants/acme/orgs/eng/groups?at=${at}`)).body.groups;
+      const details = await Promise.all(groups.map((g: any) => get(`/v1/tenants/acme/orgs/eng/groups/${g.groupId}?at=${at}`)));
+      const custom = (await get(`/v1/tenants/acme/orgs/eng/members?at=${at}&role=custom&status=active`)).body.members;
+      expect(custom.length).toBeGreaterThan(0);
+      for (const { userId } of custom) {
+        const listed = details
+          .map((d) => d.body)
+          .filter((g) => g.rolesGrant && g.members.some((m: any) => m.userId === userId))
+          .flatMap((g) => g.roles.map((r: any) => `${g.groupId}→${r.roleId}`))
+          .sort();
+        const access = (await get(`/v1/tenants/acme/orgs/eng/members/${userId}/access?at=${at}&explain=true`)).body;
+        const explained = access.capabilities.chat.why
+          .filter((l: any) => l.type === 'RoleAssignedToGroup')
+          .map((l: any) => /group (\S+) is assigned role (\S+)/.exec(l.says)!.slice(1).join('→'))
+          .sort();
+        expect({ at, userId, roles: explained }).toEqual({ at, userId, roles: listed });
+        expect(access.capabilities.chat.granted).toBe(listed.length > 0); // r-dev grants chat
+      }
+    }
+    // u-02 left g-dev: granted before, denied after (the change is seen by both).
+    expect((await get(`/v1/tenants/acme/orgs/eng/members/u-02/access?at=${BEFORE}`)).body.capabilities.chat.granted).toBe(true);
+    expect((await get(`/v1/tenants/acme/orgs/eng/members/u-02/access?at=${AFTER}`)).body.capabilities.chat.granted).toBe(false);
+  });
+
+  test('unknown, not yet created and deleted groups are 404s naming the route that lists them; an unknown organization too', async () => {
+    const unknown = await get('/v1/tenants/acme/orgs/eng/groups/g-nope');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.detail).toBe('group "g-nope" is not known in this tenant; GET /orgs/eng/groups lists the groups of eng');
+    const early = await get('/v1/tenants/acme/orgs/eng/groups/g-dev?at=2026-01-01');
+    expect(early.status).toBe(404);
+    expect(early.body.detail).toContain('did not exist yet at 2026-01-01T00:00:00.000Z');
+    const deleted = await get('/v1/tenants/acme/orgs/eng/groups/g-ops');
+    expect(deleted.status).toBe(404);
+    expect(deleted.body.detail).toContain(`was deleted at ${T3}`);
+    expect((await get(`/v1/tenants/acme/orgs/eng/groups/g-ops?at=${AFTER}`)).status).toBe(200);
+    expect((await get('/v1/tenants/acme/orgs/nope/groups')).status).toBe(404);
+    expect((await get('/v1/tenants/acme/orgs/nope/groups/g-dev')).body.detail).toContain('organization "nope" is not known');
+    expect((await get(`/v1/tenants/acme/orgs/sales/groups?at=${T2}`)).status).toBe(404); // not created yet then
+    expect((await get('/v1/tenants/globex/orgs/hq/groups/g-dev', keys['globex'])).status).toBe(404); // another tenant's group
+    const bad = await get('/v1/tenants/acme/orgs/eng/groups?limit=0&status=active');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: any) => e.path).sort()).toEqual(['limit', 'status']);
+    expect((await get('/v1/tenants/acme/orgs/eng/groups', keys['auditor'])).status).toBe(403);
+    expect((await get('/v1/tenants/acme/orgs/eng/groups/g-dev', keys['reader'])).status).toBe(200);
+  });
+});
+
 describe('GET /v1/tenants/{t}/orgs/{o}/catalog', () => {
   test('capabilities with their switch, connectors with their tools, custom roles, admin areas and levels at an instant', async () => {
     const now = await get('/v1/tenants/acme/orgs/eng/catalog');
@@ -206,6 +337,8 @@ test('the OpenAPI document lists the discovery routes with their scope, paramete
   for (const path of [
     '/v1/tenants/{tenantId}/orgs',
     '/v1/tenants/{tenantId}/orgs/{orgId}/members',
+    '/v1/tenants/{tenantId}/orgs/{orgId}/groups',
+    '/v1/tenants/{tenantId}/orgs/{orgId}/groups/{groupId}',
     '/v1/tenants/{tenantId}/orgs/{orgId}/catalog',
     '/v1/tenants/{tenantId}/events/{eventId}',
   ]) {
@@ -215,5 +348,7 @@ test('the OpenAPI document lists the discovery routes with their scope, paramete
   const members = doc.paths['/v1/tenants/{tenantId}/orgs/{orgId}/members'].get.parameters;
   expect(members.find((p: any) => p.name === 'status').schema.enum).toEqual(['active', 'suspended', 'removed']);
   expect(members.map((p: any) => p.name)).toEqual(expect.arrayContaining(['at', 'knownAt', 'status', 'role', 'q', 'limit', 'cursor']));
-  expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['OrganizationList', 'MemberPage', 'OrganizationCatalog', 'StoredEvent']));
+  expect(Object.keys(doc.components.schemas)).toEqual(
+    expect.arrayContaining(['OrganizationList', 'MemberPage', 'GroupPage', 'Group', 'OrganizationCatalog', 'StoredEvent']),
+  );
 });

@@ -84,6 +84,8 @@ describe('an unknown organization is a 404 on every organization route (the acce
     'members/po/access/diff?from=2026-01-01',
     'members/po/access/timeline',
     'members',
+    'groups',
+    'groups/g-any',
     'catalog',
   ];
   test.each(routes)('orgs/nope/%s → 404 not-found', async (route) => {
@@ -103,6 +105,12 @@ describe('unknown names are 404/400 naming the valid choices', () => {
       expect((await problem(`${O}/members/nobody/${route}`, 404)).detail).toBe(
         'member "nobody" is not known in organization org-1; GET /orgs/org-1/members?q=… finds members',
       );
+  });
+
+  test('an unknown group → 404 naming the route that lists the groups', async () => {
+    expect((await problem(`${O}/groups/nobody`, 404)).detail).toBe(
+      'group "nobody" is not known in this tenant; GET /orgs/org-1/groups lists the groups of org-1',
+    );
   });
 
   test('holders?capability=claudecode → 400 listing the capabilities of the catalog at that instant', async () => {
@@ -204,6 +212,8 @@ describe('an unknown query parameter → 400 naming it and the accepted ones, on
     [`${O}/members/po/access/diff?from=2026-01-01&at=2026-02-01`, 'at', 'from, to, knownAt'],
     [`${O}/members/po/access/timeline?explain=true`, 'explain', 'from, to, knownAt'],
     [`${T}/audit/events?typ=MemberAdded`, 'typ', 'orgId, actor, subject, type, from, to, limit, cursor, minPosition'],
+    [`${O}/groups?status=active`, 'status', 'at, knownAt, q, limit, cursor'],
+    [`${O}/groups/g-any?q=x`, 'q', 'at, knownAt, limit, cursor'],
     [`${O}/reports/access-review?userid=po`, 'userid', 'at, userId, format, minPosition'],
     [`${O}/reports/changes?from=2026-01-01&to=2026-02-01&user=po`, 'user', 'from, to, userId, permissionPrefix, format, minPosition'],
   ])('%s', async (path, parameter, accepted) => {
@@ -244,6 +254,8 @@ describe('one instant grammar on every route (issue 11 item 2)', () => {
   test.each([
     [`${O}/members/po/access?at=2026-02-30T00:00:00Z`, 'at', '2026-02-30 is not a calendar date'],
     [`${O}/reports/access-review?at=2026-02-30`, 'at', '2026-02-30 is not a calendar date'],
+    [`${O}/groups?at=2026-02-30`, 'at', '2026-02-30 is not a calendar date'],
+    [`${O}/groups/g-any?knownAt=2026-03-01T24:00:01Z`, 'knownAt', '24:00:01 is not a time of day'],
     [`${T}/audit/events?from=2026-02-30T00:00:00.000Z`, 'from', '2026-02-30 is not a calendar date'],
     [`${O}/access/changes?from=2026-03-01T24:00:01Z`, 'from', '24:00:01 is not a time of day'],
     [`${O}/reports/changes?from=2026-03-01T24:00:01Z&to=2026-04-01`, 'from', '24:00:01 is not a time of day'],

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { clearSession, loadSession, type Session, whenUnauthorized } from './api.js';
+import { Group } from './groups.js';
 import { Audit, EventPage, Exports, Holders, Integrity, Member, Org, Orgs, Reports, SignIn } from './pages.js';
 import { href, navigate, type Route, useRoute } from './router.js';
 import { Diff, Timeline } from './timeline.js';
@@ -65,6 +66,7 @@ function Page({ session, route }: { session: Session; route: Route }) {
   if (a === 'orgs' && b && c === 'members' && d && !e) return <Member session={session} orgId={b} userId={d} params={p} />;
   if (a === 'orgs' && b && c === 'members' && d && e === 'timeline') return <Timeline session={session} orgId={b} userId={d} params={p} />;
   if (a === 'orgs' && b && c === 'members' && d && e === 'diff') return <Diff session={session} orgId={b} userId={d} params={p} />;
+  if (a === 'orgs' && b && c === 'groups' && d && !e) return <Group session={session} orgId={b} groupId={d} params={p} />;
   if (a === 'orgs' && b && c === 'holders') return <Holders session={session} orgId={b} params={p} />;
   if (a === 'orgs' && b && c === 'reports') return <Reports session={session} orgId={b} name={d ?? 'access-review'} params={p} />;
   if (a === 'events' && b) return <EventPage session={session} eventId={b} />;

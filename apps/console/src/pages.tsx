@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get, getJson, openApiDocument, saveSession, type Session } from './api.js';
+import { OrgGroups } from './groups.js';
 import { href, navigate } from './router.js';
 import { actorText, EventLink, Field, formValues, INSTANT_HINT, ProblemView, Select, Show, useLoad, when, problemOf, type Loaded } from './ui.js';
 
@@ -168,6 +169,7 @@ export function Org({ session, orgId, params }: { session: Session; orgId: strin
           </>
         )}
       </Show>
+      <OrgGroups session={session} orgId={orgId} params={params} />
       <Show loaded={catalog} what="the catalog">
         {(c) => (
           <>

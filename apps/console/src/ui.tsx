@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Problem } from './api.js';
+import { href } from './router.js';
 
 /** The state of one request to the API: loading, answered, or its problem. */
 export type Loaded<T> = { state: 'loading' } | { state: 'done'; data: T } | { state: 'failed'; problem: Problem };
@@ -152,4 +153,32 @@ export function EventLink({ id, children }: { id: string; children?: ComponentCh
 export function actorText(actor: { kind: string; orgId?: string; userId?: string } | null | undefined): string {
   if (!actor) return '—';
   return actor.kind === 'member' ? `${actor.userId} (${actor.orgId})` : actor.kind;
+}
+
+/**
+ * Previous/next links over an API's cursor pages. The page's URL keeps its own cursor and, in `backName`, the cursors
+ * of the pages before it (comma-separated), so that "Previous" needs no state; other parameters are kept.
+ */
+export function Pager(props: {
+  label: string;
+  path: readonly string[];
+  params: URLSearchParams;
+  next: string | null;
+  what: string;
+  cursorName?: string;
+  backName?: string;
+}) {
+  const cursorName = props.cursorName ?? 'cursor';
+  const backName = props.backName ?? 'back';
+  const cursor = props.params.get(cursorName) ?? '';
+  const back = (props.params.get(backName) ?? '').split(',').filter(Boolean);
+  const to = (c: string | undefined, b: readonly string[]) =>
+    href(props.path, { ...Object.fromEntries(props.params), [cursorName]: c, [backName]: b.join(',') || undefined });
+  if (!cursor && !props.next) return null;
+  return (
+    <nav class="pager" aria-label={props.label}>
+      {cursor ? <a href={to(back.at(-1), back.slice(0, -1))}>Previous {props.what}</a> : null}
+      {props.next ? <a href={to(props.next, cursor ? [...back, cursor] : back)}>Next {props.what}</a> : null}
+    </nav>
+  );
 }

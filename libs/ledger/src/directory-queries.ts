@@ -1,12 +1,24 @@
 import { z } from 'zod';
-import { BuiltInRole, catalogAt, membersAt, organizationsAt, orgExists, viewAt, type FactStore, type MemberEntry } from '@access-ledger/access-model';
+import {
+  BuiltInRole,
+  catalogAt,
+  groupAt,
+  groupsAt,
+  membersAt,
+  organizationsAt,
+  orgExists,
+  viewAt,
+  type FactStore,
+  type GroupEntry,
+  type MemberEntry,
+} from '@access-ledger/access-model';
 import { type EventStore, tenantStream } from '@access-ledger/event-store';
 import { ACCESS_QUERY_SCHEMAS, unknownOrganization } from './access-queries.js';
 import { NotFoundError } from './ledger.port.js';
 
 /**
  * Discovery (discovery, docs/api.md § Routes): the ids a client may ask about — the tenant's organizations, an organization's
- * members and catalog at an instant as known at another, and one stored event by id (what an explanation's `eventId`
+ * members, groups and catalog at an instant as known at another, and one stored event by id (what an explanation's `eventId`
  * points to). Query strings are parsed with `DIRECTORY_QUERY_SCHEMAS` at the edge, like the access questions'.
  */
 
@@ -27,12 +39,40 @@ const MembersQuery = z
   })
   .strict();
 
-export const DIRECTORY_QUERY_SCHEMAS = { orgs: InstantQuery, members: MembersQuery, catalog: InstantQuery, event: z.object({}).strict() } as const;
+const Limit = z.coerce.number().int().min(1).max(1000).default(100);
+const GroupsQuery = z
+  .object({
+    at: At,
+    knownAt: KnownAt,
+    q: z.string().min(1).max(128).optional().describe('a case-insensitive part of the groupId or the name'),
+    limit: Limit,
+    cursor: z.string().max(512).optional().describe('the `nextCursor` of the previous page'),
+  })
+  .strict();
+const GroupQuery = z
+  .object({
+    at: At,
+    knownAt: KnownAt,
+    limit: Limit.describe("how many of the group's members in a page"),
+    cursor: z.string().max(512).optional().describe('the `nextCursor` of the previous page of members'),
+  })
+  .strict();
+
+export const DIRECTORY_QUERY_SCHEMAS = {
+  orgs: InstantQuery,
+  members: MembersQuery,
+  groups: GroupsQuery,
+  group: GroupQuery,
+  catalog: InstantQuery,
+  event: z.object({}).strict(),
+} as const;
 export type InstantDirectoryQuery = z.output<typeof InstantQuery>;
 export type MembersDirectoryQuery = z.output<typeof MembersQuery>;
+export type GroupsDirectoryQuery = z.output<typeof GroupsQuery>;
+export type GroupDirectoryQuery = z.output<typeof GroupQuery>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const cursorOf = (userId: string) => Buffer.from(userId, 'utf8').toString('base64url');
+const cursorOf = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
 function afterOf(cursor: string | undefined): string | undefined {
   return cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString('utf8');
 }
@@ -72,6 +112,42 @@ export class DirectoryQueries {
     const found = membersAt(facts, viewAt(at, knownAt), orgId).filter(matches);
     const page = found.slice(0, q.limit);
     return { orgId, at: iso(at), members: page, nextCursor: found.length > q.limit ? cursorOf(page[page.length - 1]!.userId) : null };
+  }
+
+  /** The groups that concern the organization at `at` (a member there or a role there), sorted by groupId, a page at a time. */
+  async groups(tenantId: string, orgId: string, q: GroupsDirectoryQuery) {
+    const at = q.at ?? this.now();
+    const knownAt = q.knownAt ?? this.now();
+    const facts = await this.orgFacts(tenantId, orgId, at, knownAt);
+    const needle = q.q?.toLowerCase();
+    const after = afterOf(q.cursor);
+    const matches = (g: GroupEntry) =>
+      (needle === undefined || g.groupId.toLowerCase().includes(needle) || g.name.toLowerCase().includes(needle)) && (after === undefined || g.groupId > after);
+    const found = groupsAt(facts, viewAt(at, knownAt), orgId).filter(matches);
+    const page = found.slice(0, q.limit);
+    return { orgId, at: iso(at), groups: page, nextCursor: found.length > q.limit ? cursorOf(page[page.length - 1]!.groupId) : null };
+  }
+
+  /**
+   * One group of the tenant as the organization sees it at `at`: its members there (a page of them) and its roles there.
+   * 404 for a group the tenant never had (as known at `knownAt`), not yet created at `at`, or deleted by then.
+   */
+  async group(tenantId: string, orgId: string, groupId: string, q: GroupDirectoryQuery) {
+    const at = q.at ?? this.now();
+    const knownAt = q.knownAt ?? this.now();
+    const facts = await this.orgFacts(tenantId, orgId, at, knownAt);
+    const g = groupAt(facts, viewAt(at, knownAt), orgId, groupId);
+    if ('absent' in g) {
+      const name = JSON.stringify(groupId.slice(0, 64));
+      const listing = `GET /orgs/${orgId}/groups lists the groups of ${orgId}`;
+      if (g.absent === 'unknown') throw new NotFoundError(`group ${name} is not known in this tenant; ${listing}`);
+      if (g.absent === 'not-yet') throw new NotFoundError(`group ${name} did not exist yet at ${iso(at)}; ${listing}`);
+      throw new NotFoundError(`group ${name} was deleted at ${g.at}, so it does not exist at ${iso(at)}; ${listing}`);
+    }
+    const after = afterOf(q.cursor);
+    const found = after === undefined ? g.members : g.members.filter((m) => m.userId > after);
+    const page = found.slice(0, q.limit);
+    return { orgId, at: iso(at), ...g, members: page, nextCursor: found.length > q.limit ? cursorOf(page[page.length - 1]!.userId) : null };
   }
 
   async catalog(tenantId: string, orgId: string, q: InstantDirectoryQuery) {

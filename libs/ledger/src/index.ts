@@ -14,6 +14,8 @@ export {
 export {
   DirectoryQueries,
   DIRECTORY_QUERY_SCHEMAS,
+  type GroupDirectoryQuery,
+  type GroupsDirectoryQuery,
   type InstantDirectoryQuery,
   type MembersDirectoryQuery,
 } from './directory-queries.js';

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
-import type { DirectoryQueries, InstantDirectoryQuery, MembersDirectoryQuery } from '@access-ledger/ledger';
+import type { DirectoryQueries, GroupDirectoryQuery, GroupsDirectoryQuery, InstantDirectoryQuery, MembersDirectoryQuery } from '@access-ledger/ledger';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { ZodValidationPipe } from '../validation/zod-validation.pipe.js';
@@ -23,6 +23,23 @@ export class DirectoryController {
   @RequireScope(R.members.scope, { query: true })
   members(@Param('tenantId') t: string, @Param('orgId') o: string, @Query(new ZodValidationPipe(R.members.query)) q: MembersDirectoryQuery) {
     return this.directory.members(t, o, q);
+  }
+
+  @Get(R.groups.path)
+  @RequireScope(R.groups.scope, { query: true })
+  groups(@Param('tenantId') t: string, @Param('orgId') o: string, @Query(new ZodValidationPipe(R.groups.query)) q: GroupsDirectoryQuery) {
+    return this.directory.groups(t, o, q);
+  }
+
+  @Get(R.group.path)
+  @RequireScope(R.group.scope, { query: true })
+  group(
+    @Param('tenantId') t: string,
+    @Param('orgId') o: string,
+    @Param('groupId') g: string,
+    @Query(new ZodValidationPipe(R.group.query)) q: GroupDirectoryQuery,
+  ) {
+    return this.directory.group(t, o, g, q);
   }
 
   @Get(R.catalog.path)

@@ -4,7 +4,7 @@ import type { Feature } from '../feature.js';
 import { DIRECTORY_QUERIES, DirectoryController } from './directory.controller.js';
 import { DIRECTORY_COMPONENTS, DIRECTORY_PATHS } from './directory.routes.js';
 
-/** discovery, docs/api.md § Routes: organizations, members, catalog and one event by id, over the ledger. */
+/** discovery, docs/api.md § Routes: organizations, members, groups, catalog and one event by id, over the ledger. */
 @Module({})
 export class DirectoryModule {
   static forQueries(directory: DirectoryQueries): DynamicModule {

@@ -31,6 +31,28 @@ const MemberPage = z.object({
   members: z.array(z.object({ userId: z.string(), email: z.string().nullable(), role: BuiltInRole, seat: Seat.nullable(), status: MemberStatus })),
   nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last'),
 });
+const GroupMember = z.object({ userId: z.string(), email: z.string().nullable(), role: BuiltInRole, seat: Seat.nullable(), status: MemberStatus });
+const groupFields = {
+  groupId: z.string(),
+  name: z.string(),
+  source: z.enum(['manual', 'scim']),
+  memberCount: z.number().int().describe('Members of this organization (active or suspended) in the group'),
+  roles: z.array(z.object({ roleId: z.string(), name: z.string() })).describe('The custom roles assigned to the group in this organization (R30)'),
+  rolesGrant: z.boolean().describe('False when those roles grant nothing here: a SCIM group in an organization that provisions by invite_only or jit (R31)'),
+};
+const GroupPage = z.object({
+  orgId: z.string(),
+  at: z.string(),
+  groups: z.array(z.object(groupFields)),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last'),
+});
+const Group = z.object({
+  orgId: z.string(),
+  at: z.string(),
+  ...groupFields,
+  members: z.array(GroupMember).describe('Its members in this organization, sorted by userId, a page of `limit`'),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page of members; null on the last'),
+});
 const OrganizationCatalog = z.object({
   orgId: z.string(),
   at: z.string(),
@@ -79,6 +101,22 @@ export const DIRECTORY_ROUTES = {
     "An organization's members at an instant",
     'Sorted by userId, removed members included (status `removed`); filter by `status`, `role` and `q` (a part of the userId or email), a page of `limit` at a time.',
   ),
+  groups: route(
+    'listGroups',
+    'orgs/:orgId/groups',
+    DIRECTORY_QUERY_SCHEMAS.groups,
+    'GroupPage',
+    "The tenant's groups that concern an organization at an instant",
+    'Groups belong to the tenant; listed are those with a member of this organization (active or suspended) or a custom role assigned in it at `at`, each with its member count and roles here. Sorted by groupId, deleted groups left out; filter by `q` (a part of the groupId or name), a page of `limit` at a time.',
+  ),
+  group: route(
+    'getGroup',
+    'orgs/:orgId/groups/:groupId',
+    DIRECTORY_QUERY_SCHEMAS.group,
+    'Group',
+    'One group as an organization sees it at an instant',
+    'Its members in this organization (with their built-in role and status; a page of `limit`) and its custom roles here. A group of the tenant that concerns this organization in no way has none of either. 404 for a group the tenant never had, or that did not exist at `at` (not yet created, or deleted).',
+  ),
   catalog: route(
     'organizationCatalog',
     'orgs/:orgId/catalog',
@@ -99,7 +137,7 @@ export const DIRECTORY_ROUTES = {
 
 export const DIRECTORY_PREFIX = 'v1/tenants/:tenantId';
 
-export const DIRECTORY_COMPONENTS: Record<string, z.ZodType> = { OrganizationList, MemberPage, OrganizationCatalog, StoredEvent };
+export const DIRECTORY_COMPONENTS: Record<string, z.ZodType> = { OrganizationList, MemberPage, GroupPage, Group, OrganizationCatalog, StoredEvent };
 
 export const DIRECTORY_PATHS: Record<string, unknown> = Object.fromEntries(
   Object.values(DIRECTORY_ROUTES).map((r) => {
