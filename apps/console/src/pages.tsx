@@ -291,79 +291,64 @@ export function Member({ session, orgId, userId, params }: { session: Session; o
               At <strong>{when(a.at)}</strong>: role <strong>{a.builtInRole}</strong>, seat {a.seat ?? '—'}, status <strong>{a.status}</strong>, spend limit{' '}
               {a.spendLimitCents === null ? 'none' : `${(a.spendLimitCents / 100).toFixed(2)}`}
             </p>
-            <h2>Capabilities</h2>
-            <table class="access">
-              <thead>
-                <tr>
-                  <th>Capability</th>
-                  <th>Access</th>
-                  <th>Why (the chain of events)</th>
-                </tr>
-              </thead>
-              <tbody>
-                {Object.entries(a.capabilities)
-                  .sort(([x], [y]) => x.localeCompare(y))
-                  .map(([name, c]) => (
-                    <tr key={name} data-capability={name}>
-                      <td>{name}</td>
-                      <td class={c.granted ? 'granted' : 'denied'}>{c.granted ? 'granted' : 'denied'}</td>
-                      <td>
-                        <Why why={c.why} />
-                      </td>
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
-            <h2>Admin areas</h2>
-            <table class="access">
-              <thead>
-                <tr>
-                  <th>Area</th>
-                  <th>Level</th>
-                  <th>Why</th>
-                </tr>
-              </thead>
-              <tbody>
-                {Object.entries(a.adminAreas).map(([name, c]) => (
-                  <tr key={name}>
-                    <td>{name}</td>
-                    <td>{c.level}</td>
-                    <td>
-                      <Why why={c.why} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <h2>Connector tools</h2>
-            <table class="access">
-              <thead>
-                <tr>
-                  <th>Tool</th>
-                  <th>Level</th>
-                  <th>Why</th>
-                </tr>
-              </thead>
-              <tbody>
-                {Object.entries(a.tools).flatMap(([connector, tools]) =>
-                  Object.entries(tools).map(([tool, t]) => (
-                    <tr key={`${connector}/${tool}`}>
-                      <td>
-                        {connector}/{tool}
-                      </td>
-                      <td>{t.level}</td>
-                      <td>
-                        <Why why={t.why} />
-                      </td>
-                    </tr>
-                  )),
-                )}
-              </tbody>
-            </table>
+            <AccessTable
+              title="Capabilities"
+              subject="Capability"
+              levelHeading="Access"
+              whyHeading="Why (the chain of events)"
+              rows={Object.entries(a.capabilities)
+                .sort(([x], [y]) => x.localeCompare(y))
+                .map(([name, c]) => ({ name, level: c.granted ? 'granted' : 'denied', levelClass: c.granted ? 'granted' : 'denied', why: c.why, capability: name }))}
+            />
+            <AccessTable title="Admin areas" subject="Area" rows={Object.entries(a.adminAreas).map(([name, c]) => ({ name, level: c.level, why: c.why }))} />
+            <AccessTable
+              title="Connector tools"
+              subject="Tool"
+              rows={Object.entries(a.tools).flatMap(([connector, tools]) =>
+                Object.entries(tools).map(([tool, t]) => ({ name: `${connector}/${tool}`, level: t.level, why: t.why })),
+              )}
+            />
           </div>
         )}
       </Show>
     </section>
+  );
+}
+
+type AccessRow = { name: string; level: string; levelClass?: string; why?: Link[]; capability?: string };
+
+/** One of the member page's access tables: a permission, its level at the instant, and the chain that explains it. */
+function AccessTable({
+  title,
+  subject,
+  rows,
+  levelHeading = 'Level',
+  whyHeading = 'Why',
+}: { title: string; subject: string; rows: AccessRow[]; levelHeading?: string; whyHeading?: string }) {
+  return (
+    <>
+      <h2>{title}</h2>
+      <table class="access">
+        <thead>
+          <tr>
+            <th>{subject}</th>
+            <th>{levelHeading}</th>
+            <th>{whyHeading}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.name} data-capability={r.capability}>
+              <td>{r.name}</td>
+              <td class={r.levelClass}>{r.level}</td>
+              <td>
+                <Why why={r.why} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 
