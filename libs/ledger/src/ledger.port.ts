@@ -156,6 +156,26 @@ export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
 }
 
+/**
+ * Thrown by queries about an organization at an instant before its baseline (409 before-baseline; the CLI exits 3):
+ * the source that recorded it has no record of that time, so the answer is unknown — neither empty nor 404.
+ */
+export class BeforeBaselineError extends Error {
+  override readonly name = 'BeforeBaselineError';
+  constructor(
+    readonly orgId: string,
+    /** The first instant that can be asked about (ISO-8601 UTC). */
+    readonly availableFrom: string,
+    readonly source: string,
+    readonly sourceKind: string,
+    asked: string,
+  ) {
+    super(
+      `organization ${orgId} is known only from ${availableFrom}: source ${source} (${sourceKind}) recorded it then from the directory, and its feed does not go back further, so access at ${asked} is unknown; ask at or after ${availableFrom}`,
+    );
+  }
+}
+
 /** Thrown by queries for a malformed parameter (400 problem+json listing every failing field). */
 export class InvalidInputError extends Error {
   override readonly name = 'InvalidInputError';
