@@ -18,6 +18,11 @@ const BENCHES = [
   { name: 'exports', file: 'exports.bench.js', what: 'S3 Parquet and Splunk HEC delivery vs raw ClickHouse reads' },
   { name: 'http', file: 'http.bench.js', what: 'commands over HTTP with autocannon on loopback' },
   { name: 'compliance-source', file: 'compliance-source.bench.js', what: 'Compliance API backfill from the fake server on loopback vs the feed paged alone' },
+  {
+    name: 'sources-server',
+    file: 'sources-server.bench.js',
+    what: 'a Compliance API backfill in the server (LEDGER_SOURCES_FILE): /health and event-loop delay meanwhile vs the idle server',
+  },
   { name: 'console', file: 'console.bench.js', what: 'the web console in Chromium: member-at-date page vs the same API call' },
   { name: 'backdated-import', file: 'backdated-import.bench.js', what: 'back-dated NDJSON import vs the same lines in order, /health probed throughout' },
   { name: 'groups', file: 'groups.bench.js', what: "an organization's groups and one group (discovery) vs its member listing and holders, in memory" },

@@ -21,6 +21,8 @@ import { readModelFeature } from './read-model/read-model.module.js';
 import { ReadModel, StartCatchUp } from './read-model/read-model.js';
 import { openApiDatabase } from './storage/api-database.js';
 import { proofsFeature } from './proofs/proofs.module.js';
+import { SourceRunner } from './sources/source-runner.js';
+import { loadSourcesFile, type SourcesFile } from './sources/sources-file.js';
 import {
   CheckpointFiles,
   CheckpointKeyring,
@@ -61,6 +63,8 @@ export interface ServerOverrides {
   readonly http?: Partial<Omit<HttpAppOptions, 'ledger' | 'dataDir' | 'features'>>;
   /** Listen on the configured HOST and PORT (default true). */
   readonly listen?: boolean;
+  /** Sources instead of the LEDGER_SOURCES_FILE of the configuration. */
+  readonly sources?: SourcesFile;
 }
 
 export interface ComposedServer {
@@ -74,6 +78,8 @@ export interface ComposedServer {
   readonly ledger: ClosableLedger;
   /** The read model and export jobs, unless `readSide: false`. */
   readonly readSide?: ReadSide;
+  /** The sources of LEDGER_SOURCES_FILE, synced in the background; stopped when the server closes. */
+  readonly sources?: SourceRunner;
   /** The checkpointer (CHECKPOINT_EVERY_SECONDS > 0 on a store with Merkle trees); `tick()` makes one round now. */
   readonly checkpointer?: { tick(): Promise<unknown[]>; stop(): Promise<void> };
   /** Stop accepting, finish in-flight requests, close the stores (once). */
@@ -87,6 +93,8 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
   mkdirSync(config.dataDir, { recursive: true });
   // Before anything is opened or printed (chDB prints its own "Cannot lock file" line when it finds the directory held).
   if ((overrides.readSide ?? true) && !config.CLICKHOUSE_URL) assertReadModelFree(config.dataDir, 'stop it, or choose another --data-dir (LEDGER_DATA_DIR)');
+  // A bad sources file (or an unreadable key file) stops the start before anything is opened, naming the setting.
+  const sourcesFile = overrides.sources ?? (config.LEDGER_SOURCES_FILE ? loadSourcesFile(config.LEDGER_SOURCES_FILE) : undefined);
   if (overrides.bootstrapKey ?? true) printBootstrapKey(config.dataDir, log);
   const ledger =
     overrides.ledger ??
@@ -117,7 +125,9 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
       throw new Error(`cannot open the read model: ${(error as Error).message}`, { cause: error });
     }
   }
-  const served: ClosableLedger = readSide?.ledger ?? ledger;
+  const sources =
+    sourcesFile && sourcesFile.sources.length > 0 ? new SourceRunner({ dataDir: config.dataDir, ledger, sources: sourcesFile.sources, log }) : undefined;
+  const served: ClosableLedger = withSources(readSide?.ledger ?? ledger, sources);
   // Checkpoints of each tenant's Merkle tree, signed every CHECKPOINT_EVERY_EVENTS events or
   // CHECKPOINT_EVERY_SECONDS seconds (docs/proofs.md); keys and proofs served by proofsFeature.
   const checkpointer =
@@ -179,6 +189,10 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
     const resumed = readSide.exports.resume();
     if (resumed.length > 0) log(`resuming ${resumed.length} export job(s): ${resumed.join(', ')}`);
   }
+  if (sources) {
+    sources.start();
+    log(`syncing ${sourcesFile!.sources.length} source(s) in the background: ${sourcesFile!.sources.map((s) => s.name).join(', ')} (/ready lists them)`);
+  }
   // Nest may name the IPv4 loopback [::1]; the address bound is the one to print and to call.
   const listening = (overrides.listen ?? true) ? await app.getUrl() : '';
   const url = config.HOST === '127.0.0.1' ? listening.replace('[::1]', '127.0.0.1') : listening;
@@ -193,7 +207,26 @@ export async function composeServer(config: LedgerConfig, overrides: ServerOverr
     ledger: served,
     ...(readSide ? { readSide } : {}),
     ...(checkpointer ? { checkpointer } : {}),
+    ...(sources ? { sources } : {}),
     close: () => (closing ??= (checkpointer?.stop() ?? Promise.resolve()).then(() => running.close())),
+  };
+}
+
+/**
+ * The Ledger as served with background sources: /ready lists them (they never make it 503: a Compliance API that fails
+ * is no reason to refuse this server's reads and writes), and closing stops their passes before the stores close.
+ */
+function withSources(ledger: ClosableLedger, sources: SourceRunner | undefined): ClosableLedger {
+  if (!sources) return ledger;
+  return {
+    executeCommand: (tenantId, body, options, auth) => ledger.executeCommand(tenantId, body, options, auth),
+    importEvents: (tenantId, ndjson, auth) => ledger.importEvents(tenantId, ndjson, auth),
+    integrity: (tenantId) => ledger.integrity(tenantId),
+    health: async () => ({ ...(await ledger.health()), sources: sources.status() }),
+    async close() {
+      await sources.stop();
+      await ledger.close();
+    },
   };
 }
 

@@ -5,13 +5,15 @@ import { REGISTRATIONS } from './registrations.js';
 /**
  * The exit code and message of a failure the user can act on, by error name (the libraries that throw them are
  * loaded on use, so they are not imported here): 2 the input or environment was refused before anything ran,
- * 1 the command ran and found nothing or failed.
+ * 1 the command ran and found nothing or failed, 3 the question is about an organization before its baseline (the
+ * answer is unknown: docs/sources.md § Baseline).
  */
 const KNOWN_FAILURES: Readonly<Record<string, number>> = {
   InvalidInputError: 2,
   ReadModelInUseError: 2,
   SinkConfigurationError: 2,
   NotFoundError: 1,
+  BeforeBaselineError: 3,
   IntegrityBrokenError: 1,
   SinkUnavailableError: 1,
   StorageFullError: 1,

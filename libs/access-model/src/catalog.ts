@@ -193,6 +193,22 @@ export const DriftDetectedData = z
   })
   .strict();
 
+/**
+ * The instant from which a source's record of an organization is complete (libs/sources, docs/sources.md § Baseline):
+ * the Compliance API's feed is not retroactive, so an organization that existed before it was enabled is known from
+ * the directory snapshot taken at the first sync on. Its occurredAt is that instant; before it, every access question
+ * about the organization is answered "unknown" (queries.ts `baselineOf`), never from the partial record.
+ */
+export const BaselineRecordedData = z
+  .object({
+    orgId: Id,
+    /** The source whose snapshot this is (its name in `ledger sources`). */
+    source: z.string().min(1).max(128),
+    /** The kind of source. */
+    sourceKind: z.enum(['compliance-api']),
+  })
+  .strict();
+
 function eventDataSchema(commandType: CommandType): z.ZodTypeAny {
   const base = COMMANDS[commandType].payload;
   const extra = EXTRA_DATA[COMMANDS[commandType].event];
@@ -203,8 +219,9 @@ export const EVENT_DATA: Record<string, z.ZodTypeAny> = {
   ...Object.fromEntries(COMMAND_TYPES.map((t) => [COMMANDS[t].event, eventDataSchema(t)])),
   AccessChangeDenied: AccessChangeDeniedData,
   DriftDetected: DriftDetectedData,
+  BaselineRecorded: BaselineRecordedData,
 };
-export type EventType = EventTypeOf<CommandType> | 'AccessChangeDenied' | 'DriftDetected';
+export type EventType = EventTypeOf<CommandType> | 'AccessChangeDenied' | 'DriftDetected' | 'BaselineRecorded';
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
 export const COMMAND_OF_EVENT: Record<string, CommandType> = Object.fromEntries(COMMAND_TYPES.map((t) => [COMMANDS[t].event, t]));
 
@@ -213,9 +230,11 @@ export type EventData<E extends EventType> = E extends 'AccessChangeDenied'
   ? z.infer<typeof AccessChangeDeniedData>
   : E extends 'DriftDetected'
     ? z.infer<typeof DriftDetectedData>
-    : E extends 'PrimaryOwnershipTransferred'
-      ? CommandPayload<'TransferPrimaryOwnership'> & { fromUserId?: string }
-      : CommandPayload<{ [C in CommandType]: EventTypeOf<C> extends E ? C : never }[CommandType]>;
+    : E extends 'BaselineRecorded'
+      ? z.infer<typeof BaselineRecordedData>
+      : E extends 'PrimaryOwnershipTransferred'
+        ? CommandPayload<'TransferPrimaryOwnership'> & { fromUserId?: string }
+        : CommandPayload<{ [C in CommandType]: EventTypeOf<C> extends E ? C : never }[CommandType]>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schema versions and upcasting: every event type starts at version 1. When a data shape changes, bump its version

@@ -241,6 +241,7 @@ export function checkReferences(world: World, type: EventType, data: Data): Prob
     case 'SpendingPrecedenceSet':
     case 'MemberAdded':
     case 'ConnectorPermissionsEnabled':
+    case 'BaselineRecorded':
     case 'OrgSpendCeilingSet':
       return org(world, o);
     case 'MemberRoleChanged':

@@ -153,6 +153,8 @@ const FOLD: { [E in EventType]: Folder<E> } = {
   AccessChangeDenied: () => {},
   // Drift found by a source (libs/sources): an audit fact; it changes no access.
   DriftDetected: () => {},
+  // The organization's record is complete from this instant on (docs/sources.md § Baseline); it changes no access.
+  BaselineRecorded: (f, d, ev) => f.write(internKey.orgBaseline(d.orgId), { source: d.source, sourceKind: d.sourceKind }, ev),
 };
 
 /** Fold one event into the facts. */

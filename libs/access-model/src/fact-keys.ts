@@ -153,6 +153,7 @@ const ARITY = {
   connectorPermissions: 1,
   spendCeiling: 1,
   primaryOwner: 1,
+  orgBaseline: 1,
 
   members: 1,
   memberRole: 2,

@@ -40,6 +40,25 @@ export function memberKnown(facts: FactStore, knownAt: number, orgId: string, us
   return facts.get(lookupKey.memberRole(orgId, userId), { at: Number.POSITIVE_INFINITY, knownAt }) !== undefined;
 }
 
+/** Where an organization's record starts (docs/sources.md § Baseline): the instant, and the source that took it. */
+export interface Baseline {
+  /** The baseline instant in ms since the epoch: the record is complete from here on. */
+  readonly at: number;
+  readonly source: string;
+  readonly sourceKind: string;
+  readonly eventId: string;
+}
+
+/**
+ * The organization's baseline as known at `knownAt` (the earliest, should a second source record one), or undefined
+ * for an organization whose whole history the ledger holds (created through commands, or by a feed from its start).
+ * An answer about an instant before it would be drawn from a partial record: the queries refuse it as unknown.
+ */
+export function baselineOf(facts: FactStore, knownAt: number, orgId: string): Baseline | undefined {
+  const first = facts.history<{ source: string; sourceKind: string }>(lookupKey.orgBaseline(orgId)).find((v) => v.ev.rec <= knownAt);
+  return first && { at: first.ev.at, source: first.value.source, sourceKind: first.value.sourceKind, eventId: first.ev.eventId };
+}
+
 export type HoldersQuery =
   | { readonly capability: string }
   | { readonly tool: { readonly connectorId: string; readonly toolName: string }; readonly minLevel: ToolLevel }

@@ -30,6 +30,8 @@ export const LedgerEnvironment = z
     CLICKHOUSE_URL: Optional,
     /** JSON file of named sinks for one-shot exports and live sinks followed from start (apps/api/src/exports/sinks-file.ts). */
     LEDGER_SINKS_FILE: Optional,
+    /** JSON file of Compliance API sources the server syncs in the background from its start (apps/api/src/sources/sources-file.ts). */
+    LEDGER_SOURCES_FILE: Optional,
     COMMAND_BODY_LIMIT: Bytes.default(1024 * 1024),
     IMPORT_BODY_LIMIT: Bytes.default(64 * 1024 * 1024),
     RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(1000),

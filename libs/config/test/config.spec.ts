@@ -6,7 +6,12 @@ describe('loadConfig: the environment read once, flags on top', () => {
   test('defaults when the environment is empty; dataDir is the absolute LEDGER_DATA_DIR', () => {
     const config = loadConfig({}, {});
     expect(config).toMatchObject({ PORT: 8080, HOST: '127.0.0.1', LEDGER_DATA_DIR: './data', ACCESS_LOG: true });
-    expect([config.KURRENTDB_URL, config.CLICKHOUSE_URL, config.LEDGER_SINKS_FILE]).toEqual([undefined, undefined, undefined]);
+    expect([config.KURRENTDB_URL, config.CLICKHOUSE_URL, config.LEDGER_SINKS_FILE, config.LEDGER_SOURCES_FILE]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(config.dataDir).toBe(resolve('./data'));
   });
 

@@ -8,6 +8,7 @@ import {
   Seat,
   ToolLevel,
   accessAt,
+  baselineOf,
   changesOf,
   diffOf,
   holdersOf,
@@ -25,7 +26,7 @@ import {
   type View,
   type MemberAccess,
 } from '@access-ledger/access-model';
-import { InvalidInputError, NotFoundError } from './ledger.port.js';
+import { BeforeBaselineError, InvalidInputError, NotFoundError } from './ledger.port.js';
 import { acceptedKeys, issuesOf } from './validation.js';
 
 /**
@@ -103,6 +104,16 @@ export function unknownOrganization(orgId: string, facts: FactStore, knownAt: nu
   const known = organizationsAt(facts, viewAt(Number.POSITIVE_INFINITY, knownAt)).map((o) => o.orgId);
   const named = known.length > 20 ? `${known.slice(0, 20).join(', ')}, … (GET /orgs lists all ${known.length})` : known.join(', ');
   return new NotFoundError(`organization ${quoted(orgId)} is not known in this tenant; ${known.length === 0 ? 'it has none' : `known: ${named}`}`);
+}
+
+/**
+ * 409 before-baseline when `from` is before the organization's baseline as known at `knownAt` (docs/sources.md
+ * § Baseline): the record before it is partial, so an answer would read as "nothing" where the truth is "unknown".
+ * Organizations without a baseline (their whole history recorded) pass.
+ */
+export function requireRecordedFrom(facts: FactStore, orgId: string, from: number, knownAt: number): void {
+  const baseline = baselineOf(facts, knownAt, orgId);
+  if (baseline !== undefined && from < baseline.at) throw new BeforeBaselineError(orgId, iso(baseline.at), baseline.source, baseline.sourceKind, iso(from));
 }
 
 const listed = (names: readonly string[]) => (names.length === 0 ? 'there are none' : `known: ${[...names].sort().join(', ')}`);
@@ -185,25 +196,30 @@ export class AccessQueries {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private async orgFacts(tenantId: string, orgId: string, knownAt: number): Promise<FactStore> {
+  /** The tenant's facts, or 404 for an organization never created, or 409 when `from` is before its baseline. */
+  private async orgFacts(tenantId: string, orgId: string, knownAt: number, from?: number): Promise<FactStore> {
     const facts = await this.factsFor(tenantId);
     if (!orgExists(facts, viewAt(Number.POSITIVE_INFINITY, knownAt), orgId)) throw unknownOrganization(orgId, facts, knownAt);
+    if (from !== undefined) requireRecordedFrom(facts, orgId, from, knownAt);
     return facts;
   }
 
-  private async memberFacts(tenantId: string, orgId: string, userId: string, knownAt: number): Promise<FactStore> {
+  /** As orgFacts, and 404 for a member never known (a typo is named as such at any instant, before the baseline too). */
+  private async memberFacts(tenantId: string, orgId: string, userId: string, knownAt: number, from?: number): Promise<FactStore> {
     const facts = await this.orgFacts(tenantId, orgId, knownAt);
     if (!memberKnown(facts, knownAt, orgId, userId))
       throw new NotFoundError(`member ${quoted(userId)} is not known in organization ${orgId}; GET /orgs/${orgId}/members?q=… finds members`);
+    if (from !== undefined) requireRecordedFrom(facts, orgId, from, knownAt);
     return facts;
   }
 
   /**
-   * 404 unless the organization was ever created in the tenant (as known now): the read-model routes ask this before
-   * reading ClickHouse, where an unknown organization would be an empty answer.
+   * 404 unless the organization was ever created in the tenant (as known now), and 409 before-baseline when `from`
+   * (ISO-8601, the first instant a report asks about) is before its baseline: the read-model routes ask this before
+   * reading ClickHouse, where an unknown organization or an unrecorded period would be an empty answer.
    */
-  async requireOrganization(tenantId: string, orgId: string): Promise<void> {
-    await this.orgFacts(tenantId, orgId, this.now());
+  async requireOrganization(tenantId: string, orgId: string, from?: string): Promise<void> {
+    await this.orgFacts(tenantId, orgId, this.now(), from === undefined ? undefined : Date.parse(from));
   }
 
   /**
@@ -248,7 +264,7 @@ export class AccessQueries {
   async memberAccess(tenantId: string, orgId: string, userId: string, q: MemberAccessQuery) {
     const at = q.at ?? this.now();
     const knownAt = q.knownAt ?? this.now();
-    const facts = await this.memberFacts(tenantId, orgId, userId, knownAt);
+    const facts = await this.memberFacts(tenantId, orgId, userId, knownAt, at);
     const access = accessAt(facts, viewAt(at, knownAt), orgId, userId);
     if (!access) throw new NotFoundError(`${userId} was not a member of ${orgId} at ${iso(at)}`);
     return present(access, at, q.explain ?? false);
@@ -257,7 +273,7 @@ export class AccessQueries {
   async holders(tenantId: string, orgId: string, q: HoldersAccessQuery) {
     const at = q.at ?? this.now();
     const knownAt = q.knownAt ?? this.now();
-    const facts = await this.orgFacts(tenantId, orgId, knownAt);
+    const facts = await this.orgFacts(tenantId, orgId, knownAt, at);
     requireKnownSubject(facts, viewAt(at, knownAt), orgId, q);
     let holdersQuery: HoldersQuery;
     if (q.capability !== undefined) holdersQuery = { capability: q.capability };
@@ -271,22 +287,23 @@ export class AccessQueries {
   async diff(tenantId: string, orgId: string, userId: string, q: WindowAccessQuery) {
     const to = q.to ?? this.now();
     const knownAt = q.knownAt ?? this.now();
-    const facts = await this.memberFacts(tenantId, orgId, userId, knownAt);
+    const facts = await this.memberFacts(tenantId, orgId, userId, knownAt, q.from);
     return { orgId, userId, from: iso(q.from), to: iso(to), ...diffOf(facts, orgId, userId, q.from, to, knownAt) };
   }
 
   async changes(tenantId: string, orgId: string, q: WindowAccessQuery) {
     const to = q.to ?? this.now();
     const knownAt = q.knownAt ?? this.now();
-    const facts = await this.orgFacts(tenantId, orgId, knownAt);
+    const facts = await this.orgFacts(tenantId, orgId, knownAt, q.from);
     return { orgId, from: iso(q.from), to: iso(to), changes: changesOf(facts, orgId, q.from, to, knownAt) };
   }
 
   async timeline(tenantId: string, orgId: string, userId: string, q: TimelineAccessQuery) {
     const to = q.to ?? this.now();
     const knownAt = q.knownAt ?? this.now();
-    const facts = await this.memberFacts(tenantId, orgId, userId, knownAt);
-    const from = q.from ?? 0;
+    const facts = await this.memberFacts(tenantId, orgId, userId, knownAt, q.from);
+    // The whole history by default: from the baseline on when the organization has one.
+    const from = q.from ?? baselineOf(facts, knownAt, orgId)?.at ?? 0;
     return { orgId, userId, from: iso(from), to: iso(to), intervals: timelineOf(facts, orgId, userId, from, to, knownAt) };
   }
 }

@@ -13,7 +13,7 @@ import {
   type MemberEntry,
 } from '@access-ledger/access-model';
 import { type EventStore, tenantStream } from '@access-ledger/event-store';
-import { ACCESS_QUERY_SCHEMAS, unknownOrganization } from './access-queries.js';
+import { ACCESS_QUERY_SCHEMAS, requireRecordedFrom, unknownOrganization } from './access-queries.js';
 import { NotFoundError } from './ledger.port.js';
 
 /**
@@ -90,10 +90,14 @@ export class DirectoryQueries {
     return { at: iso(at), orgs: organizationsAt(facts, viewAt(at, q.knownAt ?? this.now())) };
   }
 
-  /** The organization's facts, or 404: never created (as known at knownAt), or not yet created at `at`. */
+  /**
+   * The organization's facts, or 404: never created (as known at knownAt), or not yet created at `at`; 409 when `at` is
+   * before its baseline (what it had then is unknown, not "nothing").
+   */
   private async orgFacts(tenantId: string, orgId: string, at: number, knownAt: number): Promise<FactStore> {
     const facts = await this.factsFor(tenantId);
     if (!orgExists(facts, viewAt(Number.POSITIVE_INFINITY, knownAt), orgId)) throw unknownOrganization(orgId, facts, knownAt);
+    requireRecordedFrom(facts, orgId, at, knownAt);
     if (!orgExists(facts, viewAt(at, knownAt), orgId)) throw new NotFoundError(`organization ${orgId} did not exist yet at ${iso(at)}`);
     return facts;
   }

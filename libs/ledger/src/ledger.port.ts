@@ -72,6 +72,19 @@ export function authRecordOf(auth: AuthContext): AuthRecord {
   return auth.via === 'key' ? { keyId: auth.keyId, principal: auth.principal } : { via: 'cli' };
 }
 
+/** A source the server syncs in the background (LEDGER_SOURCES_FILE, docs/sources.md § Operation), as /ready shows it. */
+export interface SourceRunStatus {
+  readonly kind: string;
+  readonly tenantId: string;
+  /** `syncing` a pass, `waiting` for the next, `stopped` (the server stops, or the API refused the key: see lastError). */
+  readonly state: 'syncing' | 'waiting' | 'stopped';
+  readonly phase: 'backfill' | 'follow';
+  /** Passes completed since the server started. */
+  readonly passes: number;
+  readonly lastSyncAt: string | null;
+  readonly lastError: string | null;
+}
+
 export interface LedgerHealth {
   readonly eventStore: boolean;
   readonly readModel: boolean;
@@ -100,6 +113,8 @@ export interface LedgerHealth {
    * listed (set by the server's read side; absent or empty when every projection has reached it).
    */
   readonly catchingUp?: Readonly<Record<string, number>>;
+  /** The sources the server syncs (set by the server when LEDGER_SOURCES_FILE names some); they do not make /ready 503. */
+  readonly sources?: Readonly<Record<string, SourceRunStatus>>;
 }
 
 /** Retry-After for a full disk (507 storage-full): long enough for an operator or a cleanup job, short enough not to lose clients. */
@@ -154,6 +169,26 @@ export interface LedgerUseCases {
 /** Thrown by queries for an unknown organization or member (404 problem+json). */
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
+}
+
+/**
+ * Thrown by queries about an organization at an instant before its baseline (409 before-baseline; the CLI exits 3):
+ * the source that recorded it has no record of that time, so the answer is unknown — neither empty nor 404.
+ */
+export class BeforeBaselineError extends Error {
+  override readonly name = 'BeforeBaselineError';
+  constructor(
+    readonly orgId: string,
+    /** The first instant that can be asked about (ISO-8601 UTC). */
+    readonly availableFrom: string,
+    readonly source: string,
+    readonly sourceKind: string,
+    asked: string,
+  ) {
+    super(
+      `organization ${orgId} is known only from ${availableFrom}: source ${source} (${sourceKind}) recorded it then from the directory, and its feed does not go back further, so access at ${asked} is unknown; ask at or after ${availableFrom}`,
+    );
+  }
 }
 
 /** Thrown by queries for a malformed parameter (400 problem+json listing every failing field). */

@@ -199,7 +199,7 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
       orgMembers(orgId!);
       family = { kind: 'console' };
       break;
-    // Nothing the evaluator reads: names, SCIM mappings, API keys, refusals (R62), drift found by a source (docs/sources.md).
+    // Nothing the evaluator reads: names, SCIM mappings, API keys, refusals (R62), drift found by a source and a source's baseline (docs/sources.md).
     case 'GroupRenamed':
     case 'RoleRenamed':
     case 'GroupRoleMappingSet':
@@ -208,6 +208,7 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
     case 'ApiKeyRevoked':
     case 'AccessChangeDenied':
     case 'DriftDetected':
+    case 'BaselineRecorded':
       break;
     default:
       // OrganizationCreated, ProvisioningModeSet (R31), PrimaryOwnershipTransferred, and any type not listed.

@@ -54,26 +54,44 @@ function ensureTables(store: SourcesStore): void {
   `);
 }
 
-/** Every group the directory lists with its members' user ids (`GET /v1/compliance/groups`, `…/groups/{id}/members`). */
-async function directoryGroups(client: ComplianceApiClient): Promise<Map<string, Set<string>>> {
-  const groups = (await client.list('/v1/compliance/groups', ORG_SCOPE)) as { id?: string }[];
-  const out = new Map<string, Set<string>>();
+interface DirectoryGroup {
+  /** The group as the directory lists it (kept as evidence). */
+  readonly record: Record<string, unknown>;
+  /** Its members by user id, each with its record. */
+  readonly members: Map<string, unknown>;
+}
+
+/** Every group the directory lists with its members (`GET /v1/compliance/groups`, `…/groups/{id}/members`). */
+async function directoryGroups(client: ComplianceApiClient): Promise<Map<string, DirectoryGroup>> {
+  const groups = (await client.list('/v1/compliance/groups', ORG_SCOPE)) as Record<string, unknown>[];
+  const out = new Map<string, DirectoryGroup>();
   for (const g of groups) {
     if (typeof g.id !== 'string') continue;
     const members = (await client.list(`/v1/compliance/groups/${encodeURIComponent(g.id)}/members`, USER_SCOPE)) as { user_id?: string; id?: string }[];
-    out.set(g.id, new Set(members.map((m) => m.user_id ?? m.id).filter((id): id is string => typeof id === 'string')));
+    const byUser = new Map<string, unknown>();
+    for (const m of members) {
+      const userId = m.user_id ?? m.id;
+      if (typeof userId === 'string') byUser.set(userId, m);
+    }
+    out.set(g.id, { record: g, members: byUser });
   }
   return out;
 }
 
+/** The users the ledger holds in a group at the reader's instant. */
+function ledgerGroupMembers(r: FactReader, groupId: string): Set<string> {
+  const members = new Set<string>();
+  for (const userId of r.items(lookupKey.usersOfGroup(groupId))) if (r.value<boolean>(lookupKey.inGroup(groupId, userId)) === true) members.add(userId);
+  return members;
+}
+
 /** Memberships of the directory's groups the ledger disagrees with (groups only the ledger has are not compared). */
-function compareGroups(facts: FactStore, at: number, groups: Map<string, Set<string>>): Compared[] {
+function compareGroups(facts: FactStore, at: number, groups: Map<string, DirectoryGroup>): Compared[] {
   const r = new FactReader(facts, viewAt(at, at));
   const diffs: Compared[] = [];
-  for (const [groupId, apiMembers] of groups) {
-    const ledgerMembers = new Set<string>();
-    for (const userId of r.items(lookupKey.usersOfGroup(groupId))) if (r.value<boolean>(lookupKey.inGroup(groupId, userId)) === true) ledgerMembers.add(userId);
-    for (const userId of apiMembers)
+  for (const [groupId, { members: apiMembers }] of groups) {
+    const ledgerMembers = ledgerGroupMembers(r, groupId);
+    for (const userId of apiMembers.keys())
       if (!ledgerMembers.has(userId)) diffs.push({ orgId: '', groupId, userId, ledger: { member: false }, api: { member: true } });
     for (const userId of ledgerMembers)
       if (!apiMembers.has(userId)) diffs.push({ orgId: '', groupId, userId, ledger: { member: true }, api: { member: false } });
@@ -124,7 +142,9 @@ async function compare(
 /**
  * The first sync with its baseline: stage the feed; record the organizations of the directory the ledger does not know
  * (so the feed's activities can refer to them); apply the feed; then record the members the directory shows and the
- * ledger still lacks (or holds with another role), all at the baseline instant, observed. Later syncs are plain syncs.
+ * ledger still lacks (or holds with another role), the groups and group memberships likewise, and for each organization
+ * the baseline created a `BaselineRecorded` (before it, its access is unknown), all at the baseline instant, observed.
+ * Later syncs are plain syncs.
  */
 export async function syncWithBaseline(
   store: SourcesStore,
@@ -211,7 +231,10 @@ async function baselineOrganizations(
   return outcome.appended;
 }
 
-/** The members part of the baseline (a no-op once recorded). Returns the number of events it recorded. */
+/**
+ * The directory part of the baseline (a no-op once recorded): members, groups and their members, and the organizations'
+ * `BaselineRecorded`. Returns the number of events it recorded.
+ */
 export async function recordBaseline(
   store: SourcesStore,
   name: string,
@@ -236,6 +259,27 @@ export async function recordBaseline(
       if (!d.user.email_address) continue;
       line(`member.${d.orgId}.${d.userId}`, 'MemberAdded', { orgId: d.orgId, userId: d.userId, email: d.user.email_address, role: role.data }, d.user);
     } else line(`role.${d.orgId}.${d.userId}`, 'MemberRoleChanged', { orgId: d.orgId, userId: d.userId, role: role.data }, d.user);
+  }
+  // The directory's groups and their members, as the members: what the ledger lacks, at the baseline instant. A group
+  // the ledger deleted is left to drift detection (its id cannot be created again); so are members only the ledger has.
+  const facts = await ledger.factsFor(def.tenantId);
+  const r = new FactReader(facts, viewAt(now, now));
+  for (const [groupId, g] of await directoryGroups(client)) {
+    const state = r.value(lookupKey.group(groupId)); // undefined: never created; null: deleted
+    if (state === null) continue;
+    const known = state !== undefined;
+    if (!known) {
+      const name = typeof g.record.name === 'string' && g.record.name !== '' ? g.record.name : groupId;
+      line(`group.${groupId}`, 'GroupCreated', { groupId, name, source: g.record.source === 'scim' ? 'scim' : 'manual' }, g.record);
+    }
+    const inLedger = known ? ledgerGroupMembers(r, groupId) : new Set<string>();
+    for (const [userId, record] of g.members) if (!inLedger.has(userId)) line(`group.${groupId}.${userId}`, 'UserAddedToGroup', { groupId, userId }, record);
+  }
+  // The organizations this source's baseline created: their record starts here (docs/sources.md § Baseline).
+  for (const [orgId, users] of dir) {
+    const created = facts.history(lookupKey.org(orgId))[0];
+    if (created?.ev.eventId === `cab.${name}.org.${orgId}`)
+      line(`baseline.${orgId}`, 'BaselineRecorded', { orgId, source: name, sourceKind: 'compliance-api' }, { organization: orgId, users: users.length });
   }
   let events = 0;
   if (lines.length > 0) {

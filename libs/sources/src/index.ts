@@ -14,3 +14,4 @@ export {
   type SyncReport,
 } from './sync.js';
 export { baselineOf, detectDrift, openDrift, recordBaseline, syncWithBaseline, type DriftItem, type DriftReport, type LedgerView } from './drift.js';
+export { readSourceStates } from './source-states.js';

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FactReader, type FactStore, lookupKey, viewAt } from '@access-ledger/access-model';
 import { Ledger } from '@access-ledger/ledger';
 import { ComplianceApiClient, SourcesStore, baselineOf, detectDrift, openDrift, startFakeComplianceApi, syncWithBaseline } from '../src/index.js';
 
@@ -15,6 +16,11 @@ afterEach(async () => {
 });
 
 const actor = { type: 'user_actor', user_id: 'olivia', email_address: 'olivia@acme.test', ip_address: '192.0.2.1', user_agent: 'x' };
+/** The users in a group at an instant, by the facts the evaluator reads. */
+function membersOfGroup(facts: FactStore, at: number, groupId: string): string[] {
+  const r = new FactReader(facts, viewAt(at));
+  return [...r.items(lookupKey.usersOfGroup(groupId))].filter((u) => r.value(lookupKey.inGroup(groupId, u)) === true).sort();
+}
 const users = (list: [string, string][]) => list.map(([id, role]) => ({ id, email_address: `${id}@acme.test`, role }));
 
 async function setup() {
@@ -64,16 +70,83 @@ describe('baseline and drift (fake Compliance API directory)', () => {
     const before = Date.now();
     const report = await syncWithBaseline(store, 'claude', client, ledger, { pageSize: 10 });
     expect(report.byDisposition.mapped).toBe(1); // zoe's activity was applied, referring to the baseline's organization
-    expect(report.baselineEvents).toBe(3); // OrganizationCreated, olivia, pat
+    expect(report.baselineEvents).toBe(4); // OrganizationCreated, olivia, pat, BaselineRecorded
     const baseline = baselineOf(store, 'claude')!;
     expect(Date.parse(baseline.at)).toBeGreaterThanOrEqual(before);
     // pat is known from the baseline on, not before: no back-dating of what was only observed.
     expect(((await ledger.queries.memberAccess('t1', ORG, 'pat', {})) as { builtInRole: string }).builtInRole).toBe('admin');
-    await expect(ledger.queries.memberAccess('t1', ORG, 'pat', { at: Date.parse('2026-03-02T00:00:00Z') })).rejects.toThrow(/not a member/);
+    // Before the baseline the organization's access is unknown — for pat, and for zoe whom the feed did mention.
+    for (const userId of ['pat', 'zoe'])
+      await expect(ledger.queries.memberAccess('t1', ORG, userId, { at: Date.parse('2026-03-02T00:00:00Z') })).rejects.toThrow(
+        expect.objectContaining({ name: 'BeforeBaselineError', availableFrom: baseline.at, source: 'claude' }),
+      );
+    const recorded = [];
+    for await (const e of ledger.store.readAll()) if (e.type === 'BaselineRecorded') recorded.push(e);
+    expect(recorded).toEqual([expect.objectContaining({ data: { orgId: ORG, source: 'claude', sourceKind: 'compliance-api' } })]);
+    expect((recorded[0]!.metadata as { occurredAt: string }).occurredAt).toBe(baseline.at);
     // The baseline is taken once.
     const again = await syncWithBaseline(store, 'claude', client, ledger);
     expect(again.baselineEvents).toBeUndefined();
     expect(await detectDrift(store, 'claude', client, ledger)).toEqual(expect.objectContaining({ detected: 0, open: [] }));
+  });
+
+  test("groups in the baseline: the directory's groups and their members recorded at the baseline instant, observed; no drift right after", async () => {
+    const { api, ledger, store, client } = await setup();
+    // The feed knows only zoe and the group "ops" (without members); the directory shows two groups and their members.
+    api.add([
+      {
+        id: 'a1',
+        created_at: '2026-03-01T10:00:00Z',
+        organization_uuid: ORG,
+        actor,
+        type: 'org_user_added',
+        user_id: 'zoe',
+        email_address: 'zoe@acme.test',
+        role: 'user',
+      },
+      { id: 'a2', created_at: '2026-03-01T10:01:00Z', organization_uuid: ORG, actor, type: 'group_created', group_id: 'ops', group_name: 'Ops' },
+    ]);
+    api.setDirectory({
+      organizations: [{ uuid: ORG, name: 'Acme' }],
+      users: {
+        [ORG]: users([
+          ['olivia', 'primary_owner'],
+          ['pat', 'custom'],
+          ['zoe', 'user'],
+        ]),
+      },
+      groups: [
+        { id: 'eng', name: 'Engineering', members: ['pat', 'zoe'] },
+        { id: 'ops', name: 'Ops', members: ['olivia'] },
+      ],
+    });
+    const report = await syncWithBaseline(store, 'claude', client, ledger);
+    // OrganizationCreated, olivia, pat, GroupCreated eng, pat and zoe in eng, olivia in ops, BaselineRecorded
+    expect(report.baselineEvents).toBe(8);
+    const baseline = baselineOf(store, 'claude')!;
+    const recorded = [];
+    for await (const e of ledger.store.readAll()) if (e.id.startsWith('cab.claude.group.')) recorded.push(e);
+    expect(recorded.map((e) => [e.type, e.data])).toEqual([
+      ['GroupCreated', { groupId: 'eng', name: 'Engineering', source: 'manual' }],
+      ['UserAddedToGroup', { groupId: 'eng', userId: 'pat' }],
+      ['UserAddedToGroup', { groupId: 'eng', userId: 'zoe' }],
+      ['UserAddedToGroup', { groupId: 'ops', userId: 'olivia' }],
+    ]);
+    for (const e of recorded) {
+      const m = e.metadata as { occurredAt: string; source: string; evidence: { observedAtIngestion: boolean; baseline: boolean; directoryRecord: unknown } };
+      expect(m.occurredAt).toBe(baseline.at);
+      expect(m.source).toBe('compliance-api');
+      expect(m.evidence).toEqual(expect.objectContaining({ observedAtIngestion: true, baseline: true }));
+    }
+    expect((recorded[0]!.metadata as { evidence: { directoryRecord: unknown } }).evidence.directoryRecord).toEqual({ id: 'eng', name: 'Engineering' });
+    expect((recorded[1]!.metadata as { evidence: { directoryRecord: unknown } }).evidence.directoryRecord).toEqual({ user_id: 'pat' });
+    // The baseline is what the directory says: nothing drifts right after it.
+    expect(await detectDrift(store, 'claude', client, ledger)).toEqual(expect.objectContaining({ detected: 0, open: [] }));
+    // The groups hold from the baseline on, not before (asked as of a later instant than the feed's last activity).
+    const facts = await ledger.factsFor('t1');
+    expect(membersOfGroup(facts, Date.parse(baseline.at), 'eng')).toEqual(['pat', 'zoe']);
+    expect(membersOfGroup(facts, Date.parse(baseline.at) - 1, 'eng')).toEqual([]);
+    expect(membersOfGroup(facts, Date.parse(baseline.at) - 1, 'ops')).toEqual([]);
   });
 
   test('drift: out-of-band changes and missed activities become DriftDetected events, listed as open until they go away', async () => {
@@ -185,12 +258,11 @@ describe('baseline and drift (fake Compliance API directory)', () => {
       },
       { id: 'a3', created_at: '2026-03-01T10:02:00Z', organization_uuid: ORG, actor, type: 'group_created', group_id: 'eng', group_name: 'Engineering' },
     ]);
-    api.setDirectory({
-      organizations: [{ uuid: ORG, name: 'Acme' }],
-      users: { [ORG]: users([['olivia', 'primary_owner']]) },
-      groups: [{ id: 'eng', name: 'Engineering', members: ['olivia'] }],
-    });
-    await syncWithBaseline(store, 'claude', client, ledger);
+    const directory = { organizations: [{ uuid: ORG, name: 'Acme' }], users: { [ORG]: users([['olivia', 'primary_owner']]) } };
+    api.setDirectory({ ...directory, groups: [{ id: 'eng', name: 'Engineering', members: [] }] });
+    expect((await syncWithBaseline(store, 'claude', client, ledger)).baselineEvents).toBe(0);
+    // Out of band: olivia joined eng without an activity the ledger saw.
+    api.setDirectory({ ...directory, groups: [{ id: 'eng', name: 'Engineering', members: ['olivia'] }] });
     const drift = await detectDrift(store, 'claude', client, ledger);
     expect(drift.open).toEqual([expect.objectContaining({ orgId: '', groupId: 'eng', userId: 'olivia', ledger: { member: false }, api: { member: true } })]);
     const events = [];

@@ -1,5 +1,5 @@
 import { ACCESS_QUERY_SCHEMAS } from '@access-ledger/ledger';
-import { pathParameter, queryParameters, queryProblems, secured } from '../docs/openapi.js';
+import { beforeBaselineProblem, pathParameter, queryParameters, queryProblems, secured } from '../docs/openapi.js';
 import type { Scope } from '../keys/scopes.js';
 
 /**
@@ -73,6 +73,7 @@ export const ACCESS_PATHS: Record<string, unknown> = Object.fromEntries(
           responses: {
             '200': { description: 'The answer (see docs/access.md)', content: { 'application/json': { schema: { type: 'object' } } } },
             ...queryProblems,
+            ...beforeBaselineProblem,
           },
         },
       },

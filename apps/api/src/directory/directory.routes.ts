@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ADMIN_AREAS, ADMIN_LEVELS, BuiltInRole, ProvisioningMode, Seat, TOOL_LEVELS } from '@access-ledger/access-model';
 import { DIRECTORY_QUERY_SCHEMAS } from '@access-ledger/ledger';
-import { pathParameter, queryParameters, queryProblems, secured } from '../docs/openapi.js';
+import { beforeBaselineProblem, pathParameter, queryParameters, queryProblems, secured } from '../docs/openapi.js';
 import type { Scope } from '../keys/scopes.js';
 
 /**
@@ -155,6 +155,8 @@ export const DIRECTORY_PATHS: Record<string, unknown> = Object.fromEntries(
           responses: {
             '200': { description: r.summary, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.answer}` } } } },
             ...queryProblems,
+            // members and catalog at an instant before the organization's baseline
+            ...(r.path.startsWith('orgs/:orgId/') ? beforeBaselineProblem : {}),
           },
         },
       },

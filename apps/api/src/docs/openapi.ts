@@ -251,6 +251,18 @@ export function queryParameters(schema: z.ZodType): object[] {
 /** An id in a route's path (ids are 1–128 characters of [A-Za-z0-9._:@-]). */
 export const pathParameter = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } });
 
+/**
+ * 409 before-baseline: the access routes, the organization's reports and its directory at an instant before the
+ * organization's baseline (docs/sources.md § Baseline) — unknown, neither empty nor 404.
+ */
+export const beforeBaselineProblem = {
+  '409': {
+    description:
+      "before-baseline (`urn:access-ledger:problem:before-baseline`): the instant (or the start of the period) is before the organization's baseline — the source that recorded it has nothing earlier, so the answer is unknown; `availableFrom` is the first instant that can be asked about",
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  },
+};
+
 /** problem+json answers of the query routes. */
 export const queryProblems = Object.fromEntries(
   [400, 401, 403, 404, 429].map((status) => [

@@ -1,7 +1,14 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { isStorageFull, StorageFullError } from '@access-ledger/event-store';
-import { IntegrityBrokenError, NotFoundError, InvalidInputError, STORAGE_FULL_RETRY_AFTER_S, WriteContentionError } from '@access-ledger/ledger';
+import {
+  BeforeBaselineError,
+  IntegrityBrokenError,
+  NotFoundError,
+  InvalidInputError,
+  STORAGE_FULL_RETRY_AFTER_S,
+  WriteContentionError,
+} from '@access-ledger/ledger';
 import { type Problem, PROBLEM_CONTENT_TYPE, ProblemException, problem } from './problem.js';
 
 /**
@@ -27,6 +34,8 @@ export class ProblemFilter implements ExceptionFilter {
   private toProblem(exception: unknown): Problem {
     if (exception instanceof ProblemException) return exception.problem;
     if (exception instanceof NotFoundError) return problem(404, 'not-found', exception.message);
+    if (exception instanceof BeforeBaselineError)
+      return problem(409, 'before-baseline', exception.message, { title: 'Before the baseline', availableFrom: exception.availableFrom });
     if (exception instanceof InvalidInputError) return problem(400, 'invalid-input', 'The request failed validation.', { errors: exception.errors });
     if (exception instanceof HttpException) return fromHttpException(exception);
     return problem(500, 'internal', 'The server failed to process the request.');

@@ -13,6 +13,10 @@ export const ProblemSchema = z.object({
     .optional()
     .describe('Every failing field'),
   rule: z.string().optional().describe('The access-model rule (R-number) that refused the command or would have been broken'),
+  availableFrom: z
+    .string()
+    .optional()
+    .describe("before-baseline: the organization's baseline instant (ISO-8601 UTC), the first instant its access can be asked about"),
 });
 export type Problem = z.infer<typeof ProblemSchema>;
 
@@ -35,7 +39,12 @@ const TITLES: Record<number, string> = {
 };
 
 /** Problem types are URNs: stable identifiers a client can switch on, with nothing to dereference. */
-export function problem(status: number, slug: string, detail: string, extra: { errors?: readonly FieldError[]; rule?: string; title?: string } = {}): Problem {
+export function problem(
+  status: number,
+  slug: string,
+  detail: string,
+  extra: { errors?: readonly FieldError[]; rule?: string; title?: string; availableFrom?: string } = {},
+): Problem {
   return {
     type: `urn:access-ledger:problem:${slug}`,
     title: extra.title ?? TITLES[status] ?? 'Error',
@@ -43,6 +52,7 @@ export function problem(status: number, slug: string, detail: string, extra: { e
     detail,
     ...(extra.errors !== undefined ? { errors: [...extra.errors] } : {}),
     ...(extra.rule !== undefined ? { rule: extra.rule } : {}),
+    ...(extra.availableFrom !== undefined ? { availableFrom: extra.availableFrom } : {}),
   };
 }
 

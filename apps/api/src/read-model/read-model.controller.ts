@@ -6,7 +6,7 @@ import { searchAuditEvents, type AuditSearchPage } from '@access-ledger/read-mod
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RequireScope } from '../auth/require-scope.js';
 import { PROJECTED_THROUGH_HEADER, readProjected } from './freshness.js';
-import { parseAuditSearchRequest, parseReportRequest, REPORTS, reportNamed, requireKnownPermissions, runReport } from './reports.js';
+import { parseAuditSearchRequest, parseReportRequest, REPORTS, reportNamed, reportSince, requireKnownPermissions, runReport } from './reports.js';
 
 /** Injection token of the read model's ClickHouse client. */
 export const READ_MODEL_CLIENT = Symbol('READ_MODEL_CLIENT');
@@ -23,7 +23,8 @@ export interface ReadModelReads {
  */
 export const KNOWN_ORGANIZATIONS = Symbol('KNOWN_ORGANIZATIONS');
 export interface KnownOrganizations {
-  requireOrganization(tenantId: string, orgId: string): Promise<void>;
+  /** 404 for an unknown organization; 409 before-baseline when `from` (ISO-8601) is before its baseline. */
+  requireOrganization(tenantId: string, orgId: string, from?: string): Promise<void>;
   /** 400 unless the organization can hold a permission of that name (a misspelt one would be an empty report). */
   requirePermission(tenantId: string, orgId: string, permission: string, path?: string, levels?: readonly string[]): Promise<void>;
 }
@@ -70,7 +71,7 @@ export class ReadModelController {
     if (!definition)
       throw new NotFoundError(`There is no report named ${JSON.stringify(name.slice(0, 64))}; reports: ${REPORTS.map((r) => r.name).join(', ')}.`);
     const request = parseReportRequest(definition, orgId, query);
-    await this.orgs.requireOrganization(tenantId, request.orgId);
+    await this.orgs.requireOrganization(tenantId, request.orgId, reportSince(definition, request));
     await requireKnownPermissions(this.orgs, tenantId, request);
     const { through, answer: rendered } = await readProjected(this.client, definition.reads, request.minPosition, this.reads.maxWaitMs, () =>
       runReport(this.client, tenantId, definition, request),

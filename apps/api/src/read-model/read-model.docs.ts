@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AuditSearchQuery } from '@access-ledger/read-model';
 import { MinPosition } from './freshness.js';
 import { REPORTS, ReportFormat } from './reports.js';
-import { pathParameter, queryParameters, queryProblems, secured as scoped } from '../docs/openapi.js';
+import { beforeBaselineProblem, pathParameter, queryParameters, queryProblems, secured as scoped } from '../docs/openapi.js';
 
 /**
  * The audit and report routes in the OpenAPI document. Query parameters come from the zod schemas that validate
@@ -103,6 +103,7 @@ export const READ_MODEL_PATHS: Record<string, unknown> = {
               content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } },
             },
             ...problems,
+            ...beforeBaselineProblem,
           },
         },
       },

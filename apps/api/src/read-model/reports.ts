@@ -45,6 +45,8 @@ export interface ReportDefinition {
   readonly columns: readonly string[];
   /** The table it reads: whose projection `minPosition` waits for and `Ledger-Projected-Through` reports. */
   readonly reads: ProjectedTable;
+  /** The first instant the report asks about (`at`, or the start of its period): none may be before the organization's baseline. */
+  since(query: never, now: string): string;
   run(client: ClickHouseClient, tenantId: string, orgId: string, query: never): Promise<ReportAnswer>;
 }
 
@@ -58,6 +60,7 @@ function report<S extends z.ZodType>(definition: {
   schema: S;
   columns: readonly string[];
   reads: ProjectedTable;
+  since(query: z.output<S>, now: string): string;
   run(client: ClickHouseClient, tenantId: string, orgId: string, query: z.output<S>): Promise<ReportAnswer>;
 }): ReportDefinition {
   return definition as unknown as ReportDefinition;
@@ -72,6 +75,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     schema: AccessReviewQuery.omit({ format: true }),
     columns: ['userId', 'permission', 'level', 'since', 'grantedBy', 'until'],
     reads: 'access_intervals',
+    since: (query, now) => query.at ?? now,
     async run(client, tenantId, orgId, query) {
       const at = query.at ?? new Date().toISOString();
       const rows = await accessReviewRows(client, tenantId, orgId, { ...query, at, format: 'json' });
@@ -97,6 +101,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     schema: PermissionHoldersQuery,
     columns: ['userId', 'level', 'from', 'to', 'durationMs', 'validFrom', 'validTo', 'openedBy', 'closedBy'],
     reads: 'access_intervals',
+    since: (query) => query.from,
     async run(client, tenantId, orgId, query) {
       const rows = await permissionHolderIntervals(client, tenantId, orgId, query);
       const holders = groupBy(
@@ -114,6 +119,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     schema: AccessChangesQuery,
     columns: ['at', 'userId', 'permission', 'change', 'level', 'previousLevel', 'eventId'],
     reads: 'access_intervals',
+    since: (query) => query.from,
     async run(client, tenantId, orgId, query) {
       const changes = await accessChanges(client, tenantId, orgId, query);
       return { json: { orgId, from: query.from, to: query.to, changes }, rows: changes };
@@ -126,6 +132,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     schema: PrivilegedAccessQuery,
     columns: ['bucketStart', 'permission', 'level', 'holders', 'userIds'],
     reads: 'access_intervals',
+    since: (query) => query.from,
     async run(client, tenantId, orgId, query) {
       const buckets = await privilegedAccess(client, tenantId, orgId, query);
       return { json: { orgId, from: query.from, to: query.to, bucket: query.bucket, buckets }, rows: buckets };
@@ -139,6 +146,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     schema: SodViolationsQuery,
     columns: ['userId', 'pair', 'permissionA', 'levelA', 'permissionB', 'levelB', 'from', 'to', 'durationMs', 'openedByA', 'openedByB'],
     reads: 'access_intervals',
+    since: (query) => query.from,
     async run(client, tenantId, orgId, query) {
       const violations = await sodViolations(client, tenantId, orgId, query);
       return { json: { orgId, from: query.from, to: query.to, violations }, rows: violations };
@@ -151,6 +159,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     schema: OrphanedApiKeysQuery.omit({ orgId: true }),
     columns: ['orgId', 'workspaceId', 'apiKeyId', 'name', 'createdBy', 'createdAt', 'createdByEvent', 'creatorStatus', 'creatorLeftAt', 'creatorLeftEvent'],
     reads: 'audit_events',
+    since: (query, now) => query.at ?? now,
     async run(client, tenantId, orgId, query) {
       const at = query.at ?? new Date().toISOString();
       const keys = await orphanedApiKeys(client, tenantId, { ...query, at, orgId });
@@ -164,6 +173,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     schema: CustomMembersWithoutGroupQuery.omit({ orgId: true }),
     columns: ['orgId', 'userId', 'status', 'customSince', 'roleEvent'],
     reads: 'audit_events',
+    since: (query, now) => query.at ?? now,
     async run(client, tenantId, orgId, query) {
       const at = query.at ?? new Date().toISOString();
       const members = await customMembersWithoutGroup(client, tenantId, { ...query, at, orgId });
@@ -249,6 +259,11 @@ export async function runReport(
  * The permissions and levels a report names must be ones the organization can hold: `permission` (+ `levels`) of
  * holders-during, and both sides of every SoD pair (`pairs`) — a misspelt one would be an empty, reassuring report.
  */
+/** The first instant a parsed report request asks about (`now` for a report at the default instant). */
+export function reportSince(definition: ReportDefinition, request: ParsedReportRequest, now = new Date().toISOString()): string {
+  return definition.since(request.query as never, now);
+}
+
 /** What answers which organizations and permissions exist (the access projection: KNOWN_ORGANIZATIONS). */
 export interface KnownOrganizationsLike {
   requirePermission(tenantId: string, orgId: string, permission: string, path?: string, levels?: readonly string[]): Promise<void>;

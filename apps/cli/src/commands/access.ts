@@ -14,7 +14,11 @@ export function registerAccess(program: Command): void {
     .option('--at <instant>', 'an instant: 2026-03-01, 2026-03-01T09:00:00Z or …T09:00:00.000+02:00 (default now)')
     .option('--known-at <instant>', 'as known at this instant (same forms; default now)')
     .option('--no-explain', 'omit the explanation chains')
-    .addHelpText('after', '\nExample:\n  $ ledger access -t demo -o org-1 -u u-00017 --at 2026-01-15T00:00:00.000Z\n')
+    .addHelpText(
+      'after',
+      "\nExit codes: 0 printed, 1 unknown organization or member, 2 invalid option, 3 --at is before the organization's baseline (unknown; the message says from when it is known).\n" +
+        '\nExample:\n  $ ledger access -t demo -o org-1 -u u-00017 --at 2026-01-15T00:00:00.000Z\n',
+    )
     .action(async (options: { tenant: string; org: string; user: string; at?: string; knownAt?: string; explain: boolean }, command: Command) => {
       const [{ withLedger }, { ACCESS_QUERY_SCHEMAS, parseAccessQuery }] = await Promise.all([import('../ledger-on-disk.js'), import('@access-ledger/ledger')]);
       // Parsed before the store opens, with the route's own schema (the same instants are accepted and refused).

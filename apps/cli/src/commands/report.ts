@@ -17,6 +17,8 @@ interface ReportOptions {
   key?: string;
 }
 
+const BEFORE_BASELINE = 'urn:access-ledger:problem:before-baseline';
+
 /** `--param k=v` (repeatable) plus the named options, as the route's query parameters. */
 function queryOf(name: string, options: ReportOptions): [string, string][] {
   const pairs: [string, string][] = [];
@@ -71,9 +73,12 @@ async function viaServer(name: string, options: ReportOptions, url: string, key:
   if (!res.ok) {
     let message = `${res.status} ${text}`;
     try {
-      const problem = JSON.parse(text) as { detail?: string; errors?: { path: string; message: string }[] };
+      const problem = JSON.parse(text) as { type?: string; detail?: string; errors?: { path: string; message: string }[] };
+      // Before the organization's baseline: the server's message as is, and the exit code of the on-disk path.
+      if (problem.type === BEFORE_BASELINE) throw new CliError(problem.detail ?? text, 3);
       message = `${res.status}: ${problem.detail ?? text}${(problem.errors ?? []).map((e) => `\n  ${e.path || '(query)'}: ${e.message}`).join('')}`;
-    } catch {
+    } catch (error) {
+      if (error instanceof CliError) throw error;
       // not problem+json: print the raw answer
     }
     throw new CliError(message, res.status === 400 || res.status === 404 ? 2 : 1);
@@ -114,8 +119,11 @@ async function onDisk(name: string, options: ReportOptions, config: LedgerConfig
     try {
       await withLedger(config, async (ledger) => {
         await ledger.runner.catchUp();
-        await ledger.queries.requireOrganization(options.tenant, options.org!);
-        await reports.requireKnownPermissions(ledger.queries, options.tenant, reports.parseReportRequest(reports.reportNamed(name)!, options.org!, query));
+        const definition = reports.reportNamed(name)!;
+        const request = reports.parseReportRequest(definition, options.org!, query);
+        // Before the organization's baseline the answer is unknown: BeforeBaselineError, exit 3 (main.ts).
+        await ledger.queries.requireOrganization(options.tenant, options.org!, reports.reportSince(definition, request));
+        await reports.requireKnownPermissions(ledger.queries, options.tenant, request);
       });
     } catch (error) {
       if (error instanceof InvalidInputError)
@@ -170,7 +178,7 @@ export function registerReport(program: Command): void {
         '  otherwise: the read model in --data-dir, opened by this command (embedded chDB, or CLICKHOUSE_URL) after it\n' +
         '  caught the audit trail and access intervals up with the event store. chDB allows one process per data\n' +
         '  directory, so this works only while the server is NOT running on it (exit 2 with a hint otherwise).\n' +
-        '\nExit codes: 0 printed, 1 failure (e.g. the server refused the key), 2 invalid parameters, unknown report, read model in use.\n' +
+        "\nExit codes: 0 printed, 1 failure (e.g. the server refused the key), 2 invalid parameters, unknown report, read model in use, 3 the period starts before the organization's baseline (its access then is unknown; the message says from when it is known).\n" +
         '\nExamples:\n' +
         '  $ ledger report access-review -t demo -o org-1 --at 2026-03-31T00:00:00.000Z --format csv > review.csv\n' +
         '  $ ledger report holders-during -t demo -o org-1 --from 2026-01-01T00:00:00.000Z --to 2026-04-01T00:00:00.000Z -p permission=admin:billing\n' +
