@@ -20,7 +20,7 @@ const BENCHES = [
   { name: 'compliance-source', file: 'compliance-source.bench.js', what: 'Compliance API backfill from the fake server on loopback vs the feed paged alone' },
   { name: 'console', file: 'console.bench.js', what: 'the web console in Chromium: member-at-date page vs the same API call' },
   { name: 'backdated-import', file: 'backdated-import.bench.js', what: 'back-dated NDJSON import vs the same lines in order, /health probed throughout' },
-  { name: 'proofs', file: 'proofs.bench.js', what: 'Merkle tree build, inclusion/consistency proofs, append with tree + checkpoints on vs off (issue 14)' },
+  { name: 'proofs', file: 'proofs.bench.js', what: 'Merkle tree build, inclusion/consistency proofs, append with tree + checkpoints on vs off' },
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

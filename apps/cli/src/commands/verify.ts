@@ -18,7 +18,7 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print one JSON line per tenant', false)
     .option(
       '--against <checkpoint>',
-      "also check the checkpoint's tenant against this signed checkpoint (issue 14): the first tree-size events must rebuild its Merkle root and chain head (a truncated or rewritten tail fails); --keys checks its signature",
+      "also check the checkpoint's tenant against this signed checkpoint: the first tree-size events must rebuild its Merkle root and chain head (a truncated or rewritten tail fails); --keys checks its signature",
     )
     .option('--keys <file>', 'public keys (keys.json) to check the --against checkpoint signature with')
     .addHelpText('after', '\nExamples:\n  $ ledger verify\n  $ ledger --data-dir ./data verify --tenant acme\n')
