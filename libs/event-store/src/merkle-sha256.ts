@@ -439,3 +439,278 @@ export function bytesOfWords(words: Int32Array, at: number): Buffer {
   for (let w = 0; w < 8; w++) out.writeInt32BE(words[at + w]!, w * 4);
   return out;
 }
+
+/*
+ * Four hashes at once: the same compression on 4 lanes of WebAssembly SIMD (v128 = 4 × i32), for the leaves of a batch
+ * and the nodes of each level of it, which are independent of one another. One 4-lane compression costs about what one
+ * JavaScript compression does, so a batch hashes ≈ 3–4× faster. The module is written out here byte by byte (no
+ * toolchain): one function, compress4(statePtr, blockPtr), over its own memory, where state word j of lane l is the
+ * i32 at statePtr + 16·j + 4·l and block word j of lane l at blockPtr + 16·j + 4·l. Ch and Maj are v128.bitselect:
+ * Ch(e, f, g) = bitselect(f, g, e), Maj(a, b, c) = bitselect(b, a, a ^ c).
+ */
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const ROUND_CONSTANTS = [
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74,
+  0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d,
+  0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e,
+  0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5,
+  0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
+/** The bytes of the module: `compress4` as above, and its memory (one 64 KiB page) exported. */
+export function compress4Module(): Uint8Array {
+  const c: number[] = [];
+  const get = (i: number) => c.push(0x20, ...uleb(i));
+  const set = (i: number) => c.push(0x21, ...uleb(i));
+  const simd = (op: number) => c.push(0xfd, ...uleb(op));
+  const i32 = (n: number) => c.push(0x41, ...sleb(n));
+  const load = (ptr: number, offset: number) => {
+    get(ptr);
+    simd(0); // v128.load, align 16
+    c.push(4, ...uleb(offset));
+  };
+  const add = () => simd(174); // i32x4.add
+  const xor = () => simd(81);
+  const or = () => simd(80);
+  const shl = () => simd(171); // i32x4.shl
+  const shrU = () => simd(173); // i32x4.shr_u
+  const bitselect = () => simd(82);
+  // Locals: 0 statePtr, 1 blockPtr (i32); then w0 … w15 and a … h (v128).
+  const W = (j: number) => 2 + j;
+  const V = (j: number) => 18 + j;
+  const rotr = (x: number, n: number) => {
+    get(x);
+    i32(n);
+    shrU();
+    get(x);
+    i32(32 - n);
+    shl();
+    or();
+  };
+  const smallSigma = (x: number, r1: number, r2: number, s: number) => {
+    rotr(x, r1);
+    rotr(x, r2);
+    xor();
+    get(x);
+    i32(s);
+    shrU();
+    xor();
+  };
+  const bigSigma = (x: number, r1: number, r2: number, r3: number) => {
+    rotr(x, r1);
+    rotr(x, r2);
+    xor();
+    rotr(x, r3);
+    xor();
+  };
+  for (let j = 0; j < 16; j++) {
+    load(1, j * 16);
+    set(W(j));
+  }
+  for (let j = 0; j < 8; j++) {
+    load(0, j * 16);
+    set(V(j));
+  }
+  for (let i = 0; i < 64; i++) {
+    const [a, b, cc, d, e, f, g, h] = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => V((j - (i % 8) + 8) % 8)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const w = W(i % 16);
+    if (i >= 16) {
+      get(w);
+      smallSigma(W((i - 15) % 16), 7, 18, 3);
+      add();
+      get(W((i - 7) % 16));
+      add();
+      smallSigma(W((i - 2) % 16), 17, 19, 10);
+      add();
+      set(w);
+    }
+    // h += Σ1(e) + Ch(e, f, g) + K[i] + W[i]
+    get(h);
+    bigSigma(e, 6, 11, 25);
+    add();
+    get(f);
+    get(g);
+    get(e);
+    bitselect();
+    add();
+    i32(ROUND_CONSTANTS[i]! | 0);
+    simd(17); // i32x4.splat
+    add();
+    get(w);
+    add();
+    set(h);
+    // d += h
+    get(d);
+    get(h);
+    add();
+    set(d);
+    // h += Σ0(a) + Maj(a, b, c)
+    get(h);
+    bigSigma(a, 2, 13, 22);
+    add();
+    get(b);
+    get(a);
+    get(a);
+    get(cc);
+    xor();
+    bitselect();
+    add();
+    set(h);
+  }
+  for (let j = 0; j < 8; j++) {
+    get(0);
+    load(0, j * 16);
+    get(V(j));
+    add();
+    simd(11); // v128.store
+    c.push(4, ...uleb(j * 16));
+  }
+  c.push(0x0b);
+  const body = [1, 24, 0x7b, ...c]; // one run of 24 v128 locals
+  const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
+  const name = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'latin1')];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
+    ...section(1, [1, 0x60, 2, 0x7f, 0x7f, 0]), // type: (i32, i32) → ()
+    ...section(3, [1, 0]), // one function of that type
+    ...section(5, [1, 0, 1]), // memory: 1 page
+    ...section(7, [2, ...name('memory'), 2, 0, ...name('compress4'), 0, 0]),
+    ...section(10, [1, ...uleb(body.length), ...body]),
+  ]);
+}
+
+interface Lanes {
+  readonly compress4: (statePtr: number, blockPtr: number) => void;
+  /** The module's memory as i32: state at [0, 32), block at [32, 96). */
+  readonly mem: Int32Array;
+}
+
+/** The part of the WebAssembly global used here (this project's TypeScript libs do not declare it). */
+interface Wasm {
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object) => { readonly exports: { compress4: Lanes['compress4']; memory: { buffer: ArrayBuffer } } };
+}
+
+/** Undefined where WebAssembly SIMD is not available: the scalar functions above do everything then. */
+const LANES: Lanes | undefined = (() => {
+  try {
+    const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
+    const { exports } = new wasm.Instance(new wasm.Module(compress4Module()));
+    return { compress4: exports.compress4, mem: new Int32Array(exports.memory.buffer) };
+  } catch {
+    // A runtime without SIMD refuses the module; hashing one at a time gives the same hashes.
+    return undefined;
+  }
+})();
+
+/** Whether the 4-lane path runs here (it does on Node 24). */
+export const HASHES_FOUR_AT_ONCE = LANES !== undefined;
+
+const IV = [0x6a09e667, 0xbb67ae85 | 0, 0x3c6ef372, 0xa54ff53a | 0, 0x510e527f, 0x9b05688c | 0, 0x1f83d9ab, 0x5be0cd19];
+const STATE = 0;
+const BLOCK = 32;
+
+function initLanes(mem: Int32Array): void {
+  for (let j = 0; j < 8; j++) {
+    const v = IV[j]!;
+    mem[STATE + j * 4] = v;
+    mem[STATE + j * 4 + 1] = v;
+    mem[STATE + j * 4 + 2] = v;
+    mem[STATE + j * 4 + 3] = v;
+  }
+}
+
+function emitLanes(mem: Int32Array, lanes: number, out: Int32Array, outAt: number): void {
+  for (let l = 0; l < lanes; l++) for (let j = 0; j < 8; j++) out[outAt + l * 8 + j] = mem[STATE + j * 4 + l]!;
+}
+
+/**
+ * Leaf hashes of `count` hashes (8 words each) at `src[srcAt…]`, into `out[outAt…]` (may be the same place): 4 at a
+ * time with SIMD, else one by one.
+ */
+export function leafWordsMany(src: Int32Array, srcAt: number, count: number, out: Int32Array, outAt: number): void {
+  if (LANES === undefined) {
+    for (let i = 0; i < count; i++) leafWords(src, srcAt + i * 8, out, outAt + i * 8);
+    return;
+  }
+  const { compress4, mem } = LANES;
+  for (let i = 0; i < count; i += 4) {
+    const lanes = Math.min(4, count - i);
+    for (let l = 0; l < lanes; l++) {
+      const h = srcAt + (i + l) * 8;
+      mem[BLOCK + l] = src[h]! >>> 8;
+      for (let j = 1; j < 8; j++) mem[BLOCK + j * 4 + l] = (src[h + j - 1]! << 24) | (src[h + j]! >>> 8);
+      mem[BLOCK + 32 + l] = (src[h + 7]! << 24) | 0x800000;
+      for (let j = 9; j < 15; j++) mem[BLOCK + j * 4 + l] = 0;
+      mem[BLOCK + 60 + l] = 33 * 8;
+    }
+    initLanes(mem);
+    compress4(STATE * 4, BLOCK * 4);
+    emitLanes(mem, lanes, out, outAt + i * 8);
+  }
+}
+
+/**
+ * Node hashes of `count` pairs: pair p is left = `src[srcAt + 16p …]`, right = `src[srcAt + 16p + 8 …]`; node p goes to
+ * `out[outAt + 8p …]` (out must not overlap src beyond the pairs already read: out before src, or apart).
+ */
+export function nodeWordsMany(src: Int32Array, srcAt: number, count: number, out: Int32Array, outAt: number): void {
+  if (LANES === undefined) {
+    for (let p = 0; p < count; p++) nodeWords(src, srcAt + p * 16, src, srcAt + p * 16 + 8, out, outAt + p * 8);
+    return;
+  }
+  const { compress4, mem } = LANES;
+  for (let p = 0; p < count; p += 4) {
+    const lanes = Math.min(4, count - p);
+    for (let l = 0; l < lanes; l++) {
+      const left = srcAt + (p + l) * 16;
+      const right = left + 8;
+      mem[BLOCK + l] = 0x01000000 | (src[left]! >>> 8);
+      for (let j = 1; j < 8; j++) mem[BLOCK + j * 4 + l] = (src[left + j - 1]! << 24) | (src[left + j]! >>> 8);
+      mem[BLOCK + 32 + l] = (src[left + 7]! << 24) | (src[right]! >>> 8);
+      for (let j = 9; j < 16; j++) mem[BLOCK + j * 4 + l] = (src[right + j - 9]! << 24) | (src[right + j - 8]! >>> 8);
+    }
+    initLanes(mem);
+    compress4(STATE * 4, BLOCK * 4);
+    for (let l = 0; l < lanes; l++) {
+      mem[BLOCK + l] = (src[srcAt + (p + l) * 16 + 15]! << 24) | 0x800000;
+      for (let j = 1; j < 15; j++) mem[BLOCK + j * 4 + l] = 0;
+      mem[BLOCK + 60 + l] = 65 * 8;
+    }
+    compress4(STATE * 4, BLOCK * 4);
+    emitLanes(mem, lanes, out, outAt + p * 8);
+  }
+}

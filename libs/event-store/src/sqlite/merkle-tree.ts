@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { splitPoint, type SubtreeHashes } from '../merkle.js';
-import { bytesOfWords, leafWords, nodeWords, wordsOfBytes, wordsOfHex } from '../merkle-sha256.js';
+import { bytesOfWords, leafWords, leafWordsMany, nodeWords, nodeWordsMany, wordsOfBytes, wordsOfHex } from '../merkle-sha256.js';
 
 /**
  * The stored half of each stream's Merkle tree (hashing: merkle.ts, and merkle-sha256.ts on the append path). What is
@@ -125,6 +125,50 @@ export class WordFrontier {
     this.size++;
   }
 
+  /**
+   * Appends `count` leaves (leaf hashes, 8 words each, at `leaves[0…]`) level by level: the new nodes of each level
+   * are hashed together (nodeWordsMany: 4 at a time), the first paired with this frontier's subtree of that level when
+   * it has one. Same tree, same completed subtrees as `count` pushes.
+   */
+  pushMany(leaves: Int32Array, count: number, completed?: Completed): void {
+    const n = this.size;
+    // Subtree roots left unpaired at each level below `level`, the new frontier's smaller entries.
+    const kept: Int32Array[] = [];
+    let nodes = leaves;
+    let len = count;
+    let first = n; // index, at this level, of nodes[0]
+    let level = 0;
+    while (len > 0) {
+      let src = nodes;
+      let srcLen = len;
+      if (first % 2 === 1) {
+        // The frontier's subtree of this level is the left sibling of the first new node: it is the entry after
+        // those of the levels above (one per set bit of n above this level).
+        const at = popcount(Math.floor(n / 2 ** (level + 1))) * 8;
+        src = new Int32Array((len + 1) * 8);
+        src.set(this.words.subarray(at, at + 8), 0);
+        src.set(nodes.subarray(0, len * 8), 8);
+        srcLen = len + 1;
+        first--;
+      }
+      const pairs = Math.floor(srcLen / 2);
+      if (srcLen % 2 === 1) kept.push(src.slice((srcLen - 1) * 8, srcLen * 8));
+      const next = new Int32Array(pairs * 8);
+      nodeWordsMany(src, 0, pairs, next, 0);
+      level++;
+      first /= 2;
+      if (level >= BLOCK_LEVEL && completed !== undefined) for (let i = 0; i < pairs; i++) completed(level, first + i, next, i * 8);
+      nodes = next;
+      len = pairs;
+    }
+    // Entries of `level` and above are unchanged; below, the kept roots, largest first.
+    const above = popcount(Math.floor(n / 2 ** level));
+    let depth = above;
+    for (let i = kept.length - 1; i >= 0; i--) this.words.set(kept[i]!, depth++ * 8);
+    this.depth = depth;
+    this.size = n + count;
+  }
+
   /** MTH of the leaves pushed (≥ 1): the subtree roots folded right to left, into `out[at..at+8)`. */
   rootInto(out: Int32Array, at: number): void {
     if (this.depth === 0) throw new RangeError('the empty tree has no leaves to fold');
@@ -133,11 +177,31 @@ export class WordFrontier {
   }
 }
 
+function popcount(n: number): number {
+  let bits = 0;
+  for (let x = n; x > 0; x = Math.floor(x / 2)) bits += x % 2;
+  return bits;
+}
+
 /** Scratch for one leaf: its chain hash's words, hashed in place into the leaf hash. */
 const LEAF = new Int32Array(8);
+/** From this many leaves on, an append hashes them level by level, 4 at a time (WordFrontier.pushMany). */
+const MANY = 8;
+
+/** The leaf hashes of these chain hashes, 8 words each. */
+function leavesOfChainHashes(hashes: readonly string[]): Int32Array {
+  const leaves = new Int32Array(hashes.length * 8);
+  for (let i = 0; i < hashes.length; i++) wordsOfHex(hashes[i]!, leaves, i * 8);
+  leafWordsMany(leaves, 0, hashes.length, leaves, 0);
+  return leaves;
+}
 
 /** Pushes the chain hashes, as leaves, into the frontier. */
 function pushChainHashes(f: WordFrontier, hashes: readonly string[], completed?: Completed): void {
+  if (hashes.length >= MANY) {
+    f.pushMany(leavesOfChainHashes(hashes), hashes.length, completed);
+    return;
+  }
   for (const h of hashes) {
     wordsOfHex(h, LEAF, 0);
     leafWords(LEAF, 0, LEAF, 0);
@@ -223,16 +287,11 @@ export class MerkleTreeWriter {
  */
 export function subtreeHashes(s: MerkleStatements, streamId: string, treeSize: number): SubtreeHashes {
   let cachedBlock = -1;
-  let leaves = new Int32Array(0);
+  let leaves: Int32Array = new Int32Array(0);
   const out = new Int32Array(8);
   const leavesOfBlock = (block: number): Int32Array => {
     if (cachedBlock !== block) {
-      const hashes = chainHashesOf(s, streamId, block * BLOCK, Math.min((block + 1) * BLOCK, treeSize));
-      leaves = new Int32Array(hashes.length * 8);
-      for (let i = 0; i < hashes.length; i++) {
-        wordsOfHex(hashes[i]!, leaves, i * 8);
-        leafWords(leaves, i * 8, leaves, i * 8);
-      }
+      leaves = leavesOfChainHashes(chainHashesOf(s, streamId, block * BLOCK, Math.min((block + 1) * BLOCK, treeSize)));
       cachedBlock = block;
     }
     return leaves;
