@@ -26,7 +26,7 @@ const BENCHES = [
   { name: 'console', file: 'console.bench.js', what: 'the web console in Chromium: member-at-date page vs the same API call' },
   { name: 'backdated-import', file: 'backdated-import.bench.js', what: 'back-dated NDJSON import vs the same lines in order, /health probed throughout' },
   { name: 'groups', file: 'groups.bench.js', what: "an organization's groups and one group (discovery) vs its member listing and holders, in memory" },
-  { name: 'proofs', file: 'proofs.bench.js', what: 'Merkle tree build, inclusion/consistency proofs, append with tree + checkpoints on vs off (issue 14)' },
+  { name: 'proofs', file: 'proofs.bench.js', what: 'Merkle tree build, inclusion/consistency proofs, append with tree + checkpoints on vs off' },
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

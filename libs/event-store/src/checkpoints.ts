@@ -6,7 +6,7 @@ import { leafHashOfChainHash, MerkleFrontier, verifyConsistency, verifyInclusion
 import type { EventStore, JsonValue } from './port.js';
 
 /**
- * Signed checkpoints and the proof files an auditor verifies offline (issue 14, docs/proofs.md).
+ * Signed checkpoints and the proof files an auditor verifies offline (docs/proofs.md).
  *
  * A checkpoint says "the tenant's log had `treeSize` events, their Merkle root was `rootHash` and the last one's
  * chain hash `chainHead`, at `time`", signed with Ed25519 over the canonical JSON of those fields (chain.ts's

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 
 /**
- * The Merkle tree of a stream (issue 14), hashed as RFC 9162 § 2.1.1 says:
+ * The Merkle tree of a stream, hashed as RFC 9162 § 2.1.1 says:
  *
  *   MTH({})        = SHA-256()
  *   MTH({d(0)})    = SHA-256(0x00 || d(0))                       (a leaf)

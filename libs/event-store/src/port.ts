@@ -129,7 +129,7 @@ export interface VerifyOptions {
 }
 
 /**
- * Issue 14: each stream's RFC 9162 Merkle tree over its events in chain order (leaf i = revision i, leaf bytes = the
+ * Each stream's RFC 9162 Merkle tree over its events in chain order (leaf i = revision i, leaf bytes = the
  * event's chain hash; docs/proofs.md). Hashes and proof nodes are lowercase hex. Only the SQLite store keeps one.
  */
 export interface MerkleLog {
@@ -144,7 +144,7 @@ export interface MerkleLog {
 }
 
 export interface EventStore {
-  /** The Merkle trees (issue 14), where the adapter keeps them (SQLite); undefined on KurrentDB. */
+  /** The Merkle trees (inclusion and consistency proofs, docs/proofs.md), where the adapter keeps them (SQLite); undefined on KurrentDB. */
   readonly merkle?: MerkleLog;
   append(streamId: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult>;
   /** The command recorded under this key in this stream (see `AppendOptions.commands`), or undefined. */

@@ -17,7 +17,7 @@ import {
 import { CliError, configOf } from '../program.js';
 
 /**
- * `ledger checkpoint` signs checkpoints of the tenants' Merkle trees, `ledger prove` writes
+ * Proofs (docs/proofs.md): `ledger checkpoint` signs checkpoints of the tenants' Merkle trees, `ledger prove` writes
  * an inclusion or consistency proof file, `ledger verify-proof` checks one offline with nothing but the public keys.
  */
 

@@ -10,7 +10,7 @@ import {
   type JsonValue,
   type RecordedEvent,
 } from '../port.js';
-import { extendTree, merkleStatements, type MerkleStatements } from './merkle-tree.js';
+import { MerkleTreeWriter } from './merkle-tree.js';
 
 /**
  * What an append does between BEGIN IMMEDIATE and COMMIT, shared by `SqliteEventStore.append` (on the caller's
@@ -47,8 +47,8 @@ export interface AppendStatements {
   readonly lastOfStream: StatementSync;
   readonly insert: StatementSync;
   readonly insertCommand: StatementSync;
-  /** The Merkle tree's statements, or undefined when the store keeps no tree (`merkle: false`). */
-  readonly merkle: MerkleStatements | undefined;
+  /** What grows the Merkle trees, or undefined when the store keeps none (`merkle: false`). */
+  readonly merkle: MerkleTreeWriter | undefined;
 }
 
 export function appendStatements(db: DatabaseSync, merkle = true): AppendStatements {
@@ -59,7 +59,7 @@ export function appendStatements(db: DatabaseSync, merkle = true): AppendStateme
     lastOfStream: db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
     insert: db.prepare('INSERT INTO events (stream_id, revision, id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     insertCommand: db.prepare('INSERT INTO command_keys (stream_id, key, first_revision, count, answer) VALUES (?, ?, ?, ?, ?)'),
-    merkle: merkle ? merkleStatements(db) : undefined,
+    merkle: merkle ? new MerkleTreeWriter(db) : undefined,
   };
 }
 
@@ -114,8 +114,8 @@ export function appendInTransaction(
     hashes[i] = hash;
     prevHash = hash;
   }
-  // Issue 14: the tree grows in the same transaction as the chain, so a committed event is always a leaf.
-  if (s.merkle !== undefined) extendTree(s.merkle, streamId, firstRevision, hashes);
+  // The tree grows in the same transaction as the chain, so a committed event is always a leaf.
+  if (s.merkle !== undefined) s.merkle.extend(streamId, firstRevision, firstPrevHash, hashes);
   // Item 9: the keys commit with the events or not at all, so a retry after any crash finds exactly what is stored.
   for (const c of commands) {
     if (!Number.isInteger(c.first) || c.first < 0 || c.first >= count || c.count < 0 || c.first + c.count > count)

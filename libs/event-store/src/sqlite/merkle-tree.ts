@@ -1,24 +1,34 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { leafHashOfChainHash, merkleNodeHash, rootOfLeafHashes, splitPoint, type SubtreeHashes } from '../merkle.js';
+import { splitPoint, type SubtreeHashes } from '../merkle.js';
+import { bytesOfWords, leafWords, leafWordsMany, nodeWords, nodeWordsMany, wordsOfBytes, wordsOfHex } from '../merkle-sha256.js';
 
 /**
- * The stored half of each stream's Merkle tree (issue 14; hashing in merkle.ts). What is kept, so that a proof never
- * recomputes more than one block:
+ * The stored half of each stream's Merkle tree (hashing: merkle.ts, and merkle-sha256.ts on the append path). What is
+ * kept, so that a proof never recomputes more than one block of BLOCK leaves:
  *
- * - `merkle_nodes (stream_id, level, idx, hash)`: the hash of every *complete* subtree of 2^level leaves, level ≥ 4,
- *   node idx covering leaves [idx·2^level, (idx+1)·2^level). A complete subtree never changes again, so a row is
- *   written once, when its last leaf is appended — in the append's own transaction. Below level 4 nothing is stored:
- *   those hashes are recomputed from at most 16 chain hashes read from `events` (one index range read), which costs
- *   less than storing ≈ 2 rows per event would at every append.
- * - `merkle_trees (stream_id, size)`: how many leaves the stored nodes cover. An append extends from there; a store
- *   whose tree lags its events (a file made before issue 14, or written with the tree off) is caught up on open and by
- *   the next append, from the events' own chain hashes.
+ * - `merkle_nodes (stream_id, level, idx, hash)`: the hash of every *complete* subtree of 2^level leaves, level ≥
+ *   BLOCK_LEVEL (256 leaves and up), node idx covering leaves [idx·2^level, (idx+1)·2^level). A complete subtree never
+ *   changes again, so a row is written once, when its last leaf is appended, in the append's own transaction: on
+ *   average one row per 128 events. Below BLOCK_LEVEL nothing is stored: a proof recomputes those hashes from at most
+ *   256 chain hashes read from `events` (one index range read).
+ * - `merkle_trees (stream_id, size)`: how many leaves the tree covers. An append extends from there; a store whose
+ *   tree lags its events (written with the tree off, or made before the tree existed) is caught up on open and by the
+ *   next append, from the events' own chain hashes. A tree larger than its stream means events were deleted under it:
+ *   appends to that stream are refused.
  *
- * Per append: two point statements (size read and written), and per completed block of 16 one range read of ≤ 15
- * hashes, 31 SHA-256 and on average two node rows — O(log n) at most, inside the same BEGIN IMMEDIATE … COMMIT.
+ * The append path keeps each stream's **frontier** in memory (the roots of the perfect subtrees along the right edge,
+ * one per set bit of the size, O(log n)): an append hashes its leaves into it and writes only the rows of the subtrees
+ * it completes, plus the size. The frontier is a cache of what is stored, never a source of truth: it is used only when
+ * it was left by the append that stored the stream's current last event (same size, same last chain hash, and the
+ * stored size agrees), and otherwise rebuilt from the stored rows and the chain hashes of the last, incomplete block.
+ * So another connection's appends (an append worker, a second process), a rolled-back transaction or a crash cost one
+ * rebuild, and can never leave a stale frontier in use.
+ *
+ * Stores written with 16-leaf blocks (levels 4–7 stored too) are read as they are: their rows of level ≥ 8 are the
+ * same hashes; the finer rows are deleted on open (`catchUpTrees`).
  */
 
-export const BLOCK_LEVEL = 4;
+export const BLOCK_LEVEL = 8;
 export const BLOCK = 1 << BLOCK_LEVEL;
 
 export const MERKLE_SCHEMA = `
@@ -45,17 +55,21 @@ export interface MerkleStatements {
   readonly insertNode: StatementSync;
   readonly node: StatementSync;
   readonly chainHashes: StatementSync;
+  readonly dropFinerNodes: StatementSync;
 }
 
 export function merkleStatements(db: DatabaseSync): MerkleStatements {
   const chainHashes = db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? AND revision >= ? AND revision < ? ORDER BY revision');
   chainHashes.setReturnArrays(true);
+  const node = db.prepare('SELECT hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx = ?');
+  node.setReturnArrays(true);
   return {
     size: db.prepare('SELECT size FROM merkle_trees WHERE stream_id = ?'),
     setSize: db.prepare('INSERT INTO merkle_trees (stream_id, size) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET size = excluded.size'),
     insertNode: db.prepare('INSERT INTO merkle_nodes (stream_id, level, idx, hash) VALUES (?, ?, ?, ?)'),
-    node: db.prepare('SELECT hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx = ?'),
+    node,
     chainHashes,
+    dropFinerNodes: db.prepare(`DELETE FROM merkle_nodes WHERE stream_id = ? AND level < ${BLOCK_LEVEL}`),
   };
 }
 
@@ -73,103 +87,269 @@ export function chainHashesOf(s: MerkleStatements, streamId: string, from: numbe
   return rows.map((r) => r[1]);
 }
 
+/** The stored hash of the complete subtree (level, idx), as words into `out[at..at+8)`. */
+function storedNodeInto(s: MerkleStatements, streamId: string, level: number, idx: number, out: Int32Array, at: number): void {
+  const row = s.node.get(streamId, level, idx) as unknown as [Uint8Array] | undefined;
+  if (row === undefined) throw new MerkleTreeError(`stream ${streamId}: Merkle node (${level}, ${idx}) is missing`);
+  wordsOfBytes(row[0], out, at);
+}
+
+/** Called for each subtree of ≥ BLOCK leaves a push completes: its level, index, and where its hash is in `words`. */
+type Completed = (level: number, idx: number, words: Int32Array, at: number) => void;
+
 /**
- * Extends the stored tree of `streamId` to cover `hashes`, the chain hashes of revisions firstRevision, …: the new
- * complete subtrees of 16 leaves and up are written. Must run inside the transaction that stores those events.
+ * A tree's right edge: the roots of its perfect subtrees, largest (leftmost) first — one per set bit of `size` — as
+ * words (8 per hash). `push` hashes a leaf in and merges equal-sized subtrees, as MerkleFrontier does over Buffers.
  */
-export function extendTree(s: MerkleStatements, streamId: string, firstRevision: number, hashes: readonly string[]): void {
-  const size = storedTreeSize(s, streamId);
-  if (size > firstRevision)
-    throw new MerkleTreeError(
-      `stream ${streamId}: the Merkle tree covers ${size} events but the stream continues at revision ${firstRevision} (events were deleted)`,
-    );
-  // A lagging tree (made before issue 14, or with the tree off) is caught up from the stored events first.
-  const lag = size < firstRevision ? chainHashesOf(s, streamId, size, firstRevision) : [];
-  const end = firstRevision + hashes.length;
-  const blockStart = size - (size % BLOCK);
-  if (end - blockStart >= BLOCK) {
-    const before = chainHashesOf(s, streamId, blockStart, size);
-    const all = before.length + lag.length === 0 ? hashes : [...before, ...lag, ...hashes];
-    const leaves = new Array<Buffer>(end - blockStart);
-    const lastBlockEnd = end - (end % BLOCK);
-    for (let i = 0; i < lastBlockEnd - blockStart; i++) leaves[i] = leafHashOfChainHash(all[i]!);
-    for (let b = blockStart; b + BLOCK <= end; b += BLOCK) {
-      insertUp(s, streamId, BLOCK_LEVEL, b / BLOCK, rootOfLeafHashes(leaves, b - blockStart, b - blockStart + BLOCK));
+export class WordFrontier {
+  /** 8 words per subtree root; a tree of < 2^53 leaves has at most 53. */
+  readonly words = new Int32Array(54 * 8);
+  depth = 0;
+  size = 0;
+
+  /** Appends the leaf whose hash (already the leaf hash) is at `leaf[at..at+8)`. */
+  push(leaf: Int32Array, at: number, completed?: Completed): void {
+    const w = this.words;
+    let top = this.depth;
+    for (let i = 0; i < 8; i++) w[top * 8 + i] = leaf[at + i]!;
+    let n = this.size;
+    let level = 0;
+    while (n % 2 === 1) {
+      nodeWords(w, (top - 1) * 8, w, top * 8, w, (top - 1) * 8);
+      top--;
+      level++;
+      n = (n - 1) / 2;
+      if (level >= BLOCK_LEVEL && completed !== undefined) completed(level, n, w, top * 8);
+    }
+    this.depth = top + 1;
+    this.size++;
+  }
+
+  /**
+   * Appends `count` leaves (leaf hashes, 8 words each, at `leaves[0…]`) level by level: the new nodes of each level
+   * are hashed together (nodeWordsMany: 4 at a time), the first paired with this frontier's subtree of that level when
+   * it has one. Same tree, same completed subtrees as `count` pushes.
+   */
+  pushMany(leaves: Int32Array, count: number, completed?: Completed): void {
+    const n = this.size;
+    // Subtree roots left unpaired at each level below `level`, the new frontier's smaller entries.
+    const kept: Int32Array[] = [];
+    let nodes = leaves;
+    let len = count;
+    let first = n; // index, at this level, of nodes[0]
+    let level = 0;
+    while (len > 0) {
+      let src = nodes;
+      let srcLen = len;
+      if (first % 2 === 1) {
+        // The frontier's subtree of this level is the left sibling of the first new node: it is the entry after
+        // those of the levels above (one per set bit of n above this level).
+        const at = popcount(Math.floor(n / 2 ** (level + 1))) * 8;
+        src = new Int32Array((len + 1) * 8);
+        src.set(this.words.subarray(at, at + 8), 0);
+        src.set(nodes.subarray(0, len * 8), 8);
+        srcLen = len + 1;
+        first--;
+      }
+      const pairs = Math.floor(srcLen / 2);
+      if (srcLen % 2 === 1) kept.push(src.slice((srcLen - 1) * 8, srcLen * 8));
+      const next = new Int32Array(pairs * 8);
+      nodeWordsMany(src, 0, pairs, next, 0);
+      level++;
+      first /= 2;
+      if (level >= BLOCK_LEVEL && completed !== undefined) for (let i = 0; i < pairs; i++) completed(level, first + i, next, i * 8);
+      nodes = next;
+      len = pairs;
+    }
+    // Entries of `level` and above are unchanged; below, the kept roots, largest first.
+    const above = popcount(Math.floor(n / 2 ** level));
+    let depth = above;
+    for (let i = kept.length - 1; i >= 0; i--) this.words.set(kept[i]!, depth++ * 8);
+    this.depth = depth;
+    this.size = n + count;
+  }
+
+  /** MTH of the leaves pushed (≥ 1): the subtree roots folded right to left, into `out[at..at+8)`. */
+  rootInto(out: Int32Array, at: number): void {
+    if (this.depth === 0) throw new RangeError('the empty tree has no leaves to fold');
+    out.set(this.words.subarray((this.depth - 1) * 8, this.depth * 8), at);
+    for (let i = this.depth - 2; i >= 0; i--) nodeWords(this.words, i * 8, out, at, out, at);
+  }
+}
+
+function popcount(n: number): number {
+  let bits = 0;
+  for (let x = n; x > 0; x = Math.floor(x / 2)) bits += x % 2;
+  return bits;
+}
+
+/** Scratch for one leaf: its chain hash's words, hashed in place into the leaf hash. */
+const LEAF = new Int32Array(8);
+/** From this many leaves on, an append hashes them level by level, 4 at a time (WordFrontier.pushMany). */
+const MANY = 8;
+
+/** The leaf hashes of these chain hashes, 8 words each. */
+function leavesOfChainHashes(hashes: readonly string[]): Int32Array {
+  const leaves = new Int32Array(hashes.length * 8);
+  for (let i = 0; i < hashes.length; i++) wordsOfHex(hashes[i]!, leaves, i * 8);
+  leafWordsMany(leaves, 0, hashes.length, leaves, 0);
+  return leaves;
+}
+
+/** Pushes the chain hashes, as leaves, into the frontier. */
+function pushChainHashes(f: WordFrontier, hashes: readonly string[], completed?: Completed): void {
+  if (hashes.length >= MANY) {
+    f.pushMany(leavesOfChainHashes(hashes), hashes.length, completed);
+    return;
+  }
+  for (const h of hashes) {
+    wordsOfHex(h, LEAF, 0);
+    leafWords(LEAF, 0, LEAF, 0);
+    f.push(LEAF, 0, completed);
+  }
+}
+
+/**
+ * The frontier of the stored tree of `size` leaves: the stored rows for its subtrees of ≥ BLOCK leaves, and the last,
+ * incomplete block hashed from its chain hashes (≤ 255).
+ */
+function frontierFromStore(s: MerkleStatements, streamId: string, size: number): WordFrontier {
+  const f = new WordFrontier();
+  let start = 0;
+  for (let level = 52; level >= BLOCK_LEVEL; level--) {
+    const span = 2 ** level;
+    if (size - start >= span) {
+      storedNodeInto(s, streamId, level, start / span, f.words, f.depth * 8);
+      f.depth++;
+      start += span;
     }
   }
-  s.setSize.run(streamId, end);
+  f.size = start;
+  pushChainHashes(f, chainHashesOf(s, streamId, start, size));
+  return f;
 }
 
-/** Stores a complete node and every parent it completes (a right child completes its parent). */
-function insertUp(s: MerkleStatements, streamId: string, level: number, idx: number, hash: Buffer): void {
-  let l = level;
-  let i = idx;
-  let h = hash;
-  for (;;) {
-    s.insertNode.run(streamId, l, i, h);
-    if (i % 2 === 0) return;
-    const sibling = s.node.get(streamId, l, i - 1) as { hash: Uint8Array } | undefined;
-    if (sibling === undefined) throw new MerkleTreeError(`stream ${streamId}: Merkle node (${l}, ${i - 1}) is missing`);
-    h = merkleNodeHash(sibling.hash, h);
-    l++;
-    i = (i - 1) / 2;
+/** How many streams' frontiers an append path keeps (≈ 1.7 KB each); the least recently appended are dropped first. */
+const FRONTIERS_KEPT = 1024;
+
+/** The append side of the trees: extends them inside the transactions that store the events. */
+export class MerkleTreeWriter {
+  readonly #s: MerkleStatements;
+  /** Per stream: the frontier its last append through this writer left, and that append's last chain hash. */
+  readonly #frontiers = new Map<string, { readonly frontier: WordFrontier; readonly lastHash: string }>();
+
+  constructor(db: DatabaseSync) {
+    this.#s = merkleStatements(db);
+  }
+
+  get statements(): MerkleStatements {
+    return this.#s;
+  }
+
+  /**
+   * Extends the stored tree of `streamId` to cover `hashes`, the chain hashes of revisions firstRevision, …, whose
+   * predecessor's chain hash is `prevHash` (undefined: not known to the caller). Writes the subtrees of ≥ BLOCK leaves
+   * it completes and the new size. Must run inside the transaction that stores those events; when that transaction
+   * rolls back, the frontier left here no longer matches the stored stream and is not used again.
+   */
+  extend(streamId: string, firstRevision: number, prevHash: string | undefined, hashes: readonly string[]): void {
+    const s = this.#s;
+    const size = storedTreeSize(s, streamId);
+    if (size > firstRevision)
+      throw new MerkleTreeError(
+        `stream ${streamId}: the Merkle tree covers ${size} events but the stream continues at revision ${firstRevision} (events were deleted)`,
+      );
+    const cached = this.#frontiers.get(streamId);
+    // Taken out before anything can throw: a frontier half-way through an extension must not stay cached.
+    this.#frontiers.delete(streamId);
+    const frontier =
+      cached !== undefined && prevHash !== undefined && cached.frontier.size === size && size === firstRevision && cached.lastHash === prevHash
+        ? cached.frontier
+        : frontierFromStore(s, streamId, size);
+    const completed: Completed = (level, idx, words, at) => {
+      s.insertNode.run(streamId, level, idx, bytesOfWords(words, at));
+    };
+    // A lagging tree (written with the tree off, or made before it existed) is caught up from the stored events first.
+    if (size < firstRevision) pushChainHashes(frontier, chainHashesOf(s, streamId, size, firstRevision), completed);
+    pushChainHashes(frontier, hashes, completed);
+    s.setSize.run(streamId, frontier.size);
+    if (hashes.length > 0) {
+      this.#frontiers.set(streamId, { frontier, lastHash: hashes[hashes.length - 1]! });
+      if (this.#frontiers.size > FRONTIERS_KEPT) this.#frontiers.delete(this.#frontiers.keys().next().value!);
+    }
   }
 }
 
 /**
- * MTH(D[start:end]) of a stream's tree, from the stored complete subtrees and, below 16 leaves, the chain hashes in
- * `events`. The callers (proofs, roots) ask only for ranges of a tree no larger than the stored one.
+ * MTH(D[start:end]) of a stream's tree, from the stored complete subtrees and, below BLOCK leaves, the chain hashes in
+ * `events`. The callers (proofs, roots) ask only for ranges of the tree of `treeSize` leaves, no larger than the
+ * stored one; the leaves of the block a proof reaches into are read and hashed once.
  */
-export function subtreeHashes(s: MerkleStatements, streamId: string): SubtreeHashes {
+export function subtreeHashes(s: MerkleStatements, streamId: string, treeSize: number): SubtreeHashes {
   let cachedBlock = -1;
-  let cachedLeaves: Buffer[] = [];
-  const leavesOfBlock = (block: number, upTo: number): Buffer[] => {
-    if (cachedBlock !== block || cachedLeaves.length < upTo - block * BLOCK) {
-      cachedLeaves = chainHashesOf(s, streamId, block * BLOCK, upTo).map(leafHashOfChainHash);
+  let leaves: Int32Array = new Int32Array(0);
+  const out = new Int32Array(8);
+  const leavesOfBlock = (block: number): Int32Array => {
+    if (cachedBlock !== block) {
+      leaves = leavesOfChainHashes(chainHashesOf(s, streamId, block * BLOCK, Math.min((block + 1) * BLOCK, treeSize)));
       cachedBlock = block;
     }
-    return cachedLeaves;
+    return leaves;
   };
   const mth = (start: number, end: number): Buffer => {
+    if (start < 0 || end > treeSize || end <= start) throw new RangeError(`no subtree [${start}, ${end}) in a tree of ${treeSize}`);
     const n = end - start;
     if (n >= BLOCK && (n & (n - 1)) === 0 && start % n === 0) {
-      const level = Math.log2(n);
-      const row = s.node.get(streamId, level, start / n) as { hash: Uint8Array } | undefined;
-      if (row === undefined) throw new MerkleTreeError(`stream ${streamId}: Merkle node (${level}, ${start / n}) is missing`);
-      return Buffer.from(row.hash);
+      storedNodeInto(s, streamId, Math.log2(n), start / n, out, 0);
+      return bytesOfWords(out, 0);
     }
     if (n > BLOCK) {
       const k = splitPoint(n);
-      return merkleNodeHash(mth(start, start + k), mth(start + k, end));
+      const left = mth(start, start + k);
+      const right = mth(start + k, end);
+      const words = new Int32Array(16);
+      wordsOfBytes(left, words, 0);
+      wordsOfBytes(right, words, 8);
+      nodeWords(words, 0, words, 8, out, 0);
+      return bytesOfWords(out, 0);
     }
-    // Within one block of 16 (the recursion never crosses a block boundary below 16 leaves).
+    // Within one block (the recursion never crosses a block boundary below BLOCK leaves).
     const block = Math.floor(start / BLOCK);
-    const leaves = leavesOfBlock(block, end);
-    return rootOfLeafHashes(leaves, start - block * BLOCK, end - block * BLOCK);
+    const l = leavesOfBlock(block);
+    const f = new WordFrontier();
+    for (let i = start - block * BLOCK; i < end - block * BLOCK; i++) f.push(l, i * 8);
+    f.rootInto(out, 0);
+    return bytesOfWords(out, 0);
   };
   return mth;
 }
 
 /**
  * Catches the stored tree of every stream up with its events, in transactions of `chunk` events (each one extends
- * from the size the last committed, so an interrupted catch-up resumes). Returns the events added to trees.
+ * from the size the last committed, so an interrupted catch-up resumes), and deletes the rows below BLOCK_LEVEL that
+ * stores written with smaller blocks kept. Returns the events added to trees.
  */
-export function catchUpTrees(db: DatabaseSync, s: MerkleStatements, chunk = 65_536): number {
+export function catchUpTrees(db: DatabaseSync, writer: MerkleTreeWriter, chunk = 65_536): number {
+  const s = writer.statements;
   const streams = db.prepare('SELECT stream_id, MAX(revision) + 1 AS n FROM events GROUP BY stream_id').all() as { stream_id: string; n: number }[];
   let added = 0;
   for (const { stream_id: streamId, n } of streams) {
-    for (;;) {
+    let prevHash: string | undefined;
+    for (let first = true; ; first = false) {
       db.exec('BEGIN IMMEDIATE');
       try {
+        if (first) s.dropFinerNodes.run(streamId);
         const size = storedTreeSize(s, streamId);
         // A tree ahead of its stream (events deleted under it) is left as it is: the store still opens (so that
-        // `ledger verify` can report), and appends to that stream are refused by extendTree.
+        // `ledger verify` can report), and appends to that stream are refused by the writer.
         if (size >= n) {
           db.exec('COMMIT');
           break;
         }
         const to = Math.min(n, size + chunk);
-        extendTree(s, streamId, size, chainHashesOf(s, streamId, size, to));
+        const hashes = chainHashesOf(s, streamId, size, to);
+        writer.extend(streamId, size, prevHash, hashes);
+        prevHash = hashes[hashes.length - 1];
         added += to - size;
         db.exec('COMMIT');
       } catch (error) {

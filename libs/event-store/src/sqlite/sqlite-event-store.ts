@@ -84,7 +84,7 @@ export interface SqliteEventStoreOptions {
   /** Tests only: the compiled `append-worker.js` to use when the sources run under jest. */
   readonly appendWorkerFile?: string;
   /**
-   * Keep each stream's Merkle tree (issue 14, docs/proofs.md): grown in every append's transaction, caught up on open
+   * Keep each stream's Merkle tree (docs/proofs.md): grown in every append's transaction, caught up on open
    * for events stored without it. Default true; false only for the benchmark's baseline (the tree is then caught up at
    * the next open with it on).
    */
@@ -238,8 +238,9 @@ export class SqliteEventStore implements EventStore {
     this.#merkleOn = options.merkle ?? true;
     this.#db.exec(MERKLE_SCHEMA);
     this.#merkle = merkleStatements(this.#db);
-    // Issue 14: a store made before the tree existed (or written with it off) gets its trees built here, once.
-    if (this.#merkleOn) catchUpTrees(this.#db, this.#merkle);
+    this.#appendStatements = appendStatements(this.#db, this.#merkleOn);
+    // A store made before the tree existed (or written with it off) gets its trees built here, once.
+    if (this.#appendStatements.merkle !== undefined) catchUpTrees(this.#db, this.#appendStatements.merkle);
     if (options.maxPageCount !== undefined) this.#db.exec(`PRAGMA max_page_count = ${Math.floor(options.maxPageCount)}`);
     this.#maxPageCount = options.maxPageCount;
     this.#workerAppendFrom = Math.max(1, options.workerAppendFrom ?? 2000);
@@ -250,7 +251,6 @@ export class SqliteEventStore implements EventStore {
     this.#commit = this.#db.prepare('COMMIT');
     this.#rollback = this.#db.prepare('ROLLBACK');
     this.#lastOfStream = this.#db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1');
-    this.#appendStatements = appendStatements(this.#db, this.#merkleOn);
     this.#commandByKey = this.#db.prepare('SELECT first_revision, count, answer FROM command_keys WHERE stream_id = ? AND key = ?');
     this.#allForwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position ASC LIMIT ?`);
     this.#allBackwards = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position DESC LIMIT ?`);
@@ -631,7 +631,7 @@ export class SqliteEventStore implements EventStore {
     return verifyStoredEvents(streamId, links, onProgress, start);
   }
 
-  /** Issue 14: the stream's Merkle tree, its roots and proofs (merkle-tree.ts, docs/proofs.md). */
+  /** The stream's Merkle tree, its roots and proofs (merkle-tree.ts, docs/proofs.md). */
   readonly merkle: MerkleLog = {
     treeSize: async (streamId) => {
       this.#assertOpen();
@@ -639,15 +639,15 @@ export class SqliteEventStore implements EventStore {
     },
     rootHash: async (streamId, treeSize) => {
       this.#assertTree(streamId, treeSize);
-      return treeSize === 0 ? EMPTY_TREE_HASH : subtreeHashes(this.#merkle, streamId)(0, treeSize).toString('hex');
+      return treeSize === 0 ? EMPTY_TREE_HASH : subtreeHashes(this.#merkle, streamId, treeSize)(0, treeSize).toString('hex');
     },
     inclusionProof: async (streamId, leafIndex, treeSize) => {
       this.#assertTree(streamId, treeSize);
-      return inclusionPath(leafIndex, treeSize, subtreeHashes(this.#merkle, streamId)).map((b) => b.toString('hex'));
+      return inclusionPath(leafIndex, treeSize, subtreeHashes(this.#merkle, streamId, treeSize)).map((b) => b.toString('hex'));
     },
     consistencyProof: async (streamId, fromSize, toSize) => {
       this.#assertTree(streamId, toSize);
-      return consistencyPath(fromSize, toSize, subtreeHashes(this.#merkle, streamId)).map((b) => b.toString('hex'));
+      return consistencyPath(fromSize, toSize, subtreeHashes(this.#merkle, streamId, toSize)).map((b) => b.toString('hex'));
     },
   };
 
