@@ -304,6 +304,44 @@ describe('GET /v1/tenants/{t}/orgs/{o}/reports/…', () => {
     expect(empty.text).toBe('orgId,workspaceId,apiKeyId,name,createdBy,createdAt,createdByEvent,creatorStatus,creatorLeftAt,creatorLeftEvent\r\n');
   });
 
+  test('access-review pages by member: `limit` members after `cursor`, `nextCursor` until the last; together they are the CSV, which is complete', async () => {
+    const base = `/v1/tenants/acme/orgs/org-review/reports/access-review?at=${at(4)}`;
+    const csv = (await get(`${base}&format=csv`)).text.trimEnd().split('\r\n').slice(1);
+    const seen: string[] = [];
+    const lines: string[] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const page = await get(`${base}&limit=1${next ? `&cursor=${next}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.body.members).toHaveLength(1);
+      for (const m of page.body.members) {
+        seen.push(m.userId);
+        for (const p of m.permissions) lines.push([m.userId, p.permission, p.level, p.since, p.grantedBy, p.until ?? ''].join(','));
+      }
+      next = page.body.nextCursor;
+      pages++;
+    } while (next);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(['=cmd|calc', 'alice', 'bob']);
+    // The CSV guards the formula cell; the JSON gives the id as it is.
+    expect(lines.map((l) => l.replace(/^=/, "'="))).toEqual(csv);
+    const all = await get(base);
+    expect(all.body.nextCursor).toBeNull();
+    expect(all.body.members.map((m: any) => m.userId)).toEqual(seen);
+    // Paging parameters of the JSON form are refused with the CSV, which is always the whole review.
+    const csvPage = await get(`${base}&format=csv&limit=1&cursor=${(await get(`${base}&limit=1`)).body.nextCursor}`);
+    expect(csvPage.status).toBe(400);
+    expect(csvPage.body.errors.map((e: any) => e.path).sort()).toEqual(['cursor', 'limit']);
+    for (const cursor of ['alice', 'eyJ1IjoxfQ', '', '%3D%3D']) {
+      const bad = await get(`${base}&cursor=${cursor}`);
+      expect(bad.status).toBe(400);
+      expect(bad.type).toContain('application/problem+json');
+      expect(bad.body.errors.map((e: any) => e.path)).toEqual(['cursor']);
+    }
+    for (const limit of ['0', '1001', 'ten']) expect((await get(`${base}&limit=${limit}`)).body.errors.map((e: any) => e.path)).toEqual(['limit']);
+  });
+
   test('bad report requests: missing period, bad format, bad org id → 400 with every field; unknown report → 404', async () => {
     const missing = await get('/v1/tenants/acme/orgs/org-review/reports/holders-during?format=xml');
     expect(missing.status).toBe(400);

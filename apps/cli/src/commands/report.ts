@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
 import type { LedgerConfig } from '@access-ledger/config';
 import { CliError, configOf } from '../program.js';
 
@@ -43,9 +45,17 @@ function objectOf(pairs: readonly [string, string][]): Record<string, unknown> {
   return query;
 }
 
+/** A CSV answer as it arrives (the access review's is streamed, and can be large), honouring stdout's backpressure. */
+async function writeStream(body: AsyncIterable<Uint8Array | string>): Promise<void> {
+  for await (const chunk of body) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+}
+
 /** The audit search has no CSV form on the route: its page is rendered here, one event a row. */
 async function write(name: string, format: string, body: unknown): Promise<void> {
   if (typeof body === 'string') return void process.stdout.write(body);
+  if (body === undefined) return; // streamed to stdout already
+  const next = (body as { nextCursor?: unknown }).nextCursor;
+  if (name === 'access-review' && typeof next === 'string') process.stderr.write(`more members: -p cursor=${next}\n`);
   if (name === 'audit' && format === 'csv') {
     const { toCsv } = await import('@access-ledger/read-model');
     const page = body as { events: Record<string, unknown>[]; nextCursor: string | null };
@@ -67,6 +77,7 @@ async function viaServer(name: string, options: ReportOptions, url: string, key:
   } catch (error) {
     throw new CliError(`cannot reach ${url}: ${(error as Error).cause ?? (error as Error).message}`, 1);
   }
+  if (res.ok && res.body && res.headers.get('content-type')?.startsWith('text/csv')) return writeStream(Readable.fromWeb(res.body));
   const text = await res.text();
   if (!res.ok) {
     let message = `${res.status} ${text}`;
@@ -100,7 +111,12 @@ async function onDisk(name: string, options: ReportOptions, config: LedgerConfig
     } else {
       const definition = reports.reportNamed(name)!;
       const request = reports.parseReportRequest(definition, options.org!, query);
-      run = async (client) => (await reports.runReport(client, options.tenant, definition, request)).body;
+      run = async (client) => {
+        const { body } = await reports.runReport(client, options.tenant, definition, request);
+        // A stream reads the read model as it is written out: before the read model closes.
+        if (body instanceof Readable) return void (await writeStream(body));
+        return body;
+      };
     }
   } catch (error) {
     if (error instanceof InvalidInputError)
