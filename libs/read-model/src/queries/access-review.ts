@@ -108,7 +108,7 @@ const HELD_AT = `(
 )`;
 
 /**
- * The members of a page: up to `count` user ids after `after`, in order, among those holding a stored row at `at`
+ * The members of a page: up to `count` user ids (all when 0) after `after`, in order, among those holding a stored row at `at`
  * (the pseudo-member of the tool profile excluded). A member whose rows all turn out to derive nothing (a profile
  * row while the organization's profile holds no tool) is in the page but has no row in the answer, as in the
  * unpaged review.
@@ -128,7 +128,7 @@ async function membersAt(
         AND ({userId:String} = '' OR user_id = {userId:String}) AND user_id > {after:String}
         AND valid_from <= ${AT} AND valid_to > ${AT}
       ORDER BY userId
-      LIMIT {count:UInt32}`,
+      ${count > 0 ? 'LIMIT {count:UInt32}' : ''}`,
     query_params: { tenantId, orgId, at: scope.at, userId: scope.userId, after: scope.after, count },
     format: 'JSONEachRow',
   });
@@ -210,15 +210,15 @@ export async function accessReview(client: ClickHouseClient, tenantId: string, o
   return members;
 }
 
-/** Members per query of the CSV stream: bounds what one query holds (≈ 250 tools each on the benchmark history). */
-export const REVIEW_CSV_MEMBERS_PER_QUERY = 500;
+/** Members per query of the CSV stream: bounds what one query holds (on the benchmark history ≈ 290 rows, 33 KB of CSV per member). */
+export const REVIEW_CSV_MEMBERS_PER_QUERY = 2000;
 
 /**
  * The complete review as CSV (RFC 4180, the same bytes `toCsv` writes for `accessReviewRows`), streamed: the
  * header, then for each run of `membersPerQuery` members the lines ClickHouse formats (cells quoted and formulas
  * guarded in SQL), passed on as they arrive. At most one run's answer is in memory at a time (with chDB, which
- * hands over a whole answer at once; a server streams it). The first members are chosen before this returns, so
- * a read model that cannot answer fails the request instead of a stream already under way.
+ * hands over a whole answer at once; a server streams it), plus the members' ids. The ids are read before this
+ * returns, so a read model that cannot answer fails the request instead of a stream already under way.
  *
  * Each run is its own read: a row the projection rewrites between two runs (a late event, R61) is read as it is
  * when its run is read.
@@ -241,14 +241,14 @@ export async function accessReviewCsv(
     { sql: `if(valid_to = parseDateTime64BestEffort('${OPEN_END}', 3, 'UTC'), '', ${isoInstantSql('valid_to')})` },
   ]);
   const sql = `SELECT ${line} FROM ${HELD_AT} ORDER BY user_id, permission, valid_from FORMAT TabSeparatedRaw`;
-  let members = await membersAt(client, tenantId, orgId, { at, userId, after: '' }, membersPerQuery);
+  // Every member's id first (one query; a few bytes each), then their rows run after run.
+  const members = await membersAt(client, tenantId, orgId, { at, userId, after: '' }, 0);
   async function* lines(): AsyncGenerator<Buffer | string> {
     yield csvHeader(ACCESS_REVIEW_COLUMNS);
-    while (members.length > 0) {
-      const { stream } = await client.exec({ query: sql, query_params: { tenantId, orgId, at, members } });
+    for (let from = 0; from < members.length; from += membersPerQuery) {
+      const run = members.slice(from, from + membersPerQuery);
+      const { stream } = await client.exec({ query: sql, query_params: { tenantId, orgId, at, members: run } });
       for await (const chunk of stream) yield chunk as Buffer;
-      if (members.length < membersPerQuery) return;
-      members = await membersAt(client, tenantId, orgId, { at, userId, after: members[members.length - 1]! }, membersPerQuery);
     }
   }
   return Readable.from(lines(), { objectMode: false });
