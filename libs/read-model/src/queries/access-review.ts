@@ -211,7 +211,7 @@ export async function accessReview(client: ClickHouseClient, tenantId: string, o
 }
 
 /** Members per query of the CSV stream: bounds what one query holds (on the benchmark history ≈ 290 rows, 33 KB of CSV per member). */
-export const REVIEW_CSV_MEMBERS_PER_QUERY = 2000;
+export const REVIEW_CSV_MEMBERS_PER_QUERY = 500;
 
 /**
  * The complete review as CSV (RFC 4180, the same bytes `toCsv` writes for `accessReviewRows`), streamed: the
