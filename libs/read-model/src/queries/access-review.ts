@@ -150,30 +150,25 @@ export async function accessReviewPage(
   const members = found.slice(0, query.limit);
   const nextCursor = found.length > query.limit ? encodeReviewCursor(members[members.length - 1]!) : null;
   if (members.length === 0) return { at, members: [], nextCursor };
+  // Each member's permissions as the answer's objects (named tuples), `until` null while open, sorted by permission
+  // then since: nothing is reshaped in Node.
   const result = await client.query({
     query: `
       SELECT user_id AS userId,
-             arraySort(groupArray((permission, valid_from, level, opened_by, valid_to))) AS held
+             arraySort(p -> (p.1, p.3), groupArray(CAST(
+               (permission, level, valid_from, opened_by, if(valid_to = parseDateTime64BestEffort('${OPEN_END}', 3, 'UTC'), NULL, valid_to)),
+               'Tuple(permission String, level String, since DateTime64(3, \\'UTC\\'), grantedBy String, until Nullable(DateTime64(3, \\'UTC\\')))'
+             ))) AS permissions
       FROM ${HELD_AT}
       GROUP BY user_id
       ORDER BY userId`,
     query_params: { tenantId, orgId, at, members },
     format: 'JSONEachRow',
-    clickhouse_settings: { output_format_json_named_tuples_as_objects: 0 },
+    clickhouse_settings: { output_format_json_named_tuples_as_objects: 1 },
   });
-  const rows = await result.json<{ userId: string; held: [string, string, string, string, string][] }>();
   return {
     at,
-    members: rows.map((row) => ({
-      userId: row.userId,
-      permissions: row.held.map(([permission, since, level, grantedBy, until]) => ({
-        permission,
-        level,
-        since,
-        grantedBy,
-        until: openEndToNull(until),
-      })),
-    })),
+    members: await result.json<AccessReviewMember>(),
     nextCursor,
   };
 }
