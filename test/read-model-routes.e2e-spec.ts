@@ -515,6 +515,34 @@ describe('ledger report', () => {
       expect(custom.status).toBe(0);
       expect(custom.stdout.split('\r\n')[0]).toBe('orgId,userId,status,customSince,roleEvent');
       expect(custom.stdout).toContain('acme-eng,u1,active,2026-01-05T10:02:00.000Z,e-u1');
+      // The access review: one page of members (the next cursor on stderr), and the complete CSV streamed to stdout.
+      const firstPage = await ledger(dir, 'report', 'access-review', '-t', 'acme', '-o', 'acme-eng', '--at', '2026-02-01', '-p', 'limit=1');
+      expect(firstPage.status).toBe(0);
+      expect(JSON.parse(firstPage.stdout).members.map((m: any) => m.userId)).toEqual(['po']);
+      const next = /more members: -p cursor=(\S+)/.exec(firstPage.stderr)?.[1];
+      expect(next).toEqual(expect.any(String));
+      const secondPage = await ledger(
+        dir,
+        'report',
+        'access-review',
+        '-t',
+        'acme',
+        '-o',
+        'acme-eng',
+        '--at',
+        '2026-02-01',
+        '-p',
+        'limit=1',
+        '-p',
+        `cursor=${next}`,
+      );
+      expect(JSON.parse(secondPage.stdout)).toMatchObject({ members: [{ userId: 'u1' }], nextCursor: null });
+      const review = await ledger(dir, 'report', 'access-review', '-t', 'acme', '-o', 'acme-eng', '--at', '2026-02-01', '--format', 'csv');
+      expect(review.status).toBe(0);
+      const reviewLines = review.stdout.split('\r\n');
+      expect(reviewLines[0]).toBe('userId,permission,level,since,grantedBy,until');
+      expect(reviewLines).toContain('u1,role:custom,custom,2026-01-05T10:02:00.000Z,e-u1,');
+      expect(new Set(reviewLines.slice(1, -1).map((l) => l.split(',')[0]))).toEqual(new Set(['po', 'u1']));
       // As the route: an organization, permission or level the tenant never had is an error, never an empty report.
       const unknownOrg = await ledger(dir, 'report', 'access-review', '-t', 'acme', '-o', 'acme-engg');
       expect({ status: unknownOrg.status, stdout: unknownOrg.stdout }).toEqual({ status: 1, stdout: '' });

@@ -173,7 +173,7 @@ export function registerReport(program: Command): void {
     .option('-f, --format <format>', 'json or csv', 'json')
     .option(
       '-p, --param <key=value>',
-      'another query parameter, repeatable (permission=…, levels=…, bucket=week, pairs=…, includeSuspended=true; audit: actor, subject, type, limit, cursor)',
+      'another query parameter, repeatable (permission=…, levels=…, bucket=week, pairs=…, includeSuspended=true; access-review: limit, cursor (its JSON pages; the CSV is complete); audit: actor, subject, type, limit, cursor)',
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
