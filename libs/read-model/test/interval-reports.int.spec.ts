@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AccessIntervalWriter, type AccessIntervalChange } from '../src/ingestion/access-intervals.js';
 import { ORG_TOOLS_PERMISSION, ORG_TOOLS_USER } from '../src/queries/effective-intervals.js';
 import { accessChanges, AccessChangesQuery } from '../src/queries/access-changes.js';
-import { ACCESS_REVIEW_COLUMNS, accessReview, accessReviewCsv, accessReviewPage, AccessReviewQuery, accessReviewRows } from '../src/queries/access-review.js';
+import {
+  ACCESS_REVIEW_COLUMNS,
+  accessReview,
+  accessReviewCsv,
+  accessReviewPage,
+  AccessReviewQuery,
+  accessReviewRows,
+  HELD_AT_SQL_FOR_TESTS,
+} from '../src/queries/access-review.js';
 import { toCsv } from '../src/queries/csv.js';
 import { permissionHolders, PermissionHoldersQuery } from '../src/queries/permission-holders.js';
 import { bucketStarts, privilegedAccess, PrivilegedAccessQuery } from '../src/queries/privileged-access.js';
@@ -269,6 +277,16 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
       // This member (the 22nd) left on 02-10.
       expect(rowsText.includes('"quote""d, user",')).toBe(instant === at('01-20'));
     }
+    // A page reads only its members' rows: ClickHouse narrows the stored rows and the members' profile rows to the
+    // page's ids before the profile join (the index condition of both reads names the set).
+    const plan = await db.client.query({
+      query: `EXPLAIN indexes = 1 SELECT count() FROM ${HELD_AT_SQL_FOR_TESTS}`,
+      query_params: { tenantId: tenant, orgId: 'acme-eng', at: at('01-20'), members: ['u-01', 'u-02', 'u-03'] },
+      format: 'TabSeparatedRaw',
+    });
+    const conditions = (await plan.text()).split('\n').filter((l) => l.includes('Condition:'));
+    expect(conditions.filter((l) => l.includes('user_id in 3-element set')).length).toBeGreaterThanOrEqual(2);
+    expect(conditions.some((l) => l.includes('user_id in 3-element set') && l.includes("permission in ['tools:org-policy'"))).toBe(true);
     // One member, and an organization with nobody: an empty page, and a CSV of the header alone.
     const one = await accessReviewPage(db.client, tenant, 'acme-eng', AccessReviewQuery.parse({ at: at('01-20'), userId: 'u-03', limit: 1 }));
     expect(one.members.map((m) => m.userId)).toEqual(['u-03']);

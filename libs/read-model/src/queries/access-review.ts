@@ -107,6 +107,9 @@ const HELD_AT = `(
     AND user_id IN {members:Array(String)}
 )`;
 
+/** The page's rows, for a test that checks ClickHouse narrows both sides of the profile join to the page's members. */
+export const HELD_AT_SQL_FOR_TESTS = HELD_AT;
+
 /**
  * The members of a page: up to `count` user ids (all when 0) after `after`, in order, among those holding a stored row at `at`
  * (the pseudo-member of the tool profile excluded). A member whose rows all turn out to derive nothing (a profile
