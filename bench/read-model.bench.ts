@@ -218,7 +218,7 @@ export async function benchReadModel(opts: ReadModelBenchOptions = {}): Promise<
     }
     intervals += await writer.write(batch);
     let t = performance.now();
-    const review = await accessReviewRows(client, 'bench', 'org1', { at: '2025-06-15T12:00:00.000Z', format: 'json' });
+    const review = await accessReviewRows(client, 'bench', 'org1', { at: '2025-06-15T12:00:00.000Z' });
     const accessReviewMs = Math.round(performance.now() - t);
     t = performance.now();
     const changes = await accessChanges(client, 'bench', 'org1', { from: '2025-04-01T00:00:00.000Z', to: '2025-07-01T00:00:00.000Z' });

@@ -304,6 +304,44 @@ describe('GET /v1/tenants/{t}/orgs/{o}/reports/…', () => {
     expect(empty.text).toBe('orgId,workspaceId,apiKeyId,name,createdBy,createdAt,createdByEvent,creatorStatus,creatorLeftAt,creatorLeftEvent\r\n');
   });
 
+  test('access-review pages by member: `limit` members after `cursor`, `nextCursor` until the last; together they are the CSV, which is complete', async () => {
+    const base = `/v1/tenants/acme/orgs/org-review/reports/access-review?at=${at(4)}`;
+    const csv = (await get(`${base}&format=csv`)).text.trimEnd().split('\r\n').slice(1);
+    const seen: string[] = [];
+    const lines: string[] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const page = await get(`${base}&limit=1${next ? `&cursor=${next}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.body.members).toHaveLength(1);
+      for (const m of page.body.members) {
+        seen.push(m.userId);
+        for (const p of m.permissions) lines.push([m.userId, p.permission, p.level, p.since, p.grantedBy, p.until ?? ''].join(','));
+      }
+      next = page.body.nextCursor;
+      pages++;
+    } while (next);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(['=cmd|calc', 'alice', 'bob']);
+    // The CSV guards the formula cell; the JSON gives the id as it is.
+    expect(lines.map((l) => l.replace(/^=/, "'="))).toEqual(csv);
+    const all = await get(base);
+    expect(all.body.nextCursor).toBeNull();
+    expect(all.body.members.map((m: any) => m.userId)).toEqual(seen);
+    // Paging parameters of the JSON form are refused with the CSV, which is always the whole review.
+    const csvPage = await get(`${base}&format=csv&limit=1&cursor=${(await get(`${base}&limit=1`)).body.nextCursor}`);
+    expect(csvPage.status).toBe(400);
+    expect(csvPage.body.errors.map((e: any) => e.path).sort()).toEqual(['cursor', 'limit']);
+    for (const cursor of ['alice', 'eyJ1IjoxfQ', '', '%3D%3D']) {
+      const bad = await get(`${base}&cursor=${cursor}`);
+      expect(bad.status).toBe(400);
+      expect(bad.type).toContain('application/problem+json');
+      expect(bad.body.errors.map((e: any) => e.path)).toEqual(['cursor']);
+    }
+    for (const limit of ['0', '1001', 'ten']) expect((await get(`${base}&limit=${limit}`)).body.errors.map((e: any) => e.path)).toEqual(['limit']);
+  });
+
   test('bad report requests: missing period, bad format, bad org id → 400 with every field; unknown report → 404', async () => {
     const missing = await get('/v1/tenants/acme/orgs/org-review/reports/holders-during?format=xml');
     expect(missing.status).toBe(400);
@@ -477,6 +515,34 @@ describe('ledger report', () => {
       expect(custom.status).toBe(0);
       expect(custom.stdout.split('\r\n')[0]).toBe('orgId,userId,status,customSince,roleEvent');
       expect(custom.stdout).toContain('acme-eng,u1,active,2026-01-05T10:02:00.000Z,e-u1');
+      // The access review: one page of members (the next cursor on stderr), and the complete CSV streamed to stdout.
+      const firstPage = await ledger(dir, 'report', 'access-review', '-t', 'acme', '-o', 'acme-eng', '--at', '2026-02-01', '-p', 'limit=1');
+      expect(firstPage.status).toBe(0);
+      expect(JSON.parse(firstPage.stdout).members.map((m: any) => m.userId)).toEqual(['po']);
+      const next = /more members: -p cursor=(\S+)/.exec(firstPage.stderr)?.[1];
+      expect(next).toEqual(expect.any(String));
+      const secondPage = await ledger(
+        dir,
+        'report',
+        'access-review',
+        '-t',
+        'acme',
+        '-o',
+        'acme-eng',
+        '--at',
+        '2026-02-01',
+        '-p',
+        'limit=1',
+        '-p',
+        `cursor=${next}`,
+      );
+      expect(JSON.parse(secondPage.stdout)).toMatchObject({ members: [{ userId: 'u1' }], nextCursor: null });
+      const review = await ledger(dir, 'report', 'access-review', '-t', 'acme', '-o', 'acme-eng', '--at', '2026-02-01', '--format', 'csv');
+      expect(review.status).toBe(0);
+      const reviewLines = review.stdout.split('\r\n');
+      expect(reviewLines[0]).toBe('userId,permission,level,since,grantedBy,until');
+      expect(reviewLines).toContain('u1,role:custom,custom,2026-01-05T10:02:00.000Z,e-u1,');
+      expect(new Set(reviewLines.slice(1, -1).map((l) => l.split(',')[0]))).toEqual(new Set(['po', 'u1']));
       // As the route: an organization, permission or level the tenant never had is an error, never an empty report.
       const unknownOrg = await ledger(dir, 'report', 'access-review', '-t', 'acme', '-o', 'acme-engg');
       expect({ status: unknownOrg.status, stdout: unknownOrg.stdout }).toEqual({ status: 1, stdout: '' });

@@ -214,7 +214,7 @@ describe('an unknown query parameter → 400 naming it and the accepted ones, on
     [`${T}/audit/events?typ=MemberAdded`, 'typ', 'orgId, actor, subject, type, from, to, limit, cursor, minPosition'],
     [`${O}/groups?status=active`, 'status', 'at, knownAt, q, limit, cursor'],
     [`${O}/groups/g-any?q=x`, 'q', 'at, knownAt, limit, cursor'],
-    [`${O}/reports/access-review?userid=po`, 'userid', 'at, userId, format, minPosition'],
+    [`${O}/reports/access-review?userid=po`, 'userid', 'at, userId, limit, cursor, format, minPosition'],
     [`${O}/reports/changes?from=2026-01-01&to=2026-02-01&user=po`, 'user', 'from, to, userId, permissionPrefix, format, minPosition'],
   ])('%s', async (path, parameter, accepted) => {
     expect((await problem(path, 400)).errors).toEqual([`${parameter}: is not a parameter of this route; accepted: ${accepted}`]);

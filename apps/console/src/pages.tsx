@@ -640,7 +640,8 @@ export function Reports({ session, orgId, name, params }: { session: Session; or
             .map((p) => p.slice(prefix.length));
           const op = d.paths[prefix + name]?.get;
           if (!op) return <ProblemView problem={{ status: 404, title: 'Unknown report', detail: `There is no report named "${name}"; reports: ${reports.join(', ')}.` }} />;
-          const fields = (op.parameters ?? []).filter((p) => p.in === 'query' && p.name !== 'format' && p.name !== 'minPosition');
+          // The page shows the CSV form, always complete: the JSON form's paging parameters (limit, cursor) are not asked.
+          const fields = (op.parameters ?? []).filter((p) => p.in === 'query' && !['format', 'minPosition', 'limit', 'cursor'].includes(p.name));
           return (
             <>
               <nav class="tabs" aria-label="Reports">

@@ -36,7 +36,20 @@ export {
 export { AuditSearchQuery, searchAuditEvents, type AuditSearchFilters, type AuditEvent, type AuditSearchPage } from './queries/audit-search.js';
 export { OrphanedApiKeysQuery, orphanedApiKeys, type OrphanedApiKey } from './queries/orphaned-api-keys.js';
 export { CustomMembersWithoutGroupQuery, customMembersWithoutGroup, type CustomMemberWithoutGroup } from './queries/custom-members-without-group.js';
-export { AccessReviewQuery, accessReview, accessReviewRows, type AccessReviewMember, type AccessReviewRow } from './queries/access-review.js';
+export {
+  AccessReviewQuery,
+  ACCESS_REVIEW_COLUMNS,
+  accessReview,
+  accessReviewCsv,
+  accessReviewPage,
+  accessReviewRows,
+  REVIEW_CSV_MEMBERS_PER_QUERY,
+  type AccessReviewMember,
+  type AccessReviewPage,
+  type AccessReviewPermission,
+  type AccessReviewRow,
+  type AccessReviewScope,
+} from './queries/access-review.js';
 export {
   PermissionHoldersQuery,
   permissionHolders,

@@ -2,13 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AccessIntervalWriter, type AccessIntervalChange } from '../src/ingestion/access-intervals.js';
 import { ORG_TOOLS_PERMISSION, ORG_TOOLS_USER } from '../src/queries/effective-intervals.js';
 import { accessChanges, AccessChangesQuery } from '../src/queries/access-changes.js';
-import { accessReview, AccessReviewQuery } from '../src/queries/access-review.js';
+import {
+  ACCESS_REVIEW_COLUMNS,
+  accessReview,
+  accessReviewCsv,
+  accessReviewPage,
+  AccessReviewQuery,
+  accessReviewRows,
+  HELD_AT_SQL_FOR_TESTS,
+} from '../src/queries/access-review.js';
+import { toCsv } from '../src/queries/csv.js';
 import { permissionHolders, PermissionHoldersQuery } from '../src/queries/permission-holders.js';
 import { bucketStarts, privilegedAccess, PrivilegedAccessQuery } from '../src/queries/privileged-access.js';
 import { sodViolations, SodViolationsQuery } from '../src/queries/segregation-of-duties.js';
 import { BACKENDS, openFixture, rows, type ClickHouseFixture } from './clickhouse-fixture.js';
 
 const DAY = 86_400_000;
+type AccessReviewMemberLike = Awaited<ReturnType<typeof accessReview>>[number];
 const Q1 = { from: '2026-01-01T00:00:00.000Z', to: '2026-04-01T00:00:00.000Z' };
 
 function change(
@@ -207,10 +217,98 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
     ]);
   });
 
+  it('access review pages (issue 12): every member exactly once, in order, and the pages together are the unpaged review; the streamed CSV is toCsv of the unpaged rows, byte for byte', async () => {
+    const tenant = 'pages';
+    const at = (day: string) => `2026-${day}T00:00:00.000Z`;
+    const c = (userId: string, permission: string, level: string, day: string, eventId: string, kind: 'open' | 'close' = 'open'): AccessIntervalChange => ({
+      ...change(userId, permission, level, day, eventId, kind, tenant),
+    });
+    // The organization's tool profile (three tools, one blocked from 02-01), 23 members: most follow the profile, every
+    // fourth holds a tool of her own, every fifth left on 02-10; ids that need quoting or a formula guard in CSV.
+    const ids = [...Array.from({ length: 20 }, (_, i) => `u-${String(i).padStart(2, '0')}`), '=cmd|calc', 'quote"d, user', '-minus'];
+    const changes: AccessIntervalChange[] = [
+      c(ORG_TOOLS_USER, 'tool:jira/search', 'always_allow', '01-01', 'p-1'),
+      c(ORG_TOOLS_USER, 'tool:jira/create', 'needs_approval', '01-01', 'p-1'),
+      c(ORG_TOOLS_USER, 'tool:drive/read', 'always_allow', '01-01', 'p-1'),
+      c(ORG_TOOLS_USER, 'tool:drive/read', 'always_allow', '02-01', 'p-2', 'close'),
+    ];
+    ids.forEach((id, i) => {
+      changes.push(c(id, 'role:user', 'user', '01-05', `m-${i}`), c(id, 'capability:claude_code', 'granted', '01-05', `m-${i}`));
+      if (i % 4 === 0) changes.push(c(id, 'tool:jira/search', 'needs_approval', '01-06', `t-${i}`));
+      else changes.push(c(id, ORG_TOOLS_PERMISSION, 'org', '01-05', `m-${i}`));
+      if (i % 5 === 1)
+        changes.push(c(id, 'role:user', 'user', '02-10', `r-${i}`, 'close'), c(id, 'capability:claude_code', 'granted', '02-10', `r-${i}`, 'close'));
+      if (i % 5 === 1 && i % 4 !== 0) changes.push(c(id, ORG_TOOLS_PERMISSION, 'org', '02-10', `r-${i}`, 'close'));
+      if (i % 5 === 1 && i % 4 === 0) changes.push(c(id, 'tool:jira/search', 'needs_approval', '02-10', `r-${i}`, 'close'));
+    });
+    await new AccessIntervalWriter(db.client).write(changes);
+    for (const instant of [at('01-20'), at('02-15')]) {
+      const unpaged = await accessReview(db.client, tenant, 'acme-eng', { at: instant });
+      expect(unpaged.length).toBeGreaterThan(15);
+      expect(unpaged.flatMap((m) => m.permissions).filter((p) => p.permission.startsWith('tool:')).length).toBeGreaterThan(20);
+      for (const limit of [1, 4, 7, 1000]) {
+        const seen: AccessReviewMemberLike[] = [];
+        let pages = 0;
+        for (let cursor: string | undefined; ; ) {
+          const page = await accessReviewPage(db.client, tenant, 'acme-eng', AccessReviewQuery.parse({ at: instant, limit, ...(cursor ? { cursor } : {}) }));
+          expect(page.members.length).toBeLessThanOrEqual(limit);
+          seen.push(...page.members);
+          pages++;
+          if (!page.nextCursor) break;
+          expect(page.members.length).toBe(limit);
+          cursor = page.nextCursor;
+        }
+        const userIds = seen.map((m) => m.userId);
+        expect(new Set(userIds).size).toBe(userIds.length);
+        expect(seen).toEqual(unpaged);
+        expect(pages).toBe(Math.max(1, Math.ceil(unpaged.length / limit)));
+      }
+      const rowsText = toCsv(
+        (await accessReviewRows(db.client, tenant, 'acme-eng', { at: instant })) as unknown as Record<string, unknown>[],
+        ACCESS_REVIEW_COLUMNS,
+      );
+      for (const membersPerQuery of [1, 3, 500]) {
+        let text = '';
+        for await (const chunk of await accessReviewCsv(db.client, tenant, 'acme-eng', { at: instant }, membersPerQuery)) text += chunk.toString();
+        expect(text).toBe(rowsText);
+      }
+      expect(rowsText).toContain("'=cmd|calc,");
+      expect(rowsText).toContain("'-minus,");
+      // This member (the 22nd) left on 02-10.
+      expect(rowsText.includes('"quote""d, user",')).toBe(instant === at('01-20'));
+    }
+    // A page reads only its members' rows: ClickHouse narrows the stored rows and the members' profile rows to the
+    // page's ids before the profile join (the index condition of both reads names the set).
+    const plan = await db.client.query({
+      query: `EXPLAIN indexes = 1 SELECT count() FROM ${HELD_AT_SQL_FOR_TESTS}`,
+      query_params: { tenantId: tenant, orgId: 'acme-eng', at: at('01-20'), members: ['u-01', 'u-02', 'u-03'] },
+      format: 'TabSeparatedRaw',
+    });
+    const conditions = (await plan.text()).split('\n').filter((l) => l.includes('Condition:'));
+    expect(conditions.filter((l) => l.includes('user_id in 3-element set')).length).toBeGreaterThanOrEqual(2);
+    expect(conditions.some((l) => l.includes('user_id in 3-element set') && l.includes("permission in ['tools:org-policy'"))).toBe(true);
+    // One member, and an organization with nobody: an empty page, and a CSV of the header alone.
+    const one = await accessReviewPage(db.client, tenant, 'acme-eng', AccessReviewQuery.parse({ at: at('01-20'), userId: 'u-03', limit: 1 }));
+    expect(one.members.map((m) => m.userId)).toEqual(['u-03']);
+    expect(one.nextCursor).toBeNull();
+    expect(await accessReviewPage(db.client, tenant, 'nobody', AccessReviewQuery.parse({ at: at('01-20') }))).toEqual({
+      at: at('01-20'),
+      members: [],
+      nextCursor: null,
+    });
+    let empty = '';
+    for await (const chunk of await accessReviewCsv(db.client, tenant, 'nobody', { at: at('01-20') })) empty += chunk.toString();
+    expect(empty).toBe('userId,permission,level,since,grantedBy,until\r\n');
+    // Cursors are the API's own: anything else is refused, not read as "from the start".
+    for (const cursor of ['u-03', Buffer.from('{"u":""}').toString('base64url'), Buffer.from('{"x":"u-03"}').toString('base64url'), '%%%'])
+      expect(AccessReviewQuery.safeParse({ cursor }).success).toBe(false);
+    for (const limit of ['0', '1001', 'x', '2.5']) expect(AccessReviewQuery.safeParse({ limit }).success).toBe(false);
+  });
+
   it('injection strings in every filter are plain values', async () => {
     for (const text of ["' OR 1=1 --", "'; DROP TABLE access_intervals; --", '\\', "x') OR ('1'='1", '☃ 名前']) {
-      expect(await accessReview(db.client, 'acme', text, { format: 'json' })).toEqual([]);
-      expect(await accessReview(db.client, text, 'acme-eng', { format: 'json', userId: text })).toEqual([]);
+      expect(await accessReview(db.client, 'acme', text, {})).toEqual([]);
+      expect(await accessReview(db.client, text, 'acme-eng', { userId: text })).toEqual([]);
       expect(await permissionHolders(db.client, 'acme', 'acme-eng', PermissionHoldersQuery.parse({ ...Q1, permission: text }))).toEqual([]);
       expect(
         await permissionHolders(db.client, 'acme', 'acme-eng', PermissionHoldersQuery.parse({ ...Q1, permission: 'admin:billing', levels: [text] })),
@@ -222,7 +320,7 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
       expect(AccessReviewQuery.safeParse({ at: text }).success).toBe(false);
       expect(PermissionHoldersQuery.safeParse({ from: text, to: Q1.to, permission: 'x' }).success).toBe(false);
     }
-    const [count] = await rows<{ n: number }>(db.client, "SELECT count() AS n FROM access_intervals FINAL WHERE tenant_id != 'profiles'");
+    const [count] = await rows<{ n: number }>(db.client, "SELECT count() AS n FROM access_intervals FINAL WHERE tenant_id NOT IN ('profiles', 'pages')");
     expect(Number(count!.n)).toBe(9);
   });
 

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Param, Query, Res, UseGuards } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyReply } from 'fastify';
+import type { Readable } from 'node:stream';
 import { NotFoundError } from '@access-ledger/ledger';
 import { searchAuditEvents, type AuditSearchPage } from '@access-ledger/read-model';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
@@ -66,7 +67,7 @@ export class ReadModelController {
     @Param('report') name: string,
     @Query() query: Record<string, unknown>,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string | Record<string, unknown>> {
+  ): Promise<string | Record<string, unknown> | Readable> {
     const definition = reportNamed(name);
     if (!definition)
       throw new NotFoundError(`There is no report named ${JSON.stringify(name.slice(0, 64))}; reports: ${REPORTS.map((r) => r.name).join(', ')}.`);
@@ -79,6 +80,7 @@ export class ReadModelController {
     reply.header(PROJECTED_THROUGH_HEADER, String(through));
     reply.header('content-type', rendered.contentType);
     if (request.format === 'csv') reply.header('content-disposition', `attachment; filename="${definition.name}-${request.orgId}.csv"`);
+    // A stream (the access review's CSV) is piped to the response by Fastify as ClickHouse answers.
     return rendered.body;
   }
 }

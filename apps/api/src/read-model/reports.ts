@@ -1,14 +1,17 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { Id } from '@access-ledger/access-model';
 import { InvalidInputError, acceptedKeys, issuesOf } from '@access-ledger/ledger';
 import { takeMinPosition } from './freshness.js';
 import {
   AccessChangesQuery,
+  ACCESS_REVIEW_COLUMNS,
   AccessReviewQuery,
   AuditSearchQuery,
   accessChanges,
-  accessReviewRows,
+  accessReviewCsv,
+  accessReviewPage,
   CustomMembersWithoutGroupQuery,
   customMembersWithoutGroup,
   OrphanedApiKeysQuery,
@@ -31,7 +34,7 @@ import {
 export interface ReportAnswer {
   /** The JSON body. */
   readonly json: Record<string, unknown>;
-  /** One flat row per line of the CSV form. */
+  /** One flat row per line of the CSV form (reports without their own `csv`). */
   readonly rows: readonly object[];
 }
 
@@ -47,7 +50,11 @@ export interface ReportDefinition {
   readonly reads: ProjectedTable;
   /** The first instant the report asks about (`at`, or the start of its period): none may be before the organization's baseline. */
   since(query: never, now: string): string;
+  /** Parameters only the JSON form takes (paging): refused with `format=csv`, whose answer is always complete. */
+  readonly jsonOnly?: readonly string[];
   run(client: ClickHouseClient, tenantId: string, orgId: string, query: never): Promise<ReportAnswer>;
+  /** The CSV form as a stream, for a report too large to render in memory; otherwise `toCsv` of `run`'s rows. */
+  csv?(client: ClickHouseClient, tenantId: string, orgId: string, query: never): Promise<Readable>;
 }
 
 export const ReportFormat = z.enum(['json', 'csv']).default('json');
@@ -61,7 +68,9 @@ function report<S extends z.ZodType>(definition: {
   columns: readonly string[];
   reads: ProjectedTable;
   since(query: z.output<S>, now: string): string;
+  jsonOnly?: readonly string[];
   run(client: ClickHouseClient, tenantId: string, orgId: string, query: z.output<S>): Promise<ReportAnswer>;
+  csv?(client: ClickHouseClient, tenantId: string, orgId: string, query: z.output<S>): Promise<Readable>;
 }): ReportDefinition {
   return definition as unknown as ReportDefinition;
 }
@@ -71,27 +80,19 @@ export const REPORTS: readonly ReportDefinition[] = [
     name: 'access-review',
     summary: "Every member's effective access at an instant",
     description:
-      'Each permission whose interval contains `at` (default now), with the instant it was granted (`since`), the granting event and, for a review of the past, when it ended.',
+      'Each permission whose interval contains `at` (default now), with the instant it was granted (`since`), the granting event and, for a review of the past, when it ended. ' +
+      'The JSON form is paged by member: `limit` members (in userId order) after `cursor`, and `nextCursor` for the next page (null on the last). ' +
+      'The CSV form is the complete review, one row per permission, streamed (`limit` and `cursor` are refused with it).',
     schema: AccessReviewQuery.omit({ format: true }),
-    columns: ['userId', 'permission', 'level', 'since', 'grantedBy', 'until'],
+    columns: ACCESS_REVIEW_COLUMNS,
     reads: 'access_intervals',
     since: (query, now) => query.at ?? now,
+    jsonOnly: ['limit', 'cursor'],
     async run(client, tenantId, orgId, query) {
-      const at = query.at ?? new Date().toISOString();
-      const rows = await accessReviewRows(client, tenantId, orgId, { ...query, at, format: 'json' });
-      return {
-        json: {
-          orgId,
-          at,
-          members: groupBy(
-            rows,
-            (r) => r.userId,
-            (userId, permissions) => ({ userId, permissions: permissions.map(({ userId: _, ...p }) => p) }),
-          ),
-        },
-        rows,
-      };
+      const page = await accessReviewPage(client, tenantId, orgId, query);
+      return { json: { orgId, at: page.at, members: page.members, nextCursor: page.nextCursor }, rows: [] };
     },
+    csv: (client, tenantId, orgId, query) => accessReviewCsv(client, tenantId, orgId, query),
   }),
   report({
     name: 'holders-during',
@@ -219,9 +220,11 @@ export function parseReportRequest(definition: ReportDefinition, orgId: string, 
   const org = Id.safeParse(orgId);
   const fmt = ReportFormat.safeParse(format);
   const query = definition.schema.safeParse(rest);
+  const jsonOnly = fmt.success && fmt.data === 'csv' ? (definition.jsonOnly ?? []).filter((name) => rest[name] !== undefined) : [];
   const errors = [
     ...(org.success ? [] : issuesOf(org.error).map((e) => ({ ...e, path: 'orgId' }))),
     ...(fmt.success ? [] : issuesOf(fmt.error).map((e) => ({ ...e, path: 'format' }))),
+    ...jsonOnly.map((name) => ({ path: name, message: `pages the JSON form only; the CSV form is always the complete report (leave out ${name})` })),
     ...(query.success ? [] : issuesOf(query.error, [...acceptedKeys(definition.schema), 'format', 'minPosition'])),
     ...positionErrors,
   ];
@@ -240,7 +243,8 @@ export function parseAuditSearchRequest(raw: Record<string, unknown>): { query: 
 
 export interface RenderedReport {
   readonly contentType: string;
-  readonly body: string | Record<string, unknown>;
+  /** JSON, CSV text, or a CSV stream (`csv` of the definition). */
+  readonly body: string | Record<string, unknown> | Readable;
 }
 
 export async function runReport(
@@ -249,6 +253,8 @@ export async function runReport(
   definition: ReportDefinition,
   request: ParsedReportRequest,
 ): Promise<RenderedReport> {
+  if (request.format === 'csv' && definition.csv)
+    return { contentType: 'text/csv; charset=utf-8', body: await definition.csv(client, tenantId, request.orgId, request.query as never) };
   const answer = await definition.run(client, tenantId, request.orgId, request.query as never);
   if (request.format === 'csv')
     return { contentType: 'text/csv; charset=utf-8', body: toCsv(answer.rows as readonly Record<string, unknown>[], definition.columns) };

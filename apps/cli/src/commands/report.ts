@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
 import type { LedgerConfig } from '@access-ledger/config';
 import { CliError, configOf } from '../program.js';
 
@@ -45,9 +47,17 @@ function objectOf(pairs: readonly [string, string][]): Record<string, unknown> {
   return query;
 }
 
+/** A CSV answer as it arrives (the access review's is streamed, and can be large), honouring stdout's backpressure. */
+async function writeStream(body: AsyncIterable<Uint8Array | string>): Promise<void> {
+  for await (const chunk of body) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+}
+
 /** The audit search has no CSV form on the route: its page is rendered here, one event a row. */
 async function write(name: string, format: string, body: unknown): Promise<void> {
   if (typeof body === 'string') return void process.stdout.write(body);
+  if (body === undefined) return; // streamed to stdout already
+  const next = (body as { nextCursor?: unknown }).nextCursor;
+  if (name === 'access-review' && typeof next === 'string') process.stderr.write(`more members: -p cursor=${next}\n`);
   if (name === 'audit' && format === 'csv') {
     const { toCsv } = await import('@access-ledger/read-model');
     const page = body as { events: Record<string, unknown>[]; nextCursor: string | null };
@@ -69,6 +79,7 @@ async function viaServer(name: string, options: ReportOptions, url: string, key:
   } catch (error) {
     throw new CliError(`cannot reach ${url}: ${(error as Error).cause ?? (error as Error).message}`, 1);
   }
+  if (res.ok && res.body && res.headers.get('content-type')?.startsWith('text/csv')) return writeStream(Readable.fromWeb(res.body));
   const text = await res.text();
   if (!res.ok) {
     let message = `${res.status} ${text}`;
@@ -105,7 +116,12 @@ async function onDisk(name: string, options: ReportOptions, config: LedgerConfig
     } else {
       const definition = reports.reportNamed(name)!;
       const request = reports.parseReportRequest(definition, options.org!, query);
-      run = async (client) => (await reports.runReport(client, options.tenant, definition, request)).body;
+      run = async (client) => {
+        const { body } = await reports.runReport(client, options.tenant, definition, request);
+        // A stream reads the read model as it is written out: before the read model closes.
+        if (body instanceof Readable) return void (await writeStream(body));
+        return body;
+      };
     }
   } catch (error) {
     if (error instanceof InvalidInputError)
@@ -165,7 +181,7 @@ export function registerReport(program: Command): void {
     .option('-f, --format <format>', 'json or csv', 'json')
     .option(
       '-p, --param <key=value>',
-      'another query parameter, repeatable (permission=…, levels=…, bucket=week, pairs=…, includeSuspended=true; audit: actor, subject, type, limit, cursor)',
+      'another query parameter, repeatable (permission=…, levels=…, bucket=week, pairs=…, includeSuspended=true; access-review: limit, cursor (its JSON pages; the CSV is complete); audit: actor, subject, type, limit, cursor)',
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
