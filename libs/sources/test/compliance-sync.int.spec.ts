@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,7 +110,7 @@ describe('Compliance API source (fake server on loopback)', () => {
     }
   });
 
-  test('the activity is kept verbatim on the event, with source compliance-api', async () => {
+  test('every event carries the digest of its activity, kept verbatim in sources.sqlite, with source compliance-api', async () => {
     const api = await fake();
     const { activities } = activityHistory();
     api.add(activities);
@@ -119,7 +120,13 @@ describe('Compliance API source (fake server on loopback)', () => {
     for await (const e of ledger.store.readAll()) if (e.id === 'ca.activity_added_uma') found.push(e);
     expect(found).toHaveLength(1);
     expect(found[0]!.metadata.source).toBe('compliance-api');
-    expect(found[0]!.metadata.evidence).toEqual({ complianceActivity: activities.find((a) => a.id === 'activity_added_uma') });
+    // The auditor's check: the staged text parses to the activity as the API sent it, and hashes to the digest.
+    const staged = store.activity('claude', 'activity_added_uma')!;
+    expect(JSON.parse(staged.json)).toEqual(activities.find((a) => a.id === 'activity_added_uma'));
+    expect(found[0]!.metadata.evidence).toEqual({
+      complianceActivityId: 'activity_added_uma',
+      complianceActivitySha256: createHash('sha256').update(staged.json, 'utf8').digest('hex'),
+    });
     expect(found[0]!.metadata.occurredAt).toBe('2026-02-01T10:02:00.000Z');
   });
 

@@ -22,7 +22,11 @@ export interface MappedLine {
   readonly source: 'compliance-api';
   readonly data: Record<string, unknown>;
   readonly correlationId: string;
-  readonly evidence: Record<string, unknown>;
+  /**
+   * Evidence beyond the activity itself (what was observed at ingestion). The sync adds the activity's digest to
+   * every line (`{ complianceActivityId, complianceActivitySha256 }`, docs/sources.md § Sync).
+   */
+  readonly evidence?: Record<string, unknown>;
 }
 
 export type MappingResult =
@@ -297,7 +301,7 @@ export function linesOf(
     source: 'compliance-api' as const,
     data: e.data,
     correlationId: eventIdOf(envelope.id, 0),
-    evidence: { complianceActivity: raw, ...extraEvidence },
+    evidence: extraEvidence,
   }));
 }
 
@@ -332,8 +336,6 @@ export function mapActivity(raw: Record<string, unknown>, envelope: ActivityEnve
       source: 'compliance-api' as const,
       data: e.data,
       correlationId: eventIdOf(envelope.id, 0),
-      // The activity verbatim on every event it made (it is the evidence).
-      evidence: { complianceActivity: raw },
     })),
   };
 }
