@@ -7,6 +7,7 @@ import {
   type ActivityEnvelope,
   type Disposition,
   envelopeOf,
+  eventlessDispositionOf,
   type MappedLine,
   type MappingResult,
   mapActivity,
@@ -23,8 +24,8 @@ import {
  *    - backfill: from the top of the feed down to its end (`next` null), then the phase becomes `follow`;
  *    - follow: from the top down to the first page older than the newest activity seen minus `lookbackMs`, so an
  *      activity that became visible late (after newer ones were taken) is still found.
- *    An activity that makes no event (audit only, unmapped, missing a field its mapping needs) is settled there and
- *    then, with its disposition; only those that make events stay pending.
+ *    An activity of a type that makes no event (audit only, unmapped) is settled there and then, with its
+ *    disposition; only those that map to events stay pending.
  * 2. Applying. Pending activities are taken oldest first (created_at, id) in batches, mapped, and imported through
  *    `Ledger.importLines` (the import path, so back-dated facts land where they belong, R61) with deterministic event
  *    ids (`ca.<activity id>`): a batch re-imported after a crash is skipped by id, never doubled. Each event carries
@@ -116,7 +117,10 @@ export class SourcesStore {
         applied INTEGER NOT NULL DEFAULT 0, disposition TEXT, reason TEXT,
         PRIMARY KEY (source, id)
       );
-      CREATE INDEX IF NOT EXISTS activities_pending ON activities (source, applied, created_at, id);
+      -- The pending activities only, oldest first: an applied one leaves the index, a settled one never enters it.
+      -- (Files made before kept every activity in activities_pending: that index is replaced.)
+      DROP INDEX IF EXISTS activities_pending;
+      CREATE INDEX IF NOT EXISTS activities_unapplied ON activities (source, created_at, id) WHERE applied = 0;
       CREATE TABLE IF NOT EXISTS rejected (
         source TEXT NOT NULL, seq INTEGER PRIMARY KEY AUTOINCREMENT, activity_id TEXT, reason TEXT NOT NULL, json TEXT NOT NULL, at TEXT NOT NULL
       );
@@ -222,7 +226,7 @@ export async function syncOnce(store: SourcesStore, name: string, source: Activi
   const db = store.db;
   const insert = db.prepare('INSERT OR IGNORE INTO activities (source, id, created_at, type, json) VALUES (?, ?, ?, ?, ?)');
   const insertSettled = db.prepare(
-    'INSERT OR IGNORE INTO activities (source, id, created_at, type, json, applied, disposition, reason) VALUES (?, ?, ?, ?, ?, 1, ?, ?)',
+    'INSERT OR IGNORE INTO activities (source, id, created_at, type, json, applied, disposition) VALUES (?, ?, ?, ?, ?, 1, ?)',
   );
   const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
   const setCursor = db.prepare('UPDATE sources SET phase = ?, cursor = ?, newest_created_at = ? WHERE name = ?');
@@ -264,20 +268,19 @@ export async function syncOnce(store: SourcesStore, name: string, source: Activi
         const createdMs = Date.parse(envelope.created_at);
         oldestMs = Math.min(oldestMs, createdMs);
         const createdAt = new Date(createdMs).toISOString();
-        // An activity that makes no event (audit only, unmapped, missing a field) is settled here, once: applying it
-        // would only read it back to find the same.
-        const without = dispositionWithoutLedger(raw as Record<string, unknown>, envelope, options.observe !== undefined);
+        // An activity of a type that makes no event (audit only, unmapped) is settled here, once: applying it would
+        // only read it back to find the same.
+        const eventless = eventlessDispositionOf(envelope.type, options.observe !== undefined);
         const r =
-          without === undefined
+          eventless === undefined
             ? insert.run(name, envelope.id, createdAt, envelope.type, json)
-            : insertSettled.run(name, envelope.id, createdAt, envelope.type, json, without.disposition, without.reason);
+            : insertSettled.run(name, envelope.id, createdAt, envelope.type, json, eventless);
         if (Number(r.changes) === 0) duplicates++;
         else {
           staged++;
-          if (without !== undefined) {
-            settled[without.disposition]++;
+          if (eventless !== undefined) {
+            settled[eventless]++;
             settledCount++;
-            if (without.disposition === 'rejected') reject.run(name, envelope.id, without.reason ?? 'rejected', json, at);
           }
         }
         if (newest === null || createdAt > newest) newest = createdAt;
@@ -307,18 +310,6 @@ export async function syncOnce(store: SourcesStore, name: string, source: Activi
   db.prepare('UPDATE sources SET last_sync_at = ?, last_error = NULL WHERE name = ?').run(new Date().toISOString(), name);
   const byDisposition = Object.fromEntries(DISPOSITIONS.map((d) => [d, settled[d] + applied.byDisposition[d]])) as Record<Disposition, number>;
   return { pages, fetched, staged, duplicates, applied: settledCount + applied.applied, appended: applied.appended, byDisposition };
-}
-
-/** The disposition of an activity that makes no event, known without the ledger; undefined for one to apply. */
-function dispositionWithoutLedger(
-  raw: Record<string, unknown>,
-  envelope: ActivityEnvelope,
-  observing: boolean,
-): { disposition: 'audit' | 'unmapped' | 'rejected'; reason: string | null } | undefined {
-  if (observing && OBSERVED_TYPES.has(envelope.type)) return undefined;
-  const m = mapActivity(raw, envelope);
-  if (m.disposition === 'mapped') return undefined;
-  return { disposition: m.disposition, reason: m.disposition === 'rejected' ? m.reason : null };
 }
 
 async function applyStaged(
