@@ -31,8 +31,8 @@ import {
  *    ids (`ca.<activity id>`): a batch re-imported after a crash is skipped by id, never doubled. Each event carries
  *    the activity's digest as evidence (`activityDigest`); the activity itself stays verbatim here. The next batch is
  *    read and checked while the one before it is written; a batch is marked applied once its events are stored.
- *    A batch the ledger refuses is retried activity by activity, and each refused one is recorded as rejected with
- *    the ledger's reason — the sync never stops on bad input.
+ *    When the ledger refuses a batch, the activities owning the lines it names are recorded as rejected with its
+ *    reasons and the rest imported again — the sync never stops on bad input.
  */
 
 export type ImportResult =
@@ -225,9 +225,7 @@ export async function syncOnce(store: SourcesStore, name: string, source: Activi
   const lookbackMs = options.lookbackMs ?? 10 * 60_000;
   const db = store.db;
   const insert = db.prepare('INSERT OR IGNORE INTO activities (source, id, created_at, type, json) VALUES (?, ?, ?, ?, ?)');
-  const insertSettled = db.prepare(
-    'INSERT OR IGNORE INTO activities (source, id, created_at, type, json, applied, disposition) VALUES (?, ?, ?, ?, ?, 1, ?)',
-  );
+  const insertSettled = db.prepare('INSERT OR IGNORE INTO activities (source, id, created_at, type, json, applied, disposition) VALUES (?, ?, ?, ?, ?, 1, ?)');
   const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
   const setCursor = db.prepare('UPDATE sources SET phase = ?, cursor = ?, newest_created_at = ? WHERE name = ?');
   const settled = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0])) as Record<Disposition, number>;
@@ -336,23 +334,55 @@ async function applyStaged(
   type Row = { id: string; created_at: string; json: string };
   type Outcome = { id: string; json: string; disposition: Disposition; reason: string | null; lines: readonly MappedLine[] };
 
-  /** The batch's import answered: refused lines retried one activity at a time, then every row marked in one transaction. */
+  const refuse = (o: Outcome, reasons: readonly string[]) => {
+    o.disposition = 'rejected';
+    o.reason = `refused by the ledger: ${reasons.join('; ')}`;
+  };
+
+  /** The batch's import answered (refused activities set apart, the rest imported), then every row marked in one transaction. */
   const settle = async (outcomes: Outcome[], importing: ReturnType<ImportPort['importLines']> | undefined): Promise<void> => {
     const mapped = outcomes.filter((o) => o.lines.length > 0);
     if (importing !== undefined) {
-      const outcome = await importing;
-      if (outcome.kind === 'imported') appended += outcome.appended;
-      else {
-        // One at a time, so one bad activity does not hold back the others.
-        for (const o of mapped) {
-          const single = await ledger.importLines(tenantId, o.lines);
-          if (single.kind === 'imported') appended += single.appended;
-          else {
-            o.disposition = 'rejected';
-            o.reason = `refused by the ledger: ${single.errors.map((e) => `${e.path.replace(/^line \d+:?\s*/, '')} ${e.message}`.trim()).join('; ')}`;
+      let outcome = await importing;
+      let remaining = mapped;
+      // The ledger names the lines it refuses: their activities are rejected with its reasons and the others imported
+      // again (one whose lines refer to what a rejected one made is refused in the next round), until a round lands.
+      while (outcome.kind !== 'imported') {
+        const owners = remaining.flatMap((o) => o.lines.map(() => o));
+        const refused = new Map<Outcome, string[]>();
+        for (const e of outcome.errors) {
+          const owner = owners[Number(/^line (\d+)/.exec(e.path)?.[1] ?? 0) - 1];
+          if (owner === undefined) {
+            refused.clear();
+            break;
           }
+          let reasons = refused.get(owner);
+          if (reasons === undefined) refused.set(owner, (reasons = []));
+          reasons.push(`${e.path.replace(/^line \d+:?\s*/, '')} ${e.message}`.trim());
         }
+        if (refused.size === 0) {
+          // An error that names no line: one activity at a time, so one bad activity does not hold back the others.
+          for (const o of remaining) {
+            const single = await ledger.importLines(tenantId, o.lines);
+            if (single.kind === 'imported') appended += single.appended;
+            else
+              refuse(
+                o,
+                single.errors.map((e) => `${e.path.replace(/^line \d+:?\s*/, '')} ${e.message}`.trim()),
+              );
+          }
+          remaining = [];
+          break;
+        }
+        for (const [o, reasons] of refused) refuse(o, reasons);
+        remaining = remaining.filter((o) => !refused.has(o));
+        if (remaining.length === 0) break;
+        outcome = await ledger.importLines(
+          tenantId,
+          remaining.flatMap((o) => o.lines),
+        );
       }
+      if (outcome.kind === 'imported') appended += outcome.appended;
     }
     db.exec('BEGIN IMMEDIATE');
     try {
