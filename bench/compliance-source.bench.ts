@@ -110,7 +110,6 @@ async function main() {
     let stagedAt = 0;
     const report = await syncOnce(store, 'bench', client, ledger, {
       pageSize: 1000,
-      batchSize: 5000,
       onProgress: (p) => {
         if (p.phase !== 'apply' && stagedAt === 0 && p.fetched >= N) stagedAt = performance.now();
       },

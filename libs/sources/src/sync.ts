@@ -318,7 +318,9 @@ async function applyStaged(
   options: SyncOptions,
 ): Promise<{ applied: number; appended: number; byDisposition: Record<Disposition, number> }> {
   const db = store.db;
-  const batchSize = options.batchSize ?? 5000;
+  // Large batches: each is one append (one worker thread, one fsync); a refused batch costs a round per refusal, not
+  // an import per activity.
+  const batchSize = options.batchSize ?? 20_000;
   const pending = 'SELECT id, created_at, json FROM activities WHERE source = ? AND applied = 0';
   const first = db.prepare(`${pending} ORDER BY created_at, id LIMIT ?`);
   // Rows taken but not yet marked (the batch being imported) are not read again: the next batch starts after them.
