@@ -336,6 +336,7 @@ async function applyStaged(
   type Row = { id: string; created_at: string; json: string };
   type Outcome = { id: string; json: string; disposition: Disposition; reason: string | null; lines: readonly MappedLine[] };
 
+  let earlierRefused = false;
   const refuse = (o: Outcome, reasons: readonly string[]) => {
     o.disposition = 'rejected';
     o.reason = `refused by the ledger: ${reasons.join('; ')}`;
@@ -347,6 +348,14 @@ async function applyStaged(
     if (importing !== undefined) {
       let outcome = await importing;
       let remaining = mapped;
+      // This batch was checked while the one before was written; when that one was refused, what remained of it was
+      // written after this check: a reference to it looked unknown. Checked again, against everything written.
+      if (outcome.kind !== 'imported' && earlierRefused)
+        outcome = await ledger.importLines(
+          tenantId,
+          mapped.flatMap((o) => o.lines),
+        );
+      earlierRefused = outcome.kind !== 'imported';
       // The ledger names the lines it refuses: their activities are rejected with its reasons and the others imported
       // again (one whose lines refer to what a rejected one made is refused in the next round), until a round lands.
       while (outcome.kind !== 'imported') {
