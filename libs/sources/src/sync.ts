@@ -345,17 +345,20 @@ async function applyStaged(
   /** The batch's import answered (refused activities set apart, the rest imported), then every row marked in one transaction. */
   const settle = async (outcomes: Outcome[], importing: ReturnType<ImportPort['importLines']> | undefined): Promise<void> => {
     const mapped = outcomes.filter((o) => o.lines.length > 0);
-    if (importing !== undefined) {
-      let outcome = await importing;
+    const first = importing === undefined ? undefined : await importing;
+    // Whether the batch before this one was refused at first (what remained of it was written after this one was
+    // checked); the next batch, checked while this one settles, asks the same of this one.
+    const beforeRefused = earlierRefused;
+    earlierRefused = first !== undefined && first.kind !== 'imported';
+    if (first !== undefined) {
+      let outcome = first;
       let remaining = mapped;
-      // This batch was checked while the one before was written; when that one was refused, what remained of it was
-      // written after this check: a reference to it looked unknown. Checked again, against everything written.
-      if (outcome.kind !== 'imported' && earlierRefused)
+      // A reference to what the batch before wrote after this check looked unknown: checked again, against everything.
+      if (outcome.kind !== 'imported' && beforeRefused)
         outcome = await ledger.importLines(
           tenantId,
           mapped.flatMap((o) => o.lines),
         );
-      earlierRefused = outcome.kind !== 'imported';
       // The ledger names the lines it refuses: their activities are rejected with its reasons and the others imported
       // again (one whose lines refer to what a rejected one made is refused in the next round), until a round lands.
       while (outcome.kind !== 'imported') {
