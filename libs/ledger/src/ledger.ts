@@ -599,7 +599,7 @@ export class Ledger implements LedgerUseCases {
    * The events of an import folded into the tenant's facts before they are appended, as the writer of commands does
    * (group commit): the import then answers without waiting for the subscription to read every event back from the
    * store and fold it. `endWrite` keeps them (with their positions) or takes them back. False, with nothing folded,
-   * when one of them cannot be folded: the projection then meets it from the store and quarantines it, as before.
+   * when one of them cannot be folded: the projection then meets it from the store and quarantines it.
    */
   private foldProvisionally(tenantId: string, events: readonly EventToAppend[]): boolean {
     const facts = this.projection.beginWrite(tenantId);

@@ -322,7 +322,7 @@ async function applyStaged(
   // an import per activity.
   const batchSize = options.batchSize ?? 20_000;
   const pending = 'SELECT id, created_at, json FROM activities WHERE source = ? AND applied = 0';
-  const first = db.prepare(`${pending} ORDER BY created_at, id LIMIT ?`);
+  const oldest = db.prepare(`${pending} ORDER BY created_at, id LIMIT ?`);
   // Rows taken but not yet marked (the batch being imported) are not read again: the next batch starts after them.
   const after = db.prepare(`${pending} AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?`);
   const mark = db.prepare('UPDATE activities SET applied = 1, disposition = ?, reason = ? WHERE source = ? AND id = ?');
@@ -345,13 +345,13 @@ async function applyStaged(
   /** The batch's import answered (refused activities set apart, the rest imported), then every row marked in one transaction. */
   const settle = async (outcomes: Outcome[], importing: ReturnType<ImportPort['importLines']> | undefined): Promise<void> => {
     const mapped = outcomes.filter((o) => o.lines.length > 0);
-    const first = importing === undefined ? undefined : await importing;
+    const answer = importing === undefined ? undefined : await importing;
     // Whether the batch before this one was refused at first (what remained of it was written after this one was
     // checked); the next batch, checked while this one settles, asks the same of this one.
     const beforeRefused = earlierRefused;
-    earlierRefused = first !== undefined && first.kind !== 'imported';
-    if (first !== undefined) {
-      let outcome = first;
+    earlierRefused = answer !== undefined && answer.kind !== 'imported';
+    if (answer !== undefined) {
+      let outcome = answer;
       let remaining = mapped;
       // A reference to what the batch before wrote after this check looked unknown: checked again, against everything.
       if (outcome.kind !== 'imported' && beforeRefused)
@@ -428,7 +428,7 @@ async function applyStaged(
   let importing: ReturnType<ImportPort['importLines']> | undefined;
   try {
     for (;;) {
-      const rows = (last === undefined ? first.all(name, batchSize) : after.all(name, last.created_at, last.id, batchSize)) as Row[];
+      const rows = (last === undefined ? oldest.all(name, batchSize) : after.all(name, last.created_at, last.id, batchSize)) as Row[];
       if (rows.length === 0) break;
       last = rows[rows.length - 1];
       const outcomes: Outcome[] = [];
@@ -459,8 +459,10 @@ async function applyStaged(
     }
     await settling;
   } catch (error) {
-    // Let the batch already handed to the ledger end before the caller moves on (it is re-applied next time).
+    // Let the batches already handed to the ledger end before the caller moves on (unmarked, they are re-applied
+    // next time); the first error is the one reported.
     await importing?.catch(() => undefined);
+    await settling?.catch(() => undefined);
     throw error;
   }
   return { applied, appended, byDisposition };
@@ -469,7 +471,7 @@ async function applyStaged(
 /**
  * The evidence every event of an activity carries: the activity's id and the SHA-256 of its text as staged in
  * `sources.sqlite` (hex), where the activity stays verbatim. An auditor reads that text (`ledger sources
- * show-activity <id>`), hashes it and compares it with the event's `metadata.evidence` (docs/sources.md § Sync).
+ * show-activity <id>`), hashes it and compares it with the event's `metadata.evidence` (docs/sources.md § Evidence).
  */
 export function activityDigest(id: string, json: string): { complianceActivityId: string; complianceActivitySha256: string } {
   return { complianceActivityId: id, complianceActivitySha256: createHash('sha256').update(json, 'utf8').digest('hex') };
