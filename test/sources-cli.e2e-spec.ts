@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -85,6 +86,21 @@ describe('ledger sources (CLI, fake Compliance API on loopback)', () => {
     expect(exposition).toContain('ledger_source_activities{source="compliance-api",disposition="mapped"} 51');
     const access = await runLedger(dir, ['access', '-t', 't1', '-o', ORG, '-u', 'u50']);
     expect(access.status).toBe(0);
+    // The auditor's check of an event's evidence: the staged activity, verbatim, hashes to the digest on the event.
+    const shown = await runLedger(dir, ['sources', 'show-activity', 'activity_m50', '--json']);
+    expect(shown.status).toBe(0);
+    const activity = JSON.parse(shown.stdout) as { disposition: string; sha256: string; activity: Record<string, unknown> };
+    expect(activity).toMatchObject({ disposition: 'mapped', activity: members(50).find((a) => a.id === 'activity_m50') });
+    const db = new DatabaseSync(join(dir, 'events.sqlite'), { readOnly: true });
+    const evidence = JSON.parse((db.prepare("SELECT metadata FROM events WHERE id = 'ca.activity_m50'").get() as { metadata: string }).metadata).evidence;
+    db.close();
+    expect(evidence).toEqual({ complianceActivityId: 'activity_m50', complianceActivitySha256: activity.sha256 });
+    const text = await runLedger(dir, ['sources', 'show-activity', 'activity_m50']);
+    expect(text.stdout.split('\n')[0]).toBe(`activity_m50 (source compliance-api): mapped; sha256 ${activity.sha256}`);
+    expect(createHash('sha256').update(text.stdout.split('\n')[1]!, 'utf8').digest('hex')).toBe(activity.sha256);
+    const unknown = await runLedger(dir, ['sources', 'show-activity', 'activity_nope']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('no activity activity_nope staged for source compliance-api');
     // The key is nowhere in the data directory.
     const { execFileSync } = await import('node:child_process');
     const grep = execFileSync('sh', ['-c', `grep -rl '${KEY}' '${dir}' | grep -v compliance.key || true`]).toString();

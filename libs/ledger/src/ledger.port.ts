@@ -18,6 +18,22 @@ export interface AppendedRef {
   readonly position: number;
 }
 
+/**
+ * One import line already built as an object (by a source's mapper) rather than written as NDJSON text: the same
+ * fields as a line of `events:import`, checked at run time against the same schemas and limits (`Ledger.importLines`).
+ */
+export interface ImportLineObject {
+  readonly id: string;
+  readonly type: string;
+  readonly occurredAt: string;
+  readonly actor: Readonly<Record<string, unknown>>;
+  readonly source: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  readonly evidence?: Readonly<Record<string, unknown>>;
+}
+
 export type CommandOutcome =
   /**
    * 201: the command's events were appended. `replayed`: by an earlier request with the same idempotency key, whose

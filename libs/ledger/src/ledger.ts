@@ -54,13 +54,14 @@ import {
   type CommandOptions,
   type CommandOutcome,
   type FieldError,
+  type ImportLineObject,
   type ImportOutcome,
   type IntegrityBreak,
   type LedgerHealth,
   type LedgerUseCases,
 } from './ledger.port.js';
 import { decidedEvent } from './decided-event.js';
-import { PrototypeKeyError, issuesOf, parseJsonRefusingPrototypeKeys } from './validation.js';
+import { PrototypeKeyError, issuesOf, parseJsonRefusingPrototypeKeys, prototypeKeyIn } from './validation.js';
 
 export interface LedgerOptions {
   /** Where the embedded store and the projection snapshot live. */
@@ -468,29 +469,70 @@ export class Ledger implements LedgerUseCases {
         );
         continue;
       }
-      const parsed = ImportLine.safeParse(json);
-      if (!parsed.success) {
-        for (const issue of issuesOf(parsed.error)) errors.push({ path: `line ${line}: ${issue.path}`, message: issue.message });
-        continue;
-      }
-      const data = EVENT_DATA[parsed.data.type]!.safeParse(parsed.data.data);
-      if (!data.success) {
-        for (const issue of issuesOf(data.error)) errors.push({ path: `line ${line}: data${issue.path ? `.${issue.path}` : ''}`, message: issue.message });
-        continue;
-      }
-      lines.push({ line, event: { ...parsed.data, data: data.data as Record<string, unknown> } });
+      const event = validImportLine(json, line, errors);
+      if (event) lines.push({ line, event });
     }
     if (errors.length > 0) return { kind: 'invalid', errors };
     if (lines.length === 0) return { kind: 'imported', appended: 0, skipped: 0 };
-    const ids = new Set<string>();
-    for (const { line, event } of lines) {
-      if (ids.has(event.id)) errors.push({ path: `line ${line}: id`, message: `repeats id ${event.id} of an earlier line` });
-      ids.add(event.id);
-    }
+    repeatedIds(lines, errors);
     if (errors.length > 0) return { kind: 'invalid', errors };
+    return this.importChecked(tenantId, Promise.resolve({ lines, errors }), auth);
+  }
+
+  /**
+   * `importEvents` for lines a caller built as objects (a source's mapper): each line is held to exactly what an
+   * NDJSON line is — the size and depth limits and the prototype keys on its JSON text, the same schemas for the line
+   * and its data — without writing the batch as text and parsing it back. Errors name lines from 1, as in a file.
+   *
+   * Batches of one tenant are written in the order of the calls, and a batch's lines are checked from the call on,
+   * while the batches before it are still being written: a caller may hand over the next batch without waiting.
+   */
+  importLines(tenantId: string, objects: readonly ImportLineObject[], auth: AuthContext = IN_PROCESS): Promise<ImportOutcome> {
+    const checked = this.checkLines(objects);
+    // Awaited inside the tenant's turn (importChecked); until then a failure must not count as unhandled.
+    checked.catch(() => {});
+    return this.importChecked(tenantId, checked, auth);
+  }
+
+  private async checkLines(objects: readonly ImportLineObject[]): Promise<{ lines: { line: number; event: ImportLine }[]; errors: FieldError[] }> {
+    const errors: FieldError[] = [];
+    const lines: { line: number; event: ImportLine }[] = [];
+    const pause = pauser();
+    for (let i = 0; i < objects.length; i++) {
+      await pause();
+      const line = i + 1;
+      const text = JSON.stringify(objects[i]);
+      const tooMuch = eventJsonProblem(text);
+      if (tooMuch) {
+        errors.push({ path: `line ${line}`, message: tooMuch });
+        continue;
+      }
+      const key = prototypeKeyIn(text);
+      if (key !== undefined) {
+        errors.push({ path: `line ${line}: ${key.key}`, message: key.message });
+        continue;
+      }
+      const event = validImportLine(objects[i], line, errors);
+      if (event) lines.push({ line, event });
+    }
+    return { lines, errors };
+  }
+
+  /** The checked lines of an import, written in the tenant's turn (taken at the call, in call order). */
+  private async importChecked(
+    tenantId: string,
+    checked: Promise<{ lines: readonly { line: number; event: ImportLine }[]; errors: FieldError[] }>,
+    auth: AuthContext,
+  ): Promise<ImportOutcome> {
     this.assertWritable(tenantId);
+    const pause = pauser();
 
     return this.locks.run(tenantId, async () => {
+      const { lines, errors } = await checked;
+      if (errors.length > 0) return { kind: 'invalid', errors };
+      if (lines.length === 0) return { kind: 'imported', appended: 0, skipped: 0 };
+      const ids = repeatedIds(lines, errors);
+      if (errors.length > 0) return { kind: 'invalid', errors };
       this.assertWritable(tenantId);
       const since = performance.now();
       for (;;) {
@@ -527,21 +569,51 @@ export class Ledger implements LedgerUseCases {
             schemaVersion: SCHEMA_VERSION[event.type] ?? 1,
           },
         }));
+        const folded = this.foldProvisionally(tenantId, events);
         let result: AppendResult;
         try {
           result = await this.store.append(tenantStream(tenantId), events, { expectedRevision: revision < 0 ? 'no_stream' : revision });
           this.storageFull = undefined;
         } catch (error) {
+          if (folded) this.projection.endWrite(tenantId, undefined);
           if (error instanceof IdempotencyMismatchError || !(error instanceof ConcurrencyConflictError)) throw this.storageError(error, 'events');
           // Another writer got in first: the same patience as for commands.
           const waited = performance.now() - since;
           if (waited >= (this.options.contentionLimitMs ?? 30_000)) throw new WriteContentionError(tenantId, waited);
           continue;
         }
-        await this.projection.waitFor(tenantId, result.nextRevision);
+        // The store hands back the events it was given when it wrote them; events it already had (stored by
+        // another writer meanwhile) come back as read, and are folded by the subscription instead.
+        const wrote = result.events.length === events.length && result.events[0]?.metadata === events[0]!.metadata;
+        if (folded && wrote) this.projection.endWrite(tenantId, { revision: result.nextRevision, positions: result.events.map((e) => e.position) });
+        else {
+          if (folded) this.projection.endWrite(tenantId, undefined);
+          await this.projection.waitFor(tenantId, result.nextRevision);
+        }
         return { kind: 'imported', appended: fresh.length, skipped: lines.length - fresh.length };
       }
     });
+  }
+
+  /**
+   * The events of an import folded into the tenant's facts before they are appended, as the writer of commands does
+   * (group commit): the import then answers without waiting for the subscription to read every event back from the
+   * store and fold it. `endWrite` keeps them (with their positions) or takes them back. False, with nothing folded,
+   * when one of them cannot be folded: the projection then meets it from the store and quarantines it.
+   */
+  private foldProvisionally(tenantId: string, events: readonly EventToAppend[]): boolean {
+    const facts = this.projection.beginWrite(tenantId);
+    let position = facts.lastPosition;
+    try {
+      for (const e of events) {
+        evolve(facts, { id: e.id, type: e.type as EventType, data: e.data as never, meta: e.metadata as unknown as EventMetadata, position: ++position });
+      }
+      return true;
+    } catch {
+      // Not lost: the same event reaches the projection from the store, which records why it cannot be folded.
+      this.projection.endWrite(tenantId, undefined);
+      return false;
+    }
   }
 
   // ------------------------------------------------------------------------------------------------- queries
@@ -652,4 +724,29 @@ export class Ledger implements LedgerUseCases {
     await this.store.close();
     await this.fullWalk;
   }
+}
+
+/** The ids of an import's lines; a line repeating an earlier line's id is an error. */
+function repeatedIds(lines: readonly { line: number; event: ImportLine }[], errors: FieldError[]): Set<string> {
+  const ids = new Set<string>();
+  for (const { line, event } of lines) {
+    if (ids.has(event.id)) errors.push({ path: `line ${line}: id`, message: `repeats id ${event.id} of an earlier line` });
+    ids.add(event.id);
+  }
+  return ids;
+}
+
+/** One import line (parsed from text, or built by a caller) against the line's schema and its type's data schema. */
+function validImportLine(json: unknown, line: number, errors: FieldError[]): ImportLine | undefined {
+  const parsed = ImportLine.safeParse(json);
+  if (!parsed.success) {
+    for (const issue of issuesOf(parsed.error)) errors.push({ path: `line ${line}: ${issue.path}`, message: issue.message });
+    return undefined;
+  }
+  const data = EVENT_DATA[parsed.data.type]!.safeParse(parsed.data.data);
+  if (!data.success) {
+    for (const issue of issuesOf(data.error)) errors.push({ path: `line ${line}: data${issue.path ? `.${issue.path}` : ''}`, message: issue.message });
+    return undefined;
+  }
+  return { ...parsed.data, data: data.data as Record<string, unknown> };
 }

@@ -41,6 +41,18 @@ export function parseJsonRefusingPrototypeKeys(text: string): unknown {
   return PROTOTYPE_KEY.test(text) ? JSON.parse(text, refusePrototypeKeys) : JSON.parse(text);
 }
 
+/** The prototype key a JSON text holds (the error `parseJsonRefusingPrototypeKeys` would throw), if any. */
+export function prototypeKeyIn(text: string): PrototypeKeyError | undefined {
+  if (!PROTOTYPE_KEY.test(text)) return undefined;
+  try {
+    JSON.parse(text, refusePrototypeKeys);
+  } catch (error) {
+    if (error instanceof PrototypeKeyError) return error;
+    throw error;
+  }
+  return undefined;
+}
+
 function refusePrototypeKeys(key: string, value: unknown): unknown {
   if (key === '__proto__') throw new PrototypeKeyError(key);
   if (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'))

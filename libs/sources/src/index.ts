@@ -5,6 +5,7 @@ export { MAPPINGS, OBSERVED_TYPES, envelopeOf, eventIdOf, mapActivity, type Disp
 export { startFakeComplianceApi, type FakeComplianceApi, type FakeComplianceApiOptions } from './compliance-api/fake-server.js';
 export {
   SourcesStore,
+  activityDigest,
   readSourceCounts,
   syncOnce,
   type ImportPort,

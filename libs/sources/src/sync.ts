@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -6,6 +7,7 @@ import {
   type ActivityEnvelope,
   type Disposition,
   envelopeOf,
+  eventlessDispositionOf,
   type MappedLine,
   type MappingResult,
   mapActivity,
@@ -22,20 +24,25 @@ import {
  *    - backfill: from the top of the feed down to its end (`next` null), then the phase becomes `follow`;
  *    - follow: from the top down to the first page older than the newest activity seen minus `lookbackMs`, so an
  *      activity that became visible late (after newer ones were taken) is still found.
- * 2. Applying. Staged activities not yet applied are taken oldest first (created_at, id) in batches and imported
- *    through `Ledger.importEvents` (the import path, so back-dated facts land where they belong, R61) with
- *    deterministic event ids (`ca.<activity id>`): a batch re-imported after a crash is skipped by id, never doubled.
- *    A batch the ledger refuses is retried activity by activity, and each refused one is recorded as rejected with
- *    the ledger's reason — the sync never stops on bad input.
+ *    An activity of a type that makes no event (audit only, unmapped) is settled there and then, with its
+ *    disposition; only those that map to events stay pending.
+ * 2. Applying. Pending activities are taken oldest first (created_at, id) in batches, mapped, and imported through
+ *    `Ledger.importLines` (the import path, so back-dated facts land where they belong, R61) with deterministic event
+ *    ids (`ca.<activity id>`): a batch re-imported after a crash is skipped by id, never doubled. Each event carries
+ *    the activity's digest as evidence (`activityDigest`); the activity itself stays verbatim here. The next batch is
+ *    read and checked while the one before it is written; a batch is marked applied once its events are stored.
+ *    When the ledger refuses a batch, the activities owning the lines it names are recorded as rejected with its
+ *    reasons and the rest imported again — the sync never stops on bad input.
  */
 
+export type ImportResult =
+  | { kind: 'imported'; appended: number; skipped: number }
+  | { kind: 'invalid' | 'unknown-reference'; errors: readonly { path: string; message: string }[] };
+
 export interface ImportPort {
-  importEvents(
-    tenantId: string,
-    ndjson: string,
-  ): Promise<
-    { kind: 'imported'; appended: number; skipped: number } | { kind: 'invalid' | 'unknown-reference'; errors: readonly { path: string; message: string }[] }
-  >;
+  importEvents(tenantId: string, ndjson: string): Promise<ImportResult>;
+  /** The same import from the mapper's lines as objects (`Ledger.importLines`): no NDJSON written and parsed back. */
+  importLines(tenantId: string, lines: readonly MappedLine[]): Promise<ImportResult>;
 }
 
 export interface SourceDefinition {
@@ -99,6 +106,8 @@ export class SourcesStore {
       -- NORMAL in WAL: a killed process loses nothing committed; a power cut may lose the last pages' checkpoint,
       -- which only makes the next sync read them again (staging and the ledger both skip known activity ids).
       PRAGMA synchronous = NORMAL;
+      -- A backfill writes every activity once and reads the pending ones back in created_at order.
+      PRAGMA cache_size = -65536;
       CREATE TABLE IF NOT EXISTS sources (
         name TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant_id TEXT NOT NULL, base_url TEXT NOT NULL, key_file TEXT NOT NULL,
         phase TEXT NOT NULL DEFAULT 'backfill', cursor TEXT, newest_created_at TEXT, last_sync_at TEXT, last_error TEXT
@@ -107,8 +116,11 @@ export class SourcesStore {
         source TEXT NOT NULL, id TEXT NOT NULL, created_at TEXT NOT NULL, type TEXT NOT NULL, json TEXT NOT NULL,
         applied INTEGER NOT NULL DEFAULT 0, disposition TEXT, reason TEXT,
         PRIMARY KEY (source, id)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS activities_pending ON activities (source, applied, created_at, id);
+      );
+      -- The pending activities only, oldest first: an applied one leaves the index, a settled one never enters it.
+      -- (Files made before kept every activity in activities_pending: that index is replaced.)
+      DROP INDEX IF EXISTS activities_pending;
+      CREATE INDEX IF NOT EXISTS activities_unapplied ON activities (source, created_at, id) WHERE applied = 0;
       CREATE TABLE IF NOT EXISTS rejected (
         source TEXT NOT NULL, seq INTEGER PRIMARY KEY AUTOINCREMENT, activity_id TEXT, reason TEXT NOT NULL, json TEXT NOT NULL, at TEXT NOT NULL
       );
@@ -213,8 +225,11 @@ export async function syncOnce(store: SourcesStore, name: string, source: Activi
   const lookbackMs = options.lookbackMs ?? 10 * 60_000;
   const db = store.db;
   const insert = db.prepare('INSERT OR IGNORE INTO activities (source, id, created_at, type, json) VALUES (?, ?, ?, ?, ?)');
+  const insertSettled = db.prepare('INSERT OR IGNORE INTO activities (source, id, created_at, type, json, applied, disposition) VALUES (?, ?, ?, ?, ?, 1, ?)');
   const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
   const setCursor = db.prepare('UPDATE sources SET phase = ?, cursor = ?, newest_created_at = ? WHERE name = ?');
+  const settled = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0])) as Record<Disposition, number>;
+  let settledCount = 0;
   let pages = 0;
   let fetched = 0;
   let staged = 0;
@@ -239,20 +254,33 @@ export async function syncOnce(store: SourcesStore, name: string, source: Activi
     let oldestMs = Number.POSITIVE_INFINITY;
     db.exec('BEGIN IMMEDIATE');
     try {
+      const at = new Date().toISOString();
       for (const raw of page.activities) {
         const envelope = envelopeOf(raw);
         const json = JSON.stringify(raw);
         if ('problem' in envelope) {
           // Without an id or a time it cannot be staged (nor deduplicated): recorded as rejected, verbatim.
-          reject.run(name, null, `activity ${envelope.problem}`, json, new Date().toISOString());
+          reject.run(name, null, `activity ${envelope.problem}`, json, at);
           continue;
         }
         const createdMs = Date.parse(envelope.created_at);
         oldestMs = Math.min(oldestMs, createdMs);
         const createdAt = new Date(createdMs).toISOString();
-        const r = insert.run(name, envelope.id, createdAt, envelope.type, json);
+        // An activity of a type that makes no event (audit only, unmapped) is settled here, once: applying it would
+        // only read it back to find the same.
+        const eventless = eventlessDispositionOf(envelope.type, options.observe !== undefined);
+        const r =
+          eventless === undefined
+            ? insert.run(name, envelope.id, createdAt, envelope.type, json)
+            : insertSettled.run(name, envelope.id, createdAt, envelope.type, json, eventless);
         if (Number(r.changes) === 0) duplicates++;
-        else staged++;
+        else {
+          staged++;
+          if (eventless !== undefined) {
+            settled[eventless]++;
+            settledCount++;
+          }
+        }
         if (newest === null || createdAt > newest) newest = createdAt;
       }
       const done = page.next === null || (phase === 'follow' && oldestMs < followFloor);
@@ -278,7 +306,8 @@ export async function syncOnce(store: SourcesStore, name: string, source: Activi
   await options.beforeApply?.();
   const applied = await applyStaged(store, def.name, def.tenantId, ledger, options);
   db.prepare('UPDATE sources SET last_sync_at = ?, last_error = NULL WHERE name = ?').run(new Date().toISOString(), name);
-  return { pages, fetched, staged, duplicates, applied: applied.applied, appended: applied.appended, byDisposition: applied.byDisposition };
+  const byDisposition = Object.fromEntries(DISPOSITIONS.map((d) => [d, settled[d] + applied.byDisposition[d]])) as Record<Disposition, number>;
+  return { pages, fetched, staged, duplicates, applied: settledCount + applied.applied, appended: applied.appended, byDisposition };
 }
 
 async function applyStaged(
@@ -289,56 +318,96 @@ async function applyStaged(
   options: SyncOptions,
 ): Promise<{ applied: number; appended: number; byDisposition: Record<Disposition, number> }> {
   const db = store.db;
-  const batchSize = options.batchSize ?? 2000;
-  const next = db.prepare('SELECT id, json FROM activities WHERE source = ? AND applied = 0 ORDER BY created_at, id LIMIT ?');
+  // Large batches: each is one append (one worker thread, one fsync); a refused batch costs a round per refusal, not
+  // an import per activity.
+  const batchSize = options.batchSize ?? 20_000;
+  const pending = 'SELECT id, created_at, json FROM activities WHERE source = ? AND applied = 0';
+  const oldest = db.prepare(`${pending} ORDER BY created_at, id LIMIT ?`);
+  // Rows taken but not yet marked (the batch being imported) are not read again: the next batch starts after them.
+  const after = db.prepare(`${pending} AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?`);
   const mark = db.prepare('UPDATE activities SET applied = 1, disposition = ?, reason = ? WHERE source = ? AND id = ?');
   const markMany = db.prepare('UPDATE activities SET applied = 1, disposition = ?, reason = NULL WHERE source = ? AND id IN (SELECT value FROM json_each(?))');
+  const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
   const pendingTotal = (db.prepare('SELECT count(*) AS n FROM activities WHERE source = ? AND applied = 0').get(name) as { n: number }).n;
   const byDisposition = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0])) as Record<Disposition, number>;
   let applied = 0;
   let appended = 0;
-  for (;;) {
-    const rows = next.all(name, batchSize) as { id: string; json: string }[];
-    if (rows.length === 0) break;
-    const outcomes: { id: string; disposition: Disposition; reason: string | null; lines: readonly MappedLine[] }[] = [];
-    for (const row of rows) {
-      const raw = JSON.parse(row.json) as Record<string, unknown>;
-      const envelope = envelopeOf(raw);
-      if ('problem' in envelope) {
-        outcomes.push({ id: row.id, disposition: 'rejected', reason: `activity ${envelope.problem}`, lines: [] });
-        continue;
-      }
-      const m = options.observe && OBSERVED_TYPES.has(envelope.type) ? await options.observe(raw, envelope) : mapActivity(raw, envelope);
-      outcomes.push({ id: row.id, disposition: m.disposition, reason: m.disposition === 'rejected' ? m.reason : null, lines: m.lines });
-    }
+
+  type Row = { id: string; created_at: string; json: string };
+  type Outcome = { id: string; json: string; disposition: Disposition; reason: string | null; lines: readonly MappedLine[] };
+
+  let earlierRefused = false;
+  const refuse = (o: Outcome, reasons: readonly string[]) => {
+    o.disposition = 'rejected';
+    o.reason = `refused by the ledger: ${reasons.join('; ')}`;
+  };
+
+  /** The batch's import answered (refused activities set apart, the rest imported), then every row marked in one transaction. */
+  const settle = async (outcomes: Outcome[], importing: ReturnType<ImportPort['importLines']> | undefined): Promise<void> => {
     const mapped = outcomes.filter((o) => o.lines.length > 0);
-    if (mapped.length > 0) {
-      const ndjson = mapped.flatMap((o) => o.lines.map((l) => JSON.stringify(l))).join('\n');
-      const outcome = await ledger.importEvents(tenantId, ndjson);
-      if (outcome.kind === 'imported') appended += outcome.appended;
-      else {
-        // One at a time, so one bad activity does not hold back the others.
-        for (const o of mapped) {
-          const single = await ledger.importEvents(tenantId, o.lines.map((l) => JSON.stringify(l)).join('\n'));
-          if (single.kind === 'imported') appended += single.appended;
-          else {
-            o.disposition = 'rejected';
-            o.reason = `refused by the ledger: ${single.errors.map((e) => `${e.path.replace(/^line \d+:?\s*/, '')} ${e.message}`.trim()).join('; ')}`;
+    const answer = importing === undefined ? undefined : await importing;
+    // Whether the batch before this one was refused at first (what remained of it was written after this one was
+    // checked); the next batch, checked while this one settles, asks the same of this one.
+    const beforeRefused = earlierRefused;
+    earlierRefused = answer !== undefined && answer.kind !== 'imported';
+    if (answer !== undefined) {
+      let outcome = answer;
+      let remaining = mapped;
+      // A reference to what the batch before wrote after this check looked unknown: checked again, against everything.
+      if (outcome.kind !== 'imported' && beforeRefused)
+        outcome = await ledger.importLines(
+          tenantId,
+          mapped.flatMap((o) => o.lines),
+        );
+      // The ledger names the lines it refuses: their activities are rejected with its reasons and the others imported
+      // again (one whose lines refer to what a rejected one made is refused in the next round), until a round lands.
+      while (outcome.kind !== 'imported') {
+        const owners = remaining.flatMap((o) => o.lines.map(() => o));
+        const refused = new Map<Outcome, string[]>();
+        for (const e of outcome.errors) {
+          const owner = owners[Number(/^line (\d+)/.exec(e.path)?.[1] ?? 0) - 1];
+          if (owner === undefined) {
+            refused.clear();
+            break;
           }
+          let reasons = refused.get(owner);
+          if (reasons === undefined) refused.set(owner, (reasons = []));
+          reasons.push(`${e.path.replace(/^line \d+:?\s*/, '')} ${e.message}`.trim());
         }
+        if (refused.size === 0) {
+          // An error that names no line: one activity at a time, so one bad activity does not hold back the others.
+          for (const o of remaining) {
+            const single = await ledger.importLines(tenantId, o.lines);
+            if (single.kind === 'imported') appended += single.appended;
+            else
+              refuse(
+                o,
+                single.errors.map((e) => `${e.path.replace(/^line \d+:?\s*/, '')} ${e.message}`.trim()),
+              );
+          }
+          remaining = [];
+          break;
+        }
+        for (const [o, reasons] of refused) refuse(o, reasons);
+        remaining = remaining.filter((o) => !refused.has(o));
+        if (remaining.length === 0) break;
+        outcome = await ledger.importLines(
+          tenantId,
+          remaining.flatMap((o) => o.lines),
+        );
       }
+      if (outcome.kind === 'imported') appended += outcome.appended;
     }
     db.exec('BEGIN IMMEDIATE');
     try {
       const at = new Date().toISOString();
-      const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
       // One statement per disposition for the batch (rejections, rare, one by one with their reason).
       const ids: Record<string, string[]> = {};
-      for (const [i, o] of outcomes.entries()) {
+      for (const o of outcomes) {
         byDisposition[o.disposition]++;
         if (o.disposition === 'rejected') {
           mark.run(o.disposition, o.reason, name, o.id);
-          reject.run(name, o.id, o.reason ?? 'rejected', rows[i]!.json, at);
+          reject.run(name, o.id, o.reason ?? 'rejected', o.json, at);
         } else (ids[o.disposition] ??= []).push(o.id);
       }
       for (const [disposition, list] of Object.entries(ids)) markMany.run(disposition, name, JSON.stringify(list));
@@ -347,10 +416,70 @@ async function applyStaged(
       if (db.isTransaction) db.exec('ROLLBACK');
       throw error;
     }
-    applied += rows.length;
+    applied += outcomes.length;
     options.onProgress?.({ phase: 'apply', pages: 0, fetched: 0, applied, pending: pendingTotal });
+  };
+
+  // Pipelined: while one batch is appended (the store hashes and writes it in a worker thread), the next is read,
+  // mapped and validated (importLines checks its lines before it waits for the tenant's writer). A batch is marked
+  // only once its events are stored, so a crash anywhere re-applies unmarked batches, whose events are skipped by id.
+  let last: Row | undefined;
+  let settling: Promise<void> | undefined;
+  let importing: ReturnType<ImportPort['importLines']> | undefined;
+  try {
+    for (;;) {
+      const rows = (last === undefined ? oldest.all(name, batchSize) : after.all(name, last.created_at, last.id, batchSize)) as Row[];
+      if (rows.length === 0) break;
+      last = rows[rows.length - 1];
+      const outcomes: Outcome[] = [];
+      for (const row of rows) {
+        const raw = JSON.parse(row.json) as Record<string, unknown>;
+        const envelope = envelopeOf(raw);
+        if ('problem' in envelope) {
+          outcomes.push({ id: row.id, json: row.json, disposition: 'rejected', reason: `activity ${envelope.problem}`, lines: [] });
+          continue;
+        }
+        const m = options.observe && OBSERVED_TYPES.has(envelope.type) ? await options.observe(raw, envelope) : mapActivity(raw, envelope);
+        outcomes.push({
+          id: row.id,
+          json: row.json,
+          disposition: m.disposition,
+          reason: m.disposition === 'rejected' ? m.reason : null,
+          lines: m.lines.length > 0 ? withDigest(m.lines, row.id, row.json) : m.lines,
+        });
+      }
+      const lines = outcomes.flatMap((o) => o.lines);
+      importing = lines.length > 0 ? ledger.importLines(tenantId, lines) : undefined;
+      // Awaited in `settle`; until then a failure must not count as unhandled.
+      importing?.catch(() => {});
+      await settling;
+      settling = settle(outcomes, importing);
+      // Awaited at the next batch or after the loop; until then a failure must not count as unhandled.
+      settling.catch(() => {});
+    }
+    await settling;
+  } catch (error) {
+    // Let the batches already handed to the ledger end before the caller moves on (unmarked, they are re-applied
+    // next time); the first error is the one reported.
+    await importing?.catch(() => undefined);
+    await settling?.catch(() => undefined);
+    throw error;
   }
   return { applied, appended, byDisposition };
+}
+
+/**
+ * The evidence every event of an activity carries: the activity's id and the SHA-256 of its text as staged in
+ * `sources.sqlite` (hex), where the activity stays verbatim. An auditor reads that text (`ledger sources
+ * show-activity <id>`), hashes it and compares it with the event's `metadata.evidence` (docs/sources.md § Evidence).
+ */
+export function activityDigest(id: string, json: string): { complianceActivityId: string; complianceActivitySha256: string } {
+  return { complianceActivityId: id, complianceActivitySha256: createHash('sha256').update(json, 'utf8').digest('hex') };
+}
+
+function withDigest(lines: readonly MappedLine[], id: string, json: string): MappedLine[] {
+  const digest = activityDigest(id, json);
+  return lines.map((l) => ({ ...l, evidence: l.evidence ? { ...digest, ...l.evidence } : digest }));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,7 +110,7 @@ describe('Compliance API source (fake server on loopback)', () => {
     }
   });
 
-  test('the activity is kept verbatim on the event, with source compliance-api', async () => {
+  test('every event carries the digest of its activity, kept verbatim in sources.sqlite, with source compliance-api', async () => {
     const api = await fake();
     const { activities } = activityHistory();
     api.add(activities);
@@ -119,7 +120,13 @@ describe('Compliance API source (fake server on loopback)', () => {
     for await (const e of ledger.store.readAll()) if (e.id === 'ca.activity_added_uma') found.push(e);
     expect(found).toHaveLength(1);
     expect(found[0]!.metadata.source).toBe('compliance-api');
-    expect(found[0]!.metadata.evidence).toEqual({ complianceActivity: activities.find((a) => a.id === 'activity_added_uma') });
+    // The auditor's check: the staged text parses to the activity as the API sent it, and hashes to the digest.
+    const staged = store.activity('claude', 'activity_added_uma')!;
+    expect(JSON.parse(staged.json)).toEqual(activities.find((a) => a.id === 'activity_added_uma'));
+    expect(found[0]!.metadata.evidence).toEqual({
+      complianceActivityId: 'activity_added_uma',
+      complianceActivitySha256: createHash('sha256').update(staged.json, 'utf8').digest('hex'),
+    });
     expect(found[0]!.metadata.occurredAt).toBe('2026-02-01T10:02:00.000Z');
   });
 
@@ -156,6 +163,35 @@ describe('Compliance API source (fake server on loopback)', () => {
     const follow = await syncOnce(store, 'claude', client, ledger, { pageSize: 4, lookbackMs: 365 * 86_400_000 });
     expect(follow.staged).toBe(1);
     expect(((await ledger.queries.memberAccess('t1', ORG, 'uma', { at: t })) as { builtInRole: string }).builtInRole).toBe('admin');
+  });
+
+  test('small batches applied while the next is checked: a refused activity does not take down a later one referring to its batch', async () => {
+    const api = await fake();
+    const { activities } = activityHistory();
+    api.add(activities);
+    const { ledger, store, client } = await setup(api);
+    // Batches of two: the batch holding the group's creation also holds a refused activity (below), and the batches
+    // after it (members added to the group) are checked before that batch's remainder is written.
+    const bad = {
+      ...activities.find((a) => a.id === 'activity_added_max')!,
+      id: 'activity_bad_seat',
+      created_at: '2026-02-02T08:59:00Z',
+      user_id: 'eve',
+      email_address: 'eve@acme.test',
+      role: 'emperor',
+    };
+    api.add([bad]);
+    const report = await syncOnce(store, 'claude', client, ledger, { pageSize: 5, batchSize: 2 });
+    expect(store.rejections('claude').map((r) => r.activityId)).toEqual(['activity_bad_seat']);
+    expect(store.rejections('claude')[0]!.reason).toMatch(/^refused by the ledger: data\.role /);
+    expect(report.byDisposition.rejected).toBe(1);
+    expect(report.byDisposition.mapped).toBe(
+      activities.filter((a) => !['claude_chat_created', 'org_brand_new_thing_happened'].includes(a.type as string)).length,
+    );
+    // Same access as through commands, at the end of the history.
+    const viaCommands = await commandsLedger();
+    const at = Date.parse('2026-02-05T09:00:00Z');
+    expect(await accessOf(ledger, at)).toEqual(await accessOf(viaCommands, at));
   });
 
   test('401 and 403 stop the source with a clear error naming the missing scope, never the key', async () => {

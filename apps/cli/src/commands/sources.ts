@@ -178,6 +178,37 @@ export function registerSources(program: Command): void {
         store.close();
       }
     });
+
+  sources
+    .command('show-activity')
+    .description(
+      "One staged activity verbatim, as kept in sources.sqlite, with its disposition and its SHA-256: an event's metadata.evidence.complianceActivitySha256 is the SHA-256 of this text",
+    )
+    .argument('<id>', 'the activity id (the event ids are ca.<id>, ca.<id>.1, …)')
+    .option('--name <name>', 'the source', 'compliance-api')
+    .option('--json', 'as JSON: { source, id, disposition, reason, sha256, activity }', false)
+    .addHelpText('after', '\nExample:\n  $ ledger sources show-activity activity_01HZX3 --json\n')
+    .action(async (id: string, options: { name: string; json: boolean }, command: Command) => {
+      const config = configOf(command);
+      const { SourcesStore, activityDigest } = await import('@access-ledger/sources');
+      const store = new SourcesStore(join(config.dataDir, 'sources.sqlite'));
+      try {
+        if (!store.get(options.name)) throw new CliError(`no source named ${options.name}; known: ${store.names().join(', ') || 'none'}`, 1);
+        const staged = store.activity(options.name, id);
+        if (!staged) throw new CliError(`no activity ${id} staged for source ${options.name}`, 1);
+        const sha256 = activityDigest(id, staged.json).complianceActivitySha256;
+        const disposition = staged.disposition ?? 'pending';
+        if (options.json) {
+          process.stdout.write(
+            `${JSON.stringify({ source: options.name, id, disposition, reason: staged.reason, sha256, activity: JSON.parse(staged.json) })}\n`,
+          );
+          return;
+        }
+        process.stdout.write(`${id} (source ${options.name}): ${disposition}${staged.reason ? ` (${staged.reason})` : ''}; sha256 ${sha256}\n${staged.json}\n`);
+      } finally {
+        store.close();
+      }
+    });
 }
 
 function readKey(path: string): string {

@@ -22,7 +22,11 @@ export interface MappedLine {
   readonly source: 'compliance-api';
   readonly data: Record<string, unknown>;
   readonly correlationId: string;
-  readonly evidence: Record<string, unknown>;
+  /**
+   * Evidence beyond the activity itself (what was observed at ingestion). The sync adds the activity's digest to
+   * every line (`{ complianceActivityId, complianceActivitySha256 }`, docs/sources.md § Sync).
+   */
+  readonly evidence?: Record<string, unknown>;
 }
 
 export type MappingResult =
@@ -297,7 +301,7 @@ export function linesOf(
     source: 'compliance-api' as const,
     data: e.data,
     correlationId: eventIdOf(envelope.id, 0),
-    evidence: { complianceActivity: raw, ...extraEvidence },
+    evidence: extraEvidence,
   }));
 }
 
@@ -306,12 +310,21 @@ export function eventIdOf(activityId: string, index: number): string {
   return index === 0 ? `ca.${activityId}` : `ca.${activityId}.${index}`;
 }
 
+/**
+ * What an activity of this type becomes when it makes no event, known from its type alone: `audit` (no access
+ * change), `unmapped` (a type we do not know), or undefined for a type that maps to events (`observing`: the types
+ * read from the directory at ingestion count as mapped).
+ */
+export function eventlessDispositionOf(type: string, observing = false): 'audit' | 'unmapped' | undefined {
+  if (MAPPINGS[type] !== undefined && !OBSERVED_TYPES.has(type)) return undefined;
+  if (observing && OBSERVED_TYPES.has(type)) return undefined;
+  return NON_ACCESS_PREFIXES.some((p) => type.startsWith(p)) ? 'audit' : 'unmapped';
+}
+
 export function mapActivity(raw: Record<string, unknown>, envelope: ActivityEnvelope): MappingResult {
   const build = MAPPINGS[envelope.type];
-  if (build === undefined || OBSERVED_TYPES.has(envelope.type)) {
-    if (NON_ACCESS_PREFIXES.some((p) => envelope.type.startsWith(p))) return { disposition: 'audit', lines: [] };
-    return { disposition: 'unmapped', lines: [] };
-  }
+  const eventless = eventlessDispositionOf(envelope.type);
+  if (build === undefined || eventless !== undefined) return { disposition: eventless ?? 'unmapped', lines: [] };
   const org = envelope.organization_uuid;
   if (org === undefined || !ID.test(org)) return { disposition: 'rejected', reason: `${envelope.type}: missing or malformed organization_uuid`, lines: [] };
   const built = build(raw, org);
@@ -332,8 +345,6 @@ export function mapActivity(raw: Record<string, unknown>, envelope: ActivityEnve
       source: 'compliance-api' as const,
       data: e.data,
       correlationId: eventIdOf(envelope.id, 0),
-      // The activity verbatim on every event it made (it is the evidence).
-      evidence: { complianceActivity: raw },
     })),
   };
 }

@@ -42,7 +42,11 @@ export function observeRoleUpdate(client: ComplianceApiClient, now: () => number
       return { disposition: 'rejected', reason: `${envelope.type}: the directory's role ${roleId} has neither a name nor capabilities`, lines: [] };
     return {
       disposition: 'mapped',
-      lines: linesOf(raw, envelope, org, events, { observedAtIngestion: { at: new Date(now()).toISOString(), directoryRecord: role } }),
+      // The record copied as plain JSON: the lines go to the ledger as objects (importLines), and the store's canonical
+      // JSON takes plain objects only (the client's parsed response may come from another realm, as under jest).
+      lines: linesOf(raw, envelope, org, events, {
+        observedAtIngestion: { at: new Date(now()).toISOString(), directoryRecord: JSON.parse(JSON.stringify(role)) as unknown },
+      }),
     };
   };
 }
