@@ -277,6 +277,20 @@ export class FactStore {
     for (const [item, first] of set) if (at[first]! <= view.at) yield item;
   }
 
+  /** Was `item` added to a set up to `view.at`? (As `items`, the caller checks it against the facts in force.) */
+  inSet(key: FactKey, item: string, view: View): boolean {
+    const first = this.sets.get(key)?.get(item);
+    return first !== undefined && this.table.at[first]! <= view.at;
+  }
+
+  /** Was anything added to a set up to `view.at`? */
+  anyInSet(key: FactKey, view: View): boolean {
+    const set = this.sets.get(key);
+    if (set === undefined) return false;
+    for (const first of set.values()) if (this.table.at[first]! <= view.at) return true;
+    return false;
+  }
+
   /** Every version of a fact (oldest first): for timelines and tests. */
   history<V>(key: FactKey): Version<V>[] {
     const fact = this.index.get(key);

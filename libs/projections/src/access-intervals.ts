@@ -14,7 +14,7 @@ import {
   type IntervalRewrite,
 } from '@access-ledger/read-model';
 import type { FoldedFacts } from './access-projection.js';
-import { MergedLateImpact, changesOfEvent, lateImpactOf, memberChangesFrom, rewriteOf, type LateImpact } from './access-intervals-changes.js';
+import { MergedLateImpact, OwnLimits, changesOfEvent, lateImpactOf, memberChangesFrom, rewriteOf, type LateImpact } from './access-intervals-changes.js';
 
 export {
   intervalPermissionsOf,
@@ -49,6 +49,8 @@ export type IntervalEffect = { readonly kind: 'changes'; readonly changes: Acces
  */
 export class TenantIntervals {
   private frontier: number;
+  /** Members' own limits as last computed at the frontier (in-order events only). */
+  private readonly limits = new OwnLimits();
 
   /** `facts`: the tenant's facts as already folded (from the access snapshot), or none yet. */
   constructor(
@@ -65,6 +67,7 @@ export class TenantIntervals {
 
   /** Folds the event without producing changes (replaying up to a checkpoint); one that throws leaves no fact. */
   fold(event: LedgerEvent): void {
+    this.limits.clear();
     evolveWhole(this.facts, event);
     this.frontier = Math.max(this.frontier, Date.parse(event.meta.occurredAt));
   }
@@ -86,12 +89,15 @@ export class TenantIntervals {
     } catch (error) {
       this.facts.rollbackSpeculation();
       this.frontier = frontier;
+      this.limits.clear();
       throw error;
     }
   }
 
   private effectOf(event: LedgerEvent, late: boolean): IntervalEffect {
-    if (!late) return { kind: 'changes', changes: changesOfEvent(this.tenantId, this.facts, event) };
+    if (!late) return { kind: 'changes', changes: changesOfEvent(this.tenantId, this.facts, event, this.limits) };
+    // A late event changes the past, and what is in force now may follow: nothing computed before it is kept.
+    this.limits.clear();
     const impact = lateImpactOf(this.facts, event);
     // Nobody affected (names, API keys, refusals): nothing to rewrite, nothing to wait for.
     return impact.members.length === 0 ? { kind: 'changes', changes: [] } : { kind: 'late', late: impact };
