@@ -126,27 +126,37 @@ interface GroupRoles {
 
 /** The roles a group holds in an organization at the reader's instant (shared by every member of the group). */
 function groupRoles(r: FactReader, orgId: string, groupId: string): GroupRoles | undefined {
-  return r.memo(`groupRoles|${orgId}|${groupId}`, () => {
-    const group = r.get<GroupFacts | null>(lookupKey.group(groupId));
-    if (group === undefined) return undefined;
-    if (group.value === null) return { excluded: link(group, `group ${groupId} was deleted`), roles: [] };
-    const roles: { roleId: string; assigned: Link }[] = [];
-    for (const roleId of r.items(lookupKey.rolesOfGroup(orgId, groupId))) {
-      const assigned = r.get<boolean>(lookupKey.assigned(orgId, groupId, roleId));
-      if (assigned?.value !== true) continue;
-      if (r.value<boolean | null>(lookupKey.role(orgId, roleId)) !== true) continue;
-      roles.push({ roleId, assigned: link(assigned, `group ${groupId} is assigned role ${roleId} in ${orgId}`) });
-    }
-    // R31: in invite-only and JIT organizations, SCIM-sourced groups grant nothing through custom roles.
-    const mode = r.value<ProvisioningMode>(lookupKey.orgMode(orgId));
-    if (roles.length > 0 && group.value.source === 'scim' && mode !== 'scim') {
-      return {
-        excluded: link(group, `group ${groupId} comes from SCIM and ${orgId} provisions by ${mode ?? 'invite_only'}, so its roles grant nothing (R31)`),
-        roles: [],
-      };
-    }
-    return { roles };
-  });
+  // Memoized by organization and group under one constant key: a key built per call (a new string to hash) cost as
+  // much as what it saved when every member of an organization is evaluated.
+  const byOrg = r.memo('groupRoles', () => new Map<string, Map<string, GroupRoles | undefined>>());
+  let byGroup = byOrg.get(orgId);
+  if (byGroup === undefined) byOrg.set(orgId, (byGroup = new Map()));
+  if (byGroup.has(groupId)) return byGroup.get(groupId);
+  const roles = groupRolesNow(r, orgId, groupId);
+  byGroup.set(groupId, roles);
+  return roles;
+}
+
+function groupRolesNow(r: FactReader, orgId: string, groupId: string): GroupRoles | undefined {
+  const group = r.get<GroupFacts | null>(lookupKey.group(groupId));
+  if (group === undefined) return undefined;
+  if (group.value === null) return { excluded: link(group, `group ${groupId} was deleted`), roles: [] };
+  const roles: { roleId: string; assigned: Link }[] = [];
+  for (const roleId of r.items(lookupKey.rolesOfGroup(orgId, groupId))) {
+    const assigned = r.get<boolean>(lookupKey.assigned(orgId, groupId, roleId));
+    if (assigned?.value !== true) continue;
+    if (r.value<boolean | null>(lookupKey.role(orgId, roleId)) !== true) continue;
+    roles.push({ roleId, assigned: link(assigned, `group ${groupId} is assigned role ${roleId} in ${orgId}`) });
+  }
+  // R31: in invite-only and JIT organizations, SCIM-sourced groups grant nothing through custom roles.
+  const mode = r.value<ProvisioningMode>(lookupKey.orgMode(orgId));
+  if (roles.length > 0 && group.value.source === 'scim' && mode !== 'scim') {
+    return {
+      excluded: link(group, `group ${groupId} comes from SCIM and ${orgId} provisions by ${mode ?? 'invite_only'}, so its roles grant nothing (R31)`),
+      roles: [],
+    };
+  }
+  return { roles };
 }
 
 export function rolePaths(r: FactReader, orgId: string, userId: string): RolePaths {

@@ -246,7 +246,10 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
     case 'ConnectorToolsRemoved':
     case 'ConnectorRemoved':
     case 'OrgToolPolicySet':
-      orgMembers(orgId!);
+      // Until the organization enables connector permissions every member's tools are its policy (R11, R16): the
+      // tool profile alone changes.
+      if (facts.written(lookupKey.connectorPermissions(orgId!))) orgMembers(orgId!);
+      else orgProfiles(orgId!);
       family = tools;
       break;
     case 'ConnectorPermissionsEnabled':
@@ -618,6 +621,11 @@ function bothSides(
   limits: OwnLimits | undefined,
 ): [ReadonlyMap<string, string>[], ReadonlyMap<string, string>[]] {
   const d = event.data as Record<string, unknown>;
+  if (event.type === 'RoleCapabilitySet' && family.kind === 'capability') {
+    // A role's grant changes nothing while the organization does not make the capability available (R1, R2: it
+    // stays so across the event, which writes only the grant).
+    if (!availability(rAfter, d['orgId'] as string, family.capability).granted) return [members.map(() => NOTHING), members.map(() => NOTHING)];
+  }
   if ((event.type === 'OrganizationCapabilitySet' || event.type === 'PlatformOverrideSet') && family.kind === 'capability') {
     const orgId = d['orgId'] as string;
     const was = availability(rBefore, orgId, family.capability).granted;
