@@ -335,6 +335,25 @@ export class AccessIntervalProjection {
       else late.set(tenant, new MergedLateImpact(impact));
     };
     let slice = performance.now();
+    /**
+     * A batch of in-order changes only is inserted and checkpointed while the next batch is produced (the insert is
+     * chDB's threads, the production this loop's): one batch in flight at most, awaited before the next flush — so
+     * inserts and checkpoints keep their order, and a failed one fails the run at the next flush as it did at its own.
+     */
+    let inFlight: Promise<void> | undefined;
+    const settle = async () => {
+      const pending = inFlight;
+      inFlight = undefined;
+      await pending;
+    };
+    const reset = () => {
+      changes = [];
+      late = new Map();
+      released = [];
+      first = last = -1;
+      events = 0;
+      slice = performance.now();
+    };
     const flush = async () => {
       source.endBatch();
       batchOpen = false;
@@ -342,6 +361,24 @@ export class AccessIntervalProjection {
       // A retried event's rewrite must see the facts through the checkpoint at least: the table holds the later
       // events' intervals. Until the replay gets there, it waits (the replay's last event opens the batch again).
       if (last < 0 && this.folded < checkpoint.position) return;
+      if (late.size === 0 && released.length === 0 && !this.stopping) {
+        await settle();
+        const batch = { changes, first, last };
+        inFlight = (async () => {
+          const rows = await this.writer.write(batch.changes);
+          await this.options.afterInsert?.({ first: batch.first, last: batch.last, rows });
+          checkpoint = this.checkpoint = { position: batch.last, pendingThrough: batch.last, generation: checkpoint.generation };
+          await this.checkpoints.save(checkpoint);
+          this.counts.changesWritten += batch.changes.length;
+          this.counts.rowsInserted += rows;
+        })();
+        // Awaited by the next settle(); until then a failure must not count as unhandled.
+        inFlight.catch(() => undefined);
+        reset();
+        return;
+      }
+      // Late events' rewrites read the table: everything before them must be in it.
+      await settle();
       let rows = await this.writer.write(changes);
       let rewritten = 0;
       // After the batch's own changes: the rewrite reads the intervals open before the late events from the table.
@@ -358,12 +395,7 @@ export class AccessIntervalProjection {
       }
       this.counts.changesWritten += changes.length + rewritten;
       this.counts.rowsInserted += rows;
-      changes = [];
-      late = new Map();
-      released = [];
-      first = last = -1;
-      events = 0;
-      slice = performance.now();
+      reset();
     };
     try {
       while (!this.stopping) {
@@ -432,7 +464,11 @@ export class AccessIntervalProjection {
       }
       // Also when stopping: the facts have folded these events, so their changes must be written before a restart.
       await flush();
+      await settle();
     } finally {
+      // After a failure, the batch in flight is still awaited (nothing may write once the run has ended); its own
+      // error, if any, is second to the one that ended the run.
+      await inFlight?.catch(() => undefined);
       this.source = undefined;
       await source.finish();
     }
