@@ -298,13 +298,13 @@ export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type
  * (same guards: not a member or not active → nothing; tools of existing connectors and tools only; capabilities
  * of the catalog only).
  */
-export function familyPermissions(r: FactReader, orgId: string, userId: string, family: Family): Map<string, string> {
+export function familyPermissions(r: FactReader, orgId: string, userId: string, family: Family, shared?: SharedMember): Map<string, string> {
   if (isProfileUser(userId)) return profilePermissions(r, orgId, userId, family);
   if (family.kind === 'all') return allStoredPermissions(r, orgId, userId);
   const out = new Map<string, string>();
-  const m = memberCore(r, orgId, userId);
+  const m = shared ? shared.core : memberCore(r, orgId, userId);
   if (m === undefined || m.status !== 'active') return out;
-  const paths = (): RolePaths => (m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] });
+  const paths = shared ? shared.paths : (): RolePaths => (m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] });
   switch (family.kind) {
     case 'groups': {
       // Full members' capabilities, tools and admin levels do not depend on their groups (R4, R16, R21).
@@ -358,6 +358,27 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
   }
   return out;
 }
+
+/**
+ * A member and their role paths as read on one side of an event that changes neither (`bothSides`): evaluated once
+ * for both sides.
+ */
+interface SharedMember {
+  readonly core: MemberCore | undefined;
+  readonly paths: () => RolePaths;
+}
+
+function sharedMember(r: FactReader, orgId: string, userId: string): SharedMember {
+  const core = memberCore(r, orgId, userId);
+  let paths: RolePaths | undefined;
+  return {
+    core,
+    paths: () => (paths ??= core?.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] }),
+  };
+}
+
+/** Events that write one role's grants only (a capability, an admin level, a connector's or a tool's level). */
+const ROLE_GRANTS = new Set(['RoleCapabilitySet', 'RoleAdminPermissionSet', 'RoleConnectorPermissionSet', 'RoleToolPermissionSet']);
 
 /** The level of every profile row of a member (the profile says what it stands for). */
 const PROFILE_LEVEL = 'org';
@@ -635,6 +656,18 @@ function bothSides(
     // Evaluated where it is available; on the other side a member holds nothing of the family (capability:C).
     const held = members.map(([o, u]) => familyPermissions(is ? rAfter : rBefore, o, u, family));
     return is ? [members.map(() => NOTHING), held] : [held, members.map(() => NOTHING)];
+  }
+  if (ROLE_GRANTS.has(event.type) && (family.kind === 'capability' || family.kind === 'admin' || family.kind === 'tools')) {
+    // A role's grant changes neither who is a member nor which roles reach them (R5, R30: groups, assignments,
+    // roles): the member and their role paths are read once, the grant on each side.
+    const before: ReadonlyMap<string, string>[] = [];
+    const after: ReadonlyMap<string, string>[] = [];
+    for (const [o, u] of members) {
+      const shared = isProfileUser(u) ? undefined : sharedMember(rAfter, o, u);
+      before.push(familyPermissions(rBefore, o, u, family, shared));
+      after.push(familyPermissions(rAfter, o, u, family, shared));
+    }
+    return [before, after];
   }
   if (family.kind === 'spend') {
     // A member's spend row is their own (or group) limit capped by the ceiling: the limit on each side (the one
