@@ -127,9 +127,9 @@ const FOLD: { [E in EventType]: Folder<E> } = {
   ConnectorPermissionsEnabled: (f, d, ev) => f.write(internKey.connectorPermissions(d.orgId), true, ev),
 
   OrgSpendCeilingSet: (f, d, ev) => f.write(internKey.spendCeiling(d.orgId), d.cents, ev),
-  // The sets of limited groups and members, of members whose Console role reaches every workspace and of workspace
-  // users are indexes: who an
-  // organization-wide ceiling or a new workspace can change at all (ever added, never removed).
+  // The sets of limited groups and members, of members whose Console role reaches every workspace (R51) and of
+  // workspace users are indexes: whom an organization-wide ceiling or a workspace can change at all (ever added, never
+  // removed; the interval producer reads them, docs/access-intervals.md).
   GroupSpendLimitSet(f, d, ev) {
     if (d.cents !== null) f.addToSet(internKey.limitedGroups(d.orgId), d.groupId, ev);
     f.write(internKey.groupLimit(d.orgId, d.groupId), d.cents, ev);
