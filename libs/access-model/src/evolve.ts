@@ -3,6 +3,7 @@ import { SCHEMA_VERSION, upcast, type EventData, type EventType } from './catalo
 import { internKey } from './fact-keys.js';
 import type { FactStore, Stamp } from './facts.js';
 import { INITIAL_CAPABILITIES } from './vocabulary.js';
+import { reachesEveryWorkspace } from './evaluate.js';
 
 /** An event as the model folds it: its data (already upcast and valid), its metadata and its store position. */
 export interface LedgerEvent<E extends EventType = EventType> {
@@ -126,10 +127,22 @@ const FOLD: { [E in EventType]: Folder<E> } = {
   ConnectorPermissionsEnabled: (f, d, ev) => f.write(internKey.connectorPermissions(d.orgId), true, ev),
 
   OrgSpendCeilingSet: (f, d, ev) => f.write(internKey.spendCeiling(d.orgId), d.cents, ev),
-  GroupSpendLimitSet: (f, d, ev) => f.write(internKey.groupLimit(d.orgId, d.groupId), d.cents, ev),
-  MemberSpendLimitSet: (f, d, ev) => f.write(internKey.memberLimit(d.orgId, d.userId), d.cents, ev),
+  // The sets of limited groups and members, of members whose Console role reaches every workspace (R51) and of
+  // workspace users are indexes: whom an organization-wide ceiling or a workspace can change at all (ever added, never
+  // removed; the interval producer reads them, docs/access-intervals.md).
+  GroupSpendLimitSet(f, d, ev) {
+    if (d.cents !== null) f.addToSet(internKey.limitedGroups(d.orgId), d.groupId, ev);
+    f.write(internKey.groupLimit(d.orgId, d.groupId), d.cents, ev);
+  },
+  MemberSpendLimitSet(f, d, ev) {
+    if (d.cents !== null) f.addToSet(internKey.limitedMembers(d.orgId), d.userId, ev);
+    f.write(internKey.memberLimit(d.orgId, d.userId), d.cents, ev);
+  },
 
-  ConsoleRoleSet: (f, d, ev) => f.write(internKey.consoleRole(d.orgId, d.userId), d.role, ev),
+  ConsoleRoleSet(f, d, ev) {
+    if (reachesEveryWorkspace(d.role)) f.addToSet(internKey.workspaceWideMembers(d.orgId), d.userId, ev);
+    f.write(internKey.consoleRole(d.orgId, d.userId), d.role, ev);
+  },
   WorkspaceCreated(f, d, ev) {
     f.addToSet(internKey.workspaces(d.orgId), d.workspaceId, ev);
     f.write(internKey.workspace(d.orgId, d.workspaceId), { name: d.name, archived: false }, ev);
@@ -140,6 +153,7 @@ const FOLD: { [E in EventType]: Folder<E> } = {
   },
   WorkspaceRoleSet(f, d, ev) {
     f.addToSet(internKey.workspacesOfUser(d.orgId, d.userId), d.workspaceId, ev);
+    f.addToSet(internKey.usersOfWorkspace(d.orgId, d.workspaceId), d.userId, ev);
     f.write(internKey.workspaceRole(d.orgId, d.workspaceId, d.userId), d.role, ev);
   },
   ApiKeyCreated(f, d, ev) {

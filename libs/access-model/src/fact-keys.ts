@@ -163,6 +163,10 @@ const ARITY = {
   memberLimit: 2,
   consoleRole: 2,
   userOrgs: 1,
+  /** Members ever given a Console role that reaches every workspace (R51), an individual spend limit (indexes for
+   *  organization-wide events). */
+  workspaceWideMembers: 1,
+  limitedMembers: 1,
 
   groups: 0,
   group: 1,
@@ -190,11 +194,15 @@ const ARITY = {
   toolPolicy: 3,
 
   groupLimit: 2,
+  /** Groups ever given a spend limit in an organization. */
+  limitedGroups: 1,
 
   workspaces: 1,
   workspace: 2,
   workspaceRole: 3,
   workspacesOfUser: 2,
+  /** Users ever given a role in a workspace. */
+  usersOfWorkspace: 2,
   apiKeys: 1,
   apiKey: 3,
   apiKeyStatus: 3,

@@ -57,6 +57,8 @@ export interface View {
 
 export const NOW: View = { at: Number.POSITIVE_INFINITY, knownAt: Number.POSITIVE_INFINITY };
 
+const NO_ITEMS: readonly string[] = [];
+
 export class FactStore {
   private table = new EventTable();
   /** Fact key → this store's fact id. */
@@ -74,6 +76,8 @@ export class FactStore {
   /** Sets of ids ever seen under a key (members of an org, groups of a user…), each with the seq of the event that
    *  added it first in occurredAt order. */
   private sets = new Map<FactKey, Map<string, number>>();
+  /** By set: an instant at or after which every item of it was added (computed on first read, then kept up). */
+  private setLatest = new Map<FactKey, number>();
   /** Every event's seq in (occurredAt, position) order: what timelines name as the cause of a change. */
   private order: number[] = [];
   private versionCount = 0;
@@ -168,6 +172,8 @@ export class FactStore {
     if (first === undefined || stamp.at < this.table.at[first]!) {
       this.speculation?.items.push([key, item, first]);
       set.set(item, stamp.seq);
+      const latest = this.setLatest.get(key);
+      if (latest !== undefined && stamp.at > latest) this.setLatest.set(key, stamp.at);
     }
   }
 
@@ -230,7 +236,11 @@ export class FactStore {
       const set = this.sets.get(key)!;
       if (previous === undefined) set.delete(item);
       else set.set(item, previous);
-      if (set.size === 0) this.sets.delete(key);
+      // setLatest stays an upper bound: the items left were added no later than it.
+      if (set.size === 0) {
+        this.sets.delete(key);
+        this.setLatest.delete(key);
+      }
     }
     this.order = this.order.filter((seq) => seq < first);
     this.table.truncate(first);
@@ -270,11 +280,37 @@ export class FactStore {
   }
 
   /** Ids ever added to a set up to `view.at` (callers check each against the facts in force). */
-  *items(key: FactKey, view: View): IterableIterator<string> {
+  items(key: FactKey, view: View): IterableIterator<string> {
     const set = this.sets.get(key);
-    if (set === undefined) return;
+    if (set === undefined) return NO_ITEMS.values();
+    let latest = this.setLatest.get(key);
+    if (latest === undefined) {
+      latest = Number.NEGATIVE_INFINITY;
+      for (const first of set.values()) latest = Math.max(latest, this.table.at[first]!);
+      this.setLatest.set(key, latest);
+    }
+    // Most reads are at or after the last addition: the set's own iterator, without a generator in between.
+    if (view.at >= latest) return set.keys();
+    return this.itemsUpTo(set, view.at);
+  }
+
+  private *itemsUpTo(set: Map<string, number>, upTo: number): IterableIterator<string> {
     const at = this.table.at;
-    for (const [item, first] of set) if (at[first]! <= view.at) yield item;
+    for (const [item, first] of set) if (at[first]! <= upTo) yield item;
+  }
+
+  /** Was `item` added to a set up to `view.at`? (As `items`, the caller checks it against the facts in force.) */
+  inSet(key: FactKey, item: string, view: View): boolean {
+    const first = this.sets.get(key)?.get(item);
+    return first !== undefined && this.table.at[first]! <= view.at;
+  }
+
+  /** Was anything added to a set up to `view.at`? */
+  anyInSet(key: FactKey, view: View): boolean {
+    const set = this.sets.get(key);
+    if (set === undefined) return false;
+    for (const first of set.values()) if (this.table.at[first]! <= view.at) return true;
+    return false;
   }
 
   /** Every version of a fact (oldest first): for timelines and tests. */

@@ -4,15 +4,16 @@ import {
   lookupKey,
   NOW,
   adminLevelOf,
+  availability,
   capabilityCatalog,
   capabilityOf,
   consoleAccessOf,
   isFullMember,
   memberCore,
+  memberSpendLimitOf,
   orgToolLevel,
   permissionsOf,
   rolePaths,
-  spendLimitOf,
   toolLevelOf,
   type AdminArea,
   type EventRef,
@@ -23,7 +24,21 @@ import {
   type RolePaths,
   type View,
 } from '@access-ledger/access-model';
-import { ORG_TOOLS_PERMISSION, ORG_TOOLS_USER, type AccessIntervalChange, type IntervalRewrite, type PermissionScope } from '@access-ledger/read-model';
+import {
+  ACCESS_PROFILES,
+  ORG_CAPABILITIES_PERMISSION,
+  ORG_CAPABILITIES_USER,
+  ORG_CHAT_SEAT_CAPABILITIES_PERMISSION,
+  ORG_CHAT_SEAT_CAPABILITIES_USER,
+  ORG_SPEND_PERMISSION,
+  ORG_SPEND_USER,
+  ORG_TOOLS_PERMISSION,
+  ORG_TOOLS_USER,
+  isProfileUser,
+  type AccessIntervalChange,
+  type IntervalRewrite,
+  type PermissionScope,
+} from '@access-ledger/read-model';
 
 /**
  * What the evaluator says, as the rows of `access_intervals` (docs/access-intervals.md): for every event, the
@@ -91,25 +106,73 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
   const orgId = str(d, 'orgId');
   const out = new Map<string, MemberKey>();
   const add = (o: string, u: string) => out.set(`${o}|${u}`, [o, u]);
+  // The organization's profiles (docs/access-intervals.md § Access profiles): whatever an organization-wide event
+  // can change, they are evaluated with the members.
+  const orgProfiles = (o: string) => {
+    for (const profile of ACCESS_PROFILES) add(o, profile.user);
+  };
   const orgMembers = (o: string) => {
     for (const u of facts.items(lookupKey.members(o), NOW)) add(o, u);
-    // The organization's tool profile (its tool policy, shared by every member who follows it): whatever an
-    // organization-wide event can change, it is evaluated with the members.
-    add(o, ORG_TOOLS_USER);
+    orgProfiles(o);
   };
   const everyone = () => {
     for (const o of facts.items(lookupKey.orgs, NOW)) orgMembers(o);
   };
-  const userEverywhere = (u: string) => {
-    for (const o of facts.items(lookupKey.userOrgs(u), NOW)) add(o, u);
+  /**
+   * A group reaches a member of an organization only through the roles it (ever) held there (R5, R30) and the limit
+   * it (ever) had there (R42): a change of a group's members, or of a group without either there, changes nothing
+   * there. Memoized: a group change visits every user of the group.
+   */
+  const reaches = new Map<string, boolean>();
+  const groupReaches = (o: string, g: string) => {
+    const key = `${o}\u0000${g}`;
+    let r = reaches.get(key);
+    if (r === undefined) {
+      r = facts.anyInSet(lookupKey.rolesOfGroup(o, g), NOW) || facts.inSet(lookupKey.limitedGroups(o), g, NOW);
+      reaches.set(key, r);
+    }
+    return r;
   };
+  const userEverywhere = (u: string, g: string) => {
+    for (const o of facts.items(lookupKey.userOrgs(u), NOW)) if (groupReaches(o, g)) add(o, u);
+  };
+  // Groups are the tenant's (R30): in one organization, only their users who are (ever) members there.
   const groupUsers = (g: string, o: string | undefined) => {
-    for (const u of facts.items(lookupKey.usersOfGroup(g), NOW)) o === undefined ? userEverywhere(u) : add(o, u);
+    const members = o === undefined ? undefined : lookupKey.members(o);
+    for (const u of facts.items(lookupKey.usersOfGroup(g), NOW)) {
+      if (members === undefined) userEverywhere(u, g);
+      else if (facts.inSet(members, u, NOW)) add(o!, u);
+    }
   };
   const roleHolders = (o: string, roleId: string) => {
     for (const g of facts.items(lookupKey.groups, NOW)) {
       for (const r of facts.items(lookupKey.rolesOfGroup(o, g), NOW)) if (r === roleId) groupUsers(g, o);
     }
+  };
+  /**
+   * An organization's availability of C changes only what a custom member holds through a role that (ever) granted
+   * C (R5): the users of the groups (ever) holding such a role. Full members follow the capability profile (R4).
+   */
+  const grantHolders = (o: string, capability: string) => {
+    const grants = new Map<string, boolean>();
+    for (const g of facts.items(lookupKey.groups, NOW)) {
+      for (const r of facts.items(lookupKey.rolesOfGroup(o, g), NOW)) {
+        let grant = grants.get(r);
+        if (grant === undefined) grants.set(r, (grant = facts.written(lookupKey.roleCapability(o, r, capability))));
+        if (grant) {
+          groupUsers(g, o);
+          break;
+        }
+      }
+    }
+  };
+  /**
+   * A ceiling (R43) or the precedence of group limits (R42) changes only members with a limit of their own or of a
+   * group; the others follow the spend profile (its ceiling).
+   */
+  const limitHolders = (o: string) => {
+    for (const u of facts.items(lookupKey.limitedMembers(o), NOW)) add(o, u);
+    for (const g of facts.items(lookupKey.limitedGroups(o), NOW)) groupUsers(g, o);
   };
   const connectorId = str(d, 'connectorId');
   const tools: Family = { kind: 'tools', connectorId: connectorId === '*' ? undefined : connectorId };
@@ -134,7 +197,7 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
       break;
     case 'UserAddedToGroup':
     case 'UserRemovedFromGroup':
-      userEverywhere(str(d, 'userId')!);
+      userEverywhere(str(d, 'userId')!, str(d, 'groupId')!);
       family = { kind: 'groups' };
       break;
     case 'GroupCreated':
@@ -170,7 +233,8 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
       break;
     case 'OrganizationCapabilitySet':
     case 'PlatformOverrideSet':
-      orgMembers(orgId!);
+      orgProfiles(orgId!);
+      grantHolders(orgId!, str(d, 'capability')!);
       family = { kind: 'capability', capability: str(d, 'capability')! };
       break;
     case 'CapabilityAddedToCatalog':
@@ -182,7 +246,10 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
     case 'ConnectorToolsRemoved':
     case 'ConnectorRemoved':
     case 'OrgToolPolicySet':
-      orgMembers(orgId!);
+      // Until the organization enables connector permissions every member's tools are its policy (R11, R16): the
+      // tool profile alone changes.
+      if (facts.written(lookupKey.connectorPermissions(orgId!))) orgMembers(orgId!);
+      else orgProfiles(orgId!);
       family = tools;
       break;
     case 'ConnectorPermissionsEnabled':
@@ -191,12 +258,16 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
       break;
     case 'OrgSpendCeilingSet':
     case 'SpendingPrecedenceSet':
-      orgMembers(orgId!);
+      orgProfiles(orgId!);
+      limitHolders(orgId!);
       family = { kind: 'spend' };
       break;
     case 'WorkspaceCreated':
     case 'WorkspaceArchived':
-      orgMembers(orgId!);
+      // R50–R52: a workspace gives something only to Console admins and billing members (everywhere) and to those
+      // with a role in it.
+      for (const u of facts.items(lookupKey.workspaceWideMembers(orgId!), NOW)) add(orgId!, u);
+      for (const u of facts.items(lookupKey.usersOfWorkspace(orgId!, str(d, 'workspaceId')!), NOW)) add(orgId!, u);
       family = { kind: 'console' };
       break;
     // Nothing the evaluator reads: names, SCIM mappings, API keys, refusals (R62), drift found by a source and a source's baseline (docs/sources.md).
@@ -228,13 +299,13 @@ export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type
  * (same guards: not a member or not active → nothing; tools of existing connectors and tools only; capabilities
  * of the catalog only).
  */
-export function familyPermissions(r: FactReader, orgId: string, userId: string, family: Family): Map<string, string> {
-  if (userId === ORG_TOOLS_USER) return orgToolProfile(r, orgId, family);
+export function familyPermissions(r: FactReader, orgId: string, userId: string, family: Family, shared?: SharedMember): Map<string, string> {
+  if (isProfileUser(userId)) return profilePermissions(r, orgId, userId, family);
   if (family.kind === 'all') return allStoredPermissions(r, orgId, userId);
   const out = new Map<string, string>();
-  const m = memberCore(r, orgId, userId);
+  const m = shared ? shared.core : memberCore(r, orgId, userId);
   if (m === undefined || m.status !== 'active') return out;
-  const paths = (): RolePaths => (m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] });
+  const paths = shared ? shared.paths : (): RolePaths => (m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] });
   switch (family.kind) {
     case 'groups': {
       // Full members' capabilities, tools and admin levels do not depend on their groups (R4, R16, R21).
@@ -244,17 +315,18 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
       // roles, so only capabilities, admin levels and the spend limit can follow a group change (no event that
       // changes groups enables connector permissions, so both sides of the diff skip the same tools).
       const p = paths();
-      for (const c of capabilityCatalog(r)) if (capabilityOf(r, m, c, p).granted) out.set(`capability:${c}`, 'granted');
+      for (const c of catalogOf(r)) if (capabilityOf(r, m, c, p).granted) out.set(`capability:${c}`, 'granted');
       for (const area of ADMIN_AREAS) {
         const { level } = adminLevelOf(r, m, area, p);
         if (level !== 'none') out.set(`admin:${area}`, level);
       }
-      const { cents } = spendLimitOf(r, m);
-      if (cents !== null) out.set('spend', String(cents));
+      spendOf(r, m, out);
       return out;
     }
     case 'capability':
-      if (capabilityCatalog(r).includes(family.capability) && capabilityOf(r, m, family.capability, paths()).granted) {
+      // A full member follows the capability profile, which only a change of the member (all) can end.
+      if (capabilityProfileOf(m) !== undefined) break;
+      if (catalogOf(r).includes(family.capability) && capabilityOf(r, m, family.capability, paths()).granted) {
         out.set(`capability:${family.capability}`, 'granted');
       }
       break;
@@ -262,7 +334,7 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
       // A member who follows the organization's tool profile holds ORG_TOOLS_PERMISSION instead of its tools; only
       // the tools of every connector (connector permissions enabled or not) can change that.
       if (followsOrgTools(r, m)) {
-        if (family.connectorId === undefined) out.set(ORG_TOOLS_PERMISSION, ORG_TOOLS_LEVEL);
+        if (family.connectorId === undefined) out.set(ORG_TOOLS_PERMISSION, PROFILE_LEVEL);
         break;
       }
       const p = paths();
@@ -275,11 +347,9 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
       if (level !== 'none') out.set(`admin:${family.area}`, level);
       break;
     }
-    case 'spend': {
-      const { cents } = spendLimitOf(r, m);
-      if (cents !== null) out.set('spend', String(cents));
+    case 'spend':
+      spendOf(r, m, out);
       break;
-    }
     case 'console': {
       const consoleAccess = consoleAccessOf(r, m);
       if (consoleAccess.role) out.set(`console:${consoleAccess.role}`, consoleAccess.role);
@@ -290,7 +360,88 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
   return out;
 }
 
-const ORG_TOOLS_LEVEL = 'org';
+/**
+ * A member and their role paths as read on one side of an event that changes neither (`bothSides`): evaluated once
+ * for both sides.
+ */
+interface SharedMember {
+  readonly core: MemberCore | undefined;
+  readonly paths: () => RolePaths;
+}
+
+function sharedMember(r: FactReader, orgId: string, userId: string): SharedMember {
+  const core = memberCore(r, orgId, userId);
+  let paths: RolePaths | undefined;
+  return {
+    core,
+    paths: () => (paths ??= core?.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] }),
+  };
+}
+
+/** Events that write one role's grants only (a capability, an admin level, a connector's or a tool's level). */
+const ROLE_GRANTS = new Set(['RoleCapabilitySet', 'RoleAdminPermissionSet', 'RoleConnectorPermissionSet', 'RoleToolPermissionSet']);
+
+/** The level of every profile row of a member (the profile says what it stands for). */
+const PROFILE_LEVEL = 'org';
+
+/** The capability catalog, once per reader (every member evaluated at one view shares it). */
+const catalogOf = (r: FactReader): string[] => r.memo('capabilityCatalog', () => capabilityCatalog(r));
+
+/**
+ * R4, R8: an active full member's capabilities are exactly those available in the organization (R1, R2), less
+ * claude_code on a chat seat of a dual-seat plan — whatever else they hold. The member "follows the capability
+ * profile" (one of two); a custom member's follow their roles (R5) and stay one row each.
+ */
+function capabilityProfileOf(m: MemberCore): string | undefined {
+  if (m.status !== 'active' || !isFullMember(m.role)) return undefined;
+  return m.dualSeat && m.seat === 'chat' ? ORG_CHAT_SEAT_CAPABILITIES_PERMISSION : ORG_CAPABILITIES_PERMISSION;
+}
+
+/**
+ * R41–R43: a member without a limit of their own or of a group has the organization's ceiling: they follow the spend
+ * profile (ORG_SPEND_PERMISSION, the ceiling stored once as the `spend` row of ORG_SPEND_USER); the others hold their
+ * limit capped by the ceiling, as `spendLimitOf` gives it.
+ */
+function spendOf(r: FactReader, m: MemberCore, out: Map<string, string>): void {
+  const own = memberSpendLimitOf(r, m).cents;
+  for (const [permission, level] of spendRowOf(own, own === null ? null : (r.value<number | null>(lookupKey.spendCeiling(m.orgId)) ?? null))) {
+    out.set(permission, level);
+  }
+}
+
+/** One side of a spend change: members' own limits and the organization's ceiling at one view. */
+class SpendSide {
+  /** By organization: the groups with a limit there at this view (every group ever given one, looked up once). */
+  private readonly limited = new Map<string, Set<string>>();
+  private readonly ceilings = new Map<string, number | null>();
+
+  constructor(private readonly r: FactReader) {}
+
+  own(orgId: string, userId: string): number | null | typeof INACTIVE {
+    const m = memberCore(this.r, orgId, userId);
+    if (m === undefined || m.status !== 'active') return INACTIVE;
+    let limited = this.limited.get(orgId);
+    if (limited === undefined) {
+      limited = new Set();
+      for (const g of this.r.items(lookupKey.limitedGroups(orgId))) if (this.r.value<number | null>(lookupKey.groupLimit(orgId, g)) != null) limited.add(g);
+      this.limited.set(orgId, limited);
+    }
+    return memberSpendLimitOf(this.r, m, limited).cents;
+  }
+
+  ceiling(orgId: string): number | null {
+    let ceiling = this.ceilings.get(orgId);
+    if (ceiling === undefined) this.ceilings.set(orgId, (ceiling = this.r.value<number | null>(lookupKey.spendCeiling(orgId)) ?? null));
+    return ceiling;
+  }
+}
+
+/** An active member's spend row from their own (or group) limit and the ceiling. */
+function spendRowOf(own: number | null | typeof INACTIVE, ceiling: number | null): ReadonlyMap<string, string> {
+  if (own === INACTIVE) return NOTHING;
+  if (own === null) return new Map([[ORG_SPEND_PERMISSION, PROFILE_LEVEL]]);
+  return new Map([['spend', String(ceiling !== null && own > ceiling ? ceiling : own)]]);
+}
 
 /**
  * R4, R16, R11: an active full member's tools — and a custom member's while the organization has not enabled
@@ -314,19 +465,54 @@ function allStoredPermissions(r: FactReader, orgId: string, userId: string): Map
   const paths: RolePaths = m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] };
   out.set(`role:${m.role}`, m.role);
   if (m.seat) out.set('seat', m.seat);
-  for (const c of capabilityCatalog(r)) if (capabilityOf(r, m, c, paths).granted) out.set(`capability:${c}`, 'granted');
-  if (followsOrgTools(r, m)) out.set(ORG_TOOLS_PERMISSION, ORG_TOOLS_LEVEL);
+  const capabilityProfile = capabilityProfileOf(m);
+  if (capabilityProfile !== undefined) out.set(capabilityProfile, PROFILE_LEVEL);
+  else for (const c of catalogOf(r)) if (capabilityOf(r, m, c, paths).granted) out.set(`capability:${c}`, 'granted');
+  if (followsOrgTools(r, m)) out.set(ORG_TOOLS_PERMISSION, PROFILE_LEVEL);
   else for (const connectorId of r.items(lookupKey.connectors(orgId))) toolsOf(r, m, connectorId, paths, out);
   for (const area of ADMIN_AREAS) {
     const { level } = adminLevelOf(r, m, area, paths);
     if (level !== 'none') out.set(`admin:${area}`, level);
   }
-  const { cents } = spendLimitOf(r, m);
-  if (cents !== null) out.set('spend', String(cents));
+  spendOf(r, m, out);
   const consoleAccess = consoleAccessOf(r, m);
   if (consoleAccess.role) out.set(`console:${consoleAccess.role}`, consoleAccess.role);
   for (const [ws, perms] of Object.entries(consoleAccess.workspaces)) for (const perm of perms) out.set(`workspace:${ws}:${perm}`, 'granted');
   return out;
+}
+
+/** What a profile's pseudo-member holds (one family of it): the rows its followers' profile rows stand for. */
+function profilePermissions(r: FactReader, orgId: string, userId: string, family: Family): Map<string, string> {
+  switch (userId) {
+    case ORG_TOOLS_USER:
+      return orgToolProfile(r, orgId, family);
+    case ORG_CAPABILITIES_USER:
+    case ORG_CHAT_SEAT_CAPABILITIES_USER: {
+      const out = new Map<string, string>();
+      const catalog = catalogOf(r);
+      const capabilities =
+        family.kind === 'all' || family.kind === 'groups'
+          ? catalog
+          : family.kind === 'capability' && catalog.includes(family.capability)
+            ? [family.capability]
+            : [];
+      for (const c of capabilities) {
+        // R8: the chat-seat profile is followed only on dual-seat plans.
+        if (c === 'claude_code' && userId === ORG_CHAT_SEAT_CAPABILITIES_USER) continue;
+        if (availability(r, orgId, c).granted) out.set(`capability:${c}`, 'granted');
+      }
+      return out;
+    }
+    case ORG_SPEND_USER: {
+      const out = new Map<string, string>();
+      if (family.kind !== 'all' && family.kind !== 'groups' && family.kind !== 'spend') return out;
+      const ceiling = r.value<number | null>(lookupKey.spendCeiling(orgId));
+      if (ceiling != null) out.set('spend', String(ceiling));
+      return out;
+    }
+    default:
+      throw new Error(`unknown access profile ${userId}; the profiles are ${ACCESS_PROFILES.map((p) => p.user).join(', ')}`);
+  }
 }
 
 /**
@@ -369,8 +555,8 @@ export function permissionsAtView(facts: FactStore, view: View, members: readonl
 export function diffChanges(
   tenantId: string,
   member: MemberKey,
-  before: Map<string, string>,
-  after: Map<string, string>,
+  before: ReadonlyMap<string, string>,
+  after: ReadonlyMap<string, string>,
   at: string,
   eventId: string,
 ): AccessIntervalChange[] {
@@ -391,18 +577,122 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * The interval changes one event caused, as the history stands in `facts` (which must contain it): the affected
  * members evaluated just before it (`beforePos`) and just after it, at its occurredAt.
  */
-export function changesOfEvent(tenantId: string, facts: FactStore, event: LedgerEvent): AccessIntervalChange[] {
+export function changesOfEvent(tenantId: string, facts: FactStore, event: LedgerEvent, limits?: OwnLimits): AccessIntervalChange[] {
   const { members, family } = impactOf(facts, event);
   if (members.length === 0) return [];
+  // Whatever can change a member's own limit names the member, in a family that covers the spend limit: the spend
+  // family keeps it up to date (bothSides), the others evaluate everything again.
+  if (limits !== undefined && (family.kind === 'all' || family.kind === 'groups')) limits.forget(members);
   const at = Date.parse(event.meta.occurredAt);
-  const before = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position }, members, family);
-  const after = permissionsAtView(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 }, members, family);
+  const rBefore = new FactReader(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position });
+  const rAfter = new FactReader(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 });
+  const [before, after] = bothSides(rBefore, rAfter, event, members, family, limits);
   const out: AccessIntervalChange[] = [];
   const when = iso(at); // once per event, not once per member (5 % of the producer's time on the benchmark history)
   members.forEach((m, i) => {
     out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, when, event.id));
   });
   return out;
+}
+
+const NOTHING: ReadonlyMap<string, string> = new Map();
+
+/** Not an active member: holds no spend limit. */
+const INACTIVE = 'inactive';
+
+/**
+ * Members' own (or group) limits before the ceiling (R41, R42), as the producer last computed them, for the events
+ * taken in store order at the frontier: an organization-wide ceiling (R43) then needs no member evaluated again —
+ * hundreds of such events, each reaching thousands of members. An entry is forgotten by every event that can
+ * change it (`changesOfEvent` forgets the members `impactOf` names in a family covering the spend limit); the
+ * owner clears everything when facts change otherwise (a replayed fold, a late event, a failure).
+ */
+export class OwnLimits {
+  private readonly byMember = new Map<string, number | null | typeof INACTIVE>();
+
+  get(orgId: string, userId: string): number | null | typeof INACTIVE | undefined {
+    return this.byMember.get(`${orgId}\u0000${userId}`);
+  }
+
+  set(orgId: string, userId: string, own: number | null | typeof INACTIVE): void {
+    this.byMember.set(`${orgId}\u0000${userId}`, own);
+  }
+
+  forget(members: readonly MemberKey[]): void {
+    if (this.byMember.size === 0) return;
+    for (const [o, u] of members) this.byMember.delete(`${o}\u0000${u}`);
+  }
+
+  clear(): void {
+    this.byMember.clear();
+  }
+}
+
+/**
+ * The members' permissions (one family) just before and just after an event. An event that writes one
+ * organization-wide fact its members read in one place — a capability's availability (R1, R2), the ceiling (R43) —
+ * changes nothing else they read, so each member is evaluated once and only that fact is read on both sides: half
+ * the work for the events that reach every member of an organization.
+ */
+function bothSides(
+  rBefore: FactReader,
+  rAfter: FactReader,
+  event: LedgerEvent,
+  members: readonly MemberKey[],
+  family: Family,
+  limits: OwnLimits | undefined,
+): [ReadonlyMap<string, string>[], ReadonlyMap<string, string>[]] {
+  const d = event.data as Record<string, unknown>;
+  if (event.type === 'RoleCapabilitySet' && family.kind === 'capability') {
+    // A role's grant changes nothing while the organization does not make the capability available (R1, R2: it
+    // stays so across the event, which writes only the grant).
+    if (!availability(rAfter, d['orgId'] as string, family.capability).granted) return [members.map(() => NOTHING), members.map(() => NOTHING)];
+  }
+  if ((event.type === 'OrganizationCapabilitySet' || event.type === 'PlatformOverrideSet') && family.kind === 'capability') {
+    const orgId = d['orgId'] as string;
+    const was = availability(rBefore, orgId, family.capability).granted;
+    const is = availability(rAfter, orgId, family.capability).granted;
+    // Still (un)available: nobody's capability, and no profile's, changes.
+    if (was === is) return [members.map(() => NOTHING), members.map(() => NOTHING)];
+    // Evaluated where it is available; on the other side a member holds nothing of the family (capability:C).
+    const held = members.map(([o, u]) => familyPermissions(is ? rAfter : rBefore, o, u, family));
+    return is ? [members.map(() => NOTHING), held] : [held, members.map(() => NOTHING)];
+  }
+  if (ROLE_GRANTS.has(event.type) && (family.kind === 'capability' || family.kind === 'admin' || family.kind === 'tools')) {
+    // A role's grant changes neither who is a member nor which roles reach them (R5, R30: groups, assignments,
+    // roles): the member and their role paths are read once, the grant on each side.
+    const before: ReadonlyMap<string, string>[] = [];
+    const after: ReadonlyMap<string, string>[] = [];
+    for (const [o, u] of members) {
+      const shared = isProfileUser(u) ? undefined : sharedMember(rAfter, o, u);
+      before.push(familyPermissions(rBefore, o, u, family, shared));
+      after.push(familyPermissions(rAfter, o, u, family, shared));
+    }
+    return [before, after];
+  }
+  if (family.kind === 'spend') {
+    // A member's spend row is their own (or group) limit capped by the ceiling: the limit on each side (the one
+    // before from `limits` when the producer kept it), the ceiling read once per side.
+    const ceilingOnly = event.type === 'OrgSpendCeilingSet';
+    const sides = [new SpendSide(rBefore), new SpendSide(rAfter)] as const;
+    const before: ReadonlyMap<string, string>[] = [];
+    const after: ReadonlyMap<string, string>[] = [];
+    for (const [o, u] of members) {
+      if (isProfileUser(u)) {
+        before.push(familyPermissions(rBefore, o, u, family));
+        after.push(familyPermissions(rAfter, o, u, family));
+        continue;
+      }
+      const was = limits?.get(o, u) ?? sides[0].own(o, u);
+      // The ceiling changes nobody's own limit.
+      const is = ceilingOnly ? was : sides[1].own(o, u);
+      limits?.set(o, u, is);
+      before.push(spendRowOf(was, sides[0].ceiling(o)));
+      after.push(spendRowOf(is, sides[1].ceiling(o)));
+    }
+    return [before, after];
+  }
+  return [members.map(([o, u]) => familyPermissions(rBefore, o, u, family)), members.map(([o, u]) => familyPermissions(rAfter, o, u, family))];
 }
 
 /**
@@ -432,7 +722,7 @@ export function scopeOf(family: Family): PermissionScope {
     case 'admin':
       return { names: [`admin:${family.area}`], prefixes: [] };
     case 'spend':
-      return { names: ['spend'], prefixes: [] };
+      return { names: ['spend', ORG_SPEND_PERMISSION], prefixes: [] };
     case 'console':
       return { names: [], prefixes: ['console:', 'workspace:'] };
   }

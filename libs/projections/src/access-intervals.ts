@@ -14,7 +14,7 @@ import {
   type IntervalRewrite,
 } from '@access-ledger/read-model';
 import type { FoldedFacts } from './access-projection.js';
-import { MergedLateImpact, changesOfEvent, lateImpactOf, memberChangesFrom, rewriteOf, type LateImpact } from './access-intervals-changes.js';
+import { MergedLateImpact, OwnLimits, changesOfEvent, lateImpactOf, memberChangesFrom, rewriteOf, type LateImpact } from './access-intervals-changes.js';
 
 export {
   intervalPermissionsOf,
@@ -49,6 +49,8 @@ export type IntervalEffect = { readonly kind: 'changes'; readonly changes: Acces
  */
 export class TenantIntervals {
   private frontier: number;
+  /** Members' own limits as last computed at the frontier (in-order events only). */
+  private readonly limits = new OwnLimits();
 
   /** `facts`: the tenant's facts as already folded (from the access snapshot), or none yet. */
   constructor(
@@ -65,6 +67,7 @@ export class TenantIntervals {
 
   /** Folds the event without producing changes (replaying up to a checkpoint); one that throws leaves no fact. */
   fold(event: LedgerEvent): void {
+    this.limits.clear();
     evolveWhole(this.facts, event);
     this.frontier = Math.max(this.frontier, Date.parse(event.meta.occurredAt));
   }
@@ -86,12 +89,15 @@ export class TenantIntervals {
     } catch (error) {
       this.facts.rollbackSpeculation();
       this.frontier = frontier;
+      this.limits.clear();
       throw error;
     }
   }
 
   private effectOf(event: LedgerEvent, late: boolean): IntervalEffect {
-    if (!late) return { kind: 'changes', changes: changesOfEvent(this.tenantId, this.facts, event) };
+    if (!late) return { kind: 'changes', changes: changesOfEvent(this.tenantId, this.facts, event, this.limits) };
+    // A late event changes the past, and what is in force now may follow: nothing computed before it is kept.
+    this.limits.clear();
     const impact = lateImpactOf(this.facts, event);
     // Nobody affected (names, API keys, refusals): nothing to rewrite, nothing to wait for.
     return impact.members.length === 0 ? { kind: 'changes', changes: [] } : { kind: 'late', late: impact };
@@ -329,6 +335,25 @@ export class AccessIntervalProjection {
       else late.set(tenant, new MergedLateImpact(impact));
     };
     let slice = performance.now();
+    /**
+     * A batch of in-order changes only is inserted and checkpointed while the next batch is produced (the insert is
+     * chDB's threads, the production this loop's): one batch in flight at most, awaited before the next flush — so
+     * inserts and checkpoints keep their order, and a failed one fails the run at the next flush as it did at its own.
+     */
+    let inFlight: Promise<void> | undefined;
+    const settle = async () => {
+      const pending = inFlight;
+      inFlight = undefined;
+      await pending;
+    };
+    const reset = () => {
+      changes = [];
+      late = new Map();
+      released = [];
+      first = last = -1;
+      events = 0;
+      slice = performance.now();
+    };
     const flush = async () => {
       source.endBatch();
       batchOpen = false;
@@ -336,6 +361,24 @@ export class AccessIntervalProjection {
       // A retried event's rewrite must see the facts through the checkpoint at least: the table holds the later
       // events' intervals. Until the replay gets there, it waits (the replay's last event opens the batch again).
       if (last < 0 && this.folded < checkpoint.position) return;
+      if (late.size === 0 && released.length === 0 && !this.stopping) {
+        await settle();
+        const batch = { changes, first, last };
+        inFlight = (async () => {
+          const rows = await this.writer.write(batch.changes);
+          await this.options.afterInsert?.({ first: batch.first, last: batch.last, rows });
+          checkpoint = this.checkpoint = { position: batch.last, pendingThrough: batch.last, generation: checkpoint.generation };
+          await this.checkpoints.save(checkpoint);
+          this.counts.changesWritten += batch.changes.length;
+          this.counts.rowsInserted += rows;
+        })();
+        // Awaited by the next settle(); until then a failure must not count as unhandled.
+        inFlight.catch(() => undefined);
+        reset();
+        return;
+      }
+      // Late events' rewrites read the table: everything before them must be in it.
+      await settle();
       let rows = await this.writer.write(changes);
       let rewritten = 0;
       // After the batch's own changes: the rewrite reads the intervals open before the late events from the table.
@@ -352,12 +395,7 @@ export class AccessIntervalProjection {
       }
       this.counts.changesWritten += changes.length + rewritten;
       this.counts.rowsInserted += rows;
-      changes = [];
-      late = new Map();
-      released = [];
-      first = last = -1;
-      events = 0;
-      slice = performance.now();
+      reset();
     };
     try {
       while (!this.stopping) {
@@ -426,7 +464,11 @@ export class AccessIntervalProjection {
       }
       // Also when stopping: the facts have folded these events, so their changes must be written before a restart.
       await flush();
+      await settle();
     } finally {
+      // After a failure, the batch in flight is still awaited (nothing may write once the run has ended); its own
+      // error, if any, is second to the one that ended the run.
+      await inFlight?.catch(() => undefined);
       this.source = undefined;
       await source.finish();
     }

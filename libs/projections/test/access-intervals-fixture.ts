@@ -164,6 +164,17 @@ export async function intervalRows(client: ClickHouseClient, tenantId: string): 
   return result.json<IntervalRow>();
 }
 
+/** An organization's intervals as the reports read them (`effectiveIntervals()`: the access profiles' rows derived). */
+export async function effectiveRows(client: ClickHouseClient, tenantId: string, orgId: string): Promise<IntervalRow[]> {
+  const result = await client.query({
+    query: `SELECT org_id, user_id, permission, level, valid_from, valid_to, opened_by, closed_by FROM ${effectiveIntervals()}
+            ORDER BY org_id, user_id, permission, valid_from, opened_by`,
+    query_params: { tenantId, orgId },
+    format: 'JSONEachRow',
+  });
+  return result.json<IntervalRow>();
+}
+
 /** What the table says a member held at T: the rows with valid_from ≤ T < valid_to. */
 export async function heldAt(client: ClickHouseClient, tenantId: string, orgId: string, userId: string, at: number): Promise<Map<string, string>> {
   const result = await client.query({

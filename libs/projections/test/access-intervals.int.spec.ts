@@ -21,6 +21,7 @@ import { AccessIntervalProjection, TenantIntervals, intervalChangesOfHistory } f
 import { AccessProjection, foldedFactsOf } from '../src/access-projection.js';
 import {
   deliveredLate,
+  effectiveRows,
   event,
   generatedHistory,
   intervalRows,
@@ -87,7 +88,9 @@ const lateEvent = (tenantId: string, type: Parameters<typeof event>[1], day: str
 
 describe('access intervals, family by family', () => {
   test('R2: switching claude_code off closes capability:claude_code for every holder at that instant, closed by that event, and nothing else', async () => {
-    const rows = await project('r2', acme('r2'));
+    await project('r2', acme('r2'));
+    // Full members follow the organization's capability profile: their capabilities are derived as the reports read them.
+    const rows = await effectiveRows(db.client, 'r2', 'acme');
     expect(of(rows, 'u-owner', 'capability:claude_code')).toEqual([
       expect.objectContaining({ level: 'granted', valid_from: d('01-02'), valid_to: d('02-01'), opened_by: 'ev-2', closed_by: 'ev-11' }),
     ]);
@@ -178,7 +181,8 @@ describe('R61: late events, projected live, exact at every instant', () => {
     ]);
     expect(of(rows, 'u-custom', 'role:custom')).toEqual([expect.objectContaining({ valid_from: d('01-03'), valid_to: OPEN, opened_by: 'ev-4' })]);
     // The organization toggle (ev-11) closes only the full members' claude_code now; the removal of 03-01 (ev-12) closes nothing.
-    expect(rows.filter((r) => r.closed_by === 'ev-11').map((r) => r.user_id)).toEqual(['u-owner', 'u-user']);
+    const effective = await effectiveRows(db.client, 'late-leave', 'acme');
+    expect(effective.filter((r) => r.closed_by === 'ev-11').map((r) => r.user_id)).toEqual(['u-owner', 'u-user']);
     expect(rows.filter((r) => r.closed_by === 'ev-12')).toEqual([]);
     expect(rows).toEqual(await rebuilt('late-leave-exact', [...acme('late-leave-exact'), leave('late-leave-exact')]));
     // Between the late removal and the frontier the reports say what the evaluator says.
@@ -251,7 +255,8 @@ describe('R61: late events, projected live, exact at every instant', () => {
     const inOrder = await project('late-off-base', acme('late-off-base'));
     const rows = await project('late-off', [...acme('late-off'), off('late-off')]);
     const claude = (r: IntervalRow) => r.permission === 'capability:claude_code';
-    expect(rows.filter(claude).map((r) => [r.user_id, r.valid_from, r.valid_to, r.closed_by])).toEqual([
+    const effective = await effectiveRows(db.client, 'late-off', 'acme');
+    expect(effective.filter(claude).map((r) => [r.user_id, r.valid_from, r.valid_to, r.closed_by])).toEqual([
       ['u-custom', d('01-06'), d('01-20'), 'ev-14'],
       ['u-owner', d('01-02'), d('01-20'), 'ev-14'],
       ['u-user', d('01-02'), d('01-20'), 'ev-14'],

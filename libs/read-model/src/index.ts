@@ -61,4 +61,16 @@ export { AccessChangesQuery, accessChanges, type AccessChange } from './queries/
 export { PrivilegedAccessQuery, privilegedAccess, bucketStarts, PRIVILEGED_ROLES, type PrivilegedBucket } from './queries/privileged-access.js';
 export { SodViolationsQuery, sodViolations, DEFAULT_SOD_PAIRS, type SodViolation } from './queries/segregation-of-duties.js';
 export { toCsv } from './queries/csv.js';
-export { effectiveIntervals, ORG_TOOLS_PERMISSION, ORG_TOOLS_USER } from './queries/effective-intervals.js';
+export {
+  ACCESS_PROFILES,
+  effectiveIntervals,
+  isProfileUser,
+  ORG_CAPABILITIES_PERMISSION,
+  ORG_CAPABILITIES_USER,
+  ORG_CHAT_SEAT_CAPABILITIES_PERMISSION,
+  ORG_CHAT_SEAT_CAPABILITIES_USER,
+  ORG_SPEND_PERMISSION,
+  ORG_SPEND_USER,
+  ORG_TOOLS_PERMISSION,
+  ORG_TOOLS_USER,
+} from './queries/effective-intervals.js';

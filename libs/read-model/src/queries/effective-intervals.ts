@@ -1,41 +1,74 @@
 /**
- * Access profiles in `access_intervals` (docs/access-intervals.md § Access profiles): a member whose tools are the
- * organization's policy (R4, R16, R11) holds one row `ORG_TOOLS_PERMISSION` while that is so, and the organization's
- * tool levels are stored once, as the rows of the pseudo-member `ORG_TOOLS_USER` — an organization-wide tool policy
- * change is one change of the profile, not one per member. Every report reads `effectiveIntervals()` instead of the
- * table: the stored rows of real permissions, plus the intersection of each member's profile intervals with the
- * profile's tool intervals — exactly the member × tool rows the table held before.
+ * Access profiles in `access_intervals` (docs/access-intervals.md § Access profiles): what many members hold in the
+ * same way is stored once per organization, as the rows of a pseudo-member, and each member who follows it holds one
+ * row naming the profile while that is so — an organization-wide change is one change of the profile, not one per
+ * member:
+ *
+ * - `tools:org-policy` → `*org-tools`: the organization's tool policy (R4, R16, R11), its `tool:*` rows;
+ * - `capabilities:org` → `*org-capabilities`: an active full member's capabilities, every available one (R4, R1, R2);
+ * - `capabilities:org-chat-seat` → `*org-capabilities-chat-seat`: the same on a chat seat of a dual-seat plan,
+ *   without claude_code (R8);
+ * - `spend:org-ceiling` → `*org-spend`: the spend limit of a member without a limit of their own or of a group, the
+ *   organization's ceiling (R43), its `spend` row.
+ *
+ * Every report reads `effectiveIntervals()` instead of the table: the stored rows of real members and permissions,
+ * plus the intersection of each member's profile intervals with the profile's intervals — exactly the rows the
+ * table would hold without profiles.
  */
 export const ORG_TOOLS_USER = '*org-tools';
 export const ORG_TOOLS_PERMISSION = 'tools:org-policy';
+export const ORG_CAPABILITIES_USER = '*org-capabilities';
+export const ORG_CAPABILITIES_PERMISSION = 'capabilities:org';
+export const ORG_CHAT_SEAT_CAPABILITIES_USER = '*org-capabilities-chat-seat';
+export const ORG_CHAT_SEAT_CAPABILITIES_PERMISSION = 'capabilities:org-chat-seat';
+export const ORG_SPEND_USER = '*org-spend';
+export const ORG_SPEND_PERMISSION = 'spend:org-ceiling';
+
+/** Each profile: the row a member who follows it holds, and the pseudo-member whose rows it stands for. */
+export const ACCESS_PROFILES: readonly { readonly permission: string; readonly user: string }[] = [
+  { permission: ORG_TOOLS_PERMISSION, user: ORG_TOOLS_USER },
+  { permission: ORG_CAPABILITIES_PERMISSION, user: ORG_CAPABILITIES_USER },
+  { permission: ORG_CHAT_SEAT_CAPABILITIES_PERMISSION, user: ORG_CHAT_SEAT_CAPABILITIES_USER },
+  { permission: ORG_SPEND_PERMISSION, user: ORG_SPEND_USER },
+];
+
+/** A pseudo-member's id starts with `*`, which no real id has ([A-Za-z0-9._:@-]). */
+export const isProfileUser = (userId: string): boolean => userId.startsWith('*');
+
+const sqlList = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(', ')}]`;
+const PROFILE_PERMISSIONS = sqlList(ACCESS_PROFILES.map((p) => p.permission));
+const PROFILE_USERS = sqlList(ACCESS_PROFILES.map((p) => p.user));
 
 /**
  * A subquery (use it where `access_intervals FINAL` stood) with the columns `tenant_id, org_id, user_id, permission,
  * level, valid_from, valid_to, opened_by, closed_by, is_deleted` (is_deleted always 0) of one organization
  * (`{tenantId:String}`, `{orgId:String}` parameters). `toolFilter` (SQL over `permission`, `level`, `valid_from`,
- * `valid_to`) narrows the profile's tool rows before the join, e.g. to one tool or to a period. An interval derived
- * from both is opened by whichever of the two started later and closed by whichever ended first.
+ * `valid_to`) narrows the profiles' rows (tools, capabilities, the ceiling) before the join, e.g. to one permission
+ * or to a period. An interval derived from both is opened by whichever of the two started later and closed by
+ * whichever ended first.
  */
 export function effectiveIntervals(toolFilter = '1'): string {
   const of = `tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted`;
   return `(
     SELECT tenant_id, org_id, user_id, permission, level, valid_from, valid_to, opened_by, closed_by, is_deleted
     FROM access_intervals FINAL
-    WHERE ${of} AND user_id != '${ORG_TOOLS_USER}' AND permission != '${ORG_TOOLS_PERMISSION}'
+    WHERE ${of} AND NOT startsWith(user_id, '*') AND NOT has(${PROFILE_PERMISSIONS}, permission)
     UNION ALL
     SELECT mi_tenant, mi_org, mi_user, ti_permission, ti_level,
            greatest(mi_from, ti_from), least(mi_to, ti_to),
            if(ti_from > mi_from, ti_opened, mi_opened), if(ti_to < mi_to, ti_closed, mi_closed), toUInt8(0)
     FROM (
-      SELECT tenant_id AS mi_tenant, org_id AS mi_org, user_id AS mi_user, valid_from AS mi_from, valid_to AS mi_to, opened_by AS mi_opened, closed_by AS mi_closed
+      SELECT tenant_id AS mi_tenant, org_id AS mi_org, user_id AS mi_user, transform(permission, ${PROFILE_PERMISSIONS}, ${PROFILE_USERS}, '') AS mi_profile,
+             valid_from AS mi_from, valid_to AS mi_to, opened_by AS mi_opened, closed_by AS mi_closed
       FROM access_intervals FINAL
-      WHERE ${of} AND permission = '${ORG_TOOLS_PERMISSION}'
+      WHERE ${of} AND has(${PROFILE_PERMISSIONS}, permission)
     ) AS mi
     INNER JOIN (
-      SELECT org_id AS ti_org, permission AS ti_permission, level AS ti_level, valid_from AS ti_from, valid_to AS ti_to, opened_by AS ti_opened, closed_by AS ti_closed
+      SELECT org_id AS ti_org, user_id AS ti_user, permission AS ti_permission, level AS ti_level, valid_from AS ti_from, valid_to AS ti_to,
+             opened_by AS ti_opened, closed_by AS ti_closed
       FROM access_intervals FINAL
-      WHERE ${of} AND user_id = '${ORG_TOOLS_USER}' AND (${toolFilter})
-    ) AS ti ON mi.mi_org = ti.ti_org
+      WHERE ${of} AND has(${PROFILE_USERS}, user_id) AND (${toolFilter})
+    ) AS ti ON mi.mi_org = ti.ti_org AND mi.mi_profile = ti.ti_user
     WHERE ti_from < mi_to AND mi_from < ti_to
   )`;
 }
