@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { OPEN_END } from '../schema/migrations.js';
 import { csvHeader, csvLineSql, isoInstantSql } from './csv.js';
-import { effectiveIntervals, ORG_TOOLS_USER } from './effective-intervals.js';
+import { effectiveIntervals } from './effective-intervals.js';
 import { Id, InstantParam, openEndToNull } from './report-inputs.js';
 
 /**
@@ -112,7 +112,7 @@ export const HELD_AT_SQL_FOR_TESTS = HELD_AT;
 
 /**
  * The members of a page: up to `count` user ids (all when 0) after `after`, in order, among those holding a stored row at `at`
- * (the pseudo-member of the tool profile excluded). A member whose rows all turn out to derive nothing (a profile
+ * (the access profiles' pseudo-members, whose ids start with `*`, excluded). A member whose rows all turn out to derive nothing (a profile
  * row while the organization's profile holds no tool) is in the page but has no row in the answer, as in the
  * unpaged review.
  */
@@ -127,7 +127,7 @@ async function membersAt(
     query: `
       SELECT DISTINCT user_id AS userId
       FROM access_intervals FINAL
-      WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted AND user_id != '${ORG_TOOLS_USER}'
+      WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted AND NOT startsWith(user_id, '*')
         AND ({userId:String} = '' OR user_id = {userId:String}) AND user_id > {after:String}
         AND valid_from <= ${AT} AND valid_to > ${AT}
       ORDER BY userId
