@@ -10,6 +10,7 @@ import {
   ORG_TOOLS_USER,
   REVIEW_CSV_MEMBERS_PER_QUERY,
   PermissionHoldersQuery,
+  PROFILE_USER_SQL,
   PrivilegedAccessQuery,
   SodViolationsQuery,
   accessReviewCsv,
@@ -247,8 +248,8 @@ async function produce(store: SqliteEventStore, client: ReturnType<typeof openCl
   const count = async (query: string) => Number((await (await client.query({ query, format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n);
   const rows = await count('SELECT count() AS n FROM access_intervals');
   const rowsFinal = await count('SELECT count() AS n FROM access_intervals FINAL WHERE NOT is_deleted');
-  // The access profiles' pseudo-members (`*org-tools`, `*org-capabilities`, `*org-spend` …) have ids starting with `*`.
-  const profileRows = await count(`SELECT count() AS n FROM access_intervals FINAL WHERE NOT is_deleted AND startsWith(user_id, '*')`);
+  // The access profiles' pseudo-members (`*org-tools`, `*org-capabilities`, `*org-spend` …).
+  const profileRows = await count(`SELECT count() AS n FROM access_intervals FINAL WHERE NOT is_deleted AND ${PROFILE_USER_SQL}`);
   const m = intervals.metrics;
   log(
     `read model: ${events.toLocaleString('en')} events in ${s(readModelMs)} (audit_events ${s(auditMs)}, access_intervals ${s(intervalsMs)}, both at once) = ${(readModelMs / accessMs).toFixed(1)}× the access projection rebuild (${s(accessMs)}; targets ≤ 120 s, ≤ 6×)`,

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { OPEN_END } from '../schema/migrations.js';
 import { csvHeader, csvLineSql, isoInstantSql } from './csv.js';
-import { effectiveIntervals } from './effective-intervals.js';
+import { effectiveIntervals, PROFILE_USER_SQL } from './effective-intervals.js';
 import { Id, InstantParam, openEndToNull } from './report-inputs.js';
 
 /**
@@ -127,7 +127,7 @@ async function membersAt(
     query: `
       SELECT DISTINCT user_id AS userId
       FROM access_intervals FINAL
-      WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted AND NOT startsWith(user_id, '*')
+      WHERE tenant_id = {tenantId:String} AND org_id = {orgId:String} AND NOT is_deleted AND NOT ${PROFILE_USER_SQL}
         AND ({userId:String} = '' OR user_id = {userId:String}) AND user_id > {after:String}
         AND valid_from <= ${AT} AND valid_to > ${AT}
       ORDER BY userId

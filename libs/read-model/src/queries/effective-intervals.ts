@@ -34,6 +34,8 @@ export const ACCESS_PROFILES: readonly { readonly permission: string; readonly u
 
 /** A pseudo-member's id starts with `*`, which no real id has ([A-Za-z0-9._:@-]). */
 export const isProfileUser = (userId: string): boolean => userId.startsWith('*');
+/** The same test in SQL, over a `user_id` column: a row of a pseudo-member. */
+export const PROFILE_USER_SQL = "startsWith(user_id, '*')";
 
 const sqlList = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(', ')}]`;
 const PROFILE_PERMISSIONS = sqlList(ACCESS_PROFILES.map((p) => p.permission));
@@ -52,7 +54,7 @@ export function effectiveIntervals(toolFilter = '1'): string {
   return `(
     SELECT tenant_id, org_id, user_id, permission, level, valid_from, valid_to, opened_by, closed_by, is_deleted
     FROM access_intervals FINAL
-    WHERE ${of} AND NOT startsWith(user_id, '*') AND NOT has(${PROFILE_PERMISSIONS}, permission)
+    WHERE ${of} AND NOT ${PROFILE_USER_SQL} AND NOT has(${PROFILE_PERMISSIONS}, permission)
     UNION ALL
     SELECT mi_tenant, mi_org, mi_user, ti_permission, ti_level,
            greatest(mi_from, ti_from), least(mi_to, ti_to),
