@@ -72,6 +72,8 @@ export async function benchAccessIntervals(options: {
   let late = 0;
   /** Late events (R61): producing their rewrite (the affected members' stretch, recomputed), not the chDB part. */
   const rewrites = { n: 0, ms: 0, members: 0, changes: 0 };
+  /** Role sets seen for the first time: their whole history, computed once (the projection writes it as a rewrite). */
+  const roleSetHistories = { sets: 0, ms: 0, changes: 0 };
   t0 = performance.now();
   let lastLog = t0;
   let i = 0;
@@ -101,6 +103,18 @@ export async function benchAccessIntervals(options: {
     byType.set(e.type, stat);
     changes += out.length;
     if (effect.kind === 'changes') for (const c of out) if (kept.length < keep) kept.push(c);
+    // New role sets' whole histories, as the projection writes them at the end of each batch (2 000 events).
+    if (i % 2_000 === 1_999) {
+      const h = performance.now();
+      for (const t of tenants.values()) {
+        const history = t.takeNewRoleSets();
+        if (history === undefined) continue;
+        roleSetHistories.sets += history.members.length;
+        roleSetHistories.changes += history.changes.length;
+        changes += history.changes.length;
+      }
+      roleSetHistories.ms += performance.now() - h;
+    }
     if (++i % 10_000 === 0 && performance.now() - lastLog > 30_000) {
       lastLog = performance.now();
       log(`  … ${i.toLocaleString('en')} events, ${changes.toLocaleString('en')} changes, ${((lastLog - t0) / 1000).toFixed(0)} s`);
@@ -114,6 +128,9 @@ export async function benchAccessIntervals(options: {
     log(
       `  late events (R61): ${rewrites.n} rewrites in ${(rewrites.ms / 1000).toFixed(1)} s (${(rewrites.ms / rewrites.n).toFixed(1)} ms each), ${rewrites.members.toLocaleString('en')} members re-evaluated, ${rewrites.changes.toLocaleString('en')} changes recomputed`,
     );
+  log(
+    `  role sets: ${roleSetHistories.sets} seen, their histories ${roleSetHistories.changes.toLocaleString('en')} changes in ${(roleSetHistories.ms / 1000).toFixed(1)} s (included above)`,
+  );
   const top = [...byType].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
   log(
     `  costliest event types: ${top.map(([type, s]) => `${type} ${s.n.toLocaleString('en')}× ${(s.ms / 1000).toFixed(1)} s (${(s.ms / s.n).toFixed(2)} ms each, ${s.changes.toLocaleString('en')} changes)`).join('; ')}`,

@@ -17,6 +17,7 @@ import {
   toolLevelOf,
   type AdminArea,
   type EventRef,
+  type Link,
   type FactStore,
   type LedgerEvent,
   type MemberAccess,
@@ -34,7 +35,11 @@ import {
   ORG_SPEND_USER,
   ORG_TOOLS_PERMISSION,
   ORG_TOOLS_USER,
+  ROLE_SET_PERMISSION,
+  ROLE_SET_USER_PREFIX,
   isProfileUser,
+  roleSetOf,
+  roleSetUser,
   type AccessIntervalChange,
   type IntervalRewrite,
   type PermissionScope,
@@ -92,6 +97,59 @@ export interface Impact {
 }
 
 const ALL: Family = { kind: 'all' };
+const ALL_TOOLS: Family = { kind: 'tools', connectorId: undefined };
+
+/**
+ * The sets of roles of one tenant whose tool profile the table holds (`*role-set:<set>`, docs/access-intervals.md §
+ * Access profiles), by organization: every set a custom member of an organization with connector permissions
+ * enabled (ever) held. Known sets are evaluated like the other profiles by whatever can change their tools; a set
+ * seen for the first time gets its whole history written once (`roleSetHistoryOf`).
+ */
+export class RoleSets {
+  private readonly byOrg = new Map<string, Set<string>>();
+  /** By organization and role: the known sets holding the role (a role's grant reaches those sets only). */
+  private readonly byRole = new Map<string, string[]>();
+
+  constructor(known?: ReadonlyMap<string, ReadonlySet<string>>) {
+    for (const [orgId, sets] of known ?? []) for (const set of sets) this.add(orgId, set);
+  }
+
+  all(): ReadonlyMap<string, ReadonlySet<string>> {
+    return this.byOrg;
+  }
+
+  of(orgId: string): Iterable<string> {
+    return this.byOrg.get(orgId) ?? [];
+  }
+
+  withRole(orgId: string, roleId: string): readonly string[] {
+    return this.byRole.get(`${orgId}\u0000${roleId}`) ?? [];
+  }
+
+  /** Adds the set; true if it was not known. */
+  add(orgId: string, set: string): boolean {
+    let sets = this.byOrg.get(orgId);
+    if (sets === undefined) this.byOrg.set(orgId, (sets = new Set()));
+    if (sets.has(set)) return false;
+    sets.add(set);
+    for (const roleId of set.split(',')) {
+      const key = `${orgId}\u0000${roleId}`;
+      const withRole = this.byRole.get(key);
+      if (withRole === undefined) this.byRole.set(key, [set]);
+      else withRole.push(set);
+    }
+    return true;
+  }
+
+  /** The sets that changes open and that were not known, now known. */
+  note(changes: readonly AccessIntervalChange[]): [orgId: string, set: string][] {
+    const fresh: [string, string][] = [];
+    for (const c of changes) if (c.permission === ROLE_SET_PERMISSION && c.kind === 'open' && this.add(c.orgId, c.level)) fresh.push([c.orgId, c.level]);
+    return fresh;
+  }
+}
+
+const NO_ROLE_SETS = new RoleSets();
 
 /**
  * The members whose permissions an event can change, and which of them, from its type and data (what evolve.ts
@@ -101,7 +159,7 @@ const ALL: Family = { kind: 'all' };
  * → everyone; a type not listed here → everyone, everything (correctness first).
  * Sets are read as of now, so the members are a superset of those concerned at the event's instant.
  */
-export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'data'>): Impact {
+export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'data'>, sets: RoleSets = NO_ROLE_SETS): Impact {
   const d = event.data;
   const orgId = str(d, 'orgId');
   const out = new Map<string, MemberKey>();
@@ -111,9 +169,17 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
   const orgProfiles = (o: string) => {
     for (const profile of ACCESS_PROFILES) add(o, profile.user);
   };
+  /** The organization's role-set profiles: their tools follow its connectors, tools and policy, and their roles. */
+  const roleSetProfiles = (o: string) => {
+    for (const set of sets.of(o)) add(o, roleSetUser(set));
+  };
+  const setsWithRole = (o: string, roleId: string) => {
+    for (const set of sets.withRole(o, roleId)) add(o, roleSetUser(set));
+  };
   const orgMembers = (o: string) => {
     for (const u of facts.items(lookupKey.members(o), NOW)) add(o, u);
     orgProfiles(o);
+    roleSetProfiles(o);
   };
   const everyone = () => {
     for (const o of facts.items(lookupKey.orgs, NOW)) orgMembers(o);
@@ -217,6 +283,7 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
     case 'RoleCreated':
     case 'RoleDeleted':
       roleHolders(orgId!, str(d, 'roleId')!);
+      setsWithRole(orgId!, str(d, 'roleId')!);
       break;
     case 'RoleCapabilitySet':
       roleHolders(orgId!, str(d, 'roleId')!);
@@ -228,7 +295,9 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
       break;
     case 'RoleConnectorPermissionSet':
     case 'RoleToolPermissionSet':
-      roleHolders(orgId!, str(d, 'roleId')!);
+      // A member's tools follow their roles only as their role set's profile (R14–R16), or the organization's policy
+      // (R11, R16): the role's grant changes the sets holding it, and no member.
+      setsWithRole(orgId!, str(d, 'roleId')!);
       family = tools;
       break;
     case 'OrganizationCapabilitySet':
@@ -246,10 +315,9 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
     case 'ConnectorToolsRemoved':
     case 'ConnectorRemoved':
     case 'OrgToolPolicySet':
-      // Until the organization enables connector permissions every member's tools are its policy (R11, R16): the
-      // tool profile alone changes.
-      if (facts.written(lookupKey.connectorPermissions(orgId!))) orgMembers(orgId!);
-      else orgProfiles(orgId!);
+      // Every member's tools are a profile's: the organization's policy (R11, R16) or their role set's (R14–R16).
+      orgProfiles(orgId!);
+      roleSetProfiles(orgId!);
       family = tools;
       break;
     case 'ConnectorPermissionsEnabled':
@@ -337,9 +405,8 @@ export function familyPermissions(r: FactReader, orgId: string, userId: string, 
         if (family.connectorId === undefined) out.set(ORG_TOOLS_PERMISSION, PROFILE_LEVEL);
         break;
       }
-      const p = paths();
-      const connectors = family.connectorId === undefined ? [...r.items(lookupKey.connectors(orgId))] : [family.connectorId];
-      for (const c of connectors) toolsOf(r, m, c, p, out);
+      // The others follow their role set's profile, which only the tools of every connector can change (as above).
+      if (family.connectorId === undefined) roleSetRow(m, paths(), out);
       break;
     }
     case 'admin': {
@@ -469,7 +536,7 @@ function allStoredPermissions(r: FactReader, orgId: string, userId: string): Map
   if (capabilityProfile !== undefined) out.set(capabilityProfile, PROFILE_LEVEL);
   else for (const c of catalogOf(r)) if (capabilityOf(r, m, c, paths).granted) out.set(`capability:${c}`, 'granted');
   if (followsOrgTools(r, m)) out.set(ORG_TOOLS_PERMISSION, PROFILE_LEVEL);
-  else for (const connectorId of r.items(lookupKey.connectors(orgId))) toolsOf(r, m, connectorId, paths, out);
+  else roleSetRow(m, paths, out);
   for (const area of ADMIN_AREAS) {
     const { level } = adminLevelOf(r, m, area, paths);
     if (level !== 'none') out.set(`admin:${area}`, level);
@@ -483,6 +550,7 @@ function allStoredPermissions(r: FactReader, orgId: string, userId: string): Map
 
 /** What a profile's pseudo-member holds (one family of it): the rows its followers' profile rows stand for. */
 function profilePermissions(r: FactReader, orgId: string, userId: string, family: Family): Map<string, string> {
+  if (userId.startsWith(ROLE_SET_USER_PREFIX)) return roleSetTools(r, orgId, userId.slice(ROLE_SET_USER_PREFIX.length), family);
   switch (userId) {
     case ORG_TOOLS_USER:
       return orgToolProfile(r, orgId, family);
@@ -535,6 +603,45 @@ function orgToolProfile(r: FactReader, orgId: string, family: Family): Map<strin
   return out;
 }
 
+/**
+ * R14–R16: an active custom member of an organization with connector permissions enabled holds each tool at the most
+ * permissive level of their roles, capped by the organization's policy — a function of the set of roles alone
+ * (`toolLevelOf` reads nothing else of the member). Such a member holds one row naming the set (none without roles:
+ * every tool blocked); the set's tools are the rows of its pseudo-member (`roleSetTools`).
+ */
+function roleSetRow(m: MemberCore, paths: RolePaths, out: Map<string, string>): void {
+  if (m.status !== 'active' || paths.paths.length === 0) return;
+  out.set(ROLE_SET_PERMISSION, roleSetOf(paths.paths.map((p) => p.roleId)));
+}
+
+/** The links of a role set's synthetic member: the answers' `why` is not stored, only the levels. */
+const ROLE_SET_LINK: Link = { eventId: '', type: 'RoleSet', occurredAt: '', actor: { kind: 'system' }, says: 'a set of roles' };
+
+/**
+ * The tools a set of roles gives (what a member holding exactly those roles holds, R14–R16), through the evaluator's
+ * own `toolLevelOf` for an active custom member whose role paths are the set's roles. While the organization has not
+ * enabled connector permissions no member follows a role set (R11), so the set holds nothing then.
+ */
+function roleSetTools(r: FactReader, orgId: string, roleSet: string, family: Family): Map<string, string> {
+  const out = new Map<string, string>();
+  if (family.kind !== 'all' && family.kind !== 'groups' && family.kind !== 'tools') return out;
+  if (r.value<boolean>(lookupKey.connectorPermissions(orgId)) !== true) return out;
+  const m: MemberCore = {
+    orgId,
+    userId: roleSetUser(roleSet),
+    role: 'custom',
+    seat: null,
+    status: 'active',
+    dualSeat: false,
+    roleLink: ROLE_SET_LINK,
+    statusLink: ROLE_SET_LINK,
+  };
+  const paths: RolePaths = { paths: roleSet.split(',').map((roleId) => ({ groupId: '', roleId, links: [] })), excluded: [] };
+  const connectors = family.kind === 'tools' && family.connectorId !== undefined ? [family.connectorId] : [...r.items(lookupKey.connectors(orgId))];
+  for (const c of connectors) toolsOf(r, m, c, paths, out);
+  return out;
+}
+
 /** As accessOf lists tools: connectors still present, tools still present, levels above blocked. */
 function toolsOf(r: FactReader, m: MemberCore, connectorId: string, paths: RolePaths, out: Map<string, string>): void {
   if (r.value(lookupKey.connector(m.orgId, connectorId)) == null) return;
@@ -577,8 +684,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * The interval changes one event caused, as the history stands in `facts` (which must contain it): the affected
  * members evaluated just before it (`beforePos`) and just after it, at its occurredAt.
  */
-export function changesOfEvent(tenantId: string, facts: FactStore, event: LedgerEvent, limits?: OwnLimits): AccessIntervalChange[] {
-  const { members, family } = impactOf(facts, event);
+export function changesOfEvent(tenantId: string, facts: FactStore, event: LedgerEvent, limits?: OwnLimits, sets?: RoleSets): AccessIntervalChange[] {
+  const { members, family } = impactOf(facts, event, sets);
   if (members.length === 0) return [];
   // Whatever can change a member's own limit names the member, in a family that covers the spend limit: the spend
   // family keeps it up to date (bothSides), the others evaluate everything again.
@@ -703,8 +810,43 @@ function bothSides(
 export function intervalChangesOfHistory(tenantId: string, facts: FactStore, events: readonly LedgerEvent[]): AccessIntervalChange[] {
   const sorted = [...events].sort((a, b) => Date.parse(a.meta.occurredAt) - Date.parse(b.meta.occurredAt) || a.position - b.position);
   const out: AccessIntervalChange[] = [];
-  for (const e of sorted) for (const c of changesOfEvent(tenantId, facts, e)) out.push(c);
+  // No role set is evaluated event by event: each one's whole history is added once at the end.
+  const seen = new RoleSets();
+  for (const e of sorted) {
+    const changes = changesOfEvent(tenantId, facts, e);
+    seen.note(changes);
+    for (const c of changes) out.push(c);
+  }
+  for (const [orgId, sets] of seen.all()) for (const set of sets) for (const c of roleSetHistoryOf(tenantId, facts, orgId, set)) out.push(c);
   return out;
+}
+
+/** Before any event of a history: where a role set's history starts. */
+const HISTORY_START = 0;
+
+/**
+ * A role set's pseudo-member's changes over the whole history that `facts` hold, from before its first event: what
+ * event-by-event evaluation would have given if the set had been known from the start.
+ */
+export function roleSetHistoryOf(tenantId: string, facts: FactStore, orgId: string, set: string): AccessIntervalChange[] {
+  return memberChangesFrom(tenantId, facts, [orgId, roleSetUser(set)], ALL_TOOLS, HISTORY_START, 0);
+}
+
+/**
+ * New role sets' histories as one rewrite (the late events' path: idempotent, so a replay after a crash writes the
+ * same rows again); the table holds nothing of them before, or what an interrupted run wrote.
+ */
+export function roleSetHistoriesOf(tenantId: string, facts: FactStore, sets: readonly (readonly [orgId: string, set: string])[]): IntervalRewrite {
+  const changes: AccessIntervalChange[] = [];
+  for (const [orgId, set] of sets) for (const c of roleSetHistoryOf(tenantId, facts, orgId, set)) changes.push(c);
+  return {
+    tenantId,
+    members: sets.map(([orgId, set]) => [orgId, roleSetUser(set)] as const),
+    scope: scopeOf(ALL_TOOLS),
+    from: iso(HISTORY_START),
+    eventsBefore: [],
+    changes,
+  };
 }
 
 /** The permission names a family covers, as the table's rows name them (what a late event's rewrite replaces). */
@@ -717,7 +859,7 @@ export function scopeOf(family: Family): PermissionScope {
       return { names: [`capability:${family.capability}`], prefixes: [] };
     case 'tools':
       return family.connectorId === undefined
-        ? { names: [ORG_TOOLS_PERMISSION], prefixes: ['tool:'] }
+        ? { names: [ORG_TOOLS_PERMISSION, ROLE_SET_PERMISSION], prefixes: ['tool:'] }
         : { names: [], prefixes: [`tool:${family.connectorId}/`] };
     case 'admin':
       return { names: [`admin:${family.area}`], prefixes: [] };
@@ -786,8 +928,8 @@ export function memberChangesFrom(tenantId: string, facts: FactStore, member: Me
  * that into rows. A group change is rewritten for every permission: which ones it can change depends on the member's
  * role at each instant (R5, R30).
  */
-export function lateRewriteOf(tenantId: string, facts: FactStore, event: LedgerEvent): IntervalRewrite {
-  const late = lateImpactOf(facts, event);
+export function lateRewriteOf(tenantId: string, facts: FactStore, event: LedgerEvent, sets?: RoleSets): IntervalRewrite {
+  const late = lateImpactOf(facts, event, sets);
   const changes: AccessIntervalChange[] = [];
   for (const m of late.members) for (const c of memberChangesFrom(tenantId, facts, m, late.family, late.at, late.pos)) changes.push(c);
   return rewriteOf(tenantId, facts, late, changes);
@@ -801,8 +943,8 @@ export interface LateImpact {
   readonly pos: number;
 }
 
-export function lateImpactOf(facts: FactStore, event: LedgerEvent): LateImpact {
-  const impact = impactOf(facts, event);
+export function lateImpactOf(facts: FactStore, event: LedgerEvent, sets?: RoleSets): LateImpact {
+  const impact = impactOf(facts, event, sets);
   return { members: impact.members, family: impact.family.kind === 'groups' ? ALL : impact.family, at: Date.parse(event.meta.occurredAt), pos: event.position };
 }
 

@@ -12,9 +12,20 @@ import {
   type AccessIntervalChange,
   type Checkpoint,
   type IntervalRewrite,
+  roleSets,
 } from '@access-ledger/read-model';
 import type { FoldedFacts } from './access-projection.js';
-import { MergedLateImpact, OwnLimits, changesOfEvent, lateImpactOf, memberChangesFrom, rewriteOf, type LateImpact } from './access-intervals-changes.js';
+import {
+  MergedLateImpact,
+  OwnLimits,
+  RoleSets,
+  changesOfEvent,
+  lateImpactOf,
+  memberChangesFrom,
+  rewriteOf,
+  roleSetHistoriesOf,
+  type LateImpact,
+} from './access-intervals-changes.js';
 
 export {
   intervalPermissionsOf,
@@ -28,6 +39,9 @@ export {
   lateImpactOf,
   MergedLateImpact,
   rewriteOf,
+  roleSetHistoriesOf,
+  roleSetHistoryOf,
+  RoleSets,
   type Family,
   type Impact,
   type LateImpact,
@@ -51,6 +65,10 @@ export class TenantIntervals {
   private frontier: number;
   /** Members' own limits as last computed at the frontier (in-order events only). */
   private readonly limits = new OwnLimits();
+  /** Role sets seen since the last `takeNewRoleSets`, whose histories the table does not hold yet. */
+  private fresh: [orgId: string, set: string][] = [];
+  /** The role sets whose profile the table holds (or will, with `fresh`): the projection loads them at start. */
+  roleSets = new RoleSets();
 
   /** `facts`: the tenant's facts as already folded (from the access snapshot), or none yet. */
   constructor(
@@ -95,12 +113,32 @@ export class TenantIntervals {
   }
 
   private effectOf(event: LedgerEvent, late: boolean): IntervalEffect {
-    if (!late) return { kind: 'changes', changes: changesOfEvent(this.tenantId, this.facts, event, this.limits) };
+    if (!late) {
+      const changes = changesOfEvent(this.tenantId, this.facts, event, this.limits, this.roleSets);
+      for (const s of this.roleSets.note(changes)) this.fresh.push(s);
+      return { kind: 'changes', changes };
+    }
     // A late event changes the past, and what is in force now may follow: nothing computed before it is kept.
     this.limits.clear();
-    const impact = lateImpactOf(this.facts, event);
+    const impact = this.lateImpactOf(event);
     // Nobody affected (names, API keys, refusals): nothing to rewrite, nothing to wait for.
     return impact.members.length === 0 ? { kind: 'changes', changes: [] } : { kind: 'late', late: impact };
+  }
+
+  /** What a late event's rewrite covers, with the known role sets. */
+  lateImpactOf(event: LedgerEvent): LateImpact {
+    return lateImpactOf(this.facts, event, this.roleSets);
+  }
+
+  /**
+   * The role sets seen for the first time since the last call, with their whole history over the facts as they stand
+   * now (one rewrite), or undefined. Their pseudo-members' changes produced event by event meanwhile are part of it.
+   */
+  takeNewRoleSets(): IntervalRewrite | undefined {
+    if (this.fresh.length === 0) return undefined;
+    const fresh = this.fresh;
+    this.fresh = [];
+    return roleSetHistoriesOf(this.tenantId, this.facts, fresh);
   }
 
   /**
@@ -119,11 +157,20 @@ export class TenantIntervals {
         slice = performance.now();
       }
     }
+    for (const s of this.roleSets.note(changes)) this.fresh.push(s);
     return rewriteOf(this.tenantId, this.facts, late, changes);
   }
 }
 
 const YIELD_AFTER_MS = 10;
+
+/** The changes less those of the members a rewrite covers from the start (their whole history is in it). */
+function withoutRewritten(changes: AccessIntervalChange[], histories: readonly IntervalRewrite[]): AccessIntervalChange[] {
+  if (histories.length === 0) return changes;
+  const rewritten = new Set<string>();
+  for (const h of histories) for (const [orgId, userId] of h.members) rewritten.add(`${h.tenantId}\u0000${orgId}\u0000${userId}`);
+  return changes.filter((c) => !rewritten.has(`${c.tenantId}\u0000${c.orgId}\u0000${c.userId}`));
+}
 
 /** The loop also yields after this long of folding without a wait (a catch-up read never waits). */
 const LOOP_YIELD_AFTER_MS = 10;
@@ -172,6 +219,8 @@ export class AccessIntervalProjection {
   private readonly checkpoints: CheckpointStore;
   private readonly tenants = new Map<string, TenantIntervals>();
   private checkpoint: Checkpoint | undefined;
+  /** The role sets the table holds, read at the start of each run. */
+  private knownRoleSets = new Map<string, Map<string, Set<string>>>();
   private folded = -1;
   /** `foldedFacts` asked for since the facts were last empty. */
   private foldedTried = false;
@@ -304,8 +353,21 @@ export class AccessIntervalProjection {
     const tenantId = (stored.metadata as { tenantId?: unknown }).tenantId;
     if (typeof tenantId !== 'string') return undefined;
     let t = this.tenants.get(tenantId);
-    if (!t) this.tenants.set(tenantId, (t = new TenantIntervals(tenantId)));
+    if (!t) {
+      this.tenants.set(tenantId, (t = new TenantIntervals(tenantId)));
+      t.roleSets = new RoleSets(this.knownRoleSets.get(tenantId));
+    }
     return t;
+  }
+
+  /** Every tenant's new role sets' histories (`TenantIntervals.takeNewRoleSets`). */
+  private newRoleSets(): IntervalRewrite[] {
+    const out: IntervalRewrite[] = [];
+    for (const t of this.tenants.values()) {
+      const history = t.takeNewRoleSets();
+      if (history) out.push(history);
+    }
+    return out;
   }
 
   private async loop(): Promise<void> {
@@ -313,6 +375,10 @@ export class AccessIntervalProjection {
     if (checkpoint.pendingThrough === TRUNCATION_PENDING) checkpoint = this.checkpoint = await this.truncate(checkpoint.generation);
     if (this.folded < 0 && checkpoint.position >= 0) this.startFromFolded(checkpoint.position);
     await this.quarantine.load(checkpoint.generation);
+    // What the table holds decides which role sets are known: a set written by an earlier run is kept up to date, one
+    // it did not write is written in full when seen again.
+    this.knownRoleSets = await roleSets(this.options.client);
+    for (const [tenantId, t] of this.tenants) t.roleSets = new RoleSets(this.knownRoleSets.get(tenantId));
     // The facts are in memory only: fold everything up to the checkpoint again (without writing), then go on.
     const source = (this.source = new BatchSource(this.options.source(this.folded), this.options.maxBatchDelayMs ?? 250));
     const maxEvents = this.options.maxBatchEvents ?? 2000;
@@ -363,9 +429,14 @@ export class AccessIntervalProjection {
       if (last < 0 && this.folded < checkpoint.position) return;
       if (late.size === 0 && released.length === 0 && !this.stopping) {
         await settle();
-        const batch = { changes, first, last };
+        // From the facts as they stand at the end of the batch, before the next one folds more.
+        const histories = this.newRoleSets();
+        const batch = { changes: withoutRewritten(changes, histories), first, last };
         inFlight = (async () => {
-          const rows = await this.writer.write(batch.changes);
+          let rows = 0;
+          // A set's rows before its members' (roleSets() at a restart trusts that order).
+          for (const history of histories) rows += await this.writer.rewrite(history);
+          rows += await this.writer.write(batch.changes);
           await this.options.afterInsert?.({ first: batch.first, last: batch.last, rows });
           checkpoint = this.checkpoint = { position: batch.last, pendingThrough: batch.last, generation: checkpoint.generation };
           await this.checkpoints.save(checkpoint);
@@ -379,11 +450,19 @@ export class AccessIntervalProjection {
       }
       // Late events' rewrites read the table: everything before them must be in it.
       await settle();
-      let rows = await this.writer.write(changes);
+      // Computed from the facts first (they may name new role sets); written after the batch's own changes.
+      const rewrites: IntervalRewrite[] = [];
+      for (const [tenant, impact] of late) rewrites.push(await tenant.rewriteOf(impact));
+      const histories = this.newRoleSets();
+      let rows = 0;
       let rewritten = 0;
+      for (const history of histories) {
+        rows += await this.writer.rewrite(history);
+        rewritten += history.changes.length;
+      }
+      rows += await this.writer.write(withoutRewritten(changes, histories));
       // After the batch's own changes: the rewrite reads the intervals open before the late events from the table.
-      for (const [tenant, impact] of late) {
-        const rewrite = await tenant.rewriteOf(impact);
+      for (const rewrite of rewrites) {
         rows += await this.writer.rewrite(rewrite);
         rewritten += rewrite.changes.length;
       }
@@ -426,7 +505,7 @@ export class AccessIntervalProjection {
           if (held) {
             // Retried at start, and it folds now: the table lacks its changes, and later events were written
             // without it — exactly a late event's case (R61): rewrite its members from its instant on.
-            addLate(tenant, lateImpactOf(tenant.facts, event));
+            addLate(tenant, tenant.lateImpactOf(event));
             released.push(stored.position);
           }
           if (released.length > 0 && stored.position === checkpoint.position) openBatch();

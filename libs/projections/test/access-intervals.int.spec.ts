@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { LedgerEvent } from '@access-ledger/access-model';
+import { accessAt, viewAt, type LedgerEvent } from '@access-ledger/access-model';
 import {
   AccessChangesQuery,
+  type AccessIntervalChange,
   AccessIntervalWriter,
   AccessReviewQuery,
   PermissionHoldersQuery,
@@ -12,18 +13,20 @@ import {
   accessReview,
   permissionHolders,
   privilegedAccess,
+  roleSets,
   sodViolations,
 } from '@access-ledger/read-model';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccessIntervalProjection, TenantIntervals, intervalChangesOfHistory } from '../src/access-intervals.js';
+import { AccessIntervalProjection, TenantIntervals, intervalChangesOfHistory, intervalPermissionsOf } from '../src/access-intervals.js';
 import { AccessProjection, foldedFactsOf } from '../src/access-projection.js';
 import {
   deliveredLate,
   effectiveRows,
   event,
   generatedHistory,
+  heldAt,
   intervalRows,
   lateEventsOf,
   liveSourceOf,
@@ -462,5 +465,114 @@ describe('exactly once', () => {
     const projection = new AccessIntervalProjection({ client: db.client, source: sourceOf(events), name: 'ai-again-2' });
     await projection.run();
     expect(await intervalRows(db.client, 'again')).toEqual(before);
+  });
+});
+
+describe('role-set profiles (R14–R16): custom members of an organization with connector permissions enabled', () => {
+  /**
+   * Two custom members share one set of roles (r-eng), a third has another (r-eng, r-ops), a fourth has none; the
+   * organization enables connector permissions, then a role grants every connector, then a tool policy caps one tool.
+   */
+  function connectorOrg(tenantId: string): LedgerEvent[] {
+    let p = 0;
+    const e = (type: Parameters<typeof event>[1], at: string, data: Record<string, unknown>) => event(++p, type, `2026-${at}T00:00:00.000Z`, data, tenantId);
+    const orgId = 'acme';
+    return [
+      e('OrganizationCreated', '01-01', { orgId, name: 'Acme', dualSeat: false, usageBased: false, provisioningMode: 'invite_only' }), // ev-1
+      e('MemberAdded', '01-02', { orgId, userId: 'u-owner', email: 'o@acme.test', role: 'owner' }), // ev-2
+      e('MemberAdded', '01-02', { orgId, userId: 'u-a', email: 'a@acme.test', role: 'custom' }), // ev-3
+      e('MemberAdded', '01-02', { orgId, userId: 'u-b', email: 'b@acme.test', role: 'custom' }), // ev-4
+      e('MemberAdded', '01-02', { orgId, userId: 'u-c', email: 'c@acme.test', role: 'custom' }), // ev-5
+      e('MemberAdded', '01-02', { orgId, userId: 'u-none', email: 'n@acme.test', role: 'custom' }), // ev-6
+      e('ConnectorAdded', '01-03', { orgId, connectorId: 'jira', name: 'Jira', tools: ['read', 'write', 'admin'] }), // ev-7
+      e('GroupCreated', '01-03', { groupId: 'g-eng', name: 'Eng', source: 'manual' }), // ev-8
+      e('GroupCreated', '01-03', { groupId: 'g-ops', name: 'Ops', source: 'manual' }), // ev-9
+      e('RoleCreated', '01-04', { orgId, roleId: 'r-eng', name: 'Eng' }), // ev-10
+      e('RoleCreated', '01-04', { orgId, roleId: 'r-ops', name: 'Ops' }), // ev-11
+      e('RoleAssignedToGroup', '01-05', { orgId, groupId: 'g-eng', roleId: 'r-eng' }), // ev-12
+      e('RoleAssignedToGroup', '01-05', { orgId, groupId: 'g-ops', roleId: 'r-ops' }), // ev-13
+      e('UserAddedToGroup', '01-06', { groupId: 'g-eng', userId: 'u-a' }), // ev-14
+      e('UserAddedToGroup', '01-06', { groupId: 'g-eng', userId: 'u-b' }), // ev-15
+      e('UserAddedToGroup', '01-06', { groupId: 'g-eng', userId: 'u-c' }), // ev-16
+      e('UserAddedToGroup', '01-06', { groupId: 'g-ops', userId: 'u-c' }), // ev-17
+      e('RoleToolPermissionSet', '01-07', { orgId, roleId: 'r-ops', connectorId: 'jira', toolName: 'admin', level: 'needs_approval' }), // ev-18
+      e('ConnectorPermissionsEnabled', '02-01', { orgId }), // ev-19
+      e('RoleConnectorPermissionSet', '02-02', { orgId, roleId: 'r-eng', connectorId: '*', level: 'always_allow' }), // ev-20
+      e('OrgToolPolicySet', '02-03', { orgId, connectorId: 'jira', toolName: 'write', level: 'needs_approval' }), // ev-21
+      e('UserRemovedFromGroup', '03-01', { groupId: 'g-eng', userId: 'u-b' }), // ev-22
+    ];
+  }
+
+  test('a role’s grant writes one change per role set holding it and per tool, not per member; the reports still answer per member, as the evaluator does', async () => {
+    const tenantId = 'rolesets';
+    const events = connectorOrg(tenantId);
+    const t = new TenantIntervals(tenantId);
+    const changesOf = new Map<string, AccessIntervalChange[]>();
+    for (const e of events) {
+      const effect = t.apply(e);
+      if (effect.kind === 'changes') changesOf.set(e.id, effect.changes);
+    }
+    // The grant of every connector to r-eng: the tools of the two sets holding r-eng, no member's row.
+    const grant = changesOf.get('ev-20')!;
+    expect(new Set(grant.map((c) => c.userId))).toEqual(new Set(['*role-set:r-eng', '*role-set:r-eng,r-ops']));
+    expect(
+      grant
+        .filter((c) => c.userId === '*role-set:r-eng')
+        .map((c) => `${c.kind} ${c.permission}=${c.level}`)
+        .sort(),
+    ).toEqual(['open tool:jira/admin=always_allow', 'open tool:jira/read=always_allow', 'open tool:jira/write=always_allow']);
+    // Enabling connector permissions moves each custom member with roles from the organization's tool profile to
+    // their set's; the member without roles holds no tool (R15).
+    const enabled = changesOf.get('ev-19')!.filter((c) => !c.userId.startsWith('*'));
+    expect(enabled.map((c) => `${c.userId} ${c.kind} ${c.permission}=${c.level}`).sort()).toEqual([
+      'u-a close tools:org-policy=org',
+      'u-a open tools:role-set=r-eng',
+      'u-b close tools:org-policy=org',
+      'u-b open tools:role-set=r-eng',
+      'u-c close tools:org-policy=org',
+      'u-c open tools:role-set=r-eng,r-ops',
+      'u-none close tools:org-policy=org',
+    ]);
+    // A tool policy: the organization's profile and each set, nobody else.
+    expect(new Set(changesOf.get('ev-21')!.map((c) => c.userId))).toEqual(new Set(['*org-tools', '*role-set:r-eng', '*role-set:r-eng,r-ops']));
+
+    // Projected live in small batches (sets appear in one batch, change in later ones) and by the rebuild path: the
+    // same table, and every member's tools as the evaluator gives them at each event's instant.
+    const live = withoutTenant(await project(tenantId, events, { maxBatchEvents: 3 }), tenantId);
+    expect(live.filter((r) => r.user_id === '*role-set:r-eng').length).toBeGreaterThan(0);
+    expect(live).toEqual(withoutTenant(await rebuilt(`${tenantId}-rebuilt`, connectorOrg(`${tenantId}-rebuilt`)), `${tenantId}-rebuilt`));
+    const facts = t.facts;
+    for (const e of events) {
+      const at = Date.parse(e.meta.occurredAt);
+      for (const userId of ['u-owner', 'u-a', 'u-b', 'u-c', 'u-none']) {
+        const evaluator = intervalPermissionsOf(accessAt(facts, viewAt(at), 'acme', userId));
+        const table = await heldAt(db.client, tenantId, 'acme', userId, at);
+        expect({ at: e.meta.occurredAt, userId, held: Object.fromEntries([...table].sort()) }).toEqual({
+          at: e.meta.occurredAt,
+          userId,
+          held: Object.fromEntries([...evaluator].sort()),
+        });
+      }
+    }
+    // The holders report names members, never a set's pseudo-member.
+    const holders = await permissionHolders(
+      db.client,
+      tenantId,
+      'acme',
+      PermissionHoldersQuery.parse({ permission: 'tool:jira/read', from: d('02-02'), to: d('02-03') }),
+    );
+    expect(holders.map((h) => h.userId).sort()).toEqual(['u-a', 'u-b', 'u-c', 'u-owner']);
+  });
+
+  test('a restart knows the sets from the table (roleSets): a later grant reaches a set first seen before the restart', async () => {
+    const tenantId = 'rolesets-restart';
+    const events = connectorOrg(tenantId);
+    const name = `ai-${tenantId}`;
+    // The first run stops after the sets appeared (ev-19), before the grant.
+    await new AccessIntervalProjection({ client: db.client, source: sourceOf(events.slice(0, 19)), name }).run();
+    expect((await roleSets(db.client)).get(tenantId)?.get('acme')).toEqual(new Set(['r-eng', 'r-eng,r-ops']));
+    await new AccessIntervalProjection({ client: db.client, source: sourceOf(events), name }).run();
+    const rows = withoutTenant(await intervalRows(db.client, tenantId), tenantId);
+    expect(rows).toEqual(withoutTenant(await rebuilt(`${tenantId}-rebuilt`, connectorOrg(`${tenantId}-rebuilt`)), `${tenantId}-rebuilt`));
   });
 });

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClickHouseClient } from '@clickhouse/client';
 import fc from 'fast-check';
 import { lookupKey, NOW, accessAt, viewAt } from '@access-ledger/access-model';
-import { ACCESS_PROFILES, AccessIntervalWriter, ORG_CHAT_SEAT_CAPABILITIES_USER, PermissionHoldersQuery, permissionHolders } from '@access-ledger/read-model';
+import {
+  ACCESS_PROFILES,
+  AccessIntervalWriter,
+  ORG_CHAT_SEAT_CAPABILITIES_USER,
+  PermissionHoldersQuery,
+  ROLE_SET_PERMISSION,
+  ROLE_SET_USER_PREFIX,
+  permissionHolders,
+} from '@access-ledger/read-model';
 import { AccessIntervalProjection, impactOf, intervalChangesOfHistory, intervalPermissionsOf } from '../src/access-intervals.js';
 import {
   deliveredLate,
@@ -118,6 +126,22 @@ describe('access intervals agree with the evaluator', () => {
         expect({ profile: profile.user, followed: rows.some((r) => r.permission === profile.permission) }).toEqual({ profile: profile.user, followed: true });
         expect({ profile: profile.user, rows: rows.some((r) => r.user_id === profile.user) }).toEqual({ profile: profile.user, rows: true });
       }
+      // Role sets (R14–R16): custom members of an organization with connector permissions enabled follow one, and
+      // sets' pseudo-members hold tools.
+      const sets = await db.client.query({
+        query: `SELECT countIf(permission = {permission:String}) AS followers, countIf(startsWith(user_id, {prefix:String})) AS tools,
+                       uniqExactIf(level, permission = {permission:String}) AS distinct_sets
+                FROM access_intervals FINAL WHERE tenant_id = {tenantId:String} AND NOT is_deleted`,
+        query_params: { tenantId, permission: ROLE_SET_PERMISSION, prefix: ROLE_SET_USER_PREFIX },
+        format: 'JSONEachRow',
+      });
+      const [counts] = await sets.json<{ followers: string; tools: string; distinct_sets: string }>();
+      expect({ tenantId, followers: Number(counts!.followers) > 5, sets: Number(counts!.distinct_sets) > 1, tools: Number(counts!.tools) > 5 }).toEqual({
+        tenantId,
+        followers: true,
+        sets: true,
+        tools: true,
+      });
     }
   });
 

@@ -26,6 +26,7 @@ export { Quarantine, listQuarantined, isDataError, describeError, type Quarantin
 export {
   AccessIntervalWriter,
   ingestAccessIntervalChanges,
+  roleSets,
   type AccessIntervalRow,
   type AccessIntervalChange,
   type IntervalRewrite,
@@ -74,4 +75,8 @@ export {
   ORG_SPEND_USER,
   ORG_TOOLS_PERMISSION,
   ORG_TOOLS_USER,
+  ROLE_SET_PERMISSION,
+  ROLE_SET_USER_PREFIX,
+  roleSetOf,
+  roleSetUser,
 } from './queries/effective-intervals.js';

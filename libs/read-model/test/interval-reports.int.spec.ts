@@ -287,7 +287,8 @@ describe.each(BACKENDS)('interval reports (%s)', (backend) => {
     const conditions = (await plan.text()).split('\n').filter((l) => l.includes('Condition:'));
     expect(conditions.filter((l) => l.includes('user_id in 3-element set')).length).toBeGreaterThanOrEqual(2);
     // The members' profile rows: the page's ids and the profile permissions (not their negation, which is the stored rows' read).
-    const profileRows = `and((permission in ${ACCESS_PROFILES.length}-element set)`;
+    // The fixed profiles' permissions and the role set's.
+    const profileRows = `and((permission in ${ACCESS_PROFILES.length + 1}-element set)`;
     expect(conditions.some((l) => l.includes('user_id in 3-element set') && l.includes(profileRows))).toBe(true);
     // One member, and an organization with nobody: an empty page, and a CSV of the header alone.
     const one = await accessReviewPage(db.client, tenant, 'acme-eng', AccessReviewQuery.parse({ at: at('01-20'), userId: 'u-03', limit: 1 }));

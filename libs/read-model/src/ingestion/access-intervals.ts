@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { insertRows } from '../clickhouse.js';
 import { OPEN_END } from '../schema/migrations.js';
+import { ROLE_SET_PERMISSION } from '../queries/effective-intervals.js';
 
 /**
  * A change in what a member holds, as the evaluator reports it: at `at` (occurredAt of `eventId`) the member
@@ -305,4 +306,27 @@ export class AccessIntervalWriter {
 /** One-shot convenience: applies changes with a fresh writer (loads the open intervals first). */
 export async function ingestAccessIntervalChanges(client: ClickHouseClient, changes: readonly AccessIntervalChange[]): Promise<number> {
   return new AccessIntervalWriter(client).write(changes);
+}
+
+/**
+ * The sets of roles whose tool profile the table holds (`tools:role-set` rows of members, `*role-set:<set>`
+ * pseudo-members: docs/access-intervals.md § Access profiles), by tenant and organization: what the interval
+ * producer must know again at a restart to keep every set's rows up to date. A member's row is written only after its
+ * set's rows (the producer's order), so a set named here has them.
+ */
+export async function roleSets(client: ClickHouseClient): Promise<Map<string, Map<string, Set<string>>>> {
+  const result = await client.query({
+    query: `SELECT DISTINCT tenant_id, org_id, level FROM access_intervals WHERE permission = {permission:String} AND NOT is_deleted`,
+    query_params: { permission: ROLE_SET_PERMISSION },
+    format: 'JSONEachRow',
+  });
+  const out = new Map<string, Map<string, Set<string>>>();
+  for (const row of await result.json<{ tenant_id: string; org_id: string; level: string }>()) {
+    let byOrg = out.get(row.tenant_id);
+    if (byOrg === undefined) out.set(row.tenant_id, (byOrg = new Map()));
+    let sets = byOrg.get(row.org_id);
+    if (sets === undefined) byOrg.set(row.org_id, (sets = new Set()));
+    sets.add(row.level);
+  }
+  return out;
 }

@@ -9,7 +9,10 @@
  * - `capabilities:org-chat-seat` → `*org-capabilities-chat-seat`: the same on a chat seat of a dual-seat plan,
  *   without claude_code (R8);
  * - `spend:org-ceiling` → `*org-spend`: the spend limit of a member without a limit of their own or of a group, the
- *   organization's ceiling (R43), its `spend` row.
+ *   organization's ceiling (R43), its `spend` row;
+ * - `tools:role-set` (level: the set's role ids, sorted, comma-separated) → `*role-set:<that level>`: the tools of a
+ *   custom member of an organization with connector permissions enabled, which follow their roles alone (R14–R16):
+ *   one pseudo-member per set of roles some member (ever) held, its `tool:*` rows.
  *
  * Every report reads `effectiveIntervals()` instead of the table: the stored rows of real members and permissions,
  * plus the intersection of each member's profile intervals with the profile's intervals — exactly the rows the
@@ -32,13 +35,26 @@ export const ACCESS_PROFILES: readonly { readonly permission: string; readonly u
   { permission: ORG_SPEND_PERMISSION, user: ORG_SPEND_USER },
 ];
 
+/**
+ * The role-set profile: unlike the others, one pseudo-member per set of roles, named by the member's row's level
+ * (role ids never contain ',' or '*': [A-Za-z0-9._:@-]).
+ */
+export const ROLE_SET_PERMISSION = 'tools:role-set';
+export const ROLE_SET_USER_PREFIX = '*role-set:';
+/** The pseudo-member of a set of roles (sorted, distinct role ids; the level of its members' ROLE_SET_PERMISSION). */
+export const roleSetUser = (roleSet: string): string => `${ROLE_SET_USER_PREFIX}${roleSet}`;
+/** The set of roles as a member's row names it: distinct, sorted, comma-separated. */
+export const roleSetOf = (roleIds: Iterable<string>): string => [...new Set(roleIds)].sort().join(',');
+
 /** A pseudo-member's id starts with `*`, which no real id has ([A-Za-z0-9._:@-]). */
 export const isProfileUser = (userId: string): boolean => userId.startsWith('*');
 /** The same test in SQL, over a `user_id` column: a row of a pseudo-member. */
 export const PROFILE_USER_SQL = "startsWith(user_id, '*')";
 
 const sqlList = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(', ')}]`;
-const PROFILE_PERMISSIONS = sqlList(ACCESS_PROFILES.map((p) => p.permission));
+/** Every permission of a member's profile rows (the fixed profiles and the role set). */
+const PROFILE_PERMISSIONS = sqlList([...ACCESS_PROFILES.map((p) => p.permission), ROLE_SET_PERMISSION]);
+const FIXED_PROFILE_PERMISSIONS = sqlList(ACCESS_PROFILES.map((p) => p.permission));
 const PROFILE_USERS = sqlList(ACCESS_PROFILES.map((p) => p.user));
 
 /**
@@ -60,7 +76,7 @@ export function effectiveIntervals(toolFilter = '1'): string {
            greatest(mi_from, ti_from), least(mi_to, ti_to),
            if(ti_from > mi_from, ti_opened, mi_opened), if(ti_to < mi_to, ti_closed, mi_closed), toUInt8(0)
     FROM (
-      SELECT tenant_id AS mi_tenant, org_id AS mi_org, user_id AS mi_user, transform(permission, ${PROFILE_PERMISSIONS}, ${PROFILE_USERS}, '') AS mi_profile,
+      SELECT tenant_id AS mi_tenant, org_id AS mi_org, user_id AS mi_user, if(permission = '${ROLE_SET_PERMISSION}', concat('${ROLE_SET_USER_PREFIX}', level), transform(permission, ${FIXED_PROFILE_PERMISSIONS}, ${PROFILE_USERS}, '')) AS mi_profile,
              valid_from AS mi_from, valid_to AS mi_to, opened_by AS mi_opened, closed_by AS mi_closed
       FROM access_intervals FINAL
       WHERE ${of} AND has(${PROFILE_PERMISSIONS}, permission)
@@ -69,7 +85,7 @@ export function effectiveIntervals(toolFilter = '1'): string {
       SELECT org_id AS ti_org, user_id AS ti_user, permission AS ti_permission, level AS ti_level, valid_from AS ti_from, valid_to AS ti_to,
              opened_by AS ti_opened, closed_by AS ti_closed
       FROM access_intervals FINAL
-      WHERE ${of} AND has(${PROFILE_USERS}, user_id) AND (${toolFilter})
+      WHERE ${of} AND (has(${PROFILE_USERS}, user_id) OR startsWith(user_id, '${ROLE_SET_USER_PREFIX}')) AND (${toolFilter})
     ) AS ti ON mi.mi_org = ti.ti_org AND mi.mi_profile = ti.ti_user
     WHERE ti_from < mi_to AND mi_from < ti_to
   )`;
