@@ -2,17 +2,18 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { ActivityPage, ActivitySource } from './activity-source.js';
+import type { ActivitySource } from './activity-source.js';
+import { ComplianceApiClient } from './compliance-api/client.js';
 import {
   type ActivityEnvelope,
   type Disposition,
   envelopeOf,
-  eventlessDispositionOf,
   type MappedLine,
   type MappingResult,
   mapActivity,
   OBSERVED_TYPES,
 } from './compliance-api/mapping.js';
+import { DISPOSITIONS, stageFeed, type StageSettings } from './staging.js';
 
 /**
  * The sync of one source into one tenant (docs/sources.md § Sync).
@@ -25,7 +26,7 @@ import {
  *    - follow: from the top down to the first page older than the newest activity seen minus `lookbackMs`, so an
  *      activity that became visible late (after newer ones were taken) is still found.
  *    An activity of a type that makes no event (audit only, unmapped) is settled there and then, with its
- *    disposition; only those that map to events stay pending.
+ *    disposition; only those that map to events stay pending. (staging.ts; in a worker thread when it can.)
  * 2. Applying. Pending activities are taken oldest first (created_at, id) in batches, mapped, and imported through
  *    `Ledger.importLines` (the import path, so back-dated facts land where they belong, R61) with deterministic event
  *    ids (`ca.<activity id>`): a batch re-imported after a crash is skipped by id, never doubled. Each event carries
@@ -91,16 +92,17 @@ export interface SyncOptions {
   readonly beforeApply?: () => Promise<void>;
   /** Tests: stop (throw) after this many pages were staged, as a crash would. */
   readonly stopAfterPages?: number;
+  /** Tests only: the compiled `staging-worker.js` to use when the sources run under jest (staging.ts `stageFeed`). */
+  readonly stagingWorkerFile?: string;
 }
-
-const DISPOSITIONS: readonly Disposition[] = ['mapped', 'audit', 'unmapped', 'rejected'];
 
 export class SourcesStore {
   readonly db: DatabaseSync;
 
-  constructor(path: string) {
+  constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
+    // The staging worker writes with a connection of its own: wait for its lock rather than fail.
+    this.db = new DatabaseSync(path, { timeout: 5000 });
     this.db.exec(`
       PRAGMA journal_mode = WAL;
       -- NORMAL in WAL: a killed process loses nothing committed; a power cut may lose the last pages' checkpoint,
@@ -221,86 +223,28 @@ export class SourcesStore {
 export async function syncOnce(store: SourcesStore, name: string, source: ActivitySource, ledger: ImportPort, options: SyncOptions = {}): Promise<SyncReport> {
   const def = store.get(name);
   if (!def) throw new Error(`no source named ${name}`);
-  const pageSize = options.pageSize ?? 1000;
-  const lookbackMs = options.lookbackMs ?? 10 * 60_000;
   const db = store.db;
-  const insert = db.prepare('INSERT OR IGNORE INTO activities (source, id, created_at, type, json) VALUES (?, ?, ?, ?, ?)');
-  const insertSettled = db.prepare('INSERT OR IGNORE INTO activities (source, id, created_at, type, json, applied, disposition) VALUES (?, ?, ?, ?, ?, 1, ?)');
-  const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
-  const setCursor = db.prepare('UPDATE sources SET phase = ?, cursor = ?, newest_created_at = ? WHERE name = ?');
-  const settled = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0])) as Record<Disposition, number>;
-  let settledCount = 0;
-  let pages = 0;
-  let fetched = 0;
-  let staged = 0;
-  let duplicates = 0;
-  let phase = def.phase;
-  let cursor = phase === 'backfill' ? def.cursor : null;
-  let newest = def.newestCreatedAt;
-  const followFloor = phase === 'follow' && newest !== null ? Date.parse(newest) - lookbackMs : Number.NEGATIVE_INFINITY;
-
-  // 1. staging; the next page is fetched while this one is written.
-  let inflight: Promise<ActivityPage> | undefined;
-  for (;;) {
-    const page = await (inflight ?? source.page(cursor, pageSize));
-    inflight = undefined;
-    if (page.next !== null) {
-      inflight = source.page(page.next, pageSize);
-      // Not awaited when this pass ends or fails: keep its rejection from going unhandled.
-      inflight.catch(() => {});
-    }
-    pages++;
-    fetched += page.activities.length;
-    let oldestMs = Number.POSITIVE_INFINITY;
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const at = new Date().toISOString();
-      for (const raw of page.activities) {
-        const envelope = envelopeOf(raw);
-        const json = JSON.stringify(raw);
-        if ('problem' in envelope) {
-          // Without an id or a time it cannot be staged (nor deduplicated): recorded as rejected, verbatim.
-          reject.run(name, null, `activity ${envelope.problem}`, json, at);
-          continue;
-        }
-        const createdMs = Date.parse(envelope.created_at);
-        oldestMs = Math.min(oldestMs, createdMs);
-        const createdAt = new Date(createdMs).toISOString();
-        // An activity of a type that makes no event (audit only, unmapped) is settled here, once: applying it would
-        // only read it back to find the same.
-        const eventless = eventlessDispositionOf(envelope.type, options.observe !== undefined);
-        const r =
-          eventless === undefined
-            ? insert.run(name, envelope.id, createdAt, envelope.type, json)
-            : insertSettled.run(name, envelope.id, createdAt, envelope.type, json, eventless);
-        if (Number(r.changes) === 0) duplicates++;
-        else {
-          staged++;
-          if (eventless !== undefined) {
-            settled[eventless]++;
-            settledCount++;
-          }
-        }
-        if (newest === null || createdAt > newest) newest = createdAt;
-      }
-      const done = page.next === null || (phase === 'follow' && oldestMs < followFloor);
-      if (phase === 'backfill') {
-        if (done) {
-          phase = 'follow';
-          cursor = null;
-        } else cursor = page.next;
-      }
-      setCursor.run(phase, phase === 'backfill' ? cursor : null, newest, name);
-      db.exec('COMMIT');
-      options.onProgress?.({ phase: def.phase, pages, fetched, applied: 0, pending: 0 });
-      if (options.stopAfterPages !== undefined && pages >= options.stopAfterPages) throw new Error(`stopped after ${pages} pages (test)`);
-      if (done) break;
-      if (def.phase === 'follow') cursor = page.next;
-    } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
-  }
+  const settings: StageSettings = {
+    name,
+    phase: def.phase,
+    cursor: def.cursor,
+    newestCreatedAt: def.newestCreatedAt,
+    pageSize: options.pageSize ?? 1000,
+    lookbackMs: options.lookbackMs ?? 10 * 60_000,
+    observing: options.observe !== undefined,
+    ...(options.stopAfterPages !== undefined ? { stopAfterPages: options.stopAfterPages } : {}),
+  };
+  // 1. staging (in a worker thread when the source can be rebuilt there)
+  const client = source instanceof ComplianceApiClient ? source.settings() : undefined;
+  const { pages, fetched, staged, duplicates, settled, settledCount } = await stageFeed(
+    db,
+    store.path,
+    source,
+    client,
+    settings,
+    (p) => options.onProgress?.({ phase: def.phase, pages: p.pages, fetched: p.fetched, applied: 0, pending: 0 }),
+    options.stagingWorkerFile,
+  );
 
   // 2. applying, oldest first
   await options.beforeApply?.();
