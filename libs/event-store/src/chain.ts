@@ -38,6 +38,43 @@ export class NonCanonicalJsonError extends Error {
  * silently turned into something that no longer hashes to what the caller meant.
  */
 export function canonicalJson(value: unknown): string {
+  // JSON.stringify writes keys in the object's own order: when every object's keys are in code-unit order already
+  // (most metadata is built so), its text is the canonical text, at a fraction of the cost of writing it here.
+  return inCanonicalOrder(value) ? JSON.stringify(value) : canonicalText(value);
+}
+
+/** Whether JSON.stringify(value) is canonical: JSON values only, every object's keys strictly ascending. */
+function inCanonicalOrder(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (value[i] === undefined || !inCanonicalOrder(value[i])) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      let previous: string | undefined;
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) return false;
+        if (previous !== undefined && !(previous < key)) return false;
+        previous = key;
+        const v = (value as Record<string, unknown>)[key];
+        if (v !== undefined && !inCanonicalOrder(v)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+function canonicalText(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
