@@ -1,19 +1,13 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { ActivitySource } from './activity-source.js';
 import { ComplianceApiClient } from './compliance-api/client.js';
-import {
-  type ActivityEnvelope,
-  type Disposition,
-  envelopeOf,
-  type MappedLine,
-  type MappingResult,
-  mapActivity,
-  OBSERVED_TYPES,
-} from './compliance-api/mapping.js';
+import type { ActivityEnvelope, Disposition, MappedLine, MappingResult } from './compliance-api/mapping.js';
+import { type Outcome, pendingBatches, withDigest } from './pending.js';
 import { DISPOSITIONS, stageFeed, type StageSettings } from './staging.js';
+
+export { activityDigest } from './pending.js';
 
 /**
  * The sync of one source into one tenant (docs/sources.md § Sync).
@@ -94,6 +88,8 @@ export interface SyncOptions {
   readonly stopAfterPages?: number;
   /** Tests only: the compiled `staging-worker.js` to use when the sources run under jest (staging.ts `stageFeed`). */
   readonly stagingWorkerFile?: string;
+  /** Tests only: the compiled `pending-worker.js` likewise (pending.ts `pendingBatches`). */
+  readonly pendingWorkerFile?: string;
 }
 
 export class SourcesStore {
@@ -262,23 +258,13 @@ async function applyStaged(
   options: SyncOptions,
 ): Promise<{ applied: number; appended: number; byDisposition: Record<Disposition, number> }> {
   const db = store.db;
-  // Large batches: each is one append (one worker thread, one fsync); a refused batch costs a round per refusal, not
-  // an import per activity.
+  // Large batches: each is one append (one fsync); a refused batch costs a round per refusal, not an import per
+  // activity.
   const batchSize = options.batchSize ?? 20_000;
-  const pending = 'SELECT id, created_at, json FROM activities WHERE source = ? AND applied = 0';
-  const oldest = db.prepare(`${pending} ORDER BY created_at, id LIMIT ?`);
-  // Rows taken but not yet marked (the batch being imported) are not read again: the next batch starts after them.
-  const after = db.prepare(`${pending} AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?`);
-  const mark = db.prepare('UPDATE activities SET applied = 1, disposition = ?, reason = ? WHERE source = ? AND id = ?');
-  const markMany = db.prepare('UPDATE activities SET applied = 1, disposition = ?, reason = NULL WHERE source = ? AND id IN (SELECT value FROM json_each(?))');
-  const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
   const pendingTotal = (db.prepare('SELECT count(*) AS n FROM activities WHERE source = ? AND applied = 0').get(name) as { n: number }).n;
   const byDisposition = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0])) as Record<Disposition, number>;
   let applied = 0;
   let appended = 0;
-
-  type Row = { id: string; created_at: string; json: string };
-  type Outcome = { id: string; json: string; disposition: Disposition; reason: string | null; lines: readonly MappedLine[] };
 
   let earlierRefused = false;
   const refuse = (o: Outcome, reasons: readonly string[]) => {
@@ -342,54 +328,39 @@ async function applyStaged(
       }
       if (outcome.kind === 'imported') appended += outcome.appended;
     }
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const at = new Date().toISOString();
-      // One statement per disposition for the batch (rejections, rare, one by one with their reason).
-      const ids: Record<string, string[]> = {};
-      for (const o of outcomes) {
-        byDisposition[o.disposition]++;
-        if (o.disposition === 'rejected') {
-          mark.run(o.disposition, o.reason, name, o.id);
-          reject.run(name, o.id, o.reason ?? 'rejected', o.json, at);
-        } else (ids[o.disposition] ??= []).push(o.id);
-      }
-      for (const [disposition, list] of Object.entries(ids)) markMany.run(disposition, name, JSON.stringify(list));
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
+    await batches.mark(outcomes);
+    for (const o of outcomes) byDisposition[o.disposition]++;
     applied += outcomes.length;
     options.onProgress?.({ phase: 'apply', pages: 0, fetched: 0, applied, pending: pendingTotal });
   };
 
-  // Pipelined: while one batch is appended (the store hashes and writes it in a worker thread), the next is read,
-  // mapped and validated (importLines checks its lines before it waits for the tenant's writer). A batch is marked
-  // only once its events are stored, so a crash anywhere re-applies unmarked batches, whose events are skipped by id.
-  let last: Row | undefined;
+  // Pipelined: while one batch is appended (the store hashes and writes it in a worker thread), the next is read and
+  // mapped (in the pending-activities worker when there is one) and validated (importLines checks its lines before it
+  // waits for the tenant's writer). A batch is marked only once its events are stored, so a crash anywhere re-applies
+  // unmarked batches, whose events are skipped by id.
+  const batches = pendingBatches(db, store.path, name, batchSize, options.observe !== undefined, options.pendingWorkerFile);
   let settling: Promise<void> | undefined;
   let importing: ReturnType<ImportPort['importLines']> | undefined;
+  let reading = batches.next();
   try {
     for (;;) {
-      const rows = (last === undefined ? oldest.all(name, batchSize) : after.all(name, last.created_at, last.id, batchSize)) as Row[];
-      if (rows.length === 0) break;
-      last = rows[rows.length - 1];
+      const read = await reading;
+      if (read === undefined) break;
+      reading = batches.next();
+      // Awaited at the next turn of this loop (or in `finally`); until then a failure must not count as unhandled.
+      reading.catch(() => {});
       const outcomes: Outcome[] = [];
-      for (const row of rows) {
-        const raw = JSON.parse(row.json) as Record<string, unknown>;
-        const envelope = envelopeOf(raw);
-        if ('problem' in envelope) {
-          outcomes.push({ id: row.id, json: row.json, disposition: 'rejected', reason: `activity ${envelope.problem}`, lines: [] });
+      for (const o of read) {
+        if (!('observe' in o)) {
+          outcomes.push(o);
           continue;
         }
-        const m = options.observe && OBSERVED_TYPES.has(envelope.type) ? await options.observe(raw, envelope) : mapActivity(raw, envelope);
+        const m = await options.observe!(o.observe.raw, o.observe.envelope);
         outcomes.push({
-          id: row.id,
-          json: row.json,
+          id: o.id,
           disposition: m.disposition,
           reason: m.disposition === 'rejected' ? m.reason : null,
-          lines: m.lines.length > 0 ? withDigest(m.lines, row.id, row.json) : m.lines,
+          lines: m.lines.length > 0 ? withDigest(m.lines, o.observe.digest) : m.lines,
         });
       }
       const lines = outcomes.flatMap((o) => o.lines);
@@ -408,22 +379,12 @@ async function applyStaged(
     await importing?.catch(() => undefined);
     await settling?.catch(() => undefined);
     throw error;
+  } finally {
+    // A batch read ahead is dropped unmarked (re-read next time); the worker ends once its marks are written.
+    await reading.catch(() => undefined);
+    await batches.close();
   }
   return { applied, appended, byDisposition };
-}
-
-/**
- * The evidence every event of an activity carries: the activity's id and the SHA-256 of its text as staged in
- * `sources.sqlite` (hex), where the activity stays verbatim. An auditor reads that text (`ledger sources
- * show-activity <id>`), hashes it and compares it with the event's `metadata.evidence` (docs/sources.md § Evidence).
- */
-export function activityDigest(id: string, json: string): { complianceActivityId: string; complianceActivitySha256: string } {
-  return { complianceActivityId: id, complianceActivitySha256: createHash('sha256').update(json, 'utf8').digest('hex') };
-}
-
-function withDigest(lines: readonly MappedLine[], id: string, json: string): MappedLine[] {
-  const digest = activityDigest(id, json);
-  return lines.map((l) => ({ ...l, evidence: l.evidence ? { ...digest, ...l.evidence } : digest }));
 }
 
 /**
