@@ -9,6 +9,7 @@ import {
   appendInTransaction,
   appendStatements,
   EVENT_COLUMNS as COLUMNS,
+  lazilyRecordedOf,
   recordsOf,
   type AppendOutcome,
   type AppendStatements,
@@ -522,7 +523,7 @@ export class SqliteEventStore implements EventStore {
     const subscription = new SqliteSubscription({
       after: options.after ?? -1,
       pollIntervalMs: this.#pollIntervalMs,
-      readPage: (after) => recordsOf(this.#allForwards, after, Number.MAX_SAFE_INTEGER, SUBSCRIPTION_PAGE_SIZE),
+      readPage: (after) => (this.#allForwards.all(after, Number.MAX_SAFE_INTEGER, SUBSCRIPTION_PAGE_SIZE) as unknown as unknown[][]).map(lazilyRecordedOf),
       listen: (wake) => {
         listeners.add(wake);
         return () => listeners.delete(wake);
