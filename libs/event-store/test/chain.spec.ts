@@ -69,6 +69,12 @@ describe('canonical JSON, ordered or not', () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(/finite/);
     expect(() => canonicalJson({ a: { toJSON: () => 1 } })).toThrow(/not JSON/);
   });
+
+  test('a thousand levels (an event stored before the edge limits) are written level by level, as before', () => {
+    let deep: unknown = [];
+    for (let i = 1; i < 1000; i++) deep = [deep];
+    expect(canonicalJson({ a: deep })).toBe(`{"a":${'['.repeat(1000)}${']'.repeat(1000)}}`);
+  });
 });
 
 describe('verifyEvents', () => {
