@@ -1,6 +1,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type PendingAnswer, PendingReader, type PendingRequest, type PendingWorkerData } from './pending.js';
+import { JOURNAL_SIZE_LIMIT } from './sync.js';
 
 /**
  * The pending activities of one sync pass (`pendingBatches`, pending.ts) in a thread of its own: batches read (ids and
@@ -15,10 +16,14 @@ const db = new DatabaseSync(job.path, { timeout: 5000 });
 // As the store's own connection (sync.ts, SourcesStore): journal_mode = WAL is a property of the file.
 db.exec('PRAGMA synchronous = NORMAL');
 db.exec('PRAGMA cache_size = -65536');
+// Marking rewrites every pending row once: checkpoints every 256 MB of WAL, as the staging worker's, and one at the end.
+db.exec('PRAGMA wal_autocheckpoint = 65536');
+db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
 const reader = new PendingReader(db, job.name, job.batchSize);
 
 parentPort!.on('message', (request: PendingRequest) => {
   if ('close' in request) {
+    db.exec('PRAGMA wal_checkpoint(PASSIVE)');
     db.close();
     parentPort!.close();
     return;

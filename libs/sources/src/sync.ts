@@ -92,6 +92,9 @@ export interface SyncOptions {
   readonly pendingWorkerFile?: string;
 }
 
+/** The WAL is cut back to this size after a checkpoint (the staging worker lets it grow to 256 MB meanwhile). */
+export const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
 export class SourcesStore {
   readonly db: DatabaseSync;
 
@@ -106,6 +109,7 @@ export class SourcesStore {
       PRAGMA synchronous = NORMAL;
       -- A backfill writes every activity once and reads the pending ones back in created_at order.
       PRAGMA cache_size = -65536;
+      PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT};
       CREATE TABLE IF NOT EXISTS sources (
         name TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant_id TEXT NOT NULL, base_url TEXT NOT NULL, key_file TEXT NOT NULL,
         phase TEXT NOT NULL DEFAULT 'backfill', cursor TEXT, newest_created_at TEXT, last_sync_at TEXT, last_error TEXT
