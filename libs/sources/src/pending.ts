@@ -212,7 +212,8 @@ export function pendingBatches(
   observing: boolean,
   workerFile: string = PENDING_WORKER,
 ): PendingBatches {
-  if (!existsSync(workerFile)) {
+  // A database in memory is this connection's alone: no other thread can open it.
+  if (path === ':memory:' || !existsSync(workerFile)) {
     const reader = new PendingReader(db, name, batchSize);
     return {
       next: async () => {

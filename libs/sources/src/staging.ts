@@ -162,7 +162,8 @@ export async function stageFeed(
   onPage: (p: StageProgress) => void,
   workerFile: string = STAGING_WORKER,
 ): Promise<StageReport> {
-  if (client === undefined || !existsSync(workerFile)) return stagePages(db, source, s, onPage);
+  // A database in memory is this connection's alone: no other thread can open it.
+  if (client === undefined || path === ':memory:' || !existsSync(workerFile)) return stagePages(db, source, s, onPage);
   const data: StagingWorkerData = { path, client, settings: s };
   const worker = new Worker(workerFile, { workerData: data });
   let stoppedBy: unknown;

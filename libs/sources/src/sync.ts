@@ -99,7 +99,7 @@ export class SourcesStore {
   readonly db: DatabaseSync;
 
   constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     // The staging worker writes with a connection of its own: wait for its lock rather than fail.
     this.db = new DatabaseSync(path, { timeout: 5000 });
     this.db.exec(`
