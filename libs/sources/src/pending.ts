@@ -234,11 +234,16 @@ export function pendingBatches(
   };
   worker.on('message', (a: PendingAnswer) => {
     const w = waiting.shift();
-    if ('error' in a) {
-      const error = new Error(a.error.message);
-      error.name = a.error.name;
-      w?.reject(error);
-    } else w?.resolve(a);
+    // Answered on the next turn, not inside the port's delivery: the sync's next request is posted from the
+    // continuation, the worker answers at once, and a port keeps delivering what arrives while it delivers — in a
+    // server, timers and requests waited up to 0.6 s behind that exchange (sources-server bench).
+    setImmediate(() => {
+      if ('error' in a) {
+        const error = new Error(a.error.message);
+        error.name = a.error.name;
+        w?.reject(error);
+      } else w?.resolve(a);
+    });
   });
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the pending-activities worker exited (${code})`)));
