@@ -1,8 +1,10 @@
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ledger } from '@access-ledger/ledger';
-import { ComplianceApiClient, SourcesStore, startFakeComplianceApi, syncOnce } from '@access-ledger/sources';
+import { ComplianceApiClient, SourcesStore, syncOnce } from '@access-ledger/sources';
 
 /**
  * Compliance API source (issue 13): backfill of ACTIVITIES (default 1 000 000) activities from the fake Compliance
@@ -10,70 +12,39 @@ import { ComplianceApiClient, SourcesStore, startFakeComplianceApi, syncOnce } f
  * through the ledger's import path with the activity's digest as evidence, folded into the access projection).
  * Same-run baseline: the same feed paged alone by the same client (fetch + JSON parse, nothing stored). Targets:
  * ≥ 20 000 activities/s and ≥ 50 % of the bare paging rate. The CPU time per activity is printed beside each rate.
- *
- * The mix: one organization, 5 000 members added, then group memberships added and removed over 100 groups, role
- * changes, custom roles assigned, 30 % non-access activities (chats) and 1 % of an unknown type.
+ * The fake server runs in a child process (compliance-fake-api.ts); the feed is compliance-history.ts.
  */
 const N = Number(process.env.ACTIVITIES ?? process.argv[2] ?? 1_000_000);
-const ORG = 'abcdef01-2345-6789-abcd-ef0123456789';
 const KEY = 'sk-ant-api01-bench';
-const actor = { type: 'user_actor', user_id: 'u0', email_address: 'u0@acme.test', ip_address: '192.0.2.1', user_agent: 'bench' };
 
-function history(n: number): Record<string, unknown>[] {
-  const base = Date.parse('2026-01-01T00:00:00Z');
-  const out: Record<string, unknown>[] = [];
-  const members = Math.min(5_000, Math.max(10, Math.floor(n / 50)));
-  const groups = 100;
-  let i = 0;
-  const push = (type: string, fields: Record<string, unknown>) => {
-    out.push({
-      id: `activity_${i}`,
-      created_at: new Date(base + i * 1000).toISOString(),
-      organization_id: 'org_bench',
-      organization_uuid: ORG,
-      actor,
-      type,
-      ...fields,
+/** CPU time (user + system) in seconds. */
+const seconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+
+/** The fake Compliance API in a child process (compliance-fake-api.ts), serving `n` activities. */
+async function forkFakeApi(n: number): Promise<{ url: string; cpu(): Promise<number>; close(): Promise<void> }> {
+  const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'compliance-fake-api.js'), [], {
+    env: { ...process.env, ACTIVITIES: String(n), FAKE_API_KEY: KEY },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as Record<string, unknown>));
+      child.once('exit', (code) => reject(new Error(`the fake Compliance API exited (${code})`)));
     });
-    i++;
+  const { url } = (await next()) as { url: string };
+  return {
+    url,
+    cpu: async () => {
+      const answer = next();
+      child.send('cpu');
+      return seconds((await answer).cpu as NodeJS.CpuUsage);
+    },
+    close: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send('close');
+      await exited;
+    },
   };
-  push('org_created', { organization_name: 'Bench' });
-  for (let m = 0; m < members; m++) push('org_user_added', { user_id: `u${m}`, email_address: `u${m}@acme.test`, role: m === 0 ? 'primary_owner' : 'user' });
-  for (let g = 0; g < groups; g++) push('group_created', { group_id: `g${g}`, group_name: `Group ${g}` });
-  for (let r = 0; r < 10; r++) push('custom_role_created', { role_id: `r${r}`, role_name: `Role ${r}`, capabilities: ['claude_code'] });
-  for (let g = 0; g < groups; g++) push('role_assigned_to_group', { group_id: `g${g}`, role_id: `r${g % 10}` });
-  const inGroup = new Set<string>();
-  let k = 0;
-  while (out.length < n) {
-    k++;
-    const roll = k % 100;
-    if (roll < 30) push('claude_chat_created', { claude_chat_id: `claude_chat_${k}` });
-    else if (roll < 31) push('org_unknown_bench_type', { n: k });
-    else if (roll < 33) push('org_user_role_changed', { user_id: `u${1 + (k % (members - 1))}`, role: k % 2 ? 'admin' : 'user' });
-    else {
-      const user = `u${1 + ((k * 7919) % (members - 1))}`;
-      const group = `g${(k * 31) % groups}`;
-      const key = `${group}/${user}`;
-      if (inGroup.has(key)) {
-        inGroup.delete(key);
-        push('group_member_removed', { group_id: group, user_id: user });
-      } else {
-        inGroup.add(key);
-        push('group_member_added', { group_id: group, user_id: user });
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * CPU time of this process (every thread: the fake server, the client, the sync, the append workers) since `from`,
- * per activity: on a shared machine the wall-clock rates move with the other work, this much less.
- */
-function cpuOf(from: NodeJS.CpuUsage, activities: number, wallS: number): string {
-  const used = process.cpuUsage(from);
-  const s = (used.user + used.system) / 1e6;
-  return `CPU ${s.toFixed(1)} s = ${((s * 1e6) / activities).toFixed(0)} µs per activity, ${((100 * s) / wallS).toFixed(0)} % of the wall time`;
 }
 
 async function main() {
@@ -83,12 +54,23 @@ async function main() {
       .map((l) => l.toFixed(2))
       .join(' ')} (shared machine)`,
   );
-  const api = await startFakeComplianceApi({ keys: { [KEY]: ['read:compliance_activities'] } });
-  api.add(history(N));
+  const api = await forkFakeApi(N);
   const client = new ComplianceApiClient({ baseUrl: api.url, apiKey: KEY });
+  /**
+   * CPU time since `from` per activity: this process (every thread: the client, the sync, the staging and append
+   * workers) and the fake server's process. On a shared machine the wall-clock rates move with the other work, this
+   * much less.
+   */
+  const mark = async () => ({ here: process.cpuUsage(), server: await api.cpu() });
+  const cpuOf = async (from: { here: NodeJS.CpuUsage; server: number }, activities: number, wallS: number) => {
+    const here = seconds(process.cpuUsage(from.here));
+    const server = (await api.cpu()) - from.server;
+    const us = (x: number) => ((x * 1e6) / activities).toFixed(0);
+    return `CPU ${(here + server).toFixed(1)} s = ${us(here + server)} µs per activity (this process ${us(here)}, the fake server ${us(server)}), ${((100 * (here + server)) / wallS).toFixed(0)} % of the wall time`;
+  };
   // Baseline: the feed paged alone.
+  let cpu = await mark();
   let t = performance.now();
-  let cpu = process.cpuUsage();
   let cursor: string | null = null;
   let paged = 0;
   do {
@@ -98,15 +80,15 @@ async function main() {
   } while (cursor !== null);
   const bareS = (performance.now() - t) / 1000;
   const bareRate = paged / bareS;
-  log(`bare paging: ${paged} activities in ${bareS.toFixed(1)} s = ${Math.round(bareRate)} activities/s (${cpuOf(cpu, paged, bareS)})`);
+  log(`bare paging: ${paged} activities in ${bareS.toFixed(1)} s = ${Math.round(bareRate)} activities/s (${await cpuOf(cpu, paged, bareS)})`);
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-sources-'));
   try {
     const ledger = await Ledger.open({ dataDir: dir, verifyWholeChains: false });
     const store = new SourcesStore(join(dir, 'sources.sqlite'));
     store.add({ name: 'bench', kind: 'compliance-api', tenantId: 'bench', baseUrl: api.url, keyFile: '-' });
+    cpu = await mark();
     t = performance.now();
-    cpu = process.cpuUsage();
     let stagedAt = 0;
     const report = await syncOnce(store, 'bench', client, ledger, {
       pageSize: 1000,
@@ -115,7 +97,7 @@ async function main() {
       },
     });
     const endS = (performance.now() - t) / 1000;
-    const endCpu = cpuOf(cpu, report.fetched, endS);
+    const endCpu = await cpuOf(cpu, report.fetched, endS);
     const rate = report.fetched / endS;
     const d = report.byDisposition;
     log(

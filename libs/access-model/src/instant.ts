@@ -37,8 +37,17 @@ function daysIn(year: number, month: number): number {
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
+/** The stored form exactly (ISO-8601 UTC with milliseconds): most instants checked are already written so. */
+const STORED_FORM = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** An instant in the accepted grammar, as UTC milliseconds and the stored ISO form; or the one message saying why not. */
 export function parseInstant(text: string): ParsedInstant {
+  if (text.length === 24 && STORED_FORM.test(text)) {
+    // Date.parse rolls 2026-02-30 over to March 2 (and 24:00 to the next day): only a text that comes back unchanged
+    // from its milliseconds is a calendar instant; anything else takes the digit-by-digit path below for its message.
+    const ms = Date.parse(text);
+    if (instantInRange(ms) && new Date(ms).toISOString() === text) return { ok: true, ms, iso: text };
+  }
   const m = text.length <= 40 ? GRAMMAR.exec(text) : null;
   if (!m) return { ok: false, message: INSTANT_MESSAGE };
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', , sign, oh = '00', om = '00'] = m;

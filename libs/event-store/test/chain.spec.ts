@@ -31,6 +31,52 @@ describe('canonical JSON', () => {
   });
 });
 
+/** Canonical JSON written out key by key (what canonicalJson did before it took JSON.stringify for ordered values). */
+function canonicalReference(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalReference).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((k) => record[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalReference(record[k])}`).join(',')}}`;
+}
+
+describe('canonical JSON, ordered or not', () => {
+  test('property: the same text as written out key by key, whether the keys come sorted, reversed or shuffled', () => {
+    const reorder = (value: unknown, how: 'sorted' | 'reversed'): unknown => {
+      if (value === null || typeof value !== 'object') return value;
+      if (Array.isArray(value)) return value.map((v) => reorder(v, how));
+      const keys = Object.keys(value).sort();
+      if (how === 'reversed') keys.reverse();
+      return Object.fromEntries(keys.map((k) => [k, reorder((value as Record<string, unknown>)[k], how)]));
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = canonicalReference(value);
+        expect(canonicalJson(value)).toBe(text);
+        expect(canonicalJson(reorder(value, 'sorted'))).toBe(text);
+        expect(canonicalJson(reorder(value, 'reversed'))).toBe(text);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('integer-like keys (which objects list first, in numeric order) and undefined values in sorted objects', () => {
+    expect(canonicalJson({ 9: 'a', 10: 'b' })).toBe('{"10":"b","9":"a"}');
+    expect(canonicalJson({ a: 1, b: undefined, c: { d: undefined } })).toBe('{"a":1,"c":{}}');
+    expect(() => canonicalJson({ a: 1, b: [undefined] })).toThrow(/undefined/);
+    expect(() => canonicalJson({ a: Number.NaN })).toThrow(/finite/);
+    expect(() => canonicalJson({ a: { toJSON: () => 1 } })).toThrow(/not JSON/);
+  });
+
+  test('a thousand levels (an event stored before the edge limits) are written level by level, as before', () => {
+    let deep: unknown = [];
+    for (let i = 1; i < 1000; i++) deep = [deep];
+    expect(canonicalJson({ a: deep })).toBe(`{"a":${'['.repeat(1000)}${']'.repeat(1000)}}`);
+  });
+});
+
 describe('verifyEvents', () => {
   const chain = (count: number): RecordedEvent[] => {
     const out: RecordedEvent[] = [];

@@ -556,17 +556,18 @@ export class Ledger implements LedgerUseCases {
           id: event.id,
           type: event.type,
           data: event.data as JsonValue,
+          // Keys in code-unit order: the store's canonical text of an ordered object is JSON.stringify's (chain.ts).
           metadata: {
-            tenantId,
+            actor: event.actor as JsonValue,
+            auth: authRecord as unknown as JsonValue,
+            ...(event.causationId ? { causationId: event.causationId } : {}),
+            ...(event.correlationId ? { correlationId: event.correlationId } : {}),
+            ...(event.evidence ? { evidence: event.evidence as JsonValue } : {}),
             occurredAt: event.occurredAt,
             recordedAt,
-            actor: event.actor as JsonValue,
-            source: event.source,
-            ...(event.correlationId ? { correlationId: event.correlationId } : {}),
-            ...(event.causationId ? { causationId: event.causationId } : {}),
-            auth: authRecord as unknown as JsonValue,
-            ...(event.evidence ? { evidence: event.evidence as JsonValue } : {}),
             schemaVersion: SCHEMA_VERSION[event.type] ?? 1,
+            source: event.source,
+            tenantId,
           },
         }));
         const folded = this.foldProvisionally(tenantId, events);

@@ -77,6 +77,8 @@ export class AccessProjection {
   /** The snapshot being written, if any (writes never overlap). */
   private writing: Promise<void> = Promise.resolve();
   private speculations = 0;
+  /** Positions of events the writer folded (`endWrite`) that the subscription has not delivered yet. */
+  private readonly foldedByWriter = new Set<number>();
   /** Last global position applied (-1: none). */
   position = -1;
   /** The facts come from the events' content; the chain is verified elsewhere (`ledger verify`, /integrity). */
@@ -111,7 +113,17 @@ export class AccessProjection {
   }
 
   private applyNow(stored: RecordedEvent): void {
-    if (stored.position <= this.position) return;
+    if (stored.position <= this.position) {
+      this.foldedByWriter.delete(stored.position);
+      return;
+    }
+    // Folded by the writer of this process when it stored it (group commit): passed over without reading its content.
+    if (this.foldedByWriter.delete(stored.position)) {
+      this.position = stored.position;
+      this.applied++;
+      if (this.waiters.length > 0) this.wake();
+      return;
+    }
     const tenantId = (stored.metadata as { tenantId?: string }).tenantId;
     if (typeof tenantId === 'string') {
       const tenant = this.ensure(tenantId);
@@ -180,6 +192,7 @@ export class AccessProjection {
         tenant.facts.commitSpeculation(stored.positions);
         tenant.events += stored.positions.length;
         tenant.revision = stored.revision;
+        for (const p of stored.positions) if (p > this.position) this.foldedByWriter.add(p);
       }
     } finally {
       this.speculations--;

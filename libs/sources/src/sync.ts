@@ -1,18 +1,13 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { ActivityPage, ActivitySource } from './activity-source.js';
-import {
-  type ActivityEnvelope,
-  type Disposition,
-  envelopeOf,
-  eventlessDispositionOf,
-  type MappedLine,
-  type MappingResult,
-  mapActivity,
-  OBSERVED_TYPES,
-} from './compliance-api/mapping.js';
+import type { ActivitySource } from './activity-source.js';
+import { ComplianceApiClient } from './compliance-api/client.js';
+import type { ActivityEnvelope, Disposition, MappedLine, MappingResult } from './compliance-api/mapping.js';
+import { type Outcome, pendingBatches, withDigest } from './pending.js';
+import { DISPOSITIONS, stageFeed, type StageSettings } from './staging.js';
+
+export { activityDigest } from './pending.js';
 
 /**
  * The sync of one source into one tenant (docs/sources.md § Sync).
@@ -25,7 +20,7 @@ import {
  *    - follow: from the top down to the first page older than the newest activity seen minus `lookbackMs`, so an
  *      activity that became visible late (after newer ones were taken) is still found.
  *    An activity of a type that makes no event (audit only, unmapped) is settled there and then, with its
- *    disposition; only those that map to events stay pending.
+ *    disposition; only those that map to events stay pending. (staging.ts; in a worker thread when it can.)
  * 2. Applying. Pending activities are taken oldest first (created_at, id) in batches, mapped, and imported through
  *    `Ledger.importLines` (the import path, so back-dated facts land where they belong, R61) with deterministic event
  *    ids (`ca.<activity id>`): a batch re-imported after a crash is skipped by id, never doubled. Each event carries
@@ -91,16 +86,22 @@ export interface SyncOptions {
   readonly beforeApply?: () => Promise<void>;
   /** Tests: stop (throw) after this many pages were staged, as a crash would. */
   readonly stopAfterPages?: number;
+  /** Tests only: the compiled `staging-worker.js` to use when the sources run under jest (staging.ts `stageFeed`). */
+  readonly stagingWorkerFile?: string;
+  /** Tests only: the compiled `pending-worker.js` likewise (pending.ts `pendingBatches`). */
+  readonly pendingWorkerFile?: string;
 }
 
-const DISPOSITIONS: readonly Disposition[] = ['mapped', 'audit', 'unmapped', 'rejected'];
+/** The WAL is cut back to this size after a checkpoint (the staging worker lets it grow to 256 MB meanwhile). */
+export const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
 export class SourcesStore {
   readonly db: DatabaseSync;
 
-  constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // The staging worker writes with a connection of its own: wait for its lock rather than fail.
+    this.db = new DatabaseSync(path, { timeout: 5000 });
     this.db.exec(`
       PRAGMA journal_mode = WAL;
       -- NORMAL in WAL: a killed process loses nothing committed; a power cut may lose the last pages' checkpoint,
@@ -108,6 +109,7 @@ export class SourcesStore {
       PRAGMA synchronous = NORMAL;
       -- A backfill writes every activity once and reads the pending ones back in created_at order.
       PRAGMA cache_size = -65536;
+      PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT};
       CREATE TABLE IF NOT EXISTS sources (
         name TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant_id TEXT NOT NULL, base_url TEXT NOT NULL, key_file TEXT NOT NULL,
         phase TEXT NOT NULL DEFAULT 'backfill', cursor TEXT, newest_created_at TEXT, last_sync_at TEXT, last_error TEXT
@@ -221,86 +223,28 @@ export class SourcesStore {
 export async function syncOnce(store: SourcesStore, name: string, source: ActivitySource, ledger: ImportPort, options: SyncOptions = {}): Promise<SyncReport> {
   const def = store.get(name);
   if (!def) throw new Error(`no source named ${name}`);
-  const pageSize = options.pageSize ?? 1000;
-  const lookbackMs = options.lookbackMs ?? 10 * 60_000;
   const db = store.db;
-  const insert = db.prepare('INSERT OR IGNORE INTO activities (source, id, created_at, type, json) VALUES (?, ?, ?, ?, ?)');
-  const insertSettled = db.prepare('INSERT OR IGNORE INTO activities (source, id, created_at, type, json, applied, disposition) VALUES (?, ?, ?, ?, ?, 1, ?)');
-  const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
-  const setCursor = db.prepare('UPDATE sources SET phase = ?, cursor = ?, newest_created_at = ? WHERE name = ?');
-  const settled = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0])) as Record<Disposition, number>;
-  let settledCount = 0;
-  let pages = 0;
-  let fetched = 0;
-  let staged = 0;
-  let duplicates = 0;
-  let phase = def.phase;
-  let cursor = phase === 'backfill' ? def.cursor : null;
-  let newest = def.newestCreatedAt;
-  const followFloor = phase === 'follow' && newest !== null ? Date.parse(newest) - lookbackMs : Number.NEGATIVE_INFINITY;
-
-  // 1. staging; the next page is fetched while this one is written.
-  let inflight: Promise<ActivityPage> | undefined;
-  for (;;) {
-    const page = await (inflight ?? source.page(cursor, pageSize));
-    inflight = undefined;
-    if (page.next !== null) {
-      inflight = source.page(page.next, pageSize);
-      // Not awaited when this pass ends or fails: keep its rejection from going unhandled.
-      inflight.catch(() => {});
-    }
-    pages++;
-    fetched += page.activities.length;
-    let oldestMs = Number.POSITIVE_INFINITY;
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const at = new Date().toISOString();
-      for (const raw of page.activities) {
-        const envelope = envelopeOf(raw);
-        const json = JSON.stringify(raw);
-        if ('problem' in envelope) {
-          // Without an id or a time it cannot be staged (nor deduplicated): recorded as rejected, verbatim.
-          reject.run(name, null, `activity ${envelope.problem}`, json, at);
-          continue;
-        }
-        const createdMs = Date.parse(envelope.created_at);
-        oldestMs = Math.min(oldestMs, createdMs);
-        const createdAt = new Date(createdMs).toISOString();
-        // An activity of a type that makes no event (audit only, unmapped) is settled here, once: applying it would
-        // only read it back to find the same.
-        const eventless = eventlessDispositionOf(envelope.type, options.observe !== undefined);
-        const r =
-          eventless === undefined
-            ? insert.run(name, envelope.id, createdAt, envelope.type, json)
-            : insertSettled.run(name, envelope.id, createdAt, envelope.type, json, eventless);
-        if (Number(r.changes) === 0) duplicates++;
-        else {
-          staged++;
-          if (eventless !== undefined) {
-            settled[eventless]++;
-            settledCount++;
-          }
-        }
-        if (newest === null || createdAt > newest) newest = createdAt;
-      }
-      const done = page.next === null || (phase === 'follow' && oldestMs < followFloor);
-      if (phase === 'backfill') {
-        if (done) {
-          phase = 'follow';
-          cursor = null;
-        } else cursor = page.next;
-      }
-      setCursor.run(phase, phase === 'backfill' ? cursor : null, newest, name);
-      db.exec('COMMIT');
-      options.onProgress?.({ phase: def.phase, pages, fetched, applied: 0, pending: 0 });
-      if (options.stopAfterPages !== undefined && pages >= options.stopAfterPages) throw new Error(`stopped after ${pages} pages (test)`);
-      if (done) break;
-      if (def.phase === 'follow') cursor = page.next;
-    } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
-  }
+  const settings: StageSettings = {
+    name,
+    phase: def.phase,
+    cursor: def.cursor,
+    newestCreatedAt: def.newestCreatedAt,
+    pageSize: options.pageSize ?? 1000,
+    lookbackMs: options.lookbackMs ?? 10 * 60_000,
+    observing: options.observe !== undefined,
+    ...(options.stopAfterPages !== undefined ? { stopAfterPages: options.stopAfterPages } : {}),
+  };
+  // 1. staging (in a worker thread when the source can be rebuilt there)
+  const client = source instanceof ComplianceApiClient ? source.settings() : undefined;
+  const { pages, fetched, staged, duplicates, settled, settledCount } = await stageFeed(
+    db,
+    store.path,
+    source,
+    client,
+    settings,
+    (p) => options.onProgress?.({ phase: def.phase, pages: p.pages, fetched: p.fetched, applied: 0, pending: 0 }),
+    options.stagingWorkerFile,
+  );
 
   // 2. applying, oldest first
   await options.beforeApply?.();
@@ -318,23 +262,13 @@ async function applyStaged(
   options: SyncOptions,
 ): Promise<{ applied: number; appended: number; byDisposition: Record<Disposition, number> }> {
   const db = store.db;
-  // Large batches: each is one append (one worker thread, one fsync); a refused batch costs a round per refusal, not
-  // an import per activity.
+  // Large batches: each is one append (one fsync); a refused batch costs a round per refusal, not an import per
+  // activity.
   const batchSize = options.batchSize ?? 20_000;
-  const pending = 'SELECT id, created_at, json FROM activities WHERE source = ? AND applied = 0';
-  const oldest = db.prepare(`${pending} ORDER BY created_at, id LIMIT ?`);
-  // Rows taken but not yet marked (the batch being imported) are not read again: the next batch starts after them.
-  const after = db.prepare(`${pending} AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?`);
-  const mark = db.prepare('UPDATE activities SET applied = 1, disposition = ?, reason = ? WHERE source = ? AND id = ?');
-  const markMany = db.prepare('UPDATE activities SET applied = 1, disposition = ?, reason = NULL WHERE source = ? AND id IN (SELECT value FROM json_each(?))');
-  const reject = db.prepare('INSERT OR IGNORE INTO rejected (source, activity_id, reason, json, at) VALUES (?, ?, ?, ?, ?)');
   const pendingTotal = (db.prepare('SELECT count(*) AS n FROM activities WHERE source = ? AND applied = 0').get(name) as { n: number }).n;
   const byDisposition = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0])) as Record<Disposition, number>;
   let applied = 0;
   let appended = 0;
-
-  type Row = { id: string; created_at: string; json: string };
-  type Outcome = { id: string; json: string; disposition: Disposition; reason: string | null; lines: readonly MappedLine[] };
 
   let earlierRefused = false;
   const refuse = (o: Outcome, reasons: readonly string[]) => {
@@ -398,54 +332,39 @@ async function applyStaged(
       }
       if (outcome.kind === 'imported') appended += outcome.appended;
     }
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const at = new Date().toISOString();
-      // One statement per disposition for the batch (rejections, rare, one by one with their reason).
-      const ids: Record<string, string[]> = {};
-      for (const o of outcomes) {
-        byDisposition[o.disposition]++;
-        if (o.disposition === 'rejected') {
-          mark.run(o.disposition, o.reason, name, o.id);
-          reject.run(name, o.id, o.reason ?? 'rejected', o.json, at);
-        } else (ids[o.disposition] ??= []).push(o.id);
-      }
-      for (const [disposition, list] of Object.entries(ids)) markMany.run(disposition, name, JSON.stringify(list));
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
+    await batches.mark(outcomes);
+    for (const o of outcomes) byDisposition[o.disposition]++;
     applied += outcomes.length;
     options.onProgress?.({ phase: 'apply', pages: 0, fetched: 0, applied, pending: pendingTotal });
   };
 
-  // Pipelined: while one batch is appended (the store hashes and writes it in a worker thread), the next is read,
-  // mapped and validated (importLines checks its lines before it waits for the tenant's writer). A batch is marked
-  // only once its events are stored, so a crash anywhere re-applies unmarked batches, whose events are skipped by id.
-  let last: Row | undefined;
+  // Pipelined: while one batch is appended (the store hashes and writes it in a worker thread), the next is read and
+  // mapped (in the pending-activities worker when there is one) and validated (importLines checks its lines before it
+  // waits for the tenant's writer). A batch is marked only once its events are stored, so a crash anywhere re-applies
+  // unmarked batches, whose events are skipped by id.
+  const batches = pendingBatches(db, store.path, name, batchSize, options.observe !== undefined, options.pendingWorkerFile);
   let settling: Promise<void> | undefined;
   let importing: ReturnType<ImportPort['importLines']> | undefined;
+  let reading = batches.next();
   try {
     for (;;) {
-      const rows = (last === undefined ? oldest.all(name, batchSize) : after.all(name, last.created_at, last.id, batchSize)) as Row[];
-      if (rows.length === 0) break;
-      last = rows[rows.length - 1];
+      const read = await reading;
+      if (read === undefined) break;
+      reading = batches.next();
+      // Awaited at the next turn of this loop (or in `finally`); until then a failure must not count as unhandled.
+      reading.catch(() => {});
       const outcomes: Outcome[] = [];
-      for (const row of rows) {
-        const raw = JSON.parse(row.json) as Record<string, unknown>;
-        const envelope = envelopeOf(raw);
-        if ('problem' in envelope) {
-          outcomes.push({ id: row.id, json: row.json, disposition: 'rejected', reason: `activity ${envelope.problem}`, lines: [] });
+      for (const o of read) {
+        if (!('observe' in o)) {
+          outcomes.push(o);
           continue;
         }
-        const m = options.observe && OBSERVED_TYPES.has(envelope.type) ? await options.observe(raw, envelope) : mapActivity(raw, envelope);
+        const m = await options.observe!(o.observe.raw, o.observe.envelope);
         outcomes.push({
-          id: row.id,
-          json: row.json,
+          id: o.id,
           disposition: m.disposition,
           reason: m.disposition === 'rejected' ? m.reason : null,
-          lines: m.lines.length > 0 ? withDigest(m.lines, row.id, row.json) : m.lines,
+          lines: m.lines.length > 0 ? withDigest(m.lines, o.observe.digest) : m.lines,
         });
       }
       const lines = outcomes.flatMap((o) => o.lines);
@@ -464,22 +383,12 @@ async function applyStaged(
     await importing?.catch(() => undefined);
     await settling?.catch(() => undefined);
     throw error;
+  } finally {
+    // A batch read ahead is dropped unmarked (re-read next time); the worker ends once its marks are written.
+    await reading.catch(() => undefined);
+    await batches.close();
   }
   return { applied, appended, byDisposition };
-}
-
-/**
- * The evidence every event of an activity carries: the activity's id and the SHA-256 of its text as staged in
- * `sources.sqlite` (hex), where the activity stays verbatim. An auditor reads that text (`ledger sources
- * show-activity <id>`), hashes it and compares it with the event's `metadata.evidence` (docs/sources.md § Evidence).
- */
-export function activityDigest(id: string, json: string): { complianceActivityId: string; complianceActivitySha256: string } {
-  return { complianceActivityId: id, complianceActivitySha256: createHash('sha256').update(json, 'utf8').digest('hex') };
-}
-
-function withDigest(lines: readonly MappedLine[], id: string, json: string): MappedLine[] {
-  const digest = activityDigest(id, json);
-  return lines.map((l) => ({ ...l, evidence: l.evidence ? { ...digest, ...l.evidence } : digest }));
 }
 
 /**

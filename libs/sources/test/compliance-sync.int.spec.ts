@@ -209,3 +209,83 @@ describe('Compliance API source (fake server on loopback)', () => {
     expect((e401 as Error).message).not.toContain('nope');
   });
 });
+
+/**
+ * The same sync with staging and the pending activities in worker threads (the compiled `staging-worker.js` and
+ * `pending-worker.js`, which the CLI and the server use; from the sources, as here, both run in the caller's thread
+ * unless told where the workers are).
+ */
+describe('Compliance API source, staging and pending activities in worker threads', () => {
+  const compiled = join(import.meta.dirname, '../../../dist/libs/sources/src');
+  const workers = { stagingWorkerFile: join(compiled, 'staging-worker.js'), pendingWorkerFile: join(compiled, 'pending-worker.js') };
+
+  test('stopped mid-backfill, resumed at the checkpoint, a refused activity among small batches: nothing lost, nothing doubled, same access', async () => {
+    const api = await fake();
+    const { activities } = activityHistory();
+    const bad = {
+      ...activities.find((a) => a.id === 'activity_added_max')!,
+      id: 'activity_bad_seat',
+      created_at: '2026-02-02T08:59:00Z',
+      user_id: 'eve',
+      email_address: 'eve@acme.test',
+      role: 'emperor',
+    };
+    api.add([...activities, bad]);
+    const { ledger, store, client } = await setup(api);
+    await expect(syncOnce(store, 'claude', client, ledger, { ...workers, pageSize: 2, stopAfterPages: 2 })).rejects.toThrow(/stopped after 2 pages/);
+    expect(store.status('claude')!.phase).toBe('backfill');
+    const before = api.requests.count;
+    const progress: string[] = [];
+    const report = await syncOnce(store, 'claude', client, ledger, { ...workers, pageSize: 2, batchSize: 2, onProgress: (p) => progress.push(p.phase) });
+    expect(api.requests.urls[before]).toMatch(/after_id=activity_/);
+    expect(progress).toContain('backfill');
+    expect(progress).toContain('apply');
+    expect(store.status('claude')!).toMatchObject({ phase: 'follow', pending: 0 });
+    expect(store.rejections('claude').map((r) => r.activityId)).toEqual(['activity_bad_seat']);
+    expect(store.rejections('claude')[0]!.reason).toMatch(/^refused by the ledger: data\.role /);
+    expect(report.byDisposition.rejected).toBe(1);
+    const ids: string[] = [];
+    for await (const e of ledger.store.readAll()) ids.push(e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(commandHistory().length);
+    const viaCommands = await commandsLedger();
+    const at = Date.parse('2026-02-05T09:00:00Z');
+    expect(await accessOf(ledger, at)).toEqual(await accessOf(viaCommands, at));
+  });
+
+  test('a progress callback that throws stops the staging worker at a page boundary, with its error', async () => {
+    const api = await fake();
+    api.add(activityHistory().activities);
+    const { ledger, store, client } = await setup(api);
+    const stop = new Error('stopping (test)');
+    let pages = 0;
+    const error = await syncOnce(store, 'claude', client, ledger, {
+      ...workers,
+      pageSize: 2,
+      onProgress: () => {
+        if (++pages === 2) throw stop;
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toBe(stop);
+    expect(store.status('claude')!.phase).toBe('backfill');
+    await syncOnce(store, 'claude', client, ledger, { ...workers, pageSize: 2 });
+    const ids: string[] = [];
+    for await (const e of ledger.store.readAll()) ids.push(e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(commandHistory().length);
+  });
+
+  test('401 and 403 from the worker are the same SourceAuthError, naming the scope, never the key', async () => {
+    const api = await fake();
+    api.add(activityHistory().activities);
+    const { ledger, store } = await setup(api);
+    const noScope = new ComplianceApiClient({ baseUrl: api.url, apiKey: 'sk-ant-api01-feed-less' });
+    const error = await syncOnce(store, 'claude', noScope, ledger, workers).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceAuthError);
+    expect((error as SourceAuthError).scope).toBe('read:compliance_activities');
+    expect((error as Error).message).not.toContain('feed-less');
+    const wrong = new ComplianceApiClient({ baseUrl: api.url, apiKey: 'sk-ant-api01-nope' });
+    const e401 = await syncOnce(store, 'claude', wrong, ledger, workers).catch((e: unknown) => e);
+    expect((e401 as SourceAuthError).status).toBe(401);
+  });
+});

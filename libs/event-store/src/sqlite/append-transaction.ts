@@ -38,6 +38,35 @@ export function recordedOf(a: readonly unknown[]): RecordedEvent {
   };
 }
 
+/**
+ * `recordedOf` with `data` and `metadata` parsed when first read (then kept): a subscriber that passes over an event
+ * without looking at its content — the access projection, for the events its writer folded when it stored them — does
+ * not parse two JSON texts for it.
+ */
+export function lazilyRecordedOf(a: readonly unknown[]): RecordedEvent {
+  const dataText = a[5] as string;
+  const metadataText = a[6] as string;
+  let data: { value: JsonValue } | undefined;
+  let metadata: { value: { [key: string]: JsonValue } } | undefined;
+  return {
+    id: a[3] as string,
+    type: a[4] as string,
+    get data() {
+      data ??= { value: JSON.parse(dataText) as JsonValue };
+      return data.value;
+    },
+    get metadata() {
+      metadata ??= { value: JSON.parse(metadataText) as { [key: string]: JsonValue } };
+      return metadata.value;
+    },
+    streamId: a[1] as string,
+    revision: a[2] as number,
+    position: a[0] as number,
+    prevHash: (a[7] as string | undefined) ?? '',
+    hash: (a[8] as string | undefined) ?? '',
+  };
+}
+
 export function recordsOf(statement: StatementSync, ...params: (string | number)[]): RecordedEvent[] {
   return (statement.all(...params) as unknown as unknown[][]).map(recordedOf);
 }

@@ -1,77 +1,102 @@
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CommandRecord, ExpectedRevision } from '../port.js';
-import { appendErrorData, appendInTransaction, appendStatements, type AppendOutcome } from './append-transaction.js';
+import { appendErrorData, appendInTransaction, appendStatements, type AppendOutcome, type AppendStatements } from './append-transaction.js';
 
 /**
- * One large append (`SqliteEventStore.append` of at least `workerAppendFrom` events), off the caller's thread so its
- * server keeps answering: the same transaction as in-thread appends (`appendInTransaction`), on a
- * connection of its own to the same file. The events arrive as chunks of canonical text; once all are here, one
- * BEGIN IMMEDIATE … COMMIT, the connection is closed, and `{ outcome }` or `{ error }` is posted.
+ * The large appends of one store (`SqliteEventStore.append` of at least `workerAppendFrom` events), off the caller's
+ * thread so its server keeps answering: the same transaction as in-thread appends (`appendInTransaction`), on a
+ * connection of its own to the same file, opened once for the life of the store (a thread and a connection per
+ * append cost ≈ 20 ms each, every batch of a backfill). Each append is a job: its header, then its events as chunks
+ * of canonical text; once all are here, one BEGIN IMMEDIATE … COMMIT and `{ job, outcome }` or `{ job, error }` is
+ * posted. Jobs are told apart by number, so the caller may canonicalize the next while this one is written.
  */
 export interface AppendWorkerData {
   readonly path: string;
   readonly busyTimeoutMs: number;
   readonly maxPageCount: number | undefined;
+  /** Whether the store keeps its Merkle tree (SqliteEventStoreOptions.merkle). */
+  readonly merkle: boolean;
+}
+export interface AppendJob {
+  readonly kind: 'job';
+  readonly job: number;
   readonly streamId: string;
   readonly expected: ExpectedRevision;
   readonly commands: readonly CommandRecord[];
   readonly count: number;
-  /** Whether the store keeps its Merkle tree (SqliteEventStoreOptions.merkle). */
-  readonly merkle: boolean;
 }
 export interface AppendChunk {
+  readonly kind: 'chunk';
+  readonly job: number;
   readonly ids: string[];
   readonly types: string[];
   readonly data: string[];
   readonly metadata: string[];
 }
+export type AppendAnswer = { readonly job: number } & ({ readonly outcome: AppendOutcome } | { readonly error: ReturnType<typeof appendErrorData> });
 
-const job = workerData as AppendWorkerData;
-const ids: string[] = [];
-const types: string[] = [];
-const data: string[] = [];
-const metadata: string[] = [];
+const settings = workerData as AppendWorkerData;
+const jobs = new Map<number, { header: AppendJob; ids: string[]; types: string[]; data: string[]; metadata: string[] }>();
+let connection: { db: DatabaseSync; statements: AppendStatements } | undefined;
 
-parentPort!.on('message', (chunk: AppendChunk) => {
-  ids.push(...chunk.ids);
-  types.push(...chunk.types);
-  data.push(...chunk.data);
-  metadata.push(...chunk.metadata);
-  if (ids.length < job.count) return;
-  parentPort!.removeAllListeners('message');
-  let answer: { outcome: AppendOutcome } | { error: ReturnType<typeof appendErrorData> };
+parentPort!.on('message', (message: AppendJob | AppendChunk | { readonly kind: 'close' }) => {
+  if (message.kind === 'close') {
+    // The store is closing: every append it handed over was answered. The thread ends once its port is closed.
+    connection?.db.close();
+    connection = undefined;
+    parentPort!.close();
+    return;
+  }
+  if (message.kind === 'job') {
+    jobs.set(message.job, { header: message, ids: [], types: [], data: [], metadata: [] });
+    if (message.count > 0) return;
+  } else {
+    const j = jobs.get(message.job)!;
+    j.ids.push(...message.ids);
+    j.types.push(...message.types);
+    j.data.push(...message.data);
+    j.metadata.push(...message.metadata);
+    if (j.ids.length < j.header.count) return;
+  }
+  const j = jobs.get(message.job)!;
+  jobs.delete(message.job);
+  let answer: AppendAnswer;
   try {
-    answer = { outcome: append() };
+    answer = { job: message.job, outcome: append(j.header, j) };
   } catch (error) {
-    answer = { error: appendErrorData(error) };
+    answer = { job: message.job, error: appendErrorData(error) };
   }
   parentPort!.postMessage(answer);
 });
 
-function append(): AppendOutcome {
-  const db = new DatabaseSync(job.path, { timeout: job.busyTimeoutMs });
+function open(): { db: DatabaseSync; statements: AppendStatements } {
+  if (connection !== undefined) return connection;
+  const db = new DatabaseSync(settings.path, { timeout: settings.busyTimeoutMs });
+  // Per connection, as the store's own (journal_mode = WAL is a property of the file).
+  db.exec('PRAGMA synchronous = FULL');
+  if (settings.maxPageCount !== undefined) db.exec(`PRAGMA max_page_count = ${Math.floor(settings.maxPageCount)}`);
+  connection = { db, statements: appendStatements(db, settings.merkle) };
+  return connection;
+}
+
+function append(header: AppendJob, events: { ids: string[]; types: string[]; data: string[]; metadata: string[] }): AppendOutcome {
+  const { db, statements } = open();
+  begin(db);
   try {
-    // Per connection, as the store's own (journal_mode = WAL is a property of the file).
-    db.exec('PRAGMA synchronous = FULL');
-    if (job.maxPageCount !== undefined) db.exec(`PRAGMA max_page_count = ${Math.floor(job.maxPageCount)}`);
-    begin(db);
-    try {
-      const outcome = appendInTransaction(
-        appendStatements(db, job.merkle),
-        job.streamId,
-        { ids, types, canonical: (i) => [data[i]!, metadata[i]!] },
-        job.expected,
-        job.commands,
-      );
-      db.exec('COMMIT');
-      return outcome;
-    } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
-  } finally {
-    db.close();
+    const outcome = appendInTransaction(
+      statements,
+      header.streamId,
+      { ids: events.ids, types: events.types, canonical: (i) => [events.data[i]!, events.metadata[i]!] },
+      header.expected,
+      header.commands,
+    );
+    db.exec('COMMIT');
+    return outcome;
+  } catch (error) {
+    // The tree writer drops a stream's cached frontier before anything can throw, so the connection stays usable.
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
   }
 }
 
@@ -81,17 +106,22 @@ function append(): AppendOutcome {
  * here is fine: this thread does nothing else.
  */
 function begin(db: DatabaseSync): void {
-  const deadline = performance.now() + job.busyTimeoutMs;
+  const deadline = performance.now() + settings.busyTimeoutMs;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   db.exec('PRAGMA busy_timeout = 0');
-  for (;;) {
-    try {
-      db.exec('BEGIN IMMEDIATE');
-      return;
-    } catch (error) {
-      const errcode = (error as { errcode?: unknown }).errcode;
-      if (typeof errcode !== 'number' || (errcode & 0xff) !== 5 || performance.now() >= deadline) throw error;
-      Atomics.wait(sleeper, 0, 0, 1);
+  try {
+    for (;;) {
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (error) {
+        const errcode = (error as { errcode?: unknown }).errcode;
+        if (typeof errcode !== 'number' || (errcode & 0xff) !== 5 || performance.now() >= deadline) throw error;
+        Atomics.wait(sleeper, 0, 0, 1);
+      }
     }
+  } finally {
+    // Reads inside the transaction keep the busy timeout, as the store's own connection does.
+    db.exec(`PRAGMA busy_timeout = ${settings.busyTimeoutMs}`);
   }
 }

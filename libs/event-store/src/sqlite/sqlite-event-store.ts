@@ -9,12 +9,12 @@ import {
   appendInTransaction,
   appendStatements,
   EVENT_COLUMNS as COLUMNS,
+  lazilyRecordedOf,
   recordsOf,
-  type AppendErrorData,
   type AppendOutcome,
   type AppendStatements,
 } from './append-transaction.js';
-import type { AppendChunk, AppendWorkerData } from './append-worker.js';
+import type { AppendAnswer, AppendChunk, AppendJob, AppendWorkerData } from './append-worker.js';
 import { inclusionPath, consistencyPath, EMPTY_TREE_HASH } from '../merkle.js';
 import { catchUpTrees, MERKLE_SCHEMA, merkleStatements, MerkleTreeError, storedTreeSize, subtreeHashes, type MerkleStatements } from './merkle-tree.js';
 import { nextTurn, STORED_LINKS_SQL, storedLinks } from './stored-links.js';
@@ -172,6 +172,11 @@ function listenersOf(key: string): Set<() => void> {
   return set;
 }
 
+interface AppendThread {
+  readonly thread: Worker;
+  readonly jobs: Map<number, { resolve(answer: AppendAnswer): void; reject(error: Error): void }>;
+}
+
 export class SqliteEventStore implements EventStore {
   readonly #db: DatabaseSync;
   readonly #notifyKey: string;
@@ -210,6 +215,9 @@ export class SqliteEventStore implements EventStore {
   readonly #merkle: MerkleStatements;
   /** Appends running in a worker: close() waits for them. */
   readonly #inWorker = new Set<Promise<unknown>>();
+  /** The append worker (started at the first large append, ended by close()) and the appends it holds, by job. */
+  #appendWorkerThread: AppendThread | undefined;
+  #lastJob = 0;
 
   private constructor(path: string, options: SqliteEventStoreOptions) {
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
@@ -363,43 +371,35 @@ export class SqliteEventStore implements EventStore {
     expected: ExpectedRevision,
     commands: AppendOptions['commands'] & {},
   ): Promise<AppendOutcome> {
-    const job: AppendWorkerData = {
-      path: this.#path!,
-      busyTimeoutMs: this.#busyTimeoutMs,
-      maxPageCount: this.#maxPageCount,
-      streamId,
-      expected,
-      commands,
-      count: events.length,
-      merkle: this.#merkleOn,
-    };
-    const worker = new Worker(file, { workerData: job });
-    const answer = new Promise<{ outcome: AppendOutcome } | { error: AppendErrorData }>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`append worker exited (${code}) without an answer`)));
-    });
+    const worker = this.#appendThread(file);
+    const job = ++this.#lastJob;
+    const answer = new Promise<AppendAnswer>((resolve, reject) => worker.jobs.set(job, { resolve, reject }));
     answer.catch(() => undefined); // awaited below, once every chunk is sent; this only keeps an early failure from counting as unhandled meanwhile
     const running = (async () => {
       try {
+        worker.thread.ref();
+        const header: AppendJob = { kind: 'job', job, streamId, expected, commands, count: events.length };
+        worker.thread.postMessage(header);
         for (let from = 0; from < events.length; from += WORKER_CHUNK) {
           const slice = events.slice(from, from + WORKER_CHUNK);
           const chunk: AppendChunk = {
+            kind: 'chunk',
+            job,
             ids: slice.map((e) => e.id),
             types: slice.map((e) => e.type),
             data: slice.map((e) => canonicalJson(e.data)),
             metadata: slice.map((e) => canonicalJson(e.metadata)),
           };
-          worker.postMessage(chunk);
+          worker.thread.postMessage(chunk);
           if (from + WORKER_CHUNK < events.length) await nextTurn();
         }
         const reply = await answer;
         if ('error' in reply) throw this.#classified(appendErrorOf(reply.error));
         return reply.outcome;
       } finally {
-        // The worker closed its connection before answering; one that died without answering had not committed, and
-        // its connection's end rolls back whatever it had begun.
-        await worker.terminate();
+        worker.jobs.delete(job);
+        // An idle worker does not keep the process alive (close() ends it).
+        if (worker.jobs.size === 0) worker.thread.unref();
       }
     })();
     this.#inWorker.add(running);
@@ -408,6 +408,28 @@ export class SqliteEventStore implements EventStore {
     } finally {
       this.#inWorker.delete(running);
     }
+  }
+
+  /**
+   * The store's append worker, started at the first large append and kept until close(). One that fails (it never
+   * should: errors of an append come back as answers) fails the appends it holds — none of which committed, its
+   * connection's end rolls back what it had begun — and the next large append starts another.
+   */
+  #appendThread(file: string): AppendThread {
+    if (this.#appendWorkerThread !== undefined) return this.#appendWorkerThread;
+    const settings: AppendWorkerData = { path: this.#path!, busyTimeoutMs: this.#busyTimeoutMs, maxPageCount: this.#maxPageCount, merkle: this.#merkleOn };
+    const thread = new Worker(file, { workerData: settings });
+    const worker: AppendThread = { thread, jobs: new Map() };
+    const fail = (error: Error) => {
+      if (this.#appendWorkerThread === worker) this.#appendWorkerThread = undefined;
+      for (const pending of worker.jobs.values()) pending.reject(error);
+      worker.jobs.clear();
+    };
+    thread.on('message', (answer: AppendAnswer) => worker.jobs.get(answer.job)?.resolve(answer));
+    thread.on('error', fail);
+    thread.on('exit', (code) => fail(new Error(`append worker exited (${code}) without an answer`)));
+    this.#appendWorkerThread = worker;
+    return worker;
   }
 
   /**
@@ -501,7 +523,7 @@ export class SqliteEventStore implements EventStore {
     const subscription = new SqliteSubscription({
       after: options.after ?? -1,
       pollIntervalMs: this.#pollIntervalMs,
-      readPage: (after) => recordsOf(this.#allForwards, after, Number.MAX_SAFE_INTEGER, SUBSCRIPTION_PAGE_SIZE),
+      readPage: (after) => (this.#allForwards.all(after, Number.MAX_SAFE_INTEGER, SUBSCRIPTION_PAGE_SIZE) as unknown as unknown[][]).map(lazilyRecordedOf),
       listen: (wake) => {
         listeners.add(wake);
         return () => listeners.delete(wake);
@@ -670,6 +692,13 @@ export class SqliteEventStore implements EventStore {
     this.#closed = true;
     // An append acknowledged after close would be one the caller cannot read back here; let those under way finish.
     await Promise.allSettled([...this.#inWorker]);
+    const worker = this.#appendWorkerThread;
+    this.#appendWorkerThread = undefined;
+    if (worker !== undefined) {
+      const exited = new Promise((resolve) => worker.thread.once('exit', resolve));
+      worker.thread.postMessage({ kind: 'close' });
+      await exited;
+    }
     this.#db.close();
   }
 

@@ -30,6 +30,15 @@ export interface ComplianceApiOptions {
   readonly onRetry?: (info: { status: number | 'network'; attempt: number; waitMs: number }) => void;
 }
 
+/** What rebuilds a client in another thread (a staging worker): the options without the functions. */
+export interface ComplianceApiSettings {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly maxRetries?: number;
+  readonly backoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
 export const FEED_SCOPE = 'read:compliance_activities';
 export const ORG_SCOPE = 'read:compliance_org_data';
 export const USER_SCOPE = 'read:compliance_user_data';
@@ -42,6 +51,23 @@ export class ComplianceApiClient implements ActivitySource {
 
   constructor(private readonly options: ComplianceApiOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  /**
+   * The settings to rebuild this client in another thread, or undefined when it has hooks that must run in this one
+   * (`random`, `onRetry`: tests and callers that watch the retries). `sleep` does not count: it is the caller's
+   * way to cut a retry wait short when stopping, which a worker does with a sleep of its own (staging-worker.ts).
+   */
+  settings(): ComplianceApiSettings | undefined {
+    const o = this.options;
+    if (o.random !== undefined || o.onRetry !== undefined) return undefined;
+    return {
+      baseUrl: o.baseUrl,
+      apiKey: o.apiKey,
+      ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
+      ...(o.backoffMs !== undefined ? { backoffMs: o.backoffMs } : {}),
+      ...(o.maxBackoffMs !== undefined ? { maxBackoffMs: o.maxBackoffMs } : {}),
+    };
   }
 
   async page(cursor: string | null, limit: number): Promise<ActivityPage> {
