@@ -1,7 +1,8 @@
-import { useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { get, getJson, openApiDocument, saveSession, type Session } from './api.js';
 import { OrgGroups } from './groups.js';
 import { href, navigate } from './router.js';
+import { markRendered } from './timing.js';
 import { actorText, EventLink, Field, formValues, INSTANT_HINT, ProblemView, Select, Show, useLoad, when, problemOf, type Loaded } from './ui.js';
 
 type Link = { eventId: string; type: string; occurredAt: string; actor: { kind: string; orgId?: string; userId?: string }; says: string };
@@ -285,33 +286,39 @@ export function Member({ session, orgId, userId, params }: { session: Session; o
         <button type="submit">Show access</button>
       </form>
       <Show loaded={loaded} what="the member's access">
-        {(a) => (
-          <div data-ready="member-access" data-user={a.userId} data-at={a.at}>
-            <p class="summary">
-              At <strong>{when(a.at)}</strong>: role <strong>{a.builtInRole}</strong>, seat {a.seat ?? '—'}, status <strong>{a.status}</strong>, spend limit{' '}
-              {a.spendLimitCents === null ? 'none' : `${(a.spendLimitCents / 100).toFixed(2)}`}
-            </p>
-            <AccessTable
-              title="Capabilities"
-              subject="Capability"
-              levelHeading="Access"
-              whyHeading="Why (the chain of events)"
-              rows={Object.entries(a.capabilities)
-                .sort(([x], [y]) => x.localeCompare(y))
-                .map(([name, c]) => ({ name, level: c.granted ? 'granted' : 'denied', levelClass: c.granted ? 'granted' : 'denied', why: c.why, capability: name }))}
-            />
-            <AccessTable title="Admin areas" subject="Area" rows={Object.entries(a.adminAreas).map(([name, c]) => ({ name, level: c.level, why: c.why }))} />
-            <AccessTable
-              title="Connector tools"
-              subject="Tool"
-              rows={Object.entries(a.tools).flatMap(([connector, tools]) =>
-                Object.entries(tools).map(([tool, t]) => ({ name: `${connector}/${tool}`, level: t.level, why: t.why })),
-              )}
-            />
-          </div>
-        )}
+        {(a) => <MemberAccess a={a} />}
       </Show>
     </section>
+  );
+}
+
+/** The member's access at the instant, each permission with its chain; marks the page rendered once in the DOM. */
+function MemberAccess({ a }: { a: Access }) {
+  useLayoutEffect(() => markRendered('member-access', { userId: a.userId, at: a.at }), [a]);
+  return (
+    <div data-ready="member-access" data-user={a.userId} data-at={a.at}>
+      <p class="summary">
+        At <strong>{when(a.at)}</strong>: role <strong>{a.builtInRole}</strong>, seat {a.seat ?? '—'}, status <strong>{a.status}</strong>, spend limit{' '}
+        {a.spendLimitCents === null ? 'none' : `${(a.spendLimitCents / 100).toFixed(2)}`}
+      </p>
+      <AccessTable
+        title="Capabilities"
+        subject="Capability"
+        levelHeading="Access"
+        whyHeading="Why (the chain of events)"
+        rows={Object.entries(a.capabilities)
+          .sort(([x], [y]) => x.localeCompare(y))
+          .map(([name, c]) => ({ name, level: c.granted ? 'granted' : 'denied', levelClass: c.granted ? 'granted' : 'denied', why: c.why, capability: name }))}
+      />
+      <AccessTable title="Admin areas" subject="Area" rows={Object.entries(a.adminAreas).map(([name, c]) => ({ name, level: c.level, why: c.why }))} />
+      <AccessTable
+        title="Connector tools"
+        subject="Tool"
+        rows={Object.entries(a.tools).flatMap(([connector, tools]) =>
+          Object.entries(tools).map(([tool, t]) => ({ name: `${connector}/${tool}`, level: t.level, why: t.why })),
+        )}
+      />
+    </div>
   );
 }
 

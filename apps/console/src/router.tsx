@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { markNavigation } from './timing.js';
 
 /**
  * Hash routes (`#/orgs/acme/members/u-1?at=2026-03-01`): the server serves one page, every view is linkable and the
@@ -18,7 +19,10 @@ export function currentRoute(): Route {
 export function useRoute(): Route {
   const [route, setRoute] = useState(currentRoute);
   useEffect(() => {
-    const changed = () => setRoute(currentRoute());
+    const changed = () => {
+      markNavigation();
+      setRoute(currentRoute());
+    };
     addEventListener('hashchange', changed);
     return () => removeEventListener('hashchange', changed);
   }, []);

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { ApiError, type Problem } from './api.js';
 import { href } from './router.js';
 
@@ -9,16 +9,14 @@ export type Loaded<T> = { state: 'loading' } | { state: 'done'; data: T } | { st
 /**
  * Runs `load` whenever `key` changes; an answer that arrives after a newer request started is dropped, and the answer
  * to an older key is never shown as the answer to the new one (it is `loading` from the first render with the new key).
+ * The request starts in a layout effect, as soon as the DOM of the new key is committed: a plain effect would wait for
+ * the next frame to be painted first, and the answer would arrive that much later.
  */
 export function useLoad<T>(load: (() => Promise<T>) | null, key: string): Loaded<T> | null {
   const [loaded, setLoaded] = useState<{ key: string; value: Loaded<T> | null }>({ key: '', value: null });
-  useEffect(() => {
-    if (!load) {
-      setLoaded({ key, value: null });
-      return;
-    }
+  useLayoutEffect(() => {
+    if (!load) return;
     let current = true;
-    setLoaded({ key, value: { state: 'loading' } });
     load().then(
       (data) => current && setLoaded({ key, value: { state: 'done', data } }),
       (error) => current && setLoaded({ key, value: { state: 'failed', problem: problemOf(error) } }),
