@@ -4,7 +4,8 @@
  *
  * - full load: navigation → the page's `console:member-access` measure (its answer in the DOM), read inside the page
  *   (the key already in session storage), and the same seen from Playwright (goto → measure seen);
- * - in-console navigation: `location.hash` set → the same measure (a link followed; no page load);
+ * - in-console navigation: `location.hash` set → the same measure (a link followed; no page load), member to member,
+ *   p50 of three rounds after a first (60 navigations);
  * - the baseline, in the same run: the API calls the page made for that member, taken from the page's resource timing,
  *   made again alone with the same headers, in the same order and parallelism (calls the page had in flight together
  *   are made together), from inside the browser (fetch in the loaded console) and from Node;
@@ -41,6 +42,7 @@ interface Call {
   readonly url: string;
   readonly start: number;
   readonly end: number;
+  readonly bytes: number;
 }
 
 /** What the page reports once the member's access is rendered: the measure and the API calls made for it. */
@@ -83,7 +85,7 @@ function whenRendered(expected: { measure: string; userId: string; at: string; h
       duration: m.duration,
       calls: resources
         .filter((r) => new URL(r.name).pathname.startsWith('/v1/') && r.startTime >= since)
-        .map((r) => ({ url: r.name, start: r.startTime, end: r.responseEnd })),
+        .map((r) => ({ url: r.name, start: r.startTime, end: r.responseEnd, bytes: r.decodedBodySize })),
       bundlesFetched: resources.filter((r) => /\/console\/app\.(js|css)/.test(r.name) && r.transferSize > 0).length,
     };
   };
@@ -152,6 +154,19 @@ async function emptyPageLoad(page: Page, url: string): Promise<{ inPage: number;
   return { inPage, wall };
 }
 
+/** Where a page's time goes: before its first API request, the requests (first sent → last answered), after. */
+const phases = () => ({ before: [] as number[], calls: [] as number[], after: [] as number[], bytes: [] as number[] });
+function split(into: ReturnType<typeof phases>, r: Rendered & { since: number }): void {
+  const first = Math.min(...r.calls.map((c) => c.start));
+  const last = Math.max(...r.calls.map((c) => c.end));
+  into.before.push(first - r.since);
+  into.calls.push(last - first);
+  into.after.push(r.end - last);
+  into.bytes.push(r.calls.reduce((n, c) => n + c.bytes, 0));
+}
+const splitLine = (p: ReturnType<typeof phases>) =>
+  `  split (p50 of each): until the first API request ${ms(p50(p.before))}, the requests ${ms(p50(p.calls))} (${(p50(p.bytes) / 1024).toFixed(1)} KiB of JSON), last answer → rendered ${ms(p50(p.after))}`;
+
 async function main(): Promise<void> {
   const missing = chromiumMissing();
   if (missing) {
@@ -170,7 +185,7 @@ async function main(): Promise<void> {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Organizations' }).waitFor();
 
-    const full = { inPage: [] as number[], wall: [] as number[], calls: [] as number[], browserApi: [] as number[], nodeApi: [] as number[], bundles: 0 };
+    const full = { inPage: [] as number[], wall: [] as number[], ...phases(), browserApi: [] as number[], nodeApi: [] as number[], bundles: 0 };
     const floor = { inPage: [] as number[], wall: [] as number[] };
     const shapes = new Set<string>();
     const shape = (w: string[][]) => w.map((urls) => urls.map((u) => new URL(u).pathname.replace(/\/members\/[^/]+/, '/members/{u}')).join(' ‖ ')).join(' → ');
@@ -192,7 +207,7 @@ async function main(): Promise<void> {
           floor.wall.push(e.wall);
           full.inPage.push(r.end);
           full.wall.push(wall);
-          full.calls.push(Math.max(...r.calls.map((c) => c.end)) - Math.min(...r.calls.map((c) => c.start)));
+          split(full, r);
           full.browserApi.push(inBrowser);
           full.nodeApi.push(inNode);
           full.bundles += r.bundlesFetched;
@@ -201,8 +216,8 @@ async function main(): Promise<void> {
     }
 
     // Member to member inside the loaded console (a link followed: the hash changes, no page load).
-    const nav = { inPage: [] as number[], measured: [] as number[], calls: [] as number[], browserApi: [] as number[], nodeApi: [] as number[] };
-    for (const round of [0, 1]) {
+    const nav = { inPage: [] as number[], measured: [] as number[], ...phases(), browserApi: [] as number[], nodeApi: [] as number[] };
+    for (const round of [0, 1, 2, 3]) {
       for (const [i, userId] of members.entries()) {
         const at = `2026-03-0${1 + ((i + round) % 2)}`;
         const hash = `#/orgs/${ORG}/members/${userId}?at=${at}`;
@@ -211,15 +226,19 @@ async function main(): Promise<void> {
         shapes.add(shape(w));
         const inBrowser = await page.evaluate(replayInPage, { waves: w, key: demo.key });
         const inNode = await replayInNode(w, demo.key);
-        if (round === 1) {
+        if (round > 0) {
           nav.inPage.push(r.end - r.since);
           nav.measured.push(r.duration);
-          nav.calls.push(Math.max(...r.calls.map((c) => c.end)) - Math.min(...r.calls.map((c) => c.start)));
+          split(nav, r);
           nav.browserApi.push(inBrowser);
           nav.nodeApi.push(inNode);
         }
       }
     }
+
+    // What any request costs this Chromium: a trivial one (GET /health, a few bytes) from the page.
+    const trivial: number[] = [];
+    for (let i = 0; i < 40; i++) trivial.push(await page.evaluate(replayInPage, { waves: [[`${demo.server.url}/health`]], key: demo.key }));
 
     const out = (line: string) => process.stdout.write(`${line}\n`);
     const api = { browser: p50([...full.browserApi, ...nav.browserApi]), node: p50([...full.nodeApi, ...nav.nodeApi]) };
@@ -232,14 +251,15 @@ async function main(): Promise<void> {
       `full load, navigation → member page rendered (in the page):   p50 ${ms(fullP)} (max ${ms(Math.max(...full.inPage))}); seen from Playwright p50 ${ms(p50(full.wall))}`,
     );
     out(`  bundles fetched over the network in the ${full.inPage.length} measured loads: ${full.bundles} (0: app.js and app.css came from the cache)`);
-    out(`  of which the page's own API calls (first request → last answer):   p50 ${ms(p50(full.calls))}`);
+    out(splitLine(full));
     out(
-      `in-console navigation, hash set → member page rendered (in the page): p50 ${ms(navP)} (max ${ms(Math.max(...nav.inPage))}; from the hashchange event p50 ${ms(p50(nav.measured))})`,
+      `in-console navigation, hash set → member page rendered (in the page): p50 ${ms(navP)} (max ${ms(Math.max(...nav.inPage))}; from the console's navigation mark p50 ${ms(p50(nav.measured))})`,
     );
-    out(`  of which the page's own API calls (first request → last answer):   p50 ${ms(p50(nav.calls))}`);
+    out(splitLine(nav));
     out(
       `the same API calls alone, from the browser (fetch in the page):      p50 ${ms(api.browser)} (max ${ms(Math.max(...full.browserApi, ...nav.browserApi))})`,
     );
+    out(`a trivial request alone (GET /health), from the browser:            p50 ${ms(p50(trivial.slice(20)))}`);
     out(`the same API calls alone, from Node:                                 p50 ${ms(api.node)} (max ${ms(Math.max(...full.nodeApi, ...nav.nodeApi))})`);
     out(
       `floor: an empty page's load in this Chromium (navigation → load event, in the page): p50 ${ms(floorP)}; seen from Playwright p50 ${ms(p50(floor.wall))}`,

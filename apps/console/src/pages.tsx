@@ -1,9 +1,9 @@
-import { useLayoutEffect, useState } from 'preact/hooks';
-import { get, getJson, openApiDocument, saveSession, type Session } from './api.js';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { answeredAhead, get, getJson, openApiDocument, type Query, saveSession, type Session } from './api.js';
 import { OrgGroups } from './groups.js';
 import { href, navigate } from './router.js';
 import { markRendered } from './timing.js';
-import { actorText, EventLink, Field, formValues, INSTANT_HINT, ProblemView, Select, Show, useLoad, when, problemOf, type Loaded } from './ui.js';
+import { actorText, EventLink, Field, formValues, INSTANT_HINT, Loading, ProblemView, Select, Show, useLoad, when, problemOf, type Loaded } from './ui.js';
 
 type Link = { eventId: string; type: string; occurredAt: string; actor: { kind: string; orgId?: string; userId?: string }; says: string };
 
@@ -263,13 +263,26 @@ export function MemberNav({ orgId, userId, current, params }: { orgId: string; u
   );
 }
 
+/** The member page's one request: the access at `at` as known at `knownAt`, with the explanation chains. */
+export function memberAccessRequest(orgId: string, userId: string, params: URLSearchParams): [string, Query] {
+  return [
+    `/orgs/${encodeURIComponent(orgId)}/members/${encodeURIComponent(userId)}/access`,
+    { at: params.get('at') ?? '', knownAt: params.get('knownAt') ?? '', explain: 'true' },
+  ];
+}
+
 export function Member({ session, orgId, userId, params }: { session: Session; orgId: string; userId: string; params: URLSearchParams }) {
   const at = params.get('at') ?? '';
   const knownAt = params.get('knownAt') ?? '';
   const loaded = useLoad(
-    () => getJson<Access>(session, `/orgs/${encodeURIComponent(orgId)}/members/${encodeURIComponent(userId)}/access`, { at, knownAt, explain: 'true' }),
+    () => getJson<Access>(session, ...memberAccessRequest(orgId, userId, params)),
     `${orgId}|${userId}|${at}|${knownAt}`,
+    () => answeredAhead<Access>(session, ...memberAccessRequest(orgId, userId, params)),
   );
+  const last = useRef<Access | null>(null);
+  if (loaded?.state === 'done') last.current = loaded.data;
+  else if (loaded?.state !== 'loading') last.current = null;
+  const shown = last.current;
   const submit = (e: Event) => {
     e.preventDefault();
     navigate(href(['orgs', orgId, 'members', userId], formValues(e.currentTarget as HTMLFormElement)));
@@ -285,18 +298,24 @@ export function Member({ session, orgId, userId, params }: { session: Session; o
         <Field label="As known at" name="knownAt" value={knownAt} hint="What the ledger knew then (late events left out); empty: now" />
         <button type="submit">Show access</button>
       </form>
-      <Show loaded={loaded} what="the member's access">
-        {(a) => <MemberAccess a={a} />}
-      </Show>
+      {loaded?.state === 'loading' ? <Loading what="the member's access" /> : null}
+      {loaded?.state === 'failed' ? <ProblemView problem={loaded.problem} /> : null}
+      {shown ? <MemberAccess a={shown} hidden={loaded?.state !== 'done'} /> : null}
     </section>
   );
 }
 
-/** The member's access at the instant, each permission with its chain; marks the page rendered once in the DOM. */
-function MemberAccess({ a }: { a: Access }) {
-  useLayoutEffect(() => markRendered('member-access', { userId: a.userId, at: a.at }), [a]);
+/**
+ * The member's access at the instant, each permission with its chain; marks the page rendered once its answer is in
+ * the DOM. While the next answer loads, the previous one stays in the DOM, hidden (neither seen nor read out), so that
+ * the next is a patch of these rows rather than a thousand nodes removed and as many created.
+ */
+function MemberAccess({ a, hidden }: { a: Access; hidden: boolean }) {
+  useLayoutEffect(() => {
+    if (!hidden) markRendered('member-access', { userId: a.userId, at: a.at });
+  }, [a, hidden]);
   return (
-    <div data-ready="member-access" data-user={a.userId} data-at={a.at}>
+    <div data-ready={hidden ? undefined : 'member-access'} data-user={a.userId} data-at={a.at} hidden={hidden}>
       <p class="summary">
         At <strong>{when(a.at)}</strong>: role <strong>{a.builtInRole}</strong>, seat {a.seat ?? '—'}, status <strong>{a.status}</strong>, spend limit{' '}
         {a.spendLimitCents === null ? 'none' : `${(a.spendLimitCents / 100).toFixed(2)}`}
