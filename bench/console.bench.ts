@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- console`: the web console in Debian's headless Chromium on the demo data (as `ledger demo` seeds
- * it), for the member-at-date page (`/console#/orgs/O/members/U?at=…`) of 20 members, p50 of the second of two rounds:
+ * it, served by a process of its own: bench/console-server.ts), for the member-at-date page (`/console#/orgs/O/members/U?at=…`) of 20 members, p50 of the second of two rounds:
  *
  * - full load: navigation → the page's `console:member-access` measure (its answer in the DOM), read inside the page
  *   (the key already in session storage), and the same seen from Playwright (goto → measure seen);
@@ -14,13 +14,15 @@
  *
  * Targets (docs/console.md § Benchmark): ≤ 2× the API calls' time and ≤ 1 s.
  */
-import { rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import type { PerformanceEntry, PerformanceMeasure, PerformanceResourceTiming } from 'node:perf_hooks';
 import type { Page } from 'playwright-core';
-import { chromiumMissing, launchChromium, startDemoServer } from '../test/support/console-browser.js';
+import { chromiumMissing, launchChromium } from '../test/support/console-browser.js';
 
 // The functions handed to page.evaluate run in Chromium; this file compiles with Node's types, whose performance
 // entries and observer have the same shape, and lacks only these of the browser's globals.
@@ -173,13 +175,19 @@ async function main(): Promise<void> {
     process.stdout.write(`skipped: ${missing}\n`);
     return;
   }
-  const demo = await startDemoServer();
+  const server = spawn(process.execPath, [join(import.meta.dirname, 'console-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  const demo = await new Promise<{ url: string; key: string }>((resolve, reject) => {
+    createInterface({ input: server.stdout! }).once('line', (line) => resolve(JSON.parse(line) as { url: string; key: string }));
+    server.once('exit', (code) => reject(new Error(`the demo server exited (${code}) before it served`)));
+  });
   const empty = await emptyPageServer();
   const browser = await launchChromium();
   try {
-    const members = (await demo.api<{ members: { userId: string }[] }>(`/orgs/${ORG}/members?at=${AT}&limit=20`)).members.map((m) => m.userId);
+    const listing = await fetch(`${demo.url}/v1/tenants/demo/orgs/${ORG}/members?at=${AT}&limit=20`, { headers: { authorization: `Bearer ${demo.key}` } });
+    const members = ((await listing.json()) as { members: { userId: string }[] }).members.map((m) => m.userId);
     const page = await browser.newPage();
-    await page.goto(`${demo.server.url}/console`);
+    await page.goto(`${demo.url}/console`);
     await page.getByLabel('Tenant').fill('demo');
     await page.getByLabel('API key').fill(demo.key);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -195,7 +203,7 @@ async function main(): Promise<void> {
         const e = await emptyPageLoad(page, empty.url);
         await page.goto('about:blank');
         const t0 = performance.now();
-        await page.goto(`${demo.server.url}/console#/orgs/${ORG}/members/${userId}?at=${AT}`, { waitUntil: 'commit' });
+        await page.goto(`${demo.url}/console#/orgs/${ORG}/members/${userId}?at=${AT}`, { waitUntil: 'commit' });
         const r = await page.evaluate(whenRendered, { measure: MEASURE, userId, at: `${AT}T00:00:00.000Z` });
         const wall = performance.now() - t0;
         const w = waves(r.calls);
@@ -238,7 +246,7 @@ async function main(): Promise<void> {
 
     // What any request costs this Chromium: a trivial one (GET /health, a few bytes) from the page.
     const trivial: number[] = [];
-    for (let i = 0; i < 40; i++) trivial.push(await page.evaluate(replayInPage, { waves: [[`${demo.server.url}/health`]], key: demo.key }));
+    for (let i = 0; i < 40; i++) trivial.push(await page.evaluate(replayInPage, { waves: [[`${demo.url}/health`]], key: demo.key }));
 
     const out = (line: string) => process.stdout.write(`${line}\n`);
     const api = { browser: p50([...full.browserApi, ...nav.browserApi]), node: p50([...full.nodeApi, ...nav.nodeApi]) };
@@ -276,8 +284,8 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await empty.close();
-    await demo.server.close();
-    rmSync(demo.dataDir, { recursive: true, force: true });
+    server.stdin!.end();
+    await exited;
   }
 }
 
