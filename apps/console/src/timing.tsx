@@ -12,12 +12,21 @@ export function markNavigation(): void {
 
 /**
  * The page's answer is in the DOM: measures `console:<page>` from the last hash navigation or, when the console has
- * not navigated since it loaded, from the start of the page load (0). Only the latest measure of a page is kept, so a
- * long session does not pile entries up.
+ * not navigated since it loaded, from the start of the page load (0); then `console:<page>:painted`, from the same
+ * start to the first task after the next frame (the browser's style, layout and paint of that DOM done). Only the
+ * latest measures of a page are kept, so a long session does not pile entries up.
  */
 export function markRendered(page: string, detail: Record<string, string>): void {
   const name = `console:${page}`;
   const navigated = performance.getEntriesByName(NAVIGATED, 'mark').at(-1);
-  performance.clearMeasures(name);
-  performance.measure(name, { start: navigated?.startTime ?? 0, end: performance.now(), detail: { ...detail, from: navigated ? 'navigation' : 'load' } });
+  const measure = (as: string) => {
+    performance.clearMeasures(as);
+    performance.measure(as, { start: navigated?.startTime ?? 0, end: performance.now(), detail: { ...detail, from: navigated ? 'navigation' : 'load' } });
+  };
+  measure(name);
+  requestAnimationFrame(() => {
+    const next = new MessageChannel();
+    next.port1.onmessage = () => measure(`${name}:painted`);
+    next.port2.postMessage(undefined);
+  });
 }
