@@ -354,26 +354,28 @@ function AccessTable({
   return (
     <>
       <h2>{title}</h2>
-      <table class="access">
-        <thead>
-          <tr>
-            <th>{subject}</th>
-            <th>{levelHeading}</th>
-            <th>{whyHeading}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.name} data-capability={r.capability}>
-              <td>{r.name}</td>
-              <td class={r.levelClass}>{r.level}</td>
-              <td>
-                <Why why={r.why} />
-              </td>
+      <div class="access-block">
+        <table class="access">
+          <thead>
+            <tr>
+              <th>{subject}</th>
+              <th>{levelHeading}</th>
+              <th>{whyHeading}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.name} data-capability={r.capability}>
+                <td>{r.name}</td>
+                <td class={r.levelClass}>{r.level}</td>
+                <td>
+                  <Why why={r.why} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </>
   );
 }
