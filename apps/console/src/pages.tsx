@@ -1,3 +1,4 @@
+import { Component } from 'preact';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { answeredAhead, get, getJson, openApiDocument, type Query, saveSession, type Session } from './api.js';
 import { OrgGroups } from './groups.js';
@@ -238,8 +239,11 @@ function Why({ why }: { why?: Link[] }) {
   return (
     <ol class="why">
       {why.map((l) => (
+        // Two text nodes around the link, not one per phrase: the member page holds a few hundred of these.
         <li key={l.eventId}>
-          {l.says} — <EventLink id={l.eventId}>{l.type}</EventLink> at {when(l.occurredAt)} by {actorText(l.actor)}
+          {`${l.says} — `}
+          <EventLink id={l.eventId}>{l.type}</EventLink>
+          {` at ${when(l.occurredAt)} by ${actorText(l.actor)}`}
         </li>
       ))}
     </ol>
@@ -343,6 +347,37 @@ function MemberAccess({ a, hidden }: { a: Access; hidden: boolean }) {
 
 type AccessRow = { name: string; level: string; levelClass?: string; why?: Link[]; capability?: string };
 
+/** All a row shows, as one string: two members' rows with the same one are the same row on screen. */
+function rowShows(r: AccessRow): string {
+  return [r.level, r.levelClass, r.capability, ...(r.why ?? []).flatMap((l) => [l.eventId, l.says, l.type, l.occurredAt, actorText(l.actor)])].join('\u0000');
+}
+
+/**
+ * One permission's row. From one member to the next many rows are the same (organization-wide settings, the same
+ * connectors' policies): such a row is left as it is in the DOM, without diffing its chain again.
+ */
+class AccessRowView extends Component<{ row: AccessRow }> {
+  private shows = rowShows(this.props.row);
+  override shouldComponentUpdate(next: { row: AccessRow }): boolean {
+    const shows = rowShows(next.row);
+    if (shows === this.shows) return false;
+    this.shows = shows;
+    return true;
+  }
+  override render() {
+    const r = this.props.row;
+    return (
+      <tr data-capability={r.capability}>
+        <td>{r.name}</td>
+        <td class={r.levelClass}>{r.level}</td>
+        <td>
+          <Why why={r.why} />
+        </td>
+      </tr>
+    );
+  }
+}
+
 /** One of the member page's access tables: a permission, its level at the instant, and the chain that explains it. */
 function AccessTable({
   title,
@@ -365,13 +400,7 @@ function AccessTable({
           </thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.name} data-capability={r.capability}>
-                <td>{r.name}</td>
-                <td class={r.levelClass}>{r.level}</td>
-                <td>
-                  <Why why={r.why} />
-                </td>
-              </tr>
+              <AccessRowView key={r.name} row={r} />
             ))}
           </tbody>
         </table>
