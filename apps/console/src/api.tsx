@@ -124,6 +124,14 @@ export function fetchAhead(session: Session, path: string, query: Query = {}): P
   return entry.answer;
 }
 
+/**
+ * Drops what no page took: called once each route is on screen, so that an answer fetched for a navigation that did
+ * not need it (the same page asked for again) is never shown later as a fresh one.
+ */
+export function forgetAhead(): void {
+  ahead = null;
+}
+
 /** The answer fetched ahead for this GET, if it is in: the page can show it in its first render, with no loading state. */
 export function answeredAhead<T>(session: Session, path: string, query: Query = {}): { data: T } | undefined {
   const url = tenantPath(session, path, query);

@@ -1,6 +1,6 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import { clearSession, fetchAhead, loadSession, type Session, whenUnauthorized } from './api.js';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
+import { clearSession, fetchAhead, forgetAhead, loadSession, type Session, whenUnauthorized } from './api.js';
 import { Group } from './groups.js';
 import { Audit, EventPage, Exports, Holders, Integrity, Member, memberAccessRequest, Org, Orgs, Reports, SignIn } from './pages.js';
 import { href, navigate, type Route, useRoute } from './router.js';
@@ -10,6 +10,8 @@ function App() {
   const [session, setSession] = useState<Session | null>(loadSession);
   const [message, setMessage] = useState<string | undefined>();
   const route = useRoute((next) => (session ? dataAhead(session, next) : undefined));
+  // The new route's page has taken its answer fetched ahead during this render, if it needed it.
+  useLayoutEffect(forgetAhead, [route]);
   useEffect(() => {
     // A 401 on any page: the key was revoked or is unknown now. The session ends and the analyst is told why.
     whenUnauthorized((p) => {
