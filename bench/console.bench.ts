@@ -1,14 +1,18 @@
 /**
  * `npm run bench -- console`: the web console in Debian's headless Chromium on the demo data (as `ledger demo` seeds
- * it, served by a process of its own: bench/console-server.ts), for the member-at-date page (`/console#/orgs/O/members/U?at=…`) of 20 members, p50 of the second of two rounds:
+ * it, served by a process of its own: bench/console-server.ts), the member-at-date page
+ * (`/console#/orgs/O/members/U?at=…`) of 20 members:
  *
- * - full load: navigation → the page's `console:member-access` measure (its answer in the DOM), read inside the page
- *   (the key already in session storage), and the same seen from Playwright (goto → measure seen);
- * - in-console navigation: `location.hash` set → the same measure (a link followed; no page load), member to member,
+ * - full load: navigation → the page's `console:member-access` measure (its answer in the DOM) and its `:painted` twin
+ *   (after the next frame), read inside the page (the key already in session storage), and the same seen from
+ *   Playwright (goto → measure seen); p50 of the second of two rounds;
+ * - in-console navigation: `location.hash` set → the same measures (a link followed; no page load), member to member,
  *   p50 of three rounds after a first (60 navigations);
+ * - where the time goes: before the page's first API request, the requests, after the last answer;
  * - the baseline, in the same run: the API calls the page made for that member, taken from the page's resource timing,
  *   made again alone with the same headers, in the same order and parallelism (calls the page had in flight together
- *   are made together), from inside the browser (fetch in the loaded console) and from Node;
+ *   are made together), from inside the browser (fetch in the loaded console, once idle) and from Node; and a trivial
+ *   request (GET /health) from the browser, for what any request costs it;
  * - the floor: an empty HTML page (from a bare node:http server on loopback) loaded by the same Chromium,
  *   navigation → load event, read inside the page.
  *
