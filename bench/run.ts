@@ -23,7 +23,11 @@ const BENCHES = [
     file: 'sources-server.bench.js',
     what: 'a Compliance API backfill in the server (LEDGER_SOURCES_FILE): /health and event-loop delay meanwhile vs the idle server',
   },
-  { name: 'console', file: 'console.bench.js', what: 'the web console in Chromium: member-at-date page vs the same API call' },
+  {
+    name: 'console',
+    file: 'console.bench.js',
+    what: "the web console in Chromium: member-at-date page (full load, in-console navigation) vs the page's own API calls alone (browser, Node) and an empty page",
+  },
   { name: 'backdated-import', file: 'backdated-import.bench.js', what: 'back-dated NDJSON import vs the same lines in order, /health probed throughout' },
   { name: 'groups', file: 'groups.bench.js', what: "an organization's groups and one group (discovery) vs its member listing and holders, in memory" },
   { name: 'proofs', file: 'proofs.bench.js', what: 'Merkle tree build, inclusion/consistency proofs, append with tree + checkpoints on vs off' },

@@ -153,6 +153,46 @@ type Link = { eventId: string; type: string; says: string };
     await page.close();
   });
 
+  test("from member to member inside the console: one request each, the answer shown whole, the page's performance measure", async () => {
+    type Access = { userId: string; at: string; capabilities: Record<string, { granted: boolean; why: Link[] }> };
+    const page = await signedIn();
+    await go(page, `#/orgs/${ORG}/members/${MEMBER}?at=2026-03-01`, 'member-access');
+    const listed = await demo.api<{ members: { userId: string }[] }>(`/orgs/${ORG}/members?at=2026-03-01&limit=5`);
+    for (const { userId } of listed.members.filter((m) => m.userId !== MEMBER).slice(0, 2)) {
+      await page.evaluate(() => performance.clearResourceTimings());
+      await page.evaluate(`location.hash = ${JSON.stringify(`#/orgs/${ORG}/members/${userId}?at=2026-03-01`)}`);
+      await page.locator(`[data-ready="member-access"][data-user="${userId}"]`).waitFor();
+      const api = await demo.api<Access>(`/orgs/${ORG}/members/${userId}/access?at=2026-03-01&explain=true`);
+      // The previous member's rows were patched into this member's: each row is this member's answer, no more, no less.
+      expect(await page.locator('tr[data-capability]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-capability')))).toEqual(
+        Object.keys(api.capabilities).sort((a, b) => a.localeCompare(b)),
+      );
+      for (const [name, c] of Object.entries(api.capabilities)) {
+        const row = page.locator(`tr[data-capability="${name}"]`);
+        expect(await row.locator('td').nth(1).textContent()).toBe(c.granted ? 'granted' : 'denied');
+        expect(await row.locator('.why a').evaluateAll((as) => as.map((a) => a.getAttribute('data-event-id')))).toEqual(c.why.map((l) => l.eventId));
+      }
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(`Member ${userId}`);
+      // The request started as the hash changed is the one the page used: it was made once.
+      const requests = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname));
+      expect(requests.filter((path) => path.endsWith('/access'))).toEqual([`/v1/tenants/demo/orgs/${ORG}/members/${userId}/access`]);
+      const measure = await page.evaluate(() => {
+        const m = performance.getEntriesByName('console:member-access', 'measure').at(-1) as { duration: number; detail: unknown } | undefined;
+        return m && { duration: m.duration, detail: m.detail as Record<string, string> };
+      });
+      expect(measure?.detail).toEqual({ userId, at: '2026-03-01T00:00:00.000Z', from: 'navigation' });
+      expect(measure?.duration).toBeGreaterThan(0);
+    }
+    // An unknown member reached the same way: the 404's detail, and the next member's page after it.
+    await page.evaluate(`location.hash = ${JSON.stringify(`#/orgs/${ORG}/members/nobody?at=2026-03-01`)}`);
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('member "nobody" is not known in organization acme-eng');
+    expect(await page.locator('[data-ready="member-access"]').count()).toBe(0);
+    await page.evaluate(`location.hash = ${JSON.stringify(`#/orgs/${ORG}/members/${MEMBER}?at=2026-03-01`)}`);
+    await page.locator(`[data-ready="member-access"][data-user="${MEMBER}"]`).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.close();
+  });
+
   test('the timeline shows a change at the instant the API gives, with the event that caused it', async () => {
     const page = await signedIn();
     const api = await demo.api<{ intervals: { permission: string; to: string | null; closedBy: string | null }[] }>(

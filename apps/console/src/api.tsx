@@ -90,7 +90,58 @@ export async function get(session: Session, path: string, query: Query = {}, acc
   return { res, text: await res.text() };
 }
 
+/** A GET started before its page is shown (see `fetchAhead`), waiting for that page to ask for it; `value` once in. */
+interface Ahead {
+  readonly session: Session;
+  readonly url: string;
+  readonly answer: Promise<unknown>;
+  value?: { data: unknown };
+}
+let ahead: Ahead | null = null;
+
+/** The GET fetched ahead for this session and URL, taken (it serves one page once), or undefined. */
+function takeAhead(session: Session, url: string): Ahead | undefined {
+  if (!ahead || ahead.url !== url || ahead.session.key !== session.key) return undefined;
+  const taken = ahead;
+  ahead = null;
+  return taken;
+}
+
+/**
+ * Starts the GET a page is about to make, so that the navigation can wait for its answer with the previous page still
+ * on screen; the page then takes this answer (`answeredAhead`, or `getJson` of the same URL while it is still out)
+ * instead of asking again. Only the latest is kept: a navigation overtaken by another leaves nothing behind.
+ */
+export function fetchAhead(session: Session, path: string, query: Query = {}): Promise<unknown> {
+  const entry: Ahead = { session, url: tenantPath(session, path, query), answer: get(session, path, query).then((a) => JSON.parse(a.text) as unknown) };
+  entry.answer.then(
+    (data) => {
+      entry.value = { data };
+    },
+    () => undefined, // the page's getJson takes this same promise and shows its problem
+  );
+  ahead = entry;
+  return entry.answer;
+}
+
+/**
+ * Drops what no page took: called once each route is on screen, so that an answer fetched for a navigation that did
+ * not need it (the same page asked for again) is never shown later as a fresh one.
+ */
+export function forgetAhead(): void {
+  ahead = null;
+}
+
+/** The answer fetched ahead for this GET, if it is in: the page can show it in its first render, with no loading state. */
+export function answeredAhead<T>(session: Session, path: string, query: Query = {}): { data: T } | undefined {
+  const url = tenantPath(session, path, query);
+  if (!ahead?.value || ahead.url !== url) return undefined;
+  return takeAhead(session, url)?.value as { data: T } | undefined;
+}
+
 export async function getJson<T>(session: Session, path: string, query: Query = {}): Promise<T> {
+  const taken = takeAhead(session, tenantPath(session, path, query));
+  if (taken) return (await taken.answer) as T;
   return JSON.parse((await get(session, path, query)).text) as T;
 }
 

@@ -1,8 +1,10 @@
-import { useState } from 'preact/hooks';
-import { get, getJson, openApiDocument, saveSession, type Session } from './api.js';
+import { Component } from 'preact';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { answeredAhead, get, getJson, openApiDocument, type Query, saveSession, type Session } from './api.js';
 import { OrgGroups } from './groups.js';
 import { href, navigate } from './router.js';
-import { actorText, EventLink, Field, formValues, INSTANT_HINT, ProblemView, Select, Show, useLoad, when, problemOf, type Loaded } from './ui.js';
+import { markRendered } from './timing.js';
+import { actorText, EventLink, Field, formValues, INSTANT_HINT, Loading, ProblemView, Select, Show, useLoad, when, problemOf, type Loaded } from './ui.js';
 
 type Link = { eventId: string; type: string; occurredAt: string; actor: { kind: string; orgId?: string; userId?: string }; says: string };
 
@@ -237,8 +239,11 @@ function Why({ why }: { why?: Link[] }) {
   return (
     <ol class="why">
       {why.map((l) => (
+        // Two text nodes around the link, not one per phrase: the member page holds a few hundred of these.
         <li key={l.eventId}>
-          {l.says} — <EventLink id={l.eventId}>{l.type}</EventLink> at {when(l.occurredAt)} by {actorText(l.actor)}
+          {`${l.says} — `}
+          <EventLink id={l.eventId}>{l.type}</EventLink>
+          {` at ${when(l.occurredAt)} by ${actorText(l.actor)}`}
         </li>
       ))}
     </ol>
@@ -262,13 +267,26 @@ export function MemberNav({ orgId, userId, current, params }: { orgId: string; u
   );
 }
 
+/** The member page's one request: the access at `at` as known at `knownAt`, with the explanation chains. */
+export function memberAccessRequest(orgId: string, userId: string, params: URLSearchParams): [string, Query] {
+  return [
+    `/orgs/${encodeURIComponent(orgId)}/members/${encodeURIComponent(userId)}/access`,
+    { at: params.get('at') ?? '', knownAt: params.get('knownAt') ?? '', explain: 'true' },
+  ];
+}
+
 export function Member({ session, orgId, userId, params }: { session: Session; orgId: string; userId: string; params: URLSearchParams }) {
   const at = params.get('at') ?? '';
   const knownAt = params.get('knownAt') ?? '';
   const loaded = useLoad(
-    () => getJson<Access>(session, `/orgs/${encodeURIComponent(orgId)}/members/${encodeURIComponent(userId)}/access`, { at, knownAt, explain: 'true' }),
+    () => getJson<Access>(session, ...memberAccessRequest(orgId, userId, params)),
     `${orgId}|${userId}|${at}|${knownAt}`,
+    () => answeredAhead<Access>(session, ...memberAccessRequest(orgId, userId, params)),
   );
+  const last = useRef<Access | null>(null);
+  if (loaded?.state === 'done') last.current = loaded.data;
+  else if (loaded?.state !== 'loading') last.current = null;
+  const shown = last.current;
   const submit = (e: Event) => {
     e.preventDefault();
     navigate(href(['orgs', orgId, 'members', userId], formValues(e.currentTarget as HTMLFormElement)));
@@ -284,38 +302,81 @@ export function Member({ session, orgId, userId, params }: { session: Session; o
         <Field label="As known at" name="knownAt" value={knownAt} hint="What the ledger knew then (late events left out); empty: now" />
         <button type="submit">Show access</button>
       </form>
-      <Show loaded={loaded} what="the member's access">
-        {(a) => (
-          <div data-ready="member-access" data-user={a.userId} data-at={a.at}>
-            <p class="summary">
-              At <strong>{when(a.at)}</strong>: role <strong>{a.builtInRole}</strong>, seat {a.seat ?? '—'}, status <strong>{a.status}</strong>, spend limit{' '}
-              {a.spendLimitCents === null ? 'none' : `${(a.spendLimitCents / 100).toFixed(2)}`}
-            </p>
-            <AccessTable
-              title="Capabilities"
-              subject="Capability"
-              levelHeading="Access"
-              whyHeading="Why (the chain of events)"
-              rows={Object.entries(a.capabilities)
-                .sort(([x], [y]) => x.localeCompare(y))
-                .map(([name, c]) => ({ name, level: c.granted ? 'granted' : 'denied', levelClass: c.granted ? 'granted' : 'denied', why: c.why, capability: name }))}
-            />
-            <AccessTable title="Admin areas" subject="Area" rows={Object.entries(a.adminAreas).map(([name, c]) => ({ name, level: c.level, why: c.why }))} />
-            <AccessTable
-              title="Connector tools"
-              subject="Tool"
-              rows={Object.entries(a.tools).flatMap(([connector, tools]) =>
-                Object.entries(tools).map(([tool, t]) => ({ name: `${connector}/${tool}`, level: t.level, why: t.why })),
-              )}
-            />
-          </div>
-        )}
-      </Show>
+      {loaded?.state === 'loading' ? <Loading what="the member's access" /> : null}
+      {loaded?.state === 'failed' ? <ProblemView problem={loaded.problem} /> : null}
+      {shown ? <MemberAccess a={shown} hidden={loaded?.state !== 'done'} /> : null}
     </section>
   );
 }
 
+/**
+ * The member's access at the instant, each permission with its chain; marks the page rendered once its answer is in
+ * the DOM. While the next answer loads, the previous one stays in the DOM, hidden (neither seen nor read out), so that
+ * the next is a patch of these rows rather than a thousand nodes removed and as many created.
+ */
+function MemberAccess({ a, hidden }: { a: Access; hidden: boolean }) {
+  useLayoutEffect(() => {
+    if (!hidden) markRendered('member-access', { userId: a.userId, at: a.at });
+  }, [a, hidden]);
+  return (
+    <div data-ready={hidden ? undefined : 'member-access'} data-user={a.userId} data-at={a.at} hidden={hidden}>
+      <p class="summary">
+        At <strong>{when(a.at)}</strong>: role <strong>{a.builtInRole}</strong>, seat {a.seat ?? '—'}, status <strong>{a.status}</strong>, spend limit{' '}
+        {a.spendLimitCents === null ? 'none' : `${(a.spendLimitCents / 100).toFixed(2)}`}
+      </p>
+      <AccessTable
+        title="Capabilities"
+        subject="Capability"
+        levelHeading="Access"
+        whyHeading="Why (the chain of events)"
+        rows={Object.entries(a.capabilities)
+          .sort(([x], [y]) => x.localeCompare(y))
+          .map(([name, c]) => ({ name, level: c.granted ? 'granted' : 'denied', levelClass: c.granted ? 'granted' : 'denied', why: c.why, capability: name }))}
+      />
+      <AccessTable title="Admin areas" subject="Area" rows={Object.entries(a.adminAreas).map(([name, c]) => ({ name, level: c.level, why: c.why }))} />
+      <AccessTable
+        title="Connector tools"
+        subject="Tool"
+        rows={Object.entries(a.tools).flatMap(([connector, tools]) =>
+          Object.entries(tools).map(([tool, t]) => ({ name: `${connector}/${tool}`, level: t.level, why: t.why })),
+        )}
+      />
+    </div>
+  );
+}
+
 type AccessRow = { name: string; level: string; levelClass?: string; why?: Link[]; capability?: string };
+
+/** All a row shows, as one string: two members' rows with the same one are the same row on screen. */
+function rowShows(r: AccessRow): string {
+  return [r.level, r.levelClass, r.capability, ...(r.why ?? []).flatMap((l) => [l.eventId, l.says, l.type, l.occurredAt, actorText(l.actor)])].join('\u0000');
+}
+
+/**
+ * One permission's row. From one member to the next many rows are the same (organization-wide settings, the same
+ * connectors' policies): such a row is left as it is in the DOM, without diffing its chain again.
+ */
+class AccessRowView extends Component<{ row: AccessRow }> {
+  private shows = rowShows(this.props.row);
+  override shouldComponentUpdate(next: { row: AccessRow }): boolean {
+    const shows = rowShows(next.row);
+    if (shows === this.shows) return false;
+    this.shows = shows;
+    return true;
+  }
+  override render() {
+    const r = this.props.row;
+    return (
+      <tr data-capability={r.capability}>
+        <td>{r.name}</td>
+        <td class={r.levelClass}>{r.level}</td>
+        <td>
+          <Why why={r.why} />
+        </td>
+      </tr>
+    );
+  }
+}
 
 /** One of the member page's access tables: a permission, its level at the instant, and the chain that explains it. */
 function AccessTable({
@@ -328,26 +389,22 @@ function AccessTable({
   return (
     <>
       <h2>{title}</h2>
-      <table class="access">
-        <thead>
-          <tr>
-            <th>{subject}</th>
-            <th>{levelHeading}</th>
-            <th>{whyHeading}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.name} data-capability={r.capability}>
-              <td>{r.name}</td>
-              <td class={r.levelClass}>{r.level}</td>
-              <td>
-                <Why why={r.why} />
-              </td>
+      <div class="access-block">
+        <table class="access">
+          <thead>
+            <tr>
+              <th>{subject}</th>
+              <th>{levelHeading}</th>
+              <th>{whyHeading}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <AccessRowView key={r.name} row={r} />
+            ))}
+          </tbody>
+        </table>
+      </div>
     </>
   );
 }

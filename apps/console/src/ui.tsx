@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type Problem } from './api.js';
 import { href } from './router.js';
 
@@ -8,18 +8,25 @@ export type Loaded<T> = { state: 'loading' } | { state: 'done'; data: T } | { st
 
 /**
  * Runs `load` whenever `key` changes; an answer that arrives after a newer request started is dropped, and the answer
- * to an older key is never shown as the answer to the new one (it is `loading` from the first render with the new key).
+ * to an older key is never shown as the answer to the new one (it is `loading` from the first render with the new key,
+ * unless `known` already has the answer: then that render shows it).
+ * The request leaves during the first render with the new key, before the DOM of that render is diffed and committed
+ * (an effect would wait for the commit, a plain one even for the next frame to be painted); the commit's layout effect
+ * then waits for its answer.
  */
-export function useLoad<T>(load: (() => Promise<T>) | null, key: string): Loaded<T> | null {
+export function useLoad<T>(load: (() => Promise<T>) | null, key: string, known?: () => { data: T } | undefined): Loaded<T> | null {
   const [loaded, setLoaded] = useState<{ key: string; value: Loaded<T> | null }>({ key: '', value: null });
-  useEffect(() => {
-    if (!load) {
-      setLoaded({ key, value: null });
-      return;
-    }
+  const request = useRef<{ key: string; answer: Promise<T> } | { key: string; data: T } | null>(null);
+  if (!load) request.current = null;
+  else if (request.current?.key !== key) {
+    const answered = known?.();
+    request.current = answered ? { key, data: answered.data } : { key, answer: load() };
+  }
+  useLayoutEffect(() => {
+    const started = request.current;
+    if (!load || started?.key !== key || !('answer' in started)) return;
     let current = true;
-    setLoaded({ key, value: { state: 'loading' } });
-    load().then(
+    started.answer.then(
       (data) => current && setLoaded({ key, value: { state: 'done', data } }),
       (error) => current && setLoaded({ key, value: { state: 'failed', problem: problemOf(error) } }),
     );
@@ -27,7 +34,10 @@ export function useLoad<T>(load: (() => Promise<T>) | null, key: string): Loaded
       current = false;
     };
   }, [key]);
-  if (loaded.key !== key) return load ? { state: 'loading' } : null;
+  if (loaded.key !== key) {
+    if (!load) return null;
+    return request.current && 'data' in request.current ? { state: 'done', data: request.current.data } : { state: 'loading' };
+  }
   return loaded.value;
 }
 

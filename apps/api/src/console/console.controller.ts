@@ -12,6 +12,8 @@ interface Asset {
   readonly body: Buffer;
   readonly etag: string;
   readonly contentType: string;
+  /** For the bundles: the `v` the page's URL gives them, a digest of this content (see `send`). */
+  readonly version?: string;
 }
 
 /** The console's three files as `npm run build` writes them (apps/console/build.mjs), or null when it has not run. */
@@ -31,23 +33,35 @@ export function defaultConsoleDir(from: string = import.meta.dirname): string {
   }
 }
 
-const asset = (body: Buffer, contentType: string): Asset => ({
-  body,
-  etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
-  contentType,
-});
+const digest = (body: Buffer): string => createHash('sha256').update(body).digest('base64url').slice(0, 27);
+
+const asset = (body: Buffer, contentType: string): Asset => ({ body, etag: `"${digest(body)}"`, contentType });
+const bundle = (body: Buffer, contentType: string): Asset => ({ ...asset(body, contentType), version: digest(body) });
+
+/**
+ * The page as built, its bundles' URLs given their content's digest (`/console/app.js?v=…`): a new build is a new URL,
+ * so the browser may keep a bundle without asking again, and a page never runs the script of another build.
+ */
+function versionedPage(html: string, js: Asset, css: Asset, file: string): Buffer {
+  let page = html;
+  for (const [attribute, url, version] of [
+    ['src', '/console/app.js', js.version],
+    ['href', '/console/app.css', css.version],
+  ] as const) {
+    const reference = `${attribute}="${url}"`;
+    if (!page.includes(reference)) throw new Error(`${file} does not load ${url} (${reference}): rebuild the console (npm run build)`);
+    page = page.replaceAll(reference, `${attribute}="${url}?v=${version}"`);
+  }
+  return Buffer.from(page);
+}
 
 export function loadConsoleAssets(dir: string = defaultConsoleDir()): ConsoleAssets {
   const file = (name: string) => join(dir, name);
   if (!['index.html', 'app.js', 'app.css'].every((n) => existsSync(file(n)))) return { dir, files: null };
-  return {
-    dir,
-    files: {
-      html: asset(readFileSync(file('index.html')), 'text/html; charset=utf-8'),
-      js: asset(readFileSync(file('app.js')), 'text/javascript; charset=utf-8'),
-      css: asset(readFileSync(file('app.css')), 'text/css; charset=utf-8'),
-    },
-  };
+  const js = bundle(readFileSync(file('app.js')), 'text/javascript; charset=utf-8');
+  const css = bundle(readFileSync(file('app.css')), 'text/css; charset=utf-8');
+  const html = asset(versionedPage(readFileSync(file('index.html'), 'utf8'), js, css, file('index.html')), 'text/html; charset=utf-8');
+  return { dir, files: { html, js, css } };
 }
 
 /**
@@ -110,10 +124,18 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   });
 }
 
+/** A year: as long as caches keep anything; the content at a versioned URL never changes. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * A bundle asked for by the `v` of this build is immutable: a reload uses it without revalidating. Any other request
+ * (the page itself, a bundle without `v` or with another build's) is revalidated each time (`no-cache`, ETag → 304).
+ */
 function send(request: FastifyRequest, reply: FastifyReply, file: Asset): void {
+  const version = (request.query as Record<string, unknown> | undefined)?.v;
   reply
     .header('etag', file.etag)
-    .header('cache-control', 'no-cache')
+    .header('cache-control', file.version !== undefined && version === file.version ? IMMUTABLE : 'no-cache')
     .header('content-security-policy', CONTENT_SECURITY_POLICY)
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer');
