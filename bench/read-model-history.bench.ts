@@ -69,7 +69,9 @@ async function main(): Promise<void> {
     ).json<{ orgId: string; last: string }>();
     const [tool] = await (
       await client.query({
-        query: `SELECT permission FROM access_intervals WHERE org_id = {o:String} AND user_id = '${ORG_TOOLS_USER}' LIMIT 1`,
+        // A tool the organization's policy still grants at the end of the history (the first row found could be a tool of a
+        // connector removed years before, whose holders during the last quarter are rightly none).
+        query: `SELECT permission FROM access_intervals FINAL WHERE org_id = {o:String} AND user_id = '${ORG_TOOLS_USER}' AND NOT is_deleted ORDER BY valid_to DESC, permission LIMIT 1`,
         query_params: { o: org!.orgId },
         format: 'JSONEachRow',
       })

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -452,3 +452,29 @@ async function collect(events: AsyncIterable<RecordedEvent>): Promise<RecordedEv
   for await (const e of events) out.push(e);
   return out;
 }
+
+describe('the append worker and the end of a process', () => {
+  test('a process whose last work is close() after a worker append ends normally, with close() settled', async () => {
+    const compiled = join(here, '../../../dist/libs/event-store/src/sqlite/sqlite-event-store.js');
+    if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npm run build\` (npm test does) before this suite`);
+    // No process.exit: the script ends when its event loop is empty. The idle worker is unref'd, so a close() that did
+    // not hold the process until the worker's exit would leave the top-level await unsettled (exit code 13).
+    const script = `
+      const { SqliteEventStore } = await import(${JSON.stringify(compiled)});
+      const store = SqliteEventStore.open(${JSON.stringify(freshPath())}, { workerAppendFrom: 1 });
+      const events = Array.from({ length: 50 }, (_, i) => ({ id: 'w-' + i, type: 'Noted', data: { n: i }, metadata: {} }));
+      const { events: stored } = await store.append('tenant-exit', events);
+      await store.close();
+      process.stdout.write('closed after ' + stored.length);
+    `;
+    const file = join(dir, 'close-at-exit.mjs');
+    writeFileSync(file, script);
+    const proc = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (b: Buffer) => (out += b));
+    proc.stderr.on('data', (b: Buffer) => (err += b));
+    const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
+    expect({ code, out, err }).toEqual({ code: 0, out: 'closed after 50', err: '' });
+  });
+});

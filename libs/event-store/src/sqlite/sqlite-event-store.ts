@@ -696,6 +696,9 @@ export class SqliteEventStore implements EventStore {
     this.#appendWorkerThread = undefined;
     if (worker !== undefined) {
       const exited = new Promise((resolve) => worker.thread.once('exit', resolve));
+      // An idle worker is unref'd: without this, a process whose last work is this close() would end before the
+      // worker's exit arrives, leaving close() (and whoever awaits it) unsettled.
+      worker.thread.ref();
       worker.thread.postMessage({ kind: 'close' });
       await exited;
     }
