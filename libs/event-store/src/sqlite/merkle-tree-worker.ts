@@ -25,7 +25,7 @@ export type TreeRequest =
   | { readonly kind: 'close' };
 export type TreeAnswer =
   /** `leaves`: how many of the leaves posted so far this answer accounts for (taken, or given up with an error). */
-  | { readonly kind: 'extensions'; readonly extensions: TreeExtension[]; readonly leaves: number }
+  | { readonly kind: 'extensions'; readonly extensions: TreeExtension[]; readonly leaves: number; readonly flushed: boolean }
   | { readonly kind: 'error'; readonly streamId: string; readonly name: string; readonly message: string };
 
 const settings = workerData as TreeWorkerData;
@@ -34,10 +34,11 @@ const follower = new MerkleTreeFollower(db);
 let unsent = 0;
 let timer: NodeJS.Timeout | undefined;
 
-function send(): void {
+/** `flushed`: the answer to a `flush`, everything posted before it is in. */
+function send(flushed = false): void {
   if (timer !== undefined) clearTimeout(timer);
   timer = undefined;
-  const answer: TreeAnswer = { kind: 'extensions', extensions: follower.extensions(), leaves: unsent };
+  const answer: TreeAnswer = { kind: 'extensions', extensions: follower.extensions(), leaves: unsent, flushed };
   unsent = 0;
   parentPort!.postMessage(answer);
 }
@@ -61,7 +62,7 @@ parentPort!.on('message', (message: TreeRequest) => {
       return;
     }
     case 'flush':
-      send();
+      send(true);
       return;
     case 'forget':
       follower.forget(message.streamId);

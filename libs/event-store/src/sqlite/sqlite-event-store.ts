@@ -36,6 +36,8 @@ const CHAIN_RANGE_WORKER = fileURLToPath(new URL('./chain-range-worker.js', impo
 const APPEND_WORKER = fileURLToPath(new URL('./append-worker.js', import.meta.url));
 /** Likewise for the tree writer that follows the log: without it (sources, memory) the tree grows inside each append. */
 const MERKLE_TREE_WORKER = fileURLToPath(new URL('./merkle-tree-worker.js', import.meta.url));
+/** Chain hashes gathered before they are posted to the tree writer (#handToTree). */
+const TREE_POST_LEAVES = 512;
 /** Events canonicalized per event-loop turn while a large append is handed to its worker. */
 const WORKER_CHUNK = 1000;
 const KNOWN_IDS_SLICE = 5000;
@@ -255,12 +257,17 @@ export class SqliteEventStore implements EventStore {
   readonly #treeFlushLeaves: number;
   readonly #treeFlushMs: number;
   #treeThread: TreeThread | undefined;
+  /** Chain hashes acknowledged and not yet posted to the tree writer (#handToTree). */
+  #treeOutbox: { streamId: string; firstRevision: number; hashes: string[] }[] = [];
+  #treeOutboxLeaves = 0;
+  #treePostTimer: NodeJS.Timeout | undefined;
   /** Leaves handed to the tree writer, and of those, how many the stored tree has (or that were given up). */
   #treePosted = 0;
   #treeStored = 0;
   /** Extensions handed back and not yet written, with the posted leaves they account for. */
   #treeQueue: { extensions: TreeExtension[]; leaves: number }[] = [];
   #treeWriteTimer: NodeJS.Timeout | undefined;
+  #treeWriteSoon = false;
   /** Woken whenever #treeStored grows. */
   #treeWaiters: (() => void)[] = [];
   /** What went wrong in the tree writer since caughtUp() last reported it. */
@@ -511,17 +518,38 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Hands a committed append's chain hashes to the tree writer (one joined string: one copy), and waits — the bound on
-   * the lag — when the tree is more than merkleMaxLag leaves behind what this store acknowledged.
+   * Hands a committed append's chain hashes to the tree writer, and waits — the bound on the lag — when the tree is
+   * more than merkleMaxLag leaves behind what this store acknowledged. Small appends are gathered first (a message to
+   * another thread costs tens of µs of CPU, thread wake-ups included, more than hashing one leaf): they are posted
+   * at TREE_POST_LEAVES leaves, at the next timer turn, or when someone waits for the tree.
    */
   async #handToTree(file: string, streamId: string, firstRevision: number, hashes: readonly string[]): Promise<void> {
-    const tree = this.#treeThreadOf(file);
     this.#treeFloors.set(streamId, Math.max(this.#treeFloor(streamId), firstRevision + hashes.length));
-    if (this.#treePosted === this.#treeStored) tree.thread.ref();
+    if (this.#treePosted === this.#treeStored) this.#treeThreadOf(file).thread.ref();
     this.#treePosted += hashes.length;
-    const request: TreeRequest = { kind: 'leaves', streamId, firstRevision, hashes: hashes.join('') };
-    tree.thread.postMessage(request);
+    const last = this.#treeOutbox.at(-1);
+    if (last !== undefined && last.streamId === streamId && last.firstRevision + last.hashes.length === firstRevision)
+      for (const h of hashes) last.hashes.push(h);
+    else this.#treeOutbox.push({ streamId, firstRevision, hashes: [...hashes] });
+    this.#treeOutboxLeaves += hashes.length;
+    if (this.#treeOutboxLeaves >= TREE_POST_LEAVES) this.#postToTree();
+    else this.#treePostTimer ??= setTimeout(() => this.#postToTree(), 0);
     if (this.#treePosted - this.#treeStored > this.#treeMaxLag) await this.#treeCaughtUp();
+  }
+
+  /** The gathered chain hashes to the tree writer, one message per stretch of a stream (joined: one string to copy). */
+  #postToTree(): void {
+    if (this.#treePostTimer !== undefined) clearTimeout(this.#treePostTimer);
+    this.#treePostTimer = undefined;
+    const outbox = this.#treeOutbox;
+    this.#treeOutbox = [];
+    this.#treeOutboxLeaves = 0;
+    if (outbox.length === 0 || this.#treeWorker === undefined) return;
+    const tree = this.#treeThreadOf(this.#treeWorker);
+    for (const { streamId, firstRevision, hashes } of outbox) {
+      const request: TreeRequest = { kind: 'leaves', streamId, firstRevision, hashes: hashes.join('') };
+      tree.thread.postMessage(request);
+    }
   }
 
   /** The tree writer, started at the first append and kept until close(); one that dies is replaced at the next. */
@@ -536,7 +564,7 @@ export class SqliteEventStore implements EventStore {
       // What it held is lost: the stored tree lags until the next writer reads the missing leaves from the events
       // (its first leaves of each stream continue from the stored tree), or the next open catches it up.
       this.#treeError ??= error;
-      this.#treeQueue.push({ extensions: [], leaves: this.#treePosted - this.#treeStored - this.#queuedLeaves() });
+      this.#treeQueue.push({ extensions: [], leaves: this.#treePosted - this.#treeStored - this.#queuedLeaves() - this.#treeOutboxLeaves });
       this.#scheduleTreeWrite(0);
     };
     thread.on('message', (answer: TreeAnswer) => {
@@ -545,8 +573,10 @@ export class SqliteEventStore implements EventStore {
         return;
       }
       this.#treeQueue.push({ extensions: answer.extensions, leaves: answer.leaves });
-      // Written by the next append's transaction, or by one of its own when none comes soon (or someone waits).
-      this.#scheduleTreeWrite(this.#treeWaiters.length > 0 ? 0 : this.#treeFlushMs);
+      // Written by the next append's transaction, or by one of its own when none comes soon; someone waiting for the
+      // tree gets one transaction, once the answer to its flush is here.
+      if (this.#treeWaiters.length === 0) this.#scheduleTreeWrite(this.#treeFlushMs);
+      else if (answer.flushed) this.#scheduleTreeWrite(0);
     });
     thread.on('error', lost);
     thread.on('exit', (code) => lost(new Error(`Merkle tree worker exited (${code})`)));
@@ -560,31 +590,57 @@ export class SqliteEventStore implements EventStore {
     return n;
   }
 
+  /** A transaction of the tree's own in `ms` (0: once the messages at hand are handled: one commit for them all). */
   #scheduleTreeWrite(ms: number): void {
     if (this.#treeWriteTimer !== undefined) {
       if (ms > 0) return;
       clearTimeout(this.#treeWriteTimer);
     }
-    this.#treeWriteTimer = setTimeout(() => {
+    if (ms === 0 && this.#treeWriteSoon) return;
+    const write = () => {
       this.#treeWriteTimer = undefined;
+      this.#treeWriteSoon = false;
       this.#writeTreeAlone().catch((error: unknown) => {
         // Nothing awaits a timer: the error is kept for caughtUp(), and the tree catches up at the next open.
         this.#treeError ??= error as Error;
       });
-    }, ms);
+    };
+    if (ms === 0) {
+      this.#treeWriteTimer = undefined;
+      this.#treeWriteSoon = true;
+      setImmediate(write);
+    } else this.#treeWriteTimer = setTimeout(write, ms);
   }
 
-  /** The tree writer's extensions in a transaction of their own (no append came to carry them). */
+  /**
+   * The tree writer's extensions in a transaction of their own (no append came to carry them), committed without an
+   * fsync (synchronous = NORMAL for it alone): the tree is rebuilt from the events on open, so a power loss may
+   * take these rows, never an event; WAL frames are synced in order, so the next append's fsync makes them durable.
+   */
   async #writeTreeAlone(): Promise<void> {
     if (this.#treeQueue.length === 0) return;
     const deadline = performance.now() + this.#busyTimeoutMs;
-    while (!this.#tryBegin(deadline)) await new Promise((resolve) => setTimeout(resolve, 1));
+    // NORMAL only from a BEGIN that succeeds to its COMMIT, nothing awaited in between: no append of this connection
+    // can commit under it.
+    for (;;) {
+      this.#db.exec('PRAGMA synchronous = NORMAL');
+      let begun = false;
+      try {
+        begun = this.#tryBegin(deadline);
+      } finally {
+        if (!begun) this.#db.exec('PRAGMA synchronous = FULL');
+      }
+      if (begun) break;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     try {
       this.#writeTreeExtensions();
       this.#commit.run();
     } catch (error) {
       if (this.#db.isTransaction) this.#rollback.run();
       throw this.#classified(error);
+    } finally {
+      this.#db.exec('PRAGMA synchronous = FULL');
     }
   }
 
@@ -619,7 +675,8 @@ export class SqliteEventStore implements EventStore {
       this.#db.exec('ROLLBACK TO tree');
       this.#db.exec('RELEASE tree');
       this.#treeError ??= error as Error;
-      for (const { extensions } of queue) for (const x of extensions) this.#treeThread?.thread.postMessage({ kind: 'forget', streamId: x.streamId } satisfies TreeRequest);
+      for (const { extensions } of queue)
+        for (const x of extensions) this.#treeThread?.thread.postMessage({ kind: 'forget', streamId: x.streamId } satisfies TreeRequest);
     }
     // Counted even when given up: they are the next open's catch-up, and waiting longer would not bring them.
     this.#treeStored += leaves;
@@ -632,6 +689,7 @@ export class SqliteEventStore implements EventStore {
   /** Until the stored tree has every leaf handed to the tree writer so far. */
   async #treeCaughtUp(): Promise<void> {
     const target = this.#treePosted;
+    this.#postToTree();
     while (this.#treeStored < target) {
       const woken = new Promise<void>((resolve) => this.#treeWaiters.push(resolve));
       if (this.#treeQueue.length > 0) this.#scheduleTreeWrite(0);
