@@ -601,8 +601,10 @@ export class SqliteEventStore implements EventStore {
       this.#treeWriteTimer = undefined;
       this.#treeWriteSoon = false;
       this.#writeTreeAlone().catch((error: unknown) => {
-        // Nothing awaits a timer: the error is kept for caughtUp(), and the tree catches up at the next open.
+        // Nothing awaits a timer: the error is kept for caughtUp(), and the tree catches up at the next open. What
+        // could not be written is given up, or whoever waits for the tree (close() too) would wait forever.
         this.#treeError ??= error as Error;
+        this.#giveUpTreeQueue();
       });
     };
     if (ms === 0) {
@@ -680,6 +682,20 @@ export class SqliteEventStore implements EventStore {
     }
     // Counted even when given up: they are the next open's catch-up, and waiting longer would not bring them.
     this.#treeStored += leaves;
+    if (this.#treeStored === this.#treePosted) this.#treeThread?.thread.unref();
+    const waiters = this.#treeWaiters;
+    this.#treeWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** The queued extensions, not written: the tree writer starts their streams again from the stored tree. */
+  #giveUpTreeQueue(): void {
+    const queue = this.#treeQueue;
+    this.#treeQueue = [];
+    for (const { extensions, leaves } of queue) {
+      this.#treeStored += leaves;
+      for (const x of extensions) this.#treeThread?.thread.postMessage({ kind: 'forget', streamId: x.streamId } satisfies TreeRequest);
+    }
     if (this.#treeStored === this.#treePosted) this.#treeThread?.thread.unref();
     const waiters = this.#treeWaiters;
     this.#treeWaiters = [];
