@@ -246,6 +246,8 @@ function checkpointCovering(
     if (revision === undefined) return undefined;
     const found = files.list(tenantId).find((c) => c.treeSize > revision);
     if (found !== undefined) return found;
+    // The tree follows the log (docs/proofs.md § 7): an event this process just acknowledged may not be a leaf yet.
+    if ((await store.merkle!.treeSize(tenantStream(tenantId))) <= revision) await store.merkle!.caughtUp();
     const made = await makeCheckpoint(store, keyring, tenantId, tenantStream(tenantId));
     if (made !== undefined) files.write(made);
     return made;

@@ -133,7 +133,7 @@ export interface VerifyOptions {
  * event's chain hash; docs/proofs.md). Hashes and proof nodes are lowercase hex. Only the SQLite store keeps one.
  */
 export interface MerkleLog {
-  /** Leaves the stream's tree covers (= its events). */
+  /** Leaves the stream's tree covers: its events, but for the last ones while the tree writer has not taken them (caughtUp). */
   treeSize(streamId: string): Promise<number>;
   /** MTH of the first `treeSize` events. */
   rootHash(streamId: string, treeSize: number): Promise<string>;
@@ -141,6 +141,11 @@ export interface MerkleLog {
   inclusionProof(streamId: string, leafIndex: number, treeSize: number): Promise<string[]>;
   /** RFC 9162 § 2.1.4.1 consistency proof from the tree of `fromSize` to the tree of `toSize`. */
   consistencyProof(streamId: string, fromSize: number, toSize: number): Promise<string[]>;
+  /**
+   * Resolves once the tree has every event this store acknowledged so far (the tree follows the log within a bounded
+   * delay, docs/proofs.md § 7); rejects with what went wrong in the tree writer since the last call, if anything did.
+   */
+  caughtUp(): Promise<void>;
 }
 
 export interface EventStore {

@@ -36,6 +36,15 @@ eventStoreContract('sqlite, appends in a worker thread', async () => {
   return { store: SqliteEventStore.open(freshPath(), { pollIntervalMs: 50, workerAppendFrom: 1, appendWorkerFile: appendWorker }) };
 });
 
+// The Merkle tree grown by the tree writer that follows the log (as compiled stores do), against the same contract.
+const treeWorker = join(here, '../../../dist/libs/event-store/src/sqlite/merkle-tree-worker.js');
+eventStoreContract('sqlite, the tree following the log in its own thread', async () => {
+  if (!existsSync(treeWorker)) throw new Error(`${treeWorker} is missing: run \`npm run build\` (npm test does) before this suite`);
+  return {
+    store: SqliteEventStore.open(freshPath(), { pollIntervalMs: 50, merkleWorkerFile: treeWorker, workerAppendFrom: 50, appendWorkerFile: appendWorker }),
+  };
+});
+
 const event = (id: string, n: number): EventToAppend => ({
   id,
   type: 'TamperTarget',

@@ -10,7 +10,7 @@ import {
   type JsonValue,
   type RecordedEvent,
 } from '../port.js';
-import { MerkleTreeWriter } from './merkle-tree.js';
+import { MerkleTreeError, MerkleTreeWriter } from './merkle-tree.js';
 
 /**
  * What an append does between BEGIN IMMEDIATE and COMMIT, shared by `SqliteEventStore.append` (on the caller's
@@ -110,13 +110,19 @@ export type AppendOutcome =
   | { readonly kind: 'unchanged'; readonly nextRevision: number }
   | { readonly kind: 'written'; readonly firstRevision: number; readonly prevHash: string; readonly positions: number[]; readonly hashes: string[] };
 
-/** Must run inside BEGIN IMMEDIATE … COMMIT on the connection the statements belong to; throws to roll back. */
+/**
+ * Must run inside BEGIN IMMEDIATE … COMMIT on the connection the statements belong to; throws to roll back.
+ * `treeSize`: with the tree grown off the append path, how many leaves of this stream the store's tree has taken or
+ * been handed; a stream that continues below that had events deleted under its tree, and is refused as the inline
+ * tree writer refuses it.
+ */
 export function appendInTransaction(
   s: AppendStatements,
   streamId: string,
   batch: AppendBatch,
   expected: ExpectedRevision,
   commands: readonly CommandRecord[],
+  treeSize = 0,
 ): AppendOutcome {
   const count = batch.ids.length;
   if (count > 0) {
@@ -131,6 +137,10 @@ export function appendInTransaction(
 
   const firstPrevHash = last === undefined ? GENESIS_HASH : last.hash;
   const firstRevision = (actual ?? -1) + 1;
+  if (firstRevision < treeSize)
+    throw new MerkleTreeError(
+      `stream ${streamId}: the Merkle tree covers ${treeSize} events but the stream continues at revision ${firstRevision} (events were deleted)`,
+    );
   const positions: number[] = new Array(count);
   const hashes: string[] = new Array(count);
   let prevHash = firstPrevHash;

@@ -15,7 +15,7 @@ export interface AppendWorkerData {
   readonly path: string;
   readonly busyTimeoutMs: number;
   readonly maxPageCount: number | undefined;
-  /** Whether the store keeps its Merkle tree (SqliteEventStoreOptions.merkle). */
+  /** Whether this worker grows the Merkle tree in its transactions (false too when the store's tree writer follows the log). */
   readonly merkle: boolean;
 }
 export interface AppendJob {
@@ -25,6 +25,8 @@ export interface AppendJob {
   readonly expected: ExpectedRevision;
   readonly commands: readonly CommandRecord[];
   readonly count: number;
+  /** appendInTransaction's `treeSize`. */
+  readonly treeSize: number;
 }
 export interface AppendChunk {
   readonly kind: 'chunk';
@@ -90,6 +92,7 @@ function append(header: AppendJob, events: { ids: string[]; types: string[]; dat
       { ids: events.ids, types: events.types, canonical: (i) => [events.data[i]!, events.metadata[i]!] },
       header.expected,
       header.commands,
+      header.treeSize,
     );
     db.exec('COMMIT');
     return outcome;

@@ -95,7 +95,7 @@ function storedNodeInto(s: MerkleStatements, streamId: string, level: number, id
 }
 
 /** Called for each subtree of ≥ BLOCK leaves a push completes: its level, index, and where its hash is in `words`. */
-type Completed = (level: number, idx: number, words: Int32Array, at: number) => void;
+export type Completed = (level: number, idx: number, words: Int32Array, at: number) => void;
 
 /**
  * A tree's right edge: the roots of its perfect subtrees, largest (leftmost) first — one per set bit of `size` — as
@@ -197,7 +197,7 @@ function leavesOfChainHashes(hashes: readonly string[]): Int32Array {
 }
 
 /** Pushes the chain hashes, as leaves, into the frontier. */
-function pushChainHashes(f: WordFrontier, hashes: readonly string[], completed?: Completed): void {
+export function pushChainHashes(f: WordFrontier, hashes: readonly string[], completed?: Completed): void {
   if (hashes.length >= MANY) {
     f.pushMany(leavesOfChainHashes(hashes), hashes.length, completed);
     return;
@@ -213,7 +213,7 @@ function pushChainHashes(f: WordFrontier, hashes: readonly string[], completed?:
  * The frontier of the stored tree of `size` leaves: the stored rows for its subtrees of ≥ BLOCK leaves, and the last,
  * incomplete block hashed from its chain hashes (≤ 255).
  */
-function frontierFromStore(s: MerkleStatements, streamId: string, size: number): WordFrontier {
+export function frontierFromStore(s: MerkleStatements, streamId: string, size: number): WordFrontier {
   const f = new WordFrontier();
   let start = 0;
   for (let level = 52; level >= BLOCK_LEVEL; level--) {
@@ -359,4 +359,81 @@ export function catchUpTrees(db: DatabaseSync, writer: MerkleTreeWriter, chunk =
     }
   }
   return added;
+}
+
+/** A stretch of a stream's tree hashed off the append path, to be stored when the stored tree still has `base` leaves. */
+export interface TreeExtension {
+  readonly streamId: string;
+  /** The stored size this extension continues from; stored anywhere else, it is not written (see the store's apply). */
+  readonly base: number;
+  readonly size: number;
+  /** The complete subtrees of ≥ BLOCK leaves it completes: level, index, hash. */
+  readonly nodes: readonly (readonly [level: number, idx: number, hash: Uint8Array])[];
+}
+
+/**
+ * The tree writer that follows the log (merkle-tree-worker.ts runs it in its own thread): it is given the chain
+ * hashes of each committed append, hashes them into the stream's frontier at once, and hands out what the stored tree
+ * lacks as `TreeExtension`s, which the store writes (docs/proofs.md § 7). It only reads the file: its frontier
+ * starts from the stored tree (rows and the last block's chain hashes), and leaves it was never given (another
+ * process's appends, or ones the store could not hand over) are read from the events, which are committed before
+ * their hashes arrive here.
+ */
+export class MerkleTreeFollower {
+  readonly #db: DatabaseSync;
+  readonly #s: MerkleStatements;
+  readonly #streams = new Map<string, { frontier: WordFrontier; base: number; nodes: [number, number, Uint8Array][] }>();
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#s = merkleStatements(db);
+  }
+
+  /** Takes the leaves of revisions firstRevision … (hashes: their chain hashes, in order). */
+  take(streamId: string, firstRevision: number, hashes: readonly string[]): void {
+    let stream = this.#streams.get(streamId);
+    if (stream === undefined) {
+      // One read transaction: the stored size, its rows and the last block's chain hashes agree with one another.
+      this.#db.exec('BEGIN');
+      try {
+        const size = storedTreeSize(this.#s, streamId);
+        stream = { frontier: frontierFromStore(this.#s, streamId, size), base: size, nodes: [] };
+      } finally {
+        this.#db.exec('COMMIT');
+      }
+      this.#streams.set(streamId, stream);
+    }
+    const { frontier, nodes } = stream;
+    const completed: Completed = (level, idx, words, at) => {
+      nodes.push([level, idx, bytesOfWords(words, at)]);
+    };
+    try {
+      if (frontier.size < firstRevision) pushChainHashes(frontier, chainHashesOf(this.#s, streamId, frontier.size, firstRevision), completed);
+      // Leaves the stored tree already had when this stream's frontier was read (another process took them) are not
+      // taken twice.
+      const skip = frontier.size - firstRevision;
+      if (skip < hashes.length) pushChainHashes(frontier, skip > 0 ? hashes.slice(skip) : hashes, completed);
+    } catch (error) {
+      // A frontier half-way through an extension is never used again: the next leaves start from the stored tree.
+      this.#streams.delete(streamId);
+      throw error;
+    }
+  }
+
+  /** What the stored tree lacks of every stream taken since the last call; from then on, assumed stored. */
+  extensions(): TreeExtension[] {
+    const out: TreeExtension[] = [];
+    for (const [streamId, stream] of this.#streams) {
+      if (stream.frontier.size === stream.base) continue;
+      out.push({ streamId, base: stream.base, size: stream.frontier.size, nodes: stream.nodes });
+      stream.base = stream.frontier.size;
+      stream.nodes = [];
+    }
+    return out;
+  }
+
+  /** The store did not write this stream's extension (the stored tree had moved): start again from the stored tree. */
+  forget(streamId: string): void {
+    this.#streams.delete(streamId);
+  }
 }

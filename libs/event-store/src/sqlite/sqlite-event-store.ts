@@ -16,13 +16,28 @@ import {
 } from './append-transaction.js';
 import type { AppendAnswer, AppendChunk, AppendJob, AppendWorkerData } from './append-worker.js';
 import { inclusionPath, consistencyPath, EMPTY_TREE_HASH } from '../merkle.js';
-import { catchUpTrees, MERKLE_SCHEMA, merkleStatements, MerkleTreeError, storedTreeSize, subtreeHashes, type MerkleStatements } from './merkle-tree.js';
+import {
+  catchUpTrees,
+  MERKLE_SCHEMA,
+  merkleStatements,
+  MerkleTreeError,
+  MerkleTreeWriter,
+  storedTreeSize,
+  subtreeHashes,
+  type MerkleStatements,
+  type TreeExtension,
+} from './merkle-tree.js';
+import type { TreeAnswer, TreeRequest, TreeWorkerData } from './merkle-tree-worker.js';
 import { nextTurn, STORED_LINKS_SQL, storedLinks } from './stored-links.js';
 
 /** The compiled worker beside this module; absent when the sources run directly (tests), which walk in one thread. */
 const CHAIN_RANGE_WORKER = fileURLToPath(new URL('./chain-range-worker.js', import.meta.url));
 /** Likewise for large appends: absent under jest (sources), where every append runs in the caller's thread. */
 const APPEND_WORKER = fileURLToPath(new URL('./append-worker.js', import.meta.url));
+/** Likewise for the tree writer that follows the log: without it (sources, memory) the tree grows inside each append. */
+const MERKLE_TREE_WORKER = fileURLToPath(new URL('./merkle-tree-worker.js', import.meta.url));
+/** Chain hashes gathered before they are posted to the tree writer (#handToTree). */
+const TREE_POST_LEAVES = 512;
 /** Events canonicalized per event-loop turn while a large append is handed to its worker. */
 const WORKER_CHUNK = 1000;
 const KNOWN_IDS_SLICE = 5000;
@@ -84,11 +99,23 @@ export interface SqliteEventStoreOptions {
   /** Tests only: the compiled `append-worker.js` to use when the sources run under jest. */
   readonly appendWorkerFile?: string;
   /**
-   * Keep each stream's Merkle tree (docs/proofs.md): grown in every append's transaction, caught up on open
-   * for events stored without it. Default true; false only for the benchmark's baseline (the tree is then caught up at
-   * the next open with it on).
+   * Keep each stream's Merkle tree (docs/proofs.md § 7): grown by a tree writer that follows the log in a thread of
+   * its own (in memory, and when its compiled worker is not beside this module, inside every append's transaction),
+   * caught up on open for events stored without it. Default true; false only for the benchmark's baseline (the tree
+   * is then caught up at the next open with it on).
    */
   readonly merkle?: boolean;
+  /** Tests only: the compiled `merkle-tree-worker.js` to use when the sources run under jest. */
+  readonly merkleWorkerFile?: string;
+  /**
+   * With the tree writer following the log: an append that leaves the tree more than this many leaves behind the
+   * events this store acknowledged waits until it has caught up (default 65 536), so the lag is bounded.
+   */
+  readonly merkleMaxLag?: number;
+  /** The tree writer hands over what it hashed every this many leaves (default 16 384)… */
+  readonly merkleFlushLeaves?: number;
+  /** …or this long after the first leaf it has not handed over (default 50 ms); the store writes it then. */
+  readonly merkleFlushMs?: number;
 }
 
 /**
@@ -172,6 +199,10 @@ function listenersOf(key: string): Set<() => void> {
   return set;
 }
 
+interface TreeThread {
+  readonly thread: Worker;
+}
+
 interface AppendThread {
   readonly thread: Worker;
   readonly jobs: Map<number, { resolve(answer: AppendAnswer): void; reject(error: Error): void }>;
@@ -218,6 +249,32 @@ export class SqliteEventStore implements EventStore {
   /** The append worker (started at the first large append, ended by close()) and the appends it holds, by job. */
   #appendWorkerThread: AppendThread | undefined;
   #lastJob = 0;
+  /** The compiled tree worker when the tree follows the log (docs/proofs.md § 7), undefined when appends grow it. */
+  readonly #treeWorker: string | undefined;
+  /** Used on open (catch-up) and when an extension of the tree writer no longer fits the stored tree. */
+  readonly #treeWriter: MerkleTreeWriter | undefined;
+  readonly #treeMaxLag: number;
+  readonly #treeFlushLeaves: number;
+  readonly #treeFlushMs: number;
+  #treeThread: TreeThread | undefined;
+  /** Chain hashes acknowledged and not yet posted to the tree writer (#handToTree). */
+  #treeOutbox: { streamId: string; firstRevision: number; hashes: string[] }[] = [];
+  #treeOutboxLeaves = 0;
+  #treePostTimer: NodeJS.Timeout | undefined;
+  /** Leaves handed to the tree writer, and of those, how many the stored tree has (or that were given up). */
+  #treePosted = 0;
+  #treeStored = 0;
+  /** Extensions handed back and not yet written, with the posted leaves they account for. */
+  #treeQueue: { extensions: TreeExtension[]; leaves: number }[] = [];
+  #treeWriteTimer: NodeJS.Timeout | undefined;
+  #treeWriteSoon = false;
+  /** Woken whenever #treeStored grows. */
+  #treeWaiters: (() => void)[] = [];
+  /** What went wrong in the tree writer since caughtUp() last reported it. */
+  #treeError: Error | undefined;
+  /** Per stream: leaves the tree has taken or been handed (appends below are refused: events deleted under it). */
+  readonly #treeFloors = new Map<string, number>();
+  #lockWaits = 0;
 
   private constructor(path: string, options: SqliteEventStoreOptions) {
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
@@ -246,9 +303,16 @@ export class SqliteEventStore implements EventStore {
     this.#merkleOn = options.merkle ?? true;
     this.#db.exec(MERKLE_SCHEMA);
     this.#merkle = merkleStatements(this.#db);
-    this.#appendStatements = appendStatements(this.#db, this.#merkleOn);
-    // A store made before the tree existed (or written with it off) gets its trees built here, once.
-    if (this.#appendStatements.merkle !== undefined) catchUpTrees(this.#db, this.#appendStatements.merkle);
+    const treeWorker = options.merkleWorkerFile ?? MERKLE_TREE_WORKER;
+    this.#treeWorker = this.#merkleOn && this.#path !== undefined && existsSync(treeWorker) ? treeWorker : undefined;
+    this.#treeMaxLag = options.merkleMaxLag ?? 65_536;
+    this.#treeFlushLeaves = options.merkleFlushLeaves ?? 16_384;
+    this.#treeFlushMs = options.merkleFlushMs ?? 50;
+    this.#appendStatements = appendStatements(this.#db, this.#merkleOn && this.#treeWorker === undefined);
+    this.#treeWriter = this.#appendStatements.merkle ?? (this.#merkleOn ? new MerkleTreeWriter(this.#db) : undefined);
+    // A store made before the tree existed (or written with it off, or closed by a crash before its tree writer had
+    // caught up) gets its trees built here.
+    if (this.#treeWriter !== undefined) catchUpTrees(this.#db, this.#treeWriter);
     if (options.maxPageCount !== undefined) this.#db.exec(`PRAGMA max_page_count = ${Math.floor(options.maxPageCount)}`);
     this.#maxPageCount = options.maxPageCount;
     this.#workerAppendFrom = Math.max(1, options.workerAppendFrom ?? 2000);
@@ -294,10 +358,12 @@ export class SqliteEventStore implements EventStore {
       ids.add(event.id);
     }
     const commands = options.commands ?? [];
+    const treeSize = this.#treeWorker === undefined ? 0 : this.#treeFloor(streamId);
     const outcome =
       this.#appendWorker !== undefined && events.length >= this.#workerAppendFrom
-        ? await this.#appendInWorker(this.#appendWorker, streamId, events, expected, commands)
-        : await this.#appendHere(streamId, events, expected, commands);
+        ? await this.#appendInWorker(this.#appendWorker, streamId, events, expected, commands, treeSize)
+        : await this.#appendHere(streamId, events, expected, commands, treeSize);
+    if (outcome.kind === 'written' && this.#treeWorker !== undefined) await this.#handToTree(this.#treeWorker, streamId, outcome.firstRevision, outcome.hashes);
     switch (outcome.kind) {
       case 'replay':
         return outcome.result;
@@ -335,6 +401,7 @@ export class SqliteEventStore implements EventStore {
     events: readonly EventToAppend[],
     expected: ExpectedRevision,
     commands: AppendOptions['commands'] & {},
+    treeSize: number,
   ): Promise<AppendOutcome> {
     const deadline = performance.now() + this.#busyTimeoutMs;
     while (!this.#tryBegin(deadline)) {
@@ -347,7 +414,9 @@ export class SqliteEventStore implements EventStore {
         types: events.map((e) => e.type),
         canonical: (i: number) => [canonicalJson(events[i]!.data), canonicalJson(events[i]!.metadata)] as const,
       };
-      const outcome = appendInTransaction(this.#appendStatements, streamId, batch, expected, commands);
+      const outcome = appendInTransaction(this.#appendStatements, streamId, batch, expected, commands, treeSize);
+      // The tree writer's rows ride on this transaction: no write lock of their own, no commit of their own.
+      if (this.#treeQueue.length > 0) this.#writeTreeExtensions();
       this.#commit.run();
       return outcome;
     } catch (error) {
@@ -370,6 +439,7 @@ export class SqliteEventStore implements EventStore {
     events: readonly EventToAppend[],
     expected: ExpectedRevision,
     commands: AppendOptions['commands'] & {},
+    treeSize: number,
   ): Promise<AppendOutcome> {
     const worker = this.#appendThread(file);
     const job = ++this.#lastJob;
@@ -378,7 +448,7 @@ export class SqliteEventStore implements EventStore {
     const running = (async () => {
       try {
         worker.thread.ref();
-        const header: AppendJob = { kind: 'job', job, streamId, expected, commands, count: events.length };
+        const header: AppendJob = { kind: 'job', job, streamId, expected, commands, count: events.length, treeSize };
         worker.thread.postMessage(header);
         for (let from = 0; from < events.length; from += WORKER_CHUNK) {
           const slice = events.slice(from, from + WORKER_CHUNK);
@@ -417,7 +487,12 @@ export class SqliteEventStore implements EventStore {
    */
   #appendThread(file: string): AppendThread {
     if (this.#appendWorkerThread !== undefined) return this.#appendWorkerThread;
-    const settings: AppendWorkerData = { path: this.#path!, busyTimeoutMs: this.#busyTimeoutMs, maxPageCount: this.#maxPageCount, merkle: this.#merkleOn };
+    const settings: AppendWorkerData = {
+      path: this.#path!,
+      busyTimeoutMs: this.#busyTimeoutMs,
+      maxPageCount: this.#maxPageCount,
+      merkle: this.#appendStatements.merkle !== undefined,
+    };
     const thread = new Worker(file, { workerData: settings });
     const worker: AppendThread = { thread, jobs: new Map() };
     const fail = (error: Error) => {
@@ -430,6 +505,223 @@ export class SqliteEventStore implements EventStore {
     thread.on('exit', (code) => fail(new Error(`append worker exited (${code}) without an answer`)));
     this.#appendWorkerThread = worker;
     return worker;
+  }
+
+  /** Leaves of this stream the tree has taken or been handed (read from the stored tree at the stream's first append). */
+  #treeFloor(streamId: string): number {
+    let floor = this.#treeFloors.get(streamId);
+    if (floor === undefined) {
+      floor = storedTreeSize(this.#merkle, streamId);
+      this.#treeFloors.set(streamId, floor);
+    }
+    return floor;
+  }
+
+  /**
+   * Hands a committed append's chain hashes to the tree writer, and waits — the bound on the lag — when the tree is
+   * more than merkleMaxLag leaves behind what this store acknowledged. Small appends are gathered first (a message to
+   * another thread costs tens of µs of CPU, thread wake-ups included, more than hashing one leaf): they are posted
+   * at TREE_POST_LEAVES leaves, at the next timer turn, or when someone waits for the tree.
+   */
+  async #handToTree(file: string, streamId: string, firstRevision: number, hashes: readonly string[]): Promise<void> {
+    this.#treeFloors.set(streamId, Math.max(this.#treeFloor(streamId), firstRevision + hashes.length));
+    if (this.#treePosted === this.#treeStored) this.#treeThreadOf(file).thread.ref();
+    this.#treePosted += hashes.length;
+    const last = this.#treeOutbox.at(-1);
+    if (last !== undefined && last.streamId === streamId && last.firstRevision + last.hashes.length === firstRevision)
+      for (const h of hashes) last.hashes.push(h);
+    else this.#treeOutbox.push({ streamId, firstRevision, hashes: [...hashes] });
+    this.#treeOutboxLeaves += hashes.length;
+    if (this.#treeOutboxLeaves >= TREE_POST_LEAVES) this.#postToTree();
+    else this.#treePostTimer ??= setTimeout(() => this.#postToTree(), 0);
+    if (this.#treePosted - this.#treeStored > this.#treeMaxLag) await this.#treeCaughtUp();
+  }
+
+  /** The gathered chain hashes to the tree writer, one message per stretch of a stream (joined: one string to copy). */
+  #postToTree(): void {
+    if (this.#treePostTimer !== undefined) clearTimeout(this.#treePostTimer);
+    this.#treePostTimer = undefined;
+    const outbox = this.#treeOutbox;
+    this.#treeOutbox = [];
+    this.#treeOutboxLeaves = 0;
+    if (outbox.length === 0 || this.#treeWorker === undefined) return;
+    const tree = this.#treeThreadOf(this.#treeWorker);
+    for (const { streamId, firstRevision, hashes } of outbox) {
+      const request: TreeRequest = { kind: 'leaves', streamId, firstRevision, hashes: hashes.join('') };
+      tree.thread.postMessage(request);
+    }
+  }
+
+  /** The tree writer, started at the first append and kept until close(); one that dies is replaced at the next. */
+  #treeThreadOf(file: string): TreeThread {
+    if (this.#treeThread !== undefined) return this.#treeThread;
+    const settings: TreeWorkerData = { path: this.#path!, busyTimeoutMs: this.#busyTimeoutMs, flushLeaves: this.#treeFlushLeaves, flushMs: this.#treeFlushMs };
+    const thread = new Worker(file, { workerData: settings });
+    const tree: TreeThread = { thread };
+    const lost = (error: Error) => {
+      if (this.#treeThread !== tree) return;
+      this.#treeThread = undefined;
+      // What it held is lost: the stored tree lags until the next writer reads the missing leaves from the events
+      // (its first leaves of each stream continue from the stored tree), or the next open catches it up.
+      this.#treeError ??= error;
+      this.#treeQueue.push({ extensions: [], leaves: this.#treePosted - this.#treeStored - this.#queuedLeaves() - this.#treeOutboxLeaves });
+      this.#scheduleTreeWrite(0);
+    };
+    thread.on('message', (answer: TreeAnswer) => {
+      if (answer.kind === 'error') {
+        this.#treeError ??= Object.assign(new MerkleTreeError(answer.message), { name: answer.name });
+        return;
+      }
+      this.#treeQueue.push({ extensions: answer.extensions, leaves: answer.leaves });
+      // Written by the next append's transaction, or by one of its own when none comes soon; someone waiting for the
+      // tree gets one transaction, once the answer to its flush is here.
+      if (this.#treeWaiters.length === 0) this.#scheduleTreeWrite(this.#treeFlushMs);
+      else if (answer.flushed) this.#scheduleTreeWrite(0);
+    });
+    thread.on('error', lost);
+    thread.on('exit', (code) => lost(new Error(`Merkle tree worker exited (${code})`)));
+    this.#treeThread = tree;
+    return tree;
+  }
+
+  #queuedLeaves(): number {
+    let n = 0;
+    for (const q of this.#treeQueue) n += q.leaves;
+    return n;
+  }
+
+  /** A transaction of the tree's own in `ms` (0: once the messages at hand are handled: one commit for them all). */
+  #scheduleTreeWrite(ms: number): void {
+    if (this.#treeWriteTimer !== undefined) {
+      if (ms > 0) return;
+      clearTimeout(this.#treeWriteTimer);
+    }
+    if (ms === 0 && this.#treeWriteSoon) return;
+    const write = () => {
+      this.#treeWriteTimer = undefined;
+      this.#treeWriteSoon = false;
+      this.#writeTreeAlone().catch((error: unknown) => {
+        // Nothing awaits a timer: the error is kept for caughtUp(), and the tree catches up at the next open. What
+        // could not be written is given up, or whoever waits for the tree (close() too) would wait forever.
+        this.#treeError ??= error as Error;
+        this.#giveUpTreeQueue();
+      });
+    };
+    if (ms === 0) {
+      this.#treeWriteTimer = undefined;
+      this.#treeWriteSoon = true;
+      setImmediate(write);
+    } else this.#treeWriteTimer = setTimeout(write, ms);
+  }
+
+  /**
+   * The tree writer's extensions in a transaction of their own (no append came to carry them), committed without an
+   * fsync (synchronous = NORMAL for it alone): the tree is rebuilt from the events on open, so a power loss may
+   * take these rows, never an event; WAL frames are synced in order, so the next append's fsync makes them durable.
+   */
+  async #writeTreeAlone(): Promise<void> {
+    if (this.#treeQueue.length === 0) return;
+    const deadline = performance.now() + this.#busyTimeoutMs;
+    // NORMAL only from a BEGIN that succeeds to its COMMIT, nothing awaited in between: no append of this connection
+    // can commit under it.
+    for (;;) {
+      this.#db.exec('PRAGMA synchronous = NORMAL');
+      let begun = false;
+      try {
+        begun = this.#tryBegin(deadline);
+      } finally {
+        if (!begun) this.#db.exec('PRAGMA synchronous = FULL');
+      }
+      if (begun) break;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    try {
+      this.#writeTreeExtensions();
+      this.#commit.run();
+    } catch (error) {
+      if (this.#db.isTransaction) this.#rollback.run();
+      throw this.#classified(error);
+    } finally {
+      this.#db.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
+  /**
+   * Inside a write transaction: stores the extensions handed back. Each is written only onto the stored tree it was
+   * hashed from (same size); a stored tree that moved meanwhile (another process's appends grew it) is caught up from
+   * the events by the inline writer, or already covers it, and the tree writer starts that stream again from what is
+   * stored. In a savepoint: whatever goes wrong here must not take the append carrying it down.
+   */
+  #writeTreeExtensions(): void {
+    const queue = this.#treeQueue;
+    this.#treeQueue = [];
+    let leaves = 0;
+    this.#db.exec('SAVEPOINT tree');
+    try {
+      for (const { extensions, leaves: n } of queue) {
+        leaves += n;
+        for (const x of extensions) {
+          const stored = storedTreeSize(this.#merkle, x.streamId);
+          if (stored === x.base) {
+            for (const [level, idx, hash] of x.nodes) this.#merkle.insertNode.run(x.streamId, level, idx, hash);
+            this.#merkle.setSize.run(x.streamId, x.size);
+            continue;
+          }
+          if (stored < x.size) this.#treeWriter!.extend(x.streamId, x.size, undefined, []);
+          const forget: TreeRequest = { kind: 'forget', streamId: x.streamId };
+          this.#treeThread?.thread.postMessage(forget);
+        }
+      }
+      this.#db.exec('RELEASE tree');
+    } catch (error) {
+      this.#db.exec('ROLLBACK TO tree');
+      this.#db.exec('RELEASE tree');
+      this.#treeError ??= error as Error;
+      for (const { extensions } of queue)
+        for (const x of extensions) this.#treeThread?.thread.postMessage({ kind: 'forget', streamId: x.streamId } satisfies TreeRequest);
+    }
+    // Counted even when given up: they are the next open's catch-up, and waiting longer would not bring them.
+    this.#treeStored += leaves;
+    if (this.#treeStored === this.#treePosted) this.#treeThread?.thread.unref();
+    const waiters = this.#treeWaiters;
+    this.#treeWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** The queued extensions, not written: the tree writer starts their streams again from the stored tree. */
+  #giveUpTreeQueue(): void {
+    const queue = this.#treeQueue;
+    this.#treeQueue = [];
+    for (const { extensions, leaves } of queue) {
+      this.#treeStored += leaves;
+      for (const x of extensions) this.#treeThread?.thread.postMessage({ kind: 'forget', streamId: x.streamId } satisfies TreeRequest);
+    }
+    if (this.#treeStored === this.#treePosted) this.#treeThread?.thread.unref();
+    const waiters = this.#treeWaiters;
+    this.#treeWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Until the stored tree has every leaf handed to the tree writer so far. */
+  async #treeCaughtUp(): Promise<void> {
+    const target = this.#treePosted;
+    this.#postToTree();
+    while (this.#treeStored < target) {
+      const woken = new Promise<void>((resolve) => this.#treeWaiters.push(resolve));
+      if (this.#treeQueue.length > 0) this.#scheduleTreeWrite(0);
+      else this.#treeThread?.thread.postMessage({ kind: 'flush' } satisfies TreeRequest);
+      await woken;
+    }
+  }
+
+  /** How often a write transaction of this store's connection found the write lock taken and waited (1 ms each). */
+  get lockWaits(): number {
+    return this.#lockWaits;
+  }
+
+  /** Leaves this store acknowledged that its stored tree does not have yet (0 when appends grow the tree). */
+  get merkleLag(): number {
+    return this.#treePosted - this.#treeStored;
   }
 
   /**
@@ -446,6 +738,7 @@ export class SqliteEventStore implements EventStore {
       return true;
     } catch (error) {
       if (!isBusy(error) || performance.now() >= deadline) throw this.#classified(error);
+      this.#lockWaits++;
       return false;
     } finally {
       this.#db.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`);
@@ -671,6 +964,13 @@ export class SqliteEventStore implements EventStore {
       this.#assertTree(streamId, toSize);
       return consistencyPath(fromSize, toSize, subtreeHashes(this.#merkle, streamId, toSize)).map((b) => b.toString('hex'));
     },
+    caughtUp: async () => {
+      this.#assertOpen();
+      await this.#treeCaughtUp();
+      const error = this.#treeError;
+      this.#treeError = undefined;
+      if (error !== undefined) throw error;
+    },
   };
 
   #assertTree(streamId: string, treeSize: number): void {
@@ -692,6 +992,18 @@ export class SqliteEventStore implements EventStore {
     this.#closed = true;
     // An append acknowledged after close would be one the caller cannot read back here; let those under way finish.
     await Promise.allSettled([...this.#inWorker]);
+    // The tree is drained: what this store acknowledged is in the stored tree when close() returns (a failure of the
+    // tree writer leaves it to the next open's catch-up; the events are stored either way).
+    await this.#treeCaughtUp();
+    if (this.#treeWriteTimer !== undefined) clearTimeout(this.#treeWriteTimer);
+    const tree = this.#treeThread;
+    this.#treeThread = undefined;
+    if (tree !== undefined) {
+      const exited = new Promise((resolve) => tree.thread.once('exit', resolve));
+      tree.thread.ref();
+      tree.thread.postMessage({ kind: 'close' } satisfies TreeRequest);
+      await exited;
+    }
     const worker = this.#appendWorkerThread;
     this.#appendWorkerThread = undefined;
     if (worker !== undefined) {
