@@ -82,6 +82,13 @@ export async function benchAccessIntervals(options: {
   /** Role sets seen for the first time: their whole history, computed once (the projection writes it as a rewrite). */
   const roleSetHistories = { sets: 0, ms: 0, changes: 0 };
   const window = options.window ?? 100_000;
+  const stopProfile = async (session: Session, at: number): Promise<undefined> => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(options.profile!.file, JSON.stringify(profile));
+    session.disconnect();
+    log(`  profile of events ${options.profile!.from.toLocaleString('en')}–${at.toLocaleString('en')} written to ${options.profile!.file}`);
+    return undefined;
+  };
   let session: Session | undefined;
   t0 = performance.now();
   let lastLog = t0;
@@ -95,13 +102,7 @@ export async function benchAccessIntervals(options: {
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
     }
-    if (session !== undefined && i === options.profile!.to) {
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync(options.profile!.file, JSON.stringify(profile));
-      session.disconnect();
-      session = undefined;
-      log(`  profile of events ${options.profile!.from}–${options.profile!.to} written to ${options.profile!.file}`);
-    }
+    if (session !== undefined && i === options.profile!.to) session = await stopProfile(session, i);
     const tenantId = String((stored.metadata as { tenantId?: string }).tenantId);
     let t = tenants.get(tenantId);
     if (!t) tenants.set(tenantId, (t = new TenantIntervals(tenantId)));
@@ -153,6 +154,7 @@ export async function benchAccessIntervals(options: {
     }
   }
   const produceMs = performance.now() - t0;
+  if (session !== undefined) await stopProfile(session, i);
   log(
     `intervals: ${i.toLocaleString('en')} events → ${changes.toLocaleString('en')} open/close changes (${late} late events) in ${(produceMs / 1000).toFixed(1)} s = ${Math.round(i / (produceMs / 1000)).toLocaleString('en')} events/s (fold alone: ${Math.round(events / (foldMs / 1000)).toLocaleString('en')} events/s)`,
   );
