@@ -139,7 +139,12 @@ describe('fact store (R60, R61)', () => {
   test('liveItems: never an item outside items(), and never leaves out one whose membership holds at some instant from `since` on (late, snapshot, rollback)', () => {
     // Users joining and leaving one group (inGroup true/false), some late; a user's groups and the group's users are
     // read with their membership facts as evolve.ts writes them.
-    const opArb = fc.record({ user: fc.integer({ min: 0, max: 5 }), join: fc.boolean(), at: fc.integer({ min: 0, max: 40 }), lag: fc.integer({ min: 0, max: 20 }) });
+    const opArb = fc.record({
+      user: fc.integer({ min: 0, max: 5 }),
+      join: fc.boolean(),
+      at: fc.integer({ min: 0, max: 40 }),
+      lag: fc.integer({ min: 0, max: 20 }),
+    });
     let run = 0;
     let leftOut = 0;
     fc.assert(
