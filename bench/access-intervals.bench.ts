@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +14,10 @@ import { AccessIntervalWriter, migrate, openClickHouse, type AccessIntervalChang
  * events alone (the same run), and how fast the changes go into chDB through AccessIntervalWriter.
  *
  * `node dist/bench/access-intervals.bench.js` (after `npm run build`); BENCH_EVENTS limits the events read,
- * BENCH_DATASET points at another events.sqlite, BENCH_INGEST=0 skips the chDB part.
+ * BENCH_DATASET points at another events.sqlite, BENCH_INGEST=0 skips the chDB part, BENCH_SKIP_FOLD=1 skips the
+ * fold-only baseline. The producer's rate is printed per window of BENCH_WINDOW events (default 100 000), so a cost
+ * that grows with the history shows as a falling rate. BENCH_PROFILE=FROM-TO[:file] takes a CPU profile of the
+ * producer between those positions (`.cpuprofile`, default `access-intervals-FROM-TO.cpuprofile`).
  */
 
 export interface AccessIntervalsBenchResult {
@@ -28,6 +32,9 @@ export async function benchAccessIntervals(options: {
   path: string;
   maxEvents?: number;
   ingest?: boolean;
+  foldBaseline?: boolean;
+  window?: number;
+  profile?: { from: number; to: number; file: string };
   log?: (line: string) => void;
 }): Promise<AccessIntervalsBenchResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -48,7 +55,7 @@ export async function benchAccessIntervals(options: {
   // Baseline: fold only (what the effective-access projection does), same events, same process.
   let t0 = performance.now();
   let events = 0;
-  {
+  if (options.foldBaseline !== false) {
     const tenants = new Map<string, TenantIntervals>();
     for await (const stored of read()) {
       const tenantId = String((stored.metadata as { tenantId?: string }).tenantId);
@@ -58,7 +65,7 @@ export async function benchAccessIntervals(options: {
       events++;
     }
   }
-  const foldMs = performance.now() - t0;
+  const foldMs = Math.max(1, performance.now() - t0);
   log(
     `fold only: ${events.toLocaleString('en')} events in ${(foldMs / 1000).toFixed(1)} s = ${Math.round(events / (foldMs / 1000)).toLocaleString('en')} events/s`,
   );
@@ -74,10 +81,28 @@ export async function benchAccessIntervals(options: {
   const rewrites = { n: 0, ms: 0, members: 0, changes: 0 };
   /** Role sets seen for the first time: their whole history, computed once (the projection writes it as a rewrite). */
   const roleSetHistories = { sets: 0, ms: 0, changes: 0 };
+  const window = options.window ?? 100_000;
+  const stopProfile = async (session: Session, at: number): Promise<undefined> => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(options.profile!.file, JSON.stringify(profile));
+    session.disconnect();
+    log(`  profile of events ${options.profile!.from.toLocaleString('en')}–${at.toLocaleString('en')} written to ${options.profile!.file}`);
+    return undefined;
+  };
+  let session: Session | undefined;
   t0 = performance.now();
   let lastLog = t0;
+  let windowStart = t0;
+  let windowChanges = 0;
   let i = 0;
   for await (const stored of read()) {
+    if (options.profile !== undefined && i === options.profile.from) {
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
+    if (session !== undefined && i === options.profile!.to) session = await stopProfile(session, i);
     const tenantId = String((stored.metadata as { tenantId?: string }).tenantId);
     let t = tenants.get(tenantId);
     if (!t) tenants.set(tenantId, (t = new TenantIntervals(tenantId)));
@@ -115,12 +140,21 @@ export async function benchAccessIntervals(options: {
       }
       roleSetHistories.ms += performance.now() - h;
     }
-    if (++i % 10_000 === 0 && performance.now() - lastLog > 30_000) {
+    if (++i % window === 0) {
+      const now = performance.now();
+      log(
+        `  window ${(i - window).toLocaleString('en')}–${i.toLocaleString('en')}: ${((now - windowStart) / 1000).toFixed(1)} s = ${Math.round(window / ((now - windowStart) / 1000)).toLocaleString('en')} events/s, ${(changes - windowChanges).toLocaleString('en')} changes (${((now - t0) / 1000).toFixed(0)} s in all)`,
+      );
+      windowStart = now;
+      windowChanges = changes;
+      lastLog = now;
+    } else if (i % 10_000 === 0 && performance.now() - lastLog > 30_000) {
       lastLog = performance.now();
       log(`  … ${i.toLocaleString('en')} events, ${changes.toLocaleString('en')} changes, ${((lastLog - t0) / 1000).toFixed(0)} s`);
     }
   }
   const produceMs = performance.now() - t0;
+  if (session !== undefined) await stopProfile(session, i);
   log(
     `intervals: ${i.toLocaleString('en')} events → ${changes.toLocaleString('en')} open/close changes (${late} late events) in ${(produceMs / 1000).toFixed(1)} s = ${Math.round(i / (produceMs / 1000)).toLocaleString('en')} events/s (fold alone: ${Math.round(events / (foldMs / 1000)).toLocaleString('en')} events/s)`,
   );
@@ -169,5 +203,15 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     path,
     ...(process.env['BENCH_EVENTS'] ? { maxEvents: Number(process.env['BENCH_EVENTS']) } : {}),
     ingest: process.env['BENCH_INGEST'] !== '0',
+    foldBaseline: process.env['BENCH_SKIP_FOLD'] !== '1',
+    ...(process.env['BENCH_WINDOW'] ? { window: Number(process.env['BENCH_WINDOW']) } : {}),
+    ...(process.env['BENCH_PROFILE'] ? { profile: profileWindow(process.env['BENCH_PROFILE']) } : {}),
   });
+}
+
+function profileWindow(spec: string): { from: number; to: number; file: string } {
+  const match = /^(\d+)-(\d+)(?::(.+))?$/.exec(spec);
+  if (match === null) throw new Error(`BENCH_PROFILE=${spec}: expected FROM-TO or FROM-TO:file`);
+  const [, from, to, file] = match;
+  return { from: Number(from), to: Number(to), file: file ?? `access-intervals-${from}-${to}.cpuprofile` };
 }

@@ -162,7 +162,8 @@ function groupRolesNow(r: FactReader, orgId: string, groupId: string): GroupRole
 export function rolePaths(r: FactReader, orgId: string, userId: string): RolePaths {
   const paths: RolePath[] = [];
   const excluded: Link[] = [];
-  for (const groupId of r.items(lookupKey.groupsOfUser(userId))) {
+  // The groups the user had not left for good before the reader's instant: a user's groups ever only grow.
+  for (const groupId of r.liveItems(lookupKey.groupsOfUser(userId))) {
     const inGroup = r.get<boolean>(lookupKey.inGroup(groupId, userId));
     if (inGroup?.value !== true) continue;
     const held = groupRoles(r, orgId, groupId);
@@ -373,7 +374,7 @@ export function memberSpendLimitOf(r: FactReader, m: MemberCore, limited?: Reado
   // R42: several group limits → lowest or highest, as the organization's precedence says (lowest by default).
   const precedence = r.get<SpendingPrecedence>(lookupKey.spendingPrecedence(m.orgId));
   const highest = precedence?.value === 'highest';
-  for (const groupId of r.items(lookupKey.groupsOfUser(m.userId))) {
+  for (const groupId of r.liveItems(lookupKey.groupsOfUser(m.userId))) {
     if (limited !== undefined && !limited.has(groupId)) continue;
     if (r.value<boolean>(lookupKey.inGroup(groupId, m.userId)) !== true) continue;
     if (r.value<GroupFacts | null>(lookupKey.group(groupId)) == null) continue;

@@ -72,9 +72,10 @@ const FOLD: { [E in EventType]: Folder<E> } = {
   GroupRenamed: (f, d, ev) => f.write(internKey.groupName(d.groupId), d.name, ev),
   GroupDeleted: (f, d, ev) => f.write(internKey.group(d.groupId), null, ev),
   UserAddedToGroup(f, d, ev) {
-    f.addToSet(internKey.groupsOfUser(d.userId), d.groupId, ev);
-    f.addToSet(internKey.usersOfGroup(d.groupId), d.userId, ev);
-    f.write(internKey.inGroup(d.groupId, d.userId), true, ev);
+    const inGroup = internKey.inGroup(d.groupId, d.userId);
+    f.addToSet(internKey.groupsOfUser(d.userId), d.groupId, ev, inGroup);
+    f.addToSet(internKey.usersOfGroup(d.groupId), d.userId, ev, inGroup);
+    f.write(inGroup, true, ev);
   },
   UserRemovedFromGroup: (f, d, ev) => f.write(internKey.inGroup(d.groupId, d.userId), false, ev),
 
@@ -131,12 +132,14 @@ const FOLD: { [E in EventType]: Folder<E> } = {
   // workspace users are indexes: whom an organization-wide ceiling or a workspace can change at all (ever added, never
   // removed; the interval producer reads them, docs/access-intervals.md).
   GroupSpendLimitSet(f, d, ev) {
-    if (d.cents !== null) f.addToSet(internKey.limitedGroups(d.orgId), d.groupId, ev);
-    f.write(internKey.groupLimit(d.orgId, d.groupId), d.cents, ev);
+    const limit = internKey.groupLimit(d.orgId, d.groupId);
+    if (d.cents !== null) f.addToSet(internKey.limitedGroups(d.orgId), d.groupId, ev, limit);
+    f.write(limit, d.cents, ev);
   },
   MemberSpendLimitSet(f, d, ev) {
-    if (d.cents !== null) f.addToSet(internKey.limitedMembers(d.orgId), d.userId, ev);
-    f.write(internKey.memberLimit(d.orgId, d.userId), d.cents, ev);
+    const limit = internKey.memberLimit(d.orgId, d.userId);
+    if (d.cents !== null) f.addToSet(internKey.limitedMembers(d.orgId), d.userId, ev, limit);
+    f.write(limit, d.cents, ev);
   },
 
   ConsoleRoleSet(f, d, ev) {

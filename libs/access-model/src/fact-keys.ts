@@ -249,6 +249,27 @@ export const lookupKey: Keys = keysOf((parent, segment) => KEYS.find(parent, seg
 /** The names facts are written by (evolve.ts): interned on first use. */
 export const internKey: Keys = keysOf((parent, segment) => KEYS.child(parent, segment));
 
+/**
+ * The fact saying whether an item is still in a set, for the sets that have one (evolve.ts passes it to `addToSet`,
+ * and a fact store loaded from a snapshot finds it here): a user's groups and a group's users (`inGroup`), the
+ * members and groups with a spend limit (their limit; `null` ends it).
+ */
+export function membershipOfSet(set: FactKey): ((item: string) => FactKey) | undefined {
+  const [kind, id] = KEYS.name(set).split('|') as [string, string];
+  switch (kind) {
+    case 'groupsOfUser':
+      return (groupId) => internKey.inGroup(groupId, id);
+    case 'usersOfGroup':
+      return (userId) => internKey.inGroup(id, userId);
+    case 'limitedMembers':
+      return (userId) => internKey.memberLimit(id, userId);
+    case 'limitedGroups':
+      return (groupId) => internKey.groupLimit(id, groupId);
+    default:
+      return undefined;
+  }
+}
+
 export type MemberStatus = 'active' | 'suspended' | 'removed';
 export interface OrgFacts {
   readonly name: string;

@@ -1,6 +1,6 @@
 import type { Actor } from './envelope.js';
 import { EventTable, LONG_FACT, LazyVersion, grow, versionChain } from './fact-columns.js';
-import type { FactKey, SnapshotNames, StringTable } from './fact-keys.js';
+import { membershipOfSet, type FactKey, type SnapshotNames, type StringTable } from './fact-keys.js';
 import { columnsOf, snapshotOf, type FactStoreSnapshot } from './fact-snapshot.js';
 
 /**
@@ -59,6 +59,29 @@ export const NOW: View = { at: Number.POSITIVE_INFINITY, knownAt: Number.POSITIV
 
 const NO_ITEMS: readonly string[] = [];
 
+/** An item of a set whose membership fact's newest version ends it, and that version. */
+interface Ended {
+  readonly item: string;
+  readonly seq: number;
+}
+
+/**
+ * A set whose items each have a membership fact (a user's groups: `inGroup`): the items whose fact does not end
+ * them for good, and those it does, by the instant of that end. Reading at an instant then skips every item that
+ * left before it — what keeps a member's evaluation from growing with every group they ever left.
+ */
+interface MembershipIndex {
+  /** Items whose membership fact's newest version is not an end (or that have none yet), with their first seq. */
+  readonly live: Map<string, number>;
+  /** Items whose newest version is an end: that entry (an entry of `byEnd` counts only while it is this one). */
+  readonly ended: Map<string, Ended>;
+  /** Every entry ever put in `ended`, by the instant of its end; stale ones are skipped, and dropped now and then. */
+  byEnd: Ended[];
+}
+
+/** A membership fact's value that ends the item (no longer in the group, no limit any more). */
+const ends = (value: unknown) => value === false || value === null;
+
 export class FactStore {
   private table = new EventTable();
   /** Fact key → this store's fact id. */
@@ -78,6 +101,9 @@ export class FactStore {
   private sets = new Map<FactKey, Map<string, number>>();
   /** By set: an instant at or after which every item of it was added (computed on first read, then kept up). */
   private setLatest = new Map<FactKey, number>();
+  /** Sets whose items have a membership fact (`addToSet(…, membership)`), and from each such fact to its items. */
+  private memberships = new Map<FactKey, MembershipIndex>();
+  private membershipLinks = new Map<FactKey, [set: FactKey, item: string][]>();
   /** Every event's seq in (occurredAt, position) order: what timelines name as the cause of a change. */
   private order: number[] = [];
   private versionCount = 0;
@@ -124,6 +150,12 @@ export class FactStore {
   }
 
   write(key: FactKey, value: unknown, stamp: Stamp): void {
+    this.writeVersion(key, value, stamp);
+    const links = this.membershipLinks.get(key);
+    if (links !== undefined) for (const [set, item] of links) this.refreshMembership(set, item, key);
+  }
+
+  private writeVersion(key: FactKey, value: unknown, stamp: Stamp): void {
     this.versionCount++;
     this.speculation?.keys.push(key);
     const t = this.table;
@@ -162,7 +194,12 @@ export class FactStore {
     else if (n > LONG_FACT) this.long.set(fact, this.chain(fact));
   }
 
-  addToSet(key: FactKey, item: string, stamp: Stamp): void {
+  /**
+   * Adds `item` to the set `key` (kept for ever: sets are indexes, readers check each item against the facts). With
+   * `membership`, the fact saying whether the item is still in the set (`true`/`false`, or a value/`null`): `liveItems`
+   * then skips the item at instants after that fact ended it for good.
+   */
+  addToSet(key: FactKey, item: string, stamp: Stamp, membership?: FactKey): void {
     let set = this.sets.get(key);
     if (set === undefined) {
       set = new Map();
@@ -175,6 +212,53 @@ export class FactStore {
       const latest = this.setLatest.get(key);
       if (latest !== undefined && stamp.at > latest) this.setLatest.set(key, stamp.at);
     }
+    if (membership !== undefined) this.linkMembership(key, item, membership);
+  }
+
+  private linkMembership(set: FactKey, item: string, membership: FactKey): void {
+    if (!this.memberships.has(set)) this.memberships.set(set, { live: new Map(), ended: new Map(), byEnd: [] });
+    let links = this.membershipLinks.get(membership);
+    if (links === undefined) this.membershipLinks.set(membership, (links = []));
+    if (!links.some(([s, i]) => s === set && i === item)) links.push([set, item]);
+    this.refreshMembership(set, item, membership);
+  }
+
+  /** Puts a set's item among the live or the ended ones, from its membership fact's newest version. */
+  private refreshMembership(setKey: FactKey, item: string, membership: FactKey): void {
+    const index = this.memberships.get(setKey)!;
+    const first = this.sets.get(setKey)?.get(item);
+    if (first === undefined) {
+      // Taken back with a speculation: no longer an item.
+      index.live.delete(item);
+      index.ended.delete(item);
+      return;
+    }
+    const fact = this.index.get(membership);
+    const newest = fact === undefined ? -1 : this.last[fact]!;
+    if (newest < 0 || !ends(this.vValue[newest])) {
+      index.ended.delete(item);
+      index.live.set(item, first);
+      return;
+    }
+    index.live.delete(item);
+    const seq = this.vSeq[newest]!;
+    if (index.ended.get(item)?.seq === seq) return;
+    const entry: Ended = { item, seq };
+    index.ended.set(item, entry);
+    const at = this.table.at;
+    const byEnd = index.byEnd;
+    if (byEnd.length === 0 || at[byEnd[byEnd.length - 1]!.seq]! <= at[seq]!) byEnd.push(entry);
+    else {
+      let lo = 0;
+      let hi = byEnd.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (at[byEnd[mid]!.seq]! <= at[seq]!) lo = mid + 1;
+        else hi = mid;
+      }
+      byEnd.splice(lo, 0, entry);
+    }
+    if (byEnd.length > 2 * index.ended.size + 16) index.byEnd = byEnd.filter((e) => index.ended.get(e.item) === e);
   }
 
   /** The highest store position folded so far. */
@@ -242,6 +326,17 @@ export class FactStore {
         this.setLatest.delete(key);
       }
     }
+    for (const [key, item] of spec.items) {
+      const index = this.memberships.get(key);
+      if (index !== undefined && !this.sets.get(key)?.has(item)) {
+        index.live.delete(item);
+        index.ended.delete(item);
+      }
+    }
+    for (const key of new Set(spec.keys)) {
+      const links = this.membershipLinks.get(key);
+      if (links !== undefined) for (const [set, item] of links) if (this.sets.get(set)?.has(item)) this.refreshMembership(set, item, key);
+    }
     this.order = this.order.filter((seq) => seq < first);
     this.table.truncate(first);
     this.maxPos = spec.maxPos;
@@ -297,6 +392,34 @@ export class FactStore {
   private *itemsUpTo(set: Map<string, number>, upTo: number): IterableIterator<string> {
     const at = this.table.at;
     for (const [item, first] of set) if (at[first]! <= upTo) yield item;
+  }
+
+  /**
+   * As `items`, without the items whose membership fact (`addToSet(…, membership)`) ended them for good before
+   * `since` (default `view.at`; its newest version is an end, at an earlier instant, known by `view.knownAt`): they
+   * are in the set at no instant from `since` on. A set without membership facts: `items`.
+   */
+  liveItems(key: FactKey, view: View, since = view.at): Iterable<string> {
+    const index = this.memberships.get(key);
+    if (index === undefined) return this.items(key, view);
+    const at = this.table.at;
+    const out: string[] = [];
+    for (const [item, first] of index.live) if (at[first]! <= view.at) out.push(item);
+    const byEnd = index.byEnd;
+    const first = this.sets.get(key)!;
+    if (view.knownAt === Number.POSITIVE_INFINITY) {
+      for (let i = byEnd.length - 1; i >= 0; i--) {
+        const e = byEnd[i]!;
+        if (at[e.seq]! < since) break;
+        if (index.ended.get(e.item) === e && at[first.get(e.item)!]! <= view.at) out.push(e.item);
+      }
+    } else {
+      const rec = this.table.rec;
+      for (const e of index.ended.values()) {
+        if ((at[e.seq]! >= since || rec[e.seq]! > view.knownAt) && at[first.get(e.item)!]! <= view.at) out.push(e.item);
+      }
+    }
+    return out;
   }
 
   /** Was `item` added to a set up to `view.at`? (As `items`, the caller checks it against the facts in force.) */
@@ -416,6 +539,11 @@ export class FactStore {
     store.order = c.order;
     store.versionCount = c.versionCount;
     store.maxPos = c.maxPos;
+    // Which facts say whether an item is still in its set is not in a snapshot: it follows from the sets' names.
+    for (const [key, set] of store.sets) {
+      const membership = membershipOfSet(key);
+      if (membership !== undefined) for (const item of set.keys()) store.linkMembership(key, item, membership(item));
+    }
     return store;
   }
 }
@@ -459,6 +587,12 @@ export class FactReader {
   items(key: FactKey): IterableIterator<string> {
     this.deps?.add(key);
     return this.facts.items(key, this.view);
+  }
+
+  /** `items` without those whose membership fact ended them before the view (`FactStore.liveItems`). */
+  liveItems(key: FactKey): Iterable<string> {
+    this.deps?.add(key);
+    return this.facts.liveItems(key, this.view);
   }
 
   at(view: View): FactReader {

@@ -17,6 +17,7 @@ import {
   toolLevelOf,
   type AdminArea,
   type EventRef,
+  type FactKey,
   type Link,
   type FactStore,
   type LedgerEvent,
@@ -159,8 +160,14 @@ const NO_ROLE_SETS = new RoleSets();
  * → everyone; a type not listed here → everyone, everything (correctness first).
  * Sets are read as of now, so the members are a superset of those concerned at the event's instant.
  */
-export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'data'>, sets: RoleSets = NO_ROLE_SETS): Impact {
+export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'data'>, sets: RoleSets = NO_ROLE_SETS, since?: number): Impact {
   const d = event.data;
+  /**
+   * Sets with a membership fact (a group's users, the limited members and groups) without the items that left them
+   * for good before `since`, the event's instant: the event cannot reach those (neither at its instant nor, for a
+   * late event's rewrite, later). Without `since`, every item ever added.
+   */
+  const current = (key: FactKey): Iterable<string> => (since === undefined ? facts.items(key, NOW) : facts.liveItems(key, NOW, since));
   const orgId = str(d, 'orgId');
   const out = new Map<string, MemberKey>();
   const add = (o: string, u: string) => out.set(`${o}|${u}`, [o, u]);
@@ -205,7 +212,7 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
   // Groups are the tenant's (R30): in one organization, only their users who are (ever) members there.
   const groupUsers = (g: string, o: string | undefined) => {
     const members = o === undefined ? undefined : lookupKey.members(o);
-    for (const u of facts.items(lookupKey.usersOfGroup(g), NOW)) {
+    for (const u of current(lookupKey.usersOfGroup(g))) {
       if (members === undefined) userEverywhere(u, g);
       else if (facts.inSet(members, u, NOW)) add(o!, u);
     }
@@ -237,8 +244,8 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
    * group; the others follow the spend profile (its ceiling).
    */
   const limitHolders = (o: string) => {
-    for (const u of facts.items(lookupKey.limitedMembers(o), NOW)) add(o, u);
-    for (const g of facts.items(lookupKey.limitedGroups(o), NOW)) groupUsers(g, o);
+    for (const u of current(lookupKey.limitedMembers(o))) add(o, u);
+    for (const g of current(lookupKey.limitedGroups(o))) groupUsers(g, o);
   };
   const connectorId = str(d, 'connectorId');
   const tools: Family = { kind: 'tools', connectorId: connectorId === '*' ? undefined : connectorId };
@@ -490,7 +497,7 @@ class SpendSide {
     let limited = this.limited.get(orgId);
     if (limited === undefined) {
       limited = new Set();
-      for (const g of this.r.items(lookupKey.limitedGroups(orgId))) if (this.r.value<number | null>(lookupKey.groupLimit(orgId, g)) != null) limited.add(g);
+      for (const g of this.r.liveItems(lookupKey.limitedGroups(orgId))) if (this.r.value<number | null>(lookupKey.groupLimit(orgId, g)) != null) limited.add(g);
       this.limited.set(orgId, limited);
     }
     return memberSpendLimitOf(this.r, m, limited).cents;
@@ -685,7 +692,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * members evaluated just before it (`beforePos`) and just after it, at its occurredAt.
  */
 export function changesOfEvent(tenantId: string, facts: FactStore, event: LedgerEvent, limits?: OwnLimits, sets?: RoleSets): AccessIntervalChange[] {
-  const { members, family } = impactOf(facts, event, sets);
+  const { members, family } = impactOf(facts, event, sets, Date.parse(event.meta.occurredAt));
   if (members.length === 0) return [];
   // Whatever can change a member's own limit names the member, in a family that covers the spend limit: the spend
   // family keeps it up to date (bothSides), the others evaluate everything again.
@@ -944,7 +951,7 @@ export interface LateImpact {
 }
 
 export function lateImpactOf(facts: FactStore, event: LedgerEvent, sets?: RoleSets): LateImpact {
-  const impact = impactOf(facts, event, sets);
+  const impact = impactOf(facts, event, sets, Date.parse(event.meta.occurredAt));
   return { members: impact.members, family: impact.family.kind === 'groups' ? ALL : impact.family, at: Date.parse(event.meta.occurredAt), pos: event.position };
 }
 
