@@ -165,7 +165,8 @@ export class ClickHouseAuditTable implements AuditRowSource, AuditRangeReader {
    * Writes the range's rows for the given UTC days into S3 with ClickHouse's `s3` table function, one
    * object per day, in ONE query: `PARTITION BY` maps each row's day to its object name, substituted
    * for `{_partition_id}` in `target.urlTemplate`. (One query per day costs a fixed ~10–50 ms each; a
-   * three-year export has ~1 100 days.) Objects of the same name are replaced (`s3_truncate_on_insert`).
+   * three-year export has ~1 100 days.) Create-only: an object of the same name makes the query fail
+   * (`s3_truncate_on_insert` off), so the caller writes only the names not there yet.
    */
   async writeDaysToS3(range: AuditRange, format: ExportFormat, target: S3Target, objects: readonly { day: string; name: string }[]): Promise<void> {
     const credentials = target.sessionToken === undefined ? '{key:String}, {secret:String}' : '{key:String}, {secret:String}, {token:String}';
@@ -185,8 +186,8 @@ export class ClickHouseAuditTable implements AuditRowSource, AuditRangeReader {
         secret: target.secretAccessKey,
         ...(target.sessionToken === undefined ? {} : { token: target.sessionToken }),
       },
-      // Deterministic object names: the same export again replaces the object instead of failing or adding `.1`.
-      clickhouse_settings: { ...RENDER_SETTINGS, s3_truncate_on_insert: 1 } as never,
+      // Never replace an object (nor add `.1`): an existing name is an error.
+      clickhouse_settings: { ...RENDER_SETTINGS, s3_truncate_on_insert: 0, s3_create_new_file_on_insert: 0 } as never,
     });
   }
 

@@ -42,7 +42,8 @@ export const S3SinkConfig = z
     /** Objects hashed (clickhouse writer) or rendered and uploaded (upload writer) at once. */
     concurrency: z.number().int().min(1).max(32).default(4),
     /**
-     * S3 Object Lock retention for the create-only objects written to this sink (anchored checkpoints):
+     * S3 Object Lock retention for the create-only objects written to this sink (anchored checkpoints, export
+     * manifests and digests, and the upload writer's data objects — ClickHouse's `s3` function sends no such headers):
      * `x-amz-object-lock-mode` and a retain-until date `days` ahead. The bucket must have Object Lock enabled.
      */
     objectLock: z

@@ -32,8 +32,8 @@ export class ObjectExistsError extends Error {
   constructor(
     readonly bucket: string,
     readonly key: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; detail?: string },
   ) {
-    super(`s3://${bucket}/${key} exists already: create-only objects are never overwritten`, options);
+    super(`s3://${bucket}/${key} exists already${options?.detail ? ` ${options.detail}` : ''}: create-only objects are never overwritten`, options);
   }
 }

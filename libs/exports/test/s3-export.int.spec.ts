@@ -49,10 +49,12 @@ describe('S3 export through ClickHouse s3() into s3rver (separate process, real 
     const progress: number[] = [];
     const result = await exportToS3({ table, store, config }, { exportId: 'exp-1', ...range }, (p) => progress.push(p.rowsDone));
     expect(result.rows).toBe(3000);
+    // The tenant's head position, as the export found it, is part of every name (the bytes depend on it).
+    expect(result.upToPosition).toBe(rows.at(-1)!.position);
     expect(result.objects.map((o) => o.key)).toEqual([
-      'ledger/tenant=acme/dt=2026-03-01/events-20260301T000000000Z-20260302T000000000Z.parquet',
-      'ledger/tenant=acme/dt=2026-03-02/events-20260302T000000000Z-20260303T000000000Z.parquet',
-      'ledger/tenant=acme/dt=2026-03-03/events-20260303T000000000Z-20260304T000000000Z.parquet',
+      `ledger/tenant=acme/dt=2026-03-01/events-20260301T000000000Z-20260302T000000000Z-upto${result.upToPosition}.parquet`,
+      `ledger/tenant=acme/dt=2026-03-02/events-20260302T000000000Z-20260303T000000000Z-upto${result.upToPosition}.parquet`,
+      `ledger/tenant=acme/dt=2026-03-03/events-20260303T000000000Z-20260304T000000000Z-upto${result.upToPosition}.parquet`,
     ]);
     expect(result.objects.map((o) => o.rows)).toEqual([120, 1440, 1440]);
     expect(progress.at(-1)).toBe(3000);
@@ -69,7 +71,7 @@ describe('S3 export through ClickHouse s3() into s3rver (separate process, real 
     store.destroy();
   });
 
-  test('running the same export again replaces the objects (no duplicates) and extends the digest chain', async () => {
+  test('running the same export again takes the objects already there (same bytes, no duplicates, none rewritten) and extends the digest chain', async () => {
     const config = sinkConfig();
     const store = new S3ObjectStore(config);
     const first = await exportToS3({ table, store, config }, { exportId: 'exp-2', ...range });
@@ -104,6 +106,81 @@ describe('S3 export through ClickHouse s3() into s3rver (separate process, real 
       expect((await verifyExport(store, config.uri)).ok).toBe(true);
       store.destroy();
     }
+  });
+
+  describe('create-only objects (never overwritten)', () => {
+    /** The PUT requests the SDK sends, headers as finalized. */
+    const capturePuts = (store: S3ObjectStore) => {
+      const sent: { key: string; headers: Record<string, string> }[] = [];
+      store.client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { method?: string; path?: string; headers?: Record<string, string> };
+          if (request.method === 'PUT') sent.push({ key: decodeURIComponent(request.path ?? ''), headers: { ...request.headers } });
+          return next(args);
+        },
+        { step: 'finalizeRequest' },
+      );
+      return sent;
+    };
+
+    for (const writer of ['clickhouse', 'upload'] as const)
+      test(`${writer} writer: a data object already there with other bytes is refused, left as it was, and no manifest is written`, async () => {
+        const config = sinkConfig({ uri: `s3://second-bucket/taken-${writer}`, writer });
+        const store = new S3ObjectStore(config);
+        const first = await exportToS3({ table, store, config }, { exportId: `t-${writer}`, ...range, tenantId: 'globex' });
+        const key = first.objects[0]!.key;
+        // Someone else's bytes under the next run's name (the same name: same window, same head position).
+        await store.put('second-bucket', key, Buffer.from('someone else'), 'text/plain');
+        const error = await exportToS3({ table, store, config }, { exportId: `t2-${writer}`, ...range, tenantId: 'globex' }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ name: 'ObjectExistsError', key });
+        expect((error as Error).message).toContain('with other bytes');
+        expect((await store.get('second-bucket', key))!.toString('utf8')).toBe('someone else');
+        const manifests = (await store.list('second-bucket', `taken-${writer}/tenant=globex/_exports/`)).filter((k) => k.endsWith('.manifest.json'));
+        expect(manifests).toEqual([first.manifestKey]);
+        store.destroy();
+      });
+
+    test('upload writer: data objects, manifest and digest are PUT with If-None-Match: * and the sink\'s Object Lock retention', async () => {
+      const config = sinkConfig({ uri: 's3://second-bucket/locked', writer: 'upload', objectLock: { mode: 'GOVERNANCE', days: 30 } });
+      const store = new S3ObjectStore(config);
+      const sent = capturePuts(store);
+      const result = await exportToS3({ table, store, config }, { exportId: 'lock-1', ...range });
+      const written = [...result.objects.map((o) => o.key), result.manifestKey, result.digestKey];
+      expect(sent.map((s) => s.key.replace(/^\/second-bucket\//, '')).sort()).toEqual(written.sort());
+      for (const { headers } of sent) {
+        expect(headers).toMatchObject({ 'if-none-match': '*', 'x-amz-object-lock-mode': 'GOVERNANCE' });
+        expect(Date.parse(headers['x-amz-object-lock-retain-until-date']!) - Date.now()).toBeGreaterThan(29.9 * 86_400_000);
+      }
+      // The same export again: every object is there with its bytes, so nothing but the new manifest and digest is PUT.
+      sent.length = 0;
+      const again = await exportToS3({ table, store, config }, { exportId: 'lock-2', ...range });
+      expect(sent.map((s) => s.key.replace(/^\/second-bucket\//, '')).sort()).toEqual([again.digestKey, again.manifestKey].sort());
+      expect((await verifyExport(store, config.uri)).ok).toBe(true);
+      store.destroy();
+    });
+
+    test('a run stopped after its objects, or after its manifest, completes when run again: objects and manifest taken as they are, the chain intact', async () => {
+      const config = sinkConfig({ uri: 's3://second-bucket/resumed' });
+      const store = new S3ObjectStore(config);
+      const input = { exportId: 'crash-1', ...range };
+      const done = await exportToS3({ table, store, config }, input);
+      // As if it had stopped before its digest: the manifest stays (create-only objects are never deleted by the
+      // ledger; the test plays the crash by removing what would not have been written).
+      await s3.client().send(new DeleteObjectCommand({ Bucket: 'second-bucket', Key: done.digestKey }));
+      const manifestBytes = (await store.get('second-bucket', done.manifestKey))!;
+      const resumed = await exportToS3({ table, store, config, now: () => new Date('2030-01-01T00:00:00Z') }, input);
+      expect(resumed.manifestKey).toBe(done.manifestKey);
+      expect(resumed.digest).toBe(done.digest);
+      expect((await store.get('second-bucket', done.manifestKey))!.equals(manifestBytes)).toBe(true);
+      // As if it had stopped before its manifest: only the objects are there.
+      await s3.client().send(new DeleteObjectCommand({ Bucket: 'second-bucket', Key: done.digestKey }));
+      await s3.client().send(new DeleteObjectCommand({ Bucket: 'second-bucket', Key: done.manifestKey }));
+      const again = await exportToS3({ table, store, config }, input);
+      expect(again.objects.map((o) => [o.key, o.sha256])).toEqual(done.objects.map((o) => [o.key, o.sha256]));
+      const verification = await verifyExport(store, config.uri, { expectHead: { acme: again.digest } });
+      expect(verification.problems).toEqual([]);
+      store.destroy();
+    });
   });
 
   test('a tampered object and a deleted object make verify-export fail and name both', async () => {
@@ -183,7 +260,7 @@ describe('S3 export through ClickHouse s3() into s3rver (separate process, real 
       expect(lines[0]).toBe('exported 50 rows in 1 objects to s3://second-bucket/cli');
       expect(await verifyExportCommand('s3://second-bucket/cli', { endpoint: s3.endpoint }, io)).toBe(0);
       expect(lines.at(-1)).toBe('OK: s3://second-bucket/cli verifies');
-      const key = 'cli/tenant=globex/dt=2026-03-01/events-20260301T000000000Z-20260302T000000000Z.parquet';
+      const key = `cli/tenant=globex/dt=2026-03-01/events-20260301T000000000Z-20260302T000000000Z-upto${other.at(-1)!.position}.parquet`;
       await s3.client().send(new DeleteObjectCommand({ Bucket: 'second-bucket', Key: key }));
       expect(await verifyExportCommand('s3://second-bucket/cli', { endpoint: s3.endpoint }, io)).toBe(1);
       expect(lines.filter((l) => l.startsWith('FAIL '))).toEqual([

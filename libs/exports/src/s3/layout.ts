@@ -3,13 +3,15 @@ import type { ExportFormat } from '../config.js';
 /**
  * Where everything of an export lives in the bucket (pure):
  *
- *   <prefix>/tenant=<t>/dt=<YYYY-MM-DD>/events-<from>-<to>.<ext>      data, one object per day of a range
+ *   <prefix>/tenant=<t>/dt=<YYYY-MM-DD>/events-<from>-<to>-upto<N>.<ext>  data, one object per day of a range
  *   <prefix>/tenant=<t>/dt=<YYYY-MM-DD>/events-p<first>-<last>.<ext>  data of a continuous sink's step (positions)
  *   <prefix>/tenant=<t>/_exports/<seq>-<exportId>.manifest.json       what an export wrote (objects, rows, sha256)
  *   <prefix>/tenant=<t>/_exports/<seq>-<exportId>.digest.json         sha256(manifest bytes + previous digest)
  *
- * Data object names depend only on the tenant and the time window, so running the same export again
- * overwrites the same keys instead of adding duplicates.
+ * Every object is written create-only (never overwritten). A data object's name says everything its bytes depend on
+ * (tenant, time window or positions, the last position included, format), so running the same export again — a job
+ * resumed after a crash keeps its last position — finds the same keys holding the same bytes and takes them as they
+ * are, instead of adding duplicates; an object of that name with other bytes is an error.
  */
 
 export interface S3Location {
@@ -44,8 +46,16 @@ export function compactInstant(iso: string): string {
   return iso.replace(/[-:.]/g, '');
 }
 
-export function dataObjectKey(loc: S3Location, tenantId: string, day: string, window: { from: string; to: string }, format: ExportFormat): string {
-  return join(tenantPrefix(loc, tenantId), `dt=${day}`, `events-${compactInstant(window.from)}-${compactInstant(window.to)}.${EXTENSION[format]}`);
+export function dataObjectKey(
+  loc: S3Location,
+  tenantId: string,
+  day: string,
+  window: { from: string; to: string },
+  upToPosition: number,
+  format: ExportFormat,
+): string {
+  const name = `events-${compactInstant(window.from)}-${compactInstant(window.to)}-upto${upToPosition}.${EXTENSION[format]}`;
+  return join(tenantPrefix(loc, tenantId), `dt=${day}`, name);
 }
 
 /** For continuous exports: named by the position range, `events-p<first>-<last>`, the same on a re-run after a crash. */

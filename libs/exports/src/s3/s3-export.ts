@@ -17,6 +17,7 @@ import {
 } from './layout.js';
 import { digestRecord, serializeManifest, sha256Hex, type DigestRecord, type ExportManifest, type ManifestObject } from './manifest.js';
 import type { S3ObjectStore } from './s3-store.js';
+import { ObjectExistsError } from '../errors.js';
 
 /** Day objects one ClickHouse query writes at most (each is an open Parquet writer until the query ends). */
 const DAYS_PER_QUERY = 64;
@@ -60,7 +61,9 @@ export interface S3ExportInput {
 /**
  * One export to S3: one object per UTC day of [from, to) (by occurredAt), then the manifest, then the
  * digest that chains it to the previous export under the same prefix. Objects first, manifest last:
- * an interrupted export leaves no manifest, and running it again overwrites the same object keys.
+ * an interrupted export leaves no manifest. Every object is written create-only (with the sink's Object Lock
+ * retention, if any): running the same export again finds its earlier objects under the same keys, checks they hold
+ * the same bytes and takes them (layout.ts).
  *
  * Exports to the same prefix and tenant must not run concurrently (the job runner serializes them):
  * the chain's sequence number is read, then written.
@@ -103,7 +106,7 @@ export async function exportToS3(
     const window = dayWindow(day.day, input.from, input.to);
     const key =
       input.afterPosition === undefined
-        ? dataObjectKey(loc, input.tenantId, day.day, window, config.format)
+        ? dataObjectKey(loc, input.tenantId, day.day, window, upToPosition, config.format)
         : positionalObjectKey(loc, input.tenantId, day.day, { first: input.afterPosition + 1, last: upToPosition }, config.format);
     return { day, window, key };
   });
@@ -115,22 +118,36 @@ export async function exportToS3(
     const chunk = planned.slice(c, c + DAYS_PER_QUERY);
     let stored: ({ sha256: string; bytes: number } | null)[];
     if (credentials) {
-      await table.writeDaysToS3(
-        range,
-        config.format,
-        { url: `${store.objectUrl(loc.bucket, root)}{_partition_id}`, ...credentials },
-        chunk.map((p) => ({ day: p.day.day, name: p.key.slice(root.length) })),
-      );
+      // Create-only: ClickHouse writes only the objects not there yet (and fails, s3_truncate_on_insert off, on one
+      // that appears meanwhile); one already there (this export's earlier run) is rendered again and must hold the
+      // same bytes.
+      const there = await mapConcurrently(chunk, config.concurrency, (p) => store.hash(loc.bucket, p.key));
+      const missing = chunk.filter((_, i) => there[i] === null);
+      if (missing.length > 0)
+        await table.writeDaysToS3(
+          range,
+          config.format,
+          { url: `${store.objectUrl(loc.bucket, root)}{_partition_id}`, ...credentials },
+          missing.map((p) => ({ day: p.day.day, name: p.key.slice(root.length) })),
+        );
       // ClickHouse sends no Content-Type (S3 then says binary/octet-stream): set the format's, then hash what the
       // bucket holds, since ClickHouse wrote bytes we never saw.
-      stored = await mapConcurrently(chunk, config.concurrency, async (p) => {
+      stored = await mapConcurrently(chunk, config.concurrency, async (p, i) => {
+        const earlier = there[i];
+        if (earlier) {
+          const body = await table.render({ ...range, ...p.window }, config.format);
+          const sha256 = sha256Hex(body);
+          if (sha256 !== earlier.sha256)
+            throw new ObjectExistsError(loc.bucket, p.key, { detail: `with other bytes (sha256 ${earlier.sha256}, this export's ${sha256})` });
+          return earlier;
+        }
         await store.setContentType(loc.bucket, p.key, CONTENT_TYPE[config.format]);
         return store.hash(loc.bucket, p.key);
       });
     } else {
       stored = await mapConcurrently(chunk, config.concurrency, async (p) => {
         const body = await table.render({ ...range, ...p.window }, config.format);
-        await store.put(loc.bucket, p.key, body, CONTENT_TYPE[config.format]);
+        await store.putCreateOnlyOrSame(loc.bucket, p.key, body, CONTENT_TYPE[config.format], config.objectLock);
         return { sha256: sha256Hex(body), bytes: body.length };
       });
     }
@@ -159,25 +176,38 @@ export async function exportToS3(
     }
   }
   const previous = await latestDigest(store, loc, input.tenantId);
-  const manifest: ExportManifest = {
-    version: 1,
-    exportId: input.exportId,
-    seq: (previous?.seq ?? 0) + 1,
-    tenantId: input.tenantId,
-    format: config.format,
-    range: { from: input.from, to: input.to, upToPosition, ...(input.afterPosition === undefined ? {} : { afterPosition: input.afterPosition }) },
-    created: (deps.now ?? (() => new Date()))().toISOString(),
-    objects,
-    rows: rowsDone,
-    previousDigest: previous?.digest ?? GENESIS_DIGEST,
-    ...(deps.checkpointKeys !== undefined ? { checkpointKeys: deps.checkpointKeys() } : {}),
-  };
-  const mKey = manifestKey(loc, input.tenantId, manifest.seq, input.exportId);
-  const dKey = digestKey(loc, input.tenantId, manifest.seq, input.exportId);
-  const bytes = serializeManifest(manifest);
-  const record = digestRecord(manifest, mKey, bytes);
-  await store.put(loc.bucket, mKey, bytes, 'application/json');
-  await store.put(loc.bucket, dKey, Buffer.from(JSON.stringify(record, null, 2) + '\n'), 'application/json');
+  const seq = (previous?.seq ?? 0) + 1;
+  const mKey = manifestKey(loc, input.tenantId, seq, input.exportId);
+  const dKey = digestKey(loc, input.tenantId, seq, input.exportId);
+  // A run of this export that stopped between its manifest and its digest left the manifest: taken as it is when it
+  // lists the same objects (only its time of making differs), so the chain goes on from it; otherwise an error.
+  const earlier = await store.get(loc.bucket, mKey);
+  let bytes: Uint8Array;
+  if (earlier !== null) {
+    // (The checkpoint named beside each object may be a newer one now: the objects are compared without it.)
+    const bare = (list: readonly ManifestObject[]) => JSON.stringify(list.map(({ checkpoint: _, ...o }) => o));
+    if (bare((JSON.parse(earlier.toString('utf8')) as ExportManifest).objects) !== bare(objects))
+      throw new ObjectExistsError(loc.bucket, mKey, { detail: 'listing other objects than this run of the same export wrote' });
+    bytes = earlier;
+  } else {
+    const manifest: ExportManifest = {
+      version: 1,
+      exportId: input.exportId,
+      seq,
+      tenantId: input.tenantId,
+      format: config.format,
+      range: { from: input.from, to: input.to, upToPosition, ...(input.afterPosition === undefined ? {} : { afterPosition: input.afterPosition }) },
+      created: (deps.now ?? (() => new Date()))().toISOString(),
+      objects,
+      rows: rowsDone,
+      previousDigest: previous?.digest ?? GENESIS_DIGEST,
+      ...(deps.checkpointKeys !== undefined ? { checkpointKeys: deps.checkpointKeys() } : {}),
+    };
+    bytes = serializeManifest(manifest);
+    await store.putCreateOnlyOrSame(loc.bucket, mKey, bytes, 'application/json', config.objectLock);
+  }
+  const record = digestRecord(JSON.parse(Buffer.from(bytes).toString('utf8')) as ExportManifest, mKey, bytes);
+  await store.putCreateOnlyOrSame(loc.bucket, dKey, Buffer.from(JSON.stringify(record, null, 2) + '\n'), 'application/json', config.objectLock);
 
   return {
     location: `s3://${loc.bucket}/${loc.prefix}`,
@@ -201,13 +231,13 @@ export async function latestDigest(store: S3ObjectStore, loc: S3Location, tenant
   return JSON.parse(body.toString('utf8')) as DigestRecord;
 }
 
-async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, f: (item: T) => Promise<R>): Promise<R[]> {
+async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, f: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await f(items[i]!);
+      out[i] = await f(items[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));

@@ -88,6 +88,32 @@ export class S3ObjectStore {
    */
   async putCreateOnly(bucket: string, key: string, body: Uint8Array, contentType: string, lock?: ObjectLockRetention): Promise<void> {
     if ((await this.contentType(bucket, key)) !== null) throw new ObjectExistsError(bucket, key);
+    if ((await this.#putIfNoneMatch(bucket, key, body, contentType, lock)) === 'exists') throw new ObjectExistsError(bucket, key);
+  }
+
+  /**
+   * Create-only too, for objects whose name determines their bytes (export data, manifests): an object already there
+   * with the same bytes (an earlier run of the same export) is taken as it is, never written again ('present'); with
+   * other bytes it is an error naming both digests.
+   */
+  async putCreateOnlyOrSame(
+    bucket: string,
+    key: string,
+    body: Uint8Array,
+    contentType: string,
+    lock?: ObjectLockRetention,
+  ): Promise<'written' | 'present'> {
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const same = async (): Promise<'present'> => {
+      const there = await this.hash(bucket, key);
+      if (there === null || there.sha256 === sha256) return 'present';
+      throw new ObjectExistsError(bucket, key, { detail: `with other bytes (sha256 ${there.sha256}, this write ${sha256})` });
+    };
+    if ((await this.contentType(bucket, key)) !== null) return same();
+    return (await this.#putIfNoneMatch(bucket, key, body, contentType, lock)) === 'exists' ? same() : 'written';
+  }
+
+  async #putIfNoneMatch(bucket: string, key: string, body: Uint8Array, contentType: string, lock?: ObjectLockRetention): Promise<'written' | 'exists'> {
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -99,9 +125,10 @@ export class S3ObjectStore {
           ...(lock ? { ObjectLockMode: lock.mode, ObjectLockRetainUntilDate: new Date(Date.now() + lock.days * 86_400_000) } : {}),
         }),
       );
+      return 'written';
     } catch (e) {
       const status = e instanceof S3ServiceException ? e.$metadata.httpStatusCode : undefined;
-      if (status === 412 || status === 409) throw new ObjectExistsError(bucket, key, { cause: e });
+      if (status === 412 || status === 409) return 'exists';
       throw e;
     }
   }
