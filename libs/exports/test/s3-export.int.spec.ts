@@ -140,7 +140,7 @@ describe('S3 export through ClickHouse s3() into s3rver (separate process, real 
         store.destroy();
       });
 
-    test('upload writer: data objects, manifest and digest are PUT with If-None-Match: * and the sink\'s Object Lock retention', async () => {
+    test("upload writer: data objects, manifest and digest are PUT with If-None-Match: * and the sink's Object Lock retention", async () => {
       const config = sinkConfig({ uri: 's3://second-bucket/locked', writer: 'upload', objectLock: { mode: 'GOVERNANCE', days: 30 } });
       const store = new S3ObjectStore(config);
       const sent = capturePuts(store);

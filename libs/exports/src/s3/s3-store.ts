@@ -96,13 +96,7 @@ export class S3ObjectStore {
    * with the same bytes (an earlier run of the same export) is taken as it is, never written again ('present'); with
    * other bytes it is an error naming both digests.
    */
-  async putCreateOnlyOrSame(
-    bucket: string,
-    key: string,
-    body: Uint8Array,
-    contentType: string,
-    lock?: ObjectLockRetention,
-  ): Promise<'written' | 'present'> {
+  async putCreateOnlyOrSame(bucket: string, key: string, body: Uint8Array, contentType: string, lock?: ObjectLockRetention): Promise<'written' | 'present'> {
     const sha256 = createHash('sha256').update(body).digest('hex');
     const same = async (): Promise<'present'> => {
       const there = await this.hash(bucket, key);
