@@ -5,8 +5,9 @@ import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { leafHashOfChainHash, MerkleFrontier, rootOfLeafHashes, verifyConsistency, verifyInclusion } from '../src/merkle.js';
+import { MerkleFrontier, rootOfLeafHashes } from '../src/merkle.js';
 import type { EventToAppend } from '../src/port.js';
+import { expectTreeOfEvents, leavesOf } from './support/tree-of-events.js';
 import { SqliteEventStore } from '../src/sqlite/sqlite-event-store.js';
 
 /**
@@ -21,32 +22,8 @@ let files = 0;
 const file = () => join(dir, `events-${files++}.sqlite`);
 const events = (from: number, n: number, prefix = 'e'): EventToAppend[] =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}${from + i}`, type: 'T', data: { i: from + i }, metadata: {} }));
-const hex = (s: string) => Buffer.from(s, 'hex');
+const _hex = (s: string) => Buffer.from(s, 'hex');
 const appendWorker = join(here, '../../../dist/libs/event-store/src/sqlite/append-worker.js');
-
-/** Leaf hashes of a stream, from its chain hashes (node:crypto, nothing stored trusted). */
-async function leavesOf(store: SqliteEventStore, stream: string): Promise<Buffer[]> {
-  const leaves: Buffer[] = [];
-  for await (const e of store.readStream(stream)) leaves.push(leafHashOfChainHash(e.hash));
-  return leaves;
-}
-const rootOf = (leaves: Buffer[], n: number) => rootOfLeafHashes(leaves.slice(0, n)).toString('hex');
-
-/** Roots, an inclusion and a consistency proof of the store, checked against the tree of the events. */
-async function expectTreeOfEvents(store: SqliteEventStore, stream: string, leafSeed: number, sizeSeed: number): Promise<void> {
-  const leaves = await leavesOf(store, stream);
-  const n = leaves.length;
-  expect(await store.merkle.treeSize(stream)).toBe(n);
-  expect(await store.merkle.rootHash(stream, n)).toBe(rootOf(leaves, n));
-  const size = 1 + (sizeSeed % n);
-  const leaf = leafSeed % size;
-  const root = rootOf(leaves, size);
-  expect(await store.merkle.rootHash(stream, size)).toBe(root);
-  const proof = await store.merkle.inclusionProof(stream, leaf, size);
-  expect(verifyInclusion(leaf, size, leaves[leaf]!, proof.map(hex), hex(root))).toBe(true);
-  const consistency = await store.merkle.consistencyProof(stream, size, n);
-  expect(verifyConsistency(size, n, hex(root), hex(rootOf(leaves, n)), consistency.map(hex))).toBe(true);
-}
 
 describe('the stored tree whoever appends (frontier kept in memory, 256-leaf blocks)', () => {
   test('property: two stores on one file appending in turn across block boundaries keep the tree of the events', async () => {

@@ -7,9 +7,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { CheckpointKeyring, makeCheckpoint } from '../src/checkpoints.js';
-import { leafHashOfChainHash, rootOfLeafHashes, verifyConsistency, verifyInclusion } from '../src/merkle.js';
 import type { EventToAppend } from '../src/port.js';
 import { MerkleTreeError } from '../src/sqlite/merkle-tree.js';
+import { expectTreeOfEvents, leavesOf, rootOf } from './support/tree-of-events.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from '../src/sqlite/sqlite-event-store.js';
 
 /**
@@ -28,7 +28,7 @@ let files = 0;
 const file = () => join(dir, `events-${files++}.sqlite`);
 const events = (from: number, n: number, prefix = 'e'): EventToAppend[] =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}${from + i}`, type: 'T', data: { i: from + i }, metadata: {} }));
-const hex = (s: string) => Buffer.from(s, 'hex');
+const _hex = (s: string) => Buffer.from(s, 'hex');
 /** A store whose tree follows the log; `lazy`: its tree writer hands nothing back unless asked (caughtUp, close, the lag bound). */
 function open(path: string, options: SqliteEventStoreOptions & { lazy?: boolean } = {}): SqliteEventStore {
   if (!existsSync(treeWorker)) throw new Error(`${treeWorker} is missing: run \`npm run build\` (npm test does) before this suite`);
@@ -40,12 +40,6 @@ function open(path: string, options: SqliteEventStoreOptions & { lazy?: boolean 
   });
 }
 
-async function leavesOf(store: SqliteEventStore, stream: string): Promise<Buffer[]> {
-  const leaves: Buffer[] = [];
-  for await (const e of store.readStream(stream)) leaves.push(leafHashOfChainHash(e.hash));
-  return leaves;
-}
-const rootOf = (leaves: Buffer[], n: number) => rootOfLeafHashes(leaves.slice(0, n)).toString('hex');
 const storedSize = (path: string, stream: string): number => {
   const raw = new DatabaseSync(path, { readOnly: true });
   try {
@@ -54,22 +48,6 @@ const storedSize = (path: string, stream: string): number => {
     raw.close();
   }
 };
-
-/** The stored tree is the tree of all the stream's events: roots, an inclusion and a consistency proof. */
-async function expectTreeOfEvents(store: SqliteEventStore, stream: string, leafSeed: number, sizeSeed: number): Promise<void> {
-  const leaves = await leavesOf(store, stream);
-  const n = leaves.length;
-  expect(await store.merkle.treeSize(stream)).toBe(n);
-  expect(await store.merkle.rootHash(stream, n)).toBe(rootOf(leaves, n));
-  const size = 1 + (sizeSeed % n);
-  const leaf = leafSeed % size;
-  const root = rootOf(leaves, size);
-  expect(await store.merkle.rootHash(stream, size)).toBe(root);
-  const proof = await store.merkle.inclusionProof(stream, leaf, size);
-  expect(verifyInclusion(leaf, size, leaves[leaf]!, proof.map(hex), hex(root))).toBe(true);
-  const consistency = await store.merkle.consistencyProof(stream, size, n);
-  expect(verifyConsistency(size, n, hex(root), hex(rootOf(leaves, n)), consistency.map(hex))).toBe(true);
-}
 
 describe('the Merkle tree follows the log (a tree writer of its own, off the append path)', () => {
   test('SIGKILL after appends committed and before the tree took them: the next open catches the tree up, the root is the one built from scratch', async () => {
