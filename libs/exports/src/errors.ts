@@ -36,4 +36,9 @@ export class ObjectExistsError extends Error {
   ) {
     super(`s3://${bucket}/${key} exists already${options?.detail ? ` ${options.detail}` : ''}: create-only objects are never overwritten`, options);
   }
+
+  /** The object there holds other bytes than the ones this write would have put. */
+  static withOtherBytes(bucket: string, key: string, found: string, wanted: string): ObjectExistsError {
+    return new ObjectExistsError(bucket, key, { detail: `with other bytes (sha256 ${found}, this write ${wanted})` });
+  }
 }

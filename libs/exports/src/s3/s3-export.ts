@@ -137,8 +137,7 @@ export async function exportToS3(
         if (earlier) {
           const body = await table.render({ ...range, ...p.window }, config.format);
           const sha256 = sha256Hex(body);
-          if (sha256 !== earlier.sha256)
-            throw new ObjectExistsError(loc.bucket, p.key, { detail: `with other bytes (sha256 ${earlier.sha256}, this export's ${sha256})` });
+          if (sha256 !== earlier.sha256) throw ObjectExistsError.withOtherBytes(loc.bucket, p.key, earlier.sha256, sha256);
           return earlier;
         }
         await store.setContentType(loc.bucket, p.key, CONTENT_TYPE[config.format]);
@@ -183,14 +182,16 @@ export async function exportToS3(
   // lists the same objects (only its time of making differs), so the chain goes on from it; otherwise an error.
   const earlier = await store.get(loc.bucket, mKey);
   let bytes: Uint8Array;
+  let manifest: ExportManifest;
   if (earlier !== null) {
+    manifest = JSON.parse(earlier.toString('utf8')) as ExportManifest;
     // (The checkpoint named beside each object may be a newer one now: the objects are compared without it.)
     const bare = (list: readonly ManifestObject[]) => JSON.stringify(list.map(({ checkpoint: _, ...o }) => o));
-    if (bare((JSON.parse(earlier.toString('utf8')) as ExportManifest).objects) !== bare(objects))
+    if (bare(manifest.objects) !== bare(objects))
       throw new ObjectExistsError(loc.bucket, mKey, { detail: 'listing other objects than this run of the same export wrote' });
     bytes = earlier;
   } else {
-    const manifest: ExportManifest = {
+    manifest = {
       version: 1,
       exportId: input.exportId,
       seq,
@@ -206,7 +207,7 @@ export async function exportToS3(
     bytes = serializeManifest(manifest);
     await store.putCreateOnlyOrSame(loc.bucket, mKey, bytes, 'application/json', config.objectLock);
   }
-  const record = digestRecord(JSON.parse(Buffer.from(bytes).toString('utf8')) as ExportManifest, mKey, bytes);
+  const record = digestRecord(manifest, mKey, bytes);
   await store.putCreateOnlyOrSame(loc.bucket, dKey, Buffer.from(JSON.stringify(record, null, 2) + '\n'), 'application/json', config.objectLock);
 
   return {

@@ -12,6 +12,7 @@ import {
 import type { S3SinkConfig } from '../config.js';
 import { ObjectExistsError, SinkConfigurationError } from '../errors.js';
 import type { S3Location } from './layout.js';
+import { sha256Hex } from './manifest.js';
 
 /** S3 Object Lock retention for create-only objects (sink config `objectLock: { mode, days }`). */
 export interface ObjectLockRetention {
@@ -93,18 +94,15 @@ export class S3ObjectStore {
 
   /**
    * Create-only too, for objects whose name determines their bytes (export data, manifests): an object already there
-   * with the same bytes (an earlier run of the same export) is taken as it is, never written again ('present'); with
-   * other bytes it is an error naming both digests.
+   * with the same bytes (an earlier run of the same export) is taken as it is, never written again; with other bytes
+   * it is an error naming both digests.
    */
-  async putCreateOnlyOrSame(bucket: string, key: string, body: Uint8Array, contentType: string, lock?: ObjectLockRetention): Promise<'written' | 'present'> {
-    const sha256 = createHash('sha256').update(body).digest('hex');
-    const same = async (): Promise<'present'> => {
-      const there = await this.hash(bucket, key);
-      if (there === null || there.sha256 === sha256) return 'present';
-      throw new ObjectExistsError(bucket, key, { detail: `with other bytes (sha256 ${there.sha256}, this write ${sha256})` });
-    };
-    if ((await this.contentType(bucket, key)) !== null) return same();
-    return (await this.#putIfNoneMatch(bucket, key, body, contentType, lock)) === 'exists' ? same() : 'written';
+  async putCreateOnlyOrSame(bucket: string, key: string, body: Uint8Array, contentType: string, lock?: ObjectLockRetention): Promise<void> {
+    const exists = (await this.contentType(bucket, key)) !== null || (await this.#putIfNoneMatch(bucket, key, body, contentType, lock)) === 'exists';
+    if (!exists) return;
+    const there = await this.hash(bucket, key);
+    const sha256 = sha256Hex(body);
+    if (there !== null && there.sha256 !== sha256) throw ObjectExistsError.withOtherBytes(bucket, key, there.sha256, sha256);
   }
 
   async #putIfNoneMatch(bucket: string, key: string, body: Uint8Array, contentType: string, lock?: ObjectLockRetention): Promise<'written' | 'exists'> {
