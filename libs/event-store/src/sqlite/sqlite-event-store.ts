@@ -668,8 +668,7 @@ export class SqliteEventStore implements EventStore {
             continue;
           }
           if (stored < x.size) this.#treeWriter!.extend(x.streamId, x.size, undefined, []);
-          const forget: TreeRequest = { kind: 'forget', streamId: x.streamId };
-          this.#treeThread?.thread.postMessage(forget);
+          this.#forgetTreeStream(x.streamId);
         }
       }
       this.#db.exec('RELEASE tree');
@@ -677,25 +676,34 @@ export class SqliteEventStore implements EventStore {
       this.#db.exec('ROLLBACK TO tree');
       this.#db.exec('RELEASE tree');
       this.#treeError ??= error as Error;
-      for (const { extensions } of queue)
-        for (const x of extensions) this.#treeThread?.thread.postMessage({ kind: 'forget', streamId: x.streamId } satisfies TreeRequest);
+      for (const { extensions } of queue) for (const x of extensions) this.#forgetTreeStream(x.streamId);
     }
-    // Counted even when given up: they are the next open's catch-up, and waiting longer would not bring them.
-    this.#treeStored += leaves;
-    if (this.#treeStored === this.#treePosted) this.#treeThread?.thread.unref();
-    const waiters = this.#treeWaiters;
-    this.#treeWaiters = [];
-    for (const wake of waiters) wake();
+    this.#treeSettled(leaves);
   }
 
   /** The queued extensions, not written: the tree writer starts their streams again from the stored tree. */
   #giveUpTreeQueue(): void {
     const queue = this.#treeQueue;
     this.#treeQueue = [];
-    for (const { extensions, leaves } of queue) {
-      this.#treeStored += leaves;
-      for (const x of extensions) this.#treeThread?.thread.postMessage({ kind: 'forget', streamId: x.streamId } satisfies TreeRequest);
+    let leaves = 0;
+    for (const { extensions, leaves: n } of queue) {
+      leaves += n;
+      for (const x of extensions) this.#forgetTreeStream(x.streamId);
     }
+    this.#treeSettled(leaves);
+  }
+
+  /** The tree writer drops what it holds of the stream and starts it again from the stored tree. */
+  #forgetTreeStream(streamId: string): void {
+    this.#treeThread?.thread.postMessage({ kind: 'forget', streamId } satisfies TreeRequest);
+  }
+
+  /**
+   * Leaves done with — stored, or given up (counted even then: they are the next open's catch-up, and waiting longer
+   * would not bring them): the thread may let the process exit once none is left, and whoever waits looks again.
+   */
+  #treeSettled(leaves: number): void {
+    this.#treeStored += leaves;
     if (this.#treeStored === this.#treePosted) this.#treeThread?.thread.unref();
     const waiters = this.#treeWaiters;
     this.#treeWaiters = [];
