@@ -4,7 +4,7 @@ import { answeredAhead, get, getJson, openApiDocument, type Query, saveSession, 
 import { OrgGroups } from './groups.js';
 import { href, navigate } from './router.js';
 import { markRendered } from './timing.js';
-import { actorText, EventLink, Field, formValues, INSTANT_HINT, Loading, ProblemView, Select, Show, useLoad, when, problemOf, type Loaded } from './ui.js';
+import { actorText, EventLink, escapeHtml, eventLinkHtml, Field, formValues, INSTANT_HINT, Loading, ProblemView, Select, Show, useLoad, when, problemOf, type Loaded } from './ui.js';
 
 type Link = { eventId: string; type: string; occurredAt: string; actor: { kind: string; orgId?: string; userId?: string }; says: string };
 
@@ -331,9 +331,6 @@ function MemberAccess({ a, hidden }: { a: Access; hidden: boolean }) {
 
 type AccessRow = { name: string; level: string; levelClass?: string; why?: Link[]; capability?: string };
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-
 /**
  * A row's three cells as one string of escaped HTML: the same markup `Why` and `EventLink` make (a chain entry is its
  * text, a link to its event, and the text after). The member page holds a few hundred chain entries; built as
@@ -345,7 +342,7 @@ function rowHtml(r: AccessRow): string {
     ? `<ol class="why">${r.why
         .map(
           (l) =>
-            `<li>${escapeHtml(`${l.says} — `)}<a href="#/events/${escapeHtml(encodeURIComponent(l.eventId))}" class="event-link" data-event-id="${escapeHtml(l.eventId)}">${escapeHtml(l.type)}</a>${escapeHtml(` at ${when(l.occurredAt)} by ${actorText(l.actor)}`)}</li>`,
+            `<li>${escapeHtml(`${l.says} — `)}${eventLinkHtml(l.eventId, l.type)}${escapeHtml(` at ${when(l.occurredAt)} by ${actorText(l.actor)}`)}</li>`,
         )
         .join('')}</ol>`
     : '';

@@ -152,12 +152,22 @@ export function when(iso: string | null | undefined): string {
   return iso.replace('T', ' ').replace(/Z$/, ' UTC');
 }
 
+const eventHref = (id: string) => `#/events/${encodeURIComponent(id)}`;
+
 export function EventLink({ id, children }: { id: string; children?: ComponentChildren }) {
   return (
-    <a href={`#/events/${encodeURIComponent(id)}`} class="event-link" data-event-id={id}>
+    <a href={eventHref(id)} class="event-link" data-event-id={id}>
       {children ?? id.slice(0, 8)}
     </a>
   );
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
+/** `EventLink`'s markup as a string of escaped HTML, for rows built as strings. */
+export function eventLinkHtml(id: string, text: string): string {
+  return `<a href="${escapeHtml(eventHref(id))}" class="event-link" data-event-id="${escapeHtml(id)}">${escapeHtml(text)}</a>`;
 }
 
 export function actorText(actor: { kind: string; orgId?: string; userId?: string } | null | undefined): string {
