@@ -201,7 +201,9 @@ export async function benchExports(opts: ExportsBenchOptions = {}): Promise<Expo
 /** 2 M rows shaped like the audit trail (ids, JSON payloads, 64-hex hashes), spread evenly over three years. */
 async function fillSynthetic(client: ClickHouseClient, tenantId: string, n: number): Promise<void> {
   await client.command({
-    query: `INSERT INTO audit_events
+    // The columns named: those added since (auth) take their defaults, as for events stored before them.
+    query: `INSERT INTO audit_events (tenant_id, org_id, event_id, position, revision, type, actor_kind, actor_org_id, actor_user_id,
+        subject, occurred_at, recorded_at, source, correlation_id, causation_id, payload, hash)
       SELECT
         {tenant:String} AS tenant_id,
         ['acme-eng', 'acme-sales', 'acme-ops', 'acme-research'][1 + number % 4] AS org_id,
