@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { CheckpointKeyring, makeCheckpoint } from '../src/checkpoints.js';
 import type { EventToAppend } from '../src/port.js';
-import { MerkleTreeError } from '../src/sqlite/merkle-tree.js';
+import { MerkleTreeError, MerkleTreeFollower } from '../src/sqlite/merkle-tree.js';
 import { expectTreeOfEvents, leavesOf, rootOf } from './support/tree-of-events.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from '../src/sqlite/sqlite-event-store.js';
 
@@ -165,6 +165,38 @@ describe('the Merkle tree follows the log (a tree writer of its own, off the app
       expect(storedSize(path, 's')).toBe(300);
     } finally {
       await store.close();
+    }
+  });
+
+  test('an extension the store refused (the stored tree had moved) does not take with it the leaves hashed onto it since', async () => {
+    // What the property below once found: a writer hands over 0→104, hashes 227…299 on top of it, then hears that
+    // 0→104 was not written (another store's tree had reached 227); those 72 leaves must still reach the tree.
+    const path = file();
+    const lazy = open(path, { lazy: true });
+    const inline = SqliteEventStore.open(path, { merkleWorkerFile: join(dir, 'no-such-worker.js') });
+    const raw = new DatabaseSync(path, { readOnly: true });
+    const chain = async (from: number, to: number) => {
+      const hashes: string[] = [];
+      for await (const e of lazy.readStream('s')) hashes.push(e.hash);
+      return hashes.slice(from, to);
+    };
+    try {
+      const follower = new MerkleTreeFollower(raw);
+      await lazy.append('s', events(0, 104));
+      follower.take('s', 0, await chain(0, 104));
+      expect(follower.extensions().map(({ base, size }) => [base, size])).toEqual([[0, 104]]);
+      await inline.append('s', events(104, 123));
+      expect(storedSize(path, 's')).toBe(227);
+      await lazy.append('s', events(227, 72));
+      follower.take('s', 227, await chain(227, 299));
+      follower.forget('s');
+      const [extension, ...more] = follower.extensions();
+      expect(more).toEqual([]);
+      expect([extension?.base, extension?.size]).toEqual([227, 299]);
+    } finally {
+      raw.close();
+      await inline.close();
+      await lazy.close();
     }
   });
 

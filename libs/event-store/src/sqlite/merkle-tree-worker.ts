@@ -43,19 +43,24 @@ function send(flushed = false): void {
   parentPort!.postMessage(answer);
 }
 
+/** Runs `work`; what it throws goes to the store as an error answer (kept for caughtUp), not up this thread. */
+function reported(streamId: string, work: () => void): void {
+  try {
+    work();
+  } catch (error) {
+    const e = error as { name?: unknown; message?: unknown };
+    const answer: TreeAnswer = { kind: 'error', streamId, name: String(e?.name ?? 'Error'), message: String(e?.message ?? error) };
+    parentPort!.postMessage(answer);
+  }
+}
+
 parentPort!.on('message', (message: TreeRequest) => {
   switch (message.kind) {
     case 'leaves': {
       const count = message.hashes.length / 64;
       const hashes: string[] = new Array(count);
       for (let i = 0; i < count; i++) hashes[i] = message.hashes.slice(i * 64, i * 64 + 64);
-      try {
-        follower.take(message.streamId, message.firstRevision, hashes);
-      } catch (error) {
-        const e = error as { name?: unknown; message?: unknown };
-        const answer: TreeAnswer = { kind: 'error', streamId: message.streamId, name: String(e?.name ?? 'Error'), message: String(e?.message ?? error) };
-        parentPort!.postMessage(answer);
-      }
+      reported(message.streamId, () => follower.take(message.streamId, message.firstRevision, hashes));
       unsent += count;
       if (unsent >= settings.flushLeaves) send();
       else timer ??= setTimeout(send, settings.flushMs);
@@ -65,7 +70,7 @@ parentPort!.on('message', (message: TreeRequest) => {
       send(true);
       return;
     case 'forget':
-      follower.forget(message.streamId);
+      reported(message.streamId, () => follower.forget(message.streamId));
       return;
     case 'close':
       if (timer !== undefined) clearTimeout(timer);

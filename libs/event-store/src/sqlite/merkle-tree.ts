@@ -432,8 +432,14 @@ export class MerkleTreeFollower {
     return out;
   }
 
-  /** The store did not write this stream's extension (the stored tree had moved): start again from the stored tree. */
+  /**
+   * The store did not write this stream's extension (the stored tree had moved): start again from the stored tree.
+   * Leaves taken since that extension was handed over and not handed over yet were hashed onto a base the store does
+   * not have: they are taken again, from the stored tree and the events, or they would never reach it.
+   */
   forget(streamId: string): void {
+    const stream = this.#streams.get(streamId);
     this.#streams.delete(streamId);
+    if (stream !== undefined && stream.frontier.size > stream.base) this.take(streamId, stream.frontier.size, []);
   }
 }
