@@ -228,10 +228,18 @@ async function produce(store: SqliteEventStore, client: ReturnType<typeof openCl
   const intervals = new AccessIntervalProjection({ client, source: upToHead, headPosition });
   let rssPeak = 0;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 1000);
+  // Where the RSS goes: V8's heap, buffers outside it, and what ClickHouse's memory tracker counts (chDB shares the process).
+  const memory = async () => {
+    const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+    const [tracked] = await (
+      await client.query({ query: "SELECT value AS n FROM system.metrics WHERE metric = 'MemoryTracking'", format: 'JSONEachRow' })
+    ).json<{ n: string }>();
+    return `RSS ${mb(rss)}: heap ${mb(heapUsed)} of ${mb(heapTotal)}, external ${mb(external)}, ClickHouse ${mb(Number(tracked?.n ?? 0))}`;
+  };
   const progress = setInterval(
-    () =>
+    async () =>
       log(
-        `  … audit_events at ${audit.metrics.checkpoint.toLocaleString('en')}, access_intervals at ${intervals.metrics.checkpoint.toLocaleString('en')} (${s(performance.now() - t0)}, RSS ${mb(process.memoryUsage.rss())})`,
+        `  … audit_events at ${audit.metrics.checkpoint.toLocaleString('en')}, access_intervals at ${intervals.metrics.checkpoint.toLocaleString('en')} (${s(performance.now() - t0)}, ${await memory()})`,
       ),
     30_000,
   );
@@ -259,7 +267,7 @@ async function produce(store: SqliteEventStore, client: ReturnType<typeof openCl
   log(
     `  interval changes ${m.changesWritten.toLocaleString('en')} = ${(m.changesWritten / events).toFixed(2)} per event; rows inserted ${rows.toLocaleString('en')} = ${(rows / events).toFixed(2)} per event; intervals ${rowsFinal.toLocaleString('en')} (${profileRows.toLocaleString('en')} of them the organizations' access profiles); ${m.lateEvents} late events`,
   );
-  log(`  peak RSS ${mb(rssPeak)} (the access baseline's facts collected before; target ≤ 1 GB for the server)`);
+  log(`  peak RSS ${mb(rssPeak)} (the access baseline's facts collected before; target ≤ 1 GB for the server); at the end ${await memory()}`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
