@@ -104,6 +104,11 @@ export class FactStore {
   /** Sets whose items have a membership fact (`addToSet(…, membership)`), and from each such fact to its items. */
   private memberships = new Map<FactKey, MembershipIndex>();
   private membershipLinks = new Map<FactKey, [set: FactKey, item: string][]>();
+  /**
+   * Sets with membership facts loaded from a snapshot whose index (`memberships`, `membershipLinks`) is built at their
+   * first `liveItems`: until then nothing reads it, and a membership fact that changes has nothing to refresh.
+   */
+  private unindexed = new Set<FactKey>();
   /** Every event's seq in (occurredAt, position) order: what timelines name as the cause of a change. */
   private order: number[] = [];
   private versionCount = 0;
@@ -212,7 +217,8 @@ export class FactStore {
       const latest = this.setLatest.get(key);
       if (latest !== undefined && stamp.at > latest) this.setLatest.set(key, stamp.at);
     }
-    if (membership !== undefined) this.linkMembership(key, item, membership);
+    // A set not indexed yet gets the item with the others when it is (from the set and the facts as they are then).
+    if (membership !== undefined && !this.unindexed.has(key)) this.linkMembership(key, item, membership);
   }
 
   private linkMembership(set: FactKey, item: string, membership: FactKey): void {
@@ -400,6 +406,11 @@ export class FactStore {
    * are in the set at no instant from `since` on. A set without membership facts: `items`.
    */
   liveItems(key: FactKey, view: View, since = view.at): Iterable<string> {
+    if (this.unindexed.delete(key)) {
+      const set = this.sets.get(key);
+      const membership = membershipOfSet(key);
+      if (set !== undefined && membership !== undefined) this.indexSet(key, set, membership);
+    }
     const index = this.memberships.get(key);
     if (index === undefined) return this.items(key, view);
     const at = this.table.at;
@@ -539,12 +550,38 @@ export class FactStore {
     store.order = c.order;
     store.versionCount = c.versionCount;
     store.maxPos = c.maxPos;
-    // Which facts say whether an item is still in its set is not in a snapshot: it follows from the sets' names.
-    for (const [key, set] of store.sets) {
-      const membership = membershipOfSet(key);
-      if (membership !== undefined) for (const item of set.keys()) store.linkMembership(key, item, membership(item));
-    }
+    // Which facts say whether an item is still in its set is not in a snapshot: it follows from the sets' names. Each
+    // such set is indexed at its first read (indexing them all here was a quarter of a restart on the benchmark
+    // history, twice over: the access projection's store and the interval producer's).
+    for (const key of store.sets.keys()) if (membershipOfSet(key) !== undefined) store.unindexed.add(key);
     return store;
+  }
+
+  /**
+   * `linkMembership` for every item of a set not indexed yet: no link of it can be there already, and the ended items
+   * are put in order once (a stable sort by the instant of their end: the order `refreshMembership` keeps, item after
+   * item).
+   */
+  private indexSet(setKey: FactKey, set: ReadonlyMap<string, number>, membership: (item: string) => FactKey): void {
+    const index: MembershipIndex = { live: new Map(), ended: new Map(), byEnd: [] };
+    this.memberships.set(setKey, index);
+    for (const [item, first] of set) {
+      const key = membership(item);
+      const links = this.membershipLinks.get(key);
+      if (links === undefined) this.membershipLinks.set(key, [[setKey, item]]);
+      else links.push([setKey, item]);
+      const fact = this.index.get(key);
+      const newest = fact === undefined ? -1 : this.last[fact]!;
+      if (newest < 0 || !ends(this.vValue[newest])) {
+        index.live.set(item, first);
+        continue;
+      }
+      const entry: Ended = { item, seq: this.vSeq[newest]! };
+      index.ended.set(item, entry);
+      index.byEnd.push(entry);
+    }
+    const at = this.table.at;
+    index.byEnd.sort((a, b) => at[a.seq]! - at[b.seq]!);
   }
 }
 

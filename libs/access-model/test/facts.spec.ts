@@ -155,32 +155,46 @@ describe('fact store (R60, R61)', () => {
           maxLength: 20,
         }),
         fc.integer({ min: 0, max: 30 }),
-        (ops, views, speculateFrom) => {
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 0, max: 30 }),
+        (ops, views, speculateFrom, snapshotAt, readAt) => {
           const group = `live-g${run++}`;
           const users = internKey.usersOfGroup(group);
           const facts = new FactStore();
-          const fold = (op: (typeof ops)[number], pos: number) => {
-            const stamp = facts.note(`e${pos}`, op.join ? 'UserAddedToGroup' : 'UserRemovedFromGroup', system, op.at, op.at + op.lag, pos);
+          const fold = (store: FactStore, op: (typeof ops)[number], pos: number) => {
+            const stamp = store.note(`e${pos}`, op.join ? 'UserAddedToGroup' : 'UserRemovedFromGroup', system, op.at, op.at + op.lag, pos);
             const inGroup = internKey.inGroup(group, `u${op.user}`);
-            if (op.join) facts.addToSet(users, `u${op.user}`, stamp, inGroup);
-            facts.write(inGroup, op.join, stamp);
+            if (op.join) store.addToSet(users, `u${op.user}`, stamp, inGroup);
+            store.write(inGroup, op.join, stamp);
           };
-          ops.forEach((op, pos) => {
+          const take = (store: FactStore, op: (typeof ops)[number], pos: number) => {
             // Some events folded twice: once speculatively and taken back, then for good.
             if (pos >= speculateFrom) {
-              facts.beginSpeculation();
-              fold({ ...op, join: !op.join }, pos);
-              facts.rollbackSpeculation();
+              store.beginSpeculation();
+              fold(store, { ...op, join: !op.join }, pos);
+              store.rollbackSpeculation();
             }
-            fold(op, pos);
+            fold(store, op, pos);
+          };
+          // The first events before a snapshot; the rest folded into the store and into the one restored from it,
+          // whose sets are indexed at their first read: before, between or after those events.
+          const cut = Math.min(snapshotAt, ops.length);
+          ops.slice(0, cut).forEach((op, pos) => {
+            take(facts, op, pos);
           });
           const strings = new StringTable();
           const snapshot = structuredClone({ facts: facts.toSnapshot(strings), keys: KEYS.toSnapshot(strings), strings: strings.values });
           const restored = FactStore.fromSnapshot(snapshot.facts, { keys: KEYS.restore(snapshot.keys, snapshot.strings), strings: snapshot.strings });
+          ops.slice(cut).forEach((op, i) => {
+            if (cut + i === readAt) restored.liveItems(users, { at: op.at, knownAt: Number.POSITIVE_INFINITY });
+            take(facts, op, cut + i);
+            take(restored, op, cut + i);
+          });
           const instants = [...new Set(ops.map((o) => o.at))];
           for (const v of views) {
             const view: View = { at: v.at, knownAt: v.knownAt };
             const all = new Set(facts.items(users, view));
+            expect(new Set(restored.items(users, view))).toEqual(all);
             for (const store of [facts, restored]) {
               const live = new Set(store.liveItems(users, view, v.since));
               for (const u of live) expect(all.has(u)).toBe(true);
