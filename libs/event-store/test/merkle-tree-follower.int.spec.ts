@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -165,6 +165,33 @@ describe('the Merkle tree follows the log (a tree writer of its own, off the app
       expect(storedSize(path, 's')).toBe(300);
     } finally {
       await store.close();
+    }
+  });
+
+  test('a tree writer that never answers: the wait ends with its error instead of lasting for ever, close() returns, the next open catches the tree up', async () => {
+    const path = file();
+    // Loads and takes messages, answers none (what a worker file cut short, or stuck, would do).
+    const silent = join(dir, 'silent-tree-worker.mjs');
+    writeFileSync(silent, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => {});\n");
+    const store = SqliteEventStore.open(path, { merkleWorkerFile: silent, merkleAnswerTimeoutMs: 200 });
+    try {
+      await store.append('s', events(0, 50));
+      const started = performance.now();
+      await expect(store.merkle.caughtUp()).rejects.toThrow(/did not answer within 200 ms/);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      // A writer started again for the next append: silent too, given up the same way.
+      await store.append('s', events(50, 30));
+      await expect(store.merkle.caughtUp()).rejects.toThrow(/did not answer/);
+    } finally {
+      await store.close();
+    }
+    expect(storedSize(path, 's')).toBe(0);
+    const again = open(path);
+    try {
+      await expectTreeOfEvents(again, 's', 17, 61);
+      expect(await again.merkle.treeSize('s')).toBe(80);
+    } finally {
+      await again.close();
     }
   });
 

@@ -116,6 +116,12 @@ export interface SqliteEventStoreOptions {
   readonly merkleFlushLeaves?: number;
   /** …or this long after the first leaf it has not handed over (default 50 ms); the store writes it then. */
   readonly merkleFlushMs?: number;
+  /**
+   * Whoever waits for the tree (caughtUp, close, an append over merkleMaxLag) gives the tree writer this long to
+   * answer (default 60 s); one that does not is stopped as if it had died, the wait ends with its error, and the
+   * tree catches up from the events (the next writer, or the next open) — instead of waiting for ever.
+   */
+  readonly merkleAnswerTimeoutMs?: number;
 }
 
 /**
@@ -256,6 +262,7 @@ export class SqliteEventStore implements EventStore {
   readonly #treeMaxLag: number;
   readonly #treeFlushLeaves: number;
   readonly #treeFlushMs: number;
+  readonly #treeAnswerTimeoutMs: number;
   #treeThread: TreeThread | undefined;
   /** Chain hashes acknowledged and not yet posted to the tree writer (#handToTree). */
   #treeOutbox: { streamId: string; firstRevision: number; hashes: string[] }[] = [];
@@ -308,6 +315,7 @@ export class SqliteEventStore implements EventStore {
     this.#treeMaxLag = options.merkleMaxLag ?? 65_536;
     this.#treeFlushLeaves = options.merkleFlushLeaves ?? 16_384;
     this.#treeFlushMs = options.merkleFlushMs ?? 50;
+    this.#treeAnswerTimeoutMs = options.merkleAnswerTimeoutMs ?? 60_000;
     this.#appendStatements = appendStatements(this.#db, this.#merkleOn && this.#treeWorker === undefined);
     this.#treeWriter = this.#appendStatements.merkle ?? (this.#merkleOn ? new MerkleTreeWriter(this.#db) : undefined);
     // A store made before the tree existed (or written with it off, or closed by a crash before its tree writer had
@@ -718,7 +726,22 @@ export class SqliteEventStore implements EventStore {
       const woken = new Promise<void>((resolve) => this.#treeWaiters.push(resolve));
       if (this.#treeQueue.length > 0) this.#scheduleTreeWrite(0);
       else this.#treeThread?.thread.postMessage({ kind: 'flush' } satisfies TreeRequest);
-      await woken;
+      // Any answer that settles leaves wakes this loop and starts the count again.
+      const tree = this.#treeThread;
+      const silent =
+        tree === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.#treeError ??= new MerkleTreeError(
+                `the Merkle tree writer did not answer within ${this.#treeAnswerTimeoutMs} ms: stopped; the stored tree catches up from the events`,
+              );
+              void tree.thread.terminate();
+            }, this.#treeAnswerTimeoutMs);
+      try {
+        await woken;
+      } finally {
+        clearTimeout(silent);
+      }
     }
   }
 
