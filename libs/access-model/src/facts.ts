@@ -218,7 +218,7 @@ export class FactStore {
       if (latest !== undefined && stamp.at > latest) this.setLatest.set(key, stamp.at);
     }
     // A set not indexed yet gets the item with the others when it is (from the set and the facts as they are then).
-    if (membership !== undefined && !this.unindexed.has(key)) this.linkMembership(key, item, membership);
+    if (membership !== undefined && (this.unindexed.size === 0 || !this.unindexed.has(key))) this.linkMembership(key, item, membership);
   }
 
   private linkMembership(set: FactKey, item: string, membership: FactKey): void {
@@ -227,6 +227,13 @@ export class FactStore {
     if (links === undefined) this.membershipLinks.set(membership, (links = []));
     if (!links.some(([s, i]) => s === set && i === item)) links.push([set, item]);
     this.refreshMembership(set, item, membership);
+  }
+
+  /** The event (seq) of the membership fact's newest version if that version ends the item for good, else -1. */
+  private endingSeq(membership: FactKey): number {
+    const fact = this.index.get(membership);
+    const newest = fact === undefined ? -1 : this.last[fact]!;
+    return newest < 0 || !ends(this.vValue[newest]) ? -1 : this.vSeq[newest]!;
   }
 
   /** Puts a set's item among the live or the ended ones, from its membership fact's newest version. */
@@ -239,15 +246,13 @@ export class FactStore {
       index.ended.delete(item);
       return;
     }
-    const fact = this.index.get(membership);
-    const newest = fact === undefined ? -1 : this.last[fact]!;
-    if (newest < 0 || !ends(this.vValue[newest])) {
+    const seq = this.endingSeq(membership);
+    if (seq < 0) {
       index.ended.delete(item);
       index.live.set(item, first);
       return;
     }
     index.live.delete(item);
-    const seq = this.vSeq[newest]!;
     if (index.ended.get(item)?.seq === seq) return;
     const entry: Ended = { item, seq };
     index.ended.set(item, entry);
@@ -406,7 +411,8 @@ export class FactStore {
    * are in the set at no instant from `since` on. A set without membership facts: `items`.
    */
   liveItems(key: FactKey, view: View, since = view.at): Iterable<string> {
-    if (this.unindexed.delete(key)) {
+    // Only a store loaded from a snapshot has sets waiting; the evaluator reads here for every member it evaluates.
+    if (this.unindexed.size > 0 && this.unindexed.delete(key)) {
       const set = this.sets.get(key);
       const membership = membershipOfSet(key);
       if (set !== undefined && membership !== undefined) this.indexSet(key, set, membership);
@@ -570,13 +576,12 @@ export class FactStore {
       const links = this.membershipLinks.get(key);
       if (links === undefined) this.membershipLinks.set(key, [[setKey, item]]);
       else links.push([setKey, item]);
-      const fact = this.index.get(key);
-      const newest = fact === undefined ? -1 : this.last[fact]!;
-      if (newest < 0 || !ends(this.vValue[newest])) {
+      const seq = this.endingSeq(key);
+      if (seq < 0) {
         index.live.set(item, first);
         continue;
       }
-      const entry: Ended = { item, seq: this.vSeq[newest]! };
+      const entry: Ended = { item, seq };
       index.ended.set(item, entry);
       index.byEnd.push(entry);
     }
