@@ -183,15 +183,17 @@ describe('fact store (R60, R61)', () => {
           // The first events before a snapshot; the rest folded into the store and into the one restored from it,
           // whose sets are indexed at their first read: before, between or after those events.
           const cut = Math.min(snapshotAt, ops.length);
+          // Either store's set is indexed at its first read (built from what it holds then, kept current after).
+          const readOf = (pos: number) => (pos === readAt ? (readAt % 2 === 0 ? 'before' : 'inside') : undefined);
           ops.slice(0, cut).forEach((op, pos) => {
-            take(facts, op, pos);
+            take(facts, op, pos, readOf(pos));
           });
           const strings = new StringTable();
           const snapshot = structuredClone({ facts: facts.toSnapshot(strings), keys: KEYS.toSnapshot(strings), strings: strings.values });
           const restored = FactStore.fromSnapshot(snapshot.facts, { keys: KEYS.restore(snapshot.keys, snapshot.strings), strings: snapshot.strings });
           ops.slice(cut).forEach((op, i) => {
-            take(facts, op, cut + i);
-            take(restored, op, cut + i, cut + i === readAt ? (readAt % 2 === 0 ? 'before' : 'inside') : undefined);
+            take(facts, op, cut + i, readOf(cut + i));
+            take(restored, op, cut + i, readOf(cut + i));
           });
           const instants = [...new Set(ops.map((o) => o.at))];
           for (const v of views) {
