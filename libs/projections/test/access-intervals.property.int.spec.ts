@@ -263,7 +263,7 @@ describe('access intervals agree with the evaluator', () => {
     expect(profiled).toBeGreaterThan(10);
   });
 
-  test('the access review at an instant, live with late events, walked page by page: every member with the evaluator’s permissions at T, each once, none else', async () => {
+  test('R61: the access review at an instant, live with late events, walked page by page: every member with the evaluator’s permissions at T, each once, none else', async () => {
     let superseded = 0;
     await fc.assert(
       fc.asyncProperty(
