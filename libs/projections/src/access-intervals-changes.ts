@@ -376,15 +376,15 @@ export function affectedMembers(facts: FactStore, event: Pick<LedgerEvent, 'type
  */
 export function familyPermissions(r: FactReader, orgId: string, userId: string, family: Family, shared?: SharedMember): Map<string, string> {
   if (isProfileUser(userId)) return profilePermissions(r, orgId, userId, family);
-  if (family.kind === 'all') return allStoredPermissions(r, orgId, userId);
+  if (family.kind === 'all') return allStoredPermissions(r, orgId, userId, shared);
   const out = new Map<string, string>();
   const m = shared ? shared.core : memberCore(r, orgId, userId);
   if (m === undefined || m.status !== 'active') return out;
-  const paths = shared ? shared.paths : (): RolePaths => (m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] });
+  const paths = shared ? shared.paths : (): RolePaths => (m.role === 'custom' ? rolePaths(r, orgId, userId) : NO_PATHS);
   switch (family.kind) {
     case 'groups': {
       // Full members' capabilities, tools and admin levels do not depend on their groups (R4, R16, R21).
-      if (m.role !== 'custom') return familyPermissions(r, orgId, userId, { kind: 'spend' });
+      if (m.role !== 'custom') return familyPermissions(r, orgId, userId, { kind: 'spend' }, shared);
       if (r.value<boolean>(lookupKey.connectorPermissions(orgId)) === true) return allStoredPermissions(r, orgId, userId);
       // R11: without connector permissions a custom member's tools are the organization's levels whatever their
       // roles, so only capabilities, admin levels and the spend limit can follow a group change (no event that
@@ -448,9 +448,12 @@ function sharedMember(r: FactReader, orgId: string, userId: string): SharedMembe
   let paths: RolePaths | undefined;
   return {
     core,
-    paths: () => (paths ??= core?.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] }),
+    paths: () => (paths ??= core?.role === 'custom' ? rolePaths(r, orgId, userId) : NO_PATHS),
   };
 }
+
+/** No role paths: a full member's (their roles are built in). */
+const NO_PATHS: RolePaths = { paths: [], excluded: [] };
 
 /** Events that write one role's grants only (a capability, an admin level, a connector's or a tool's level). */
 const ROLE_GRANTS = new Set(['RoleCapabilitySet', 'RoleAdminPermissionSet', 'RoleConnectorPermissionSet', 'RoleToolPermissionSet']);
@@ -491,9 +494,9 @@ class SpendSide {
 
   constructor(private readonly r: FactReader) {}
 
-  own(orgId: string, userId: string): number | null | typeof INACTIVE {
-    const m = memberCore(this.r, orgId, userId);
+  own(m: MemberCore | undefined): number | null | typeof INACTIVE {
     if (m === undefined || m.status !== 'active') return INACTIVE;
+    const orgId = m.orgId;
     let limited = this.limited.get(orgId);
     if (limited === undefined) {
       limited = new Set();
@@ -532,11 +535,11 @@ function followsOrgTools(r: FactReader, m: MemberCore): boolean {
  * way), except that a follower's tools are ORG_TOOLS_PERMISSION — and are not evaluated at all, which is most of
  * what evaluating a member cost (hundreds of tools).
  */
-function allStoredPermissions(r: FactReader, orgId: string, userId: string): Map<string, string> {
+function allStoredPermissions(r: FactReader, orgId: string, userId: string, shared?: SharedMember): Map<string, string> {
   const out = new Map<string, string>();
-  const m = memberCore(r, orgId, userId);
+  const m = shared ? shared.core : memberCore(r, orgId, userId);
   if (m === undefined || m.status !== 'active') return out;
-  const paths: RolePaths = m.role === 'custom' ? rolePaths(r, orgId, userId) : { paths: [], excluded: [] };
+  const paths: RolePaths = shared ? shared.paths() : m.role === 'custom' ? rolePaths(r, orgId, userId) : NO_PATHS;
   out.set(`role:${m.role}`, m.role);
   if (m.seat) out.set('seat', m.seat);
   const capabilityProfile = capabilityProfileOf(m);
@@ -691,16 +694,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * The interval changes one event caused, as the history stands in `facts` (which must contain it): the affected
  * members evaluated just before it (`beforePos`) and just after it, at its occurredAt.
  */
-export function changesOfEvent(tenantId: string, facts: FactStore, event: LedgerEvent, limits?: OwnLimits, sets?: RoleSets): AccessIntervalChange[] {
+export function changesOfEvent(tenantId: string, facts: FactStore, event: LedgerEvent, frontier?: FrontierMembers, sets?: RoleSets): AccessIntervalChange[] {
   const { members, family } = impactOf(facts, event, sets, Date.parse(event.meta.occurredAt));
   if (members.length === 0) return [];
-  // Whatever can change a member's own limit names the member, in a family that covers the spend limit: the spend
-  // family keeps it up to date (bothSides), the others evaluate everything again.
-  if (limits !== undefined && (family.kind === 'all' || family.kind === 'groups')) limits.forget(members);
+  // Whatever can change a member's core, role paths or own limit names the member in a family that covers them
+  // (FrontierMembers); the spend family keeps the limit up to date itself (bothSides).
+  if (frontier !== undefined && (family.kind === 'all' || family.kind === 'groups')) frontier.forget(members);
   const at = Date.parse(event.meta.occurredAt);
   const rBefore = new FactReader(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position });
   const rAfter = new FactReader(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 });
-  const [before, after] = bothSides(rBefore, rAfter, event, members, family, limits);
+  const [before, after] = bothSides(rBefore, rAfter, event, members, family, frontier);
   const out: AccessIntervalChange[] = [];
   const when = iso(at); // once per event, not once per member (5 % of the producer's time on the benchmark history)
   members.forEach((m, i) => {
@@ -714,31 +717,58 @@ const NOTHING: ReadonlyMap<string, string> = new Map();
 /** Not an active member: holds no spend limit. */
 const INACTIVE = 'inactive';
 
+/** A member's answers at the frontier, as far as the producer computed them (`FrontierMembers`). */
+interface FrontierEntry {
+  /** Their own (or group) limit before the ceiling (R41, R42); INACTIVE when not an active member. */
+  own?: number | null | typeof INACTIVE;
+  /** `memberCore`; null: not a member. */
+  core?: MemberCore | null;
+  /** `rolePaths` (a custom member's; none for the others). */
+  paths?: RolePaths;
+}
+
+
 /**
- * Members' own (or group) limits before the ceiling (R41, R42), as the producer last computed them, for the events
- * taken in store order at the frontier: an organization-wide ceiling (R43) then needs no member evaluated again —
- * hundreds of such events, each reaching thousands of members. An entry is forgotten by every event that can
- * change it (`changesOfEvent` forgets the members `impactOf` names in a family covering the spend limit); the
- * owner clears everything when facts change otherwise (a replayed fold, a late event, a failure).
+ * What the producer last computed of each member for the events taken in store order at the frontier: their own
+ * (or group) limit before the ceiling, their core (role, seat, status) and their role paths. Each stays what it is
+ * until an event changes what it reads, and every such event names the member in a family that covers it (`impactOf`:
+ * a member event, a group or role change, an organization's settings → `all` or `groups`), which forgets the entry
+ * (`changesOfEvent`). So an event of any other family — a role's grant, a capability's availability, a ceiling, a
+ * workspace, a tool policy — reads the member once, from here, on both sides: an organization-wide ceiling (R43)
+ * needs no member evaluated again, a role's capability grant no member's groups walked again (their role paths were
+ * a third of the producer's time on the benchmark history). The owner clears everything when facts change
+ * otherwise (a replayed fold, a late event, a failure).
  */
-export class OwnLimits {
-  private readonly byMember = new Map<string, number | null | typeof INACTIVE>();
+export class FrontierMembers {
+  private readonly byOrg = new Map<string, Map<string, FrontierEntry>>();
 
-  get(orgId: string, userId: string): number | null | typeof INACTIVE | undefined {
-    return this.byMember.get(`${orgId}\u0000${userId}`);
-  }
-
-  set(orgId: string, userId: string, own: number | null | typeof INACTIVE): void {
-    this.byMember.set(`${orgId}\u0000${userId}`, own);
+  /** The member's entry, made empty on first use. */
+  entry(orgId: string, userId: string): FrontierEntry {
+    let byUser = this.byOrg.get(orgId);
+    if (byUser === undefined) this.byOrg.set(orgId, (byUser = new Map()));
+    let entry = byUser.get(userId);
+    if (entry === undefined) byUser.set(userId, (entry = {}));
+    return entry;
   }
 
   forget(members: readonly MemberKey[]): void {
-    if (this.byMember.size === 0) return;
-    for (const [o, u] of members) this.byMember.delete(`${o}\u0000${u}`);
+    if (this.byOrg.size === 0) return;
+    for (const [o, u] of members) this.byOrg.get(o)?.delete(u);
   }
 
   clear(): void {
-    this.byMember.clear();
+    this.byOrg.clear();
+  }
+
+  /**
+   * The member as a reader at the frontier reads them (`r` reads the facts as the entry stands: either side of an
+   * event that does not change them, or the side after one that did), computed once and kept.
+   */
+  shared(r: FactReader, orgId: string, userId: string): SharedMember {
+    const entry = this.entry(orgId, userId);
+    if (entry.core === undefined) entry.core = memberCore(r, orgId, userId) ?? null;
+    const core = entry.core ?? undefined;
+    return { core, paths: () => (entry.paths ??= core?.role === 'custom' ? rolePaths(r, orgId, userId) : NO_PATHS) };
   }
 }
 
@@ -754,9 +784,15 @@ function bothSides(
   event: LedgerEvent,
   members: readonly MemberKey[],
   family: Family,
-  limits: OwnLimits | undefined,
+  frontier: FrontierMembers | undefined,
 ): [ReadonlyMap<string, string>[], ReadonlyMap<string, string>[]] {
   const d = event.data as Record<string, unknown>;
+  /**
+   * A real member as both sides read them, for an event that changes neither their core nor their role paths (a
+   * family other than `all` and `groups`): from the frontier when the producer keeps it.
+   */
+  const unchanged = (o: string, u: string): SharedMember | undefined =>
+    isProfileUser(u) ? undefined : frontier !== undefined ? frontier.shared(rAfter, o, u) : sharedMember(rAfter, o, u);
   if (event.type === 'RoleCapabilitySet' && family.kind === 'capability') {
     // A role's grant changes nothing while the organization does not make the capability available (R1, R2: it
     // stays so across the event, which writes only the grant).
@@ -769,7 +805,7 @@ function bothSides(
     // Still (un)available: nobody's capability, and no profile's, changes.
     if (was === is) return [members.map(() => NOTHING), members.map(() => NOTHING)];
     // Evaluated where it is available; on the other side a member holds nothing of the family (capability:C).
-    const held = members.map(([o, u]) => familyPermissions(is ? rAfter : rBefore, o, u, family));
+    const held = members.map(([o, u]) => familyPermissions(is ? rAfter : rBefore, o, u, family, unchanged(o, u)));
     return is ? [members.map(() => NOTHING), held] : [held, members.map(() => NOTHING)];
   }
   if (ROLE_GRANTS.has(event.type) && (family.kind === 'capability' || family.kind === 'admin' || family.kind === 'tools')) {
@@ -778,7 +814,7 @@ function bothSides(
     const before: ReadonlyMap<string, string>[] = [];
     const after: ReadonlyMap<string, string>[] = [];
     for (const [o, u] of members) {
-      const shared = isProfileUser(u) ? undefined : sharedMember(rAfter, o, u);
+      const shared = unchanged(o, u);
       before.push(familyPermissions(rBefore, o, u, family, shared));
       after.push(familyPermissions(rAfter, o, u, family, shared));
     }
@@ -786,7 +822,7 @@ function bothSides(
   }
   if (family.kind === 'spend') {
     // A member's spend row is their own (or group) limit capped by the ceiling: the limit on each side (the one
-    // before from `limits` when the producer kept it), the ceiling read once per side.
+    // before from `frontier` when the producer kept it), the ceiling read once per side.
     const ceilingOnly = event.type === 'OrgSpendCeilingSet';
     const sides = [new SpendSide(rBefore), new SpendSide(rAfter)] as const;
     const before: ReadonlyMap<string, string>[] = [];
@@ -797,16 +833,26 @@ function bothSides(
         after.push(familyPermissions(rAfter, o, u, family));
         continue;
       }
-      const was = limits?.get(o, u) ?? sides[0].own(o, u);
+      const entry = frontier?.entry(o, u);
+      // No spend event changes a member's core: read once for both sides.
+      const core = (entry !== undefined ? frontier!.shared(rAfter, o, u) : sharedMember(rAfter, o, u)).core;
+      const was = entry?.own !== undefined ? entry.own : sides[0].own(core);
       // The ceiling changes nobody's own limit.
-      const is = ceilingOnly ? was : sides[1].own(o, u);
-      limits?.set(o, u, is);
+      const is = ceilingOnly ? was : sides[1].own(core);
+      if (entry !== undefined) entry.own = is;
       before.push(spendRowOf(was, sides[0].ceiling(o)));
       after.push(spendRowOf(is, sides[1].ceiling(o)));
     }
     return [before, after];
   }
-  return [members.map(([o, u]) => familyPermissions(rBefore, o, u, family)), members.map(([o, u]) => familyPermissions(rAfter, o, u, family))];
+  if (family.kind === 'all' || family.kind === 'groups') {
+    // The event can change the member's core and role paths: evaluated afresh on each side, the side after kept.
+    return [
+      members.map(([o, u]) => familyPermissions(rBefore, o, u, family)),
+      members.map(([o, u]) => familyPermissions(rAfter, o, u, family, isProfileUser(u) || frontier === undefined ? undefined : frontier.shared(rAfter, o, u))),
+    ];
+  }
+  return [members.map(([o, u]) => familyPermissions(rBefore, o, u, family, unchanged(o, u))), members.map(([o, u]) => familyPermissions(rAfter, o, u, family, unchanged(o, u)))];
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 import type { FoldedFacts } from './access-projection.js';
 import {
   MergedLateImpact,
-  OwnLimits,
+  FrontierMembers,
   RoleSets,
   changesOfEvent,
   lateImpactOf,
@@ -63,8 +63,8 @@ export type IntervalEffect = { readonly kind: 'changes'; readonly changes: Acces
  */
 export class TenantIntervals {
   private frontier: number;
-  /** Members' own limits as last computed at the frontier (in-order events only). */
-  private readonly limits = new OwnLimits();
+  /** Members' core, role paths and own limits as last computed at the frontier (in-order events only). */
+  private readonly frontierMembers = new FrontierMembers();
   /** Role sets seen since the last `takeNewRoleSets`, whose histories the table does not hold yet. */
   private fresh: [orgId: string, set: string][] = [];
   /** The role sets whose profile the table holds (or will, with `fresh`): the projection loads them at start. */
@@ -85,7 +85,7 @@ export class TenantIntervals {
 
   /** Folds the event without producing changes (replaying up to a checkpoint); one that throws leaves no fact. */
   fold(event: LedgerEvent): void {
-    this.limits.clear();
+    this.frontierMembers.clear();
     evolveWhole(this.facts, event);
     this.frontier = Math.max(this.frontier, Date.parse(event.meta.occurredAt));
   }
@@ -107,19 +107,19 @@ export class TenantIntervals {
     } catch (error) {
       this.facts.rollbackSpeculation();
       this.frontier = frontier;
-      this.limits.clear();
+      this.frontierMembers.clear();
       throw error;
     }
   }
 
   private effectOf(event: LedgerEvent, late: boolean): IntervalEffect {
     if (!late) {
-      const changes = changesOfEvent(this.tenantId, this.facts, event, this.limits, this.roleSets);
+      const changes = changesOfEvent(this.tenantId, this.facts, event, this.frontierMembers, this.roleSets);
       for (const s of this.roleSets.note(changes)) this.fresh.push(s);
       return { kind: 'changes', changes };
     }
     // A late event changes the past, and what is in force now may follow: nothing computed before it is kept.
-    this.limits.clear();
+    this.frontierMembers.clear();
     const impact = this.lateImpactOf(event);
     // Nobody affected (names, API keys, refusals): nothing to rewrite, nothing to wait for.
     return impact.members.length === 0 ? { kind: 'changes', changes: [] } : { kind: 'late', late: impact };
