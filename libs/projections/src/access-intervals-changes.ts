@@ -727,7 +727,6 @@ interface FrontierEntry {
   paths?: RolePaths;
 }
 
-
 /**
  * What the producer last computed of each member for the events taken in store order at the frontier: their own
  * (or group) limit before the ceiling, their core (role, seat, status) and their role paths. Each stays what it is
@@ -852,7 +851,14 @@ function bothSides(
       members.map(([o, u]) => familyPermissions(rAfter, o, u, family, isProfileUser(u) || frontier === undefined ? undefined : frontier.shared(rAfter, o, u))),
     ];
   }
-  return [members.map(([o, u]) => familyPermissions(rBefore, o, u, family, unchanged(o, u))), members.map(([o, u]) => familyPermissions(rAfter, o, u, family, unchanged(o, u)))];
+  const before: ReadonlyMap<string, string>[] = [];
+  const after: ReadonlyMap<string, string>[] = [];
+  for (const [o, u] of members) {
+    const shared = unchanged(o, u);
+    before.push(familyPermissions(rBefore, o, u, family, shared));
+    after.push(familyPermissions(rAfter, o, u, family, shared));
+  }
+  return [before, after];
 }
 
 /**
