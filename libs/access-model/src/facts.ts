@@ -450,6 +450,12 @@ export class FactStore {
     return first !== undefined && this.table.at[first]! <= view.at;
   }
 
+  /** `inSet` at NOW (was `item` ever added to the set?), with the set looked up once for many items. */
+  everAdded(key: FactKey): (item: string) => boolean {
+    const set = this.sets.get(key);
+    return set === undefined ? () => false : (item) => set.has(item);
+  }
+
   /** Was anything added to a set up to `view.at`? */
   anyInSet(key: FactKey, view: View): boolean {
     const set = this.sets.get(key);

@@ -169,8 +169,13 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
    */
   const current = (key: FactKey): Iterable<string> => (since === undefined ? facts.items(key, NOW) : facts.liveItems(key, NOW, since));
   const orgId = str(d, 'orgId');
-  const out = new Map<string, MemberKey>();
-  const add = (o: string, u: string) => out.set(`${o}|${u}`, [o, u]);
+  // By organization, then user: no key string built per member (thousands per organization-wide event).
+  const out = new Map<string, Set<string>>();
+  const add = (o: string, u: string) => {
+    let users = out.get(o);
+    if (users === undefined) out.set(o, (users = new Set()));
+    users.add(u);
+  };
   // The organization's profiles (docs/access-intervals.md § Access profiles): whatever an organization-wide event
   // can change, they are evaluated with the members.
   const orgProfiles = (o: string) => {
@@ -211,11 +216,12 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
   };
   // Groups are the tenant's (R30): in one organization, only their users who are (ever) members there.
   const groupUsers = (g: string, o: string | undefined) => {
-    const members = o === undefined ? undefined : lookupKey.members(o);
-    for (const u of current(lookupKey.usersOfGroup(g))) {
-      if (members === undefined) userEverywhere(u, g);
-      else if (facts.inSet(members, u, NOW)) add(o!, u);
+    if (o === undefined) {
+      for (const u of current(lookupKey.usersOfGroup(g))) userEverywhere(u, g);
+      return;
     }
+    const member = facts.everAdded(lookupKey.members(o));
+    for (const u of current(lookupKey.usersOfGroup(g))) if (member(u)) add(o, u);
   };
   const roleHolders = (o: string, roleId: string) => {
     for (const g of facts.items(lookupKey.groups, NOW)) {
@@ -361,7 +367,9 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
       if (orgId !== undefined) orgMembers(orgId);
       else everyone();
   }
-  return { members: [...out.values()], family };
+  const members: MemberKey[] = [];
+  for (const [o, users] of out) for (const u of users) members.push([o, u]);
+  return { members, family };
 }
 
 /** The members whose permissions an event can change (see impactOf). */
