@@ -525,8 +525,11 @@ class SpendSide {
 function spendRowOf(own: number | null | typeof INACTIVE, ceiling: number | null): ReadonlyMap<string, string> {
   if (own === INACTIVE) return NOTHING;
   if (own === null) return new Map([[ORG_SPEND_PERMISSION, PROFILE_LEVEL]]);
-  return new Map([['spend', String(ceiling !== null && own > ceiling ? ceiling : own)]]);
+  return new Map([['spend', String(capped(own, ceiling))]]);
 }
+
+/** A limit of their own capped by the organization's ceiling (R43). */
+const capped = (own: number, ceiling: number | null): number => (ceiling !== null && own > ceiling ? ceiling : own);
 
 /**
  * R4, R16, R11: an active full member's tools — and a custom member's while the organization has not enabled
@@ -841,14 +844,22 @@ function bothSides(
         continue;
       }
       const entry = frontier?.entry(o, u);
-      // No spend event changes a member's core: read once for both sides.
-      const core = (entry !== undefined ? frontier!.shared(rAfter, o, u) : sharedMember(rAfter, o, u)).core;
-      const was = entry?.own !== undefined ? entry.own : sides[0].own(core);
+      // No spend event changes a member's core: read once for both sides, and only when a limit must be computed.
+      let shared: SharedMember | undefined;
+      const core = () => (shared ??= entry !== undefined ? frontier!.shared(rAfter, o, u) : sharedMember(rAfter, o, u)).core;
+      const was = entry?.own !== undefined ? entry.own : sides[0].own(core());
       // The ceiling changes nobody's own limit.
-      const is = ceilingOnly ? was : sides[1].own(core);
+      const is = ceilingOnly ? was : sides[1].own(core());
       if (entry !== undefined) entry.own = is;
-      before.push(spendRowOf(was, sides[0].ceiling(o)));
-      after.push(spendRowOf(is, sides[1].ceiling(o)));
+      const ceilings = [sides[0].ceiling(o), sides[1].ceiling(o)] as const;
+      if (ceilingOnly && (typeof was !== 'number' || capped(was, ceilings[0]) === capped(was, ceilings[1]))) {
+        // Not capped differently (no limit of their own: the spend profile's row, or not active): nothing to compare.
+        before.push(NOTHING);
+        after.push(NOTHING);
+        continue;
+      }
+      before.push(spendRowOf(was, ceilings[0]));
+      after.push(spendRowOf(is, ceilings[1]));
     }
     return [before, after];
   }

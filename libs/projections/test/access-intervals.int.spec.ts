@@ -503,6 +503,68 @@ describe('role-set profiles (R14–R16): custom members of an organization with 
     ];
   }
 
+  test('R41–R43: a ceiling caps own and group limits above it, and only those; lowered, lifted and removed, as the evaluator says at every event', async () => {
+    const tenantId = 'ceilings';
+    let p = 0;
+    const e = (type: Parameters<typeof event>[1], at: string, data: Record<string, unknown>) => event(++p, type, `2026-${at}T00:00:00.000Z`, data, tenantId);
+    const orgId = 'acme';
+    const events = [
+      e('OrganizationCreated', '01-01', { orgId, name: 'Acme', dualSeat: false, usageBased: true, provisioningMode: 'invite_only' }),
+      e('MemberAdded', '01-02', { orgId, userId: 'u-own', email: 'own@acme.test', role: 'user' }),
+      e('MemberAdded', '01-02', { orgId, userId: 'u-group', email: 'group@acme.test', role: 'user' }),
+      e('MemberAdded', '01-02', { orgId, userId: 'u-free', email: 'free@acme.test', role: 'user' }),
+      e('MemberAdded', '01-02', { orgId, userId: 'u-low', email: 'low@acme.test', role: 'user' }),
+      e('GroupCreated', '01-03', { groupId: 'g-sales', name: 'Sales', source: 'manual' }),
+      e('UserAddedToGroup', '01-03', { groupId: 'g-sales', userId: 'u-group' }),
+      e('GroupSpendLimitSet', '01-04', { orgId, groupId: 'g-sales', cents: 800 }),
+      e('MemberSpendLimitSet', '01-04', { orgId, userId: 'u-own', cents: 500 }),
+      e('MemberSpendLimitSet', '01-04', { orgId, userId: 'u-low', cents: 100 }),
+      e('OrgSpendCeilingSet', '01-05', { orgId, cents: 1000 }), // caps nobody
+      e('OrgSpendCeilingSet', '01-06', { orgId, cents: 300 }), // caps u-own (500) and u-group (800), not u-low (100)
+      e('OrgSpendCeilingSet', '01-07', { orgId, cents: 600 }), // u-own back to 500, u-group to 600
+      e('MemberSpendLimitSet', '01-08', { orgId, userId: 'u-own', cents: 900 }), // now capped at 600
+      e('OrgSpendCeilingSet', '01-09', { orgId, cents: null }), // no ceiling: every own limit as it is
+      e('UserRemovedFromGroup', '01-10', { groupId: 'g-sales', userId: 'u-group' }), // no limit any more
+      e('OrgSpendCeilingSet', '01-11', { orgId, cents: 200 }), // u-group follows the ceiling (the spend profile)
+    ];
+    // Taken event by event as the live projection takes them (members kept at the frontier between events).
+    const t = new TenantIntervals(tenantId);
+    const changesOf = new Map<string, AccessIntervalChange[]>();
+    for (const ev of events) {
+      const effect = t.apply(ev);
+      if (effect.kind === 'changes') changesOf.set(ev.id, effect.changes);
+    }
+    const spendChanges = (id: string) =>
+      changesOf
+        .get(id)!
+        .filter((c) => c.permission === 'spend' && !c.userId.startsWith('*'))
+        .map((c) => `${c.userId} ${c.kind} ${c.level}`)
+        .sort();
+    expect(spendChanges('ev-11')).toEqual([]);
+    expect(spendChanges('ev-12')).toEqual(['u-group close 800', 'u-group open 300', 'u-own close 500', 'u-own open 300']);
+    expect(spendChanges('ev-13')).toEqual(['u-group close 300', 'u-group open 600', 'u-own close 300', 'u-own open 500']);
+    expect(spendChanges('ev-14')).toEqual(['u-own close 500', 'u-own open 600']);
+    expect(spendChanges('ev-15')).toEqual(['u-group close 600', 'u-group open 800', 'u-own close 600', 'u-own open 900']);
+
+    // The table, live in batches of two and by the rebuild path, holds what the evaluator says at every event.
+    const live = withoutTenant(await project(tenantId, events, { maxBatchEvents: 2 }), tenantId);
+    const again = events.map((ev) => ({ ...ev, meta: { ...ev.meta, tenantId: `${tenantId}-rebuilt` } }));
+    expect(live).toEqual(withoutTenant(await rebuilt(`${tenantId}-rebuilt`, again), `${tenantId}-rebuilt`));
+    for (const ev of events) {
+      const at = Date.parse(ev.meta.occurredAt);
+      for (const userId of ['u-own', 'u-group', 'u-free', 'u-low']) {
+        const evaluator = intervalPermissionsOf(accessAt(t.facts, viewAt(at), orgId, userId));
+        const table = await heldAt(db.client, tenantId, orgId, userId, at);
+        expect({ at: ev.meta.occurredAt, userId, held: Object.fromEntries([...table].sort()) }).toEqual({
+          at: ev.meta.occurredAt,
+          userId,
+          held: Object.fromEntries([...evaluator].sort()),
+        });
+      }
+    }
+    expect((await heldAt(db.client, tenantId, orgId, 'u-group', Date.parse(d('01-11')))).get('spend')).toBe('200');
+  });
+
   test('a role’s grant writes one change per role set holding it and per tool, not per member; the reports still answer per member, as the evaluator does', async () => {
     const tenantId = 'rolesets';
     const events = connectorOrg(tenantId);
