@@ -706,14 +706,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * members evaluated just before it (`beforePos`) and just after it, at its occurredAt.
  */
 export function changesOfEvent(tenantId: string, facts: FactStore, event: LedgerEvent, frontier?: FrontierMembers, sets?: RoleSets): AccessIntervalChange[] {
-  const { members, family } = impactOf(facts, event, sets, Date.parse(event.meta.occurredAt));
+  const at = Date.parse(event.meta.occurredAt);
+  const rBefore = new FactReader(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position });
+  const rAfter = new FactReader(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 });
+  const { members, family } = event.type === 'OrgSpendCeilingSet' ? ceilingImpact(facts, event, rBefore, rAfter, at) : impactOf(facts, event, sets, at);
   if (members.length === 0) return [];
   // Whatever can change a member's core, role paths or own limit names the member in a family that covers them
   // (FrontierMembers); the spend family keeps the limit up to date itself (bothSides).
   if (frontier !== undefined && (family.kind === 'all' || family.kind === 'groups')) frontier.forget(members);
-  const at = Date.parse(event.meta.occurredAt);
-  const rBefore = new FactReader(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position });
-  const rAfter = new FactReader(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 });
   const [before, after] = bothSides(rBefore, rAfter, event, members, family, frontier);
   const out: AccessIntervalChange[] = [];
   const when = iso(at); // once per event, not once per member (5 % of the producer's time on the benchmark history)
@@ -721,6 +721,38 @@ export function changesOfEvent(tenantId: string, facts: FactStore, event: Ledger
     out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, when, event.id));
   });
   return out;
+}
+
+/**
+ * R43: a ceiling going from c0 to c1 changes a member's spend row only if their own limit (R41, R42) is above the
+ * lower of the two — a member without one follows the spend profile, whose row is the ceiling. Whom that can be, at
+ * the event's instant: the members with an individual limit above it, and the members of the groups with a limit
+ * above it (a member's own limit is one of their groups' limits when they have no individual one). `impactOf` names
+ * every limit holder, at every instant from the event on, which a late event's rewrite needs; for the event at its
+ * own instant, the limits in force then (the event changes none) name only these: on the benchmark history the
+ * ceilings were the producer's costliest events, nearly all of it spent on members whose row they could not change.
+ */
+function ceilingImpact(facts: FactStore, event: Pick<LedgerEvent, 'data'>, rBefore: FactReader, rAfter: FactReader, at: number): Impact {
+  const orgId = str(event.data, 'orgId')!;
+  const family: Family = { kind: 'spend' };
+  const was = rBefore.value<number | null>(lookupKey.spendCeiling(orgId)) ?? null;
+  const is = rAfter.value<number | null>(lookupKey.spendCeiling(orgId)) ?? null;
+  if (was === is) return { members: [], family };
+  const floor = was === null ? is! : is === null ? was : Math.min(was, is);
+  const users = new Set<string>();
+  for (const u of facts.liveItems(lookupKey.limitedMembers(orgId), NOW, at)) {
+    const own = rAfter.value<number | null>(lookupKey.memberLimit(orgId, u));
+    if (own != null && own > floor) users.add(u);
+  }
+  const member = facts.everAdded(lookupKey.members(orgId));
+  for (const g of facts.liveItems(lookupKey.limitedGroups(orgId), NOW, at)) {
+    const limit = rAfter.value<number | null>(lookupKey.groupLimit(orgId, g));
+    if (limit == null || limit <= floor) continue;
+    for (const u of facts.liveItems(lookupKey.usersOfGroup(g), NOW, at)) if (member(u)) users.add(u);
+  }
+  const members: MemberKey[] = ACCESS_PROFILES.map((profile) => [orgId, profile.user]);
+  for (const u of users) members.push([orgId, u]);
+  return { members, family };
 }
 
 const NOTHING: ReadonlyMap<string, string> = new Map();
