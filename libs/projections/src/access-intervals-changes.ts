@@ -711,9 +711,6 @@ export function changesOfEvent(tenantId: string, facts: FactStore, event: Ledger
   const rAfter = new FactReader(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 });
   const { members, family } = event.type === 'OrgSpendCeilingSet' ? ceilingImpact(facts, event, rBefore, rAfter, at) : impactOf(facts, event, sets, at);
   if (members.length === 0) return [];
-  // Whatever can change a member's core, role paths or own limit names the member in a family that covers them
-  // (FrontierMembers); the spend family keeps the limit up to date itself (bothSides).
-  if (frontier !== undefined && (family.kind === 'all' || family.kind === 'groups')) frontier.forget(members);
   const [before, after] = bothSides(rBefore, rAfter, event, members, family, frontier);
   const out: AccessIntervalChange[] = [];
   const when = iso(at); // once per event, not once per member (5 % of the producer's time on the benchmark history)
@@ -774,8 +771,8 @@ interface FrontierEntry {
  * What the producer last computed of each member for the events taken in store order at the frontier: their own
  * (or group) limit before the ceiling, their core (role, seat, status) and their role paths. Each stays what it is
  * until an event changes what it reads, and every such event names the member in a family that covers it (`impactOf`:
- * a member event, a group or role change, an organization's settings → `all` or `groups`), which forgets the entry
- * (`changesOfEvent`). So an event of any other family — a role's grant, a capability's availability, a ceiling, a
+ * a member event, a group or role change, an organization's settings → `all` or `groups`), which reads the side
+ * before it from the entry and replaces the entry by the side after (`bothSides`). So an event of any other family — a role's grant, a capability's availability, a ceiling, a
  * workspace, a tool policy — reads the member once, from here, on both sides: an organization-wide ceiling (R43)
  * needs no member evaluated again, a role's capability grant no member's groups walked again (their role paths were
  * a third of the producer's time on the benchmark history). The owner clears everything when facts change
@@ -793,9 +790,18 @@ export class FrontierMembers {
     return entry;
   }
 
-  forget(members: readonly MemberKey[]): void {
-    if (this.byOrg.size === 0) return;
-    for (const [o, u] of members) this.byOrg.get(o)?.delete(u);
+  /**
+   * For an event that can change the member (`all`, `groups`): the member as the side before it reads them, from the
+   * entry when there is one (`r` reads that side), and the entry dropped — the side after fills it again.
+   */
+  take(r: FactReader, orgId: string, userId: string): SharedMember | undefined {
+    const byUser = this.byOrg.get(orgId);
+    const entry = byUser?.get(userId);
+    if (entry === undefined) return undefined;
+    byUser!.delete(userId);
+    if (entry.core === undefined) return undefined;
+    const core = entry.core ?? undefined;
+    return { core, paths: () => (entry.paths ??= core?.role === 'custom' ? rolePaths(r, orgId, userId) : NO_PATHS) };
   }
 
   clear(): void {
@@ -896,10 +902,12 @@ function bothSides(
     return [before, after];
   }
   if (family.kind === 'all' || family.kind === 'groups') {
-    // The event can change the member's core and role paths: evaluated afresh on each side, the side after kept.
+    // The event can change the member's core, role paths and own limit (every event that can names them so): the side
+    // before as the frontier kept it, the side after evaluated afresh and kept in its place.
+    const kept = (u: string) => !isProfileUser(u) && frontier !== undefined;
     return [
-      members.map(([o, u]) => familyPermissions(rBefore, o, u, family)),
-      members.map(([o, u]) => familyPermissions(rAfter, o, u, family, isProfileUser(u) || frontier === undefined ? undefined : frontier.shared(rAfter, o, u))),
+      members.map(([o, u]) => familyPermissions(rBefore, o, u, family, kept(u) ? frontier!.take(rBefore, o, u) : undefined)),
+      members.map(([o, u]) => familyPermissions(rAfter, o, u, family, kept(u) ? frontier!.shared(rAfter, o, u) : undefined)),
     ];
   }
   const before: ReadonlyMap<string, string>[] = [];
