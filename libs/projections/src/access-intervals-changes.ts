@@ -488,30 +488,36 @@ function capabilityProfileOf(m: MemberCore): string | undefined {
  * limit capped by the ceiling, as `spendLimitOf` gives it.
  */
 function spendOf(r: FactReader, m: MemberCore, out: Map<string, string>): void {
-  const own = memberSpendLimitOf(r, m).cents;
+  const own = memberSpendLimitOf(r, m, limitedGroupsOf(r, m.orgId)).cents;
   for (const [permission, level] of spendRowOf(own, own === null ? null : (r.value<number | null>(lookupKey.spendCeiling(m.orgId)) ?? null))) {
     out.set(permission, level);
   }
 }
 
+/**
+ * The groups with a limit in the organization at the reader's view (every group ever given one, looked up once per
+ * reader): a member's own limit then skips their other groups without reading them (R42).
+ */
+function limitedGroupsOf(r: FactReader, orgId: string): ReadonlySet<string> {
+  const byOrg = r.memo('limitedGroups', () => new Map<string, Set<string>>());
+  let limited = byOrg.get(orgId);
+  if (limited === undefined) {
+    limited = new Set();
+    for (const g of r.liveItems(lookupKey.limitedGroups(orgId))) if (r.value<number | null>(lookupKey.groupLimit(orgId, g)) != null) limited.add(g);
+    byOrg.set(orgId, limited);
+  }
+  return limited;
+}
+
 /** One side of a spend change: members' own limits and the organization's ceiling at one view. */
 class SpendSide {
-  /** By organization: the groups with a limit there at this view (every group ever given one, looked up once). */
-  private readonly limited = new Map<string, Set<string>>();
   private readonly ceilings = new Map<string, number | null>();
 
   constructor(private readonly r: FactReader) {}
 
   own(m: MemberCore | undefined): number | null | typeof INACTIVE {
     if (m === undefined || m.status !== 'active') return INACTIVE;
-    const orgId = m.orgId;
-    let limited = this.limited.get(orgId);
-    if (limited === undefined) {
-      limited = new Set();
-      for (const g of this.r.liveItems(lookupKey.limitedGroups(orgId))) if (this.r.value<number | null>(lookupKey.groupLimit(orgId, g)) != null) limited.add(g);
-      this.limited.set(orgId, limited);
-    }
-    return memberSpendLimitOf(this.r, m, limited).cents;
+    return memberSpendLimitOf(this.r, m, limitedGroupsOf(this.r, m.orgId)).cents;
   }
 
   ceiling(orgId: string): number | null {
