@@ -159,6 +159,17 @@ function groupRolesNow(r: FactReader, orgId: string, groupId: string): GroupRole
   return { roles };
 }
 
+/**
+ * Does a member of the group hold anything through it in the organization at the reader's instant: a role (R5, R30,
+ * R31) or the group's spend limit (R42)? When it does not, joining or leaving the group changes nothing there.
+ */
+export function groupCountsIn(r: FactReader, orgId: string, groupId: string): boolean {
+  const held = groupRoles(r, orgId, groupId);
+  if (held === undefined) return false;
+  if (held.excluded === undefined && held.roles.length > 0) return true;
+  return r.value<GroupFacts | null>(lookupKey.group(groupId)) != null && r.value<number | null>(lookupKey.groupLimit(orgId, groupId)) != null;
+}
+
 export function rolePaths(r: FactReader, orgId: string, userId: string): RolePaths {
   const paths: RolePath[] = [];
   const excluded: Link[] = [];
