@@ -489,7 +489,9 @@ function capabilityProfileOf(m: MemberCore): string | undefined {
  * limit capped by the ceiling, as `spendLimitOf` gives it.
  */
 function spendOf(r: FactReader, m: MemberCore, out: Map<string, string>): void {
-  const own = memberSpendLimitOf(r, m, limitedGroupsOf(r, m.orgId)).cents;
+  // The member's own groups, not the organization's limited ones (`limitedGroupsOf`): this runs for events that name
+  // one member as well, where reading every limited group of the organization cost more than it saved.
+  const own = memberSpendLimitOf(r, m).cents;
   for (const [permission, level] of spendRowOf(own, own === null ? null : (r.value<number | null>(lookupKey.spendCeiling(m.orgId)) ?? null))) {
     out.set(permission, level);
   }
@@ -497,7 +499,8 @@ function spendOf(r: FactReader, m: MemberCore, out: Map<string, string>): void {
 
 /**
  * The groups with a limit in the organization at the reader's view (every group ever given one, looked up once per
- * reader): a member's own limit then skips their other groups without reading them (R42).
+ * reader) for a side that evaluates many members' limits: each then skips their other groups without reading them
+ * (R42).
  */
 function limitedGroupsOf(r: FactReader, orgId: string): ReadonlySet<string> {
   const byOrg = r.memo('limitedGroups', () => new Map<string, Set<string>>());
