@@ -160,8 +160,19 @@ const NO_ROLE_SETS = new RoleSets();
  * settings, connectors, tools, policies, workspaces → every member of the organization (one family); the catalog
  * → everyone; a type not listed here → everyone, everything (correctness first).
  * Sets are read as of now, so the members are a superset of those concerned at the event's instant.
+ *
+ * `atEvent`, a reader at the event's own instant, is for the event evaluated there alone (`changesOfEvent`), not for
+ * a late event's rewrite, which must reach every instant from the event on: a role's event then names only the users
+ * of the groups that hold the role at that instant (the event changes no assignment), not of every group that ever
+ * did.
  */
-export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'data'>, sets: RoleSets = NO_ROLE_SETS, since?: number): Impact {
+export function impactOf(
+  facts: FactStore,
+  event: Pick<LedgerEvent, 'type' | 'data'>,
+  sets: RoleSets = NO_ROLE_SETS,
+  since?: number,
+  atEvent?: FactReader,
+): Impact {
   const d = event.data;
   /**
    * Sets with a membership fact (a group's users, the limited members and groups) without the items that left them
@@ -226,7 +237,11 @@ export function impactOf(facts: FactStore, event: Pick<LedgerEvent, 'type' | 'da
   };
   const roleHolders = (o: string, roleId: string) => {
     for (const g of facts.items(lookupKey.groups, NOW)) {
-      for (const r of facts.items(lookupKey.rolesOfGroup(o, g), NOW)) if (r === roleId) groupUsers(g, o);
+      for (const r of facts.items(lookupKey.rolesOfGroup(o, g), NOW)) {
+        if (r !== roleId) continue;
+        // R5, R30: a role reaches a member only through a group it is assigned to.
+        if (atEvent === undefined || atEvent.value<boolean>(lookupKey.assigned(o, g, roleId)) === true) groupUsers(g, o);
+      }
     }
   };
   /**
@@ -724,7 +739,7 @@ export function changesOfEvent(tenantId: string, facts: FactStore, event: Ledger
       ? ceilingImpact(facts, event, rBefore, rAfter, at)
       : event.type === 'UserAddedToGroup' || event.type === 'UserRemovedFromGroup'
         ? groupMembershipImpact(facts, event, rAfter)
-        : impactOf(facts, event, sets, at);
+        : impactOf(facts, event, sets, at, rAfter);
   if (members.length === 0) return [];
   const [before, after] = bothSides(rBefore, rAfter, event, members, family, frontier);
   const out: AccessIntervalChange[] = [];
