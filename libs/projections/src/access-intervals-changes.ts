@@ -479,9 +479,6 @@ function sharedMember(r: FactReader, orgId: string, userId: string): SharedMembe
 /** No role paths: a full member's (their roles are built in). */
 const NO_PATHS: RolePaths = { paths: [], excluded: [] };
 
-/** Events that write one role's grants only (a capability, an admin level, a connector's or a tool's level). */
-const ROLE_GRANTS = new Set(['RoleCapabilitySet', 'RoleAdminPermissionSet', 'RoleConnectorPermissionSet', 'RoleToolPermissionSet']);
-
 /** The level of every profile row of a member (the profile says what it stands for). */
 const PROFILE_LEVEL = 'org';
 
@@ -900,18 +897,6 @@ function bothSides(
     const held = members.map(([o, u]) => familyPermissions(is ? rAfter : rBefore, o, u, family, unchanged(o, u)));
     return is ? [members.map(() => NOTHING), held] : [held, members.map(() => NOTHING)];
   }
-  if (ROLE_GRANTS.has(event.type) && (family.kind === 'capability' || family.kind === 'admin' || family.kind === 'tools')) {
-    // A role's grant changes neither who is a member nor which roles reach them (R5, R30: groups, assignments,
-    // roles): the member and their role paths are read once, the grant on each side.
-    const before: ReadonlyMap<string, string>[] = [];
-    const after: ReadonlyMap<string, string>[] = [];
-    for (const [o, u] of members) {
-      const shared = unchanged(o, u);
-      before.push(familyPermissions(rBefore, o, u, family, shared));
-      after.push(familyPermissions(rAfter, o, u, family, shared));
-    }
-    return [before, after];
-  }
   if (family.kind === 'spend') {
     // A member's spend row is their own (or group) limit capped by the ceiling: the limit on each side (the one
     // before from `frontier` when the producer kept it), the ceiling read once per side.
@@ -954,6 +939,9 @@ function bothSides(
       members.map(([o, u]) => familyPermissions(rAfter, o, u, family, kept(u) ? frontier!.shared(rAfter, o, u) : undefined)),
     ];
   }
+  // Any other family (a role's grant, a workspace, a connector, the catalog) changes neither who is a member nor which
+  // roles reach them (R5, R30: groups, assignments, roles): the member and their role paths are read once, the rest
+  // on each side.
   const before: ReadonlyMap<string, string>[] = [];
   const after: ReadonlyMap<string, string>[] = [];
   for (const [o, u] of members) {
