@@ -161,17 +161,18 @@ const NO_ROLE_SETS = new RoleSets();
  * → everyone; a type not listed here → everyone, everything (correctness first).
  * Sets are read as of now, so the members are a superset of those concerned at the event's instant.
  *
- * `atEvent`, a reader at the event's own instant, is for the event evaluated there alone (`changesOfEvent`), not for
- * a late event's rewrite, which must reach every instant from the event on: a role's event then names only the users
- * of the groups that hold the role at that instant (the event changes no assignment), not of every group that ever
- * did.
+ * `atEvent`, readers just before and just after the event at its own instant, is for the event evaluated there alone
+ * (`changesOfEvent`), not for a late event's rewrite, which must reach every instant from the event on. Three kinds of
+ * event then name fewer, read at that instant (the event changes none of what is read; docs/access-intervals.md ³):
+ * a role's event only the users of the groups the role is assigned to; a join or a leave only the organizations where
+ * the group gives a role or its limit; a ceiling only the members whose own or group limit it caps differently.
  */
 export function impactOf(
   facts: FactStore,
   event: Pick<LedgerEvent, 'type' | 'data'>,
   sets: RoleSets = NO_ROLE_SETS,
   since?: number,
-  atEvent?: FactReader,
+  atEvent?: { readonly before: FactReader; readonly after: FactReader },
 ): Impact {
   const d = event.data;
   /**
@@ -240,7 +241,7 @@ export function impactOf(
       for (const r of facts.items(lookupKey.rolesOfGroup(o, g), NOW)) {
         if (r !== roleId) continue;
         // R5, R30: a role reaches a member only through a group it is assigned to.
-        if (atEvent === undefined || atEvent.value<boolean>(lookupKey.assigned(o, g, roleId)) === true) groupUsers(g, o);
+        if (atEvent === undefined || atEvent.after.value<boolean>(lookupKey.assigned(o, g, roleId)) === true) groupUsers(g, o);
       }
     }
   };
@@ -269,6 +270,29 @@ export function impactOf(
     for (const u of current(lookupKey.limitedMembers(o))) add(o, u);
     for (const g of current(lookupKey.limitedGroups(o))) groupUsers(g, o);
   };
+  /**
+   * R43 at the event's instant: a ceiling going from c0 to c1 changes a member's spend row only if their own limit
+   * (R41, R42) is above the lower of the two — a member without one follows the spend profile, whose row is the
+   * ceiling. So: the profiles, the members with an individual limit above it, the users of the groups with a limit
+   * above it (a member's own limit is one of their groups' when they have no individual one); nobody when c0 = c1.
+   * On the benchmark history the ceilings were the producer's costliest events, nearly all of it spent on members
+   * whose row they could not change.
+   */
+  const ceilingHolders = (o: string, before: FactReader, after: FactReader) => {
+    const was = before.value<number | null>(lookupKey.spendCeiling(o)) ?? null;
+    const is = after.value<number | null>(lookupKey.spendCeiling(o)) ?? null;
+    if (was === is) return;
+    const floor = was === null ? is! : is === null ? was : Math.min(was, is);
+    orgProfiles(o);
+    for (const u of current(lookupKey.limitedMembers(o))) {
+      const own = after.value<number | null>(lookupKey.memberLimit(o, u));
+      if (own != null && own > floor) add(o, u);
+    }
+    for (const g of current(lookupKey.limitedGroups(o))) {
+      const limit = after.value<number | null>(lookupKey.groupLimit(o, g));
+      if (limit != null && limit > floor) groupUsers(g, o);
+    }
+  };
   const connectorId = str(d, 'connectorId');
   const tools: Family = { kind: 'tools', connectorId: connectorId === '*' ? undefined : connectorId };
   let family: Family = ALL;
@@ -291,10 +315,15 @@ export function impactOf(
       family = { kind: 'console' };
       break;
     case 'UserAddedToGroup':
-    case 'UserRemovedFromGroup':
-      userEverywhere(str(d, 'userId')!, str(d, 'groupId')!);
+    case 'UserRemovedFromGroup': {
+      const userId = str(d, 'userId')!;
+      const groupId = str(d, 'groupId')!;
+      // R5, R30, R31, R42: at the event's instant, only where the group then gives a role or its limit.
+      if (atEvent === undefined) userEverywhere(userId, groupId);
+      else for (const o of facts.items(lookupKey.userOrgs(userId), NOW)) if (groupCountsIn(atEvent.after, o, groupId)) add(o, userId);
       family = { kind: 'groups' };
       break;
+    }
     case 'GroupCreated':
     case 'GroupDeleted':
       groupUsers(str(d, 'groupId')!, undefined);
@@ -354,6 +383,12 @@ export function impactOf(
       family = { kind: 'tools', connectorId: undefined };
       break;
     case 'OrgSpendCeilingSet':
+      if (atEvent === undefined) {
+        orgProfiles(orgId!);
+        limitHolders(orgId!);
+      } else ceilingHolders(orgId!, atEvent.before, atEvent.after);
+      family = { kind: 'spend' };
+      break;
     case 'SpendingPrecedenceSet':
       orgProfiles(orgId!);
       limitHolders(orgId!);
@@ -731,12 +766,7 @@ export function changesOfEvent(tenantId: string, facts: FactStore, event: Ledger
   const at = Date.parse(event.meta.occurredAt);
   const rBefore = new FactReader(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position });
   const rAfter = new FactReader(facts, { at, knownAt: Number.POSITIVE_INFINITY, beforePos: event.position + 1 });
-  const { members, family } =
-    event.type === 'OrgSpendCeilingSet'
-      ? ceilingImpact(facts, event, rBefore, rAfter, at)
-      : event.type === 'UserAddedToGroup' || event.type === 'UserRemovedFromGroup'
-        ? groupMembershipImpact(facts, event, rAfter)
-        : impactOf(facts, event, sets, at, rAfter);
+  const { members, family } = impactOf(facts, event, sets, at, { before: rBefore, after: rAfter });
   if (members.length === 0) return [];
   const [before, after] = bothSides(rBefore, rAfter, event, members, family, frontier);
   const out: AccessIntervalChange[] = [];
@@ -745,52 +775,6 @@ export function changesOfEvent(tenantId: string, facts: FactStore, event: Ledger
     out.push(...diffChanges(tenantId, m, before[i]!, after[i]!, when, event.id));
   });
   return out;
-}
-
-/**
- * R43: a ceiling going from c0 to c1 changes a member's spend row only if their own limit (R41, R42) is above the
- * lower of the two — a member without one follows the spend profile, whose row is the ceiling. Whom that can be, at
- * the event's instant: the members with an individual limit above it, and the members of the groups with a limit
- * above it (a member's own limit is one of their groups' limits when they have no individual one). `impactOf` names
- * every limit holder, at every instant from the event on, which a late event's rewrite needs; for the event at its
- * own instant, the limits in force then (the event changes none) name only these: on the benchmark history the
- * ceilings were the producer's costliest events, nearly all of it spent on members whose row they could not change.
- */
-function ceilingImpact(facts: FactStore, event: Pick<LedgerEvent, 'data'>, rBefore: FactReader, rAfter: FactReader, at: number): Impact {
-  const orgId = str(event.data, 'orgId')!;
-  const family: Family = { kind: 'spend' };
-  const was = rBefore.value<number | null>(lookupKey.spendCeiling(orgId)) ?? null;
-  const is = rAfter.value<number | null>(lookupKey.spendCeiling(orgId)) ?? null;
-  if (was === is) return { members: [], family };
-  const floor = was === null ? is! : is === null ? was : Math.min(was, is);
-  const users = new Set<string>();
-  for (const u of facts.liveItems(lookupKey.limitedMembers(orgId), NOW, at)) {
-    const own = rAfter.value<number | null>(lookupKey.memberLimit(orgId, u));
-    if (own != null && own > floor) users.add(u);
-  }
-  const member = facts.everAdded(lookupKey.members(orgId));
-  for (const g of facts.liveItems(lookupKey.limitedGroups(orgId), NOW, at)) {
-    const limit = rAfter.value<number | null>(lookupKey.groupLimit(orgId, g));
-    if (limit == null || limit <= floor) continue;
-    for (const u of facts.liveItems(lookupKey.usersOfGroup(g), NOW, at)) if (member(u)) users.add(u);
-  }
-  const members: MemberKey[] = ACCESS_PROFILES.map((profile) => [orgId, profile.user]);
-  for (const u of users) members.push([orgId, u]);
-  return { members, family };
-}
-
-/**
- * A user joining or leaving a group changes their answer in an organization only if the group gives something there
- * at that instant: a role, or its spend limit (`groupCountsIn`; the event writes neither, so both sides agree).
- * `impactOf` names the user wherever the group ever gave something, which a late event's rewrite needs; at the event's
- * own instant these are enough: about half of the benchmark history's events are such joins and leaves.
- */
-function groupMembershipImpact(facts: FactStore, event: Pick<LedgerEvent, 'data'>, rAfter: FactReader): Impact {
-  const userId = str(event.data, 'userId')!;
-  const groupId = str(event.data, 'groupId')!;
-  const members: MemberKey[] = [];
-  for (const o of facts.items(lookupKey.userOrgs(userId), NOW)) if (groupCountsIn(rAfter, o, groupId)) members.push([o, userId]);
-  return { members, family: { kind: 'groups' } };
 }
 
 const NOTHING: ReadonlyMap<string, string> = new Map();
@@ -840,9 +824,7 @@ export class FrontierMembers {
     const entry = byUser?.get(userId);
     if (entry === undefined) return undefined;
     byUser!.delete(userId);
-    if (entry.core === undefined) return undefined;
-    const core = entry.core ?? undefined;
-    return { core, paths: () => (entry.paths ??= core?.role === 'custom' ? rolePaths(r, orgId, userId) : NO_PATHS) };
+    return entry.core === undefined ? undefined : readingOf(entry, r, orgId, userId);
   }
 
   clear(): void {
@@ -856,9 +838,14 @@ export class FrontierMembers {
   shared(r: FactReader, orgId: string, userId: string): SharedMember {
     const entry = this.entry(orgId, userId);
     if (entry.core === undefined) entry.core = memberCore(r, orgId, userId) ?? null;
-    const core = entry.core ?? undefined;
-    return { core, paths: () => (entry.paths ??= core?.role === 'custom' ? rolePaths(r, orgId, userId) : NO_PATHS) };
+    return readingOf(entry, r, orgId, userId);
   }
+}
+
+/** An entry's member as `r` reads them (the entry's core; its role paths computed through `r` once, then kept). */
+function readingOf(entry: FrontierEntry, r: FactReader, orgId: string, userId: string): SharedMember {
+  const core = entry.core ?? undefined;
+  return { core, paths: () => (entry.paths ??= core?.role === 'custom' ? rolePaths(r, orgId, userId) : NO_PATHS) };
 }
 
 /**
@@ -913,7 +900,7 @@ function bothSides(
       const entry = frontier?.entry(o, u);
       // No spend event changes a member's core: read once for both sides, and only when a limit must be computed.
       let shared: SharedMember | undefined;
-      const core = () => (shared ??= entry !== undefined ? frontier!.shared(rAfter, o, u) : sharedMember(rAfter, o, u)).core;
+      const core = () => (shared ??= unchanged(o, u)!).core;
       const was = entry?.own !== undefined ? entry.own : sides[0].own(core());
       // The ceiling changes nobody's own limit.
       const is = ceilingOnly ? was : sides[1].own(core());
